@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package that TRIDENT's build, tests and server need.
+# Run as root (or with sudo available) on Debian 12. Safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config            # toolchain
+  libcivetweb-dev                             # HTTP, WebSocket, multipart
+  libjansson-dev                              # JSON
+  libsndfile1-dev libsoxr-dev                 # audio decoding, resampling
+  libsqlite3-dev libpq-dev                    # call store (SQLite; PostgreSQL client)
+  libkissfft-dev                              # FFT for the mel spectrogram
+  libopenblas-dev                             # optional fp32 GEMM fast path
+  zlib1g-dev                                  # compression ratio (decoding fallback)
+  python3                                     # integration-test client (stdlib only)
+  espeak-ng sox                               # generated speech in several formats for tests
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "setup: all packages present"

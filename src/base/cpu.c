@@ -1,0 +1,33 @@
+/* cpu.c — run-time CPU feature detection for SIMD dispatch. */
+#include "base/cpu.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cpu_features cpu_cached;
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+
+static void cpu_detect(void) {
+    __builtin_cpu_init();
+    cpu_cached.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                      __builtin_cpu_supports("f16c");
+    cpu_cached.avx512 = cpu_cached.avx2 && __builtin_cpu_supports("avx512f") &&
+                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                        __builtin_cpu_supports("avx512dq");
+    const char *cap = getenv("TRIDENT_CPU");
+    if (cap) {
+        if (strcmp(cap, "portable") == 0) cpu_cached.avx2 = cpu_cached.avx512 = 0;
+        else if (strcmp(cap, "avx2") == 0) cpu_cached.avx512 = 0;
+    }
+}
+
+cpu_features cpu_features_get(void) {
+    pthread_once(&cpu_once, cpu_detect);
+    return cpu_cached;
+}
+
+const char *cpu_features_name(void) {
+    cpu_features f = cpu_features_get();
+    return f.avx512 ? "avx512" : f.avx2 ? "avx2" : "portable";
+}

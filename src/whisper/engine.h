@@ -1,0 +1,128 @@
+/* engine.h — TRIDENT's Whisper inference engine: the only header other modules include.
+ *
+ * A whisper_model is loaded once (Hugging Face Whisper directory + optional PEFT
+ * LoRA adapter merged at load), is immutable afterwards and is shared by every
+ * thread. Each concurrent transcription uses its own whisper_session (KV caches
+ * and scratch buffers, reused across calls). Numerics and decoding rules follow
+ * the official openai/whisper implementation (../shared/whisper-ref is the oracle).
+ *
+ * Ownership: every *_load / *_new has a *_free; results returned through out
+ * parameters belong to the caller. */
+#ifndef TRIDENT_WHISPER_ENGINE_H
+#define TRIDENT_WHISPER_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WHISPER_SAMPLE_RATE 16000
+#define WHISPER_WINDOW_SAMPLES (30 * WHISPER_SAMPLE_RATE)
+
+typedef struct whisper_model whisper_model;
+typedef struct whisper_session whisper_session;
+
+typedef enum { WHISPER_WEIGHTS_NATIVE = 0, WHISPER_WEIGHTS_Q8 = 1 } whisper_weights;
+
+typedef struct {
+    const char *model_dir;   /* Hugging Face Whisper directory (required) */
+    const char *lora_dir;    /* PEFT adapter directory, or NULL */
+    int n_threads;           /* threads for each session's pool; <= 0: online cores */
+    whisper_weights weights; /* WHISPER_WEIGHTS_Q8: 8-bit weights converted at load */
+} whisper_load_params;
+
+/* Loads a model (and merges the adapter). Returns 0 or a TRIDENT_E* code with a
+ * message in err that names the offending file, field or tensor.
+ * The caller owns *out and frees it with whisper_model_free (after every session). */
+int whisper_model_load(const whisper_load_params *params, whisper_model **out, char *err, size_t err_size);
+void whisper_model_free(whisper_model *model);
+
+/* Facts about a loaded model. Strings belong to the model. */
+typedef struct {
+    const char *name;       /* directory base name, e.g. "whisper-large-v3" */
+    const char *lora;       /* adapter base name or NULL */
+    int n_mels, n_vocab, d_model, n_encoder_layers, n_decoder_layers, n_heads;
+    int multilingual;       /* 0 for .en models */
+    double load_ms;
+    size_t weight_bytes;    /* bytes of weights as used for inference */
+} whisper_model_info;
+whisper_model_info whisper_model_info_get(const whisper_model *model);
+
+/* A session: per-decode state for one thread at a time. The caller owns it;
+ * free it before the model. n_threads <= 0 uses the model's default. */
+int whisper_session_new(const whisper_model *model, int n_threads, whisper_session **out, char *err, size_t err_size);
+void whisper_session_free(whisper_session *session);
+
+typedef struct {
+    const char *language;      /* "en", ... ; "auto" or NULL: detect (multilingual) / English (.en) */
+    const char *task;          /* "transcribe" (default) or "translate" */
+    int timestamps;            /* 1: timestamp tokens and segments; 0: <|notimestamps|> */
+    int beam_size;             /* 0 or 1: greedy */
+    double patience;           /* beam search patience (default 1.0) */
+    double length_penalty;     /* < 0: none (rank by sum of log-probs); else the official formula */
+    const float *temperatures; /* fallback schedule; NULL: {0} */
+    int n_temperatures;
+    int best_of;               /* candidates at temperature > 0 (default 5) */
+    uint64_t seed;             /* RNG seed for sampling */
+    double compression_ratio_threshold; /* default 2.4; <= 0 disables */
+    double logprob_threshold;           /* default -1.0; set to -INFINITY to disable */
+    double no_speech_threshold;         /* default 0.6 */
+    int condition_on_previous_text;     /* default 1 */
+    const char *initial_prompt;         /* or NULL */
+    int max_windows;           /* 0: any length; 1: the first 30-s window only */
+    /* progress(ctx, seconds_done, seconds_total) after each window, or NULL */
+    void (*progress)(void *ctx, double done_s, double total_s);
+    void *progress_ctx;
+} whisper_transcribe_params;
+
+/* The defaults above (language "en" is NOT a default: language NULL = auto). */
+whisper_transcribe_params whisper_transcribe_params_default(void);
+
+typedef struct {
+    int id;
+    char *text;      /* the token's text as the reference decodes it alone (UTF-8, U+FFFD for split bytes) */
+    double logprob;  /* log-probability of the filtered distribution */
+} whisper_token;
+
+/* One raw decode call (one 30-s window at one temperature). */
+typedef struct {
+    int seek;                  /* mel frame offset (10 ms units) */
+    double temperature;
+    whisper_token *tokens;     /* sampled tokens, no prompt, no final endoftext */
+    int n_tokens;
+    double sum_logprob, avg_logprob, no_speech_prob, compression_ratio;
+} whisper_window;
+
+typedef struct {
+    int seek;
+    double start, end;         /* seconds */
+    char *text;
+    int *tokens;               /* ids, including timestamp tokens when timestamps are on */
+    double *token_logprobs;    /* one per token */
+    int n_tokens;
+    double avg_logprob, no_speech_prob, confidence;
+    double temperature, compression_ratio;
+} whisper_segment;
+
+typedef struct {
+    char *text;
+    char language[16];
+    double confidence;         /* exp(avg_logprob) — the TRIDENT paper's Eq. 1 */
+    double avg_logprob;        /* over all kept windows: sum_logprob / (tokens + 1 per window) */
+    double no_speech_prob;     /* of the first window */
+    whisper_segment *segments;
+    int n_segments;
+    whisper_window *windows;   /* every raw decode call, in order (fallbacks included) */
+    int n_windows;
+    struct { char code[16]; double prob; } *language_probs; /* sorted, descending; NULL unless detected */
+    int n_language_probs;
+    double mel_ms, encode_ms, decode_ms;
+    int n_tokens;              /* tokens decoded in all windows */
+    double audio_s;
+} whisper_result;
+
+/* Transcribes 16-kHz mono float PCM in [-1, 1]. Returns 0 or a TRIDENT_E* code.
+ * The caller owns *out and frees it with whisper_result_free. */
+int whisper_transcribe(whisper_session *session, const float *pcm, size_t n_samples,
+                       const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size);
+void whisper_result_free(whisper_result *result);
+
+#endif

@@ -1,0 +1,50 @@
+/* test_base.c — thread pool, files, errors. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/file.h"
+#include "base/threadpool.h"
+#include "check.h"
+
+static void add_task(void *ctx, int task, int thread) {
+    atomic_long *sum = ctx;
+    atomic_fetch_add(sum, task + 1);
+    (void)thread;
+}
+
+int main(void) {
+    for (int threads = 1; threads <= 4; threads++) {
+        threadpool *pool = threadpool_new(threads);
+        CHECK(pool != NULL, "threadpool_new(%d)", threads);
+        CHECK(threadpool_size(pool) == threads, "size %d", threadpool_size(pool));
+        for (int round = 0; round < 200; round++) {
+            atomic_long sum = 0;
+            int n = round % 37;
+            threadpool_run(pool, n, add_task, &sum);
+            CHECK(sum == (long)n * (n + 1) / 2, "threads=%d n=%d sum=%ld", threads, n, (long)sum);
+        }
+        threadpool_free(pool);
+    }
+
+    char err[TRIDENT_ERR_SIZE];
+    char *data;
+    size_t size;
+    int rc = file_read_all("/nonexistent/trident", 0, &data, &size, err, sizeof err);
+    CHECK(rc == TRIDENT_ENOTFOUND, "missing file rc=%d", rc);
+    CHECK(strstr(err, "/nonexistent/trident") != NULL, "message names the path: %s", err);
+    rc = file_read_all(TRIDENT_SOURCE_DIR "/CMakeLists.txt", 0, &data, &size, err, sizeof err);
+    CHECK(rc == 0 && size > 100 && data[size] == '\0', "read CMakeLists.txt");
+    free(data);
+    rc = file_read_all(TRIDENT_SOURCE_DIR "/CMakeLists.txt", 10, &data, &size, err, sizeof err);
+    CHECK(rc == TRIDENT_ELIMIT, "size limit enforced rc=%d", rc);
+    file_map map;
+    rc = file_map_open(TRIDENT_SOURCE_DIR "/CMakeLists.txt", &map, err, sizeof err);
+    CHECK(rc == 0 && map.size > 100 && memcmp(map.data, "#", 1) == 0, "map CMakeLists.txt");
+    file_unmap(&map);
+    CHECK(error_set(err, sizeof err, TRIDENT_EINVAL, "x=%d", 3) == TRIDENT_EINVAL && strcmp(err, "x=3") == 0,
+          "error_set formats and returns the code");
+    return check_summary();
+}
