@@ -1,0 +1,236 @@
+/* decode.c — audio files (from a path or from memory) to mono float PCM at
+ * 16 kHz: libsndfile reads the container and codec, channels are averaged,
+ * libsoxr converts the rate, chunk by chunk so that memory stays proportional
+ * to the output. Every way a file can be bad ends in a clear error. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sndfile.h>
+
+#include "audio/audio.h"
+#include "audio/internal.h"
+#include "base/error.h"
+
+#define DECODE_CHUNK_FRAMES 16384
+#define DECODE_MAX_CHANNELS 64
+#define DECODE_MIN_RATE 1000
+#define DECODE_MAX_RATE 768000
+
+/* A memory file for sf_open_virtual. */
+typedef struct {
+    const unsigned char *data;
+    sf_count_t size, pos;
+} memfile;
+
+static sf_count_t mem_filelen(void *user) { return ((memfile *)user)->size; }
+
+static sf_count_t mem_seek(sf_count_t offset, int whence, void *user) {
+    memfile *m = user;
+    sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->size;
+    sf_count_t p = base + offset;
+    if (p < 0) p = 0;
+    if (p > m->size) p = m->size;
+    m->pos = p;
+    return p;
+}
+
+static sf_count_t mem_read(void *ptr, sf_count_t count, void *user) {
+    memfile *m = user;
+    if (count <= 0) return 0;
+    sf_count_t left = m->size - m->pos;
+    if (count > left) count = left;
+    memcpy(ptr, m->data + m->pos, (size_t)count);
+    m->pos += count;
+    return count;
+}
+
+static sf_count_t mem_write(const void *ptr, sf_count_t count, void *user) {
+    (void)ptr, (void)count, (void)user;
+    return 0;
+}
+
+static sf_count_t mem_tell(void *user) { return ((memfile *)user)->pos; }
+
+/* "WAV (Microsoft), Signed 16 bit PCM" from the libsndfile format word. */
+static void format_describe(int format, char *buf, size_t size) {
+    SF_FORMAT_INFO major = {.format = format & SF_FORMAT_TYPEMASK};
+    SF_FORMAT_INFO sub = {.format = format & SF_FORMAT_SUBMASK};
+    const char *mname = sf_command(NULL, SFC_GET_FORMAT_INFO, &major, sizeof major) == 0 && major.name
+                            ? major.name
+                            : "unknown container";
+    const char *sname =
+        sf_command(NULL, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0 && sub.name ? sub.name : "unknown encoding";
+    snprintf(buf, size, "%s, %s", mname, sname);
+}
+
+/* Reads the whole of an opened file into out. what names the input in messages. */
+static int decode_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what, const audio_decode_options *opts,
+                          audio_pcm *out, char *err, size_t err_size) {
+    int target = opts && opts->target_rate > 0 ? opts->target_rate : AUDIO_SAMPLE_RATE;
+    double max_s = opts && opts->max_seconds > 0 ? opts->max_seconds : AUDIO_DEFAULT_MAX_SECONDS;
+    int ch = info->channels, rate = info->samplerate;
+
+    if (ch < 1 || ch > DECODE_MAX_CHANNELS)
+        return error_set(err, err_size, TRIDENT_ELIMIT, "%s has %d channels; at most %d are accepted", what, ch,
+                         DECODE_MAX_CHANNELS);
+    if (rate < DECODE_MIN_RATE || rate > DECODE_MAX_RATE)
+        return error_set(err, err_size, TRIDENT_ELIMIT, "%s has a sample rate of %d Hz; %d to %d Hz are accepted",
+                         what, rate, DECODE_MIN_RATE, DECODE_MAX_RATE);
+    if (target < DECODE_MIN_RATE || target > DECODE_MAX_RATE)
+        return error_set(err, err_size, TRIDENT_EINVAL, "target rate %d Hz is out of range", target);
+    double max_frames = max_s * rate;
+    if (info->frames > 0 && info->frames != SF_COUNT_MAX && (double)info->frames > max_frames + rate)
+        return error_set(err, err_size, TRIDENT_ELIMIT, "%s is %.1f s long; at most %.0f s are accepted", what,
+                         (double)info->frames / rate, max_s);
+
+    memset(out, 0, sizeof *out);
+    format_describe(info->format, out->source_format, sizeof out->source_format);
+    out->source_rate = rate;
+    out->source_channels = ch;
+    out->sample_rate = target;
+
+    int rc = TRIDENT_OK;
+    audio_resampler *rs = NULL;
+    audio_fbuf dst = {0};
+    float *chunk = malloc((size_t)DECODE_CHUNK_FRAMES * (size_t)ch * sizeof(float));
+    float *mono = malloc((size_t)DECODE_CHUNK_FRAMES * sizeof(float));
+    if (!chunk || !mono) {
+        rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory decoding %s", what);
+        goto done;
+    }
+    if (rate != target && (rc = audio_resampler_new(rate, target, &rs, err, err_size))) goto done;
+
+    size_t total = 0;
+    for (;;) {
+        sf_count_t got = sf_readf_float(sf, chunk, DECODE_CHUNK_FRAMES);
+        if (got <= 0) break;
+        size_t n = (size_t)got;
+        for (size_t i = 0; i < n; i++) {
+            const float *f = chunk + i * (size_t)ch;
+            float s;
+            if (ch == 1) {
+                s = f[0];
+            } else {
+                double acc = 0;
+                for (int c = 0; c < ch; c++) acc += f[c];
+                s = (float)(acc / ch);
+            }
+            if (!isfinite(s)) {
+                int bad_ch = 0;
+                for (int c = 0; c < ch; c++)
+                    if (!isfinite(f[c])) bad_ch = c;
+                float v = f[bad_ch];
+                rc = error_set(err, err_size, TRIDENT_EFORMAT,
+                               "%s contains an invalid sample (%s) at frame %zu (%.3f s), channel %d; audio must "
+                               "hold finite values",
+                               what, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", total + i,
+                               (double)(total + i) / rate, bad_ch);
+                goto done;
+            }
+            mono[i] = s;
+        }
+        total += n;
+        if ((double)total > max_frames) {
+            rc = error_set(err, err_size, TRIDENT_ELIMIT, "%s is longer than the %.0f s accepted", what, max_s);
+            goto done;
+        }
+        if (rs) {
+            if ((rc = audio_resampler_process(rs, mono, n, &dst, err, err_size))) goto done;
+        } else {
+            if (audio_fbuf_reserve(&dst, n)) {
+                rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory decoding %s", what);
+                goto done;
+            }
+            memcpy(dst.data + dst.len, mono, n * sizeof(float));
+            dst.len += n;
+        }
+    }
+    if (sf_error(sf) != SF_ERR_NO_ERROR && total == 0) {
+        rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s could not be decoded (libsndfile: %s); accepted formats: %s",
+                       what, sf_strerror(sf), AUDIO_ACCEPTED_FORMATS);
+        goto done;
+    }
+    if (total == 0) {
+        rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s (%s) contains no audio samples", what, out->source_format);
+        goto done;
+    }
+    if (rs && (rc = audio_resampler_finish(rs, &dst, err, err_size))) goto done;
+    if (dst.len == 0) {
+        rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s is too short to resample (%zu samples at %d Hz)", what,
+                       total, rate);
+        goto done;
+    }
+    /* The resampler's output is finite for finite input, but stay defensive. */
+    if ((rc = audio_pcm_validate(dst.data, dst.len, err, err_size))) goto done;
+    out->samples = dst.data;
+    out->n_samples = dst.len;
+    dst.data = NULL;
+
+done:
+    audio_resampler_free(rs);
+    free(chunk);
+    free(mono);
+    free(dst.data);
+    if (rc) memset(out, 0, sizeof *out);
+    return rc;
+}
+
+static int open_error(const char *what, char *err, size_t err_size) {
+    /* libsndfile's last open error (static text). Some decoders report a
+     * misleading "file does not exist" for corrupt data: say what it is. */
+    const char *why = sf_strerror(NULL);
+    if (!why || strstr(why, "does not exist") || strstr(why, "No Error")) why = "unrecognised or corrupt data";
+    return error_set(err, err_size, TRIDENT_EFORMAT,
+                     "%s is not an audio file that can be decoded (libsndfile: %s); accepted formats: %s", what, why,
+                     AUDIO_ACCEPTED_FORMATS);
+}
+
+int audio_decode_file(const char *path, const audio_decode_options *opts, audio_pcm *out, char *err,
+                      size_t err_size) {
+    memset(out, 0, sizeof *out);
+    if (!path || !*path) return error_set(err, err_size, TRIDENT_EINVAL, "no audio file path given");
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        return error_set(err, err_size, e == ENOENT ? TRIDENT_ENOTFOUND : TRIDENT_EIO, "cannot open %s: %s", path,
+                         strerror(e));
+    }
+    if (fseek(fp, 0, SEEK_END) == 0 && ftell(fp) == 0) {
+        fclose(fp);
+        return error_set(err, err_size, TRIDENT_EFORMAT, "%s is empty (0 bytes); accepted formats: %s", path,
+                         AUDIO_ACCEPTED_FORMATS);
+    }
+    fclose(fp);
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf) return open_error(path, err, err_size);
+    int rc = decode_sndfile(sf, &info, path, opts, out, err, err_size);
+    sf_close(sf);
+    return rc;
+}
+
+int audio_decode_memory(const void *data, size_t size, const audio_decode_options *opts, audio_pcm *out,
+                        char *err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    if (!data || size == 0)
+        return error_set(err, err_size, TRIDENT_EFORMAT, "the audio upload is empty (0 bytes); accepted formats: %s",
+                         AUDIO_ACCEPTED_FORMATS);
+    memfile m = {.data = data, .size = (sf_count_t)size, .pos = 0};
+    SF_VIRTUAL_IO vio = {
+        .get_filelen = mem_filelen, .seek = mem_seek, .read = mem_read, .write = mem_write, .tell = mem_tell};
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &m);
+    if (!sf) return open_error("the uploaded data", err, err_size);
+    int rc = decode_sndfile(sf, &info, "the uploaded audio", opts, out, err, err_size);
+    sf_close(sf);
+    return rc;
+}
+
+void audio_pcm_free(audio_pcm *pcm) {
+    if (!pcm) return;
+    free(pcm->samples);
+    memset(pcm, 0, sizeof *pcm);
+}

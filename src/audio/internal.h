@@ -1,0 +1,31 @@
+/* internal.h — declarations shared by the files of src/audio/ only (other
+ * modules include audio/audio.h): the streaming resampler that decode.c
+ * drives chunk by chunk. */
+#ifndef TRIDENT_AUDIO_INTERNAL_H
+#define TRIDENT_AUDIO_INTERNAL_H
+
+#include <stddef.h>
+
+/* A growable float buffer: data[0 .. len) valid, cap allocated. */
+typedef struct {
+    float *data;
+    size_t len, cap;
+} audio_fbuf;
+
+/* Makes room for at least extra more samples. Returns 0 or TRIDENT_ENOMEM. */
+int audio_fbuf_reserve(audio_fbuf *b, size_t extra);
+
+/* Streaming mono float resampler (libsoxr, high quality). */
+typedef struct audio_resampler audio_resampler;
+
+/* Creates a resampler from rate_in to rate_out. The caller owns *out
+ * (audio_resampler_free). Returns 0 or TRIDENT_EINVAL/ENOMEM. */
+int audio_resampler_new(int rate_in, int rate_out, audio_resampler **out, char *err, size_t err_size);
+/* Converts n input samples and appends the output to dst. */
+int audio_resampler_process(audio_resampler *r, const float *in, size_t n, audio_fbuf *dst, char *err,
+                            size_t err_size);
+/* Drains the filter's delay line into dst at the end of the input. */
+int audio_resampler_finish(audio_resampler *r, audio_fbuf *dst, char *err, size_t err_size);
+void audio_resampler_free(audio_resampler *r);
+
+#endif
