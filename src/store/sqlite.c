@@ -1,0 +1,585 @@
+/* sqlite.c — the SQLite backend of the call store (the default).
+ *
+ * One connection per store, guarded by one mutex (sqlite_store.lock): every
+ * backend function takes it for its whole duration, so prepared statements are
+ * never shared between threads mid-use. The connection is opened with
+ * SQLITE_OPEN_NOMUTEX because that mutex already serialises it. Other
+ * processes may open the same file (WAL allows readers beside one writer);
+ * busy_timeout makes them wait instead of failing.
+ *
+ * Settings: WAL journal, synchronous=FULL (a committed utterance survives a
+ * power cut; writes are one per utterance, so the cost is negligible),
+ * foreign keys on, extended result codes. Only prepared statements with bound
+ * parameters touch data; the only SQL run as text is the constant schema.
+ *
+ * Schema: table schema_version (one row per applied migration) and the
+ * migrations of store/schema.c, applied in order in one IMMEDIATE transaction
+ * at open. A database whose version is newer than STORE_SCHEMA_VERSION is
+ * refused; so are files that are not SQLite, and SQLite databases that hold
+ * other tables but no schema_version (not ours). */
+#include "store/backend.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+
+typedef struct {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+    sqlite3_stmt *begin_immediate, *begin_read, *commit, *rollback;
+    sqlite3_stmt *insert, *update_fields, *update_status, *status_of, *get, *list, *list_count, *counts;
+} sqlite_store;
+
+#define CALL_COLUMNS                                                                                          \
+    "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
+    "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
+    "filename, utterance_count"
+
+#define LIST_WHERE " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR queue = ?3)"
+
+/* ---- errors --------------------------------------------------------------- */
+
+/* Maps a SQLite result code to a TRIDENT_E* code with a message naming what failed. */
+static int sq_error(sqlite3 *db, int rc, const char *what, char *err, size_t n) {
+    int primary = rc & 0xff;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    switch (primary) {
+    case SQLITE_NOMEM: return error_set(err, n, TRIDENT_ENOMEM, "%s: out of memory", what);
+    case SQLITE_NOTADB:
+        return error_set(err, n, TRIDENT_EFORMAT, "%s: the file is not a SQLite database", what);
+    case SQLITE_CORRUPT: return error_set(err, n, TRIDENT_EFORMAT, "%s: the database is corrupt (%s)", what, msg);
+    case SQLITE_FULL: return error_set(err, n, TRIDENT_EIO, "%s: disk full (%s)", what, msg);
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM: return error_set(err, n, TRIDENT_EIO, "%s: %s", what, msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return error_set(err, n, TRIDENT_EBUSY, "%s: the database is locked by another process (%s)", what, msg);
+    default: return error_set(err, n, TRIDENT_EDB, "%s: %s", what, msg);
+    }
+}
+
+/* Runs a statement that returns no rows (or whose rows are ignored) and resets it. */
+static int step_done(sqlite_store *q, sqlite3_stmt *st, const char *what, char *err, size_t n) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    int out = rc == SQLITE_DONE ? TRIDENT_OK : sq_error(q->db, rc, what, err, n);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+static void rollback(sqlite_store *q) {
+    if (!sqlite3_get_autocommit(q->db)) step_done(q, q->rollback, "rollback", NULL, 0);
+}
+
+/* ---- binding and reading -------------------------------------------------- */
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s) {
+    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* Binds the store_fields columns starting at parameter `first` (11 parameters). */
+static int bind_fields(sqlite3_stmt *st, int first, const store_fields *f) {
+    int rc = SQLITE_OK;
+    int i = first;
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, i++, f->duration_s);
+    if (rc == SQLITE_OK) rc = bind_text(st, i++, f->transcript ? f->transcript : "");
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, i++, f->confidence);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, i++, f->content_score);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, i++, f->distress_score);
+    if (rc == SQLITE_OK) rc = bind_text(st, i++, f->queue);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, i++, f->priority_level);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, i++, f->flag_audio_review ? 1 : 0);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, i++, f->escalation_required ? 1 : 0);
+    if (rc == SQLITE_OK) rc = bind_text(st, i++, f->analysis_json);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, i++, f->utterance_count);
+    return rc;
+}
+
+static char *col_text(sqlite3_stmt *st, int i, int *failed) {
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t) {
+        *failed = 1;
+        return NULL;
+    }
+    size_t len = (size_t)sqlite3_column_bytes(st, i);
+    char *d = malloc(len + 1);
+    if (!d) {
+        *failed = 1;
+        return NULL;
+    }
+    memcpy(d, t, len);
+    d[len] = '\0';
+    return d;
+}
+
+/* Fills c from the current row of a statement selecting CALL_COLUMNS.
+ * Returns 0 or TRIDENT_ENOMEM (c's strings are then freed by the caller). */
+static int row_read(sqlite3_stmt *st, store_call *c) {
+    memset(c, 0, sizeof *c);
+    const unsigned char *id = sqlite3_column_text(st, 0);
+    snprintf(c->id, sizeof c->id, "%s", id ? (const char *)id : "");
+    const unsigned char *kind = sqlite3_column_text(st, 1);
+    c->kind = store_kind_parse((const char *)kind);
+    const unsigned char *status = sqlite3_column_text(st, 2);
+    c->status = store_status_parse((const char *)status);
+    c->created_at = sqlite3_column_double(st, 3);
+    c->updated_at = sqlite3_column_double(st, 4);
+    c->duration_s = sqlite3_column_double(st, 5);
+    int failed = 0;
+    c->transcript = col_text(st, 6, &failed);
+    if (!c->transcript && !failed) c->transcript = strdup("");
+    if (!c->transcript) failed = 1;
+    c->confidence = sqlite3_column_double(st, 7);
+    c->content_score = sqlite3_column_double(st, 8);
+    c->distress_score = sqlite3_column_double(st, 9);
+    c->queue = col_text(st, 10, &failed);
+    c->priority_level = sqlite3_column_int(st, 11);
+    c->flag_audio_review = sqlite3_column_int(st, 12) != 0;
+    c->escalation_required = sqlite3_column_int(st, 13) != 0;
+    c->analysis_json = col_text(st, 14, &failed);
+    c->audio_path = col_text(st, 15, &failed);
+    c->filename = col_text(st, 16, &failed);
+    c->utterance_count = sqlite3_column_int(st, 17);
+    return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
+}
+
+static void call_strings_release(store_call *c) {
+    free(c->transcript);
+    free(c->queue);
+    free(c->analysis_json);
+    free(c->audio_path);
+    free(c->filename);
+}
+
+/* ---- backend functions ---------------------------------------------------- */
+
+static int sq_insert(void *impl, const store_row *row, char *err, size_t n) {
+    sqlite_store *q = impl;
+    sqlite3_stmt *st = q->insert;
+    pthread_mutex_lock(&q->lock);
+    int rc = bind_text(st, 1, row->id);
+    if (rc == SQLITE_OK) rc = bind_text(st, 2, store_kind_name(row->kind));
+    if (rc == SQLITE_OK) rc = bind_text(st, 3, store_status_name(row->status));
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 4, row->now);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 5, row->now);
+    if (rc == SQLITE_OK) rc = bind_fields(st, 6, row->fields);
+    if (rc == SQLITE_OK) rc = bind_text(st, 17, row->audio_path);
+    if (rc == SQLITE_OK) rc = bind_text(st, 18, row->filename);
+    int out;
+    if (rc != SQLITE_OK) {
+        out = sq_error(q->db, rc, "storing a call", err, n);
+        sqlite3_clear_bindings(st);
+    } else {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) out = TRIDENT_OK;
+        else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            out = error_set(err, n, TRIDENT_EINVAL, "a call with id %s already exists", row->id);
+        else out = sq_error(q->db, rc, "storing a call", err, n);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return out;
+}
+
+/* Called inside the write transaction when an update changed no row. */
+static int explain_no_update(sqlite_store *q, const char *id, char *err, size_t n) {
+    sqlite3_stmt *st = q->status_of;
+    int out;
+    int rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out = error_set(err, n, TRIDENT_EINVAL, "call %s is %s, not in progress", id,
+                        (const char *)sqlite3_column_text(st, 0));
+    else if (rc == SQLITE_DONE) out = error_set(err, n, TRIDENT_ENOTFOUND, "call %s not found", id);
+    else out = sq_error(q->db, rc, "reading a call's status", err, n);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+static int sq_update(void *impl, const char *id, store_status new_status, double now, const store_fields *fields,
+                     const char *audio_path, char *err, size_t n) {
+    sqlite_store *q = impl;
+    pthread_mutex_lock(&q->lock);
+    int out = step_done(q, q->begin_immediate, "starting a transaction", err, n);
+    if (out == TRIDENT_OK) {
+        sqlite3_stmt *st = fields ? q->update_fields : q->update_status;
+        int rc = bind_text(st, 1, store_status_name(new_status));
+        if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 2, now);
+        if (rc == SQLITE_OK) rc = bind_text(st, 3, id);
+        if (rc == SQLITE_OK) rc = bind_text(st, 4, new_status == STORE_STATUS_IN_PROGRESS ? NULL : audio_path);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 5, new_status == STORE_STATUS_IN_PROGRESS);
+        if (rc == SQLITE_OK && fields) rc = bind_fields(st, 6, fields);
+        if (rc != SQLITE_OK) {
+            out = sq_error(q->db, rc, "updating a call", err, n);
+            sqlite3_clear_bindings(st);
+        } else {
+            out = step_done(q, st, "updating a call", err, n);
+        }
+        if (out == TRIDENT_OK && sqlite3_changes(q->db) == 0) out = explain_no_update(q, id, err, n);
+        if (out == TRIDENT_OK) out = step_done(q, q->commit, "committing a call update", err, n);
+        if (out != TRIDENT_OK) rollback(q);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return out;
+}
+
+static int sq_get(void *impl, const char *id, store_call **out, char *err, size_t n) {
+    sqlite_store *q = impl;
+    store_call *c = calloc(1, sizeof *c);
+    if (!c) return error_set(err, n, TRIDENT_ENOMEM, "out of memory reading a call");
+    pthread_mutex_lock(&q->lock);
+    sqlite3_stmt *st = q->get;
+    int res;
+    int rc = bind_text(st, 1, id);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        res = row_read(st, c);
+        if (res) error_set(err, n, res, "out of memory reading a call");
+    } else if (rc == SQLITE_DONE) {
+        res = error_set(err, n, TRIDENT_ENOTFOUND, "call %s not found", id);
+    } else {
+        res = sq_error(q->db, rc, "reading a call", err, n);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&q->lock);
+    if (res) {
+        call_strings_release(c);
+        free(c);
+        return res;
+    }
+    *out = c;
+    return TRIDENT_OK;
+}
+
+static int bind_filter(sqlite3_stmt *st, const store_filter *f) {
+    int rc = bind_text(st, 1, f->kind == STORE_KIND_ANY ? NULL : store_kind_name(f->kind));
+    if (rc == SQLITE_OK) rc = bind_text(st, 2, f->status == STORE_STATUS_ANY ? NULL : store_status_name(f->status));
+    if (rc == SQLITE_OK) rc = bind_text(st, 3, f->queue);
+    return rc;
+}
+
+static int sq_list(void *impl, const store_filter *f, store_page *page, char *err, size_t n) {
+    sqlite_store *q = impl;
+    store_call *items = calloc((size_t)f->limit, sizeof *items);
+    if (!items) return error_set(err, n, TRIDENT_ENOMEM, "out of memory listing calls");
+    size_t count = 0;
+    int64_t total = 0;
+    pthread_mutex_lock(&q->lock);
+    /* One read transaction: the count and the page come from the same snapshot. */
+    int out = step_done(q, q->begin_read, "starting a read", err, n);
+    if (out == TRIDENT_OK) {
+        sqlite3_stmt *st = q->list_count;
+        int rc = bind_filter(st, f);
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) total = sqlite3_column_int64(st, 0);
+        else out = sq_error(q->db, rc, "counting calls", err, n);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (out == TRIDENT_OK) {
+        sqlite3_stmt *st = q->list;
+        int rc = bind_filter(st, f);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 4, f->limit);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, 5, f->offset);
+        if (rc != SQLITE_OK) out = sq_error(q->db, rc, "listing calls", err, n);
+        while (out == TRIDENT_OK && count < (size_t)f->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int r = row_read(st, &items[count]);
+            count++;
+            if (r) out = error_set(err, n, r, "out of memory listing calls");
+        }
+        if (out == TRIDENT_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) out = sq_error(q->db, rc, "listing calls", err, n);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (!sqlite3_get_autocommit(q->db)) step_done(q, q->commit, "ending a read", NULL, 0);
+    pthread_mutex_unlock(&q->lock);
+    if (out != TRIDENT_OK) {
+        for (size_t i = 0; i < count; i++) call_strings_release(&items[i]);
+        free(items);
+        return out;
+    }
+    page->items = items;
+    page->count = count;
+    page->total = total;
+    return TRIDENT_OK;
+}
+
+static int sq_counts(void *impl, store_counts *c, char *err, size_t n) {
+    sqlite_store *q = impl;
+    pthread_mutex_lock(&q->lock);
+    sqlite3_stmt *st = q->counts;
+    int out = TRIDENT_OK;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        c->total_calls = sqlite3_column_int64(st, 0);
+        c->uploads = sqlite3_column_int64(st, 1);
+        c->live_calls_saved = sqlite3_column_int64(st, 2);
+        c->in_progress = sqlite3_column_int64(st, 3);
+        c->interrupted = sqlite3_column_int64(st, 4);
+    } else {
+        out = sq_error(q->db, rc, "counting calls", err, n);
+    }
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&q->lock);
+    return out;
+}
+
+static void sq_close(void *impl) {
+    sqlite_store *q = impl;
+    if (!q) return;
+    sqlite3_stmt **all[] = {&q->begin_immediate, &q->begin_read, &q->commit, &q->rollback, &q->insert,
+                            &q->update_fields, &q->update_status, &q->status_of, &q->get, &q->list,
+                            &q->list_count, &q->counts};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(*all[i]);
+    if (q->db) {
+        /* The last connection to close checkpoints the WAL into the database file. */
+        int rc = sqlite3_close(q->db);
+        if (rc != SQLITE_OK) log_error("store", "closing the SQLite database failed: %s", sqlite3_errstr(rc));
+    }
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
+
+static const store_backend sqlite_backend = {
+    .name = "sqlite",
+    .close = sq_close,
+    .insert = sq_insert,
+    .update = sq_update,
+    .get = sq_get,
+    .list = sq_list,
+    .counts = sq_counts,
+};
+
+/* ---- open and migrate ----------------------------------------------------- */
+
+static int prepare(sqlite_store *q, const char *sql, sqlite3_stmt **st, char *err, size_t n) {
+    int rc = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK) return sq_error(q->db, rc, "preparing a statement", err, n);
+    return TRIDENT_OK;
+}
+
+/* A single-row, single-column integer query on constant SQL (no parameters). */
+static int query_int(sqlite_store *q, const char *sql, int64_t *value, const char *what, char *err, size_t n) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    int out = TRIDENT_OK;
+    if (rc == SQLITE_ROW) *value = sqlite3_column_int64(st, 0);
+    else out = sq_error(q->db, rc, what, err, n);
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* A pragma that returns one text row (journal_mode); copies the answer into out. */
+static int pragma_text(sqlite_store *q, const char *sql, char *out, size_t out_size, char *err, size_t n) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(st);
+    int res = TRIDENT_OK;
+    if (rc == SQLITE_ROW) snprintf(out, out_size, "%s", (const char *)sqlite3_column_text(st, 0));
+    else res = sq_error(q->db, rc, sql, err, n);
+    sqlite3_finalize(st);
+    return res;
+}
+
+static int exec(sqlite_store *q, const char *sql, const char *what, char *err, size_t n) {
+    int rc = sqlite3_exec(q->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return sq_error(q->db, rc, what, err, n);
+    return TRIDENT_OK;
+}
+
+/* Brings the schema to STORE_SCHEMA_VERSION in one transaction; sets *version. */
+static int migrate(sqlite_store *q, const char *path, int *version, char *err, size_t n) {
+    int out = exec(q, "BEGIN IMMEDIATE", "starting the schema migration", err, n);
+    if (out) return out;
+    int64_t has_version = 0, other_tables = 0, current = 0;
+    out = query_int(q, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+                    &has_version, "reading the schema", err, n);
+    if (!out && !has_version) {
+        out = query_int(q, "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", &other_tables,
+                        "reading the schema", err, n);
+        if (!out && other_tables)
+            out = error_set(err, n, TRIDENT_EFORMAT,
+                            "'%s' is a SQLite database but not a TRIDENT call store (it has tables but no schema_version)",
+                            path);
+        if (!out) out = exec(q, STORE_SCHEMA_VERSION_TABLE, "creating the schema_version table", err, n);
+    }
+    if (!out)
+        out = query_int(q, "SELECT coalesce(max(version), 0) FROM schema_version", &current, "reading the schema version",
+                        err, n);
+    if (!out && current > STORE_SCHEMA_VERSION)
+        out = error_set(err, n, TRIDENT_EUNSUPPORTED,
+                        "'%s' has schema version %lld, newer than this build of trident understands (%d); "
+                        "use a newer trident or another database",
+                        path, (long long)current, STORE_SCHEMA_VERSION);
+    for (int v = (int)current + 1; !out && v <= STORE_SCHEMA_VERSION; v++) {
+        char what[64];
+        snprintf(what, sizeof what, "applying schema migration %d", v);
+        out = exec(q, store_schema_sql(v), what, err, n);
+        sqlite3_stmt *st = NULL;
+        if (!out) {
+            int rc = sqlite3_prepare_v2(q->db, "INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)", -1,
+                                        &st, NULL);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 1, v);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 2, clock_wall_s());
+            if (rc == SQLITE_OK) rc = sqlite3_step(st);
+            if (rc != SQLITE_DONE) out = sq_error(q->db, rc, what, err, n);
+            sqlite3_finalize(st);
+        }
+        if (!out) log_info("store", "applied schema migration version=%d", v);
+    }
+    if (!out) out = exec(q, "COMMIT", "committing the schema migration", err, n);
+    if (out) sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    else *version = current > STORE_SCHEMA_VERSION ? (int)current : STORE_SCHEMA_VERSION;
+    return out;
+}
+
+/* Checks what can be checked before SQLite tries, so the messages are clear. */
+static int path_precheck(const char *path, char *err, size_t n) {
+    char copy[PATH_MAX];
+    if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
+        return error_set(err, n, TRIDENT_ELIMIT, "database path is too long");
+    const char *dir = dirname(copy);
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return error_set(err, n, TRIDENT_EIO, "cannot open database '%s': directory '%s' does not exist", path, dir);
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return error_set(err, n, TRIDENT_EIO, "database '%s' is not a regular file", path);
+        if (access(path, R_OK | W_OK) != 0)
+            return error_set(err, n, TRIDENT_EIO, "database '%s' is not readable and writable: %s", path, strerror(errno));
+    } else if (errno != ENOENT) {
+        return error_set(err, n, TRIDENT_EIO, "cannot open database '%s': %s", path, strerror(errno));
+    }
+    if (access(dir, W_OK | X_OK) != 0)
+        return error_set(err, n, TRIDENT_EIO,
+                         "cannot open database '%s': directory '%s' is not writable (SQLite keeps its -wal and -shm "
+                         "files beside the database): %s",
+                         path, dir, strerror(errno));
+    return TRIDENT_OK;
+}
+
+static int open_connection(sqlite_store *q, const char *path, const store_options *opt, store *s, char *err, size_t n) {
+    int memory = strcmp(path, ":memory:") == 0;
+    int out;
+    if (!memory && (out = path_precheck(path, err, n))) return out;
+    int rc = sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        char what[PATH_MAX + 32];
+        snprintf(what, sizeof what, "cannot open database '%s'", path);
+        return sq_error(q->db, rc, what, err, n);
+    }
+    sqlite3_extended_result_codes(q->db, 1);
+    sqlite3_busy_timeout(q->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000);
+
+    /* The first read of the header is where a non-database file shows. */
+    int64_t tables = 0;
+    char what[PATH_MAX + 32];
+    snprintf(what, sizeof what, "cannot open database '%s'", path);
+    if ((out = query_int(q, "SELECT count(*) FROM sqlite_master", &tables, what, err, n))) return out;
+
+    char mode[32] = "";
+    if ((out = pragma_text(q, "PRAGMA journal_mode = WAL", mode, sizeof mode, err, n))) return out;
+    if (!memory && strcmp(mode, "wal") != 0)
+        return error_set(err, n, TRIDENT_EDB, "database '%s' could not be switched to WAL mode (journal_mode is %s)", path,
+                         mode);
+    if ((out = exec(q, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "configuring the database", err, n)))
+        return out;
+    int64_t fk = 0;
+    if ((out = query_int(q, "PRAGMA foreign_keys", &fk, "configuring the database", err, n))) return out;
+    if (fk != 1) return error_set(err, n, TRIDENT_EDB, "this SQLite build cannot enforce foreign keys");
+
+    if ((out = migrate(q, path, &s->schema_version, err, n))) return out;
+
+    if (opt->recover_interrupted) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(q->db,
+                                "UPDATE calls SET status = 'interrupted', updated_at = ?1 WHERE status = 'in_progress'",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 1, clock_wall_s());
+        if (rc == SQLITE_OK) rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) s->recovered = sqlite3_changes(q->db);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return sq_error(q->db, rc, "marking interrupted calls", err, n);
+    }
+
+    if ((out = prepare(q, "BEGIN IMMEDIATE", &q->begin_immediate, err, n)) ||
+        (out = prepare(q, "BEGIN", &q->begin_read, err, n)) || (out = prepare(q, "COMMIT", &q->commit, err, n)) ||
+        (out = prepare(q, "ROLLBACK", &q->rollback, err, n)) ||
+        (out = prepare(q,
+                       "INSERT INTO calls (id, kind, status, created_at, updated_at, duration_s, transcript, confidence, "
+                       "content_score, distress_score, queue, priority_level, flag_audio_review, escalation_required, "
+                       "analysis_json, utterance_count, audio_path, filename) VALUES "
+                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                       &q->insert, err, n)) ||
+        /* ?4 (audio path) is written only when finishing (?5 = 0). */
+        (out = prepare(q,
+                       "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END, "
+                       "duration_s = ?6, transcript = ?7, confidence = ?8, content_score = ?9, distress_score = ?10, "
+                       "queue = ?11, priority_level = ?12, flag_audio_review = ?13, escalation_required = ?14, "
+                       "analysis_json = ?15, utterance_count = ?16 WHERE id = ?3 AND status = 'in_progress'",
+                       &q->update_fields, err, n)) ||
+        (out = prepare(q,
+                       "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END "
+                       "WHERE id = ?3 AND status = 'in_progress'",
+                       &q->update_status, err, n)) ||
+        (out = prepare(q, "SELECT status FROM calls WHERE id = ?1", &q->status_of, err, n)) ||
+        (out = prepare(q, "SELECT " CALL_COLUMNS " FROM calls WHERE id = ?1", &q->get, err, n)) ||
+        (out = prepare(q,
+                       "SELECT " CALL_COLUMNS " FROM calls" LIST_WHERE
+                       " ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
+                       &q->list, err, n)) ||
+        (out = prepare(q, "SELECT count(*) FROM calls" LIST_WHERE, &q->list_count, err, n)) ||
+        (out = prepare(q,
+                       "SELECT count(*), coalesce(sum(kind = 'upload'), 0), coalesce(sum(kind = 'live'), 0), "
+                       "coalesce(sum(status = 'in_progress'), 0), coalesce(sum(status = 'interrupted'), 0) FROM calls",
+                       &q->counts, err, n)))
+        return out;
+    return TRIDENT_OK;
+}
+
+int store_sqlite_open(store *s, const char *path, const store_options *opt, char *err, size_t n) {
+    sqlite_store *q = calloc(1, sizeof *q);
+    if (!q) return error_set(err, n, TRIDENT_ENOMEM, "out of memory opening the store");
+    if (pthread_mutex_init(&q->lock, NULL) != 0) {
+        free(q);
+        return error_set(err, n, TRIDENT_ENOMEM, "cannot create the store's mutex");
+    }
+    int out = open_connection(q, path, opt, s, err, n);
+    if (out) {
+        sq_close(q);
+        return out;
+    }
+    s->ops = &sqlite_backend;
+    s->impl = q;
+    if (strcmp(path, ":memory:") == 0) {
+        snprintf(s->location, sizeof s->location, ":memory:");
+        return TRIDENT_OK;
+    }
+    char real[PATH_MAX];
+    if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
+    snprintf(s->location, sizeof s->location, "%s", real);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", real);
+    char *d = dirname(dir);
+    if (snprintf(s->recordings_dir, sizeof s->recordings_dir, "%s/recordings", strcmp(d, "/") == 0 ? "" : d) >=
+        (int)sizeof s->recordings_dir)
+        s->recordings_dir[0] = '\0';
+    return TRIDENT_OK;
+}

@@ -1,0 +1,549 @@
+/* store.c — the backend-independent half of the call store: opening by URL or
+ * path, id generation and validation, argument checks and text clean-up before
+ * any backend sees them, recording paths, record freeing and the API's JSON. */
+#include "store/backend.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/file.h"
+#include "base/log.h"
+
+/* Longest values accepted for short text fields. */
+#define STORE_QUEUE_MAX 64
+#define STORE_FILENAME_MAX 1024
+#define STORE_AUDIO_PATH_MAX 255
+
+char *store_strdup_or_null(const char *s, int *failed) {
+    if (!s) return NULL;
+    char *d = strdup(s);
+    if (!d) *failed = 1;
+    return d;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+const char *store_kind_name(store_kind kind) {
+    switch (kind) {
+    case STORE_KIND_UPLOAD: return "upload";
+    case STORE_KIND_LIVE: return "live";
+    default: return "any";
+    }
+}
+
+const char *store_status_name(store_status status) {
+    switch (status) {
+    case STORE_STATUS_IN_PROGRESS: return "in_progress";
+    case STORE_STATUS_COMPLETED: return "completed";
+    case STORE_STATUS_FAILED: return "failed";
+    case STORE_STATUS_INTERRUPTED: return "interrupted";
+    default: return "any";
+    }
+}
+
+store_kind store_kind_parse(const char *name) {
+    if (name && strcmp(name, "upload") == 0) return STORE_KIND_UPLOAD;
+    if (name && strcmp(name, "live") == 0) return STORE_KIND_LIVE;
+    return STORE_KIND_ANY;
+}
+
+store_status store_status_parse(const char *name) {
+    if (!name) return STORE_STATUS_ANY;
+    for (int s = STORE_STATUS_IN_PROGRESS; s <= STORE_STATUS_INTERRUPTED; s++)
+        if (strcmp(name, store_status_name((store_status)s)) == 0) return (store_status)s;
+    return STORE_STATUS_ANY;
+}
+
+/* ---- ids ------------------------------------------------------------------ */
+
+int store_id_generate(char id[STORE_ID_SIZE], char *err, size_t err_size) {
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return error_set(err, err_size, TRIDENT_EIO, "cannot read random bytes for a call id: %s", strerror(errno));
+        }
+        got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) id[o++] = '-';
+        id[o++] = hex[b[i] >> 4];
+        id[o++] = hex[b[i] & 15];
+    }
+    id[o] = '\0';
+    return TRIDENT_OK;
+}
+
+static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+int store_id_valid(const char *id) {
+    if (!id) return 0;
+    for (size_t i = 0; i < STORE_ID_SIZE - 1; i++) {
+        char c = id[i];
+        if (c == '\0') return 0;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return 0;
+        } else if (!is_hex(c)) {
+            return 0;
+        }
+    }
+    return id[STORE_ID_SIZE - 1] == '\0';
+}
+
+/* Validates an untrusted id and writes its lowercase form into out. */
+static int id_normalize(const char *id, char out[STORE_ID_SIZE], char *err, size_t n) {
+    if (!store_id_valid(id)) return error_set(err, n, TRIDENT_ENOTFOUND, "call not found (not a valid call id)");
+    for (size_t i = 0; i < STORE_ID_SIZE; i++) {
+        out[i] = id[i];
+        if (id[i] >= 'A' && id[i] <= 'F') out[i] = "abcdef"[id[i] - 'A'];
+    }
+    return TRIDENT_OK;
+}
+
+/* ---- text ----------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+    unsigned c = p[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
+    else return 0;
+    if (len > n) return 0;
+    unsigned cp = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+/* A copy of s as valid UTF-8 without NULs or control characters other than
+ * tab and newline: invalid bytes become U+FFFD. NULL → NULL. Sets *failed
+ * when out of memory. Stored text must be valid UTF-8 for PostgreSQL and for
+ * the JSON the API returns (ASR output can end inside a multi-byte character). */
+static char *text_clean(const char *s, int *failed) {
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    if (n > (SIZE_MAX - 1) / 3) {
+        *failed = 1;
+        return NULL;
+    }
+    char *out = malloc(3 * n + 1);
+    if (!out) {
+        *failed = 1;
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    while (i < n) {
+        size_t len = utf8_seq(p + i, n - i);
+        if (len == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        } else if (len == 1 && (p[i] < 0x20 || p[i] == 0x7f) && p[i] != '\t' && p[i] != '\n') {
+            out[o++] = ' ';
+            i++;
+        } else {
+            memcpy(out + o, p + i, len);
+            o += len;
+            i += len;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Checked, cleaned copies of the caller's fields; strings owned here. */
+typedef struct {
+    store_fields f;
+    char *transcript, *queue, *analysis;
+} fields_copy;
+
+static void fields_copy_free(fields_copy *c) {
+    free(c->transcript);
+    free(c->queue);
+    free(c->analysis);
+}
+
+static int check_unit(double v, const char *what, char *err, size_t n) {
+    if (!isfinite(v)) return error_set(err, n, TRIDENT_EINVAL, "%s is not a finite number", what);
+    return TRIDENT_OK;
+}
+
+static int fields_prepare(const store_fields *in, fields_copy *out, char *err, size_t n) {
+    memset(out, 0, sizeof *out);
+    if (!in) {
+        out->f.transcript = "";
+        return TRIDENT_OK;
+    }
+    out->f = *in;
+    int rc;
+    if ((rc = check_unit(in->duration_s, "duration", err, n)) || (rc = check_unit(in->confidence, "confidence", err, n)) ||
+        (rc = check_unit(in->content_score, "content score", err, n)) ||
+        (rc = check_unit(in->distress_score, "distress score", err, n)))
+        return rc;
+    if (in->duration_s < 0) return error_set(err, n, TRIDENT_EINVAL, "duration is negative");
+    if (in->utterance_count < 0) return error_set(err, n, TRIDENT_EINVAL, "utterance count is negative");
+    if (in->priority_level < 0 || in->priority_level > 100)
+        return error_set(err, n, TRIDENT_EINVAL, "priority level %d is out of range", in->priority_level);
+    out->f.flag_audio_review = in->flag_audio_review != 0;
+    out->f.escalation_required = in->escalation_required != 0;
+    if (in->queue && (in->queue[0] == '\0' || strlen(in->queue) > STORE_QUEUE_MAX))
+        return error_set(err, n, TRIDENT_EINVAL, "queue name is empty or longer than %d bytes", STORE_QUEUE_MAX);
+    if (in->analysis_json) {
+        json_error_t jerr;
+        json_t *j = json_loads(in->analysis_json, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j) return error_set(err, n, TRIDENT_EINVAL, "analysis is not valid JSON: %s", jerr.text);
+        int is_object = json_is_object(j);
+        json_decref(j);
+        if (!is_object) return error_set(err, n, TRIDENT_EINVAL, "analysis JSON is not an object");
+    }
+    int failed = 0;
+    out->transcript = text_clean(in->transcript ? in->transcript : "", &failed);
+    out->queue = text_clean(in->queue, &failed);
+    out->analysis = store_strdup_or_null(in->analysis_json, &failed);
+    if (failed) {
+        fields_copy_free(out);
+        return error_set(err, n, TRIDENT_ENOMEM, "out of memory copying a call record");
+    }
+    out->f.transcript = out->transcript;
+    out->f.queue = out->queue;
+    out->f.analysis_json = out->analysis;
+    return TRIDENT_OK;
+}
+
+/* A recording's file name: relative, one component, printable, not hidden. */
+static int audio_path_check(const char *p, char *err, size_t n) {
+    if (!p) return TRIDENT_OK;
+    size_t len = strlen(p);
+    if (len == 0 || len > STORE_AUDIO_PATH_MAX || p[0] == '.')
+        return error_set(err, n, TRIDENT_EINVAL, "recording file name must be 1..%d bytes and not start with '.'",
+                         STORE_AUDIO_PATH_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f)
+            return error_set(err, n, TRIDENT_EINVAL, "recording file name must be a plain file name in the recordings directory");
+    }
+    return TRIDENT_OK;
+}
+
+/* ---- open / close --------------------------------------------------------- */
+
+static int starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+static int recordings_dir_make(const char *dir, char *err, size_t n) {
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return error_set(err, n, TRIDENT_EIO, "cannot create the recordings directory '%s': %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return error_set(err, n, TRIDENT_EIO, "recordings path '%s' is not a directory", dir);
+    return TRIDENT_OK;
+}
+
+int store_open(const char *url_or_path, const store_options *opt, store **out, char *err, size_t err_size) {
+    if (!out) return error_set(err, err_size, TRIDENT_EINVAL, "store_open: no output handle");
+    *out = NULL;
+    if (!url_or_path || !url_or_path[0]) return error_set(err, err_size, TRIDENT_EINVAL, "no database path or URL given");
+    store_options defaults = {0};
+    if (!opt) opt = &defaults;
+    store *s = calloc(1, sizeof *s);
+    if (!s) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening the store");
+
+    int rc;
+    if (starts_with(url_or_path, "postgres://") || starts_with(url_or_path, "postgresql://")) {
+        rc = store_postgres_open(s, url_or_path, opt, err, err_size);
+    } else {
+        const char *path = url_or_path;
+        if (starts_with(path, "sqlite://")) path += strlen("sqlite://");
+        else if (starts_with(path, "sqlite:")) path += strlen("sqlite:");
+        if (path == url_or_path && strstr(path, "://"))
+            rc = error_set(err, err_size, TRIDENT_EUNSUPPORTED,
+                           "unknown database URL '%.64s': use a file path, sqlite:PATH or postgres://...", url_or_path);
+        else if (!path[0])
+            rc = error_set(err, err_size, TRIDENT_EINVAL, "empty SQLite database path");
+        else
+            rc = store_sqlite_open(s, path, opt, err, err_size);
+    }
+    if (rc != TRIDENT_OK) {
+        free(s);
+        return rc;
+    }
+    if (opt->recordings_dir) {
+        if (snprintf(s->recordings_dir, sizeof s->recordings_dir, "%s", opt->recordings_dir) >=
+            (int)sizeof s->recordings_dir) {
+            store_close(s);
+            return error_set(err, err_size, TRIDENT_ELIMIT, "recordings directory path is too long");
+        }
+    }
+    if (s->recordings_dir[0] && (rc = recordings_dir_make(s->recordings_dir, err, err_size)) != TRIDENT_OK) {
+        store_close(s);
+        return rc;
+    }
+    if (s->recovered > 0)
+        log_warn("store", "marked calls interrupted by a previous run count=%lld", (long long)s->recovered);
+    *out = s;
+    return TRIDENT_OK;
+}
+
+void store_close(store *s) {
+    if (!s) return;
+    if (s->ops) s->ops->close(s->impl);
+    free(s);
+}
+
+void store_info_get(const store *s, store_info *out) {
+    out->backend = s->ops->name;
+    out->location = s->location;
+    out->recordings_dir = s->recordings_dir;
+    out->schema_version = s->schema_version;
+    out->recovered = s->recovered;
+}
+
+/* ---- recordings ----------------------------------------------------------- */
+
+int store_recording_path(const store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size) {
+    char norm[STORE_ID_SIZE];
+    int rc = id_normalize(id, norm, err, err_size);
+    if (rc) return rc;
+    if (!s->recordings_dir[0])
+        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "this store has no recordings directory");
+    char name[STORE_ID_SIZE + 4];
+    snprintf(name, sizeof name, "%s.wav", norm);
+    if (path_join(out, out_size, s->recordings_dir, name) != 0)
+        return error_set(err, err_size, TRIDENT_ELIMIT, "recording path does not fit in %zu bytes", out_size);
+    return TRIDENT_OK;
+}
+
+int store_call_audio_file(store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size) {
+    store_call *c = NULL;
+    int rc = store_call_get(s, id, &c, err, err_size);
+    if (rc) return rc;
+    if (!c->audio_path || !s->recordings_dir[0]) {
+        rc = error_set(err, err_size, TRIDENT_ENOTFOUND, "call %s has no recording", c->id);
+    } else if (audio_path_check(c->audio_path, NULL, 0) != 0) {
+        rc = error_set(err, err_size, TRIDENT_ENOTFOUND, "call %s has no usable recording", c->id);
+    } else if (path_join(out, out_size, s->recordings_dir, c->audio_path) != 0) {
+        rc = error_set(err, err_size, TRIDENT_ELIMIT, "recording path does not fit in %zu bytes", out_size);
+    } else {
+        struct stat st;
+        if (stat(out, &st) != 0 || !S_ISREG(st.st_mode))
+            rc = error_set(err, err_size, TRIDENT_ENOTFOUND, "the recording of call %s is missing", c->id);
+    }
+    store_call_free(c);
+    return rc;
+}
+
+/* ---- writes --------------------------------------------------------------- */
+
+static int row_insert(store *s, store_kind kind, store_status status, char id[STORE_ID_SIZE], const char *filename,
+                      const store_fields *fields, const char *audio_path, char *err, size_t n) {
+    if (!s || !id) return error_set(err, n, TRIDENT_EINVAL, "store: missing handle or id buffer");
+    if (kind != STORE_KIND_UPLOAD && kind != STORE_KIND_LIVE)
+        return error_set(err, n, TRIDENT_EINVAL, "call kind must be upload or live");
+    int rc;
+    char norm[STORE_ID_SIZE];
+    if (id[0] == '\0') {
+        if ((rc = store_id_generate(norm, err, n))) return rc;
+    } else if (id_normalize(id, norm, NULL, 0) != 0) {
+        return error_set(err, n, TRIDENT_EINVAL, "'%.40s' is not a valid call id", id);
+    }
+    if ((rc = audio_path_check(audio_path, err, n))) return rc;
+    if (filename && strlen(filename) > STORE_FILENAME_MAX)
+        return error_set(err, n, TRIDENT_EINVAL, "file name is longer than %d bytes", STORE_FILENAME_MAX);
+    fields_copy fc;
+    if ((rc = fields_prepare(fields, &fc, err, n))) return rc;
+    int failed = 0;
+    char *fname = text_clean(filename, &failed);
+    if (failed) {
+        fields_copy_free(&fc);
+        return error_set(err, n, TRIDENT_ENOMEM, "out of memory copying a call record");
+    }
+    store_row row = {.id = norm, .kind = kind, .status = status, .now = clock_wall_s(), .filename = fname,
+                     .fields = &fc.f, .audio_path = audio_path};
+    rc = s->ops->insert(s->impl, &row, err, n);
+    free(fname);
+    fields_copy_free(&fc);
+    if (rc == TRIDENT_OK) memcpy(id, norm, STORE_ID_SIZE);
+    return rc;
+}
+
+int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
+                      char *err, size_t err_size) {
+    return row_insert(s, kind, STORE_STATUS_IN_PROGRESS, id, filename, fields, NULL, err, err_size);
+}
+
+int store_call_insert_complete(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename,
+                               const store_fields *fields, const char *audio_path, char *err, size_t err_size) {
+    return row_insert(s, kind, STORE_STATUS_COMPLETED, id, filename, fields, audio_path, err, err_size);
+}
+
+static int row_update(store *s, const char *id, store_status status, const store_fields *fields, const char *audio_path,
+                      char *err, size_t n) {
+    if (!s) return error_set(err, n, TRIDENT_EINVAL, "store: missing handle");
+    char norm[STORE_ID_SIZE];
+    int rc = id_normalize(id, norm, err, n);
+    if (rc) return rc;
+    if ((rc = audio_path_check(audio_path, err, n))) return rc;
+    fields_copy fc;
+    if (fields && (rc = fields_prepare(fields, &fc, err, n))) return rc;
+    rc = s->ops->update(s->impl, norm, status, clock_wall_s(), fields ? &fc.f : NULL, audio_path, err, n);
+    if (fields) fields_copy_free(&fc);
+    return rc;
+}
+
+int store_call_update_progress(store *s, const char *id, const store_fields *fields, char *err, size_t err_size) {
+    if (!fields) return error_set(err, err_size, TRIDENT_EINVAL, "store_call_update_progress: no fields");
+    return row_update(s, id, STORE_STATUS_IN_PROGRESS, fields, NULL, err, err_size);
+}
+
+int store_call_finalize(store *s, const char *id, store_status status, const store_fields *fields,
+                        const char *audio_path, char *err, size_t err_size) {
+    if (status != STORE_STATUS_COMPLETED && status != STORE_STATUS_FAILED)
+        return error_set(err, err_size, TRIDENT_EINVAL, "a call is finalised as completed or failed");
+    return row_update(s, id, status, fields, audio_path, err, err_size);
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+int store_call_get(store *s, const char *id, store_call **out, char *err, size_t err_size) {
+    if (!s || !out) return error_set(err, err_size, TRIDENT_EINVAL, "store_call_get: missing handle or output");
+    *out = NULL;
+    char norm[STORE_ID_SIZE];
+    int rc = id_normalize(id, norm, err, err_size);
+    if (rc) return rc;
+    return s->ops->get(s->impl, norm, out, err, err_size);
+}
+
+static void call_strings_free(store_call *c) {
+    free(c->transcript);
+    free(c->queue);
+    free(c->analysis_json);
+    free(c->audio_path);
+    free(c->filename);
+}
+
+void store_call_free(store_call *c) {
+    if (!c) return;
+    call_strings_free(c);
+    free(c);
+}
+
+int store_call_list(store *s, const store_filter *filter, store_page *out, char *err, size_t err_size) {
+    if (!s || !out) return error_set(err, err_size, TRIDENT_EINVAL, "store_call_list: missing handle or output");
+    memset(out, 0, sizeof *out);
+    store_filter f = {.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY};
+    if (filter) f = *filter;
+    if (f.kind != STORE_KIND_ANY && f.kind != STORE_KIND_UPLOAD && f.kind != STORE_KIND_LIVE)
+        return error_set(err, err_size, TRIDENT_EINVAL, "unknown call kind filter");
+    if (f.status < STORE_STATUS_ANY || f.status > STORE_STATUS_INTERRUPTED)
+        return error_set(err, err_size, TRIDENT_EINVAL, "unknown call status filter");
+    if (f.limit < 0) return error_set(err, err_size, TRIDENT_EINVAL, "limit must not be negative");
+    if (f.offset < 0) return error_set(err, err_size, TRIDENT_EINVAL, "offset must not be negative");
+    if (f.limit == 0) f.limit = STORE_LIST_DEFAULT;
+    if (f.limit > STORE_LIST_MAX) f.limit = STORE_LIST_MAX;
+    if (f.queue && strlen(f.queue) > STORE_QUEUE_MAX) {
+        /* No stored queue is that long: an empty page, without a query. */
+        out->total = 0;
+        return TRIDENT_OK;
+    }
+    return s->ops->list(s->impl, &f, out, err, err_size);
+}
+
+void store_page_free(store_page *page) {
+    if (!page) return;
+    for (size_t i = 0; i < page->count; i++) call_strings_free(&page->items[i]);
+    free(page->items);
+    memset(page, 0, sizeof *page);
+}
+
+int store_counts_get(store *s, store_counts *out, char *err, size_t err_size) {
+    if (!s || !out) return error_set(err, err_size, TRIDENT_EINVAL, "store_counts_get: missing handle or output");
+    memset(out, 0, sizeof *out);
+    return s->ops->counts(s->impl, out, err, err_size);
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+/* json_object_set_new that records failure (a NULL value or a failed set). */
+static void jset(json_t *o, const char *key, json_t *v, int *failed) {
+    if (!v || json_object_set_new(o, key, v) != 0) *failed = 1;
+}
+
+/* A JSON string of s; text that is not valid UTF-8 (a row written by something
+ * else) is cleaned rather than failing the whole record. */
+static json_t *jstr(const char *s) {
+    json_t *j = json_string(s);
+    if (j) return j;
+    int failed = 0;
+    char *clean = text_clean(s, &failed);
+    if (!clean) return NULL;
+    j = json_string(clean);
+    free(clean);
+    return j;
+}
+
+static json_t *jstring_or_null(const char *s) { return s ? jstr(s) : json_null(); }
+
+json_t *store_call_to_json(const store_call *c) {
+    if (!c) return NULL;
+    json_t *o = json_object();
+    if (!o) return NULL;
+    int failed = 0;
+    char created[32], updated[32];
+    clock_iso8601(c->created_at, created, sizeof created);
+    clock_iso8601(c->updated_at, updated, sizeof updated);
+    jset(o, "id", json_string(c->id), &failed);
+    jset(o, "kind", json_string(store_kind_name(c->kind)), &failed);
+    jset(o, "status", json_string(store_status_name(c->status)), &failed);
+    jset(o, "created_at", json_string(created), &failed);
+    jset(o, "updated_at", json_string(updated), &failed);
+    jset(o, "duration", json_real(c->duration_s), &failed);
+    jset(o, "transcript", jstr(c->transcript ? c->transcript : ""), &failed);
+    jset(o, "confidence", json_real(c->confidence), &failed);
+    jset(o, "content_score", json_real(c->content_score), &failed);
+    jset(o, "distress_score", json_real(c->distress_score), &failed);
+    jset(o, "queue", jstring_or_null(c->queue), &failed);
+    jset(o, "priority_level", json_integer(c->priority_level), &failed);
+    jset(o, "flag_audio_review", json_boolean(c->flag_audio_review), &failed);
+    jset(o, "escalation_required", json_boolean(c->escalation_required), &failed);
+    json_t *flags = json_object();
+    if (flags) {
+        jset(flags, "audio_review", json_boolean(c->flag_audio_review), &failed);
+        jset(flags, "escalation_required", json_boolean(c->escalation_required), &failed);
+    }
+    jset(o, "flags", flags, &failed);
+    jset(o, "filename", jstring_or_null(c->filename), &failed);
+    jset(o, "utterance_count", json_integer(c->utterance_count), &failed);
+    json_t *analysis = NULL;
+    if (c->analysis_json) analysis = json_loads(c->analysis_json, 0, NULL);
+    jset(o, "analysis", analysis ? analysis : json_null(), &failed);
+    if (c->audio_path) {
+        char url[80];
+        snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);
+        jset(o, "audio_url", json_string(url), &failed);
+    }
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

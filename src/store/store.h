@@ -1,0 +1,224 @@
+/* store.h — the call store: every analysed call (uploads and live calls) with
+ * its transcript, scores, triage decision, full analysis JSON and recording.
+ *
+ * One interface, several backends behind a table of function pointers
+ * (store/backend.h, private): SQLite (default; a file path or "sqlite:PATH")
+ * and PostgreSQL ("postgres://..." / "postgresql://...").
+ *
+ * Ids. A call id is a random UUID version 4 in canonical lowercase text form
+ * ("3f2b9c1e-8a4d-4c6b-9e21-5d7f0a1b2c3d", 36 characters), drawn from
+ * getrandom(2). Ids are not guessable and never collide between instances
+ * sharing one PostgreSQL database. Ids arriving from HTTP are untrusted:
+ * every function taking an id validates it with store_id_valid first, and
+ * anything that is not a canonical UUID (path fragments, SQL, 10 kB strings,
+ * empty, non-UTF-8) is TRIDENT_ENOTFOUND without touching the database.
+ * Upper-case hex is accepted and normalised to lower case.
+ *
+ * Recordings live beside the database: <db dir>/recordings/<id>.wav (or
+ * store_options.recordings_dir). The store hands out the path
+ * (store_recording_path); the audio module writes the WAV file; the store keeps
+ * the recording's file name relative to that directory in the call's row.
+ *
+ * Live calls: store_call_create (in_progress) → store_call_update_progress after
+ * each utterance (transcript so far, aggregates, analysis JSON; one transaction
+ * each, so a crash mid-call loses at most the utterance in flight) →
+ * store_call_finalize (completed or failed, recording, final analysis).
+ * Uploads: store_call_insert_complete in one step.
+ *
+ * Crash recovery: a call still in_progress when its process died stays stored
+ * with everything written up to its last utterance. If store_options.
+ * recover_interrupted is set (the server sets it: it owns every live call in
+ * its database), store_open marks those calls status "interrupted"; otherwise
+ * they are left alone (another process may still be writing them). Either
+ * way store_counts reports them, and /health can show them.
+ *
+ * Threads: a store handle may be used from any number of threads at once.
+ * The SQLite backend keeps one connection guarded by one mutex (its `lock`,
+ * DESIGN: a shared service is guarded by one named mutex); writes to SQLite
+ * are serialised by the database anyway, and each statement is short.
+ *
+ * Errors: 0 or a negative TRIDENT_E* code (base/error.h) with a message in
+ * err (TRIDENT_ERR_SIZE bytes is enough). TRIDENT_ENOTFOUND for an unknown or
+ * invalid id, TRIDENT_EDB for database failures, TRIDENT_EFORMAT for a file
+ * that is not a TRIDENT database, TRIDENT_EUNSUPPORTED for a newer schema. */
+#ifndef TRIDENT_STORE_STORE_H
+#define TRIDENT_STORE_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The schema version this build writes and understands (see store/schema.c). */
+#define STORE_SCHEMA_VERSION 1
+/* Bytes for an id including its NUL. */
+#define STORE_ID_SIZE 37
+/* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
+#define STORE_LIST_DEFAULT 50
+#define STORE_LIST_MAX 1000
+
+typedef struct store store;
+
+typedef enum { STORE_KIND_ANY = -1, STORE_KIND_UPLOAD = 0, STORE_KIND_LIVE = 1 } store_kind;
+
+typedef enum {
+    STORE_STATUS_ANY = -1,
+    STORE_STATUS_IN_PROGRESS = 0,
+    STORE_STATUS_COMPLETED = 1,
+    STORE_STATUS_FAILED = 2,
+    STORE_STATUS_INTERRUPTED = 3, /* was in_progress when its process stopped */
+} store_status;
+
+typedef struct {
+    /* Directory for recordings; NULL means "<directory of the db>/recordings".
+     * Created (mode 0750) if missing. A ":memory:" SQLite database has no
+     * recordings directory unless one is given here. */
+    const char *recordings_dir;
+    /* How long a statement waits for a lock held by another connection (ms; 0 → 5000). */
+    int busy_timeout_ms;
+    /* Mark calls left in_progress by a previous process as interrupted at open. */
+    int recover_interrupted;
+} store_options;
+
+/* What a call's row holds besides its id, kind, status and times: the values
+ * the caller writes. Strings are borrowed (copied by the store); NULL is the
+ * same as "" for transcript, and "no value" for the others. */
+typedef struct {
+    double duration_s;
+    const char *transcript;
+    double confidence;     /* 0..1 */
+    double content_score;  /* 0..1 */
+    double distress_score; /* 0..1 */
+    const char *queue;     /* "Q1-IMMEDIATE" ... "Q5-ROUTINE", or NULL */
+    int priority_level;    /* 1..5, 0 when not triaged yet */
+    int flag_audio_review;
+    int escalation_required;
+    const char *analysis_json; /* the full analysis as the API returns it; must parse as JSON (or NULL) */
+    int utterance_count;
+} store_fields;
+
+/* A stored call as read back. Owned by the caller: free with store_call_free
+ * (or store_page_free for a page's items). Strings are never NULL except where
+ * noted. */
+typedef struct {
+    char id[STORE_ID_SIZE];
+    store_kind kind;
+    store_status status;
+    double created_at; /* Unix epoch seconds */
+    double updated_at;
+    double duration_s;
+    char *transcript;
+    double confidence;
+    double content_score;
+    double distress_score;
+    char *queue;         /* NULL when not triaged */
+    int priority_level;
+    int flag_audio_review;
+    int escalation_required;
+    char *analysis_json; /* NULL when none was stored */
+    char *audio_path;    /* file name relative to the recordings directory, or NULL */
+    char *filename;      /* an upload's original file name, or NULL */
+    int utterance_count;
+} store_call;
+
+typedef struct {
+    store_kind kind;     /* STORE_KIND_ANY for all */
+    store_status status; /* STORE_STATUS_ANY for all */
+    const char *queue;   /* exact queue name, or NULL for all */
+    int64_t limit;       /* 0 → STORE_LIST_DEFAULT; clamped to STORE_LIST_MAX; negative → EINVAL */
+    int64_t offset;      /* >= 0 */
+} store_filter;
+
+/* A page of calls, newest first (created_at, then id, descending). */
+typedef struct {
+    store_call *items;
+    size_t count;  /* items on this page */
+    int64_t total; /* calls matching the filter, all pages */
+} store_page;
+
+typedef struct {
+    int64_t total_calls;      /* every stored call */
+    int64_t uploads;          /* kind upload */
+    int64_t live_calls_saved; /* kind live, any status */
+    int64_t in_progress;      /* status in_progress (live now, or left by another process) */
+    int64_t interrupted;      /* status interrupted */
+} store_counts;
+
+typedef struct {
+    const char *backend;        /* "sqlite" or "postgresql" */
+    const char *location;       /* the database path, or the URL without its password */
+    const char *recordings_dir; /* "" when there is none */
+    int schema_version;
+    int64_t recovered;          /* calls marked interrupted by this open */
+} store_info;
+
+/* Opens (creating if needed) and migrates the store named by url_or_path:
+ * "PATH", "sqlite:PATH" or "sqlite://PATH" (":memory:" allowed), or
+ * "postgres://..." / "postgresql://...". opt may be NULL for defaults.
+ * On success *out owns the handle; release it with store_close. */
+int store_open(const char *url_or_path, const store_options *opt, store **out, char *err, size_t err_size);
+/* Closes the handle (NULL is fine). No call may be in flight on it. */
+void store_close(store *s);
+/* Describes the open store; the strings live as long as the handle. */
+void store_info_get(const store *s, store_info *out);
+
+/* Writes a fresh random UUID v4 into id. Returns 0 or TRIDENT_EIO. */
+int store_id_generate(char id[STORE_ID_SIZE], char *err, size_t err_size);
+/* 1 if id is a canonical UUID text (36 chars, hex digits and four hyphens), else 0. */
+int store_id_valid(const char *id);
+
+/* The absolute path for the recording of call id (<recordings dir>/<id>.wav)
+ * in out. TRIDENT_ENOTFOUND for an invalid id, TRIDENT_EUNSUPPORTED when the
+ * store has no recordings directory, TRIDENT_ELIMIT when out is too small. */
+int store_recording_path(const store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size);
+/* The absolute path of call id's stored recording, if the call exists, has a
+ * recording and the file is there; TRIDENT_ENOTFOUND otherwise. */
+int store_call_audio_file(store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size);
+
+/* Creates a call in status in_progress (a live call, or an upload still being
+ * analysed). If id[0] is '\0', a fresh id is generated and written into id;
+ * otherwise id must be valid and unused. fields may be NULL. */
+int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
+                      char *err, size_t err_size);
+/* Replaces an in_progress call's fields (transcript so far, aggregates,
+ * analysis JSON) in one transaction. TRIDENT_ENOTFOUND for an unknown id,
+ * TRIDENT_EINVAL if the call is no longer in progress. */
+int store_call_update_progress(store *s, const char *id, const store_fields *fields, char *err, size_t err_size);
+/* Ends an in_progress call with status STORE_STATUS_COMPLETED or
+ * STORE_STATUS_FAILED, its final fields (may be NULL to keep the last
+ * progress) and its recording's file name relative to the recordings directory
+ * (e.g. "<id>.wav"; NULL for none; must not contain '/' or start with '.'). */
+int store_call_finalize(store *s, const char *id, store_status status, const store_fields *fields,
+                        const char *audio_path, char *err, size_t err_size);
+/* Stores a finished call (an upload) in one step, status completed. id as in
+ * store_call_create (generate the id first with store_id_generate when the
+ * recording must be written under it before the row exists). */
+int store_call_insert_complete(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename,
+                               const store_fields *fields, const char *audio_path, char *err, size_t err_size);
+
+/* Reads call id. On success *out is owned by the caller (store_call_free). */
+int store_call_get(store *s, const char *id, store_call **out, char *err, size_t err_size);
+void store_call_free(store_call *c);
+/* Reads a page of calls matching filter (NULL: all, default limit). On success
+ * out is filled and owned by the caller (store_page_free). */
+int store_call_list(store *s, const store_filter *filter, store_page *out, char *err, size_t err_size);
+void store_page_free(store_page *page);
+/* Counts for /health and /metrics. */
+int store_counts_get(store *s, store_counts *out, char *err, size_t err_size);
+
+/* "upload"/"live", "in_progress"/"completed"/"failed"/"interrupted"; and back
+ * (returns STORE_KIND_ANY / STORE_STATUS_ANY for an unknown name). */
+const char *store_kind_name(store_kind kind);
+const char *store_status_name(store_status status);
+store_kind store_kind_parse(const char *name);
+store_status store_status_parse(const char *name);
+
+/* The API's JSON for a call: {"id", "kind", "status", "created_at" (ISO-8601),
+ * "updated_at", "duration", "transcript", "confidence", "content_score",
+ * "distress_score", "queue", "priority_level", "flag_audio_review",
+ * "escalation_required", "flags": {"audio_review", "escalation_required"},
+ * "filename", "utterance_count", "analysis" (the stored analysis object, or
+ * null), "audio_url" ("/api/calls/<id>/audio", only when a recording exists)}.
+ * Returns a new reference owned by the caller, or NULL when out of memory. */
+json_t *store_call_to_json(const store_call *c);
+
+#endif

@@ -1,0 +1,979 @@
+/* test_store.c — the call store on real SQLite files in a fresh temporary
+ * directory: uploads and live calls, reads, filters and paging, counts,
+ * reopening, migrations and refused databases, malicious ids, bad input,
+ * concurrent writers, and the API's JSON.
+ *
+ * `test_store postgresql://...` runs the backend-independent tests against a
+ * PostgreSQL server instead (tests/store/run_postgres.sh starts a throw-away
+ * one); its tables calls and schema_version are dropped and recreated. */
+#include <errno.h>
+#include <libpq-fe.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <sndfile.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "check.h"
+#include "store/store.h"
+
+static char tmpdir[256];
+static char err[TRIDENT_ERR_SIZE];
+/* PostgreSQL mode: the server URL, and the "database names" already wiped. */
+static const char *pg_url;
+static char pg_seen[32][32];
+static int pg_seen_count;
+
+/* Runs constant SQL on the PostgreSQL server directly; returns 0 on success. */
+static int pg_raw(const char *sql) {
+    PGconn *c = PQconnectdb(pg_url);
+    int ok = PQstatus(c) == CONNECTION_OK;
+    if (ok) {
+        PQclear(PQexec(c, "SET client_min_messages = warning"));
+        PGresult *r = PQexec(c, sql);
+        ok = r && (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK);
+        if (!ok) fprintf(stderr, "pg_raw: %s", PQerrorMessage(c));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+static void path_in(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", tmpdir, name); }
+
+/* Opens the store "name": a SQLite file in tmpdir, or (PostgreSQL mode) the
+ * server's tables, wiped the first time a name is used. */
+static int open_at(const char *name, store **s, const store_options *opt) {
+    char path[512];
+    err[0] = '\0';
+    if (pg_url) {
+        int seen = 0;
+        for (int i = 0; i < pg_seen_count; i++) seen |= strcmp(pg_seen[i], name) == 0;
+        if (!seen) {
+            CHECK(pg_raw("DROP TABLE IF EXISTS calls, schema_version") == 0, "wipe PostgreSQL tables");
+            if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", name);
+        }
+        store_options o = {0};
+        if (opt) o = *opt;
+        path_in(path, sizeof path, "recordings");
+        if (!o.recordings_dir) o.recordings_dir = path;
+        return store_open(pg_url, &o, s, err, sizeof err);
+    }
+    path_in(path, sizeof path, name);
+    return store_open(path, opt, s, err, sizeof err);
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL, "create %s", path);
+    if (!f) return;
+    CHECK(fwrite(data, 1, n, f) == n, "write %s", path);
+    fclose(f);
+}
+
+/* Runs constant SQL on a database file directly (the test's view from outside the store). */
+static int raw_exec(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static long long raw_int(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static const char *ANALYSIS =
+    "{\"transcript\":\"fire at the market\",\"confidence\":0.82,"
+    "\"nlp\":{\"entities\":{\"mechanism_hazard\":\"fire\"},\"content_score\":0.55},"
+    "\"bio_acoustic\":{\"distress_score\":0.61},"
+    "\"triage\":{\"queue\":\"Q1-IMMEDIATE\",\"priority_level\":1,\"flag_audio_review\":false,"
+    "\"escalation_required\":true}}";
+
+static store_fields sample_fields(void) {
+    store_fields f = {0};
+    f.duration_s = 12.5;
+    f.transcript = "fire at the market";
+    f.confidence = 0.82;
+    f.content_score = 0.55;
+    f.distress_score = 0.61;
+    f.queue = "Q1-IMMEDIATE";
+    f.priority_level = 1;
+    f.flag_audio_review = 0;
+    f.escalation_required = 1;
+    f.analysis_json = ANALYSIS;
+    f.utterance_count = 1;
+    return f;
+}
+
+/* A real 16-kHz mono WAV written with libsndfile (as the audio module would). */
+static int write_wav(const char *path) {
+    SF_INFO info = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    if (!f) return -1;
+    float pcm[1600];
+    for (int i = 0; i < 1600; i++) pcm[i] = 0.25f * sinf(2.0f * 3.14159265f * 440.0f * (float)i / 16000.0f);
+    sf_count_t w = sf_writef_float(f, pcm, 1600);
+    sf_close(f);
+    return w == 1600 ? 0 : -1;
+}
+
+/* ---- uploads, reads and JSON ----------------------------------------------- */
+
+static void test_upload_roundtrip(void) {
+    store *s = NULL;
+    int rc = open_at("main.db", &s, NULL);
+    CHECK(rc == 0, "open main.db: %s", err);
+    if (rc) return;
+    store_info info;
+    store_info_get(s, &info);
+    CHECK(strcmp(info.backend, pg_url ? "postgresql" : "sqlite") == 0, "backend %s", info.backend);
+    CHECK(info.schema_version == STORE_SCHEMA_VERSION, "schema version %d", info.schema_version);
+    char expect_rec[512];
+    path_in(expect_rec, sizeof expect_rec, "recordings");
+    char real_rec[PATH_MAX];
+    CHECK(realpath(expect_rec, real_rec) != NULL, "recordings directory created");
+    CHECK(strcmp(info.recordings_dir, real_rec) == 0, "recordings dir %s vs %s", info.recordings_dir, real_rec);
+
+    char id[STORE_ID_SIZE] = "";
+    CHECK(store_id_generate(id, err, sizeof err) == 0, "generate id");
+    CHECK(store_id_valid(id), "generated id valid: %s", id);
+    CHECK(id[14] == '4', "UUID version 4: %s", id);
+    CHECK(strchr("89ab", id[19]) != NULL, "RFC 4122 variant: %s", id);
+    char rec[PATH_MAX];
+    CHECK(store_recording_path(s, id, rec, sizeof rec, err, sizeof err) == 0, "recording path: %s", err);
+    char expect[PATH_MAX + 64];
+    snprintf(expect, sizeof expect, "%s/%s.wav", real_rec, id);
+    CHECK(strcmp(rec, expect) == 0, "recording path %s vs %s", rec, expect);
+    CHECK(write_wav(rec) == 0, "write wav %s", rec);
+    char audio_name[64];
+    snprintf(audio_name, sizeof audio_name, "%s.wav", id);
+
+    store_fields f = sample_fields();
+    char saved_id[STORE_ID_SIZE];
+    memcpy(saved_id, id, sizeof id);
+    rc = store_call_insert_complete(s, STORE_KIND_UPLOAD, id, "caller 1.wav", &f, audio_name, err, sizeof err);
+    CHECK(rc == 0, "insert upload: %s", err);
+    CHECK(strcmp(id, saved_id) == 0, "given id kept");
+
+    store_call *c = NULL;
+    rc = store_call_get(s, id, &c, err, sizeof err);
+    CHECK(rc == 0 && c, "get upload: %s", err);
+    if (c) {
+        CHECK(strcmp(c->id, id) == 0, "id");
+        CHECK(c->kind == STORE_KIND_UPLOAD, "kind");
+        CHECK(c->status == STORE_STATUS_COMPLETED, "status %d", c->status);
+        CHECK(c->created_at > 1.6e9 && c->updated_at >= c->created_at, "times %f %f", c->created_at, c->updated_at);
+        CHECK_NEAR(c->duration_s, 12.5, 0, "duration");
+        CHECK(strcmp(c->transcript, "fire at the market") == 0, "transcript %s", c->transcript);
+        CHECK_NEAR(c->confidence, 0.82, 0, "confidence");
+        CHECK_NEAR(c->content_score, 0.55, 0, "content");
+        CHECK_NEAR(c->distress_score, 0.61, 0, "distress");
+        CHECK(c->queue && strcmp(c->queue, "Q1-IMMEDIATE") == 0, "queue");
+        CHECK(c->priority_level == 1, "priority");
+        CHECK(!c->flag_audio_review && c->escalation_required, "flags");
+        CHECK(c->analysis_json && strcmp(c->analysis_json, ANALYSIS) == 0, "analysis json kept verbatim");
+        CHECK(c->audio_path && strcmp(c->audio_path, audio_name) == 0, "audio path");
+        CHECK(c->filename && strcmp(c->filename, "caller 1.wav") == 0, "filename");
+        CHECK(c->utterance_count == 1, "utterances");
+
+        json_t *j = store_call_to_json(c);
+        CHECK(j != NULL, "to json");
+        if (j) {
+            CHECK(strcmp(json_string_value(json_object_get(j, "id")), id) == 0, "json id");
+            CHECK(strcmp(json_string_value(json_object_get(j, "kind")), "upload") == 0, "json kind");
+            CHECK(strcmp(json_string_value(json_object_get(j, "status")), "completed") == 0, "json status");
+            const char *created = json_string_value(json_object_get(j, "created_at"));
+            CHECK(created && strlen(created) == 24 && created[10] == 'T' && created[23] == 'Z', "iso time %s",
+                  created ? created : "(null)");
+            CHECK_NEAR(json_real_value(json_object_get(j, "duration")), 12.5, 0, "json duration");
+            CHECK_NEAR(json_real_value(json_object_get(j, "confidence")), 0.82, 0, "json confidence");
+            CHECK(strcmp(json_string_value(json_object_get(j, "queue")), "Q1-IMMEDIATE") == 0, "json queue");
+            CHECK(json_integer_value(json_object_get(j, "priority_level")) == 1, "json priority");
+            CHECK(json_is_true(json_object_get(j, "escalation_required")), "json escalation");
+            CHECK(json_is_false(json_object_get(j, "flag_audio_review")), "json audio review");
+            CHECK(json_is_true(json_object_get(json_object_get(j, "flags"), "escalation_required")), "json flags");
+            json_t *a = json_object_get(j, "analysis");
+            CHECK(json_is_object(a), "analysis is an object");
+            CHECK(strcmp(json_string_value(json_object_get(json_object_get(a, "triage"), "queue")), "Q1-IMMEDIATE") == 0,
+                  "analysis.triage.queue");
+            char url[96];
+            snprintf(url, sizeof url, "/api/calls/%s/audio", id);
+            const char *au = json_string_value(json_object_get(j, "audio_url"));
+            CHECK(au && strcmp(au, url) == 0, "audio_url %s", au ? au : "(null)");
+            char *dump = json_dumps(j, 0);
+            CHECK(dump != NULL, "json dumps");
+            free(dump);
+            json_decref(j);
+        }
+        store_call_free(c);
+    }
+
+    char audio[PATH_MAX];
+    rc = store_call_audio_file(s, id, audio, sizeof audio, err, sizeof err);
+    CHECK(rc == 0 && strcmp(audio, rec) == 0, "audio file: %s", err);
+    SF_INFO in = {0};
+    SNDFILE *sf = sf_open(audio, SFM_READ, &in);
+    CHECK(sf && in.frames == 1600 && in.samplerate == 16000, "stored recording readable");
+    if (sf) sf_close(sf);
+
+    /* Upper-case hex finds the same call. */
+    char upper[STORE_ID_SIZE];
+    for (int i = 0; i < STORE_ID_SIZE; i++) {
+        upper[i] = id[i];
+        if (id[i] >= 'a' && id[i] <= 'f') upper[i] = "ABCDEF"[id[i] - 'a'];
+    }
+    c = NULL;
+    CHECK(store_call_get(s, upper, &c, err, sizeof err) == 0 && c && strcmp(c->id, id) == 0, "upper-case id found");
+    store_call_free(c);
+
+    /* A generated id; no recording, no analysis: JSON has no audio_url, analysis null. */
+    char id2[STORE_ID_SIZE] = "";
+    store_fields f2 = {.transcript = NULL, .confidence = 0.3};
+    rc = store_call_insert_complete(s, STORE_KIND_UPLOAD, id2, NULL, &f2, NULL, err, sizeof err);
+    CHECK(rc == 0 && store_id_valid(id2), "insert with generated id: %s", err);
+    CHECK(strcmp(id2, id) != 0, "distinct ids");
+    c = NULL;
+    CHECK(store_call_get(s, id2, &c, err, sizeof err) == 0, "get second");
+    if (c) {
+        CHECK(c->transcript && c->transcript[0] == '\0', "NULL transcript reads back empty");
+        CHECK(!c->queue && !c->analysis_json && !c->audio_path && !c->filename, "NULLs read back NULL");
+        json_t *j = store_call_to_json(c);
+        CHECK(j && json_is_null(json_object_get(j, "analysis")) && !json_object_get(j, "audio_url") &&
+                  json_is_null(json_object_get(j, "queue")),
+              "json without recording or analysis");
+        json_decref(j);
+        store_call_free(c);
+    }
+    CHECK(store_call_audio_file(s, id2, audio, sizeof audio, err, sizeof err) == TRIDENT_ENOTFOUND,
+          "no recording → not found");
+
+    /* Recording row present but file deleted → not found, cleanly. */
+    char id3[STORE_ID_SIZE] = "";
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id3, NULL, &f, "gone.wav", err, sizeof err) == 0, "insert 3");
+    CHECK(store_call_audio_file(s, id3, audio, sizeof audio, err, sizeof err) == TRIDENT_ENOTFOUND,
+          "missing recording file → not found");
+    store_close(s);
+}
+
+/* ---- live calls ----------------------------------------------------------- */
+
+static void test_live_lifecycle(void) {
+    store *s = NULL;
+    int rc = open_at("live.db", &s, NULL);
+    CHECK(rc == 0, "open live.db: %s", err);
+    if (rc) return;
+    char id[STORE_ID_SIZE] = "";
+    rc = store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, err, sizeof err);
+    CHECK(rc == 0 && store_id_valid(id), "create live: %s", err);
+    store_call *c = NULL;
+    CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && c->status == STORE_STATUS_IN_PROGRESS &&
+              c->kind == STORE_KIND_LIVE && c->utterance_count == 0,
+          "fresh live call in progress");
+    store_call_free(c);
+    store_counts n;
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0 && n.in_progress == 1 && n.live_calls_saved == 1, "counts live");
+
+    const char *parts[] = {"help", "help my granny", "help my granny not breathing"};
+    for (int u = 0; u < 3; u++) {
+        store_fields f = {.duration_s = 2.0 * (u + 1), .transcript = parts[u], .confidence = 0.5 + 0.1 * u,
+                          .content_score = 0.2 * u, .distress_score = 0.7, .queue = u ? "Q1-IMMEDIATE" : "Q3-MONITOR",
+                          .priority_level = u ? 1 : 3, .flag_audio_review = 1, .analysis_json = "{\"utterance\":1}",
+                          .utterance_count = u + 1};
+        rc = store_call_update_progress(s, id, &f, err, sizeof err);
+        CHECK(rc == 0, "progress %d: %s", u, err);
+        c = NULL;
+        CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c, "get after progress");
+        if (c) {
+            CHECK(strcmp(c->transcript, parts[u]) == 0, "transcript so far %s", c->transcript);
+            CHECK(c->utterance_count == u + 1, "utterances %d", c->utterance_count);
+            CHECK(c->status == STORE_STATUS_IN_PROGRESS, "still in progress");
+            CHECK(!c->audio_path, "no recording while live");
+            store_call_free(c);
+        }
+    }
+    char rec[PATH_MAX], name[64];
+    CHECK(store_recording_path(s, id, rec, sizeof rec, err, sizeof err) == 0, "rec path");
+    CHECK(write_wav(rec) == 0, "write live wav");
+    snprintf(name, sizeof name, "%s.wav", id);
+    store_fields final = sample_fields();
+    final.utterance_count = 3;
+    rc = store_call_finalize(s, id, STORE_STATUS_COMPLETED, &final, name, err, sizeof err);
+    CHECK(rc == 0, "finalize: %s", err);
+    c = NULL;
+    CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c, "get final");
+    if (c) {
+        CHECK(c->status == STORE_STATUS_COMPLETED, "completed");
+        CHECK(c->audio_path && strcmp(c->audio_path, name) == 0, "audio stored");
+        CHECK(c->utterance_count == 3 && strcmp(c->transcript, "fire at the market") == 0, "final fields");
+        CHECK(c->updated_at >= c->created_at, "updated_at");
+        store_call_free(c);
+    }
+    char audio[PATH_MAX];
+    CHECK(store_call_audio_file(s, id, audio, sizeof audio, err, sizeof err) == 0, "live audio file: %s", err);
+
+    /* A finished call no longer takes progress or a second finalisation. */
+    store_fields late = {.transcript = "late"};
+    CHECK(store_call_update_progress(s, id, &late, err, sizeof err) == TRIDENT_EINVAL, "progress after end: %s", err);
+    CHECK(store_call_finalize(s, id, STORE_STATUS_FAILED, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL,
+          "second finalize refused");
+    c = NULL;
+    CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && strcmp(c->transcript, "fire at the market") == 0 &&
+              c->status == STORE_STATUS_COMPLETED && c->audio_path,
+          "finished call unchanged");
+    store_call_free(c);
+
+    /* A failed call, finalised without new fields: the last progress is kept. */
+    char id2[STORE_ID_SIZE] = "";
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id2, NULL, NULL, err, sizeof err) == 0, "create 2");
+    store_fields p = {.transcript = "partial", .utterance_count = 1, .duration_s = 1.0};
+    CHECK(store_call_update_progress(s, id2, &p, err, sizeof err) == 0, "progress 2");
+    CHECK(store_call_finalize(s, id2, STORE_STATUS_FAILED, NULL, NULL, err, sizeof err) == 0, "fail 2: %s", err);
+    c = NULL;
+    CHECK(store_call_get(s, id2, &c, err, sizeof err) == 0 && c && c->status == STORE_STATUS_FAILED &&
+              strcmp(c->transcript, "partial") == 0 && !c->audio_path,
+          "failed call keeps progress");
+    store_call_free(c);
+
+    /* Wrong arguments. */
+    CHECK(store_call_finalize(s, id2, STORE_STATUS_IN_PROGRESS, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL,
+          "finalize to in_progress refused");
+    CHECK(store_call_update_progress(s, "00000000-0000-4000-8000-000000000000", &p, err, sizeof err) ==
+              TRIDENT_ENOTFOUND,
+          "progress on unknown id");
+    CHECK(store_call_finalize(s, "00000000-0000-4000-8000-000000000000", STORE_STATUS_COMPLETED, NULL, NULL, err,
+                              sizeof err) == TRIDENT_ENOTFOUND,
+          "finalize unknown id");
+    char dup[STORE_ID_SIZE];
+    memcpy(dup, id, sizeof dup);
+    CHECK(store_call_create(s, STORE_KIND_LIVE, dup, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "duplicate id: %s",
+          err);
+    char bad[STORE_ID_SIZE] = "not-a-uuid";
+    CHECK(store_call_create(s, STORE_KIND_LIVE, bad, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "invalid given id");
+    char gen[STORE_ID_SIZE] = "";
+    CHECK(store_call_create(s, (store_kind)7, gen, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "bad kind");
+
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0, "counts");
+    CHECK(n.total_calls == 2 && n.live_calls_saved == 2 && n.uploads == 0 && n.in_progress == 0, "counts %lld %lld",
+          (long long)n.total_calls, (long long)n.in_progress);
+    store_close(s);
+}
+
+/* ---- bad field values ----------------------------------------------------- */
+
+static void test_bad_fields(void) {
+    store *s = NULL;
+    if (open_at("fields.db", &s, NULL) != 0) {
+        CHECK(0, "open fields.db: %s", err);
+        return;
+    }
+    char id[STORE_ID_SIZE] = "";
+    store_fields f = sample_fields();
+    f.analysis_json = "{not json";
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == TRIDENT_EINVAL,
+          "analysis not JSON refused: %s", err);
+    f = sample_fields();
+    f.analysis_json = "[1,2]";
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == TRIDENT_EINVAL,
+          "analysis not an object refused");
+    f = sample_fields();
+    f.confidence = NAN;
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == TRIDENT_EINVAL,
+          "NaN refused");
+    f = sample_fields();
+    f.duration_s = INFINITY;
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == TRIDENT_EINVAL,
+          "Inf refused");
+    f = sample_fields();
+    const char *bad_paths[] = {"../x.wav", "/etc/passwd", "a/b.wav", ".hidden", "", "x\n.wav"};
+    for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++)
+        CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, bad_paths[i], err, sizeof err) ==
+                  TRIDENT_EINVAL,
+              "audio path '%s' refused", bad_paths[i]);
+    store_counts n;
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0 && n.total_calls == 0, "nothing stored by refused inserts");
+    CHECK(id[0] == '\0', "id untouched by a failed insert");
+
+    /* Non-UTF-8 text and control characters are stored cleaned; JSON still works. */
+    f = sample_fields();
+    f.transcript = "caf\xc3\xa9 \xff\xfe broken \xe2\x82 end\x01";
+    int rc = store_call_insert_complete(s, STORE_KIND_UPLOAD, id, "name\xc0.wav", &f, NULL, err, sizeof err);
+    CHECK(rc == 0, "insert non-UTF-8: %s", err);
+    store_call *c = NULL;
+    CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c, "get non-UTF-8");
+    if (c) {
+        CHECK(strcmp(c->transcript, "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd broken \xef\xbf\xbd\xef\xbf\xbd end ") == 0,
+              "cleaned transcript '%s'", c->transcript);
+        json_t *j = store_call_to_json(c);
+        CHECK(j != NULL, "json of cleaned record");
+        json_decref(j);
+        store_call_free(c);
+    }
+    store_close(s);
+}
+
+/* ---- listing -------------------------------------------------------------- */
+
+static void test_list(void) {
+    store *s = NULL;
+    if (open_at("list.db", &s, NULL) != 0) {
+        CHECK(0, "open list.db: %s", err);
+        return;
+    }
+    const char *queues[] = {"Q1-IMMEDIATE", "Q2-ELEVATED", "Q3-MONITOR", "Q5-ROUTINE"};
+    char ids[40][STORE_ID_SIZE];
+    for (int i = 0; i < 40; i++) {
+        store_fields f = sample_fields();
+        f.queue = queues[i % 4];
+        f.utterance_count = i;
+        ids[i][0] = '\0';
+        int rc = i < 30 ? store_call_insert_complete(s, STORE_KIND_UPLOAD, ids[i], "u.wav", &f, NULL, err, sizeof err)
+                        : store_call_create(s, STORE_KIND_LIVE, ids[i], NULL, &f, err, sizeof err);
+        CHECK(rc == 0, "insert %d: %s", i, err);
+        if (i >= 35) CHECK(store_call_finalize(s, ids[i], STORE_STATUS_COMPLETED, NULL, NULL, err, sizeof err) == 0, "fin");
+    }
+    store_page p;
+    CHECK(store_call_list(s, NULL, &p, err, sizeof err) == 0, "list all: %s", err);
+    CHECK(p.total == 40 && p.count == 40, "all: total %lld count %zu", (long long)p.total, p.count);
+    for (size_t i = 1; i < p.count; i++)
+        CHECK(p.items[i - 1].created_at > p.items[i].created_at ||
+                  (p.items[i - 1].created_at == p.items[i].created_at && strcmp(p.items[i - 1].id, p.items[i].id) > 0),
+              "newest first at %zu", i);
+    CHECK(p.count == 40 && p.items[0].utterance_count == 39, "newest is the last inserted");
+    store_page_free(&p);
+    CHECK(p.items == NULL && p.count == 0, "page freed and cleared");
+
+    /* Paging through uploads 7 at a time visits each exactly once. */
+    int seen[40] = {0};
+    for (int64_t off = 0; off < 35; off += 7) {
+        store_filter f = {.kind = STORE_KIND_UPLOAD, .status = STORE_STATUS_ANY, .limit = 7, .offset = off};
+        CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0, "page %lld", (long long)off);
+        CHECK(p.total == 30, "upload total %lld", (long long)p.total);
+        CHECK(p.count == (size_t)(off + 7 <= 30 ? 7 : 30 - off), "page size %zu at %lld", p.count, (long long)off);
+        for (size_t i = 0; i < p.count; i++) {
+            CHECK(p.items[i].kind == STORE_KIND_UPLOAD, "upload kind");
+            int u = p.items[i].utterance_count;
+            if (u >= 0 && u < 40) seen[u]++;
+        }
+        store_page_free(&p);
+    }
+    int once = 1;
+    for (int i = 0; i < 40; i++) once &= seen[i] == (i < 30 ? 1 : 0);
+    CHECK(once, "every upload seen exactly once across pages");
+
+    store_filter f = {.kind = STORE_KIND_LIVE, .status = STORE_STATUS_ANY, .queue = "Q1-IMMEDIATE"};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0, "live Q1");
+    /* live calls are i = 30..39; Q1 when i % 4 == 0: 32, 36 */
+    CHECK(p.total == 2 && p.count == 2, "live Q1 total %lld", (long long)p.total);
+    for (size_t i = 0; i < p.count; i++)
+        CHECK(p.items[i].kind == STORE_KIND_LIVE && strcmp(p.items[i].queue, "Q1-IMMEDIATE") == 0, "live Q1 item");
+    store_page_free(&p);
+
+    f = (store_filter){.kind = STORE_KIND_LIVE, .status = STORE_STATUS_IN_PROGRESS};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.total == 5, "live in progress %lld", (long long)p.total);
+    store_page_free(&p);
+
+    f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 10, .offset = 1000};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.count == 0 && p.total == 40, "offset past the end");
+    store_page_free(&p);
+
+    f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .queue = "'; DROP TABLE calls;--"};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.total == 0, "hostile queue filter matches nothing");
+    store_page_free(&p);
+
+    f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = -1};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == TRIDENT_EINVAL, "negative limit");
+    f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .offset = -5};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == TRIDENT_EINVAL, "negative offset");
+    f = (store_filter){.kind = (store_kind)9, .status = STORE_STATUS_ANY};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == TRIDENT_EINVAL, "bad kind filter");
+    f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 5000};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.count == 40, "huge limit clamped");
+    store_page_free(&p);
+    f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 3};
+    CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.count == 3 && p.total == 40, "limit 3");
+    store_page_free(&p);
+
+    store_counts n;
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0, "counts");
+    CHECK(n.total_calls == 40 && n.uploads == 30 && n.live_calls_saved == 10 && n.in_progress == 5 && n.interrupted == 0,
+          "counts %lld/%lld/%lld/%lld", (long long)n.total_calls, (long long)n.uploads, (long long)n.live_calls_saved,
+          (long long)n.in_progress);
+    store_close(s);
+
+    /* Reopen: everything survives; crash recovery marks the 5 live calls interrupted only when asked. */
+    CHECK(open_at("list.db", &s, NULL) == 0, "reopen: %s", err);
+    if (!s) return;
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0 && n.total_calls == 40 && n.in_progress == 5,
+          "records survive reopen");
+    store_call *c = NULL;
+    CHECK(store_call_get(s, ids[3], &c, err, sizeof err) == 0 && c && c->utterance_count == 3 &&
+              strcmp(c->analysis_json, ANALYSIS) == 0,
+          "record intact after reopen");
+    store_call_free(c);
+    store_close(s);
+
+    if (pg_url) return; /* PostgreSQL leaves in-progress calls to the instances that own them. */
+    store_options opt = {.recover_interrupted = 1};
+    CHECK(open_at("list.db", &s, &opt) == 0, "reopen with recovery: %s", err);
+    if (!s) return;
+    store_info info;
+    store_info_get(s, &info);
+    CHECK(info.recovered == 5, "recovered %lld", (long long)info.recovered);
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0 && n.in_progress == 0 && n.interrupted == 5 &&
+              n.total_calls == 40,
+          "interrupted %lld", (long long)n.interrupted);
+    c = NULL;
+    CHECK(store_call_get(s, ids[31], &c, err, sizeof err) == 0 && c && c->status == STORE_STATUS_INTERRUPTED &&
+              strcmp(c->transcript, "fire at the market") == 0,
+          "interrupted call kept with its transcript");
+    if (c) {
+        json_t *j = store_call_to_json(c);
+        CHECK(j && strcmp(json_string_value(json_object_get(j, "status")), "interrupted") == 0, "json interrupted");
+        json_decref(j);
+    }
+    store_call_free(c);
+    store_fields late = {.transcript = "x"};
+    CHECK(store_call_update_progress(s, ids[31], &late, err, sizeof err) == TRIDENT_EINVAL,
+          "interrupted call takes no progress");
+    store_close(s);
+}
+
+/* ---- malicious ids -------------------------------------------------------- */
+
+static void test_malicious_ids(void) {
+    store *s = NULL;
+    if (open_at("ids.db", &s, NULL) != 0) {
+        CHECK(0, "open ids.db: %s", err);
+        return;
+    }
+    char id[STORE_ID_SIZE] = "";
+    store_fields f = sample_fields();
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == 0, "insert");
+    char live[STORE_ID_SIZE] = "";
+    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, err, sizeof err) == 0, "create live");
+
+    char *big = malloc(10241);
+    CHECK(big != NULL, "alloc");
+    if (!big) return;
+    memset(big, 'a', 10240);
+    big[10240] = '\0';
+    char with_id_prefix[64];
+    snprintf(with_id_prefix, sizeof with_id_prefix, "%s/../../x", id);
+    char id_nul_tail[STORE_ID_SIZE + 8];
+    snprintf(id_nul_tail, sizeof id_nul_tail, "%s' OR", id);
+    const char *bad[] = {
+        "../../etc/passwd", "1 OR 1=1", "'; DROP TABLE calls;--", big, "", "\xff\xfe\xfd\x80",
+        "00000000-0000-4000-8000-00000000000g", "00000000_0000_4000_8000_000000000000", "%", "*",
+        "00000000-0000-4000-8000-0000000000000", "0000000-00000-4000-8000-000000000000", with_id_prefix, id_nul_tail,
+        "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000000",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        store_call *c = NULL;
+        char shown[48];
+        snprintf(shown, sizeof shown, "%.40s", bad[i]);
+        CHECK(store_call_get(s, bad[i], &c, err, sizeof err) == TRIDENT_ENOTFOUND && c == NULL, "get '%s' not found",
+              shown);
+        store_fields p = {.transcript = "pwned"};
+        CHECK(store_call_update_progress(s, bad[i], &p, err, sizeof err) == TRIDENT_ENOTFOUND, "progress '%s'", shown);
+        CHECK(store_call_finalize(s, bad[i], STORE_STATUS_COMPLETED, &p, NULL, err, sizeof err) == TRIDENT_ENOTFOUND,
+              "finalize '%s'", shown);
+        char path[PATH_MAX];
+        int rc = store_recording_path(s, bad[i], path, sizeof path, err, sizeof err);
+        CHECK(i == sizeof bad / sizeof bad[0] - 1 ? rc == 0 : rc == TRIDENT_ENOTFOUND, "recording path '%s' rc %d",
+              shown, rc);
+        CHECK(store_call_audio_file(s, bad[i], path, sizeof path, err, sizeof err) == TRIDENT_ENOTFOUND,
+              "audio '%s' not found", shown);
+    }
+    CHECK(store_call_get(s, NULL, &(store_call *){NULL}, err, sizeof err) == TRIDENT_ENOTFOUND, "NULL id");
+    free(big);
+
+    store_counts n;
+    CHECK(store_counts_get(s, &n, err, sizeof err) == 0 && n.total_calls == 2 && n.in_progress == 1,
+          "nothing broken: %lld calls", (long long)n.total_calls);
+    store_call *c = NULL;
+    CHECK(store_call_get(s, live, &c, err, sizeof err) == 0 && c && c->transcript[0] == '\0' &&
+              c->status == STORE_STATUS_IN_PROGRESS,
+          "live call untouched");
+    store_call_free(c);
+    char path[512];
+    path_in(path, sizeof path, "ids.db");
+    store_close(s);
+    if (!pg_url) CHECK(raw_int(path, "SELECT count(*) FROM calls") == 2, "table intact from outside");
+}
+
+/* ---- refusing databases --------------------------------------------------- */
+
+static void test_refusals(void) {
+    store *s = NULL;
+    char path[512];
+
+    /* Migration from an empty (0-byte) file. */
+    path_in(path, sizeof path, "empty.db");
+    write_file(path, "", 0);
+    CHECK(open_at("empty.db", &s, NULL) == 0, "open empty file: %s", err);
+    store_close(s);
+    s = NULL;
+    CHECK(raw_int(path, "SELECT max(version) FROM schema_version") == STORE_SCHEMA_VERSION, "schema_version recorded");
+    CHECK(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'calls'") == 1,
+          "calls table created");
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        int wal = 0;
+        if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == 0 &&
+            sqlite3_step(st) == SQLITE_ROW)
+            wal = strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        CHECK(wal, "database is in WAL mode");
+    }
+    /* Reopening does not re-apply migrations. */
+    CHECK(open_at("empty.db", &s, NULL) == 0, "reopen migrated: %s", err);
+    store_close(s);
+    s = NULL;
+    CHECK(raw_int(path, "SELECT count(*) FROM schema_version") == STORE_SCHEMA_VERSION, "one row per migration");
+
+    /* A future schema version is refused and the file left alone. */
+    path_in(path, sizeof path, "future.db");
+    CHECK(open_at("future.db", &s, NULL) == 0, "create future.db: %s", err);
+    store_close(s);
+    s = NULL;
+    CHECK(raw_exec(path, "INSERT INTO schema_version (version, applied_at) VALUES (99, 0)") == SQLITE_OK, "bump version");
+    int rc = open_at("future.db", &s, NULL);
+    CHECK(rc == TRIDENT_EUNSUPPORTED && s == NULL, "future schema refused rc %d", rc);
+    CHECK(strstr(err, "99") && strstr(err, "newer"), "future message: %s", err);
+    CHECK(raw_int(path, "SELECT max(version) FROM schema_version") == 99, "future db untouched");
+
+    /* A file that is not a database. */
+    path_in(path, sizeof path, "notadb.db");
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)("This is not a database. "[i % 24]);
+    write_file(path, junk, sizeof junk);
+    rc = open_at("notadb.db", &s, NULL);
+    CHECK(rc == TRIDENT_EFORMAT && s == NULL, "non-database refused rc %d: %s", rc, err);
+    CHECK(strstr(err, "not a SQLite database") && strstr(err, "notadb.db"), "clear message: %s", err);
+    {
+        FILE *fp = fopen(path, "rb");
+        char back[4096 + 1];
+        size_t got = fp ? fread(back, 1, sizeof back, fp) : 0;
+        if (fp) fclose(fp);
+        CHECK(got == sizeof junk && memcmp(back, junk, sizeof junk) == 0, "non-database file left unchanged");
+    }
+    /* A short non-database file. */
+    path_in(path, sizeof path, "short.db");
+    write_file(path, "hello", 5);
+    rc = open_at("short.db", &s, NULL);
+    CHECK(rc == TRIDENT_EFORMAT && s == NULL, "short junk refused rc %d: %s", rc, err);
+
+    /* A SQLite database that is somebody else's. */
+    path_in(path, sizeof path, "other.db");
+    CHECK(raw_exec(path, "CREATE TABLE users (name TEXT)") == SQLITE_OK, "make other db");
+    rc = open_at("other.db", &s, NULL);
+    CHECK(rc == TRIDENT_EFORMAT && s == NULL && strstr(err, "not a TRIDENT"), "foreign database refused: %s", err);
+    CHECK(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'calls'") == 0, "foreign db not migrated");
+
+    /* A directory as the database; a missing directory. */
+    rc = open_at("recordings", &s, NULL);
+    CHECK(rc != 0 && s == NULL, "directory refused: %s", err);
+    rc = open_at("no/such/dir/x.db", &s, NULL);
+    CHECK(rc == TRIDENT_EIO && s == NULL && strstr(err, "does not exist"), "missing dir: %s", err);
+
+    /* A read-only directory (root ignores permissions: skip the check then). */
+    char ro[512];
+    path_in(ro, sizeof ro, "ro");
+    CHECK(mkdir(ro, 0700) == 0, "mkdir ro");
+    CHECK(chmod(ro, 0500) == 0, "chmod ro");
+    if (geteuid() != 0) {
+        rc = open_at("ro/x.db", &s, NULL);
+        CHECK(rc == TRIDENT_EIO && s == NULL && strstr(err, "not writable"), "read-only dir: rc %d %s", rc, err);
+    }
+    chmod(ro, 0700);
+
+    /* URLs. */
+    rc = store_open("postgres://user:secret@localhost/trident", NULL, &s, err, sizeof err);
+    CHECK((rc == TRIDENT_EUNSUPPORTED || rc == TRIDENT_EDB || rc == TRIDENT_EIO) && s == NULL, "postgres rc %d: %s", rc,
+          err);
+    CHECK(!strstr(err, "secret"), "password never in messages: %s", err);
+    rc = store_open("mysql://localhost/x", NULL, &s, err, sizeof err);
+    CHECK(rc == TRIDENT_EUNSUPPORTED && s == NULL, "unknown scheme: %s", err);
+    rc = store_open("", NULL, &s, err, sizeof err);
+    CHECK(rc == TRIDENT_EINVAL && s == NULL, "empty path");
+    rc = store_open("sqlite:", NULL, &s, err, sizeof err);
+    CHECK(rc == TRIDENT_EINVAL && s == NULL, "empty sqlite path");
+    char url[600];
+    snprintf(url, sizeof url, "sqlite:%s/url.db", tmpdir);
+    rc = store_open(url, NULL, &s, err, sizeof err);
+    CHECK(rc == 0, "sqlite: URL: %s", err);
+    store_close(s);
+    s = NULL;
+    path_in(path, sizeof path, "url.db");
+    CHECK(access(path, F_OK) == 0, "sqlite: URL made the file");
+
+    /* In memory: works, has no recordings directory unless given one. */
+    rc = store_open(":memory:", NULL, &s, err, sizeof err);
+    CHECK(rc == 0, "memory: %s", err);
+    if (s) {
+        char id[STORE_ID_SIZE] = "", p[PATH_MAX];
+        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, err, sizeof err) == 0, "memory create");
+        CHECK(store_recording_path(s, id, p, sizeof p, err, sizeof err) == TRIDENT_EUNSUPPORTED, "memory: no recordings");
+        store_close(s);
+        s = NULL;
+    }
+    char recdir[512];
+    path_in(recdir, sizeof recdir, "elsewhere");
+    store_options opt = {.recordings_dir = recdir};
+    rc = store_open(":memory:", &opt, &s, err, sizeof err);
+    CHECK(rc == 0, "memory with recordings dir: %s", err);
+    if (s) {
+        char id[STORE_ID_SIZE] = "00000000-0000-4000-8000-000000000001", p[PATH_MAX], e[600];
+        CHECK(store_recording_path(s, id, p, sizeof p, err, sizeof err) == 0, "recording path");
+        snprintf(e, sizeof e, "%s/%s.wav", recdir, id);
+        CHECK(strcmp(p, e) == 0, "custom recordings dir %s", p);
+        struct stat st;
+        CHECK(stat(recdir, &st) == 0 && S_ISDIR(st.st_mode), "custom recordings dir created");
+        char small[16];
+        CHECK(store_recording_path(s, id, small, sizeof small, err, sizeof err) == TRIDENT_ELIMIT, "small buffer");
+        store_close(s);
+    }
+    store_close(NULL);
+}
+
+/* ---- crash safety ------------------------------------------------------- */
+
+/* A process killed mid-call (SIGKILL, no close) keeps every utterance it
+ * committed; reopening with recovery marks the call interrupted. */
+static void test_crash(void) {
+    store *pre = NULL; /* create (and in PostgreSQL mode wipe) before the child uses it */
+    CHECK(open_at("crash.db", &pre, NULL) == 0, "create crash.db: %s", err);
+    store_close(pre);
+    int fd[2];
+    if (pipe(fd) != 0) {
+        CHECK(0, "pipe");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        store *s = NULL;
+        char id[STORE_ID_SIZE] = "";
+        if (open_at("crash.db", &s, NULL) != 0 || store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, err, sizeof err))
+            _exit(2);
+        store_fields f = {.transcript = "one", .utterance_count = 1, .duration_s = 1};
+        if (store_call_update_progress(s, id, &f, err, sizeof err)) _exit(3);
+        f.transcript = "one two";
+        f.utterance_count = 2;
+        if (store_call_update_progress(s, id, &f, err, sizeof err)) _exit(4);
+        if (write(fd[1], id, STORE_ID_SIZE) != STORE_ID_SIZE) _exit(5);
+        kill(getpid(), SIGKILL);
+        _exit(6);
+    }
+    close(fd[1]);
+    char id[STORE_ID_SIZE] = "";
+    ssize_t got = read(fd[0], id, sizeof id);
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(got == STORE_ID_SIZE && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child killed mid-call (status %d)",
+          status);
+    store_options opt = {.recover_interrupted = 1};
+    store *s = NULL;
+    CHECK(open_at("crash.db", &s, &opt) == 0, "reopen after crash: %s", err);
+    if (!s) return;
+    store_call *c = NULL;
+    CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c, "crashed call kept: %s", err);
+    if (c) {
+        CHECK(c->utterance_count == 2 && strcmp(c->transcript, "one two") == 0, "committed utterances kept: %d '%s'",
+              c->utterance_count, c->transcript);
+        CHECK(c->status == (pg_url ? STORE_STATUS_IN_PROGRESS : STORE_STATUS_INTERRUPTED), "status after crash %s",
+              store_status_name(c->status));
+        store_call_free(c);
+    }
+    store_close(s);
+}
+
+/* ---- concurrency ---------------------------------------------------------- */
+
+typedef struct {
+    store *s;
+    int thread;
+    int failures;
+} worker;
+
+#define WORKERS 8
+#define CALLS_PER_WORKER 6
+#define UTTERANCES 8
+
+static void *worker_run(void *arg) {
+    worker *w = arg;
+    char e[TRIDENT_ERR_SIZE];
+    for (int k = 0; k < CALLS_PER_WORKER; k++) {
+        char id[STORE_ID_SIZE] = "";
+        if (w->thread % 2 == 0 || k % 2 == 0) {
+            if (store_call_create(w->s, STORE_KIND_LIVE, id, NULL, NULL, e, sizeof e) != 0) {
+                w->failures++;
+                fprintf(stderr, "worker %d create: %s\n", w->thread, e);
+                continue;
+            }
+            char text[256] = "";
+            for (int u = 0; u < UTTERANCES; u++) {
+                size_t len = strlen(text);
+                snprintf(text + len, sizeof text - len, "%sw%d", u ? " " : "", u);
+                store_fields f = {.transcript = text, .utterance_count = u + 1, .duration_s = u + 1.0,
+                                  .confidence = 0.9, .queue = "Q2-ELEVATED", .priority_level = 2,
+                                  .analysis_json = "{\"ok\":true}"};
+                if (store_call_update_progress(w->s, id, &f, e, sizeof e) != 0) {
+                    w->failures++;
+                    fprintf(stderr, "worker %d progress: %s\n", w->thread, e);
+                }
+            }
+            if (store_call_finalize(w->s, id, STORE_STATUS_COMPLETED, NULL, NULL, e, sizeof e) != 0) {
+                w->failures++;
+                fprintf(stderr, "worker %d finalize: %s\n", w->thread, e);
+            }
+        } else {
+            store_fields f = {.transcript = "upload", .utterance_count = UTTERANCES};
+            if (store_call_insert_complete(w->s, STORE_KIND_UPLOAD, id, "f.wav", &f, NULL, e, sizeof e) != 0) {
+                w->failures++;
+                fprintf(stderr, "worker %d insert: %s\n", w->thread, e);
+            }
+        }
+        /* Readers beside the writers. */
+        store_page p;
+        store_filter flt = {.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 5};
+        if (store_call_list(w->s, &flt, &p, e, sizeof e) != 0) {
+            w->failures++;
+            fprintf(stderr, "worker %d list: %s\n", w->thread, e);
+        } else {
+            store_page_free(&p);
+        }
+        store_counts n;
+        if (store_counts_get(w->s, &n, e, sizeof e) != 0) w->failures++;
+    }
+    return NULL;
+}
+
+static void test_concurrency(void) {
+    /* Two handles on one file (as two processes would be), four threads on each. */
+    store *a = NULL, *b = NULL;
+    CHECK(open_at("busy.db", &a, NULL) == 0, "open a: %s", err);
+    CHECK(open_at("busy.db", &b, NULL) == 0, "open b: %s", err);
+    if (!a || !b) {
+        store_close(a);
+        store_close(b);
+        return;
+    }
+    pthread_t th[WORKERS];
+    worker w[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        w[i] = (worker){.s = i < WORKERS / 2 ? a : b, .thread = i};
+        CHECK(pthread_create(&th[i], NULL, worker_run, &w[i]) == 0, "thread %d", i);
+    }
+    int failures = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_join(th[i], NULL);
+        failures += w[i].failures;
+    }
+    CHECK(failures == 0, "concurrent operations failed: %d", failures);
+    /* Even threads: 6 live calls; odd threads: 3 live + 3 uploads. */
+    int live = (WORKERS / 2) * CALLS_PER_WORKER + (WORKERS / 2) * (CALLS_PER_WORKER / 2);
+    int uploads = (WORKERS / 2) * (CALLS_PER_WORKER / 2);
+    store_counts n;
+    CHECK(store_counts_get(a, &n, err, sizeof err) == 0, "counts");
+    CHECK(n.total_calls == live + uploads && n.live_calls_saved == live && n.uploads == uploads && n.in_progress == 0,
+          "concurrent totals %lld live %lld uploads %lld", (long long)n.total_calls, (long long)n.live_calls_saved,
+          (long long)n.uploads);
+    store_filter f = {.kind = STORE_KIND_LIVE, .status = STORE_STATUS_COMPLETED, .limit = STORE_LIST_MAX};
+    store_page p;
+    CHECK(store_call_list(b, &f, &p, err, sizeof err) == 0 && p.total == live, "completed live calls");
+    int whole = 1;
+    for (size_t i = 0; i < p.count; i++)
+        whole &= p.items[i].utterance_count == UTTERANCES && strcmp(p.items[i].transcript, "w0 w1 w2 w3 w4 w5 w6 w7") == 0;
+    CHECK(whole, "every live call has all its utterances");
+    store_page_free(&p);
+    store_close(a);
+    store_close(b);
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static void test_names(void) {
+    CHECK(store_kind_parse("live") == STORE_KIND_LIVE && store_kind_parse("upload") == STORE_KIND_UPLOAD &&
+              store_kind_parse("LIVE") == STORE_KIND_ANY && store_kind_parse(NULL) == STORE_KIND_ANY,
+          "kind parse");
+    for (int st = STORE_STATUS_IN_PROGRESS; st <= STORE_STATUS_INTERRUPTED; st++)
+        CHECK(store_status_parse(store_status_name((store_status)st)) == st, "status round trip %d", st);
+    CHECK(store_status_parse("done") == STORE_STATUS_ANY, "unknown status");
+    CHECK(store_id_valid("3f2b9c1e-8a4d-4c6b-9e21-5d7f0a1b2c3d"), "valid id");
+    CHECK(!store_id_valid("3f2b9c1e-8a4d-4c6b-9e21-5d7f0a1b2c3"), "short id");
+    CHECK(!store_id_valid("3f2b9c1e-8a4d-4c6b-9e21-5d7f0a1b2c3dd"), "long id");
+    CHECK(!store_id_valid(NULL), "NULL id");
+    char a[STORE_ID_SIZE], b[STORE_ID_SIZE];
+    CHECK(store_id_generate(a, err, sizeof err) == 0 && store_id_generate(b, err, sizeof err) == 0 && strcmp(a, b) != 0,
+          "ids differ");
+}
+
+/* PostgreSQL: a future schema version and a foreign calls table are refused. */
+static void test_pg_refusals(void) {
+    store *s = NULL;
+    CHECK(open_at("pg-future", &s, NULL) == 0, "open: %s", err);
+    store_close(s);
+    s = NULL;
+    CHECK(open_at("pg-future", &s, NULL) == 0, "reopen (no second migration): %s", err);
+    store_close(s);
+    s = NULL;
+    CHECK(pg_raw("INSERT INTO schema_version (version, applied_at) VALUES (99, 0)") == 0, "bump version");
+    int rc = open_at("pg-future", &s, NULL);
+    CHECK(rc == TRIDENT_EUNSUPPORTED && s == NULL && strstr(err, "99"), "future schema refused: %s", err);
+    CHECK(pg_raw("DROP TABLE schema_version") == 0, "drop version table");
+    rc = open_at("pg-future", &s, NULL);
+    CHECK(rc == TRIDENT_EFORMAT && s == NULL, "calls table without schema_version refused: %s", err);
+    rc = store_open("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2", NULL, &s, err, sizeof err);
+    CHECK(rc == TRIDENT_EIO && s == NULL && !strstr(err, "secret"), "unreachable server: %s", err);
+}
+
+static void cleanup(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1) pg_url = argv[1];
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/trident-store-XXXXXX", base && base[0] ? base : "/tmp");
+    if (!mkdtemp(tmpdir)) {
+        fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
+        return 1;
+    }
+    test_names();
+    test_upload_roundtrip();
+    test_live_lifecycle();
+    test_bad_fields();
+    test_list();
+    test_malicious_ids();
+    if (pg_url) test_pg_refusals();
+    else test_refusals();
+    test_crash();
+    test_concurrency();
+    if (check_failures() == 0) cleanup(tmpdir);
+    else fprintf(stderr, "kept %s for inspection\n", tmpdir);
+    return check_summary();
+}
