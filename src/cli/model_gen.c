@@ -99,9 +99,30 @@ static int gen_attention(gen_list *l, const char *prefix, int d) {
     return 0;
 }
 
+/* One transformer block: self-attention, [cross-attention,] MLP, each with its layer norm. */
+static int gen_block(gen_list *l, const char *prefix, int d, int cross) {
+    char q[96];
+    snprintf(q, sizeof q, "%s.self_attn", prefix);
+    if (gen_attention(l, q, d)) return -1;
+    snprintf(q, sizeof q, "%s.self_attn_layer_norm", prefix);
+    if (gen_norm(l, q, d)) return -1;
+    if (cross) {
+        snprintf(q, sizeof q, "%s.encoder_attn", prefix);
+        if (gen_attention(l, q, d)) return -1;
+        snprintf(q, sizeof q, "%s.encoder_attn_layer_norm", prefix);
+        if (gen_norm(l, q, d)) return -1;
+    }
+    snprintf(q, sizeof q, "%s.fc1", prefix);
+    if (gen_linear(l, q, 4 * d, d, 0)) return -1;
+    snprintf(q, sizeof q, "%s.fc2", prefix);
+    if (gen_linear(l, q, d, 4 * d, 0)) return -1;
+    snprintf(q, sizeof q, "%s.final_layer_norm", prefix);
+    return gen_norm(l, q, d);
+}
+
 static int gen_layout(const arch_spec *a, gen_list *l) {
-    int d = a->d_model, ffn = 4 * d;
-    char p[40], q[80];
+    int d = a->d_model;
+    char p[40];
     if (gen_add(l, "model.encoder.conv1.weight", 3, d, a->n_mels, 3, INIT_LINEAR, a->n_mels * 3) ||
         gen_add(l, "model.encoder.conv1.bias", 1, d, 0, 0, INIT_BIAS, 0) ||
         gen_add(l, "model.encoder.conv2.weight", 3, d, d, 3, INIT_LINEAR, d * 3) ||
@@ -110,16 +131,7 @@ static int gen_layout(const arch_spec *a, gen_list *l) {
         return -1;
     for (int i = 0; i < a->enc_layers; i++) {
         snprintf(p, sizeof p, "model.encoder.layers.%d", i);
-        snprintf(q, sizeof q, "%s.self_attn", p);
-        if (gen_attention(l, q, d)) return -1;
-        snprintf(q, sizeof q, "%s.self_attn_layer_norm", p);
-        if (gen_norm(l, q, d)) return -1;
-        snprintf(q, sizeof q, "%s.fc1", p);
-        if (gen_linear(l, q, ffn, d, 0)) return -1;
-        snprintf(q, sizeof q, "%s.fc2", p);
-        if (gen_linear(l, q, d, ffn, 0)) return -1;
-        snprintf(q, sizeof q, "%s.final_layer_norm", p);
-        if (gen_norm(l, q, d)) return -1;
+        if (gen_block(l, p, d, 0)) return -1;
     }
     if (gen_norm(l, "model.encoder.layer_norm", d) ||
         gen_add(l, "model.decoder.embed_tokens.weight", 2, a->vocab, d, 0, INIT_TOKENS, 0) ||
@@ -127,20 +139,7 @@ static int gen_layout(const arch_spec *a, gen_list *l) {
         return -1;
     for (int i = 0; i < a->dec_layers; i++) {
         snprintf(p, sizeof p, "model.decoder.layers.%d", i);
-        snprintf(q, sizeof q, "%s.self_attn", p);
-        if (gen_attention(l, q, d)) return -1;
-        snprintf(q, sizeof q, "%s.self_attn_layer_norm", p);
-        if (gen_norm(l, q, d)) return -1;
-        snprintf(q, sizeof q, "%s.encoder_attn", p);
-        if (gen_attention(l, q, d)) return -1;
-        snprintf(q, sizeof q, "%s.encoder_attn_layer_norm", p);
-        if (gen_norm(l, q, d)) return -1;
-        snprintf(q, sizeof q, "%s.fc1", p);
-        if (gen_linear(l, q, ffn, d, 0)) return -1;
-        snprintf(q, sizeof q, "%s.fc2", p);
-        if (gen_linear(l, q, d, ffn, 0)) return -1;
-        snprintf(q, sizeof q, "%s.final_layer_norm", p);
-        if (gen_norm(l, q, d)) return -1;
+        if (gen_block(l, p, d, 1)) return -1;
     }
     return gen_norm(l, "model.decoder.layer_norm", d);
 }
