@@ -1,0 +1,140 @@
+/* content.h — entity extraction from an emergency-call transcript and the
+ * content score (DESIGN.md).
+ *
+ * A content_lexicon is loaded once at start-up from data files
+ * (<data_dir>/content/lexicon.tsv and gazetteer.tsv; formats in
+ * data/content/README.md). It is immutable afterwards and may be shared by any
+ * number of threads calling content_extract concurrently.
+ *
+ * Matching, in short: the transcript is normalised (lowercase, apostrophes
+ * dropped, punctuation → spaces, number words and digits → numbers), lexicon
+ * phrases are matched left to right by longest match on word boundaries
+ * (where two phrases overlap, the more severe reading wins, then the longer),
+ * negation cues ("no", "not", "nah", "nobody", "no one" ...) negate matches
+ * starting within the next 3 words of the same clause, and when several values
+ * of one entity match the most severe wins (not_breathing > impaired > normal).
+ * Every match is reported as evidence with the points it contributed.
+ *
+ * Content score = min(100, hazard + life threat + vulnerable + scale +
+ * location + urgency) / 100 with the weights fixed by DESIGN.md:
+ *   hazard: violence 35, fire 35, medical 25, flood 20, traffic 15,
+ *           infrastructure 10, other 5 (the highest-weighted hazard mentioned)
+ *   life threat: not_breathing, unresponsive, heavy bleeding +30 each;
+ *           impaired breathing, altered consciousness +15 each; minor bleeding +5
+ *   vulnerable population +15
+ *   scale: 5 per person capped at 20; escalating +10
+ *   location: address or landmark +5
+ *   urgency: 5 per distinct urgency keyword capped at 15 */
+#ifndef TRIDENT_CONTENT_CONTENT_H
+#define TRIDENT_CONTENT_CONTENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct content_lexicon content_lexicon;
+
+/* Hazards in ascending weight order (CONTENT_HAZARD_NONE = not mentioned). */
+typedef enum {
+    CONTENT_HAZARD_NONE = 0,
+    CONTENT_HAZARD_OTHER,
+    CONTENT_HAZARD_INFRASTRUCTURE,
+    CONTENT_HAZARD_TRAFFIC,
+    CONTENT_HAZARD_FLOOD,
+    CONTENT_HAZARD_MEDICAL,
+    CONTENT_HAZARD_FIRE,
+    CONTENT_HAZARD_VIOLENCE,
+} content_hazard;
+
+/* Clinical values: 0 = unknown, then ascending severity (the winner when
+ * several values match is the highest). */
+typedef enum { CONTENT_BREATHING_UNKNOWN = 0, CONTENT_BREATHING_NORMAL, CONTENT_BREATHING_IMPAIRED, CONTENT_BREATHING_NOT_BREATHING } content_breathing;
+typedef enum { CONTENT_CONSCIOUSNESS_UNKNOWN = 0, CONTENT_CONSCIOUSNESS_ALERT, CONTENT_CONSCIOUSNESS_ALTERED, CONTENT_CONSCIOUSNESS_UNRESPONSIVE } content_consciousness;
+typedef enum { CONTENT_BLEEDING_UNKNOWN = 0, CONTENT_BLEEDING_NONE, CONTENT_BLEEDING_MINOR, CONTENT_BLEEDING_HEAVY } content_bleeding;
+typedef enum { CONTENT_MOBILITY_UNKNOWN = 0, CONTENT_MOBILITY_WALKING, CONTENT_MOBILITY_IMPAIRED, CONTENT_MOBILITY_IMMOBILE } content_mobility;
+
+#define CONTENT_TEXT_MAX 128   /* address / landmark / evidence text (truncated on a UTF-8 boundary) */
+#define CONTENT_NAME_MAX 48    /* place names, values */
+#define CONTENT_KEYWORDS_MAX 16
+
+/* One reason for the score: which words produced which entity value. */
+typedef struct {
+    const char *entity;             /* static: "mechanism_hazard", "clinical_indicators.breathing", ... */
+    char value[CONTENT_TEXT_MAX];   /* "fire", "not_breathing", "3", "true", a place name, an address ... */
+    char matched[CONTENT_TEXT_MAX]; /* the transcript's own words that matched */
+    size_t start, end;              /* byte offsets of `matched` in the transcript */
+    int weight;                     /* points contributed (0 when overridden, repeated or negated) */
+    int negated;                    /* 1 when a negation cue applied to this match */
+} content_evidence;
+
+typedef struct {
+    /* location */
+    char address[CONTENT_TEXT_MAX];        /* "" when none */
+    char landmark[CONTENT_TEXT_MAX];       /* "" when none */
+    char geographic_ref[CONTENT_NAME_MAX]; /* gazetteer name ("Spanish Town"), "" when none */
+    char parish[CONTENT_NAME_MAX];         /* resolved parish, "" when unresolved */
+    char town[CONTENT_NAME_MAX];           /* resolved town, "" when only a parish matched */
+    int has_coordinates;
+    double lat, lng;
+    content_hazard hazard;
+    content_breathing breathing;
+    content_consciousness consciousness;
+    content_bleeding bleeding;
+    content_mobility mobility;
+    /* scale */
+    int persons_affected;  /* 0 when no count was stated */
+    int vulnerable_population;
+    int escalating;
+    /* distinct urgency keywords in order of first mention (canonical forms,
+     * pointing into the lexicon: valid while the lexicon lives) */
+    const char *urgency_keywords[CONTENT_KEYWORDS_MAX];
+    int n_urgency_keywords;
+    /* the score */
+    int points_hazard, points_life_threat, points_vulnerable, points_scale, points_location, points_urgency;
+    int points_total;      /* uncapped sum */
+    double content_score;  /* min(100, points_total) / 100 */
+    /* evidence, in transcript order; owned by the result */
+    content_evidence *evidence;
+    size_t n_evidence;
+} content_result;
+
+/* Loads <data_dir>/content/lexicon.tsv and <data_dir>/content/gazetteer.tsv.
+ * data_dir NULL or "" means $TRIDENT_DATA if set, else the compiled-in
+ * TRIDENT_DATA_DIR. On success *lex is a new lexicon the caller owns (free with
+ * content_lexicon_free) and 0 is returned; otherwise a negative TRIDENT_E* code
+ * and a message naming the file and line. */
+int content_lexicon_load(const char *data_dir, content_lexicon **lex, char *err, size_t err_size);
+void content_lexicon_free(content_lexicon *lex);
+
+/* Number of phrases and gazetteer places loaded (for start-up logging). */
+size_t content_lexicon_phrase_count(const content_lexicon *lex);
+size_t content_lexicon_place_count(const content_lexicon *lex);
+
+/* Extracts entities, score and evidence from text (UTF-8, NUL-terminated,
+ * may be empty). *result is overwritten (free an earlier result first) and
+ * owns its evidence array: release with content_result_free. Returns 0, or
+ * TRIDENT_EINVAL (NULL argument) / TRIDENT_ENOMEM, leaving *result empty. */
+int content_extract(const content_lexicon *lex, const char *text, content_result *result);
+void content_result_free(content_result *result);
+
+/* Static names of the enum values ("fire", "not_breathing", ...); hazard NONE → NULL. */
+const char *content_hazard_name(content_hazard h);
+const char *content_breathing_name(content_breathing v);
+const char *content_consciousness_name(content_consciousness v);
+const char *content_bleeding_name(content_bleeding v);
+const char *content_mobility_name(content_mobility v);
+
+/* {"entities": {"location": {"address", "landmark", "geographic_ref", "parish",
+ *                            "town", "lat", "lng"},          (null when absent)
+ *               "mechanism_hazard": "fire" | ... | null,
+ *               "clinical_indicators": {"breathing", "consciousness", "bleeding", "mobility"},
+ *               "scale": {"persons_affected": int, "vulnerable_population": bool, "escalating": bool},
+ *               "urgency_keywords": [string, ...]},
+ *  "content_score": number,
+ *  "score_breakdown": {"hazard", "life_threat", "vulnerable", "scale", "location", "urgency", "total"},
+ *  "evidence": [{"entity", "value", "matched", "weight", "negated", "start", "end"}, ...]}
+ * Evidence "value" is an integer for scale.persons_affected, true for the
+ * scale flags, a string otherwise. Returns a new reference the caller owns
+ * (json_decref), or NULL when out of memory. */
+json_t *content_result_to_json(const content_result *result);
+
+#endif

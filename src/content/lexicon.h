@@ -1,0 +1,126 @@
+/* lexicon.h — private to src/content: the compiled lexicon (interned words,
+ * a phrase trie keyed by word ids, the gazetteer) and the tokenizer that turns
+ * a transcript into normalised word tokens. Other modules include content.h. */
+#ifndef TRIDENT_CONTENT_LEXICON_H
+#define TRIDENT_CONTENT_LEXICON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "content/content.h"
+
+/* Phrase categories (the first column of lexicon.tsv). */
+typedef enum {
+    LEX_HAZARD = 0,
+    LEX_BREATHING,
+    LEX_CONSCIOUSNESS,
+    LEX_BLEEDING,
+    LEX_MOBILITY,
+    LEX_VULNERABLE,
+    LEX_ESCALATING,
+    LEX_URGENCY,
+    LEX_PERSON,    /* a noun that a number can count: "people", "pickney" */
+    LEX_PERSONS,   /* a phrase that states a count itself: "somebody" = 1 */
+    LEX_NEGATION,  /* a negation cue */
+    LEX_STREET,    /* a street word ending an address */
+    LEX_LANDMARK,  /* a landmark word */
+    LEX_NEAR,      /* a proximity cue introducing a landmark */
+    LEX_IGNORE,    /* consumes its words and means nothing ("baby mother") */
+    LEX_PLACE,     /* a gazetteer name (from gazetteer.tsv) */
+    /* word-level categories: not phrases, they annotate single words */
+    LEX_NUMBER,
+    LEX_STOPWORD,
+    LEX_BOUNDARY,
+    LEX_N_CATEGORIES
+} lex_category;
+
+/* Street kinds (the value of a street entry). */
+enum { LEX_STREET_NAME = 1, LEX_STREET_AREA = 2 };
+
+/* One meaning of a phrase. A phrase may have several (pickney: vulnerable + person). */
+typedef struct {
+    uint8_t category;       /* lex_category */
+    uint8_t value;          /* enum value (hazard, clinical), street kind, or 1 */
+    uint8_t negated_value;  /* value taken when negated; 0: the match is dropped */
+    uint8_t self_negating;  /* the phrase contains a negation word itself ("not breathing") */
+    int32_t number;         /* LEX_PERSONS: the count; LEX_PLACE: gazetteer index */
+    const char *text;       /* the value column (canonical urgency keyword, landmark kind) */
+    const char *phrase;     /* the phrase as written in the file */
+} lex_entry;
+
+typedef struct {
+    uint32_t first, count;  /* range in entries[] */
+    int severity;           /* the most points any entry can score (overlap resolution) */
+} lex_node;
+
+/* The points fixed by DESIGN.md, indexed by the enum values of content.h. */
+static const int lex_hazard_points[] = {0, 5, 10, 15, 20, 25, 35, 35};
+static const int lex_breathing_points[] = {0, 0, 15, 30};
+static const int lex_consciousness_points[] = {0, 0, 15, 30};
+static const int lex_bleeding_points[] = {0, 0, 5, 30};
+
+typedef struct {
+    const char *name;       /* "Spanish Town", "St. Catherine" */
+    int is_town;
+    int parish;             /* index of the parish place (itself for a parish) */
+    double lat, lng;
+} lex_place;
+
+/* Word flags (per interned word). */
+enum { LEX_WORD_STOP = 1, LEX_WORD_BOUNDARY = 2, LEX_WORD_NEGATION = 4 };
+
+struct content_lexicon {
+    /* interned words: open addressing, string keys in the arena */
+    const char **word_keys;   /* [word_cap], NULL = empty slot */
+    int32_t *word_ids;        /* [word_cap] */
+    size_t word_cap, n_words;
+    int32_t *word_number;     /* [n_words] number value or -1 */
+    uint8_t *word_flags;      /* [n_words] */
+    size_t word_meta_cap;
+    /* trie edges: key = node << 32 | word, open addressing */
+    uint64_t *edge_keys;      /* UINT64_MAX = empty */
+    uint32_t *edge_child;
+    size_t edge_cap, n_edges;
+    lex_node *nodes;
+    size_t n_nodes, nodes_cap;
+    lex_entry *entries;
+    size_t n_entries;
+    size_t n_phrases;
+    lex_place *places;
+    size_t n_places;
+    /* storage: file buffers and an arena of strings */
+    char *files[2];
+    struct lex_chunk *arena;
+};
+
+/* --- tokenizer ------------------------------------------------------------- */
+
+#define LEX_WORD_MAX 48
+
+/* Reads the next word of text[*pos..len): lowercase ASCII, apostrophes
+ * (' ’ ‘) dropped, every other non-alphanumeric ASCII byte a separator,
+ * non-ASCII bytes kept. Writes the word (truncated to LEX_WORD_MAX-1 bytes,
+ * NUL-terminated) to buf, its byte range in text to *start and *end, and sets
+ * *boundary when a clause break (. , ; : ! ? newline, parentheses) lies
+ * between the previous word and this one. Returns the word length, or 0 at
+ * the end of the text. */
+size_t lex_word_next(const char *text, size_t len, size_t *pos, char buf[LEX_WORD_MAX], size_t *start,
+                     size_t *end, int *boundary);
+
+/* The id of an interned word, or -1. */
+int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n);
+
+typedef struct {
+    uint32_t start, end;   /* byte range in the transcript */
+    int32_t word;          /* interned id or -1 */
+    int32_t number;        /* value, -1 when not a number, -2 for the second word of "twenty one" */
+    uint32_t clause;       /* clause index (increments at boundaries) */
+} lex_token;
+
+/* The longest phrase starting at tokens[i]: returns its length in tokens and
+ * sets *node, or returns 0. (Overlaps between phrases are resolved by the
+ * caller: see content_match_all in extract.c.) */
+size_t lex_match_longest(const content_lexicon *lex, const lex_token *tokens, size_t n, size_t i,
+                         uint32_t *node);
+
+#endif

@@ -1,0 +1,80 @@
+/* triage.h — the 3D decision matrix: ASR confidence × content score × vocal
+ * distress → a priority queue, flags, reasoning and dispatcher guidance.
+ *
+ * The matrix and the early exits are fixed by DESIGN.md; only the thresholds
+ * are configurable (triage_params). Each signal is "high" or "low":
+ *   confidence high  when C >= conf_high      (default 0.7)
+ *   content    high  when S >  content_high   (default 0.4)
+ *   distress   high  when D >  distress_high  (default 0.5)
+ *   (C,S,D): HLL Q5-ROUTINE  HHL Q2-ELEVATED  HLH Q3-MONITOR  HHH Q1-IMMEDIATE
+ *            LLL Q5-REVIEW   LHL Q2-ELEVATED  LLH Q1-IMMEDIATE LHH Q1-IMMEDIATE
+ * Early exit to Q1 (before the matrix) when D > early_distress (0.8) and
+ * C < early_conf (0.4), or when D > extreme_distress (0.9).
+ * Every low-confidence decision (early exits included) is flagged for audio
+ * review. escalation_required = queue is Q1 or the content says the situation
+ * is escalating.
+ *
+ * Pure functions, no allocation except triage_result_to_json; thread-safe. */
+#ifndef TRIDENT_TRIAGE_TRIAGE_H
+#define TRIDENT_TRIAGE_TRIAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef enum {
+    TRIAGE_Q1_IMMEDIATE = 0,
+    TRIAGE_Q2_ELEVATED,
+    TRIAGE_Q3_MONITOR,
+    TRIAGE_Q5_ROUTINE,
+    TRIAGE_Q5_REVIEW,
+} triage_queue;
+
+typedef struct {
+    double conf_high;        /* confidence is high when C >= conf_high (0.7) */
+    double content_high;     /* content is high when S > content_high (0.4) */
+    double distress_high;    /* distress is high when D > distress_high (0.5) */
+    double early_distress;   /* early exit when D > early_distress (0.8) ... */
+    double early_conf;       /* ... and C < early_conf (0.4) */
+    double extreme_distress; /* early exit when D > extreme_distress (0.9) */
+} triage_params;
+
+#define TRIAGE_REASONING_MAX 640
+#define TRIAGE_ACTION_MAX 640
+
+typedef struct {
+    triage_queue queue;
+    const char *queue_name;       /* "Q1-IMMEDIATE" ... static string */
+    int priority_level;           /* 1..5 (Q1 → 1, Q2 → 2, Q3 → 3, Q5-* → 5) */
+    int flag_audio_review;        /* 1 on every low-confidence decision */
+    int escalation_required;      /* Q1, or the content says escalating */
+    int early_exit;               /* 1 when an early-exit rule decided */
+    char cell[4];                 /* "HLH" etc. (C,S,D); always filled */
+    double confidence, content, distress; /* the inputs (clamped to [0,1]) */
+    char reasoning[TRIAGE_REASONING_MAX];
+    char dispatcher_action[TRIAGE_ACTION_MAX];
+} triage_result;
+
+/* Fills p with the defaults listed above. */
+void triage_params_init(triage_params *p);
+
+/* Returns 0 if every threshold is a finite number in [0, 1], else
+ * TRIDENT_EINVAL with a message naming the field. */
+int triage_params_check(const triage_params *p, char *err, size_t err_size);
+
+/* Decides the queue. params NULL means the defaults. confidence, content and
+ * distress are clamped to [0, 1]; NaN inputs or invalid params give
+ * TRIDENT_EINVAL (result is then zeroed). escalating: nonzero when the content
+ * extraction found scale.escalating. Returns 0 on success. */
+int triage_decide(const triage_params *params, double confidence, double content, double distress,
+                  int escalating, triage_result *result);
+
+/* Static name of a queue ("Q1-IMMEDIATE", ..., "Q5-REVIEW"). */
+const char *triage_queue_name(triage_queue q);
+
+/* {"queue", "priority_level", "flag_audio_review", "reasoning",
+ *  "dispatcher_action", "escalation_required", "early_exit"}.
+ * Returns a new reference the caller owns (json_decref), or NULL when out of
+ * memory. */
+json_t *triage_result_to_json(const triage_result *result);
+
+#endif

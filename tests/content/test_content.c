@@ -1,0 +1,500 @@
+/* test_content.c — entity extraction and the content score on a table of
+ * transcripts (standard English and Patois) whose expected entities and
+ * points are worked out by hand from the rules in content.h; the JSON shape,
+ * the evidence, negation, loading errors, the TRIDENT_DATA override, sharing
+ * one lexicon between threads, and a throughput figure (printed, not asserted). */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "check.h"
+#include "content/content.h"
+
+#define U "unknown"
+
+typedef struct {
+    const char *text;
+    const char *hazard; /* NULL = none */
+    const char *breathing, *consciousness, *bleeding, *mobility;
+    int persons, vulnerable, escalating;
+    const char *address, *landmark, *geo, *parish, *town; /* NULL = none */
+    int n_urgency;
+    int points; /* uncapped total; score = min(100, points) / 100 */
+} content_case;
+
+/* Arithmetic per row: hazard + life threat + vulnerable + persons/escalating + location + urgency. */
+static const content_case cases[] = {
+    /* 1: fire 35 + 3 persons 15 + vulnerable (pickney) 15 + landmark 5 = 70 → 0.70 */
+    {"There is a fire at the school in May Pen, three pickney trapped inside.", "fire", U, U, U, "immobile", 3, 1, 0,
+     NULL, "school", "May Pen", "Clarendon", "May Pen", 0, 70},
+    /* 2: medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + address 5 + 3 keywords 15 = 95 → 0.95 */
+    {"Help! Him nah breathe, mi granny collapse at 12 Hope Road. Please hurry!", "medical", "not_breathing", U, U, U,
+     1, 1, 0, "12 Hope Road", NULL, NULL, NULL, NULL, 3, 95},
+    /* 3: "is not breathing" → not_breathing 30, "not bleeding" → none 0 = 30 → 0.30 */
+    {"She is not breathing and she is not bleeding.", NULL, "not_breathing", U, "none", U, 0, 0, 0, NULL, NULL, NULL,
+     NULL, NULL, 0, 30},
+    /* 4: traffic 15 + address 5 = 20 → 0.20 ("nobody injured" negated; Spanish Town Road is not the town) */
+    {"Car crash on Spanish Town Road, nobody injured, the driver breathing fine and walking around.", "traffic",
+     "normal", U, U, "walking", 0, 0, 0, "Spanish Town Road", NULL, NULL, NULL, NULL, 0, 20},
+    /* 5: violence 35 + heavy 30 + 2 persons 10 = 75 → 0.75 */
+    {"Dem a shoot up the place! Two man get shot and one a bleed bad.", "violence", U, U, "heavy", U, 2, 0, 0, NULL,
+     NULL, NULL, NULL, NULL, 0, 75},
+    /* 6: violence 35 + 21 persons capped 20 + landmark 5 = 60 → 0.60 */
+    {"Twenty one people inside di church in Mo Bay, gunmen a fire shot", "violence", U, U, U, U, 21, 0, 0, NULL,
+     "church", "Montego Bay", "St. James", "Montego Bay", 0, 60},
+    /* 7: impaired 15 + altered 15 + heavy 30 + 1 person (mi son) 5 = 65 → 0.65 */
+    {"Mi son cyaan breathe, him a talk nonsense and blood everywhere", NULL, "impaired", "altered", "heavy", U, 1, 0,
+     0, NULL, NULL, NULL, NULL, NULL, 0, 65},
+    /* 8: flood 20 + vulnerable 15 + 2 persons 10 + escalating 10 + 1 keyword (fast) 5 = 60 → 0.60 */
+    {"Flood water rising fast in Old Harbour, my grandmother and two children stuck on the roof", "flood", U, U, U, U,
+     2, 1, 1, NULL, NULL, "Old Harbour", "St. Catherine", "Old Harbour", 1, 60},
+    /* 9: traffic 15 + unresponsive 30 + 1 person 5 + address 5 = 55 → 0.55 */
+    {"A man was knocked down by a bus on Hagley Park Road, he is unconscious", "traffic", U, "unresponsive", U, U, 1,
+     0, 0, "Hagley Park Road", NULL, NULL, NULL, NULL, 0, 55},
+    /* 10: fire 35 (beats infrastructure 10) + address 5 = 40 → 0.40 */
+    {"There's smoke coming from the transformer on Church Street, the light pole on fire", "fire", U, U, U, U, 0, 0,
+     0, "Church Street", NULL, NULL, NULL, NULL, 0, 40},
+    /* 11: infrastructure 10 = 10 → 0.10 (parish only: no town; "no one is hurt" negated) */
+    {"Landslide block the road in Portland, no one is hurt", "infrastructure", U, U, U, U, 0, 0, 0, NULL, NULL,
+     "Portland", "Portland", NULL, 0, 10},
+    /* 12: other 5 + vulnerable 15 + minor 5 = 25 → 0.25 */
+    {"Dog bite mi pickney pon her foot, it a bleed likkle", "other", U, U, "minor", U, 0, 1, 0, NULL, NULL, NULL,
+     NULL, NULL, 0, 25},
+    /* 13: medical 25 + altered 15 + 1 person 5 + address 5 = 50 → 0.50 */
+    {"My husband having chest pain and him dizzy, we at 45 Red Hills Road, Stony Hill", "medical", U, "altered", U, U,
+     1, 0, 0, "45 Red Hills Road", NULL, "Stony Hill", "St. Andrew", "Stony Hill", 0, 50},
+    /* 14: violence 35 + heavy 30 + 1 person 5 + landmark 5 = 75 → 0.75 */
+    {"Somebody get stab outside the bar by Parade, blood a pour", "violence", U, U, "heavy", U, 1, 0, 0, NULL, "bar",
+     NULL, NULL, NULL, 0, 75},
+    /* 15: medical 25 + vulnerable 15 = 40 → 0.40 (alert 0, immobile 0) */
+    {"The old lady fell down the stairs, she conscious but can't walk", "medical", U, "alert", U, "immobile", 0, 1, 0,
+     NULL, NULL, NULL, NULL, NULL, 0, 40},
+    /* 16: not_breathing 30 + vulnerable 15 + 2 keywords 10 = 55 → 0.55 */
+    {"Baby not breathing! Please help, di baby turning blue", NULL, "not_breathing", U, U, U, 0, 1, 0, NULL, NULL,
+     NULL, NULL, NULL, 2, 55},
+    /* 17: violence 35 = 35 → 0.35 ("nobody nuh hurt" negated) */
+    {"Tief bruk in a mi yard in Spanish Town, nobody nuh hurt", "violence", U, U, U, U, 0, 0, 0, NULL, NULL,
+     "Spanish Town", "St. Catherine", "Spanish Town", 0, 35},
+    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50 */
+    {"Gunshot! Gunshot! Dem still a shoot, hurry up", "violence", U, U, U, U, 0, 0, 1, NULL, NULL, NULL, NULL, NULL, 1,
+     50},
+    /* 19: traffic 15 + 15 persons capped 20 + address 5 = 40 → 0.40 ("main road" keeps Mandeville) */
+    {"Bus overturn on the Mandeville main road with 15 passengers, some of them can't move", "traffic", U, U, U,
+     "immobile", 15, 0, 0, "Mandeville main road", NULL, "Mandeville", "Manchester", "Mandeville", 0, 40},
+    /* 20: medical 25 + unresponsive 30 + vulnerable 15 + 1 person 5 + landmark 5 = 80 → 0.80 */
+    {"A pickney drowning at the beach in Negril, him pass out", "medical", U, "unresponsive", U, U, 1, 1, 0, NULL,
+     "beach", "Negril", "Westmoreland", "Negril", 0, 80},
+    /* 21: infrastructure 10 + altered 15 + landmark 5 = 30 → 0.30 */
+    {"Gas leak at the plaza in Ocho Rios, people feeling dizzy", "infrastructure", U, "altered", U, U, 0, 0, 0, NULL,
+     "plaza", "Ocho Rios", "St. Ann", "Ocho Rios", 0, 30},
+    /* 22: medical 25 (beats traffic 15) + heavy 30 + 4 persons 20 + address 5 = 80 → 0.80 */
+    {"Three car crash on Washington Boulevard, four people injured, one woman trapped and bleeding heavily", "medical",
+     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, NULL, NULL, NULL, 0, 80},
+    /* 23: violence 35 + unresponsive 30 + landmark 5 = 70 → 0.70 ("two gunmen" is not a victim count) */
+    {"Two gunmen rob the shop in Linstead and beat the owner, he unresponsive", "violence", U, "unresponsive", U, U, 0,
+     0, 0, NULL, "shop", "Linstead", "St. Catherine", "Linstead", 0, 70},
+    /* 24: medical 25 + unresponsive 30 = 55 → 0.55 */
+    {"Mi breddah a tek fit in Portmore, him nah wake up", "medical", U, "unresponsive", U, U, 0, 0, 0, NULL, NULL,
+     "Portmore", "St. Catherine", "Portmore", 0, 55},
+    /* 25: other 5 = 5 → 0.05 ("no fire" negated) */
+    {"There is no fire, just a strange smell in the building", "other", U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL,
+     NULL, 0, 5},
+    /* 26: flood 20 (beats infrastructure 10) = 20 → 0.20 */
+    {"Pipe burst and water a come in the house, nobody is injured", "flood", U, U, U, U, 0, 0, 0, NULL, NULL, NULL,
+     NULL, NULL, 0, 20},
+    /* 27: infrastructure 10 = 10 → 0.10 (no name before "road": no address) */
+    {"Wire down pon the road in Morant Bay, sparking", "infrastructure", U, U, U, U, 0, 0, 0, NULL, NULL, "Morant Bay",
+     "St. Thomas", "Morant Bay", 0, 10},
+    /* 28: minor 5 + 1 person 5 = 10 → 0.10 ("my baby mother" is not a baby) */
+    {"My baby mother cut her finger, it bleeding a little, she walking fine", NULL, U, U, "minor", "walking", 1, 0, 0,
+     NULL, NULL, NULL, NULL, NULL, 0, 10},
+    /* 29: fire 35 + escalating 10 + 2 keywords 10 = 55 → 0.55 */
+    {"Electric fire in Savanna-la-Mar, the whole house ablaze and it spreading, please come quick", "fire", U, U, U, U,
+     0, 0, 1, NULL, NULL, "Savanna-la-Mar", "Westmoreland", "Savanna-la-Mar", 2, 55},
+    /* 30: violence 35 + not_breathing 30 + 2 persons 10 + landmark 5 = 80 → 0.80 */
+    {"Robbery at the Scotiabank in Half Way Tree, two security guards shot, one not breathing", "violence",
+     "not_breathing", U, U, U, 2, 0, 0, NULL, "Scotiabank", "Half Way Tree", "St. Andrew", "Half Way Tree", 0, 80},
+    /* 31: fire 35 + nuff (5) persons capped 20 + landmark 5 = 60 → 0.60 (town beats parish) */
+    {"Fire a bun inna St. Elizabeth, near Black River hospital, nuff people inside", "fire", U, U, U, U, 5, 0, 0, NULL,
+     "Black River hospital", "Black River", "St. Elizabeth", "Black River", 0, 60},
+    /* 32: traffic 15 + 1 person 5 = 20 → 0.20 */
+    {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
+     NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
+    /* 33: not_breathing 30 + address 5 = 35 → 0.35 */
+    {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", NULL, "not_breathing", U, U, U, 0, 0, 0,
+     "7 Lady Musgrave Road", NULL, "St. Andrew", "St. Andrew", NULL, 0, 35},
+    /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60 */
+    {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
+     "Bull Bay district", NULL, NULL, NULL, NULL, 0, 60},
+    /* 35: medical 25 + vulnerable 15 = 40 → 0.40 */
+    {"Ambulance! Pregnant woman in labour, water break, she in pain", "medical", U, U, U, U, 0, 1, 0, NULL, NULL, NULL,
+     NULL, NULL, 0, 40},
+    /* 36: nothing = 0 → 0.00 ("no one is hurt" negated) */
+    {"No one is hurt, the car just hit the wall", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    /* 37: medical 25 + altered 15 + impaired 15 = 55 → 0.55 */
+    {"Him head a spin and him chest a hurt, him breathing hard", "medical", "impaired", "altered", U, U, 0, 0, 0, NULL,
+     NULL, NULL, NULL, NULL, 0, 55},
+    /* 38: traffic 15 + landmark 5 = 20 → 0.20 (impaired beats walking for mobility; no points) */
+    {"Man lick down by taxi in front of the Constant Spring police station, him leg broke, him can walk though",
+     "traffic", U, U, U, "impaired", 0, 0, 0, NULL, "Constant Spring police station", "Constant Spring", "St. Andrew",
+     "Constant Spring", 0, 20},
+    /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75 */
+    {"Please help, fire at 23 Old Hope Road and two little girls inside, smoke everywhere", "fire", U, U, U, U, 2, 1,
+     0, "23 Old Hope Road", NULL, NULL, NULL, NULL, 2, 75},
+    /* 40: medical 25 + altered 15 + landmark 5 = 45 → 0.45 (normal breathing 0) */
+    {"Him tek an overdose, him drowsy but still breathing, we deh Falmouth square", "medical", "normal", "altered", U,
+     U, 0, 0, 0, NULL, "Falmouth square", "Falmouth", "Trelawny", "Falmouth", 0, 45},
+    /* 41: medical 25 + unresponsive 30 + vulnerable 15 + several (3) persons 15 + 2 keywords 10 = 95 → 0.95 */
+    {"Several people hurt in a bus crash at Cross Roads, one child unconscious, pls hurry", "medical", U,
+     "unresponsive", U, U, 3, 1, 0, NULL, NULL, "Cross Roads", "St. Andrew", "Cross Roads", 2, 95},
+    /* 42: medical 25 + altered 15 + vulnerable 15 + 1 person 5 = 60 → 0.60 ("no bleeding" → none) */
+    {"Mi granny have sugar low and she confused, no bleeding", "medical", U, "altered", "none", U, 1, 1, 0, NULL, NULL,
+     NULL, NULL, NULL, 0, 60},
+    /* 43: violence 35 + (not_breathing 30 + unresponsive 30 + heavy 30) + vulnerable 15 + 5 persons 20 +
+     *     escalating 10 + address 5 + 4 keywords capped 15 = 190 → capped 100 → 1.00 */
+    {"Help, emergency, please hurry! Gunmen shooting, five people shot, my baby not breathing, unconscious, blood "
+     "everywhere, fire spreading at 10 King Street Kingston",
+     "violence", "not_breathing", "unresponsive", "heavy", U, 5, 1, 1, "10 King Street", NULL, "Kingston", "Kingston",
+     "Kingston", 4, 190},
+    /* 44: violence 35 + minor 5 + 1 person 5 + landmark 5 = 50 → 0.50 */
+    {"Dem a fight inna di market, one man get box down, him a bleed", "violence", U, U, "minor", U, 1, 0, 0, NULL,
+     "market", NULL, NULL, NULL, 0, 50},
+    /* 45: flood 20 + vulnerable 15 + 2 persons 10 = 45 → 0.45 ("pickney" is 3 words after "cyaan": outside the scope) */
+    {"House flooded in Clarendon and mi cyaan find mi two pickney", "flood", U, U, U, U, 2, 1, 0, NULL, NULL,
+     "Clarendon", "Clarendon", NULL, 0, 45},
+    /* 46: empty transcript = 0 */
+    {"", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    /* 47: infrastructure 10 + 4 persons 20 + address 5 = 35 → 0.35 (digits) */
+    {"Building collapse on Barry Street, 4 persons trapped", "infrastructure", U, U, U, "immobile", 4, 0, 0,
+     "Barry Street", NULL, NULL, NULL, NULL, 0, 35},
+    /* 48: fire 35 + escalating 10 + 2 persons 10 = 55 → 0.55 (standard English, number word) */
+    {"The fire is out of control and two people are still inside the building", "fire", U, U, U, U, 2, 0, 1, NULL,
+     NULL, NULL, NULL, NULL, 0, 55},
+    /* 49: medical 25 + alert 0 + walking 0 = 25 → 0.25 */
+    {"He had a seizure but he is awake now and he can walk", "medical", U, "alert", U, "walking", 0, 0, 0, NULL, NULL,
+     NULL, NULL, NULL, 0, 25},
+    /* 50: traffic 15 + impaired breathing 15 + minor 5 + 1 person 5 + address 5 + 1 keyword 5 = 50 → 0.50 */
+    {"Motorbike crash on Hope Road, a youth wheezing and him have a small cut, come quick", "traffic", "impaired", U,
+     "minor", U, 1, 0, 0, "Hope Road", NULL, NULL, NULL, NULL, 1, 50},
+};
+
+static int str_eq(const char *a, const char *b) {
+    if (!a) a = "";
+    if (!b) b = "";
+    return strcmp(a, b) == 0;
+}
+
+static void check_case(const content_lexicon *lex, int row, const content_case *c) {
+    content_result r;
+    int rc = content_extract(lex, c->text, &r);
+    CHECK(rc == 0, "row %d: extract rc=%d", row, rc);
+    if (rc) return;
+    const char *hazard = content_hazard_name(r.hazard);
+    CHECK(str_eq(hazard, c->hazard), "row %d hazard: %s, expected %s", row, hazard ? hazard : "null",
+          c->hazard ? c->hazard : "null");
+    CHECK(str_eq(content_breathing_name(r.breathing), c->breathing), "row %d breathing: %s, expected %s", row,
+          content_breathing_name(r.breathing), c->breathing);
+    CHECK(str_eq(content_consciousness_name(r.consciousness), c->consciousness),
+          "row %d consciousness: %s, expected %s", row, content_consciousness_name(r.consciousness), c->consciousness);
+    CHECK(str_eq(content_bleeding_name(r.bleeding), c->bleeding), "row %d bleeding: %s, expected %s", row,
+          content_bleeding_name(r.bleeding), c->bleeding);
+    CHECK(str_eq(content_mobility_name(r.mobility), c->mobility), "row %d mobility: %s, expected %s", row,
+          content_mobility_name(r.mobility), c->mobility);
+    CHECK(r.persons_affected == c->persons, "row %d persons: %d, expected %d", row, r.persons_affected, c->persons);
+    CHECK(r.vulnerable_population == c->vulnerable, "row %d vulnerable: %d", row, r.vulnerable_population);
+    CHECK(r.escalating == c->escalating, "row %d escalating: %d", row, r.escalating);
+    CHECK(str_eq(r.address, c->address), "row %d address: \"%s\", expected \"%s\"", row, r.address,
+          c->address ? c->address : "");
+    CHECK(str_eq(r.landmark, c->landmark), "row %d landmark: \"%s\", expected \"%s\"", row, r.landmark,
+          c->landmark ? c->landmark : "");
+    CHECK(str_eq(r.geographic_ref, c->geo), "row %d geographic_ref: \"%s\", expected \"%s\"", row, r.geographic_ref,
+          c->geo ? c->geo : "");
+    CHECK(str_eq(r.parish, c->parish), "row %d parish: \"%s\", expected \"%s\"", row, r.parish,
+          c->parish ? c->parish : "");
+    CHECK(str_eq(r.town, c->town), "row %d town: \"%s\", expected \"%s\"", row, r.town, c->town ? c->town : "");
+    CHECK(r.has_coordinates == (c->geo != NULL), "row %d coordinates", row);
+    if (r.has_coordinates)
+        CHECK(r.lat > 17.6 && r.lat < 18.6 && r.lng > -78.5 && r.lng < -76.1, "row %d: %g,%g is not in Jamaica", row,
+              r.lat, r.lng);
+    CHECK(r.n_urgency_keywords == c->n_urgency, "row %d urgency keywords: %d, expected %d", row, r.n_urgency_keywords,
+          c->n_urgency);
+    CHECK(r.points_total == c->points, "row %d points: %d, expected %d", row, r.points_total, c->points);
+    CHECK_NEAR(r.content_score, (c->points > 100 ? 100 : c->points) / 100.0, 1e-12, "content score");
+    /* Invariant: the evidence weights add up to the uncapped total. */
+    int sum = 0;
+    for (size_t i = 0; i < r.n_evidence; i++) {
+        sum += r.evidence[i].weight;
+        CHECK(strncmp(c->text + r.evidence[i].start, r.evidence[i].matched, strlen(r.evidence[i].matched)) == 0,
+              "row %d: evidence \"%s\" is the transcript's own text", row, r.evidence[i].matched);
+        if (i) CHECK(r.evidence[i - 1].start <= r.evidence[i].start, "row %d: evidence in transcript order", row);
+    }
+    CHECK(sum == r.points_total, "row %d: evidence weights sum %d != total %d", row, sum, r.points_total);
+    content_result_free(&r);
+}
+
+/* Finds the first evidence row for entity with the given value. */
+static const content_evidence *find_evidence(const content_result *r, const char *entity, const char *value) {
+    for (size_t i = 0; i < r->n_evidence; i++)
+        if (strcmp(r->evidence[i].entity, entity) == 0 && (!value || strcmp(r->evidence[i].value, value) == 0))
+            return &r->evidence[i];
+    return NULL;
+}
+
+static void check_json(const content_lexicon *lex) {
+    content_result r;
+    const char *text = "Him nah breathe! Mi granny collapse by di Texaco gas station in Spanish Town. Please hurry.";
+    CHECK(content_extract(lex, text, &r) == 0, "extract");
+    json_t *j = content_result_to_json(&r);
+    CHECK(j && json_is_object(j), "JSON object");
+    if (!j) return;
+    CHECK(json_object_size(j) == 4, "top-level keys: %zu", json_object_size(j));
+    json_t *ent = json_object_get(j, "entities");
+    CHECK(json_is_object(ent) && json_object_size(ent) == 5, "entities has 5 keys");
+    json_t *loc = json_object_get(ent, "location");
+    const char *loc_keys[] = {"address", "landmark", "geographic_ref", "parish", "town", "lat", "lng"};
+    for (size_t i = 0; i < 7; i++) CHECK(json_object_get(loc, loc_keys[i]) != NULL, "location.%s", loc_keys[i]);
+    CHECK(json_is_null(json_object_get(loc, "address")), "no address → null");
+    CHECK(str_eq(json_string_value(json_object_get(loc, "landmark")), "Texaco gas station"), "landmark");
+    CHECK(str_eq(json_string_value(json_object_get(loc, "town")), "Spanish Town"), "town");
+    CHECK(str_eq(json_string_value(json_object_get(loc, "parish")), "St. Catherine"), "parish");
+    CHECK_NEAR(json_real_value(json_object_get(loc, "lat")), 17.9911, 1e-9, "lat");
+    CHECK_NEAR(json_real_value(json_object_get(loc, "lng")), -76.9574, 1e-9, "lng");
+    CHECK(str_eq(json_string_value(json_object_get(ent, "mechanism_hazard")), "medical"), "hazard");
+    json_t *clin = json_object_get(ent, "clinical_indicators");
+    CHECK(str_eq(json_string_value(json_object_get(clin, "breathing")), "not_breathing"), "breathing");
+    CHECK(str_eq(json_string_value(json_object_get(clin, "mobility")), "unknown"), "mobility unknown");
+    json_t *scale = json_object_get(ent, "scale");
+    CHECK(json_integer_value(json_object_get(scale, "persons_affected")) == 1, "persons");
+    CHECK(json_is_true(json_object_get(scale, "vulnerable_population")), "vulnerable");
+    CHECK(json_is_false(json_object_get(scale, "escalating")), "escalating");
+    json_t *kw = json_object_get(ent, "urgency_keywords");
+    CHECK(json_array_size(kw) == 2 && str_eq(json_string_value(json_array_get(kw, 0)), "please") &&
+              str_eq(json_string_value(json_array_get(kw, 1)), "hurry"),
+          "urgency keywords");
+    /* medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + landmark 5 + 2 keywords 10 = 90 */
+    CHECK_NEAR(json_real_value(json_object_get(j, "content_score")), 0.90, 1e-12, "content_score");
+    json_t *bd = json_object_get(j, "score_breakdown");
+    CHECK(json_integer_value(json_object_get(bd, "life_threat")) == 30 &&
+              json_integer_value(json_object_get(bd, "total")) == 90,
+          "score_breakdown");
+    json_t *ev = json_object_get(j, "evidence");
+    CHECK(json_is_array(ev) && json_array_size(ev) == r.n_evidence && r.n_evidence >= 7, "evidence array (%zu)",
+          r.n_evidence);
+    json_t *first = json_array_get(ev, 0);
+    CHECK(str_eq(json_string_value(json_object_get(first, "entity")), "clinical_indicators.breathing") &&
+              str_eq(json_string_value(json_object_get(first, "value")), "not_breathing") &&
+              str_eq(json_string_value(json_object_get(first, "matched")), "nah breathe") &&
+              json_integer_value(json_object_get(first, "weight")) == 30 &&
+              json_is_false(json_object_get(first, "negated")) &&
+              json_integer_value(json_object_get(first, "start")) == 4 &&
+              json_integer_value(json_object_get(first, "end")) == 15,
+          "first evidence row");
+    for (size_t i = 0; i < json_array_size(ev); i++) {
+        json_t *e = json_array_get(ev, i);
+        CHECK(json_object_size(e) == 7 && json_is_string(json_object_get(e, "entity")) &&
+                  json_is_string(json_object_get(e, "matched")) && json_is_integer(json_object_get(e, "weight")),
+              "evidence row %zu shape", i);
+    }
+    const content_evidence *p = find_evidence(&r, "scale.persons_affected", "1");
+    CHECK(p && strcmp(p->matched, "Mi granny") == 0 && p->weight == 5, "persons evidence");
+    json_decref(j);
+    content_result_free(&r);
+
+    /* Negated evidence is reported with weight 0. */
+    CHECK(content_extract(lex, "No one is hurt, there is no fire", &r) == 0, "extract");
+    const content_evidence *h = find_evidence(&r, "mechanism_hazard", "medical");
+    CHECK(h && h->negated && h->weight == 0 && strcmp(h->matched, "hurt") == 0, "negated hurt");
+    h = find_evidence(&r, "mechanism_hazard", "fire");
+    CHECK(h && h->negated && h->weight == 0, "negated fire");
+    CHECK(r.hazard == CONTENT_HAZARD_NONE && r.content_score == 0.0, "nothing scored");
+    j = content_result_to_json(&r);
+    CHECK(j && json_is_null(json_object_get(json_object_get(j, "entities"), "mechanism_hazard")), "hazard null");
+    json_decref(j);
+    content_result_free(&r);
+
+    /* "no one is bleeding": bleeding negated takes its negated value, none. */
+    CHECK(content_extract(lex, "no one is bleeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_NONE,
+          "negated bleeding → none");
+    content_result_free(&r);
+    /* A clause boundary ends the negation scope. */
+    CHECK(content_extract(lex, "No, the house is on fire", &r) == 0 && r.hazard == CONTENT_HAZARD_FIRE,
+          "comma ends negation");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "nothing wrong but my son is bleeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_MINOR,
+          "\"but\" ends negation");
+    content_result_free(&r);
+    /* Curly apostrophes and case are normalised; repeated keywords count once. */
+    CHECK(content_extract(lex, "She CAN\u2019T BREATHE! help help HELP", &r) == 0 &&
+              r.breathing == CONTENT_BREATHING_IMPAIRED && r.n_urgency_keywords == 1 && r.points_urgency == 5,
+          "normalisation");
+    content_result_free(&r);
+    /* Explicit phrase beats the overlap rule: "not bleeding bad" is minor. */
+    CHECK(content_extract(lex, "him not bleeding bad", &r) == 0 && r.bleeding == CONTENT_BLEEDING_MINOR,
+          "not bleeding bad → minor");
+    content_result_free(&r);
+    /* Overlap: "breathing hard" (impaired) beats "he is breathing" (normal). */
+    CHECK(content_extract(lex, "he is breathing hard", &r) == 0 && r.breathing == CONTENT_BREATHING_IMPAIRED,
+          "overlap: more severe reading wins");
+    content_result_free(&r);
+    /* Invalid UTF-8 inside a matched span still gives valid JSON strings. */
+    CHECK(content_extract(lex, "fire at 12 H\xffpe Road", &r) == 0 && strcmp(r.address, "12 H?pe Road") == 0,
+          "invalid UTF-8 replaced: %s", r.address);
+    j = content_result_to_json(&r);
+    CHECK(j != NULL, "JSON with invalid UTF-8 input");
+    json_decref(j);
+    content_result_free(&r);
+    CHECK(content_extract(lex, NULL, &r) == TRIDENT_EINVAL, "NULL text");
+    CHECK(content_extract(NULL, "x", &r) == TRIDENT_EINVAL, "NULL lexicon");
+}
+
+/* The two files of a temporary data directory. */
+typedef struct {
+    char lexicon[160], gazetteer[160];
+} data_files;
+
+/* Writes text to the lexicon (which = 0) or the gazetteer (which = 1). */
+static void write_data(const data_files *files, int which, const char *text) {
+    const char *path = which ? files->gazetteer : files->lexicon;
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "create %s", path);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void check_loading(void) {
+    char err[TRIDENT_ERR_SIZE];
+    content_lexicon *lex = (content_lexicon *)1;
+    int rc = content_lexicon_load("/nonexistent/trident-data", &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_ENOTFOUND && lex == NULL, "missing data dir rc=%d", rc);
+    CHECK(strstr(err, "/nonexistent/trident-data/content/lexicon.tsv") != NULL, "message names the file: %s", err);
+
+    char dir[] = "/tmp/trident-content-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char sub[128];
+    data_files files;
+    snprintf(sub, sizeof sub, "%s/content", dir);
+    snprintf(files.lexicon, sizeof files.lexicon, "%s/lexicon.tsv", sub);
+    snprintf(files.gazetteer, sizeof files.gazetteer, "%s/gazetteer.tsv", sub);
+    CHECK(mkdir(sub, 0700) == 0, "mkdir");
+    const char *gaz = "# test\nparish\tSt. Andrew\tSt. Andrew\t18.07\t-76.78\tst andrew\n"
+                      "town\tPapine\tSt. Andrew\t18.017\t-76.742\n";
+    write_data(&files, 1, gaz);
+    write_data(&files, 0, "negation\tcue\tnot\nhazard\tfire\tfire\nhazard\tsmoke\tsmoke\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:3") && strstr(err, "smoke"), "bad value: %s", err);
+    write_data(&files, 0, "hazard\tfire\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:1"), "too few fields: %s", err);
+    write_data(&files, 0, "flavour\tx\ty\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "unknown category"), "unknown category: %s", err);
+    write_data(&files, 0, "breathing\tnot_breathing\tnot breathing\tnormal\nnumber\tx\tfive\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:2"), "bad number: %s", err);
+    write_data(&files, 0, "hazard\tfire\tfire\nnegation\tcue\tnot\n");
+    write_data(&files, 1, "town\tPapine\tNowhere\t18\t-76\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "unknown parish"), "unknown parish: %s", err);
+    write_data(&files, 1, "parish\tSt. Andrew\tSt. Andrew\t95\t-76\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "coordinates"), "bad latitude: %s", err);
+
+    /* A valid small data set, found through TRIDENT_DATA. */
+    write_data(&files, 1, gaz);
+    setenv("TRIDENT_DATA", dir, 1);
+    rc = content_lexicon_load(NULL, &lex, err, sizeof err);
+    unsetenv("TRIDENT_DATA");
+    CHECK(rc == 0, "TRIDENT_DATA override: %s", rc ? err : "");
+    if (rc == 0) {
+        CHECK(content_lexicon_place_count(lex) == 2 && content_lexicon_phrase_count(lex) == 5, "counts %zu %zu",
+              content_lexicon_place_count(lex), content_lexicon_phrase_count(lex));
+        content_result r;
+        CHECK(content_extract(lex, "fire near Papine, st andrew, not fire", &r) == 0 && r.hazard == CONTENT_HAZARD_FIRE &&
+                  strcmp(r.town, "Papine") == 0 && strcmp(r.parish, "St. Andrew") == 0 && r.points_total == 35,
+              "small data set");
+        content_result_free(&r);
+        content_lexicon_free(lex);
+    }
+    unlink(files.lexicon);
+    unlink(files.gazetteer);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+/* Several threads share one lexicon and must all get the same answer. */
+typedef struct {
+    const content_lexicon *lex;
+    int bad;
+} thread_arg;
+
+static void *thread_main(void *p) {
+    thread_arg *a = p;
+    for (int it = 0; it < 200; it++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            content_result r;
+            if (content_extract(a->lex, cases[i].text, &r) != 0 || r.points_total != cases[i].points) a->bad++;
+            content_result_free(&r);
+        }
+    return NULL;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int main(void) {
+    char err[TRIDENT_ERR_SIZE];
+    content_lexicon *lex = NULL;
+    double t0 = now_seconds();
+    int rc = content_lexicon_load(NULL, &lex, err, sizeof err);
+    double load_ms = (now_seconds() - t0) * 1e3;
+    CHECK(rc == 0, "load the shipped lexicon: %s", rc ? err : "");
+    if (rc) return check_summary();
+    CHECK(content_lexicon_place_count(lex) >= 14 + 20, "gazetteer: 14 parishes and their towns (%zu)",
+          content_lexicon_place_count(lex));
+
+    size_t n = sizeof cases / sizeof cases[0];
+    CHECK(n >= 40, "at least 40 transcripts (%zu)", n);
+    for (size_t i = 0; i < n; i++) check_case(lex, (int)i + 1, &cases[i]);
+    check_json(lex);
+    check_loading();
+
+    pthread_t th[4];
+    thread_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i].lex = lex;
+        args[i].bad = 0;
+        CHECK(pthread_create(&th[i], NULL, thread_main, &args[i]) == 0, "pthread_create");
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(args[i].bad == 0, "thread %d: %d mismatches", i, args[i].bad);
+    }
+
+    /* Throughput (printed, not asserted). */
+    size_t bytes = 0, iters = 2000;
+    t0 = now_seconds();
+    for (size_t it = 0; it < iters; it++)
+        for (size_t i = 0; i < n; i++) {
+            content_result r;
+            content_extract(lex, cases[i].text, &r);
+            bytes += strlen(cases[i].text);
+            content_result_free(&r);
+        }
+    double dt = now_seconds() - t0;
+    printf("lexicon: %zu phrases, %zu places, loaded in %.2f ms\n", content_lexicon_phrase_count(lex),
+           content_lexicon_place_count(lex), load_ms);
+    printf("throughput: %.2f us per transcript (%.1f MB/s) over %zu extractions\n", dt * 1e6 / (double)(iters * n),
+           (double)bytes / dt / 1e6, iters * n);
+    content_lexicon_free(lex);
+    return check_summary();
+}
