@@ -89,6 +89,7 @@ typedef struct {
     whisper_token *tokens;     /* sampled tokens, no prompt, no final endoftext */
     int n_tokens;
     double sum_logprob, avg_logprob, no_speech_prob, compression_ratio;
+    char *text;                /* the decode of tokens, stripped (the reference's DecodingResult.text) */
 } whisper_window;
 
 typedef struct {
@@ -120,7 +121,13 @@ typedef struct {
 } whisper_result;
 
 /* Transcribes 16-kHz mono float PCM in [-1, 1]. Returns 0 or a TRIDENT_E* code.
- * The caller owns *out and frees it with whisper_result_free. */
+ * The caller owns *out and frees it with whisper_result_free.
+ * Implemented so far: one 30-s window (longer audio only with max_windows = 1),
+ * greedy decoding at temperature 0 without timestamps, a given language (or
+ * English for .en models), no prompt. Everything else in the params (beam_size > 1,
+ * timestamps, language auto on multilingual models, several or non-zero
+ * temperatures, initial_prompt) returns TRIDENT_EUNSUPPORTED with a message,
+ * never a silent fallback. An unknown language or task is TRIDENT_EINVAL. */
 int whisper_transcribe(whisper_session *session, const float *pcm, size_t n_samples,
                        const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size);
 void whisper_result_free(whisper_result *result);

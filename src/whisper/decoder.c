@@ -1,0 +1,74 @@
+/* decoder.c — the text decoder's forward pass, as the official TextDecoder:
+ * token + positional embedding, pre-LN residual blocks (causal self-attention
+ * over the KV cache, cross-attention over the window's audio features, MLP),
+ * final layer norm, logits = x · embed_tokensᵀ (the tied output projection). */
+#include "whisper/decoder.h"
+
+#include <string.h>
+
+#include "base/error.h"
+#include "whisper/kernels.h"
+
+void whisper_decoder_begin(whisper_session *s) {
+    const whisper_model *m = s->model;
+    const whisper_hparams *hp = &m->hp;
+    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model;
+    for (int l = 0; l < hp->dec_layers; l++) {
+        const whisper_attn_weights *c = &m->dec[l].cross;
+        whisper_linear(s->pool, s->cross_k + l * per_layer, s->enc_out, hp->n_audio_ctx, &c->k.w, c->k.b);
+        whisper_linear(s->pool, s->cross_v + l * per_layer, s->enc_out, hp->n_audio_ctx, &c->v.w, c->v.b);
+    }
+    s->cross_ready = 1;
+    s->kv.n = 0;
+}
+
+int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int *tokens, int n, int first_row,
+                            float *logits) {
+    const whisper_model *m = s->model;
+    const whisper_hparams *hp = &m->hp;
+    int d = hp->d_model, pos0 = kv->n, dh = d / hp->dec_heads;
+    threadpool *pool = s->pool;
+    if (n <= 0 || pos0 + n > hp->n_text_ctx || first_row < 0 || first_row >= n) return TRIDENT_ELIMIT;
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab) return TRIDENT_EINVAL;
+
+    float *x = s->d_x;
+    for (int i = 0; i < n; i++) {
+        float *row = x + (size_t)i * d;
+        whisper_matrix_row(&m->embed_tokens, tokens[i], row);
+        whisper_add(row, m->dec_pos + (size_t)(pos0 + i) * d, (size_t)d);
+    }
+    size_t self_layer = (size_t)hp->n_text_ctx * d, cross_layer = (size_t)hp->n_audio_ctx * d;
+    for (int l = 0; l < hp->dec_layers; l++) {
+        const whisper_layer_weights *L = &m->dec[l];
+        float *kc = kv->k + l * self_layer, *vc = kv->v + l * self_layer;
+        /* causal self-attention over the cache */
+        whisper_layer_norm(pool, s->d_h, x, n, d, L->self.ln.g, L->self.ln.b, WHISPER_LN_EPS);
+        whisper_linear(pool, s->d_q, s->d_h, n, &L->self.q.w, L->self.q.b);
+        whisper_linear(pool, kc + (size_t)pos0 * d, s->d_h, n, &L->self.k.w, L->self.k.b);
+        whisper_linear(pool, vc + (size_t)pos0 * d, s->d_h, n, &L->self.v.w, L->self.v.b);
+        whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1};
+        whisper_attention(pool, &sa, s->scores);
+        whisper_linear(pool, s->d_h, s->d_a, n, &L->self.o.w, L->self.o.b);
+        whisper_add(x, s->d_h, (size_t)n * d);
+        /* cross-attention over the audio features */
+        whisper_layer_norm(pool, s->d_h, x, n, d, L->cross.ln.g, L->cross.ln.b, WHISPER_LN_EPS);
+        whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
+        whisper_attention_args ca = {s->d_q, s->cross_k + l * cross_layer, s->cross_v + l * cross_layer, s->d_a, d, d,
+                                     d, d, n, hp->n_audio_ctx, hp->dec_heads, dh, 0};
+        whisper_attention(pool, &ca, s->scores);
+        whisper_linear(pool, s->d_h, s->d_a, n, &L->cross.o.w, L->cross.o.b);
+        whisper_add(x, s->d_h, (size_t)n * d);
+        /* MLP */
+        whisper_layer_norm(pool, s->d_h, x, n, d, L->ln_mlp.g, L->ln_mlp.b, WHISPER_LN_EPS);
+        whisper_linear(pool, s->d_f, s->d_h, n, &L->fc1.w, L->fc1.b);
+        whisper_gelu(pool, s->d_f, (size_t)n * hp->dec_ffn);
+        whisper_linear(pool, s->d_h, s->d_f, n, &L->fc2.w, L->fc2.b);
+        whisper_add(x, s->d_h, (size_t)n * d);
+    }
+    kv->n = pos0 + n;
+    whisper_layer_norm(pool, s->d_h, x + (size_t)first_row * d, n - first_row, d, m->dec_ln.g, m->dec_ln.b,
+                       WHISPER_LN_EPS);
+    whisper_linear(pool, logits, s->d_h, n - first_row, &m->embed_tokens, NULL);
+    return 0;
+}

@@ -1,0 +1,76 @@
+/* kernels.h — the engine's numeric kernels (private to src/whisper/).
+ *
+ * The math of the forward pass, separated from the plumbing: linear layers
+ * (y = x·Wᵀ + b) over fp32 activations and fp32 / fp16 / bf16 weights (fp16 and
+ * bf16 are converted to fp32 in registers, never copied), layer norm, exact erf
+ * GELU, softmax and multi-head attention. Each kernel has a portable C path and
+ * an AVX2/FMA/F16C path chosen at run time (base/cpu.h); the hot ones split their
+ * work over a thread pool (NULL pool = run on the caller). New variants (AVX-512,
+ * packed or 8-bit weights) go behind this interface: callers only see
+ * whisper_matrix and the functions below. */
+#ifndef TRIDENT_WHISPER_KERNELS_H
+#define TRIDENT_WHISPER_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/threadpool.h"
+
+typedef enum { WHISPER_DTYPE_F32 = 0, WHISPER_DTYPE_F16 = 1, WHISPER_DTYPE_BF16 = 2 } whisper_dtype;
+
+/* A row-major weight matrix [rows][cols] (PyTorch's [out_features][in_features]).
+ * data is not owned: it points into a memory map or into a buffer the model owns. */
+typedef struct {
+    const void *data;
+    whisper_dtype dtype;
+    int rows, cols;
+} whisper_matrix;
+
+/* Bytes of one element of dtype. */
+size_t whisper_dtype_size(whisper_dtype dtype);
+
+/* fp16 / bf16 bit patterns to float (exact). */
+float whisper_fp16_to_fp32(uint16_t h);
+float whisper_bf16_to_fp32(uint16_t h);
+
+/* Copies row r of w into out (cols floats), converting to fp32. */
+void whisper_matrix_row(const whisper_matrix *w, int r, float *out);
+
+/* Converts n elements of dtype at src into fp32 dst. */
+void whisper_convert_fp32(float *dst, const void *src, whisper_dtype dtype, size_t n);
+
+/* y[m][n] = Σ_k x[m][k]·w[n][k] (+ b[n] when b is non-NULL), for m < n_rows.
+ * x is [n_rows][w->cols], y is [n_rows][w->rows], both contiguous; y must not alias x. */
+void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b);
+
+/* Row-wise layer norm over n_cols with gain g and bias b: y may equal x. */
+void whisper_layer_norm(threadpool *pool, float *y, const float *x, int n_rows, int n_cols,
+                        const float *g, const float *b, float eps);
+
+/* In place: x = x·Φ(x) with the exact erf form (PyTorch's default GELU). */
+void whisper_gelu(threadpool *pool, float *x, size_t n);
+
+/* y[i] += x[i] for i < n. */
+void whisper_add(float *y, const float *x, size_t n);
+
+/* In place softmax of n values (entries of -INFINITY get probability 0). */
+void whisper_softmax(float *x, int n);
+
+/* Multi-head scaled dot-product attention, rows of width n_heads·d_head:
+ * out[i] = softmax(q[i]·kᵀ / sqrt(d_head)) · v per head, over keys 0 … n_kv−1;
+ * with causal, query i sits at position n_kv − n_q + i and sees keys up to it.
+ * q, k, v, out have row strides ldq, ldk, ldv, ldo (floats). scratch holds at least
+ * threadpool_size(pool) · n_kv floats. */
+typedef struct {
+    const float *q, *k, *v;
+    float *out;
+    int ldq, ldk, ldv, ldo;
+    int n_q, n_kv, n_heads, d_head;
+    int causal;
+} whisper_attention_args;
+void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch);
+
+/* "avx2" or "portable": the path the kernels take on this machine. */
+const char *whisper_kernels_path(void);
+
+#endif

@@ -1,0 +1,35 @@
+/* session.h — per-decode state of one transcription (private to src/whisper/):
+ * the thread pool, the encoder's scratch and output, the decoder's KV caches
+ * (self-attention grows one token per step; cross-attention keys/values are
+ * computed once per 30-s window) and its scratch. Allocated once in
+ * whisper_session_new and reused across calls; used by one thread at a time. */
+#ifndef TRIDENT_WHISPER_SESSION_H
+#define TRIDENT_WHISPER_SESSION_H
+
+#include "base/threadpool.h"
+#include "whisper/model.h"
+
+/* Self-attention keys and values of the tokens decoded so far, per decoder layer. */
+typedef struct {
+    float *k, *v;   /* [dec_layers][n_text_ctx][d_model] */
+    int n;          /* tokens cached */
+} whisper_kv_cache;
+
+struct whisper_session {
+    const whisper_model *model;
+    threadpool *pool;
+    float *scores;                  /* threadpool_size · max(n_audio_ctx, n_text_ctx) */
+
+    /* encoder */
+    float *enc_out;                 /* [n_audio_ctx][d]: the audio features of the current window */
+    float *e_big;                   /* im2col buffers and the MLP's hidden layer */
+    float *e_h, *e_q, *e_k, *e_v, *e_a;
+
+    /* decoder */
+    whisper_kv_cache kv;
+    float *cross_k, *cross_v;       /* [dec_layers][n_audio_ctx][d] */
+    int cross_ready;
+    float *d_x, *d_h, *d_q, *d_a, *d_f; /* [n_text_ctx][d] ([n_text_ctx][dec_ffn] for d_f) */
+};
+
+#endif
