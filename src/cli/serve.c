@@ -1,11 +1,199 @@
-/* serve.c — `trident serve` (placeholder until its issue lands). */
+/* serve.c — `trident serve`: flags (each with an environment variable), start-up in
+ * the original's order (database → model preload → ready), graceful shutdown. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "base/error.h"
+#include "base/log.h"
 #include "cli/cli.h"
+#include "server/server.h"
+#include "service/service.h"
+
+typedef enum { OPT_STR, OPT_INT, OPT_NUM, OPT_FLAG } opt_kind;
+
+typedef struct {
+    const char *flag, *env, *arg, *help;
+    opt_kind kind;
+    const char *def; /* default as text ("" for none) */
+    double min, max;
+    const char *value; /* resolved text (flag > env > default) */
+} serve_opt;
+
+enum {
+    O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
+    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_LOAD_DELAY, O_COUNT
+};
+
+static serve_opt opts[O_COUNT] = {
+    [O_MODEL] = {"--model", "TRIDENT_MODEL", "DIR", "Whisper model directory (Hugging Face layout)", OPT_STR, "", 0, 0, 0},
+    [O_LORA] = {"--lora", "TRIDENT_LORA", "DIR", "PEFT LoRA adapter directory, merged at load", OPT_STR, "", 0, 0, 0},
+    [O_DB] = {"--db", "TRIDENT_DB", "PATH", "call store: SQLite file (recordings beside it) or postgres:// URL",
+              OPT_STR, "trident.db", 0, 0, 0},
+    [O_HOST] = {"--host", "TRIDENT_HOST", "ADDR", "listening address (loopback by default)", OPT_STR, "127.0.0.1", 0,
+                0, 0},
+    [O_PORT] = {"--port", "TRIDENT_PORT", "N", "listening port; 0 picks a free one (logged)", OPT_INT, "8000", 0, 65535,
+                0},
+    [O_SLOTS] = {"--slots", "TRIDENT_SLOTS", "N", "inference slots (each its own decoder state)", OPT_INT, "1", 1, 256,
+                 0},
+    [O_THREADS] = {"--threads", "TRIDENT_THREADS", "N", "threads per slot; 0 = all cores / slots", OPT_INT, "0", 0,
+                   1024, 0},
+    [O_QUEUE] = {"--queue", "TRIDENT_QUEUE", "N", "waiting inference jobs before requests get 503", OPT_INT, "16", 1,
+                 100000, 0},
+    [O_LANGUAGE] = {"--language", "TRIDENT_LANGUAGE", "CODE", "decoding language, or auto", OPT_STR, "en", 0, 0, 0},
+    [O_Q8] = {"--q8", "TRIDENT_Q8", NULL, "8-bit weights (converted at load)", OPT_FLAG, "0", 0, 1, 0},
+    [O_MAX_UPLOAD_MB] = {"--max-upload-mb", "TRIDENT_MAX_UPLOAD_MB", "N", "largest POST /api/analyze body", OPT_NUM,
+                         "50", 0.001, 4096, 0},
+    [O_MAX_WS_KB] = {"--max-ws-message-kb", "TRIDENT_MAX_WS_MESSAGE_KB", "N", "largest WebSocket message", OPT_NUM,
+                     "1024", 1, 65536, 0},
+    [O_MAX_HEADER_KB] = {"--max-header-kb", "TRIDENT_MAX_HEADER_KB", "N", "largest request line + headers", OPT_NUM,
+                         "16", 1, 1024, 0},
+    [O_MAX_CALL_S] = {"--max-call-s", "TRIDENT_MAX_CALL_S", "S", "longest live call or upload, seconds", OPT_NUM,
+                      "3600", 1, 86400, 0},
+    [O_HANGOVER] = {"--vad-hangover-s", "TRIDENT_VAD_HANGOVER_S", "S",
+                    "silence that ends a live-call utterance (original: 1.5)", OPT_NUM, "0.6", 0.05, 10, 0},
+    [O_HTTP_THREADS] = {"--http-threads", "TRIDENT_HTTP_THREADS", "N",
+                        "HTTP worker threads (each open WebSocket holds one)", OPT_INT, "32", 2, 4096, 0},
+    [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value", OPT_STR, "*",
+                0, 0, 0},
+    [O_LOAD_DELAY] = {"--test-load-delay-ms", "TRIDENT_TEST_LOAD_DELAY_MS", "MS",
+                      "testing aid: sleep before each model load (shows the loading state)", OPT_INT, "0", 0, 600000,
+                      0},
+};
+
+static void serve_usage(FILE *out) {
+    fprintf(out, "usage: trident serve [OPTIONS]\n\n"
+                 "Runs the TRIDENT HTTP + WebSocket server. Start-up: database, then the ASR model\n"
+                 "preload (on failure the model is loaded on the first request), then ready.\n"
+                 "SIGINT/SIGTERM stop it gracefully (live calls are finalised).\n\n"
+                 "options (each also read from the environment variable shown; flags win):\n");
+    for (int i = 0; i < O_COUNT; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", opts[i].flag, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+        fprintf(out, "  %-24s %-28s %s%s%s%s\n", left, opts[i].env, opts[i].help, opts[i].def[0] ? " [" : "",
+                opts[i].def, opts[i].def[0] ? "]" : "");
+    }
+    fprintf(out, "  %-24s %-28s %s\n", "--help", "", "show this help");
+    fprintf(out, "\nLogging: TRIDENT_LOG_LEVEL=debug|info|warn|error.\n");
+}
+
+static int opt_number(const serve_opt *o, double *v) {
+    char *end;
+    errno = 0;
+    *v = strtod(o->value, &end);
+    if (errno || end == o->value || *end || *v < o->min || *v > o->max ||
+        (o->kind == OPT_INT && *v != (double)(long long)*v)) {
+        fprintf(stderr, "trident serve: %s (%s) must be %s between %g and %g, got '%s'\n", o->flag, o->env,
+                o->kind == OPT_INT ? "an integer" : "a number", o->min, o->max, o->value);
+        return -1;
+    }
+    return 0;
+}
+
+static int serve_parse(int argc, char **argv, double num[O_COUNT]) {
+    for (int i = 0; i < O_COUNT; i++) {
+        const char *e = getenv(opts[i].env);
+        opts[i].value = e && *e ? e : opts[i].def;
+    }
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) return 1;
+        int found = 0;
+        for (int i = 0; i < O_COUNT && !found; i++) {
+            size_t fl = strlen(opts[i].flag);
+            if (strncmp(argv[a], opts[i].flag, fl) != 0 || (argv[a][fl] != '\0' && argv[a][fl] != '=')) continue;
+            found = 1;
+            if (opts[i].kind == OPT_FLAG) {
+                opts[i].value = argv[a][fl] == '=' ? argv[a] + fl + 1 : "1";
+            } else if (argv[a][fl] == '=') {
+                opts[i].value = argv[a] + fl + 1;
+            } else if (a + 1 < argc) {
+                opts[i].value = argv[++a];
+            } else {
+                fprintf(stderr, "trident serve: %s needs a value (%s)\n", opts[i].flag, opts[i].arg);
+                return -1;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "trident serve: unknown option '%s' (see trident serve --help)\n", argv[a]);
+            return -1;
+        }
+    }
+    for (int i = 0; i < O_COUNT; i++)
+        if (opts[i].kind != OPT_STR && opt_number(&opts[i], &num[i]) != 0) return -1;
+    return 0;
+}
+
+static const char *opt_str(int i) { return opts[i].value && *opts[i].value ? opts[i].value : NULL; }
 
 int cli_serve(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "trident serve: not available in this build yet\n");
-    return 2;
+    double num[O_COUNT] = {0};
+    int p = serve_parse(argc, argv, num);
+    if (p == 1) {
+        serve_usage(stdout);
+        return 0;
+    }
+    if (p < 0) return 2;
+
+    /* Signals are taken synchronously by this thread (sigwait); every thread
+     * started from here on inherits the blocked mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    service_config cfg;
+    service_config_default(&cfg);
+    cfg.asr.model_dir = opt_str(O_MODEL);
+    cfg.asr.lora_dir = opt_str(O_LORA);
+    cfg.asr.n_threads = (int)num[O_THREADS];
+    cfg.asr.q8 = num[O_Q8] != 0;
+    cfg.asr.load_delay_ms = (int)num[O_LOAD_DELAY];
+    cfg.sched.slots = (int)num[O_SLOTS];
+    cfg.sched.threads_per_slot = (int)num[O_THREADS];
+    cfg.sched.queue_max = (int)num[O_QUEUE];
+    cfg.sched.language = opt_str(O_LANGUAGE);
+    cfg.db = opt_str(O_DB);
+    cfg.max_call_s = num[O_MAX_CALL_S];
+    cfg.vad.hangover_s = num[O_HANGOVER];
+
+    server_config scfg;
+    server_config_default(&scfg);
+    scfg.host = opt_str(O_HOST);
+    scfg.port = (int)num[O_PORT];
+    scfg.http_threads = (int)num[O_HTTP_THREADS];
+    scfg.max_upload_bytes = (size_t)(num[O_MAX_UPLOAD_MB] * 1024 * 1024);
+    scfg.max_ws_message_bytes = (size_t)(num[O_MAX_WS_KB] * 1024);
+    scfg.max_header_bytes = (size_t)(num[O_MAX_HEADER_KB] * 1024);
+    scfg.cors_origin = opt_str(O_CORS);
+
+    log_info("trident", "Starting TRIDENT backend version=%s slots=%d queue=%d host=%s port=%d", TRIDENT_VERSION,
+             cfg.sched.slots, cfg.sched.queue_max, scfg.host ? scfg.host : "127.0.0.1", scfg.port);
+    char err[TRIDENT_ERR_SIZE];
+    service_registry *reg = NULL;
+    if (service_registry_open(&cfg, &reg, err, sizeof err) != 0) {
+        fprintf(stderr, "trident serve: %s\n", err);
+        return 1;
+    }
+    server *srv = NULL;
+    if (server_start(reg, &scfg, &srv, err, sizeof err) != 0) {
+        fprintf(stderr, "trident serve: %s\n", err);
+        service_registry_close(reg);
+        return 1;
+    }
+    /* On failure the preload logs and falls back to lazy loading. */
+    if (asr_service_preload(reg->asr) == 0) infer_scheduler_prepare(reg->sched);
+    log_info("trident", "TRIDENT backend ready port=%d", server_port(srv));
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {}
+    log_info("trident", "Shutting down signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server_stop(srv);
+    service_registry_close(reg);
+    log_info("trident", "Shutdown complete");
+    return 0;
 }

@@ -1,0 +1,68 @@
+/* http.c — HTTP responses: JSON bodies, {"detail"} errors, raw bytes, CORS headers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "server/internal.h"
+
+int http_send_bytes(struct mg_connection *conn, const server *srv, int status, const char *content_type,
+                    const void *data, size_t size, const char *extra_headers) {
+    const char *reason = mg_get_response_code_text(conn, status);
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\n"
+              "Content-Length: %zu\r\n"
+              "%s%s%s"
+              "Access-Control-Allow-Origin: %s\r\n"
+              "Cache-Control: no-store\r\n"
+              "%s"
+              "\r\n",
+              status, reason ? reason : "", size, content_type ? "Content-Type: " : "",
+              content_type ? content_type : "", content_type ? "\r\n" : "",
+              srv->cfg.cors_origin ? srv->cfg.cors_origin : "*", extra_headers ? extra_headers : "");
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    /* request_method is NULL when civetweb could not parse the request (http_error callback) */
+    if (size && !(ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0)) mg_write(conn, data, size);
+    return status;
+}
+
+int http_send_json(struct mg_connection *conn, const server *srv, int status, json_t *body, const char *extra_headers) {
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) {
+        static const char oom[] = "{\"detail\":\"out of memory building the response\"}";
+        return http_send_bytes(conn, srv, 500, "application/json", oom, sizeof oom - 1, NULL);
+    }
+    int rc = http_send_bytes(conn, srv, status, "application/json", text, strlen(text), extra_headers);
+    free(text);
+    return rc;
+}
+
+int http_send_error(struct mg_connection *conn, const server *srv, int status, const char *extra_headers,
+                    const char *fmt, ...) {
+    char msg[TRIDENT_ERR_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body = json_object();
+    /* Messages may quote untrusted bytes: json_string rejects invalid UTF-8, so fall back to a generic text. */
+    json_t *detail = json_string(msg);
+    if (!detail) detail = json_string(mg_get_response_code_text(conn, status));
+    if (body && detail) json_object_set_new(body, "detail", detail);
+    else json_decref(detail);
+    return http_send_json(conn, srv, status, body, extra_headers);
+}
+
+int http_status_for(int code) {
+    switch (code) {
+    case TRIDENT_EINVAL:
+    case TRIDENT_EFORMAT: return 400;
+    case TRIDENT_EUNSUPPORTED: return 415;
+    case TRIDENT_ENOTFOUND: return 404;
+    case TRIDENT_ELIMIT: return 413;
+    case TRIDENT_EBUSY: return 503;
+    default: return 500;
+    }
+}

@@ -1,0 +1,175 @@
+/* server.c — civetweb start/stop, the request router, CORS preflight. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "server/internal.h"
+
+void server_config_default(server_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = "127.0.0.1";
+    cfg->port = 8000;
+    cfg->http_threads = 32;
+    cfg->max_upload_bytes = (size_t)50 << 20;
+    cfg->max_ws_message_bytes = (size_t)1 << 20;
+    cfg->max_header_bytes = (size_t)16 << 10;
+    cfg->request_timeout_ms = 60000;
+    cfg->cors_origin = "*";
+}
+
+/* Splits "/api/calls/{id}[/audio]" style paths. Returns the route and sets *id
+ * (a pointer into buf) for routes with an id. */
+static server_route route_match(const char *path, char *buf, size_t buf_size, const char **id) {
+    *id = NULL;
+    if (strcmp(path, "/") == 0) return ROUTE_ROOT;
+    if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
+    if (strcmp(path, "/ready") == 0) return ROUTE_READY;
+    if (strcmp(path, "/metrics") == 0) return ROUTE_METRICS;
+    if (strcmp(path, "/api/analyze") == 0) return ROUTE_ANALYZE;
+    if (strcmp(path, "/api/calls") == 0) return ROUTE_CALLS;
+    if (strcmp(path, "/api/live-calls") == 0) return ROUTE_LIVE_CALLS;
+    if (strcmp(path, "/ws/live") == 0) return ROUTE_WS_LIVE;
+    const char *rest = NULL;
+    server_route r = ROUTE_OTHER;
+    if (strncmp(path, "/api/calls/", 11) == 0) {
+        rest = path + 11;
+        r = ROUTE_CALL;
+    } else if (strncmp(path, "/api/live-calls/", 16) == 0) {
+        rest = path + 16;
+        r = ROUTE_LIVE_CALL;
+    } else {
+        return ROUTE_OTHER;
+    }
+    if (strlen(rest) >= buf_size) {
+        /* Longer than any id: answer 404 without copying it. */
+        snprintf(buf, buf_size, "%s", "");
+        *id = buf;
+        return r;
+    }
+    snprintf(buf, buf_size, "%s", rest);
+    size_t n = strlen(buf);
+    if (r == ROUTE_CALL && n > 6 && strcmp(buf + n - 6, "/audio") == 0) {
+        buf[n - 6] = '\0';
+        r = ROUTE_CALL_AUDIO;
+    }
+    *id = buf;
+    return r;
+}
+
+static int method_is(const struct mg_request_info *ri, const char *m) { return strcmp(ri->request_method, m) == 0; }
+
+static int server_dispatch(struct mg_connection *conn, void *cbdata) {
+    server *srv = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    double t0 = clock_now_ms();
+    const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
+    if (!path) path = "";
+    char idbuf[128];
+    const char *id = NULL;
+    server_route route = route_match(path, idbuf, sizeof idbuf, &id);
+    int status;
+    if (method_is(ri, "OPTIONS")) {
+        char hdr[512];
+        snprintf(hdr, sizeof hdr,
+                 "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
+                 "Access-Control-Allow-Headers: Content-Type, Authorization, X-Requested-With\r\n"
+                 "Access-Control-Max-Age: 600\r\n");
+        status = http_send_bytes(conn, srv, 204, NULL, NULL, 0, hdr);
+    } else {
+        int is_get = method_is(ri, "GET") || method_is(ri, "HEAD");
+        switch (route) {
+        case ROUTE_ROOT: status = is_get ? route_root(conn, srv) : -405; break;
+        case ROUTE_HEALTH: status = is_get ? route_health(conn, srv) : -405; break;
+        case ROUTE_READY: status = is_get ? route_ready(conn, srv) : -405; break;
+        case ROUTE_METRICS: status = is_get ? route_metrics(conn, srv) : -405; break;
+        case ROUTE_ANALYZE: status = method_is(ri, "POST") ? route_analyze(conn, srv) : -405; break;
+        case ROUTE_CALLS: status = is_get ? route_calls(conn, srv, 0) : -405; break;
+        case ROUTE_LIVE_CALLS: status = is_get ? route_calls(conn, srv, 1) : -405; break;
+        case ROUTE_CALL: status = is_get ? route_call(conn, srv, id, 0) : -405; break;
+        case ROUTE_LIVE_CALL: status = is_get ? route_call(conn, srv, id, 1) : -405; break;
+        case ROUTE_CALL_AUDIO: status = is_get ? route_call_audio(conn, srv, id) : -405; break;
+        case ROUTE_WS_LIVE:
+            status = http_send_error(conn, srv, 400, NULL, "/ws/live is a WebSocket endpoint: send an Upgrade request");
+            break;
+        default: status = http_send_error(conn, srv, 404, NULL, "Not Found"); break;
+        }
+        if (status == -405) status = http_send_error(conn, srv, 405, NULL, "Method Not Allowed");
+    }
+    metrics_request_record(&srv->metrics, route, status, (clock_now_ms() - t0) / 1000.0);
+    return status;
+}
+
+static int server_log_message(const struct mg_connection *conn, const char *message) {
+    (void)conn;
+    log_warn("server", "civetweb: %s", message);
+    return 1;
+}
+
+/* civetweb's own errors (malformed or oversized request line/headers, ...) as JSON {"detail"}. */
+static int server_http_error(struct mg_connection *conn, int status, const char *msg) {
+    server *srv = mg_get_user_data(mg_get_context(conn));
+    if (!srv) return 1; /* let civetweb answer */
+    if (status == 400 || status == 413 || status == 431)
+        http_send_error(conn, srv, status, "Connection: close\r\n",
+                        "%s: the request line or headers are malformed or larger than the limit of %zu bytes "
+                        "(--max-header-kb)",
+                        msg && *msg ? msg : "Bad Request", srv->cfg.max_header_bytes);
+    else
+        http_send_error(conn, srv, status, NULL, "%s", msg && *msg ? msg : mg_get_response_code_text(conn, status));
+    return 0;
+}
+
+int server_start(service_registry *reg, const server_config *cfg, server **out, char *err, size_t err_size) {
+    *out = NULL;
+    server *srv = calloc(1, sizeof *srv);
+    if (!srv) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory creating the server");
+    srv->reg = reg;
+    srv->cfg = *cfg;
+    metrics_init(&srv->metrics);
+    char ports[300], threads[16], header[32], timeout[32];
+    const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
+    if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d", host, cfg->port);
+    else snprintf(ports, sizeof ports, "%s:%d", host, cfg->port);
+    snprintf(threads, sizeof threads, "%d", cfg->http_threads > 0 ? cfg->http_threads : 32);
+    snprintf(header, sizeof header, "%zu", cfg->max_header_bytes ? cfg->max_header_bytes : (size_t)16384);
+    snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000);
+    const char *options[] = {"listening_ports", ports, "num_threads", threads, "max_request_size", header,
+                             "request_timeout_ms", timeout, "websocket_timeout_ms", "3600000",
+                             "enable_keep_alive", "yes",
+                             /* civetweb answers CORS preflights (OPTIONS + Access-Control-Request-Method) itself */
+                             "access_control_allow_origin", cfg->cors_origin ? cfg->cors_origin : "*",
+                             "access_control_allow_methods", "GET, POST, OPTIONS",
+                             "access_control_allow_headers", "Content-Type, Authorization, X-Requested-With", NULL};
+    mg_init_library(MG_FEATURES_WEBSOCKET);
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.log_message = server_log_message;
+    cb.http_error = server_http_error;
+    srv->ctx = mg_start(&cb, srv, options);
+    if (!srv->ctx) {
+        metrics_destroy(&srv->metrics);
+        free(srv);
+        return error_set(err, err_size, TRIDENT_EIO, "cannot listen on %s (address in use or not available)", ports);
+    }
+    struct mg_server_port sp[4];
+    int np = mg_get_server_ports(srv->ctx, 4, sp);
+    srv->port = np > 0 ? sp[0].port : cfg->port;
+    mg_set_request_handler(srv->ctx, "/", server_dispatch, srv);
+    ws_routes_register(srv);
+    if (strchr(host, ':')) log_info("server", "Listening url=http://[%s]:%d port=%d", host, srv->port, srv->port);
+    else log_info("server", "Listening url=http://%s:%d port=%d", host, srv->port, srv->port);
+    *out = srv;
+    return 0;
+}
+
+int server_port(const server *srv) { return srv->port; }
+
+void server_stop(server *srv) {
+    if (!srv) return;
+    mg_stop(srv->ctx);
+    metrics_destroy(&srv->metrics);
+    free(srv);
+}

@@ -1,0 +1,40 @@
+/* server.h — the TRIDENT HTTP + WebSocket server (civetweb) over the service registry.
+ *
+ * Routes (JSON compatible with the original FastAPI backend and its React front end):
+ *   GET /  /health  /ready  /metrics
+ *   POST /api/analyze (multipart field "file")
+ *   GET /api/calls  /api/calls/{id}  /api/calls/{id}/audio
+ *   GET /api/live-calls?limit&offset&queue  /api/live-calls/{id}
+ *   WS  /ws/live (binary float32 16-kHz mono PCM in, JSON events out)
+ * Errors are {"detail": "..."} with a 4xx/5xx status; every response carries CORS
+ * headers. The server does not own the registry. */
+#ifndef TRIDENT_SERVER_SERVER_H
+#define TRIDENT_SERVER_SERVER_H
+
+#include <stddef.h>
+
+#include "service/service.h"
+
+typedef struct {
+    const char *host;           /* listening address, default "127.0.0.1" */
+    int port;                   /* 0: any free port (see server_port) */
+    int http_threads;           /* civetweb worker threads (each WebSocket holds one), default 32 */
+    size_t max_upload_bytes;    /* POST /api/analyze body limit, default 50 MB */
+    size_t max_ws_message_bytes; /* one WebSocket message, default 1 MB */
+    size_t max_header_bytes;    /* request line + headers, default 16 kB */
+    int request_timeout_ms;     /* default 60000 */
+    const char *cors_origin;    /* Access-Control-Allow-Origin, default "*" */
+} server_config;
+
+void server_config_default(server_config *cfg);
+
+typedef struct server server;
+
+/* Starts listening (logs the URL). The caller owns *out and stops it with server_stop. */
+int server_start(service_registry *reg, const server_config *cfg, server **out, char *err, size_t err_size);
+/* The port actually listened on. */
+int server_port(const server *srv);
+/* Stops accepting, closes connections (live calls are finalised) and frees srv. NULL-safe. */
+void server_stop(server *srv);
+
+#endif

@@ -1,0 +1,384 @@
+/* live.c — live-call sessions: VAD segmentation, in-order utterance analysis on the
+ * call's worker thread, running aggregates, store updates, recording, events. */
+#include "service/live.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "service/pipeline.h"
+
+typedef struct utt_node {
+    struct utt_node *next;
+    audio_utterance u;
+    int index;
+} utt_node;
+
+struct live_call {
+    service_registry *reg;
+    live_call *next; /* registry list, under reg->live_lock */
+    char id[STORE_ID_SIZE];
+    live_event_fn on_event;
+    void *ctx;
+    pthread_mutex_t event_lock; /* serialises event callbacks */
+
+    /* feeder side */
+    audio_vad *vad;
+    audio_wav_writer *rec;
+    char rec_name[64];
+    size_t fed, max_samples, last_cut;
+    int n_cut;
+
+    /* the utterance queue, guarded by lock */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    utt_node *head, *tail;
+    int closing;
+    pthread_t worker;
+    int worker_started;
+
+    /* aggregates: written by the worker only, read by close after the join */
+    char *transcript;
+    double conf_sum, dist_sum, dur_sum;
+    int n_done;
+    json_t *last_analysis;
+    pipeline_assessment last;
+};
+
+const char *live_call_id(const live_call *call) { return call->id; }
+
+static void live_emit(live_call *c, json_t *ev) {
+    if (!ev) return;
+    json_object_set_new(ev, "call_id", json_string(c->id));
+    pthread_mutex_lock(&c->event_lock);
+    if (c->on_event) c->on_event(c->ctx, ev);
+    pthread_mutex_unlock(&c->event_lock);
+    json_decref(ev);
+}
+
+void live_call_error_emit(live_call *c, const char *message) {
+    json_t *ev = json_pack("{s:s}", "type", "error");
+    if (ev) json_object_set_new(ev, "message", pipeline_json_text(message));
+    live_emit(c, ev);
+}
+
+static double samples_s(size_t n) { return (double)n / AUDIO_SAMPLE_RATE; }
+
+static int text_append(char **text, const char *src) {
+    size_t n = strlen(src);
+    if (!n) return 0;
+    size_t old = *text ? strlen(*text) : 0;
+    char *t = realloc(*text, old + n + 2);
+    if (!t) return TRIDENT_ENOMEM;
+    if (old) t[old++] = ' ';
+    memcpy(t + old, src, n + 1);
+    *text = t;
+    return 0;
+}
+
+/* Fills store fields from the running aggregates (strings borrowed). */
+static void live_fields(const live_call *c, store_fields *f, const char *analysis_json) {
+    memset(f, 0, sizeof *f);
+    f->duration_s = samples_s(c->fed);
+    f->transcript = c->transcript ? c->transcript : "";
+    f->confidence = c->dur_sum > 0 ? c->conf_sum / c->dur_sum : 0;
+    f->distress_score = c->dur_sum > 0 ? c->dist_sum / c->dur_sum : 0;
+    f->content_score = c->last.content_score;
+    f->queue = c->last.triage ? c->last.decision.queue_name : NULL;
+    f->priority_level = c->last.triage ? c->last.decision.priority_level : 0;
+    f->flag_audio_review = c->last.decision.flag_audio_review;
+    f->escalation_required = c->last.decision.escalation_required;
+    f->analysis_json = analysis_json;
+    f->utterance_count = c->n_done;
+}
+
+static void live_process(live_call *c, utt_node *node) {
+    service_registry *reg = c->reg;
+    double dur = samples_s(node->u.n_samples);
+    live_emit(c, json_pack("{s:s, s:i, s:f, s:f, s:f}", "type", "processing_started", "utterance_index", node->index,
+                           "start", samples_s(node->u.start), "end", samples_s(node->u.end), "duration", dur));
+    pipeline_options opt = {.no_asr = 0, .unbounded = 1};
+    pipeline_signals sig;
+    char err[TRIDENT_ERR_SIZE];
+    int rc = pipeline_signals_compute(reg, node->u.samples, node->u.n_samples, &opt, &sig, err, sizeof err);
+    if (rc != 0) {
+        log_warn("live", "utterance analysis failed call_id=%s index=%d: %s", c->id, node->index, err);
+        live_call_error_emit(c, err);
+        return;
+    }
+    if (text_append(&c->transcript, sig.asr.text) != 0) {
+        pipeline_signals_clear(&sig);
+        live_call_error_emit(c, "out of memory appending the transcript");
+        return;
+    }
+    c->conf_sum += sig.confidence * dur;
+    c->dist_sum += sig.distress * dur;
+    c->dur_sum += dur;
+    c->n_done++;
+    double conf = c->conf_sum / c->dur_sum, dist = c->dist_sum / c->dur_sum;
+    pipeline_assessment a;
+    rc = pipeline_assess(reg, c->transcript ? c->transcript : "", conf, dist, &a, err, sizeof err);
+    if (rc != 0) {
+        pipeline_signals_clear(&sig);
+        live_call_error_emit(c, err);
+        return;
+    }
+    pipeline_assessment_clear(&c->last);
+    c->last = a;
+    json_t *analysis = pipeline_analysis_json(c->transcript ? c->transcript : "", conf, &sig, &a, reg);
+    if (analysis) {
+        json_object_set_new(analysis, "distress", json_real(dist));
+        json_object_set_new(analysis, "content_score", json_real(a.content_score));
+        json_object_set_new(analysis, "call_duration", json_real(samples_s(c->fed)));
+        json_object_set_new(analysis, "utterance_count", json_integer(c->n_done));
+    }
+    json_decref(c->last_analysis);
+    c->last_analysis = analysis;
+    pthread_mutex_lock(&reg->live_lock);
+    reg->utterances_done++;
+    pthread_mutex_unlock(&reg->live_lock);
+    if (reg->store && analysis) {
+        char *aj = json_dumps(analysis, JSON_COMPACT);
+        store_fields f;
+        live_fields(c, &f, aj);
+        if (!aj || store_call_update_progress(reg->store, c->id, &f, err, sizeof err) != 0) {
+            log_error("live", "store update failed call_id=%s: %s", c->id, aj ? err : "out of memory");
+            live_call_error_emit(c, "the call record could not be updated");
+        }
+        free(aj);
+    }
+    json_t *ev = json_pack("{s:s, s:i, s:f, s:f, s:f, s:f, s:f, s:O, s:O, s:O, s:f, s:f, s:s}", "type",
+                           "processing_complete", "utterance_index", node->index, "confidence", conf, "distress", dist,
+                           "content_score", a.content_score, "chunk_confidence", sig.confidence, "chunk_distress",
+                           sig.distress, "bio_acoustic", sig.bio_acoustic ? sig.bio_acoustic : json_null(), "nlp", a.nlp,
+                           "triage", a.triage, "call_duration", samples_s(c->fed), "chunk_duration", dur, "asr_status",
+                           sig.asr_status);
+    if (ev) {
+        json_object_set_new(ev, "transcript", pipeline_json_text(c->transcript ? c->transcript : ""));
+        json_object_set_new(ev, "transcript_chunk", pipeline_json_text(sig.asr.text));
+        if (sig.asr_reason[0]) json_object_set_new(ev, "asr_reason", json_string(sig.asr_reason));
+    }
+    live_emit(c, ev);
+    pipeline_signals_clear(&sig);
+}
+
+static void *live_worker(void *arg) {
+    live_call *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!c->head && !c->closing) pthread_cond_wait(&c->cond, &c->lock);
+        utt_node *node = c->head;
+        if (!node) break; /* closing and drained */
+        c->head = node->next;
+        if (!c->head) c->tail = NULL;
+        pthread_mutex_unlock(&c->lock);
+        live_process(c, node);
+        audio_utterance_free(&node->u);
+        free(node);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* Moves completed utterances from the VAD to the worker's queue. */
+static int live_drain(live_call *c) {
+    audio_utterance u;
+    while (audio_vad_next(c->vad, &u)) {
+        utt_node *node = calloc(1, sizeof *node);
+        if (!node) {
+            audio_utterance_free(&u);
+            return TRIDENT_ENOMEM;
+        }
+        node->u = u;
+        node->index = c->n_cut++;
+        c->last_cut = u.end;
+        pthread_mutex_lock(&c->lock);
+        if (c->tail) c->tail->next = node;
+        else c->head = node;
+        c->tail = node;
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return 0;
+}
+
+static void live_free(live_call *c) {
+    audio_vad_free(c->vad);
+    if (c->rec) audio_wav_writer_close(c->rec, NULL, 0);
+    while (c->head) {
+        utt_node *n = c->head;
+        c->head = n->next;
+        audio_utterance_free(&n->u);
+        free(n);
+    }
+    free(c->transcript);
+    json_decref(c->last_analysis);
+    pipeline_assessment_clear(&c->last);
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->event_lock);
+    free(c);
+}
+
+int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, live_call **out, char *err,
+                   size_t err_size) {
+    *out = NULL;
+    live_call *c = calloc(1, sizeof *c);
+    if (!c) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening a live call");
+    c->reg = reg;
+    c->on_event = on_event;
+    c->ctx = ctx;
+    c->max_samples = (size_t)(reg->cfg.max_call_s * AUDIO_SAMPLE_RATE);
+    pthread_mutex_init(&c->event_lock, NULL);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    int rc = audio_vad_new(&reg->cfg.vad, &c->vad, err, err_size);
+    if (rc != 0) goto fail;
+    if (reg->store) {
+        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, NULL, err, err_size);
+        if (rc != 0) goto fail;
+        char path[4096];
+        if (store_recording_path(reg->store, c->id, path, sizeof path, NULL, 0) == 0) {
+            rc = audio_wav_writer_open(path, AUDIO_SAMPLE_RATE, AUDIO_WAV_PCM16, &c->rec, err, err_size);
+            if (rc != 0) {
+                store_call_finalize(reg->store, c->id, STORE_STATUS_FAILED, NULL, NULL, NULL, 0);
+                goto fail;
+            }
+            snprintf(c->rec_name, sizeof c->rec_name, "%s.wav", c->id);
+        }
+    } else if ((rc = store_id_generate(c->id, err, err_size)) != 0) {
+        goto fail;
+    }
+    pthread_mutex_lock(&reg->live_lock);
+    if (reg->closing) {
+        pthread_mutex_unlock(&reg->live_lock);
+        if (reg->store) store_call_finalize(reg->store, c->id, STORE_STATUS_FAILED, NULL, NULL, NULL, 0);
+        rc = error_set(err, err_size, TRIDENT_EBUSY, "the server is shutting down");
+        goto fail;
+    }
+    if (pthread_create(&c->worker, NULL, live_worker, c) != 0) {
+        pthread_mutex_unlock(&reg->live_lock);
+        if (reg->store) store_call_finalize(reg->store, c->id, STORE_STATUS_FAILED, NULL, NULL, NULL, 0);
+        rc = error_set(err, err_size, TRIDENT_ENOMEM, "cannot start the live call's worker thread");
+        goto fail;
+    }
+    c->worker_started = 1;
+    c->next = reg->live_head;
+    reg->live_head = c;
+    reg->live_active++;
+    reg->live_started++;
+    pthread_mutex_unlock(&reg->live_lock);
+    log_info("live", "Live call started call_id=%s", c->id);
+    live_emit(c, json_pack("{s:s, s:i, s:f, s:f}", "type", "connected", "sample_rate", AUDIO_SAMPLE_RATE,
+                           "max_call_s", reg->cfg.max_call_s, "vad_hangover_s", reg->cfg.vad.hangover_s));
+    *out = c;
+    return 0;
+fail:
+    live_free(c);
+    return rc;
+}
+
+int live_call_feed(live_call *c, const float *pcm, size_t n, char *err, size_t err_size) {
+    int rc = audio_pcm_validate(pcm, n, err, err_size);
+    if (rc != 0) return rc;
+    int over = 0;
+    if (c->fed + n > c->max_samples) {
+        n = c->max_samples - c->fed;
+        over = 1;
+    }
+    if (n) {
+        if (c->rec && (rc = audio_wav_writer_append(c->rec, pcm, n, err, err_size)) != 0) return rc;
+        if ((rc = audio_vad_feed(c->vad, pcm, n, err, err_size)) != 0) return rc;
+        c->fed += n;
+        if ((rc = live_drain(c)) != 0) return error_set(err, err_size, rc, "out of memory queueing an utterance");
+    }
+    live_emit(c, json_pack("{s:s, s:f, s:f, s:b, s:i}", "type", "buffer_update", "buffer_duration",
+                           samples_s(c->fed - c->last_cut), "call_duration", samples_s(c->fed), "in_speech",
+                           audio_vad_in_speech(c->vad), "utterances", c->n_cut));
+    if (over)
+        return error_set(err, err_size, TRIDENT_ELIMIT, "the call reached its length limit of %.0f s; audio after it is ignored",
+                         c->reg->cfg.max_call_s);
+    return 0;
+}
+
+void live_call_close(live_call *c) {
+    if (!c) return;
+    service_registry *reg = c->reg;
+    char err[TRIDENT_ERR_SIZE];
+    if (audio_vad_flush(c->vad, err, sizeof err) == 0) live_drain(c);
+    pthread_mutex_lock(&c->lock);
+    c->closing = 1;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    if (c->worker_started) pthread_join(c->worker, NULL);
+    int rec_ok = 0;
+    if (c->rec) {
+        rec_ok = audio_wav_writer_close(c->rec, err, sizeof err) == 0;
+        if (!rec_ok) log_error("live", "recording could not be finalised call_id=%s: %s", c->id, err);
+        c->rec = NULL;
+    }
+    /* The final analysis: the last utterance's, or (no speech heard) the triage of
+     * an empty transcript on zero confidence and distress. */
+    json_t *final = c->last_analysis ? json_incref(c->last_analysis) : NULL;
+    if (!final) {
+        pipeline_assessment a;
+        if (pipeline_assess(reg, "", 0, 0, &a, err, sizeof err) == 0) {
+            pipeline_assessment_clear(&c->last);
+            c->last = a;
+            final = pipeline_analysis_json("", 0, NULL, &a, reg);
+            if (final) {
+                json_object_set_new(final, "distress", json_real(0));
+                json_object_set_new(final, "content_score", json_real(a.content_score));
+                json_object_set_new(final, "utterance_count", json_integer(0));
+            }
+        }
+    }
+    if (final) json_object_set_new(final, "call_duration", json_real(samples_s(c->fed)));
+    if (reg->store) {
+        char *aj = final ? json_dumps(final, JSON_COMPACT) : NULL;
+        store_fields f;
+        live_fields(c, &f, aj);
+        if (store_call_finalize(reg->store, c->id, STORE_STATUS_COMPLETED, &f, rec_ok ? c->rec_name : NULL, err,
+                                sizeof err) != 0)
+            log_error("live", "finalising the call record failed call_id=%s: %s", c->id, err);
+        free(aj);
+    }
+    json_t *ev = json_pack("{s:s, s:f, s:i, s:O}", "type", "call_ended", "call_duration", samples_s(c->fed),
+                           "utterance_count", c->n_done, "final_analysis", final ? final : json_null());
+    if (ev && rec_ok) {
+        char url[96];
+        snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);
+        json_object_set_new(ev, "audio_url", json_string(url));
+    }
+    live_emit(c, ev);
+    json_decref(final);
+    log_info("live", "Live call ended call_id=%s duration_s=%.2f utterances=%d", c->id, samples_s(c->fed), c->n_done);
+
+    pthread_mutex_lock(&reg->live_lock);
+    for (live_call **p = &reg->live_head; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            reg->live_active--;
+            break;
+        }
+    pthread_mutex_unlock(&reg->live_lock);
+    live_free(c);
+}
+
+void live_call_close_all(service_registry *reg) {
+    pthread_mutex_lock(&reg->live_lock);
+    reg->closing = 1;
+    pthread_mutex_unlock(&reg->live_lock);
+    for (;;) {
+        pthread_mutex_lock(&reg->live_lock);
+        live_call *c = reg->live_head;
+        pthread_mutex_unlock(&reg->live_lock);
+        if (!c) break;
+        log_info("live", "Finalising live call at shutdown call_id=%s", c->id);
+        live_call_close(c);
+    }
+}

@@ -1,0 +1,77 @@
+/* pipeline.h — the analysis pipeline, one implementation for every entry point
+ * (POST /api/analyze, live-call utterances, `trident analyze`):
+ *
+ *   PCM → ASR (scheduler) ‖ bio-acoustics (a second thread) → content → triage → JSON
+ *
+ * ASR failure is a signal, not an error: without a model, with --no-asr, or when the
+ * model fails to load, the transcript is empty, confidence 0, the "asr" object says
+ * why, and the distress path still triages. Only a full inference queue
+ * (TRIDENT_EBUSY), bad audio and out-of-memory are errors.
+ *
+ * The analyze JSON: {"transcript", "confidence", "nlp": {"entities", "content_score"},
+ * "bio_acoustic": {...}, "triage": {...}, "asr": {"status": "ok"|"skipped"|"failed",
+ * "reason", "model", "lora", "windows", "tokens", "queue_wait_ms", "inference_ms"},
+ * "duration"}.
+ *
+ * Thread-safe: uses only the registry's shared, read-only services. */
+#ifndef TRIDENT_SERVICE_PIPELINE_H
+#define TRIDENT_SERVICE_PIPELINE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "service/service.h"
+#include "triage/triage.h"
+
+typedef struct {
+    int no_asr;      /* skip ASR (reason "ASR disabled (--no-asr)") */
+    int unbounded;   /* never refused for a full queue (live calls) */
+} pipeline_options;
+
+/* What the voice and the words of one stretch of audio gave. Owned by the caller:
+ * pipeline_signals_clear releases it. */
+typedef struct {
+    asr_transcript asr;   /* text is "" when ASR did not run */
+    const char *asr_status; /* "ok", "skipped" (not requested / no model) or "failed" */
+    char asr_reason[640]; /* why ASR did not run, "" when it did */
+    double confidence;    /* asr.confidence, 0 without ASR */
+    double distress;      /* bio-acoustic distress score in [0, 1] */
+    json_t *bio_acoustic; /* the bio module's "bio_acoustic" object (owned) */
+    double duration_s;
+} pipeline_signals;
+void pipeline_signals_clear(pipeline_signals *s);
+
+/* Runs ASR and bio-acoustics concurrently on 16-kHz mono PCM. Returns 0,
+ * TRIDENT_EBUSY (queue full), TRIDENT_EINVAL/EFORMAT (bad samples) or TRIDENT_ENOMEM. */
+int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
+                             pipeline_signals *out, char *err, size_t err_size);
+
+/* Content and triage on a transcript. */
+typedef struct {
+    json_t *nlp;            /* {"entities": {...}, "content_score"} (owned) */
+    json_t *triage;         /* triage_result_to_json (owned) */
+    triage_result decision;
+    double content_score;
+    int escalating;
+} pipeline_assessment;
+void pipeline_assessment_clear(pipeline_assessment *a);
+
+/* confidence and distress in [0, 1]. Returns 0, TRIDENT_EINVAL (NaN/out-of-range
+ * input) or TRIDENT_ENOMEM. */
+int pipeline_assess(service_registry *reg, const char *transcript, double confidence, double distress,
+                    pipeline_assessment *out, char *err, size_t err_size);
+
+/* Builds the analyze JSON from the pieces (references are taken, not stolen).
+ * Returns a new object or NULL when out of memory. */
+json_t *pipeline_analysis_json(const char *transcript, double confidence, const pipeline_signals *sig,
+                               const pipeline_assessment *a, const service_registry *reg);
+
+/* The whole pipeline on one recording: *out is the analyze JSON (caller owns);
+ * sig and a (optional, may be NULL) receive the pieces for storing. */
+int pipeline_analyze_pcm(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
+                         json_t **out, pipeline_signals *sig, pipeline_assessment *a, char *err, size_t err_size);
+
+/* A JSON string from possibly invalid UTF-8 (invalid bytes become U+FFFD); NULL on OOM. */
+json_t *pipeline_json_text(const char *s);
+
+#endif

@@ -1,0 +1,71 @@
+/* scheduler.h — the inference scheduler: N slots share the one ASR model.
+ *
+ * Each slot is a worker thread with its own whisper_session (created when the slot
+ * first runs a job and reused afterwards). Jobs wait in one bounded FIFO queue.
+ * Scheduling is per 30-s window: infer_scheduler_transcribe splits audio longer
+ * than one Whisper window into 30-s windows and submits them one after another,
+ * each as its own job (decoded with max_windows = 1), so a short upload that
+ * arrives while a long one is being transcribed waits for at most the window in
+ * flight on each slot, never for the whole long recording. Only a request's first
+ * window is subject to the queue bound (TRIDENT_EBUSY when full: the server answers
+ * 503 + Retry-After); its later windows are always admitted, at the queue's tail.
+ * A caller that submits utterances one at a time (a live call) gets them processed
+ * in order.
+ *
+ * Thread safety: all functions may be called from any thread; the queue and the
+ * statistics are guarded by the scheduler's one mutex. */
+#ifndef TRIDENT_SERVICE_SCHEDULER_H
+#define TRIDENT_SERVICE_SCHEDULER_H
+
+#include <stddef.h>
+
+#include "service/asr.h"
+
+typedef struct infer_scheduler infer_scheduler;
+
+typedef struct {
+    int slots;            /* >= 1 */
+    int threads_per_slot; /* <= 0: all cores / slots */
+    int queue_max;        /* waiting jobs beyond which new requests are refused (>= 1) */
+    const char *language; /* decoding language ("en" default; "auto" detects) */
+} infer_scheduler_config;
+
+/* Starts the slot threads. The scheduler does not own asr. Free with infer_scheduler_free
+ * (which finishes queued jobs' callers with an error and joins the threads). */
+int infer_scheduler_new(asr_service *asr, const infer_scheduler_config *cfg, infer_scheduler **out, char *err,
+                        size_t err_size);
+void infer_scheduler_free(infer_scheduler *sched);
+
+/* After a successful preload: every idle slot creates its session now, so that no
+ * request pays for it. Returns at once (the slots work in the background). */
+void infer_scheduler_prepare(infer_scheduler *sched);
+
+/* One transcription (all windows). text is owned by the struct: asr_transcript_clear frees it. */
+typedef struct {
+    char *text;          /* UTF-8, leading/trailing spaces trimmed */
+    double confidence;   /* exp(mean log-probability over all windows' decoded tokens incl. EOT) */
+    double avg_logprob;
+    double no_speech_prob; /* of the first window */
+    int n_windows;
+    int n_tokens;
+    char language[16];
+    double wait_ms;      /* total queue wait */
+    double infer_ms;     /* total time in whisper_transcribe */
+} asr_transcript;
+void asr_transcript_clear(asr_transcript *t);
+
+/* Transcribes 16-kHz mono PCM (waits for a lazy model load if needed). Blocks until
+ * done. Returns 0; TRIDENT_EBUSY when the queue is full; or the model's / engine's
+ * error with a message. flags: 0 or INFER_UNBOUNDED. */
+#define INFER_UNBOUNDED 1 /* flags: never refused for a full queue (a live call's utterances) */
+int infer_scheduler_transcribe(infer_scheduler *sched, const float *pcm, size_t n_samples, int flags,
+                               asr_transcript *out, char *err, size_t err_size);
+
+typedef struct {
+    int slots, busy_slots, queue_depth, queue_max;
+    long long jobs_done, jobs_failed, requests_rejected;
+    double wait_ms_sum, infer_ms_sum; /* over finished jobs */
+} infer_scheduler_stats;
+void infer_scheduler_stats_get(infer_scheduler *sched, infer_scheduler_stats *out);
+
+#endif

@@ -1,0 +1,241 @@
+"""trident_client.py — test helpers for the TRIDENT server (Python standard library only).
+
+Starts and stops a real `trident serve` process, speaks HTTP (http.client),
+multipart uploads, and a minimal WebSocket client (RFC 6455) over a socket.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import time
+import uuid
+
+
+class Server:
+    """A `trident serve` process on a free loopback port (--port 0, read from the log)."""
+
+    def __init__(self, binary, args, env_extra=None, log_path=None):
+        self.binary = binary
+        self.args = list(args)
+        self.env = dict(os.environ)
+        self.env.pop("TRIDENT_MODEL", None)
+        self.env.pop("TRIDENT_LORA", None)
+        self.env.update(env_extra or {})
+        self.log_path = log_path
+        self.proc = None
+        self.port = None
+
+    def start(self, wait_ready=False, timeout=60):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([self.binary, "serve", "--port", "0"] + self.args, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(r"Listening url=\S+ port=(\d+)", self.log_text())
+            if m:
+                self.port = int(m.group(1))
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited early:\n" + self.log_text())
+            time.sleep(0.02)
+        else:
+            raise RuntimeError("server did not start:\n" + self.log_text())
+        if wait_ready:
+            self.wait_log("TRIDENT backend ready", timeout)
+        return self
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, needle, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if needle in self.log_text():
+                return
+            if self.proc.poll() is not None:
+                raise RuntimeError("server exited:\n" + self.log_text())
+            time.sleep(0.02)
+        raise RuntimeError("timed out waiting for %r in the log:\n%s" % (needle, self.log_text()))
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("server did not stop on %s:\n%s" % (sig, self.log_text()))
+        self.log.close()
+        return self.proc.returncode
+
+    def request(self, method, path, body=None, headers=None, timeout=120):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            conn.close()
+
+    def get_json(self, path):
+        status, headers, data = self.request("GET", path)
+        return status, json.loads(data) if data else None
+
+    def upload(self, data, filename="audio.wav", field="file", content_type=None):
+        body, ctype = multipart({field: (filename, data)})
+        status, headers, resp = self.request("POST", "/api/analyze", body, {"Content-Type": content_type or ctype})
+        try:
+            parsed = json.loads(resp)
+        except ValueError:
+            parsed = None
+        return status, headers, parsed
+
+    def metrics(self):
+        status, _, data = self.request("GET", "/metrics")
+        assert status == 200, status
+        out = {}
+        for line in data.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
+
+
+def multipart(fields):
+    """fields: name -> (filename, bytes) or str. Returns (body, content type)."""
+    boundary = "----trident" + uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, tuple):
+            filename, data = value
+            parts.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                          "Content-Type: application/octet-stream\r\n\r\n" % (boundary, name, filename)).encode()
+                         + data + b"\r\n")
+        else:
+            parts.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+                          % (boundary, name, value)).encode())
+    body = b"".join(parts) + ("--%s--\r\n" % boundary).encode()
+    return body, "multipart/form-data; boundary=" + boundary
+
+
+class WebSocket:
+    """A minimal RFC 6455 client: masked frames out, text/binary/close frames in."""
+
+    def __init__(self, port, path="/ws/live", timeout=60):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, port, key)).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise RuntimeError("connection closed during the handshake: %r" % head)
+            head += chunk
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            raise RuntimeError("handshake refused: %r" % head)
+        self.buf = b""
+        self.closed = False
+
+    def send_frame(self, opcode, payload, fin=True):
+        header = bytes([(0x80 if fin else 0) | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([0x80 | n])
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            header += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if n < 4096 else _mask_fast(payload, mask)
+        self.sock.sendall(header + mask + masked)
+
+    def send_binary(self, payload):
+        self.send_frame(0x2, payload)
+
+    def send_text(self, text):
+        self.send_frame(0x1, text.encode())
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self, timeout=None):
+        """Returns (opcode, payload) of the next whole message; opcode 8 on close."""
+        if timeout is not None:
+            self.sock.settimeout(timeout)
+        data, first_op = b"", None
+        while True:
+            b0, b1 = self._read(2)
+            op, fin, n = b0 & 0x0F, b0 & 0x80, b1 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._read(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read(8))[0]
+            if b1 & 0x80:
+                mask = self._read(4)
+                payload = _mask_fast(self._read(n), mask)
+            else:
+                payload = self._read(n)
+            if op == 0x9:
+                self.send_frame(0xA, payload)
+                continue
+            if op == 0xA:
+                continue
+            if op == 0x8:
+                self.closed = True
+                return 8, payload
+            if first_op is None:
+                first_op = op
+            data += payload
+            if fin:
+                return first_op, data
+
+    def recv_event(self, timeout=None):
+        op, data = self.recv(timeout)
+        if op == 8:
+            return None
+        assert op == 1, "expected a text message, got opcode %d" % op
+        return json.loads(data)
+
+    def close(self):
+        try:
+            if not self.closed:
+                self.send_frame(0x8, struct.pack(">H", 1000))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def _mask_fast(payload, mask):
+    n = len(payload)
+    m = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(m, "little")).to_bytes(n, "little")
+
+
+def read_wav_pcm16_mono(data):
+    """Parses a PCM16 mono WAV: returns (rate, n_samples)."""
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", data[:16]
+    pos, rate, n = 12, None, None
+    while pos + 8 <= len(data):
+        cid, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if cid == b"fmt ":
+            fmt, ch, rate, _, _, bits = struct.unpack("<HHIIHH", data[pos + 8:pos + 24])
+            assert ch == 1 and bits == 16, (ch, bits)
+        elif cid == b"data":
+            n = size // 2
+        pos += 8 + size + (size & 1)
+    return rate, n
