@@ -19,41 +19,6 @@
 #define DECODE_MIN_RATE 1000
 #define DECODE_MAX_RATE 768000
 
-/* A memory file for sf_open_virtual. */
-typedef struct {
-    const unsigned char *data;
-    sf_count_t size, pos;
-} memfile;
-
-static sf_count_t mem_filelen(void *user) { return ((memfile *)user)->size; }
-
-static sf_count_t mem_seek(sf_count_t offset, int whence, void *user) {
-    memfile *m = user;
-    sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->size;
-    sf_count_t p = base + offset;
-    if (p < 0) p = 0;
-    if (p > m->size) p = m->size;
-    m->pos = p;
-    return p;
-}
-
-static sf_count_t mem_read(void *ptr, sf_count_t count, void *user) {
-    memfile *m = user;
-    if (count <= 0) return 0;
-    sf_count_t left = m->size - m->pos;
-    if (count > left) count = left;
-    memcpy(ptr, m->data + m->pos, (size_t)count);
-    m->pos += count;
-    return count;
-}
-
-static sf_count_t mem_write(const void *ptr, sf_count_t count, void *user) {
-    (void)ptr, (void)count, (void)user;
-    return 0;
-}
-
-static sf_count_t mem_tell(void *user) { return ((memfile *)user)->pos; }
-
 /* "WAV (Microsoft), Signed 16 bit PCM" from the libsndfile format word. */
 static void format_describe(int format, char *buf, size_t size) {
     SF_FORMAT_INFO major = {.format = format & SF_FORMAT_TYPEMASK};
@@ -80,7 +45,8 @@ static int decode_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what, co
         return error_set(err, err_size, TRIDENT_ELIMIT, "%s has a sample rate of %d Hz; %d to %d Hz are accepted",
                          what, rate, DECODE_MIN_RATE, DECODE_MAX_RATE);
     if (target < DECODE_MIN_RATE || target > DECODE_MAX_RATE)
-        return error_set(err, err_size, TRIDENT_EINVAL, "target rate %d Hz is out of range", target);
+        return error_set(err, err_size, TRIDENT_EINVAL, "target rate %d Hz is out of range; %d to %d Hz are accepted",
+                         target, DECODE_MIN_RATE, DECODE_MAX_RATE);
     double max_frames = max_s * rate;
     if (info->frames > 0 && info->frames != SF_COUNT_MAX && (double)info->frames > max_frames + rate)
         return error_set(err, err_size, TRIDENT_ELIMIT, "%s is %.1f s long; at most %.0f s are accepted", what,
@@ -218,9 +184,8 @@ int audio_decode_memory(const void *data, size_t size, const audio_decode_option
     if (!data || size == 0)
         return error_set(err, err_size, TRIDENT_EFORMAT, "the audio upload is empty (0 bytes); accepted formats: %s",
                          AUDIO_ACCEPTED_FORMATS);
-    memfile m = {.data = data, .size = (sf_count_t)size, .pos = 0};
-    SF_VIRTUAL_IO vio = {
-        .get_filelen = mem_filelen, .seek = mem_seek, .read = mem_read, .write = mem_write, .tell = mem_tell};
+    audio_memfile m = audio_memfile_reader(data, size);
+    SF_VIRTUAL_IO vio = audio_memfile_io();
     SF_INFO info = {0};
     SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &m);
     if (!sf) return open_error("the uploaded data", err, err_size);

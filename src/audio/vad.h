@@ -22,7 +22,7 @@
 typedef struct {
     int sample_rate;         /* Hz, default 16000 */
     double frame_ms;         /* analysis frame, default 30 */
-    double threshold_db;     /* speech when energy > noise floor + this, default 15 */
+    double threshold_db;     /* speech when energy > noise floor + this, default 10 */
     double min_energy_db;    /* frames quieter than this (dBFS) are never speech, default -50 */
     double noise_rise_db_s;  /* how fast the noise floor may rise, dB per second, default 15 */
     double noise_fall;       /* fraction of the gap closed per frame when falling, default 0.5 */

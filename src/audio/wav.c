@@ -11,6 +11,7 @@
 #include <sndfile.h>
 
 #include "audio/audio.h"
+#include "audio/internal.h"
 #include "base/error.h"
 
 #define WAV_BLOCK 8192
@@ -24,9 +25,10 @@ struct audio_wav_writer {
 
 static int wav_args_check(int sample_rate, audio_wav_format format, char *err, size_t err_size) {
     if (sample_rate <= 0 || sample_rate > 768000)
-        return error_set(err, err_size, TRIDENT_EINVAL, "cannot write WAV at %d Hz", sample_rate);
+        return error_set(err, err_size, TRIDENT_EINVAL, "cannot write WAV at %d Hz: the rate must be 1 to 768000 Hz", sample_rate);
     if (format != AUDIO_WAV_PCM16 && format != AUDIO_WAV_FLOAT)
-        return error_set(err, err_size, TRIDENT_EINVAL, "unknown WAV sample format %d", (int)format);
+        return error_set(err, err_size, TRIDENT_EINVAL, "unknown WAV sample format %d: use AUDIO_WAV_PCM16 or AUDIO_WAV_FLOAT",
+                         (int)format);
     return TRIDENT_OK;
 }
 
@@ -77,57 +79,6 @@ int audio_wav_write_file(const char *path, const float *samples, size_t n_sample
 
 /* ---- in memory ---------------------------------------------------------- */
 
-typedef struct {
-    unsigned char *data;
-    sf_count_t size, cap, pos;
-    int failed;
-} membuf;
-
-static sf_count_t mb_filelen(void *user) { return ((membuf *)user)->size; }
-
-static sf_count_t mb_seek(sf_count_t offset, int whence, void *user) {
-    membuf *m = user;
-    sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->size;
-    sf_count_t p = base + offset;
-    if (p < 0) p = 0;
-    m->pos = p;
-    return p;
-}
-
-static sf_count_t mb_read(void *ptr, sf_count_t count, void *user) {
-    membuf *m = user;
-    sf_count_t left = m->size - m->pos;
-    if (count > left) count = left;
-    if (count <= 0) return 0;
-    memcpy(ptr, m->data + m->pos, (size_t)count);
-    m->pos += count;
-    return count;
-}
-
-static sf_count_t mb_write(const void *ptr, sf_count_t count, void *user) {
-    membuf *m = user;
-    if (count <= 0) return 0;
-    sf_count_t end = m->pos + count;
-    if (end > m->cap) {
-        sf_count_t cap = m->cap ? m->cap : 65536;
-        while (cap < end) cap *= 2;
-        unsigned char *p = realloc(m->data, (size_t)cap);
-        if (!p) {
-            m->failed = 1;
-            return 0;
-        }
-        m->data = p;
-        m->cap = cap;
-    }
-    if (m->pos > m->size) memset(m->data + m->size, 0, (size_t)(m->pos - m->size));
-    memcpy(m->data + m->pos, ptr, (size_t)count);
-    m->pos = end;
-    if (end > m->size) m->size = end;
-    return count;
-}
-
-static sf_count_t mb_tell(void *user) { return ((membuf *)user)->pos; }
-
 int audio_wav_write_memory(const float *samples, size_t n_samples, int sample_rate, audio_wav_format format,
                            void **out, size_t *out_size, char *err, size_t err_size) {
     *out = NULL;
@@ -135,13 +86,12 @@ int audio_wav_write_memory(const float *samples, size_t n_samples, int sample_ra
     int rc = wav_args_check(sample_rate, format, err, err_size);
     if (rc) return rc;
     if (n_samples && (rc = audio_pcm_validate(samples, n_samples, err, err_size))) return rc;
-    membuf m = {0};
-    SF_VIRTUAL_IO vio = {
-        .get_filelen = mb_filelen, .seek = mb_seek, .read = mb_read, .write = mb_write, .tell = mb_tell};
+    audio_memfile m = audio_memfile_writer();
+    SF_VIRTUAL_IO vio = audio_memfile_io();
     SF_INFO info = wav_info(sample_rate, format);
     SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, &m);
     if (!sf) {
-        free(m.data);
+        free(m.buf);
         return error_set(err, err_size, m.failed ? TRIDENT_ENOMEM : TRIDENT_EIO, "cannot encode WAV: %s",
                          sf_strerror(NULL));
     }
@@ -149,10 +99,10 @@ int audio_wav_write_memory(const float *samples, size_t n_samples, int sample_ra
     sf_close(sf);
     if (!rc && m.failed) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory encoding WAV");
     if (rc) {
-        free(m.data);
+        free(m.buf);
         return m.failed ? TRIDENT_ENOMEM : rc;
     }
-    *out = m.data;
+    *out = m.buf;
     *out_size = (size_t)m.size;
     return TRIDENT_OK;
 }

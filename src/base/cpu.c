@@ -1,6 +1,7 @@
 /* cpu.c — run-time CPU feature detection for SIMD dispatch. */
 #include "base/cpu.h"
 
+#include <cpuid.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,10 +9,17 @@
 static cpu_features cpu_cached;
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 
+/* F16C from CPUID leaf 1 (ECX bit 29): __builtin_cpu_supports("f16c") is a
+ * GCC extension that clang (and so clang-tidy) rejects. */
+static int cpu_has_f16c(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ecx & bit_F16C) != 0;
+}
+
 static void cpu_detect(void) {
     __builtin_cpu_init();
-    cpu_cached.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                      __builtin_cpu_supports("f16c");
+    cpu_cached.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     cpu_cached.avx512 = cpu_cached.avx2 && __builtin_cpu_supports("avx512f") &&
                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
                         __builtin_cpu_supports("avx512dq");

@@ -1,4 +1,7 @@
-/* cpu.h — run-time CPU feature detection for SIMD dispatch. */
+/* cpu.h — run-time CPU feature detection for SIMD dispatch (x86-64).
+ *
+ * Detection runs once (pthread_once) on the first call; both functions are
+ * thread-safe and return static data. */
 #ifndef TRIDENT_BASE_CPU_H
 #define TRIDENT_BASE_CPU_H
 

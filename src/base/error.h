@@ -2,7 +2,8 @@
  *
  * Functions return 0 on success or a negative TRIDENT_E* code, and fill a
  * caller-provided message buffer (`char *err, size_t err_size`, TRIDENT_ERR_SIZE
- * bytes is always enough) with a sentence the caller can show to a user. */
+ * bytes is always enough) with a sentence the caller can show to a user.
+ * Both functions keep no state and are thread-safe. */
 #ifndef TRIDENT_BASE_ERROR_H
 #define TRIDENT_BASE_ERROR_H
 

@@ -1,4 +1,5 @@
-/* file.h — whole-file reads, read-only memory maps, path helpers. */
+/* file.h — whole-file reads, read-only memory maps, path helpers.
+ * No shared state: every function is thread-safe. */
 #ifndef TRIDENT_BASE_FILE_H
 #define TRIDENT_BASE_FILE_H
 
@@ -15,7 +16,8 @@ typedef struct {
     size_t size;
 } file_map;
 
-/* Maps path read-only. Returns 0 or a TRIDENT_E* code. Release with file_unmap. */
+/* Maps path read-only. Returns 0 or a TRIDENT_E* code. The mapping belongs to
+ * *map until file_unmap releases it (file_unmap on a zeroed map is a no-op). */
 int file_map_open(const char *path, file_map *map, char *err, size_t err_size);
 void file_unmap(file_map *map);
 

@@ -3,23 +3,25 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static log_level log_min = LOG_INFO;
+/* Atomic: log_write reads it on every thread without taking log_lock. */
+static atomic_int log_min = LOG_INFO;
 static FILE *log_out;
 
 static const char *const log_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
-void log_level_set(log_level level) { log_min = level; }
+void log_level_set(log_level level) { atomic_store(&log_min, (int)level); }
 
 void log_level_from_env(void) {
     const char *v = getenv("TRIDENT_LOG_LEVEL");
     if (!v) return;
     for (int i = 0; i < 4; i++)
-        if (strcasecmp(v, log_names[i]) == 0 || (i == 2 && strcasecmp(v, "warning") == 0)) log_min = (log_level)i;
+        if (strcasecmp(v, log_names[i]) == 0 || (i == 2 && strcasecmp(v, "warning") == 0)) atomic_store(&log_min, i);
 }
 
 void log_stream_set(FILE *stream) {
@@ -29,10 +31,12 @@ void log_stream_set(FILE *stream) {
 }
 
 void log_write(log_level level, const char *module, const char *fmt, ...) {
-    if (level < log_min) return;
+    if ((int)level < atomic_load(&log_min)) return;
+    if ((unsigned)level > LOG_ERROR) level = LOG_ERROR;
     char line[2048];
     int n = snprintf(line, sizeof line, "%s %s: ", log_names[level], module);
     if (n < 0) return;
+    if ((size_t)n >= sizeof line) n = (int)sizeof line - 1; /* an absurdly long module name: keep it, cut the rest */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);

@@ -1,7 +1,8 @@
 /* log.h — one line per event: `LEVEL module: message key=value`.
  *
  * Lines go to stderr (or the stream set with log_stream_set), each written with a
- * single fputs under a lock so that threads never interleave within a line. */
+ * single fputs under a lock so that threads never interleave within a line.
+ * Every function is thread-safe; the level and stream are process-wide. */
 #ifndef TRIDENT_BASE_LOG_H
 #define TRIDENT_BASE_LOG_H
 

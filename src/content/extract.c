@@ -429,6 +429,19 @@ static content_name content_name_before(content_ctx *c, const content_match *m, 
     return nm;
 }
 
+/* Records tokens [first, last) as landmark evidence; the landmark that starts
+ * earliest in the transcript becomes the result's. */
+static void content_landmark_offer(content_ctx *c, content_state *s, size_t first, size_t last) {
+    char span[CONTENT_TEXT_MAX];
+    content_copy_span(span, sizeof span, c->text, c->tokens[first].start, c->tokens[last - 1].end);
+    long ev = content_evidence_add(c, LEX_LANDMARK, span, (content_span){first, last}, 0);
+    if (ev >= 0 && (s->landmark_ev < 0 || first < s->landmark_tok)) {
+        s->landmark_ev = ev;
+        s->landmark_tok = first;
+        snprintf(c->r->landmark, sizeof c->r->landmark, "%s", span);
+    }
+}
+
 static void content_location(content_ctx *c, content_state *s) {
     content_result *r = c->r;
     /* Addresses. */
@@ -488,28 +501,13 @@ static void content_location(content_ctx *c, content_state *s) {
             own_words = 1;
         }
         if (!own_words || last <= first) continue;
-        char span[CONTENT_TEXT_MAX];
-        content_copy_span(span, sizeof span, c->text, c->tokens[first].start, c->tokens[last - 1].end);
-        long ev = content_evidence_add(c, LEX_LANDMARK, span, (content_span){first, last}, 0);
-        if (ev >= 0 && (s->landmark_ev < 0 || first < s->landmark_tok)) {
-            s->landmark_ev = ev;
-            s->landmark_tok = first;
-            snprintf(r->landmark, sizeof r->landmark, "%s", span);
-        }
+        content_landmark_offer(c, s, first, last);
     }
     /* Landmark words with the name before them: "Kingston Public Hospital". */
     for (size_t i = 0; i < c->n_matches && !c->oom; i++) {
         const content_match *m = &c->matches[i];
         if (m->consumed || !content_match_has(c, m, LEX_LANDMARK)) continue;
-        const size_t first = content_name_before(c, m, 0).first;
-        char span[CONTENT_TEXT_MAX];
-        content_copy_span(span, sizeof span, c->text, c->tokens[first].start, c->tokens[m->end - 1].end);
-        long ev = content_evidence_add(c, LEX_LANDMARK, span, (content_span){first, m->end}, 0);
-        if (ev >= 0 && (s->landmark_ev < 0 || first < s->landmark_tok)) {
-            s->landmark_ev = ev;
-            s->landmark_tok = first;
-            snprintf(r->landmark, sizeof r->landmark, "%s", span);
-        }
+        content_landmark_offer(c, s, content_name_before(c, m, 0).first, m->end);
     }
     /* Places. */
     for (size_t i = 0; i < c->n_matches && !c->oom; i++) {

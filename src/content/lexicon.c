@@ -567,7 +567,8 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
     const char *path = file->path;
     lex_line *lines;
     size_t n;
-    if (lex_lines_split(file->text, &lines, &n) != 0) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    if (lex_lines_split(file->text, &lines, &n) != 0)
+        return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
     int rc = 0;
     char where[4400];
     /* Pass 0: word-level lines (numbers, stopwords, boundaries, negation cue
@@ -605,10 +606,11 @@ static int lex_load_gazetteer(content_lexicon *lex, lex_pending_list *pending, c
     const char *path = file->path;
     lex_line *lines;
     size_t n;
-    if (lex_lines_split(file->text, &lines, &n) != 0) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    if (lex_lines_split(file->text, &lines, &n) != 0)
+        return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
     int rc = 0;
     lex->places = calloc(n ? n : 1, sizeof *lex->places);
-    if (!lex->places) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    if (!lex->places) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
     char where[4400];
     /* Pass 0: parishes; pass 1: towns (which name their parish). */
     for (int pass = 0; pass < 2 && rc == 0; pass++) {

@@ -49,7 +49,63 @@ struct store {
 int store_sqlite_open(store *s, const char *path, const store_options *opt, char *err, size_t n);
 int store_postgres_open(store *s, const char *url, const store_options *opt, char *err, size_t n);
 
-/* Shared by backends. */
+/* ---- shared by the backends (defined in store.c and schema.c) ---- */
+
+/* The columns every backend selects to read a call, in store_column order. */
+#define STORE_CALL_COLUMNS                                                                                      \
+    "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
+    "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
+    "filename, utterance_count"
+
+typedef enum {
+    STORE_COL_ID = 0,
+    STORE_COL_KIND,
+    STORE_COL_STATUS,
+    STORE_COL_CREATED_AT,
+    STORE_COL_UPDATED_AT,
+    STORE_COL_DURATION,
+    STORE_COL_TRANSCRIPT,
+    STORE_COL_CONFIDENCE,
+    STORE_COL_CONTENT_SCORE,
+    STORE_COL_DISTRESS_SCORE,
+    STORE_COL_QUEUE,
+    STORE_COL_PRIORITY_LEVEL,
+    STORE_COL_FLAG_AUDIO_REVIEW,
+    STORE_COL_ESCALATION_REQUIRED,
+    STORE_COL_ANALYSIS_JSON,
+    STORE_COL_AUDIO_PATH,
+    STORE_COL_FILENAME,
+    STORE_COL_UTTERANCE_COUNT,
+} store_column;
+
+/* The column list of an INSERT, in store_row parameter order: id, kind,
+ * status, created_at, updated_at, the 11 store_fields columns (duration_s ..
+ * utterance_count), audio_path, filename. Backends add their placeholders. */
+#define STORE_INSERT_COLUMNS                                                                                    \
+    "(id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "        \
+    "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, "         \
+    "utterance_count, audio_path, filename)"
+
+/* One result row of a query selecting STORE_CALL_COLUMNS, as a backend exposes
+ * it to store_call_row_read. */
+typedef struct {
+    void *row; /* the backend's cursor (a statement, a result and row index) */
+    /* The text of column col, or NULL for SQL NULL; borrowed (valid while the
+     * row is). Sets *failed when the backend cannot produce it (out of memory). */
+    const char *(*text)(void *row, store_column col, int *failed);
+    double (*real)(void *row, store_column col);
+    long long (*integer)(void *row, store_column col);
+} store_row_reader;
+
+/* Fills *c (overwritten) from the row r describes; the strings are copies
+ * owned by c. Returns 0 or TRIDENT_ENOMEM; on failure the strings copied so far
+ * are still in c: release them with store_call_free or store_page_free. */
+int store_call_row_read(const store_row_reader *r, store_call *c);
+
+/* Ends a backend's list: with rc 0, hands items[0 .. count) and total to page;
+ * otherwise frees them (the strings of each item and the array). Returns rc. */
+int store_page_finish(store_page *page, store_call *items, size_t count, int64_t total, int rc);
+
 /* Duplicates a string (NULL → NULL); sets *failed on allocation failure. */
 char *store_strdup_or_null(const char *s, int *failed);
 /* The SQL of the migration that takes the schema from version to_version - 1

@@ -36,11 +36,6 @@ typedef struct {
     pthread_mutex_t lock;
 } pg_store;
 
-#define PG_CALL_COLUMNS                                                                                       \
-    "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
-    "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
-    "filename, utterance_count"
-
 #define PG_LIST_WHERE                                                                             \
     " WHERE ($1::text IS NULL OR kind = $1::text) AND ($2::text IS NULL OR status = $2::text)" \
     " AND ($3::text IS NULL OR queue = $3::text)"
@@ -51,9 +46,7 @@ static const struct {
     const char *sql;
 } pg_statements[] = {
     {"trident_insert", 18,
-     "INSERT INTO calls (id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "
-     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, utterance_count, "
-     "audio_path, filename) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"},
+     "INSERT INTO calls " STORE_INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"},
     {"trident_update_fields", 16,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END, "
@@ -65,9 +58,9 @@ static const struct {
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END "
      "WHERE id = $3::text AND status = 'in_progress'"},
     {"trident_status_of", 1, "SELECT status FROM calls WHERE id = $1::text"},
-    {"trident_get", 1, "SELECT " PG_CALL_COLUMNS " FROM calls WHERE id = $1::text"},
+    {"trident_get", 1, "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE id = $1::text"},
     {"trident_list", 5,
-     "SELECT " PG_CALL_COLUMNS " FROM calls" PG_LIST_WHERE
+     "SELECT " STORE_CALL_COLUMNS " FROM calls" PG_LIST_WHERE
      " ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT $4::bigint OFFSET $5::bigint"},
     {"trident_list_count", 3, "SELECT count(*) FROM calls" PG_LIST_WHERE},
     {"trident_counts", 0,
@@ -185,48 +178,36 @@ static void fields_params(const char **p, pg_numbers *b, const store_fields *f) 
     p[10] = num_int(b, f->utterance_count);
 }
 
-static char *val_dup(PGresult *r, int row, int col, int *failed) {
-    if (PQgetisnull(r, row, col)) return NULL;
-    char *d = strdup(PQgetvalue(r, row, col));
-    if (!d) *failed = 1;
-    return d;
-}
-
 static double val_double(PGresult *r, int row, int col) { return strtod(PQgetvalue(r, row, col), NULL); }
 static long long val_int(PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
 
-static int row_read(PGresult *r, int row, store_call *c) {
-    memset(c, 0, sizeof *c);
-    snprintf(c->id, sizeof c->id, "%s", PQgetvalue(r, row, 0));
-    c->kind = store_kind_parse(PQgetvalue(r, row, 1));
-    c->status = store_status_parse(PQgetvalue(r, row, 2));
-    c->created_at = val_double(r, row, 3);
-    c->updated_at = val_double(r, row, 4);
-    c->duration_s = val_double(r, row, 5);
-    int failed = 0;
-    c->transcript = val_dup(r, row, 6, &failed);
-    if (!c->transcript && !failed) c->transcript = strdup("");
-    if (!c->transcript) failed = 1;
-    c->confidence = val_double(r, row, 7);
-    c->content_score = val_double(r, row, 8);
-    c->distress_score = val_double(r, row, 9);
-    c->queue = val_dup(r, row, 10, &failed);
-    c->priority_level = (int)val_int(r, row, 11);
-    c->flag_audio_review = val_int(r, row, 12) != 0;
-    c->escalation_required = val_int(r, row, 13) != 0;
-    c->analysis_json = val_dup(r, row, 14, &failed);
-    c->audio_path = val_dup(r, row, 15, &failed);
-    c->filename = val_dup(r, row, 16, &failed);
-    c->utterance_count = (int)val_int(r, row, 17);
-    return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
+/* store_row_reader over one row of a result selecting STORE_CALL_COLUMNS. */
+typedef struct {
+    PGresult *res;
+    int row;
+} pg_row;
+
+static const char *col_text(void *row, store_column col, int *failed) {
+    const pg_row *p = row;
+    (void)failed; /* libpq holds every value as text already */
+    return PQgetisnull(p->res, p->row, (int)col) ? NULL : PQgetvalue(p->res, p->row, (int)col);
 }
 
-static void call_strings_release(store_call *c) {
-    free(c->transcript);
-    free(c->queue);
-    free(c->analysis_json);
-    free(c->audio_path);
-    free(c->filename);
+static double col_real(void *row, store_column col) {
+    const pg_row *p = row;
+    return val_double(p->res, p->row, (int)col);
+}
+
+static long long col_integer(void *row, store_column col) {
+    const pg_row *p = row;
+    return val_int(p->res, p->row, (int)col);
+}
+
+/* Fills c from row `row` of r. Returns 0 or TRIDENT_ENOMEM. */
+static int row_read(PGresult *r, int row, store_call *c) {
+    pg_row p = {.res = r, .row = row};
+    const store_row_reader reader = {.row = &p, .text = col_text, .real = col_real, .integer = col_integer};
+    return store_call_row_read(&reader, c);
 }
 
 /* ---- backend functions ---------------------------------------------------- */
@@ -298,8 +279,7 @@ static int pg_get(void *impl, const char *id, store_call **out, char *err, size_
     PQclear(res);
     pthread_mutex_unlock(&q->lock);
     if (rc) {
-        if (c) call_strings_release(c);
-        free(c);
+        store_call_free(c);
         return rc;
     }
     *out = c;
@@ -342,15 +322,7 @@ static int pg_list(void *impl, const store_filter *f, store_page *page, char *er
     PQclear(res);
     if (in_tx) pg_exec_sql(q, out ? "ROLLBACK" : "COMMIT", "ending a read", NULL, 0);
     pthread_mutex_unlock(&q->lock);
-    if (out) {
-        for (size_t i = 0; i < count; i++) call_strings_release(&items[i]);
-        free(items);
-        return out;
-    }
-    page->items = items;
-    page->count = count;
-    page->total = total;
-    return TRIDENT_OK;
+    return store_page_finish(page, items, count, total, out);
 }
 
 static int pg_counts(void *impl, store_counts *c, char *err, size_t n) {

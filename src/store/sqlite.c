@@ -40,11 +40,6 @@ typedef struct {
     sqlite3_stmt *insert, *update_fields, *update_status, *status_of, *get, *list, *list_count, *counts;
 } sqlite_store;
 
-#define CALL_COLUMNS                                                                                          \
-    "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
-    "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
-    "filename, utterance_count"
-
 #define LIST_WHERE " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR queue = ?3)"
 
 /* ---- errors --------------------------------------------------------------- */
@@ -108,61 +103,23 @@ static int bind_fields(sqlite3_stmt *st, int first, const store_fields *f) {
     return rc;
 }
 
-static char *col_text(sqlite3_stmt *st, int i, int *failed) {
-    if (sqlite3_column_type(st, i) == SQLITE_NULL) return NULL;
-    const unsigned char *t = sqlite3_column_text(st, i);
-    if (!t) {
-        *failed = 1;
-        return NULL;
-    }
-    size_t len = (size_t)sqlite3_column_bytes(st, i);
-    char *d = malloc(len + 1);
-    if (!d) {
-        *failed = 1;
-        return NULL;
-    }
-    memcpy(d, t, len);
-    d[len] = '\0';
-    return d;
+/* store_row_reader over the current row of a statement selecting STORE_CALL_COLUMNS. */
+static const char *col_text(void *row, store_column col, int *failed) {
+    sqlite3_stmt *st = row;
+    if (sqlite3_column_type(st, (int)col) == SQLITE_NULL) return NULL;
+    const unsigned char *t = sqlite3_column_text(st, (int)col);
+    if (!t) *failed = 1; /* SQLite could not convert the value: out of memory */
+    return (const char *)t;
 }
 
-/* Fills c from the current row of a statement selecting CALL_COLUMNS.
- * Returns 0 or TRIDENT_ENOMEM (c's strings are then freed by the caller). */
+static double col_real(void *row, store_column col) { return sqlite3_column_double(row, (int)col); }
+
+static long long col_integer(void *row, store_column col) { return sqlite3_column_int64(row, (int)col); }
+
+/* Fills c from the current row of st. Returns 0 or TRIDENT_ENOMEM. */
 static int row_read(sqlite3_stmt *st, store_call *c) {
-    memset(c, 0, sizeof *c);
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    snprintf(c->id, sizeof c->id, "%s", id ? (const char *)id : "");
-    const unsigned char *kind = sqlite3_column_text(st, 1);
-    c->kind = store_kind_parse((const char *)kind);
-    const unsigned char *status = sqlite3_column_text(st, 2);
-    c->status = store_status_parse((const char *)status);
-    c->created_at = sqlite3_column_double(st, 3);
-    c->updated_at = sqlite3_column_double(st, 4);
-    c->duration_s = sqlite3_column_double(st, 5);
-    int failed = 0;
-    c->transcript = col_text(st, 6, &failed);
-    if (!c->transcript && !failed) c->transcript = strdup("");
-    if (!c->transcript) failed = 1;
-    c->confidence = sqlite3_column_double(st, 7);
-    c->content_score = sqlite3_column_double(st, 8);
-    c->distress_score = sqlite3_column_double(st, 9);
-    c->queue = col_text(st, 10, &failed);
-    c->priority_level = sqlite3_column_int(st, 11);
-    c->flag_audio_review = sqlite3_column_int(st, 12) != 0;
-    c->escalation_required = sqlite3_column_int(st, 13) != 0;
-    c->analysis_json = col_text(st, 14, &failed);
-    c->audio_path = col_text(st, 15, &failed);
-    c->filename = col_text(st, 16, &failed);
-    c->utterance_count = sqlite3_column_int(st, 17);
-    return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
-}
-
-static void call_strings_release(store_call *c) {
-    free(c->transcript);
-    free(c->queue);
-    free(c->analysis_json);
-    free(c->audio_path);
-    free(c->filename);
+    const store_row_reader r = {.row = st, .text = col_text, .real = col_real, .integer = col_integer};
+    return store_call_row_read(&r, c);
 }
 
 /* ---- backend functions ---------------------------------------------------- */
@@ -260,8 +217,7 @@ static int sq_get(void *impl, const char *id, store_call **out, char *err, size_
     sqlite3_clear_bindings(st);
     pthread_mutex_unlock(&q->lock);
     if (res) {
-        call_strings_release(c);
-        free(c);
+        store_call_free(c);
         return res;
     }
     *out = c;
@@ -310,15 +266,7 @@ static int sq_list(void *impl, const store_filter *f, store_page *page, char *er
     }
     if (!sqlite3_get_autocommit(q->db)) step_done(q, q->commit, "ending a read", NULL, 0);
     pthread_mutex_unlock(&q->lock);
-    if (out != TRIDENT_OK) {
-        for (size_t i = 0; i < count; i++) call_strings_release(&items[i]);
-        free(items);
-        return out;
-    }
-    page->items = items;
-    page->count = count;
-    page->total = total;
-    return TRIDENT_OK;
+    return store_page_finish(page, items, count, total, out);
 }
 
 static int sq_counts(void *impl, store_counts *c, char *err, size_t n) {
@@ -523,9 +471,7 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
         (out = prepare(q, "BEGIN", &q->begin_read, err, n)) || (out = prepare(q, "COMMIT", &q->commit, err, n)) ||
         (out = prepare(q, "ROLLBACK", &q->rollback, err, n)) ||
         (out = prepare(q,
-                       "INSERT INTO calls (id, kind, status, created_at, updated_at, duration_s, transcript, confidence, "
-                       "content_score, distress_score, queue, priority_level, flag_audio_review, escalation_required, "
-                       "analysis_json, utterance_count, audio_path, filename) VALUES "
+                       "INSERT INTO calls " STORE_INSERT_COLUMNS " VALUES "
                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                        &q->insert, err, n)) ||
         /* ?4 (audio path) is written only when finishing (?5 = 0). */
@@ -540,9 +486,9 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
                        "WHERE id = ?3 AND status = 'in_progress'",
                        &q->update_status, err, n)) ||
         (out = prepare(q, "SELECT status FROM calls WHERE id = ?1", &q->status_of, err, n)) ||
-        (out = prepare(q, "SELECT " CALL_COLUMNS " FROM calls WHERE id = ?1", &q->get, err, n)) ||
+        (out = prepare(q, "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE id = ?1", &q->get, err, n)) ||
         (out = prepare(q,
-                       "SELECT " CALL_COLUMNS " FROM calls" LIST_WHERE
+                       "SELECT " STORE_CALL_COLUMNS " FROM calls" LIST_WHERE
                        " ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5",
                        &q->list, err, n)) ||
         (out = prepare(q, "SELECT count(*) FROM calls" LIST_WHERE, &q->list_count, err, n)) ||

@@ -433,6 +433,32 @@ int store_call_get(store *s, const char *id, store_call **out, char *err, size_t
     return s->ops->get(s->impl, norm, out, err, err_size);
 }
 
+int store_call_row_read(const store_row_reader *r, store_call *c) {
+    memset(c, 0, sizeof *c);
+    int failed = 0;
+    const char *id = r->text(r->row, STORE_COL_ID, &failed);
+    snprintf(c->id, sizeof c->id, "%s", id ? id : "");
+    c->kind = store_kind_parse(r->text(r->row, STORE_COL_KIND, &failed));
+    c->status = store_status_parse(r->text(r->row, STORE_COL_STATUS, &failed));
+    c->created_at = r->real(r->row, STORE_COL_CREATED_AT);
+    c->updated_at = r->real(r->row, STORE_COL_UPDATED_AT);
+    c->duration_s = r->real(r->row, STORE_COL_DURATION);
+    const char *transcript = r->text(r->row, STORE_COL_TRANSCRIPT, &failed);
+    c->transcript = store_strdup_or_null(transcript ? transcript : "", &failed);
+    c->confidence = r->real(r->row, STORE_COL_CONFIDENCE);
+    c->content_score = r->real(r->row, STORE_COL_CONTENT_SCORE);
+    c->distress_score = r->real(r->row, STORE_COL_DISTRESS_SCORE);
+    c->queue = store_strdup_or_null(r->text(r->row, STORE_COL_QUEUE, &failed), &failed);
+    c->priority_level = (int)r->integer(r->row, STORE_COL_PRIORITY_LEVEL);
+    c->flag_audio_review = r->integer(r->row, STORE_COL_FLAG_AUDIO_REVIEW) != 0;
+    c->escalation_required = r->integer(r->row, STORE_COL_ESCALATION_REQUIRED) != 0;
+    c->analysis_json = store_strdup_or_null(r->text(r->row, STORE_COL_ANALYSIS_JSON, &failed), &failed);
+    c->audio_path = store_strdup_or_null(r->text(r->row, STORE_COL_AUDIO_PATH, &failed), &failed);
+    c->filename = store_strdup_or_null(r->text(r->row, STORE_COL_FILENAME, &failed), &failed);
+    c->utterance_count = (int)r->integer(r->row, STORE_COL_UTTERANCE_COUNT);
+    return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
+}
+
 static void call_strings_free(store_call *c) {
     free(c->transcript);
     free(c->queue);
@@ -473,6 +499,16 @@ void store_page_free(store_page *page) {
     for (size_t i = 0; i < page->count; i++) call_strings_free(&page->items[i]);
     free(page->items);
     memset(page, 0, sizeof *page);
+}
+
+int store_page_finish(store_page *page, store_call *items, size_t count, int64_t total, int rc) {
+    store_page got = {.items = items, .count = count, .total = total};
+    if (rc != TRIDENT_OK) {
+        store_page_free(&got);
+        return rc;
+    }
+    *page = got;
+    return TRIDENT_OK;
 }
 
 int store_counts_get(store *s, store_counts *out, char *err, size_t err_size) {

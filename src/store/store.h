@@ -33,7 +33,7 @@
  * way store_counts reports them, and /health can show them.
  *
  * Threads: a store handle may be used from any number of threads at once.
- * The SQLite backend keeps one connection guarded by one mutex (its `lock`,
+ * Each backend keeps one connection guarded by one mutex (its `lock`,
  * DESIGN: a shared service is guarded by one named mutex); writes to SQLite
  * are serialised by the database anyway, and each statement is short.
  *
@@ -205,8 +205,9 @@ void store_page_free(store_page *page);
 /* Counts for /health and /metrics. */
 int store_counts_get(store *s, store_counts *out, char *err, size_t err_size);
 
-/* "upload"/"live", "in_progress"/"completed"/"failed"/"interrupted"; and back
- * (returns STORE_KIND_ANY / STORE_STATUS_ANY for an unknown name). */
+/* "upload"/"live", "in_progress"/"completed"/"failed"/"interrupted" (static
+ * strings; "any" for the ANY values); and back (returns STORE_KIND_ANY /
+ * STORE_STATUS_ANY for an unknown name or NULL). */
 const char *store_kind_name(store_kind kind);
 const char *store_status_name(store_status status);
 store_kind store_kind_parse(const char *name);

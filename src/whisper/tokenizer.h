@@ -31,6 +31,7 @@ typedef struct {
 int whisper_tokenizer_load(const char *dir, whisper_tokenizer **out, char *err, size_t err_size);
 void whisper_tokenizer_free(whisper_tokenizer *tok);
 
+/* The special-token ids; the struct belongs to the tokenizer (valid while it lives). */
 const whisper_special_tokens *whisper_tokenizer_specials(const whisper_tokenizer *tok);
 /* 1 for multilingual vocabularies, 0 for English-only. */
 int whisper_tokenizer_multilingual(const whisper_tokenizer *tok);
@@ -57,7 +58,8 @@ char *whisper_tokenizer_decode_text(const whisper_tokenizer *tok, const int *ids
 const unsigned char *whisper_tokenizer_token_bytes(const whisper_tokenizer *tok, int id, size_t *len);
 
 /* Language codes in token order ("en", "zh", ... as in the reference's LANGUAGES);
- * index i corresponds to token lang_begin + i. NULL when out of range. */
+ * index i corresponds to token lang_begin + i. NULL when out of range. The
+ * string belongs to the tokenizer. */
 const char *whisper_tokenizer_language_code(const whisper_tokenizer *tok, int index);
 /* Token id of a language code ("en"), or -1. Also accepts full names ("english"). */
 int whisper_tokenizer_language_token(const whisper_tokenizer *tok, const char *code);

@@ -14,6 +14,13 @@
 
 static char tmpdir[256];
 
+/* 1 if a[i] == b[i] for every i (values, not bytes). */
+static int floats_equal(const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static int run(const char *cmd) {
     int rc = system(cmd);
     CHECK(rc == 0, "command failed (%d): %s", rc, cmd);
@@ -119,7 +126,7 @@ static void test_shared_recordings(void) {
         if (s && sf_readf_short(sf, s, info.frames) == info.frames &&
             audio_decode_file(check_shared_path("audio/jfk.wav"), NULL, &pcm, err, sizeof err) == 0) {
             size_t bad = 0;
-            for (size_t i = 0; i < pcm.n_samples; i++) bad += pcm.samples[i] != s[i] / 32768.0f;
+            for (size_t i = 0; i < pcm.n_samples; i++) bad += pcm.samples[i] != (float)s[i] / 32768.0f;
             CHECK(bad == 0, "jfk: %zu samples differ from int16/32768", bad);
             audio_pcm_free(&pcm);
         }
@@ -266,7 +273,7 @@ static void test_resample(void) {
     size_t n = 48000;
     float *x = malloc(n * sizeof(float));
     if (!x) return;
-    for (size_t i = 0; i < n; i++) x[i] = 0.5f * (float)sin(2 * M_PI * 1000.0 * i / 48000.0);
+    for (size_t i = 0; i < n; i++) x[i] = 0.5f * (float)sin(2 * M_PI * 1000.0 * (double)i / 48000.0);
     float *y = NULL;
     size_t m = 0;
     char err[TRIDENT_ERR_SIZE] = "";
@@ -274,7 +281,7 @@ static void test_resample(void) {
     CHECK(m >= 15990 && m <= 16010, "resampled length %zu", m);
     double maxd = 0;
     for (size_t i = 1000; i + 1000 < m; i++) /* away from the edges */
-        maxd = fmax(maxd, fabs(y[i] - 0.5 * sin(2 * M_PI * 1000.0 * i / 16000.0)));
+        maxd = fmax(maxd, fabs(y[i] - 0.5 * sin(2 * M_PI * 1000.0 * (double)i / 16000.0)));
     CHECK(maxd < 1e-3, "resampled sine error %.3g", maxd);
     free(y);
     CHECK(audio_resample(x, n, 16000, 16000, &y, &m, err, sizeof err) == 0 && m == n &&
@@ -337,7 +344,7 @@ static void test_wav_writer(void) {
     CHECK(audio_wav_writer_open(path, 16000, AUDIO_WAV_PCM16, &w, err, sizeof err) == 0, "open: %s", err);
     if (w) {
         for (int k = 0; k < 3; k++) {
-            CHECK(audio_wav_writer_append(w, x + k * 4000, 4000, err, sizeof err) == 0, "append: %s", err);
+            CHECK(audio_wav_writer_append(w, x + (size_t)k * 4000, 4000, err, sizeof err) == 0, "append: %s", err);
             audio_pcm part;
             CHECK(audio_decode_file(path, NULL, &part, err, sizeof err) == 0 &&
                       part.n_samples == (size_t)(k + 1) * 4000,
@@ -349,7 +356,7 @@ static void test_wav_writer(void) {
         CHECK(audio_wav_writer_close(w, err, sizeof err) == 0, "close: %s", err);
         audio_pcm all;
         CHECK(audio_decode_file(path, NULL, &all, err, sizeof err) == 0 && all.n_samples == 12000 &&
-                  memcmp(all.samples, x, 12000 * sizeof(float)) == 0,
+                  floats_equal(all.samples, x, 12000),
               "live recording content: %s", err);
         audio_pcm_free(&all);
     }

@@ -17,6 +17,10 @@ static void put16(unsigned char *p, unsigned v) {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
 }
+/* A 4- or 8-byte RIFF tag (bytes, not a C string: no NUL is written). */
+static void put_tag(unsigned char *p, const char *tag) {
+    for (size_t i = 0; tag[i]; i++) p[i] = (unsigned char)tag[i];
+}
 static void put32(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
@@ -24,9 +28,9 @@ static void put32(unsigned char *p, uint32_t v) {
 /* A canonical 44-byte-header WAV: tag 1 = PCM, 3 = IEEE float. Returns its size. */
 static size_t make_wav(unsigned char *buf, unsigned tag, unsigned channels, uint32_t rate, unsigned bits,
                        uint32_t data_claimed, const void *data, size_t data_len) {
-    memcpy(buf, "RIFF", 4);
+    put_tag(buf, "RIFF");
     put32(buf + 4, (uint32_t)(36 + data_len));
-    memcpy(buf + 8, "WAVEfmt ", 8);
+    put_tag(buf + 8, "WAVEfmt ");
     put32(buf + 16, 16);
     put16(buf + 20, tag);
     put16(buf + 22, channels);
@@ -34,7 +38,7 @@ static size_t make_wav(unsigned char *buf, unsigned tag, unsigned channels, uint
     put32(buf + 28, rate * channels * bits / 8);
     put16(buf + 32, channels * bits / 8);
     put16(buf + 34, bits);
-    memcpy(buf + 36, "data", 4);
+    put_tag(buf + 36, "data");
     put32(buf + 40, data_claimed);
     if (data_len) memcpy(buf + 44, data, data_len);
     return 44 + data_len;
@@ -105,7 +109,7 @@ int main(void) {
     printf("%-28s -> %s\n", "directory", err);
     rc = audio_decode_file(NULL, NULL, &pcm, err, sizeof err);
     CHECK(rc == TRIDENT_EINVAL, "NULL path");
-    unlink(dir[0] ? path : path);
+    unlink(path);
     snprintf(path, sizeof path, "%s/empty.wav", dir);
     unlink(path);
     rmdir(dir);

@@ -11,7 +11,7 @@
 #include "base/error.h"
 #include "check.h"
 
-#define SR 16000
+#define SR ((size_t)16000) /* samples per second, as a size for sample arithmetic */
 #define MAX_UTT 16
 
 typedef struct {
@@ -22,6 +22,17 @@ typedef struct {
 static void list_free(utt_list *l) {
     for (int i = 0; i < l->n; i++) audio_utterance_free(&l->u[i]);
     l->n = 0;
+}
+
+/* Moves the utterances waiting in v into out (those beyond MAX_UTT are freed). */
+static void collect(audio_vad *v, utt_list *out) {
+    audio_utterance u;
+    while (audio_vad_next(v, &u)) {
+        if (out->n < MAX_UTT)
+            out->u[out->n++] = u;
+        else
+            audio_utterance_free(&u);
+    }
 }
 
 /* Feeds x in chunks of `chunk` samples (0 = all at once), flushes, collects. */
@@ -36,23 +47,11 @@ static void run_vad(const audio_vad_config *cfg, const float *x, size_t n, size_
         size_t m = chunk == 0 || chunk > n - pos ? n - pos : chunk;
         CHECK(audio_vad_feed(v, x + pos, m, err, sizeof err) == 0, "feed: %s", err);
         pos += m;
-        audio_utterance u;
-        while (audio_vad_next(v, &u)) {
-            if (out->n < MAX_UTT)
-                out->u[out->n++] = u;
-            else
-                audio_utterance_free(&u);
-        }
+        collect(v, out);
     }
     CHECK(audio_vad_position(v) == n, "position %zu", audio_vad_position(v));
     CHECK(audio_vad_flush(v, err, sizeof err) == 0, "flush: %s", err);
-    audio_utterance u;
-    while (audio_vad_next(v, &u)) {
-        if (out->n < MAX_UTT)
-            out->u[out->n++] = u;
-        else
-            audio_utterance_free(&u);
-    }
+    collect(v, out);
     CHECK(!audio_vad_in_speech(v), "still in speech after flush");
     audio_vad_free(v);
 }

@@ -1,11 +1,14 @@
-/* test_base.c — thread pool, files, errors. */
+/* test_base.c — thread pool, files, errors, clock formatting, log lines. */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/threadpool.h"
 #include "check.h"
 
@@ -46,5 +49,38 @@ int main(void) {
     file_unmap(&map);
     CHECK(error_set(err, sizeof err, TRIDENT_EINVAL, "x=%d", 3) == TRIDENT_EINVAL && strcmp(err, "x=3") == 0,
           "error_set formats and returns the code");
+
+    /* clock_iso8601: exact formatting, and times from a bad row never crash. */
+    char iso[32];
+    clock_iso8601(1700000000.25, iso, sizeof iso);
+    CHECK(strcmp(iso, "2023-11-14T22:13:20.250Z") == 0, "iso8601 %s", iso);
+    clock_iso8601(-0.5, iso, sizeof iso);
+    CHECK(strcmp(iso, "1969-12-31T23:59:59.500Z") == 0, "iso8601 before the epoch %s", iso);
+    clock_iso8601(NAN, iso, sizeof iso);
+    CHECK(strcmp(iso, "1970-01-01T00:00:00.000Z") == 0, "iso8601 of NaN %s", iso);
+    clock_iso8601(INFINITY, iso, sizeof iso);
+    CHECK(strcmp(iso, "1970-01-01T00:00:00.000Z") == 0, "iso8601 of Inf %s", iso);
+
+    /* log lines: one line each, even with a module name longer than the line buffer. */
+    FILE *logf = tmpfile();
+    CHECK(logf != NULL, "tmpfile");
+    if (logf) {
+        log_stream_set(logf);
+        log_level_set(LOG_INFO);
+        log_debug("test", "hidden");
+        log_info("test", "shown key=%d", 7);
+        char module[4096];
+        memset(module, 'm', sizeof module - 1);
+        module[sizeof module - 1] = '\0';
+        log_warn(module, "cut");
+        log_stream_set(NULL);
+        rewind(logf);
+        char line[4096];
+        CHECK(fgets(line, sizeof line, logf) && strcmp(line, "INFO test: shown key=7\n") == 0, "log line");
+        CHECK(fgets(line, sizeof line, logf) && strncmp(line, "WARN mmm", 8) == 0 && line[strlen(line) - 1] == '\n',
+              "long module name is cut into one line");
+        CHECK(!fgets(line, sizeof line, logf), "nothing else logged");
+        fclose(logf);
+    }
     return check_summary();
 }
