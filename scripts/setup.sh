@@ -15,7 +15,11 @@ packages=(
   zlib1g-dev                                  # compression ratio (decoding fallback)
   python3                                     # integration-test client (stdlib only)
   espeak-ng sox                               # generated speech in several formats for tests
+  chromium                                    # the dashboard's browser test (tests/web)
 )
+# Node.js for the browser test's tooling (playwright-core): Debian's only when
+# the machine has no `node` of its own.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -29,3 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "setup: all packages present"
+
+# playwright-core for tests/web, exactly as locked (needs the npm registry or npm's cache).
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+npm ci --prefix "$root/tests/web" --prefer-offline --no-audit --no-fund --loglevel=error
+echo "setup: tests/web node modules installed"

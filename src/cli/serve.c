@@ -25,7 +25,7 @@ typedef struct {
 
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
-    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_LOAD_DELAY, O_COUNT
+    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -59,6 +59,8 @@ static serve_opt opts[O_COUNT] = {
                         "HTTP worker threads (each open WebSocket holds one)", OPT_INT, "32", 2, 4096, 0},
     [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value", OPT_STR, "*",
                 0, 0, 0},
+    [O_WEB_ROOT] = {"--web-root", "TRIDENT_WEB_ROOT", "DIR", "the dashboard's files, served under /dashboard/", OPT_STR,
+                    TRIDENT_WEB_DIR, 0, 0, 0},
     [O_LOAD_DELAY] = {"--test-load-delay-ms", "TRIDENT_TEST_LOAD_DELAY_MS", "MS",
                       "testing aid: sleep before each model load (shows the loading state)", OPT_INT, "0", 0, 600000,
                       0},
@@ -170,6 +172,7 @@ int cli_serve(int argc, char **argv) {
     scfg.max_ws_message_bytes = (size_t)(num[O_MAX_WS_KB] * 1024);
     scfg.max_header_bytes = (size_t)(num[O_MAX_HEADER_KB] * 1024);
     scfg.cors_origin = opt_str(O_CORS);
+    scfg.web_root = opt_str(O_WEB_ROOT);
 
     log_info("trident", "Starting TRIDENT backend version=%s slots=%d queue=%d host=%s port=%d", TRIDENT_VERSION,
              cfg.sched.slots, cfg.sched.queue_max, scfg.host ? scfg.host : "127.0.0.1", scfg.port);

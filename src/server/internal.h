@@ -20,6 +20,7 @@ typedef enum {
     ROUTE_LIVE_CALLS,
     ROUTE_LIVE_CALL,
     ROUTE_WS_LIVE,
+    ROUTE_DASHBOARD,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -42,6 +43,8 @@ struct server {
     struct mg_context *ctx;
     int port;
     server_metrics metrics;
+    char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
+    char web_root_error[256];    /* why it is unavailable */
 };
 
 /* metrics.c */
@@ -73,6 +76,11 @@ int route_call_audio(struct mg_connection *conn, server *srv, const char *id);
 
 /* upload.c */
 int route_analyze(struct mg_connection *conn, server *srv);
+
+/* static.c: the dashboard's files under /dashboard/ */
+/* Resolves dir (NULL/"": the compiled-in TRIDENT_WEB_DIR) to a real directory path in out. */
+int static_root_resolve(const char *dir, char *out, size_t out_size, char *err, size_t err_size);
+int route_static(struct mg_connection *conn, server *srv, const char *path);
 
 /* ws.c */
 void ws_routes_register(server *srv);

@@ -1,4 +1,4 @@
-/* server.c — civetweb start/stop, the request router, CORS preflight. */
+/* server.c — civetweb start/stop, the request router, CORS preflight, the dashboard's web root. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +32,7 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     if (strcmp(path, "/api/calls") == 0) return ROUTE_CALLS;
     if (strcmp(path, "/api/live-calls") == 0) return ROUTE_LIVE_CALLS;
     if (strcmp(path, "/ws/live") == 0) return ROUTE_WS_LIVE;
+    if (strncmp(path, "/dashboard", 10) == 0 && (path[10] == '\0' || path[10] == '/')) return ROUTE_DASHBOARD;
     const char *rest = NULL;
     server_route r = ROUTE_OTHER;
     if (strncmp(path, "/api/calls/", 11) == 0) {
@@ -91,6 +92,7 @@ static int server_dispatch(struct mg_connection *conn, void *cbdata) {
         case ROUTE_CALL: status = is_get ? route_call(conn, srv, id, 0) : -405; break;
         case ROUTE_LIVE_CALL: status = is_get ? route_call(conn, srv, id, 1) : -405; break;
         case ROUTE_CALL_AUDIO: status = is_get ? route_call_audio(conn, srv, id) : -405; break;
+        case ROUTE_DASHBOARD: status = is_get ? route_static(conn, srv, path) : -405; break;
         case ROUTE_WS_LIVE:
             status = http_send_error(conn, srv, 400, NULL, "/ws/live is a WebSocket endpoint: send an Upgrade request");
             break;
@@ -129,6 +131,11 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     srv->reg = reg;
     srv->cfg = *cfg;
     metrics_init(&srv->metrics);
+    if (static_root_resolve(cfg->web_root, srv->web_root, sizeof srv->web_root, srv->web_root_error,
+                            sizeof srv->web_root_error) != 0) {
+        srv->web_root[0] = '\0';
+        log_warn("server", "dashboard unavailable: %s (--web-root)", srv->web_root_error);
+    }
     char ports[300], threads[16], header[32], timeout[32];
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
     if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d", host, cfg->port);
@@ -159,8 +166,11 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     srv->port = np > 0 ? sp[0].port : cfg->port;
     mg_set_request_handler(srv->ctx, "/", server_dispatch, srv);
     ws_routes_register(srv);
-    if (strchr(host, ':')) log_info("server", "Listening url=http://[%s]:%d port=%d", host, srv->port, srv->port);
-    else log_info("server", "Listening url=http://%s:%d port=%d", host, srv->port, srv->port);
+    char url[320];
+    if (strchr(host, ':')) snprintf(url, sizeof url, "http://[%s]:%d", host, srv->port);
+    else snprintf(url, sizeof url, "http://%s:%d", host, srv->port);
+    log_info("server", "Listening url=%s port=%d", url, srv->port);
+    if (srv->web_root[0]) log_info("server", "Dashboard url=%s/dashboard/ web_root=%s", url, srv->web_root);
     *out = srv;
     return 0;
 }

@@ -6,6 +6,7 @@
  *   GET /api/calls  /api/calls/{id}  /api/calls/{id}/audio
  *   GET /api/live-calls?limit&offset&queue  /api/live-calls/{id}
  *   WS  /ws/live (binary float32 16-kHz mono PCM in, JSON events out)
+ *   GET /dashboard/... (the dispatcher dashboard's static files, from web_root)
  * Errors are {"detail": "..."} with a 4xx/5xx status; every response carries CORS
  * headers. The server does not own the registry. */
 #ifndef TRIDENT_SERVER_SERVER_H
@@ -24,6 +25,7 @@ typedef struct {
     size_t max_header_bytes;    /* request line + headers, default 16 kB */
     int request_timeout_ms;     /* default 60000 */
     const char *cors_origin;    /* Access-Control-Allow-Origin, default "*" */
+    const char *web_root;       /* the dashboard's files; NULL: the compiled-in TRIDENT_WEB_DIR */
 } server_config;
 
 void server_config_default(server_config *cfg);
