@@ -1,7 +1,7 @@
-/* transcribe.c — `trident transcribe`: one recording through the Whisper engine
- * (+ LoRA), printed as text or as one JSON object (windows, segments, tokens,
- * confidence, timings). Options that the engine does not implement yet are
- * rejected with exit status 2, never ignored. */
+/* transcribe.c — `trident transcribe`: one recording of any length through the
+ * Whisper engine (+ LoRA), printed as text, as one JSON object (windows,
+ * segments, tokens, confidence, language probabilities, timings) or as SRT /
+ * WebVTT subtitles. Bad options exit with status 2 and a message. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -19,31 +19,54 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: trident transcribe --model DIR [--lora DIR] [--json] [--language CODE|auto]\n"
-            "                          [--timestamps|--no-timestamps] [--beam-size N] [--temperature T[,T...]]\n"
-            "                          [--condition-on-previous-text on|off] [--prompt TEXT] [--threads N] FILE\n"
+            "usage: trident transcribe --model DIR [--lora DIR] [--json] [--output-format txt|json|srt|vtt]\n"
+            "                          [--language CODE|auto] [--task transcribe|translate]\n"
+            "                          [--timestamps|--no-timestamps] [--beam-size N] [--patience P]\n"
+            "                          [--length-penalty A] [--temperature T[,T...]] [--best-of N] [--seed N]\n"
+            "                          [--compression-ratio-threshold X] [--logprob-threshold X]\n"
+            "                          [--no-speech-threshold X] [--condition-on-previous-text on|off]\n"
+            "                          [--prompt TEXT] [--threads N] FILE\n"
             "\n"
-            "Transcribes FILE (" AUDIO_ACCEPTED_FORMATS "; resampled to 16 kHz mono)\n"
-            "with a Hugging Face Whisper model directory and an optional PEFT LoRA adapter.\n"
+            "Transcribes FILE (" AUDIO_ACCEPTED_FORMATS "; resampled to 16 kHz mono; any length)\n"
+            "with a Hugging Face Whisper model directory and an optional PEFT LoRA adapter,\n"
+            "following the official openai/whisper decoding and long-form rules.\n"
             "\n"
             "  --model DIR        Whisper directory (config.json, model.safetensors, vocab.json, ...)  [TRIDENT_MODEL]\n"
             "  --lora DIR         PEFT adapter directory (adapter_config.json + adapter_model.safetensors) [TRIDENT_LORA]\n"
-            "  --json             print one JSON object: text, language, confidence, avg_logprob,\n"
-            "                     no_speech_prob, segments, windows (tokens with log-probabilities), timings\n"
-            "  --language CODE    spoken language (default en; auto = detect: not implemented yet)\n"
-            "  --no-timestamps    decode without timestamps (default; --timestamps: not implemented yet)\n"
-            "  --beam-size N      1 = greedy (default; beam search: not implemented yet)\n"
-            "  --temperature T    0 (default; sampling and fallback schedules: not implemented yet)\n"
-            "  --condition-on-previous-text on|off   for audio longer than 30 s (not implemented yet)\n"
-            "  --prompt TEXT      initial prompt (not implemented yet)\n"
+            "  --json             same as --output-format json: text, language, language_probs (with auto),\n"
+            "                     confidence, avg_logprob, no_speech_prob, segments (with per-token\n"
+            "                     probabilities), windows (every decode, tokens with log-probabilities), timings\n"
+            "  --output-format F  txt (default: the transcript), json, srt or vtt (subtitles; these turn\n"
+            "                     timestamps on unless --no-timestamps is given)\n"
+            "  --language CODE    spoken language (default en); auto = detect on multilingual models\n"
+            "  --task T           transcribe (default) or translate (to English; multilingual models only)\n"
+            "  --timestamps       predict timestamp tokens and split segments at them (default: off)\n"
+            "  --beam-size N      1 = greedy (default); 2 to 16 = beam search at temperature 0\n"
+            "  --patience P       beam search patience (default 1.0)\n"
+            "  --length-penalty A rank candidates by sum_logprob / ((5 + length) / 6)^A (default: / length)\n"
+            "  --temperature T    0 (default), or a fallback schedule such as 0,0.2,0.4,0.6,0.8,1.0\n"
+            "  --best-of N        candidates sampled at temperatures > 0 (default 5)\n"
+            "  --seed N           random seed for sampling (default 0); the same seed repeats the result\n"
+            "  --compression-ratio-threshold X   re-decode when the text's zlib ratio > X (default 2.4; 0 = off)\n"
+            "  --logprob-threshold X             re-decode when avg_logprob < X (default -1.0; -inf = off)\n"
+            "  --no-speech-threshold X           silence when no_speech_prob > X and avg_logprob is low\n"
+            "                                    (default 0.6; 0 = off)\n"
+            "  --condition-on-previous-text on|off   previous windows' text as the prompt (default on)\n"
+            "  --prompt TEXT      initial prompt (e.g. local place names to bias recognition)\n"
             "  --threads N        compute threads (default: online cores)                      [TRIDENT_THREADS]\n"
             "\n"
-            "Exit status: 0 done, 1 failure (unreadable model or audio), 2 bad or unsupported option.\n");
+            "A progress line goes to stderr for recordings longer than 60 s.\n"
+            "Exit status: 0 done, 1 failure (unreadable model or audio), 2 bad option.\n");
 }
 
+typedef enum { FORMAT_TXT, FORMAT_JSON, FORMAT_SRT, FORMAT_VTT } output_format;
+
 typedef struct {
-    const char *model, *lora, *language, *prompt, *file;
-    int json, timestamps, beam_size, threads, condition; /* condition: -1 unset */
+    const char *model, *lora, *language, *task, *prompt, *file;
+    int timestamps, beam_size, best_of, threads, condition; /* timestamps, condition: -1 unset */
+    output_format format;
+    double patience, length_penalty, cr_threshold, lp_threshold, ns_threshold;
+    unsigned long long seed;
     float temps[MAX_TEMPERATURES];
     int n_temps;
 } options;
@@ -54,6 +77,16 @@ static int parse_int(const char *s, int min, int max, int *out) {
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < min || v > max) return -1;
     *out = (int)v;
+    return 0;
+}
+
+/* A number; "-inf"/"inf" only when allow_inf. */
+static int parse_double(const char *s, int allow_inf, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || isnan(v) || (!allow_inf && isinf(v))) return -1;
+    *out = v;
     return 0;
 }
 
@@ -72,15 +105,28 @@ static int parse_temperatures(const char *s, options *o) {
     }
 }
 
-/* Returns 0, or the exit status for a bad command line. */
+static int bad(const char *flag, const char *want, const char *v) {
+    fprintf(stderr, "trident transcribe: %s needs %s, not '%s'\n", flag, want, v);
+    return 2;
+}
+
+/* Returns 0, or the exit status for a bad command line (-1: --help shown). */
 static int parse(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->model = getenv("TRIDENT_MODEL");
     o->lora = getenv("TRIDENT_LORA");
     o->beam_size = 1;
+    o->best_of = 5;
+    o->patience = 1.0;
+    o->length_penalty = -1.0;
+    o->cr_threshold = 2.4;
+    o->lp_threshold = -1.0;
+    o->ns_threshold = 0.6;
+    o->timestamps = -1;
     o->condition = -1;
     o->temps[0] = 0.0f;
     o->n_temps = 1;
+    o->format = FORMAT_TXT;
     const char *env_threads = getenv("TRIDENT_THREADS");
     if (env_threads && *env_threads && parse_int(env_threads, 0, 4096, &o->threads) != 0) {
         fprintf(stderr, "trident transcribe: TRIDENT_THREADS must be a number of threads\n");
@@ -94,7 +140,7 @@ static int parse(int argc, char **argv, options *o) {
             usage(stdout);
             return -1;
         } else if (strcmp(a, "--json") == 0) {
-            o->json = 1, takes = 0;
+            o->format = FORMAT_JSON, takes = 0;
         } else if (strcmp(a, "--timestamps") == 0) {
             o->timestamps = 1, takes = 0;
         } else if (strcmp(a, "--no-timestamps") == 0) {
@@ -108,30 +154,46 @@ static int parse(int argc, char **argv, options *o) {
             o->lora = v;
         } else if (strcmp(a, "--language") == 0) {
             o->language = v;
+        } else if (strcmp(a, "--task") == 0) {
+            if (strcmp(v, "transcribe") != 0 && strcmp(v, "translate") != 0)
+                return bad(a, "transcribe or translate", v);
+            o->task = v;
         } else if (strcmp(a, "--prompt") == 0) {
             o->prompt = v;
+        } else if (strcmp(a, "--output-format") == 0) {
+            if (strcmp(v, "txt") == 0) o->format = FORMAT_TXT;
+            else if (strcmp(v, "json") == 0) o->format = FORMAT_JSON;
+            else if (strcmp(v, "srt") == 0) o->format = FORMAT_SRT;
+            else if (strcmp(v, "vtt") == 0) o->format = FORMAT_VTT;
+            else return bad(a, "txt, json, srt or vtt", v);
         } else if (strcmp(a, "--beam-size") == 0) {
-            if (parse_int(v, 1, 64, &o->beam_size) != 0) {
-                fprintf(stderr, "trident transcribe: --beam-size needs a number from 1 to 64, not '%s'\n", v);
-                return 2;
-            }
+            if (parse_int(v, 1, 16, &o->beam_size) != 0) return bad(a, "a number from 1 to 16", v);
+        } else if (strcmp(a, "--best-of") == 0) {
+            if (parse_int(v, 1, 64, &o->best_of) != 0) return bad(a, "a number from 1 to 64", v);
+        } else if (strcmp(a, "--patience") == 0) {
+            if (parse_double(v, 0, &o->patience) != 0 || o->patience <= 0) return bad(a, "a number > 0", v);
+        } else if (strcmp(a, "--length-penalty") == 0) {
+            if (parse_double(v, 0, &o->length_penalty) != 0 || o->length_penalty < 0)
+                return bad(a, "a number >= 0", v);
+        } else if (strcmp(a, "--seed") == 0) {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(v, &end, 10);
+            if (errno || end == v || *end || v[0] == '-') return bad(a, "a non-negative integer", v);
+        } else if (strcmp(a, "--compression-ratio-threshold") == 0) {
+            if (parse_double(v, 1, &o->cr_threshold) != 0) return bad(a, "a number", v);
+        } else if (strcmp(a, "--logprob-threshold") == 0) {
+            if (parse_double(v, 1, &o->lp_threshold) != 0) return bad(a, "a number (or -inf)", v);
+        } else if (strcmp(a, "--no-speech-threshold") == 0) {
+            if (parse_double(v, 0, &o->ns_threshold) != 0) return bad(a, "a number", v);
         } else if (strcmp(a, "--threads") == 0) {
-            if (parse_int(v, 1, 4096, &o->threads) != 0) {
-                fprintf(stderr, "trident transcribe: --threads needs a positive number, not '%s'\n", v);
-                return 2;
-            }
+            if (parse_int(v, 1, 4096, &o->threads) != 0) return bad(a, "a positive number", v);
         } else if (strcmp(a, "--temperature") == 0) {
-            if (parse_temperatures(v, o) != 0) {
-                fprintf(stderr, "trident transcribe: --temperature needs T or T,T,... (numbers >= 0), not '%s'\n", v);
-                return 2;
-            }
+            if (parse_temperatures(v, o) != 0) return bad(a, "T or T,T,... (numbers >= 0)", v);
         } else if (strcmp(a, "--condition-on-previous-text") == 0) {
             if (strcmp(v, "on") == 0) o->condition = 1;
             else if (strcmp(v, "off") == 0) o->condition = 0;
-            else {
-                fprintf(stderr, "trident transcribe: --condition-on-previous-text takes on or off, not '%s'\n", v);
-                return 2;
-            }
+            else return bad(a, "on or off", v);
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "trident transcribe: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -153,17 +215,7 @@ static int parse(int argc, char **argv, options *o) {
         fprintf(stderr, "trident transcribe: no FILE given (see --help)\n");
         return 2;
     }
-    /* what the engine does not do yet: refuse up front */
-    const char *no = NULL;
-    if (o->beam_size > 1) no = "beam search (--beam-size > 1)";
-    else if (o->timestamps) no = "--timestamps";
-    else if (o->n_temps > 1) no = "temperature fallback (more than one --temperature)";
-    else if (o->temps[0] != 0.0f) no = "sampling at --temperature > 0";
-    else if (o->prompt) no = "--prompt";
-    if (no) {
-        fprintf(stderr, "trident transcribe: %s is not implemented yet\n", no);
-        return 2;
-    }
+    if (o->timestamps < 0) o->timestamps = o->format == FORMAT_SRT || o->format == FORMAT_VTT;
     return 0;
 }
 
@@ -178,20 +230,32 @@ static json_t *result_json(const whisper_result *r, double load_ms) {
     json_t *o = json_object();
     json_object_set_new(o, "text", jstr(r->text));
     json_object_set_new(o, "language", jstr(r->language));
+    if (r->n_language_probs > 0) {
+        json_t *lp = json_array();
+        for (int i = 0; i < r->n_language_probs; i++)
+            json_array_append_new(lp, json_pack("[s f]", r->language_probs[i].code, r->language_probs[i].prob));
+        json_object_set_new(o, "language_probs", lp);
+    }
     json_object_set_new(o, "confidence", jnum(r->confidence));
     json_object_set_new(o, "avg_logprob", jnum(r->avg_logprob));
     json_object_set_new(o, "no_speech_prob", jnum(r->no_speech_prob));
     json_t *segs = json_array();
     for (int i = 0; i < r->n_segments; i++) {
         const whisper_segment *g = &r->segments[i];
-        json_t *s = json_object(), *toks = json_array();
-        for (int t = 0; t < g->n_tokens; t++) json_array_append_new(toks, json_integer(g->tokens[t]));
+        json_t *s = json_object(), *toks = json_array(), *probs = json_array();
+        for (int t = 0; t < g->n_tokens; t++) {
+            json_array_append_new(toks, json_integer(g->tokens[t]));
+            json_array_append_new(probs, jnum(exp(g->token_logprobs[t])));
+        }
         json_object_set_new(s, "seek", json_integer(g->seek));
         json_object_set_new(s, "start", jnum(g->start));
         json_object_set_new(s, "end", jnum(g->end));
         json_object_set_new(s, "text", jstr(g->text));
         json_object_set_new(s, "tokens", toks);
+        json_object_set_new(s, "token_confidences", probs);
+        json_object_set_new(s, "temperature", jnum(g->temperature));
         json_object_set_new(s, "avg_logprob", jnum(g->avg_logprob));
+        json_object_set_new(s, "compression_ratio", jnum(g->compression_ratio));
         json_object_set_new(s, "no_speech_prob", jnum(g->no_speech_prob));
         json_object_set_new(s, "confidence", jnum(g->confidence));
         json_array_append_new(segs, s);
@@ -206,11 +270,13 @@ static json_t *result_json(const whisper_result *r, double load_ms) {
             json_object_set_new(tok, "id", json_integer(w->tokens[t].id));
             json_object_set_new(tok, "text", jstr(w->tokens[t].text));
             json_object_set_new(tok, "logprob", jnum(w->tokens[t].logprob));
+            json_object_set_new(tok, "confidence", jnum(exp(w->tokens[t].logprob)));
             json_array_append_new(toks, tok);
         }
         json_object_set_new(j, "seek", json_integer(w->seek));
         json_object_set_new(j, "temperature", json_real(w->temperature));
         json_object_set_new(j, "tokens", toks);
+        json_object_set_new(j, "text", jstr(w->text));
         json_object_set_new(j, "sum_logprob", jnum(w->sum_logprob));
         json_object_set_new(j, "avg_logprob", jnum(w->avg_logprob));
         json_object_set_new(j, "no_speech_prob", jnum(w->no_speech_prob));
@@ -228,6 +294,13 @@ static json_t *result_json(const whisper_result *r, double load_ms) {
     return o;
 }
 
+/* One line per window on stderr for long recordings. */
+static void progress_line(void *ctx, double done_s, double total_s) {
+    const char *file = ctx;
+    fprintf(stderr, "trident transcribe: %s: %.1f / %.1f s (%.0f%%)\n", file, done_s, total_s,
+            total_s > 0 ? 100.0 * done_s / total_s : 100.0);
+}
+
 int cli_transcribe(int argc, char **argv) {
     options o;
     int rc = parse(argc, argv, &o);
@@ -241,14 +314,6 @@ int cli_transcribe(int argc, char **argv) {
         return rc == TRIDENT_ELIMIT ? 2 : 1;
     }
     double seconds = (double)pcm.n_samples / AUDIO_SAMPLE_RATE;
-    if (pcm.n_samples > (size_t)WHISPER_WINDOW_SAMPLES) {
-        fprintf(stderr,
-                "trident transcribe: %s is %.1f s long; audio longer than 30 s (long-form transcription%s) is not "
-                "implemented yet\n",
-                o.file, seconds, o.condition == 1 ? ", --condition-on-previous-text on" : "");
-        audio_pcm_free(&pcm);
-        return 2;
-    }
 
     whisper_load_params lp = {o.model, o.lora, o.threads, WHISPER_WEIGHTS_NATIVE};
     whisper_model *model = NULL;
@@ -260,15 +325,6 @@ int cli_transcribe(int argc, char **argv) {
         audio_pcm_free(&pcm);
         return 1;
     }
-    whisper_model_info info = whisper_model_info_get(model);
-    const char *language = o.language ? o.language : "en";
-    if (strcmp(language, "auto") == 0 && info.multilingual) {
-        fprintf(stderr, "trident transcribe: --language auto (language detection) is not implemented yet; give the "
-                        "language, e.g. --language en\n");
-        whisper_model_free(model);
-        audio_pcm_free(&pcm);
-        return 2;
-    }
     whisper_session *session = NULL;
     rc = whisper_session_new(model, o.threads, &session, err, sizeof err);
     if (rc) {
@@ -278,20 +334,32 @@ int cli_transcribe(int argc, char **argv) {
         return 1;
     }
     whisper_transcribe_params tp = whisper_transcribe_params_default();
-    tp.language = language;
+    tp.language = o.language ? o.language : "en";
+    if (o.task) tp.task = o.task;
     tp.timestamps = o.timestamps;
     tp.beam_size = o.beam_size;
+    tp.patience = o.patience;
+    tp.length_penalty = o.length_penalty;
     tp.temperatures = o.temps;
     tp.n_temperatures = o.n_temps;
+    tp.best_of = o.best_of;
+    tp.seed = o.seed;
+    tp.compression_ratio_threshold = o.cr_threshold;
+    tp.logprob_threshold = o.lp_threshold;
+    tp.no_speech_threshold = o.ns_threshold;
     tp.initial_prompt = o.prompt;
     if (o.condition >= 0) tp.condition_on_previous_text = o.condition;
+    if (seconds > 60.0) {
+        tp.progress = progress_line;
+        tp.progress_ctx = (void *)o.file;
+    }
     whisper_result *r = NULL;
     rc = whisper_transcribe(session, pcm.samples, pcm.n_samples, &tp, &r, err, sizeof err);
     int status = 0;
     if (rc) {
         fprintf(stderr, "trident transcribe: %s\n", err);
         status = rc == TRIDENT_EUNSUPPORTED || rc == TRIDENT_EINVAL ? 2 : 1;
-    } else if (o.json) {
+    } else if (o.format == FORMAT_JSON) {
         json_t *j = result_json(r, load_ms);
         char *s = j ? json_dumps(j, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) : NULL;
         if (s) {
@@ -303,6 +371,14 @@ int cli_transcribe(int argc, char **argv) {
         }
         free(s);
         json_decref(j);
+    } else if (o.format == FORMAT_SRT || o.format == FORMAT_VTT) {
+        char *s = whisper_result_format(r, o.format == FORMAT_SRT ? "srt" : "vtt");
+        if (s) fputs(s, stdout);
+        else {
+            fprintf(stderr, "trident transcribe: out of memory writing subtitles\n");
+            status = 1;
+        }
+        free(s);
     } else {
         const char *t = r->text ? r->text : "";
         size_t a = 0, b = strlen(t);

@@ -57,20 +57,29 @@ typedef struct {
     int timestamps;            /* 1: timestamp tokens and segments; 0: <|notimestamps|> */
     int beam_size;             /* 0 or 1: greedy */
     double patience;           /* beam search patience (default 1.0) */
-    double length_penalty;     /* < 0: none (rank by sum of log-probs); else the official formula */
+    double length_penalty;     /* < 0: none (candidates ranked by sum_logprob / length, as the official
+                                * MaximumLikelihoodRanker); else by sum_logprob / ((5 + length) / 6)^penalty */
     const float *temperatures; /* fallback schedule; NULL: {0} */
     int n_temperatures;
     int best_of;               /* candidates at temperature > 0 (default 5) */
     uint64_t seed;             /* RNG seed for sampling */
     double compression_ratio_threshold; /* default 2.4; <= 0 disables */
     double logprob_threshold;           /* default -1.0; set to -INFINITY to disable */
-    double no_speech_threshold;         /* default 0.6 */
+    double no_speech_threshold;         /* default 0.6; <= 0 disables */
     int condition_on_previous_text;     /* default 1 */
     const char *initial_prompt;         /* or NULL */
-    int max_windows;           /* 0: any length; 1: the first 30-s window only */
+    int max_windows;           /* 0: any length; N: at most N decoded windows (1: the first 30 s) */
     /* progress(ctx, seconds_done, seconds_total) after each window, or NULL */
     void (*progress)(void *ctx, double done_s, double total_s);
     void *progress_ctx;
+    /* How a window that ends past the audio is filled. 1: with zero mel frames, as
+     * the official transcribe() does (pad_or_trim(mel[:, seek:seek+size]); long.json).
+     * -1: with the mel of the 30 s of zero samples appended to the audio, as the
+     * official decode() on log_mel_spectrogram(audio, padding=N_SAMPLES)[:, :3000]
+     * (greedy/beam fixtures). 0 (default): -1 for audio of one window (≤ 30 s),
+     * 1 for longer audio — each matches its fixture. */
+    int zero_pad_window;
+    int sample_len;            /* most tokens per window; 0: n_text_ctx / 2 (224, the reference's) */
 } whisper_transcribe_params;
 
 /* The defaults above (language "en" is NOT a default: language NULL = auto). */
@@ -122,14 +131,41 @@ typedef struct {
 
 /* Transcribes 16-kHz mono float PCM in [-1, 1]. Returns 0 or a TRIDENT_E* code.
  * The caller owns *out and frees it with whisper_result_free.
- * Implemented so far: one 30-s window (longer audio only with max_windows = 1),
- * greedy decoding at temperature 0 without timestamps, a given language (or
- * English for .en models), no prompt. Everything else in the params (beam_size > 1,
- * timestamps, language auto on multilingual models, several or non-zero
- * temperatures, initial_prompt) returns TRIDENT_EUNSUPPORTED with a message,
- * never a silent fallback. An unknown language or task is TRIDENT_EINVAL. */
+ * Audio of any length, as the official transcribe(): language detection on the
+ * first window (language auto on multilingual models), greedy / beam search /
+ * sampling with temperature fallback, timestamps and segments, the previous
+ * text and initial_prompt as prompts. Invalid params (beam_size > 16, an
+ * unknown language or task, translate on an English-only model, negative
+ * temperatures) are TRIDENT_EINVAL with a message. */
 int whisper_transcribe(whisper_session *session, const float *pcm, size_t n_samples,
                        const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size);
 void whisper_result_free(whisper_result *result);
+
+/* Renders a result's segments as the reference's writers do: "txt" (each
+ * segment's stripped text on its own line), "srt" (numbered cues,
+ * HH:MM:SS,mmm) or "vtt" ("WEBVTT" header, [HH:]MM:SS.mmm); cue text is the
+ * stripped segment text with "-->" written "->" (every segment is a cue, as
+ * in the reference). Returns a string the caller frees, or NULL for an unknown format or OOM. */
+char *whisper_result_format(const whisper_result *result, const char *format);
+
+/* Writes seconds (>= 0, rounded to the millisecond) as [HH:]MM:SS<marker>mmm into
+ * out (at least 32 bytes); hours appear when always_hours or when non-zero. */
+void whisper_timestamp_format(double seconds, int always_hours, char decimal_marker, char *out, size_t out_size);
+
+/* Benchmark hooks for `trident bench` (src/whisper/bench.c): each times one stage
+ * on a session. They return 0 or a TRIDENT_E* code with a message in err. */
+typedef struct {
+    double encoder_flops;  /* floating-point operations of one 30-s encoder window */
+    double decoder_bytes;  /* weight bytes one decoder step reads (layers + vocabulary projection) */
+    const char *kernels;   /* the kernel path in use: "avx2", "portable", ... */
+} whisper_bench_costs;
+whisper_bench_costs whisper_bench_costs_get(const whisper_model *model);
+/* Log-mel of pcm padded to one 30-s window (*mel_ms), then the encoder on it (*encode_ms). */
+int whisper_bench_encode(whisper_session *session, const float *pcm, size_t n_samples, double *mel_ms,
+                         double *encode_ms, char *err, size_t err_size);
+/* After whisper_bench_encode: fills the self-attention cache with `context` tokens,
+ * then times n_steps single-token decoder steps from there (*ms_per_token, the mean). */
+int whisper_bench_decode(whisper_session *session, int context, int n_steps, double *ms_per_token, char *err,
+                         size_t err_size);
 
 #endif

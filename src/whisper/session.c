@@ -1,6 +1,7 @@
 /* session.c — creating and freeing a whisper_session (its buffers are sized
  * once from the model's hyper-parameters and reused by every call). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/error.h"
 #include "whisper/session.h"
@@ -61,5 +62,44 @@ void whisper_session_free(whisper_session *s) {
     float *bufs[] = {s->scores, s->enc_out, s->e_big, s->e_h, s->e_q, s->e_k, s->e_v, s->e_a, s->kv.k,
                      s->kv.v, s->cross_k, s->cross_v, s->d_x, s->d_h, s->d_q, s->d_a, s->d_f};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    for (int i = 0; i < s->n_extra_kv; i++) {
+        free(s->extra_kv[i].k);
+        free(s->extra_kv[i].v);
+    }
+    free(s->extra_kv);
     free(s);
+}
+
+int whisper_session_kv_reserve(whisper_session *s, int n) {
+    if (n - 1 <= s->n_extra_kv) return 0;
+    const whisper_hparams *hp = &s->model->hp;
+    size_t per = (size_t)hp->dec_layers * hp->n_text_ctx * hp->d_model;
+    whisper_kv_cache *grown = realloc(s->extra_kv, (size_t)(n - 1) * sizeof *grown);
+    if (!grown) return TRIDENT_ENOMEM;
+    s->extra_kv = grown;
+    while (s->n_extra_kv < n - 1) {
+        whisper_kv_cache *c = &s->extra_kv[s->n_extra_kv];
+        c->k = malloc(per * sizeof(float));
+        c->v = malloc(per * sizeof(float));
+        c->n = 0;
+        if (!c->k || !c->v) {
+            free(c->k);
+            free(c->v);
+            return TRIDENT_ENOMEM;
+        }
+        s->n_extra_kv++;
+    }
+    return 0;
+}
+
+whisper_kv_cache *whisper_session_kv(whisper_session *s, int i) { return i == 0 ? &s->kv : &s->extra_kv[i - 1]; }
+
+void whisper_kv_cache_copy(const whisper_model *m, whisper_kv_cache *dst, const whisper_kv_cache *src) {
+    const whisper_hparams *hp = &m->hp;
+    size_t layer = (size_t)hp->n_text_ctx * hp->d_model, used = (size_t)src->n * hp->d_model;
+    for (int l = 0; l < hp->dec_layers; l++) {
+        memcpy(dst->k + l * layer, src->k + l * layer, used * sizeof(float));
+        memcpy(dst->v + l * layer, src->v + l * layer, used * sizeof(float));
+    }
+    dst->n = src->n;
 }

@@ -27,9 +27,19 @@ struct whisper_session {
 
     /* decoder */
     whisper_kv_cache kv;
+    whisper_kv_cache *extra_kv;     /* more caches for beam search / best_of (whisper_session_kv_reserve) */
+    int n_extra_kv;
     float *cross_k, *cross_v;       /* [dec_layers][n_audio_ctx][d] */
     int cross_ready;
     float *d_x, *d_h, *d_q, *d_a, *d_f; /* [n_text_ctx][d] ([n_text_ctx][dec_ffn] for d_f) */
 };
+
+/* Makes sure the session has n self-attention caches (s->kv and n − 1 extra
+ * ones, allocated on first use and kept). Returns 0 or TRIDENT_ENOMEM. */
+int whisper_session_kv_reserve(whisper_session *s, int n);
+/* Cache i (0: s->kv) of the n reserved. */
+whisper_kv_cache *whisper_session_kv(whisper_session *s, int i);
+/* Copies the first src->n positions of every layer of src into dst. */
+void whisper_kv_cache_copy(const whisper_model *m, whisper_kv_cache *dst, const whisper_kv_cache *src);
 
 #endif

@@ -1,8 +1,9 @@
-/* transcribe.c — whisper_transcribe: audio → mel → per-window encode + decode →
- * segments, text and confidence, as the official transcribe() does for one
- * 30-s window (greedy, temperature 0). The long-form loop (seek over windows,
- * temperature fallback, prompts, timestamps) is issue 5: options that need it
- * are rejected with TRIDENT_EUNSUPPORTED rather than ignored. */
+/* transcribe.c — whisper_transcribe: audio of any length → log-mel of the whole
+ * signal + 30 s of padding → the official transcribe() loop: language detection
+ * on the first window when asked, then windows of 3000 frames from `seek`
+ * (the last one zero-padded as pad_or_trim does), each decoded with temperature
+ * fallback and the previous text as prompt, split into segments at timestamp
+ * pairs, and `seek` moved past the last complete segment. */
 #include "whisper/transcribe.h"
 
 #include <math.h>
@@ -16,11 +17,15 @@
 #include "whisper/decoder.h"
 #include "whisper/decoding.h"
 #include "whisper/encoder.h"
+#include "whisper/language.h"
 #include "whisper/model.h"
+#include "whisper/sampling.h"
 #include "whisper/session.h"
 
 #define N_FRAMES_WINDOW 3000 /* 30 s of 10-ms mel frames */
-#define TIME_PRECISION 0.02
+#define INPUT_STRIDE 2       /* mel frames per audio position (3000 / 1500) */
+#define TIME_PRECISION 0.02  /* seconds per timestamp step */
+#define MAX_BEAM 16
 
 whisper_transcribe_params whisper_transcribe_params_default(void) {
     whisper_transcribe_params p;
@@ -47,8 +52,7 @@ int whisper_initial_tokens(const whisper_model *m, const char *language, const c
         return error_set(err, err_size, TRIDENT_EINVAL, "unknown task \"%s\" (transcribe or translate)", task);
     if (m->multilingual) {
         if (!language || strcmp(language, "auto") == 0)
-            return error_set(err, err_size, TRIDENT_EUNSUPPORTED,
-                             "language detection is not implemented yet; give the language (e.g. en)");
+            return error_set(err, err_size, TRIDENT_EINVAL, "no language given for the initial tokens");
         int lt = whisper_tokenizer_language_token(m->tok, language);
         if (lt < 0) return error_set(err, err_size, TRIDENT_EINVAL, "unknown language \"%s\"", language);
         out[n++] = lt;
@@ -85,19 +89,23 @@ void whisper_result_free(whisper_result *r) {
 }
 
 static int params_check(const whisper_transcribe_params *p, char *err, size_t err_size) {
-    if (p->beam_size > 1)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "beam search (beam size %d) is not implemented yet",
-                         p->beam_size);
-    if (p->timestamps)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "timestamps are not implemented yet");
-    if (p->n_temperatures > 1)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED,
-                         "temperature fallback (%d temperatures) is not implemented yet", p->n_temperatures);
-    if (p->n_temperatures == 1 && p->temperatures && p->temperatures[0] != 0.0f)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "sampling at temperature %g is not implemented yet",
-                         (double)p->temperatures[0]);
-    if (p->initial_prompt && *p->initial_prompt)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "initial prompts are not implemented yet");
+    if (p->beam_size < 0 || p->beam_size > MAX_BEAM)
+        return error_set(err, err_size, TRIDENT_EINVAL, "beam size %d is out of range (1 to %d; 0 or 1 = greedy)",
+                         p->beam_size, MAX_BEAM);
+    if (p->beam_size > 1 && !(p->patience > 0))
+        return error_set(err, err_size, TRIDENT_EINVAL, "patience must be > 0 (got %g)", p->patience);
+    if (p->beam_size > 1 && nearbyint(p->beam_size * p->patience) < 1)
+        return error_set(err, err_size, TRIDENT_EINVAL, "patience %g keeps no finished candidate", p->patience);
+    if (p->best_of < 0 || p->best_of > 64)
+        return error_set(err, err_size, TRIDENT_EINVAL, "best_of %d is out of range (1 to 64)", p->best_of);
+    if (p->n_temperatures < 0 || (p->n_temperatures > 0 && !p->temperatures))
+        return error_set(err, err_size, TRIDENT_EINVAL, "bad temperature schedule");
+    for (int i = 0; i < p->n_temperatures; i++)
+        if (!(p->temperatures[i] >= 0.0f) || !isfinite(p->temperatures[i]))
+            return error_set(err, err_size, TRIDENT_EINVAL, "temperature %g must be a number >= 0",
+                             (double)p->temperatures[i]);
+    if (p->max_windows < 0) return error_set(err, err_size, TRIDENT_EINVAL, "max_windows must be >= 0");
+    if (p->sample_len < 0) return error_set(err, err_size, TRIDENT_EINVAL, "sample_len must be >= 0");
     return 0;
 }
 
@@ -161,14 +169,22 @@ static int segment_add(whisper_result *r, const whisper_model *m, const whisper_
     return 0;
 }
 
-/* The reference's segmentation of one window's tokens: split at consecutive
- * timestamp pairs; otherwise one segment ending at the last timestamp (or at the
- * window's end). Returns 0 or TRIDENT_ENOMEM. */
+/* The reference's segmentation of one window's tokens (d) with timestamps: split
+ * at consecutive timestamp pairs (plus the tail when it ends in a single
+ * timestamp); otherwise one segment ending at the last timestamp (or at the
+ * window's end). Returns the frames to advance seek by, or TRIDENT_ENOMEM. */
 static int segments_from_window(whisper_result *r, const whisper_model *m, const whisper_decoding *d, int seek,
-                                int segment_size, double temp) {
+                                int segment_size, int timestamps) {
     int tb = whisper_tokenizer_specials(m->tok)->timestamp_begin, n = d->n_tokens, rc;
     const int *t = d->tokens;
-    double offset = seek * 0.01, duration = segment_size * 0.01;
+    double offset = seek * 0.01, duration = segment_size * 0.01, temp = d->temperature;
+    if (!timestamps) {
+        /* <|notimestamps|>: one segment per window. A model may still emit timestamp
+         * tokens (random-weight ones do); the reference would split and seek at them,
+         * we do not: they were not asked for, and the window's audio is all decoded. */
+        if ((rc = segment_add(r, m, d, 0, n, seek, offset, offset + duration, temp))) return rc;
+        return segment_size;
+    }
     int single_ending = n >= 2 ? (t[n - 2] < tb && t[n - 1] >= tb) : (n == 1 && t[0] >= tb);
     int n_consec = 0;
     for (int i = 1; i < n; i++)
@@ -183,20 +199,110 @@ static int segments_from_window(whisper_result *r, const whisper_model *m, const
             if ((rc = segment_add(r, m, d, a, b, seek, start, end, temp))) return rc;
             last = i;
         }
-        return 0;
+        if (single_ending) return segment_size;
+        return (t[last - 1] - tb) * INPUT_STRIDE;
     }
     for (int i = n - 1; i >= 0; i--)
         if (t[i] >= tb) {
             if (t[i] != tb) duration = (t[i] - tb) * TIME_PRECISION;
             break;
         }
-    return segment_add(r, m, d, 0, n, seek, offset, offset + duration, temp);
+    if ((rc = segment_add(r, m, d, 0, n, seek, offset, offset + duration, temp))) return rc;
+    return segment_size;
+}
+
+/* Records a decode call as a window of the result. */
+static int window_add(whisper_result *r, const whisper_model *m, const whisper_decoding *d, int seek) {
+    whisper_window *grown = realloc(r->windows, (size_t)(r->n_windows + 1) * sizeof *grown);
+    if (!grown) return TRIDENT_ENOMEM;
+    r->windows = grown;
+    r->n_windows++; /* counted even when incomplete so that whisper_result_free frees it */
+    r->n_tokens += d->n_tokens;
+    return window_fill(m, &r->windows[r->n_windows - 1], d, seek, d->temperature);
+}
+
+/* Growing list of token ids (all_tokens of the reference). */
+typedef struct {
+    int *ids;
+    int n, cap;
+} token_list;
+
+static int token_list_add(token_list *l, const int *ids, int n) {
+    if (l->n + n > l->cap) {
+        int cap = l->cap ? l->cap : 256;
+        while (cap < l->n + n) cap *= 2;
+        int *grown = realloc(l->ids, (size_t)cap * sizeof *grown);
+        if (!grown) return TRIDENT_ENOMEM;
+        l->ids = grown;
+        l->cap = cap;
+    }
+    if (n) memcpy(l->ids + l->n, ids, (size_t)n * sizeof *ids);
+    l->n += n;
+    return 0;
+}
+
+/* The official decode_with_fallback: decode at each temperature in turn until
+ * the result is neither too repetitive (compression ratio) nor too unlikely
+ * (avg_logprob), unless it is silence (no_speech_prob high and avg_logprob low).
+ * Every attempt is recorded as a window; *out is the last one. */
+static int decode_with_fallback(whisper_session *s, whisper_result *r, const whisper_transcribe_params *p,
+                                const int *initial, int n_initial, int sot_index, int seek, whisper_rng *rng,
+                                whisper_decoding *out, char *err, size_t err_size) {
+    const whisper_model *m = s->model;
+    static const float zero = 0.0f;
+    const float *temps = p->n_temperatures > 0 ? p->temperatures : &zero;
+    int n_temps = p->n_temperatures > 0 ? p->n_temperatures : 1;
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < n_temps; i++) {
+        whisper_decode_options o = whisper_decode_options_default(m);
+        o.timestamps = p->timestamps;
+        o.temperature = temps[i];
+        o.length_penalty = p->length_penalty;
+        o.rng = rng;
+        if (p->sample_len > 0 && p->sample_len < o.sample_len) o.sample_len = p->sample_len;
+        if (o.temperature > 0) {
+            o.best_of = p->best_of > 0 ? p->best_of : 1;
+        } else {
+            o.beam_size = p->beam_size > 1 ? p->beam_size : 1;
+            o.patience = p->patience;
+        }
+        whisper_decoding_clear(out);
+        double t0 = clock_now_ms();
+        int rc = whisper_decode(s, initial, n_initial, sot_index, &o, out, err, err_size);
+        r->decode_ms += clock_now_ms() - t0;
+        if (rc) return rc;
+        if (window_add(r, m, out, seek)) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+        int fallback = 0;
+        if (p->compression_ratio_threshold > 0 && out->compression_ratio > p->compression_ratio_threshold)
+            fallback = 1; /* too repetitive */
+        int low = !isinf(p->logprob_threshold) && !isnan(p->logprob_threshold) && out->avg_logprob < p->logprob_threshold;
+        if (low) fallback = 1; /* too unlikely */
+        if (p->no_speech_threshold > 0 && out->no_speech_prob > p->no_speech_threshold && low)
+            fallback = 0; /* silence */
+        if (!fallback) break;
+    }
+    return 0;
+}
+
+/* "If a segment is instantaneous or does not contain text, clear it." */
+static void segments_clear_empty(whisper_result *r, int from) {
+    for (int i = from; i < r->n_segments; i++) {
+        whisper_segment *g = &r->segments[i];
+        int blank = 1;
+        for (const char *c = g->text; c && *c && blank; c++) blank = *c == ' ' || (*c >= '\t' && *c <= '\r');
+        if (g->start == g->end || blank) {
+            g->text[0] = '\0';
+            g->n_tokens = 0;
+        }
+    }
 }
 
 int whisper_transcribe_mel(whisper_session *s, const float *mel, int n_frames, int content_frames,
                            const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size) {
     *out = NULL;
     const whisper_model *m = s->model;
+    const whisper_special_tokens *sp = whisper_tokenizer_specials(m->tok);
+    const int n_mels = m->hp.n_mels;
     whisper_transcribe_params defaults = whisper_transcribe_params_default();
     const whisper_transcribe_params *p = params ? params : &defaults;
     int rc = params_check(p, err, err_size);
@@ -206,79 +312,157 @@ int whisper_transcribe_mel(whisper_session *s, const float *mel, int n_frames, i
     if (n_frames < content_frames + N_FRAMES_WINDOW || n_frames < 2 * m->hp.n_audio_ctx)
         return error_set(err, err_size, TRIDENT_EINVAL, "mel of %d frames is too short for %d frames of audio",
                          n_frames, content_frames);
-    if (content_frames > N_FRAMES_WINDOW && p->max_windows != 1)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED,
-                         "audio longer than 30 s (%.1f s) is not supported yet; only the first window can be "
-                         "transcribed", content_frames * 0.01);
+    int auto_lang = !p->language || strcmp(p->language, "auto") == 0;
     int initial[4];
-    int n_initial = whisper_initial_tokens(m, p->language, p->task, p->timestamps, initial, err, err_size);
-    if (n_initial < 0) return n_initial;
+    /* validate language and task before any work */
+    int n_sot = whisper_initial_tokens(m, auto_lang ? (m->multilingual ? "en" : NULL) : p->language, p->task,
+                                       p->timestamps, initial, err, err_size);
+    if (n_sot < 0) return n_sot;
 
     whisper_result *r = calloc(1, sizeof *r);
-    if (!r) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
-    const char *lang = m->multilingual ? p->language : "en";
-    int lt = whisper_tokenizer_language_token(m->tok, lang);
-    const whisper_special_tokens *sp = whisper_tokenizer_specials(m->tok);
-    const char *code = lt >= 0 && sp->lang_begin >= 0 ? whisper_tokenizer_language_code(m->tok, lt - sp->lang_begin) : NULL;
-    snprintf(r->language, sizeof r->language, "%s", code ? code : lang);
-    r->audio_s = content_frames * 0.01;
-
-    whisper_decode_options o = whisper_decode_options_default(m);
+    float *window = NULL;
+    token_list all = {0};
     whisper_decoding d;
     memset(&d, 0, sizeof d);
-    int seek = 0, segment_size = content_frames - seek < N_FRAMES_WINDOW ? content_frames - seek : N_FRAMES_WINDOW;
+    if (!r) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    r->audio_s = content_frames * 0.01;
 
-    /* The window is mel[:, seek : seek + 3000] of the padded signal's spectrogram,
-     * as the reference's decode() on log_mel_spectrogram(audio, padding=N_SAMPLES)
-     * (greedy.json). The reference's long-form transcribe() instead zero-pads a
-     * shorter last segment (pad_or_trim); issue 5's long-form loop must do that
-     * for windows that end past the audio. */
-    double t0 = clock_now_ms();
-    whisper_encoder_forward(s, mel + seek, n_frames);
-    double t1 = clock_now_ms();
-    r->encode_ms += t1 - t0;
-    rc = whisper_decode(s, initial, n_initial, 0, &o, &d, err, err_size);
-    r->decode_ms += clock_now_ms() - t1;
-    if (rc) goto fail;
-
-    r->windows = calloc(1, sizeof *r->windows);
-    if (!r->windows) goto oom;
-    r->n_windows = 1;
-    if (window_fill(m, &r->windows[0], &d, seek, 0.0)) goto oom;
-    r->n_tokens += d.n_tokens;
-
-    int skip = 0;
-    if (p->no_speech_threshold > 0 && !isnan(d.no_speech_prob)) {
-        skip = d.no_speech_prob > p->no_speech_threshold;
-        if (!isinf(p->logprob_threshold) && d.avg_logprob > p->logprob_threshold) skip = 0;
+    if (m->multilingual && auto_lang) {
+        /* the first 3000 frames of the padded signal's mel, as pad_or_trim(mel, N_FRAMES) */
+        double t0 = clock_now_ms();
+        whisper_encoder_forward(s, mel, n_frames);
+        r->encode_ms += clock_now_ms() - t0;
+        if ((rc = whisper_language_detect(s, r, err, err_size))) goto fail;
+    } else {
+        const char *lang = m->multilingual ? p->language : "en";
+        int lt = whisper_tokenizer_language_token(m->tok, lang);
+        const char *code =
+            lt >= 0 && sp->lang_begin >= 0 ? whisper_tokenizer_language_code(m->tok, lt - sp->lang_begin) : NULL;
+        snprintf(r->language, sizeof r->language, "%s", code ? code : "en");
     }
-    if (!skip && segments_from_window(r, m, &d, seek, segment_size, 0.0)) goto oom;
-
-    /* text: the decode of every kept token (the reference's result["text"]) */
-    int total = 0;
-    for (int i = 0; i < r->n_segments; i++) total += r->segments[i].n_tokens;
-    int *all = malloc((size_t)(total ? total : 1) * sizeof *all);
-    if (!all) goto oom;
-    total = 0;
-    for (int i = 0; i < r->n_segments; i++) {
-        memcpy(all + total, r->segments[i].tokens, (size_t)r->segments[i].n_tokens * sizeof *all);
-        total += r->segments[i].n_tokens;
+    n_sot = whisper_initial_tokens(m, r->language, p->task, p->timestamps, initial, err, err_size);
+    if (n_sot < 0) {
+        rc = n_sot;
+        goto fail;
     }
-    r->text = whisper_text_decode(m, all, total);
-    free(all);
+
+    int n_prompt0 = 0;
+    if (p->initial_prompt && *p->initial_prompt) {
+        char *spaced = malloc(strlen(p->initial_prompt) + 2), *stripped = NULL;
+        int *ids = NULL;
+        size_t n_ids = 0;
+        if (spaced) {
+            stripped = whisper_text_strip(p->initial_prompt);
+            if (stripped) sprintf(spaced, " %s", stripped);
+        }
+        rc = spaced && stripped ? whisper_tokenizer_encode(m->tok, spaced, &ids, &n_ids) : TRIDENT_ENOMEM;
+        free(spaced);
+        free(stripped);
+        if (rc == 0) rc = token_list_add(&all, ids, (int)n_ids);
+        free(ids);
+        if (rc) {
+            rc = error_set(err, err_size, rc, rc == TRIDENT_EINVAL ? "the prompt is not valid UTF-8" : "out of memory");
+            goto fail;
+        }
+        n_prompt0 = all.n;
+    }
+
+    window = malloc((size_t)n_mels * N_FRAMES_WINDOW * sizeof *window);
+    if (!window) goto oom;
+    whisper_rng rng;
+    whisper_rng_seed(&rng, p->seed);
+    int max_prompt = m->hp.n_text_ctx / 2 - 1, prompt_reset_since = 0, seek = 0, n_windows = 0;
+    int *init = malloc((size_t)(max_prompt + 1 + n_sot) * sizeof *init);
+    if (!init) goto oom;
+    double sum_kept = 0.0, n_kept = 0.0, sum_all = 0.0, n_all = 0.0;
+    int first = 1;
+    int zero_pad = p->zero_pad_window > 0 || (p->zero_pad_window == 0 && content_frames > N_FRAMES_WINDOW);
+    while (seek < content_frames && (p->max_windows == 0 || n_windows < p->max_windows)) {
+        int segment_size = content_frames - seek < N_FRAMES_WINDOW ? content_frames - seek : N_FRAMES_WINDOW;
+        double t0 = clock_now_ms();
+        if (zero_pad && segment_size < N_FRAMES_WINDOW) {
+            /* mel[:, seek : seek + segment_size], zero-padded to 3000 frames (pad_or_trim) */
+            for (int c = 0; c < n_mels; c++) {
+                float *row = window + (size_t)c * N_FRAMES_WINDOW;
+                memcpy(row, mel + (size_t)c * n_frames + seek, (size_t)segment_size * sizeof *row);
+                memset(row + segment_size, 0, (size_t)(N_FRAMES_WINDOW - segment_size) * sizeof *row);
+            }
+            whisper_encoder_forward(s, window, N_FRAMES_WINDOW);
+        } else {
+            /* mel[:, seek : seek + 3000] of the padded signal */
+            whisper_encoder_forward(s, mel + seek, n_frames);
+        }
+        r->encode_ms += clock_now_ms() - t0;
+
+        /* the initial tokens: [<|startofprev|> previous text] + the sot sequence */
+        int n_init = 0, n_prev = all.n - prompt_reset_since;
+        if (n_prev > 0 && sp->sot_prev >= 0) {
+            if (n_prev > max_prompt) n_prev = max_prompt;
+            init[n_init++] = sp->sot_prev;
+            memcpy(init + n_init, all.ids + all.n - n_prev, (size_t)n_prev * sizeof *init);
+            n_init += n_prev;
+        }
+        int sot_index = n_init;
+        memcpy(init + n_init, initial, (size_t)n_sot * sizeof *init);
+        n_init += n_sot;
+
+        rc = decode_with_fallback(s, r, p, init, n_init, sot_index, seek, &rng, &d, err, err_size);
+        if (rc) {
+            free(init);
+            goto fail;
+        }
+        n_windows++;
+        if (first) r->no_speech_prob = d.no_speech_prob;
+        first = 0;
+        sum_all += d.sum_logprob;
+        n_all += d.n_tokens + 1;
+
+        int skip = 0;
+        if (p->no_speech_threshold > 0 && !isnan(d.no_speech_prob)) {
+            skip = d.no_speech_prob > p->no_speech_threshold;
+            if (!isinf(p->logprob_threshold) && !isnan(p->logprob_threshold) && d.avg_logprob > p->logprob_threshold)
+                skip = 0;
+        }
+        if (skip) {
+            seek += segment_size;
+        } else {
+            sum_kept += d.sum_logprob;
+            n_kept += d.n_tokens + 1;
+            int from = r->n_segments;
+            int advance = segments_from_window(r, m, &d, seek, segment_size, p->timestamps);
+            if (advance < 0) {
+                free(init);
+                goto oom;
+            }
+            segments_clear_empty(r, from);
+            for (int i = from; i < r->n_segments; i++)
+                if (token_list_add(&all, r->segments[i].tokens, r->segments[i].n_tokens)) {
+                    free(init);
+                    goto oom;
+                }
+            if (!p->condition_on_previous_text || d.temperature > 0.5) prompt_reset_since = all.n;
+            seek += advance;
+        }
+        whisper_decoding_clear(&d);
+        if (p->progress) p->progress(p->progress_ctx, (seek < content_frames ? seek : content_frames) * 0.01, r->audio_s);
+    }
+    free(init);
+
+    r->text = whisper_text_decode(m, all.ids + n_prompt0, all.n - n_prompt0);
     if (!r->text) goto oom;
     /* confidence over the kept windows (all windows when every one was skipped) */
-    r->avg_logprob = d.avg_logprob;
+    r->avg_logprob = n_kept > 0 ? sum_kept / n_kept : n_all > 0 ? sum_all / n_all : 0.0;
     r->confidence = exp(r->avg_logprob);
-    r->no_speech_prob = d.no_speech_prob;
-    whisper_decoding_clear(&d);
-    if (p->progress) p->progress(p->progress_ctx, r->audio_s, r->audio_s);
+    free(window);
+    free(all.ids);
     *out = r;
     return 0;
 oom:
     rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory building the result");
 fail:
     whisper_decoding_clear(&d);
+    free(window);
+    free(all.ids);
     whisper_result_free(r);
     return rc;
 }
@@ -291,15 +475,11 @@ int whisper_transcribe(whisper_session *s, const float *pcm, size_t n_samples, c
     const whisper_transcribe_params *p = params ? params : &defaults;
     int rc = params_check(p, err, err_size);
     if (rc) return rc;
-    if (n_samples > (size_t)30 * WHISPER_SAMPLE_RATE && p->max_windows != 1)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED,
-                         "audio longer than 30 s (%.1f s) is not supported yet", (double)n_samples / WHISPER_SAMPLE_RATE);
-    const size_t window = (size_t)30 * WHISPER_SAMPLE_RATE;
-    size_t used = n_samples > window ? window : n_samples; /* max_windows == 1 */
+    const size_t window = (size_t)WHISPER_WINDOW_SAMPLES;
     double t0 = clock_now_ms();
     float *mel = NULL;
     int n_frames = 0;
-    rc = whisper_mel_compute(m->mel, pcm, used, window, &mel, &n_frames, err, err_size);
+    rc = whisper_mel_compute(m->mel, pcm, n_samples, window, &mel, &n_frames, err, err_size);
     if (rc) return rc;
     double mel_ms = clock_now_ms() - t0;
     int content = n_frames - N_FRAMES_WINDOW;
