@@ -3,50 +3,63 @@
  * A real transform of length n runs as an n/2-point complex FFT on the even
  * samples packed as real parts and the odd ones as imaginary parts, followed
  * (or, for the inverse, preceded) by the usual split step. The complex FFT is
- * an iterative decimation-in-time radix-2 transform with one contiguous
- * twiddle table per stage, so the inner loops stream through memory. */
+ * an iterative decimation-in-time radix-2 transform on split arrays (real
+ * parts, imaginary parts) with one contiguous twiddle table per stage, so the
+ * inner loops stream through memory. The bit-reversal permutation is fused
+ * with the first two stages (spans 2 and 4, scalar, shared by both paths);
+ * the later stages and the split steps have a portable version and an AVX2
+ * one (target attribute, chosen at run time) that perform the same IEEE
+ * operations in the same order — no FMA contraction, which -std=c11 turns off
+ * and the "avx2" target alone cannot emit — so both paths agree bit for bit. */
 #include "bio/fft.h"
-
-/* The butterflies only vectorise with GCC's full cost model. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
-#endif
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cpu.h"
 #include "base/error.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BIO_FFT_X86 1
+#include <immintrin.h>
+#define AVX2_FN __attribute__((target("avx2")))
+#else
+#define BIO_FFT_X86 0
+#endif
 
 int bio_fft_init(bio_fft *f, size_t n) {
     memset(f, 0, sizeof *f);
-    if (n < 4 || (n & (n - 1)) != 0) return TRIDENT_EINVAL;
+    if (n < 16 || (n & (n - 1)) != 0) return TRIDENT_EINVAL;
     size_t m = n / 2;
     f->n = n;
     f->m = m;
-    f->tw = malloc(2 * m * sizeof *f->tw);
-    f->rtw = malloc(2 * m * sizeof *f->rtw);
+    f->twr = malloc(m * sizeof *f->twr);
+    f->twi = malloc(m * sizeof *f->twi);
+    f->twin = malloc(m * sizeof *f->twin);
+    f->rtwr = malloc(m * sizeof *f->rtwr);
+    f->rtwi = malloc(m * sizeof *f->rtwi);
     f->rev = malloc(m * sizeof *f->rev);
-    if (!f->tw || !f->rtw || !f->rev) {
+    if (!f->twr || !f->twi || !f->twin || !f->rtwr || !f->rtwi || !f->rev) {
         bio_fft_free(f);
         return TRIDENT_ENOMEM;
     }
     const double two_pi = 6.283185307179586476925286766559;
-    /* Stage with butterflies of span len uses e^{-2 pi i k/len}, k < len/2,
+    /* The stage with butterflies of span len uses e^{-2 pi i k/len}, k < len/2,
      * stored from offset len/2 - 1. */
     for (size_t len = 2; len <= m; len <<= 1) {
         size_t half = len / 2;
-        double *w = f->tw + 2 * (half - 1);
         for (size_t k = 0; k < half; k++) {
             double a = -two_pi * (double)k / (double)len;
-            w[2 * k] = cos(a);
-            w[2 * k + 1] = sin(a);
+            f->twr[half - 1 + k] = cos(a);
+            f->twi[half - 1 + k] = sin(a);
+            f->twin[half - 1 + k] = -sin(a);
         }
     }
     for (size_t k = 0; k < m; k++) {
         double a = -two_pi * (double)k / (double)n;
-        f->rtw[2 * k] = cos(a);
-        f->rtw[2 * k + 1] = sin(a);
+        f->rtwr[k] = cos(a);
+        f->rtwi[k] = sin(a);
     }
     unsigned bits = 0;
     while (((size_t)1 << bits) < m) bits++;
@@ -56,92 +69,266 @@ int bio_fft_init(bio_fft *f, size_t n) {
             if (i & ((size_t)1 << b)) r |= 1u << (bits - 1 - b);
         f->rev[i] = r;
     }
+#if BIO_FFT_X86
+    f->avx2 = cpu_features_get().avx2;
+#endif
     return 0;
 }
 
 void bio_fft_free(bio_fft *f) {
-    free(f->tw);
-    free(f->rtw);
+    free(f->twr);
+    free(f->twi);
+    free(f->twin);
+    free(f->rtwr);
+    free(f->rtwi);
     free(f->rev);
     memset(f, 0, sizeof *f);
 }
 
-/* In-place m-point complex FFT of z (interleaved) whose input is already in
- * bit-reversed order. sign = +1 forward (the stored twiddles), -1 inverse
- * (their conjugates); unnormalised. */
-static void fft_complex(const bio_fft *f, double *z, double sign) {
+/* Bit-reversal permutation of (sr, si) into (zr, zi) fused with the span-2
+ * and span-4 stages. si may be NULL with half_zero: then sr holds
+ * interleaved real samples (re, im, re, im, ...) of which only the first half
+ * is non-zero. wi: the span-4 twiddles' imaginary parts (sign included). */
+static void stages_first(const bio_fft *f, const double *sr, const double *si, int interleaved, int half_zero,
+                         const double *wi, double *zr, double *zi) {
     size_t m = f->m;
-    /* Span 2: twiddle 1. */
-    for (size_t i = 0; i < m; i += 2) {
-        double *a = z + 2 * i, *b = a + 2;
-        double br = b[0], bi = b[1];
-        b[0] = a[0] - br;
-        b[1] = a[1] - bi;
-        a[0] += br;
-        a[1] += bi;
+    const double w0r = f->twr[1], w0i = wi[1], w1r = f->twr[2], w1i = wi[2];
+    for (size_t i = 0; i < m; i += 4) {
+        double ar[4] = {0, 0, 0, 0}, ai[4] = {0, 0, 0, 0};
+        for (int q = 0; q < 4; q += 1 + (half_zero != 0)) {
+            size_t r = f->rev[i + (size_t)q];
+            if (interleaved) {
+                ar[q] = sr[2 * r];
+                ai[q] = sr[2 * r + 1];
+            } else {
+                ar[q] = sr[r];
+                ai[q] = si[r];
+            }
+        }
+        /* span 2: (z0, z1) -> (z0 + z1, z0 - z1); with half_zero z1, z3 are 0 */
+        double p0r, p0i, p1r, p1i, p2r, p2i, p3r, p3i;
+        if (half_zero) {
+            p0r = p1r = ar[0];
+            p0i = p1i = ai[0];
+            p2r = p3r = ar[2];
+            p2i = p3i = ai[2];
+        } else {
+            p0r = ar[0] + ar[1];
+            p0i = ai[0] + ai[1];
+            p1r = ar[0] - ar[1];
+            p1i = ai[0] - ai[1];
+            p2r = ar[2] + ar[3];
+            p2i = ai[2] + ai[3];
+            p3r = ar[2] - ar[3];
+            p3i = ai[2] - ai[3];
+        }
+        /* span 4 */
+        double tr = p2r * w0r - p2i * w0i, ti = p2r * w0i + p2i * w0r;
+        zr[i] = p0r + tr;
+        zi[i] = p0i + ti;
+        zr[i + 2] = p0r - tr;
+        zi[i + 2] = p0i - ti;
+        tr = p3r * w1r - p3i * w1i;
+        ti = p3r * w1i + p3i * w1r;
+        zr[i + 1] = p1r + tr;
+        zi[i + 1] = p1i + ti;
+        zr[i + 3] = p1r - tr;
+        zi[i + 3] = p1i - ti;
     }
-    for (size_t len = 4; len <= m; len <<= 1) {
-        size_t half = len / 2;
-        const double *w = f->tw + 2 * (half - 1);
-        for (size_t i = 0; i < m; i += len) {
-            double *a = z + 2 * i, *b = a + 2 * half;
-            for (size_t k = 0; k < half; k++) {
-                double wr = w[2 * k], wi = sign * w[2 * k + 1];
-                double xr = b[2 * k], xi = b[2 * k + 1];
-                double tr = xr * wr - xi * wi, ti = xr * wi + xi * wr;
-                double ar = a[2 * k], ai = a[2 * k + 1];
-                a[2 * k] = ar + tr;
-                a[2 * k + 1] = ai + ti;
-                b[2 * k] = ar - tr;
-                b[2 * k + 1] = ai - ti;
+}
+
+/* One radix-2 stage of span len on butterflies k in [0, kmax) of every group;
+ * only_a: write the first output of each butterfly only (the last stage of a
+ * pruned inverse). */
+static void stage_c(double *zr, double *zi, size_t m, size_t len, const double *twr, const double *twi,
+                    size_t kmax, int only_a) {
+    size_t half = len / 2;
+    const double *wr = twr + half - 1, *wi = twi + half - 1;
+    for (size_t g = 0; g < m; g += len) {
+        double *ar = zr + g, *ai = zi + g, *br = ar + half, *bi = ai + half;
+        for (size_t k = 0; k < kmax; k++) {
+            double xr = br[k], xi = bi[k];
+            double tr = xr * wr[k] - xi * wi[k], ti = xr * wi[k] + xi * wr[k];
+            double a0 = ar[k], a1 = ai[k];
+            ar[k] = a0 + tr;
+            ai[k] = a1 + ti;
+            if (!only_a) {
+                br[k] = a0 - tr;
+                bi[k] = a1 - ti;
             }
         }
     }
 }
 
-void bio_fft_forward(const bio_fft *f, const double *x, double *X, double *work) {
+/* Forward split: X[k] = E + W^k O, E = (Z[k] + conj Z[m-k])/2, O = -i (Z[k] - conj Z[m-k])/2. */
+static void split_fwd_c(const bio_fft *f, const double *zr, const double *zi, double *Xr, double *Xi, size_t k0,
+                        size_t k1) {
     size_t m = f->m;
-    for (size_t j = 0; j < m; j++) {
-        size_t r = f->rev[j];
-        work[2 * r] = x[2 * j];
-        work[2 * r + 1] = x[2 * j + 1];
-    }
-    fft_complex(f, work, 1.0);
-    /* Split: X[k] = E + W^k O with E = (Z[k] + conj Z[m-k])/2, O = -i (Z[k] - conj Z[m-k])/2. */
-    X[0] = work[0] + work[1];
-    X[1] = 0.0;
-    X[2 * m] = work[0] - work[1];
-    X[2 * m + 1] = 0.0;
-    for (size_t k = 1; k < m; k++) {
-        double ar = work[2 * k], ai = work[2 * k + 1];
-        double br = work[2 * (m - k)], bi = -work[2 * (m - k) + 1];
+    for (size_t k = k0; k < k1; k++) {
+        double ar = zr[k], ai = zi[k];
+        double br = zr[m - k], bi = -zi[m - k];
         double er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
         double or_ = 0.5 * (ai - bi), oi = -0.5 * (ar - br);
-        double wr = f->rtw[2 * k], wi = f->rtw[2 * k + 1];
-        X[2 * k] = er + (or_ * wr - oi * wi);
-        X[2 * k + 1] = ei + (or_ * wi + oi * wr);
+        double wr = f->rtwr[k], wi = f->rtwi[k];
+        Xr[k] = er + (or_ * wr - oi * wi);
+        Xi[k] = ei + (or_ * wi + oi * wr);
     }
 }
 
-void bio_fft_inverse(const bio_fft *f, const double *X, double *x, double *work) {
+/* Inverse split into natural order: Z[k] = E[k] + i O[k], E = X[k] + conj X[m-k],
+ * O = (X[k] - conj X[m-k]) conj(W^k), for k in [k0, k1), k0 >= 1. */
+static void split_inv_c(const bio_fft *f, const double *Xr, const double *Xi, double *Zr, double *Zi, size_t k0,
+                        size_t k1) {
     size_t m = f->m;
-    /* Z[k] = E[k] + i O[k], E = X[k] + conj X[m-k], O = (X[k] - conj X[m-k]) conj(W^k),
-     * then z = IFFT_m(Z): x[2j] = Re z[j] / n, x[2j+1] = Im z[j] / n. */
-    for (size_t k = 0; k < m; k++) {
-        double ar = X[2 * k], ai = k == 0 ? 0.0 : X[2 * k + 1];
-        double br = X[2 * (m - k)], bi = k == 0 ? 0.0 : -X[2 * (m - k) + 1];
+    for (size_t k = k0; k < k1; k++) {
+        double ar = Xr[k], ai = Xi[k];
+        double br = Xr[m - k], bi = -Xi[m - k];
         double er = ar + br, ei = ai + bi;
         double dr = ar - br, di = ai - bi;
-        double wr = f->rtw[2 * k], wi = -f->rtw[2 * k + 1];
+        double wr = f->rtwr[k], wi = -f->rtwi[k];
         double or_ = dr * wr - di * wi, oi = dr * wi + di * wr;
-        size_t r = f->rev[k];
-        work[2 * r] = er - oi;
-        work[2 * r + 1] = ei + or_;
+        Zr[k] = er - oi;
+        Zi[k] = ei + or_;
     }
-    fft_complex(f, work, -1.0);
+}
+
+#if BIO_FFT_X86
+AVX2_FN static void stage_avx2(double *zr, double *zi, size_t m, size_t len, const double *twr, const double *twi,
+                               size_t kmax, int only_a) {
+    size_t half = len / 2;
+    const double *wr = twr + half - 1, *wi = twi + half - 1;
+    for (size_t g = 0; g < m; g += len) {
+        double *ar = zr + g, *ai = zi + g, *br = ar + half, *bi = ai + half;
+        size_t k = 0;
+        for (; k + 4 <= kmax; k += 4) {
+            __m256d xr = _mm256_loadu_pd(br + k), xi = _mm256_loadu_pd(bi + k);
+            __m256d vr = _mm256_loadu_pd(wr + k), vi = _mm256_loadu_pd(wi + k);
+            __m256d tr = _mm256_sub_pd(_mm256_mul_pd(xr, vr), _mm256_mul_pd(xi, vi));
+            __m256d ti = _mm256_add_pd(_mm256_mul_pd(xr, vi), _mm256_mul_pd(xi, vr));
+            __m256d a0 = _mm256_loadu_pd(ar + k), a1 = _mm256_loadu_pd(ai + k);
+            _mm256_storeu_pd(ar + k, _mm256_add_pd(a0, tr));
+            _mm256_storeu_pd(ai + k, _mm256_add_pd(a1, ti));
+            if (!only_a) {
+                _mm256_storeu_pd(br + k, _mm256_sub_pd(a0, tr));
+                _mm256_storeu_pd(bi + k, _mm256_sub_pd(a1, ti));
+            }
+        }
+        for (; k < kmax; k++) {
+            double xr = br[k], xi = bi[k];
+            double tr = xr * wr[k] - xi * wi[k], ti = xr * wi[k] + xi * wr[k];
+            double a0 = ar[k], a1 = ai[k];
+            ar[k] = a0 + tr;
+            ai[k] = a1 + ti;
+            if (!only_a) {
+                br[k] = a0 - tr;
+                bi[k] = a1 - ti;
+            }
+        }
+    }
+}
+
+static inline __m256d AVX2_FN rev4(__m256d v) { return _mm256_permute4x64_pd(v, 0x1B); }
+
+AVX2_FN static void split_fwd_avx2(const bio_fft *f, const double *zr, const double *zi, double *Xr, double *Xi) {
+    size_t m = f->m, k = 1;
+    const __m256d half = _mm256_set1_pd(0.5), nhalf = _mm256_set1_pd(-0.5), zero = _mm256_setzero_pd();
+    for (; k + 4 <= m; k += 4) {
+        __m256d ar = _mm256_loadu_pd(zr + k), ai = _mm256_loadu_pd(zi + k);
+        __m256d br = rev4(_mm256_loadu_pd(zr + m - k - 3));
+        __m256d bi = _mm256_sub_pd(zero, rev4(_mm256_loadu_pd(zi + m - k - 3)));
+        __m256d er = _mm256_mul_pd(half, _mm256_add_pd(ar, br)), ei = _mm256_mul_pd(half, _mm256_add_pd(ai, bi));
+        __m256d or_ = _mm256_mul_pd(half, _mm256_sub_pd(ai, bi)), oi = _mm256_mul_pd(nhalf, _mm256_sub_pd(ar, br));
+        __m256d wr = _mm256_loadu_pd(f->rtwr + k), wi = _mm256_loadu_pd(f->rtwi + k);
+        _mm256_storeu_pd(Xr + k, _mm256_add_pd(er, _mm256_sub_pd(_mm256_mul_pd(or_, wr), _mm256_mul_pd(oi, wi))));
+        _mm256_storeu_pd(Xi + k, _mm256_add_pd(ei, _mm256_add_pd(_mm256_mul_pd(or_, wi), _mm256_mul_pd(oi, wr))));
+    }
+    split_fwd_c(f, zr, zi, Xr, Xi, k, m);
+}
+
+AVX2_FN static void split_inv_avx2(const bio_fft *f, const double *Xr, const double *Xi, double *Zr, double *Zi) {
+    size_t m = f->m, k = 1;
+    const __m256d zero = _mm256_setzero_pd();
+    for (; k + 4 <= m; k += 4) {
+        __m256d ar = _mm256_loadu_pd(Xr + k), ai = _mm256_loadu_pd(Xi + k);
+        __m256d br = rev4(_mm256_loadu_pd(Xr + m - k - 3));
+        __m256d bi = _mm256_sub_pd(zero, rev4(_mm256_loadu_pd(Xi + m - k - 3)));
+        __m256d er = _mm256_add_pd(ar, br), ei = _mm256_add_pd(ai, bi);
+        __m256d dr = _mm256_sub_pd(ar, br), di = _mm256_sub_pd(ai, bi);
+        __m256d wr = _mm256_loadu_pd(f->rtwr + k), wi = _mm256_sub_pd(zero, _mm256_loadu_pd(f->rtwi + k));
+        __m256d or_ = _mm256_sub_pd(_mm256_mul_pd(dr, wr), _mm256_mul_pd(di, wi));
+        __m256d oi = _mm256_add_pd(_mm256_mul_pd(dr, wi), _mm256_mul_pd(di, wr));
+        _mm256_storeu_pd(Zr + k, _mm256_sub_pd(er, oi));
+        _mm256_storeu_pd(Zi + k, _mm256_add_pd(ei, or_));
+    }
+    split_inv_c(f, Xr, Xi, Zr, Zi, k, m);
+}
+#endif
+
+/* Stages of span 8 .. m; the last one limited to butterflies k < last_kmax
+ * (first outputs only when limited). */
+static void stages_rest(const bio_fft *f, double *zr, double *zi, const double *twi, size_t last_kmax) {
+    size_t m = f->m;
+    for (size_t len = 8; len <= m; len <<= 1) {
+        size_t kmax = len / 2;
+        int only_a = 0;
+        if (len == m && last_kmax < kmax) {
+            kmax = last_kmax;
+            only_a = 1;
+        }
+#if BIO_FFT_X86
+        if (f->avx2) {
+            stage_avx2(zr, zi, m, len, f->twr, twi, kmax, only_a);
+            continue;
+        }
+#endif
+        stage_c(zr, zi, m, len, f->twr, twi, kmax, only_a);
+    }
+}
+
+void bio_fft_forward(const bio_fft *f, const double *x, int half_zero, double *Xr, double *Xi, double *work) {
+    size_t m = f->m;
+    double *zr = work, *zi = work + m;
+    stages_first(f, x, NULL, 1, half_zero, f->twi, zr, zi);
+    stages_rest(f, zr, zi, f->twi, m / 2);
+    Xr[0] = zr[0] + zi[0];
+    Xi[0] = 0.0;
+    Xr[m] = zr[0] - zi[0];
+    Xi[m] = 0.0;
+#if BIO_FFT_X86
+    if (f->avx2) {
+        split_fwd_avx2(f, zr, zi, Xr, Xi);
+        return;
+    }
+#endif
+    split_fwd_c(f, zr, zi, Xr, Xi, 1, m);
+}
+
+void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, double *x, size_t n_out,
+                     double *work) {
+    size_t m = f->m;
+    double *Zr = work, *Zi = work + m, *zr = work + 2 * m, *zi = work + 3 * m;
+    /* k = 0: the imaginary parts of X[0] and X[m] are taken as 0 */
+    {
+        double ar = Xr[0], br = Xr[m];
+        double er = ar + br, dr = ar - br;
+        double wr = f->rtwr[0], wi = -f->rtwi[0];
+        double or_ = dr * wr - 0.0 * wi, oi = dr * wi + 0.0 * wr;
+        Zr[0] = er - oi;
+        Zi[0] = 0.0 + or_;
+    }
+#if BIO_FFT_X86
+    if (f->avx2)
+        split_inv_avx2(f, Xr, Xi, Zr, Zi);
+    else
+#endif
+        split_inv_c(f, Xr, Xi, Zr, Zi, 1, m);
+    stages_first(f, Zr, Zi, 0, 0, f->twin, zr, zi);
+    if (n_out > f->n) n_out = f->n;
+    size_t need = (n_out + 1) / 2; /* complex outputs z[0..need) */
+    stages_rest(f, zr, zi, f->twin, need);
     double scale = 1.0 / (double)f->n;
-    for (size_t j = 0; j < m; j++) {
-        x[2 * j] = work[2 * j] * scale;
-        x[2 * j + 1] = work[2 * j + 1] * scale;
+    for (size_t j = 0; 2 * j < n_out; j++) {
+        x[2 * j] = zr[j] * scale;
+        if (2 * j + 1 < n_out) x[2 * j + 1] = zi[j] * scale;
     }
 }

@@ -33,24 +33,43 @@
  * exact ties between adjacent sources are common), so the decoded path is
  * the dense search's (tests compare against a dense reference).
  * Other windows use a bounded outward search from the diagonal instead.
- * Ties go to the lowest state index, as numpy's argmax does. */
+ * Ties go to the lowest state index, as numpy's argmax does.
+ *
+ * The plan for the default parameters (transition tables, threshold priors,
+ * FFT twiddles) is built once per process and shared read-only. The hot
+ * loops of the front end (FFT stages and split steps, block-pair and frame
+ * spectra, the CMND divisions) have AVX2 versions chosen at run time
+ * (TRIDENT_CPU=portable keeps the portable ones); they perform the same IEEE
+ * operations in the same order as the portable code, without FMA, so both
+ * paths give bit-identical autocorrelations (tests compare them). No
+ * optimisation pragmas: the vector code is written with intrinsics. The
+ * envelope's linear-domain weights use a polynomial exp (accurate to a few
+ * ulp, the same bits on both paths) since they only select sources.
+ * With n_threads >= 2 the front end runs on a second thread and the Viterbi
+ * decodes each frame as soon as it is published (an atomic frame counter). */
 #include "bio/pyin.h"
-
-/* The inner loops (spectral sums, butterflies) only vectorise with GCC's
- * full cost model; -O2's "very cheap" one leaves them scalar. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
-#endif
 
 #include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
 #include "bio/fft.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BIO_X86 1
+#include <immintrin.h>
+/* AVX2 without FMA: the vector code performs exactly the portable code's
+ * IEEE operations, so both paths give bit-identical results. */
+#define BIO_AVX2 __attribute__((target("avx2")))
+#else
+#define BIO_X86 0
+#endif
 
 /* ---- numpy-compatible helpers ------------------------------------------ */
 
@@ -149,6 +168,8 @@ typedef struct pyin_plan {
     double log_eps;    /* log(DBL_MIN): every impossible transition or observation */
     double log_init_u; /* log(1/N + eps): initial unvoiced states */
     double *row_s;     /* [N] row sums of the local transition matrix */
+    double *inv_s;     /* [N] 1 / row_s (for the envelope's selection only) */
+    const double **ltp; /* [2][N]: [h][k] points at logt's centre for row k: ltp[h N + k][e], |e| <= hw */
     double logt_max;   /* the largest logt entry */
     int affine;        /* the window is c (hw + 1 - |e|): the envelope search applies */
     /* autocorrelation */
@@ -168,6 +189,8 @@ static void plan_free(pyin_plan *pl) {
     free(pl->logt);
     free(pl->logb);
     free(pl->row_s);
+    free(pl->inv_s);
+    free((void *)pl->ltp);
     bio_fft_free(&pl->fft);
     memset(pl, 0, sizeof *pl);
 }
@@ -181,7 +204,7 @@ size_t bio_frame_count(size_t n, const bio_params *p) {
 static int is_pow2(long x) { return x > 0 && (x & (x - 1)) == 0; }
 
 static size_t next_pow2(size_t x) {
-    size_t p = 4;
+    size_t p = 16;
     while (p < x) p <<= 1;
     return p;
 }
@@ -233,8 +256,11 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
     pl->row_sid = malloc((size_t)N * sizeof *pl->row_sid);
     pl->col_sid = malloc((size_t)N * sizeof *pl->col_sid);
     pl->row_s = malloc((size_t)N * sizeof *pl->row_s);
+    pl->inv_s = malloc((size_t)N * sizeof *pl->inv_s);
+    pl->ltp = malloc((size_t)2 * N * sizeof *pl->ltp);
     int rc = TRIDENT_ENOMEM;
-    if (!w || !val || !row || !sums || !pl->row_sid || !pl->col_sid || !pl->row_s) goto done;
+    if (!w || !val || !row || !sums || !pl->row_sid || !pl->col_sid || !pl->row_s || !pl->inv_s || !pl->ltp)
+        goto done;
     triang(M, w);
     /* pad_center to N, then np.roll by N//2 + i + 1: row i holds at column
      * j = i + e the padded window at ((e - N//2 - 1) mod N) - lpad. */
@@ -252,6 +278,7 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
         sums[k].s = 0.0 + np_pairwise_sum(row, (size_t)N);
         sums[k].k = k;
         pl->row_s[k] = sums[k].s;
+        pl->inv_s[k] = 1.0 / sums[k].s;
         for (int j = lo; j <= hi; j++) row[j] = 0.0;
     }
     qsort(sums, (size_t)N, sizeof *sums, cmp_sum_idx);
@@ -296,6 +323,9 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
             }
         }
     }
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < N; k++)
+            pl->ltp[(size_t)h * N + k] = pl->logt + ((size_t)pl->row_sid[k] * 2 + h) * n_e + hw;
     rc = 0;
 done:
     free(w);
@@ -381,14 +411,42 @@ static int plan_init(pyin_plan *pl, size_t n, const bio_params *p, int generic_a
     }
 
     pl->nbk = pl->frame / pl->hop;
-    pl->block_path = !generic_acf && pl->frame % pl->hop == 0 && pl->nbk >= 2 && is_pow2(pl->hop) &&
-                     pl->hop >= 4 && pl->max_period <= pl->hop;
+    pl->block_path = !generic_acf && pl->frame % pl->hop == 0 && pl->nbk >= 2 && pl->nbk <= 64 && is_pow2(pl->hop) &&
+                     pl->hop >= 8 && pl->max_period <= pl->hop;
     size_t L = pl->block_path ? (size_t)(2 * pl->hop) : next_pow2((size_t)pl->frame + (size_t)pl->max_period);
     if (bio_fft_init(&pl->fft, L)) goto nomem;
     return 0;
 nomem:
     plan_free(pl);
     return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory planning pYIN");
+}
+
+/* The plan for librosa's default parameters (the only ones TRIDENT uses) is
+ * built once per process, on first use, and then only read: its transition
+ * tables, threshold priors and FFT twiddles are shared by every call and
+ * thread. It is never freed (it lives as long as the process). */
+static pthread_once_t default_plan_once = PTHREAD_ONCE_INIT;
+static pyin_plan default_plan;
+static int default_plan_ok;
+
+static void default_plan_build(void) {
+    bio_params d = bio_params_default();
+    char err[TRIDENT_ERR_SIZE];
+    default_plan_ok = plan_init(&default_plan, 0, &d, 0, err, sizeof err) == 0;
+}
+
+/* The shared plan when p's pYIN parameters are the defaults (NULL otherwise,
+ * or when it could not be built). */
+static const pyin_plan *default_plan_for(const bio_params *p) {
+    bio_params d = bio_params_default();
+    if (p->sample_rate != d.sample_rate || p->fmin != d.fmin || p->fmax != d.fmax ||
+        p->frame_length != d.frame_length || p->hop_length != d.hop_length || p->n_thresholds != d.n_thresholds ||
+        p->beta_a != d.beta_a || p->beta_b != d.beta_b || p->boltzmann_parameter != d.boltzmann_parameter ||
+        p->resolution != d.resolution || p->max_transition_rate != d.max_transition_rate ||
+        p->switch_prob != d.switch_prob || p->no_trough_prob != d.no_trough_prob)
+        return NULL;
+    if (pthread_once(&default_plan_once, default_plan_build) != 0) return NULL;
+    return default_plan_ok ? &default_plan : NULL;
 }
 
 /* ---- per-frame front end: autocorrelation -> candidates ----------------- */
@@ -400,18 +458,21 @@ typedef struct frame_out {
     double *ulog;   /* [n_frames] log((1 - voiced_prob)/N + eps) */
     double *vprob;  /* [n_frames] */
     float *rms;     /* [n_frames] */
+    _Atomic long *progress; /* NULL, or frames finished so far (-1: the producer failed), published by the front end */
 } frame_out;
 
 typedef struct frame_work {
-    double *ring_x;  /* (nbk + 2) block spectra, L + 2 doubles each */
+    size_t hp;       /* spectrum stride: L/2 + 1 rounded up to 4; real parts, then imaginary parts */
+    double *ring_x;  /* (nbk + 2) block spectra, 2 hp doubles each */
     double *ring_d;  /* (nbk + 2) block "D" spectra */
     double *ring_e;  /* (nbk + 2) block energies */
-    double *spec;    /* L + 2 */
+    double *spec;    /* 2 hp */
     double *buf;     /* L */
-    double *acf;     /* L */
-    double *fwork;   /* L */
+    double *acf;     /* max_period + 1 */
+    double *fwork;   /* 2 L */
     double *frame;   /* max_period first samples of the frame */
     double *dk;      /* max_period + 1 */
+    double *run;     /* max_period + 1: running sums of dk */
     double *yin;     /* n_tau */
     int *trough;     /* cap */
     int *first;      /* cap: first threshold index a trough is below */
@@ -431,6 +492,7 @@ static void work_free(frame_work *w) {
     free(w->fwork);
     free(w->frame);
     free(w->dk);
+    free(w->run);
     free(w->yin);
     free(w->trough);
     free(w->first);
@@ -444,17 +506,20 @@ static void work_free(frame_work *w) {
 static int work_init(frame_work *w, const pyin_plan *pl) {
     memset(w, 0, sizeof *w);
     size_t L = pl->fft.n, R = (size_t)pl->nbk + 2;
+    w->hp = (L / 2 + 1 + 3) & ~(size_t)3;
+    size_t S = 2 * w->hp;
     if (pl->block_path) {
-        w->ring_x = malloc(R * (L + 2) * sizeof(double));
-        w->ring_d = malloc(R * (L + 2) * sizeof(double));
+        w->ring_x = malloc(R * S * sizeof(double));
+        w->ring_d = malloc(R * S * sizeof(double));
         w->ring_e = malloc(R * sizeof(double));
     }
-    w->spec = malloc((L + 2) * sizeof(double));
+    w->spec = malloc(S * sizeof(double));
     w->buf = malloc(L * sizeof(double));
-    w->acf = malloc(L * sizeof(double));
-    w->fwork = malloc(L * sizeof(double));
+    w->acf = malloc(((size_t)pl->max_period + 1) * sizeof(double));
+    w->fwork = malloc(2 * L * sizeof(double));
     w->frame = malloc((size_t)pl->max_period * sizeof(double));
     w->dk = malloc(((size_t)pl->max_period + 1) * sizeof(double));
+    w->run = malloc(((size_t)pl->max_period + 1) * sizeof(double));
     w->yin = malloc((size_t)pl->n_tau * sizeof(double));
     w->trough = malloc((size_t)pl->cap * sizeof(int));
     w->first = malloc((size_t)pl->cap * sizeof(int));
@@ -463,8 +528,8 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->cp = malloc((size_t)pl->cap * sizeof(double));
     w->order = malloc((size_t)pl->cap * sizeof(int));
     if ((pl->block_path && (!w->ring_x || !w->ring_d || !w->ring_e)) || !w->spec || !w->buf || !w->acf ||
-        !w->fwork || !w->frame || !w->dk || !w->yin || !w->trough || !w->first || !w->prob || !w->cb ||
-        !w->cp || !w->order) {
+        !w->fwork || !w->frame || !w->dk || !w->run || !w->yin || !w->trough || !w->first || !w->prob ||
+        !w->cb || !w->cp || !w->order) {
         work_free(w);
         return TRIDENT_ENOMEM;
     }
@@ -477,21 +542,107 @@ static inline double padded(const pyin_plan *pl, const float *pcm, long q) {
     return (i >= 0 && (size_t)i < pl->n) ? (double)pcm[i] : 0.0;
 }
 
-/* Spectrum and energy of block b (hop samples of the padded signal from b*hop). */
+/* Copies samples [q0, q0 + len) of the zero-padded signal to dst as doubles
+ * and returns their energy (four interleaved partial sums, so the additions
+ * do not form one long dependency chain). */
+static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int len, double *dst) {
+    double e[4] = {0.0, 0.0, 0.0, 0.0};
+    long i0 = q0 - pl->pad;
+    if (i0 >= 0 && (size_t)i0 + (size_t)len <= pl->n) {
+        const float *src = pcm + i0;
+        for (int i = 0; i < len; i++) {
+            double v = (double)src[i];
+            dst[i] = v;
+            e[i & 3] += v * v;
+        }
+    } else {
+        for (int i = 0; i < len; i++) {
+            double v = padded(pl, pcm, q0 + i);
+            dst[i] = v;
+            e[i & 3] += v * v;
+        }
+    }
+    return (e[0] + e[1]) + (e[2] + e[3]);
+}
+
+/* Spectrum (split, stride w->hp) and energy of block b (hop samples of the
+ * padded signal from b*hop, zero-padded to L = 2 hop). */
 static void block_spectrum(const pyin_plan *pl, const float *pcm, long b, frame_work *w, double *X,
                            double *energy) {
     size_t L = pl->fft.n;
-    long q0 = b * pl->hop;
-    double e = 0.0;
-    for (int i = 0; i < pl->hop; i++) {
-        double v = padded(pl, pcm, q0 + i);
-        w->buf[i] = v;
-        e += v * v;
-    }
+    *energy = padded_copy(pl, pcm, b * pl->hop, pl->hop, w->buf);
     memset(w->buf + pl->hop, 0, (L - (size_t)pl->hop) * sizeof(double));
-    bio_fft_forward(&pl->fft, w->buf, X, w->fwork);
-    *energy = e;
+    bio_fft_forward(&pl->fft, w->buf, 1, X, X + w->hp, w->fwork);
 }
+
+/* The "D" spectrum of a block pair: |X|^2 + (X conj-times Y shifted by hop =
+ * L/2 samples, i.e. the sign (-1)^f) for bins f in [0, nb). */
+static void pair_spectrum_c(const double *X, const double *Y, double *D, size_t hp, size_t nb) {
+    const double *Xr = X, *Xi = X + hp, *Yr = Y, *Yi = Y + hp;
+    double *Dr = D, *Di = D + hp;
+    for (size_t f = 0; f < nb; f++) {
+        double xr = Xr[f], xi = Xi[f], yr = Yr[f], yi = Yi[f];
+        double s = (f & 1) ? -1.0 : 1.0;
+        Dr[f] = xr * xr + xi * xi + s * (xr * yr + xi * yi);
+        Di[f] = s * (xr * yi - xi * yr);
+    }
+}
+
+/* spec = |P|^2 + D_0 + ... + D_{nd-1} (in this order), bins [0, nb). */
+static void frame_spectrum_c(const double *P, const double *const *D, int nd, double *spec, size_t hp, size_t nb) {
+    for (size_t f = 0; f < nb; f++) {
+        double sr = P[f] * P[f] + P[hp + f] * P[hp + f], si = 0.0;
+        for (int b = 0; b < nd; b++) {
+            sr += D[b][f];
+            si += D[b][hp + f];
+        }
+        spec[f] = sr;
+        spec[hp + f] = si;
+    }
+}
+
+#if BIO_X86
+BIO_AVX2 static void pair_spectrum_avx2(const double *X, const double *Y, double *D, size_t hp, size_t nb) {
+    const double *Xr = X, *Xi = X + hp, *Yr = Y, *Yi = Y + hp;
+    double *Dr = D, *Di = D + hp;
+    const __m256d sg = _mm256_setr_pd(1.0, -1.0, 1.0, -1.0);
+    size_t f = 0;
+    for (; f + 4 <= nb; f += 4) {
+        __m256d xr = _mm256_loadu_pd(Xr + f), xi = _mm256_loadu_pd(Xi + f);
+        __m256d yr = _mm256_loadu_pd(Yr + f), yi = _mm256_loadu_pd(Yi + f);
+        __m256d p = _mm256_add_pd(_mm256_mul_pd(xr, xr), _mm256_mul_pd(xi, xi));
+        __m256d c = _mm256_add_pd(_mm256_mul_pd(xr, yr), _mm256_mul_pd(xi, yi));
+        __m256d q = _mm256_sub_pd(_mm256_mul_pd(xr, yi), _mm256_mul_pd(xi, yr));
+        _mm256_storeu_pd(Dr + f, _mm256_add_pd(p, _mm256_mul_pd(sg, c)));
+        _mm256_storeu_pd(Di + f, _mm256_mul_pd(sg, q));
+    }
+    pair_spectrum_c(X + f, Y + f, D + f, hp, nb - f); /* f is even: the sign pattern continues */
+}
+
+BIO_AVX2 static void frame_spectrum_avx2(const double *P, const double *const *D, int nd, double *spec, size_t hp,
+                                         size_t nb) {
+    size_t f = 0;
+    for (; f + 4 <= nb; f += 4) {
+        __m256d pr = _mm256_loadu_pd(P + f), pi = _mm256_loadu_pd(P + hp + f);
+        __m256d sr = _mm256_add_pd(_mm256_mul_pd(pr, pr), _mm256_mul_pd(pi, pi)), si = _mm256_setzero_pd();
+        for (int b = 0; b < nd; b++) {
+            sr = _mm256_add_pd(sr, _mm256_loadu_pd(D[b] + f));
+            si = _mm256_add_pd(si, _mm256_loadu_pd(D[b] + hp + f));
+        }
+        _mm256_storeu_pd(spec + f, sr);
+        _mm256_storeu_pd(spec + hp + f, si);
+    }
+    for (; f < nb; f++) {
+        double sr = P[f] * P[f] + P[hp + f] * P[hp + f], si = 0.0;
+        for (int b = 0; b < nd; b++) {
+            sr += D[b][f];
+            si += D[b][hp + f];
+        }
+        spec[f] = sr;
+        spec[hp + f] = si;
+    }
+}
+#endif
 
 /* Probabilities of the troughs of one CMND frame, then its pitch candidates. */
 static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame_out *fo) {
@@ -602,38 +753,64 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
     fo->ulog[t] = log((1.0 - vp) / pl->N + DBL_MIN);
 }
 
+/* yin[k - minp] = dk[k] / (run[k] / k + DBL_MIN) for k in [k0, maxp]. */
+static void cmnd_divide_c(const double *dk, const double *run, double *yin, int minp, int k0, int maxp) {
+    for (int k = k0; k <= maxp; k++) {
+        double cm = run[k] / k;
+        yin[k - minp] = dk[k] / (cm + DBL_MIN);
+    }
+}
+
+#if BIO_X86
+BIO_AVX2 static void cmnd_divide_avx2(const double *dk, const double *run, double *yin, int minp, int maxp) {
+    int k = minp;
+    const __m256d tiny = _mm256_set1_pd(DBL_MIN), four = _mm256_set1_pd(4.0);
+    __m256d kv = _mm256_setr_pd(k, k + 1, k + 2, k + 3);
+    for (; k + 3 <= maxp; k += 4) {
+        __m256d cm = _mm256_div_pd(_mm256_loadu_pd(run + k), kv);
+        _mm256_storeu_pd(yin + k - minp, _mm256_div_pd(_mm256_loadu_pd(dk + k), _mm256_add_pd(cm, tiny)));
+        kv = _mm256_add_pd(kv, four);
+    }
+    cmnd_divide_c(dk, run, yin, minp, k, maxp);
+}
+#endif
+
 /* CMND of one frame from its autocorrelation (w->acf) and first samples (w->frame). */
 static void frame_cmnd(const pyin_plan *pl, frame_work *w) {
     int maxp = pl->max_period, minp = pl->min_period;
     const double *r = w->acf;
-    double *dk = w->dk;
+    double *dk = w->dk, *run = w->run;
     /* d(k) = 2 (r(0) - r(k)) - sum_{m<k} y(m)^2, except that librosa zeroes
      * the running energy's first entry in place before using it, so d(1)
-     * has no energy term at all. */
+     * has no energy term at all. run[k] = d(1) + ... + d(k), in order. */
     double csum = w->frame[0] * w->frame[0];
     dk[0] = 0.0;
     dk[1] = 2 * (r[0] - r[1]);
+    double acc = 0.0 + dk[1];
+    run[1] = acc;
     for (int k = 2; k <= maxp; k++) {
         double v = w->frame[k - 1];
         csum += v * v;
         dk[k] = 2 * (r[0] - r[k]) - csum;
+        acc += dk[k];
+        run[k] = acc;
     }
-    double run = 0.0;
-    for (int k = 1; k <= maxp; k++) {
-        run += dk[k];
-        if (k >= minp) {
-            double cm = run / k;
-            w->yin[k - minp] = dk[k] / (cm + DBL_MIN);
-        }
+#if BIO_X86
+    if (pl->fft.avx2) {
+        cmnd_divide_avx2(dk, run, w->yin, minp, maxp);
+        return;
     }
+#endif
+    cmnd_divide_c(dk, run, w->yin, minp, minp, maxp);
 }
 
 static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t t1, frame_work *w,
                        frame_out *fo) {
-    size_t L = pl->fft.n, S = L + 2;
+    size_t L = pl->fft.n, hp = w->hp, S = 2 * hp, nb = L / 2 + 1;
     int nbk = pl->nbk;
     long R = nbk + 2;
     long next_x = (long)t0, next_d = (long)t0;
+    const double *dl[64];
     for (size_t t = t0; t < t1; t++) {
         long q0 = (long)t * pl->hop;
         double energy = 0.0;
@@ -644,43 +821,35 @@ static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t 
             for (; next_d <= last - 1; next_d++) {
                 const double *X = w->ring_x + (next_d % R) * S, *Y = w->ring_x + ((next_d + 1) % R) * S;
                 double *D = w->ring_d + (next_d % R) * S;
-                for (size_t f = 0; f <= L / 2; f++) {
-                    double xr = X[2 * f], xi = X[2 * f + 1], yr = Y[2 * f], yi = Y[2 * f + 1];
-                    double s = (f & 1) ? -1.0 : 1.0; /* shift by hop = L/2 samples */
-                    D[2 * f] = xr * xr + xi * xi + s * (xr * yr + xi * yi);
-                    D[2 * f + 1] = s * (xr * yi - xi * yr);
-                }
+#if BIO_X86
+                if (pl->fft.avx2)
+                    pair_spectrum_avx2(X, Y, D, hp, nb);
+                else
+#endif
+                    pair_spectrum_c(X, Y, D, hp, nb);
             }
-            const double *restrict P = w->ring_x + (last % R) * S;
-            double *restrict spec = w->spec;
-            for (size_t f = 0; f <= L / 2; f++) {
-                spec[2 * f] = P[2 * f] * P[2 * f] + P[2 * f + 1] * P[2 * f + 1];
-                spec[2 * f + 1] = 0.0;
-            }
-            for (long b = (long)t; b < last; b++) {
-                const double *restrict D = w->ring_d + (b % R) * S;
-                for (size_t f = 0; f < S; f++) spec[f] += D[f];
-            }
+            const double *P = w->ring_x + (last % R) * S;
+            int nd = 0;
+            for (long b = (long)t; b < last; b++) dl[nd++] = w->ring_d + (b % R) * S;
+#if BIO_X86
+            if (pl->fft.avx2)
+                frame_spectrum_avx2(P, dl, nd, w->spec, hp, nb);
+            else
+#endif
+                frame_spectrum_c(P, dl, nd, w->spec, hp, nb);
             for (long b = (long)t; b <= last; b++) energy += w->ring_e[b % R];
         } else {
-            for (int i = 0; i < pl->frame; i++) {
-                double v = padded(pl, pcm, q0 + i);
-                w->buf[i] = v;
-                energy += v * v;
-            }
+            energy = padded_copy(pl, pcm, q0, pl->frame, w->buf);
             memset(w->buf + pl->frame, 0, (L - (size_t)pl->frame) * sizeof(double));
-            bio_fft_forward(&pl->fft, w->buf, w->spec, w->fwork);
-            for (size_t f = 0; f <= L / 2; f++) {
-                double xr = w->spec[2 * f], xi = w->spec[2 * f + 1];
-                w->spec[2 * f] = xr * xr + xi * xi;
-                w->spec[2 * f + 1] = 0.0;
-            }
+            bio_fft_forward(&pl->fft, w->buf, (size_t)pl->frame <= L / 2, w->spec, w->spec + hp, w->fwork);
+            frame_spectrum_c(w->spec, dl, 0, w->spec, hp, nb);
         }
-        bio_fft_inverse(&pl->fft, w->spec, w->acf, w->fwork);
-        for (int i = 0; i < pl->max_period; i++) w->frame[i] = padded(pl, pcm, q0 + i);
+        bio_fft_inverse(&pl->fft, w->spec, w->spec + hp, w->acf, (size_t)pl->max_period + 1, w->fwork);
+        padded_copy(pl, pcm, q0, pl->max_period, w->frame);
         frame_cmnd(pl, w);
         frame_candidates(pl, w, t, fo);
         fo->rms[t] = (float)sqrt(energy / pl->frame);
+        if (fo->progress) atomic_store_explicit(fo->progress, (long)t + 1, memory_order_release);
     }
 }
 
@@ -697,7 +866,10 @@ static void *frames_thread(void *arg) {
     frames_job *job = arg;
     frame_work w;
     job->rc = work_init(&w, job->pl);
-    if (job->rc) return NULL;
+    if (job->rc) {
+        if (job->fo->progress) atomic_store_explicit(job->fo->progress, -1L, memory_order_release);
+        return NULL;
+    }
     frames_run(job->pl, job->pcm, job->t0, job->t1, &w, job->fo);
     work_free(&w);
     return NULL;
@@ -732,6 +904,18 @@ static int frames_run_all(const pyin_plan *pl, const float *pcm, int n_threads, 
 }
 
 /* ---- Viterbi ------------------------------------------------------------ */
+
+/* With the front end running on another thread (fo->progress set), waits
+ * until frame t is ready. Returns 0, or -1 when the front end failed. */
+static int frame_wait(const frame_out *fo, size_t t) {
+    if (!fo->progress) return 0;
+    for (;;) {
+        long d = atomic_load_explicit(fo->progress, memory_order_acquire);
+        if (d < 0) return -1;
+        if ((size_t)d > t) return 0;
+        sched_yield();
+    }
+}
 
 /* Log observation of state j at frame t, from the sparse candidate list. */
 static void frame_obs(const pyin_plan *pl, const frame_out *fo, size_t t, double *obs) {
@@ -931,46 +1115,172 @@ typedef struct env_work {
     double *qm;   /* [N] mirrored */
     int *dk;      /* [N] deque sources */
     int *dfrom;   /* [N] first target each deque entry wins */
+    int *dk2;     /* [N] the same for the mirrored pass */
+    int *dfrom2;  /* [N] */
     int *rw;      /* [N] best unvoiced source at or below j */
-    int *lw;      /* [N] best unvoiced source at or above j */
     int *lwm;     /* [N] mirrored pass output */
     double *best; /* [2N] */
     int *bk;      /* [2N] */
 } env_work;
 
-/* For each j in [0, N): the k in [j - hw, j] maximising q[k] (k + hw + 1 - j). */
-static void envelope_right(const double *q, int N, int hw, int *dk, int *dfrom, int *win) {
-    int head = 0, tail = 0; /* deque dk[head..tail) */
-    for (int j = 0; j < N; j++) {
-        /* push source k2 = j */
-        int k2 = j, from = j;
-        double q2 = q[k2], c2 = (double)k2 + hw + 1;
-        while (tail > head) {
-            int k1 = dk[tail - 1];
-            double q1 = q[k1], c1 = (double)k1 + hw + 1;
-            long T; /* first j at which k2 beats k1 strictly, or k1 has expired */
-            if (q2 >= q1) {
-                T = k2;
-            } else {
-                double x = (q1 * c1 - q2 * c2) / (q1 - q2);
-                T = x >= c1 ? (long)c1 : (long)floor(x) + 1;
-                if (T < k2) T = k2;
-            }
-            if (T > (long)c1) T = (long)c1;
-            if (T <= dfrom[tail - 1]) {
-                tail--;
-                continue;
-            }
-            from = (int)T;
-            break;
-        }
-        if (tail == head) from = k2;
-        dk[tail] = k2;
-        dfrom[tail] = from;
-        tail++;
-        while (tail - head >= 2 && dfrom[head + 1] <= j) head++;
-        win[j] = dk[head];
+/* e^x for x <= 0, to a few ulp (0 below -745): Cody-Waite reduction by
+ * ln 2, a degree-12 Taylor polynomial, and a scale by 2^n in two steps so
+ * subnormal results come out right. Only the envelope's source selection
+ * uses it (every score is computed with librosa's operations), so it needs
+ * to be accurate, not equal to libm; the AVX2 version below performs the
+ * same operations and gives the same bits. */
+#define EXP_LOG2E 1.4426950408889634
+#define EXP_LN2_HI 6.93147180369123816490e-01
+#define EXP_LN2_LO 1.90821492927058770002e-10
+#define EXP_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
+static const double exp_c[13] = {1.0,
+                                 1.0,
+                                 1.0 / 2,
+                                 1.0 / 6,
+                                 1.0 / 24,
+                                 1.0 / 120,
+                                 1.0 / 720,
+                                 1.0 / 5040,
+                                 1.0 / 40320,
+                                 1.0 / 362880,
+                                 1.0 / 3628800,
+                                 1.0 / 39916800,
+                                 1.0 / 479001600};
+
+static inline double pow2_int(double n) { /* 2^n for integral n in [-1022, 1023] */
+    double t = n + EXP_MAGIC;
+    uint64_t b, m;
+    memcpy(&b, &t, sizeof b);
+    double mg = EXP_MAGIC;
+    memcpy(&m, &mg, sizeof m);
+    uint64_t e = (b - m + 1023u) << 52;
+    double r;
+    memcpy(&r, &e, sizeof r);
+    return r;
+}
+
+static inline double exp_neg(double x) {
+    if (!(x >= -745.0)) return 0.0;
+    double n = nearbyint(x * EXP_LOG2E);
+    double r = (x - n * EXP_LN2_HI) - n * EXP_LN2_LO;
+    double p = exp_c[12];
+    for (int i = 11; i >= 0; i--) p = p * r + exp_c[i];
+    double n1 = floor(n * 0.5), n2 = n - n1;
+    return p * pow2_int(n1) * pow2_int(n2);
+}
+
+/* q[k] = e^{v[k] - ref} / s_k (times inv_s), and its mirror qm[N - 1 - k]. */
+static void envelope_weights_c(const double *v, double ref, const double *inv_s, int N, double *q, double *qm) {
+    for (int k = 0; k < N; k++) {
+        q[k] = exp_neg(v[k] - ref) * inv_s[k];
+        qm[N - 1 - k] = q[k];
     }
+}
+
+#if BIO_X86
+BIO_AVX2 static inline __m256d pow2_int_avx2(__m256d n) {
+    const __m256d mg = _mm256_set1_pd(EXP_MAGIC);
+    __m256i b = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(n, mg)), _mm256_castpd_si256(mg));
+    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(b, _mm256_set1_epi64x(1023)), 52));
+}
+
+BIO_AVX2 static void envelope_weights_avx2(const double *v, double ref, const double *inv_s, int N, double *q,
+                                           double *qm) {
+    const __m256d vref = _mm256_set1_pd(ref), lo = _mm256_set1_pd(-745.0), l2e = _mm256_set1_pd(EXP_LOG2E);
+    const __m256d hi = _mm256_set1_pd(EXP_LN2_HI), lw = _mm256_set1_pd(EXP_LN2_LO), half = _mm256_set1_pd(0.5);
+    int k = 0;
+    for (; k + 4 <= N; k += 4) {
+        __m256d x = _mm256_sub_pd(_mm256_loadu_pd(v + k), vref);
+        __m256d ok = _mm256_cmp_pd(x, lo, _CMP_GE_OQ);
+        x = _mm256_and_pd(x, ok); /* keep the lanes that are zeroed below finite */
+        __m256d n = _mm256_round_pd(_mm256_mul_pd(x, l2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256d r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(n, hi)), _mm256_mul_pd(n, lw));
+        __m256d p = _mm256_set1_pd(exp_c[12]);
+        for (int i = 11; i >= 0; i--) p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(exp_c[i]));
+        __m256d n1 = _mm256_floor_pd(_mm256_mul_pd(n, half)), n2 = _mm256_sub_pd(n, n1);
+        __m256d e = _mm256_mul_pd(_mm256_mul_pd(p, pow2_int_avx2(n1)), pow2_int_avx2(n2));
+        __m256d qq = _mm256_mul_pd(_mm256_and_pd(e, ok), _mm256_loadu_pd(inv_s + k));
+        _mm256_storeu_pd(q + k, qq);
+        _mm256_storeu_pd(qm + N - 4 - k, _mm256_permute4x64_pd(qq, 0x1B));
+    }
+    for (; k < N; k++) {
+        q[k] = exp_neg(v[k] - ref) * inv_s[k];
+        qm[N - 1 - k] = q[k];
+    }
+}
+#endif
+
+/* The upper envelope, for each j in [0, N), of the k in [j - hw, j]
+ * maximising q[k] (k + hw + 1 - j). The deque holds candidate sources with
+ * the first target each one wins; a new source k2 removes the newest entry
+ * k1 when it already beats k1 at the target where k1 would start to win (a
+ * comparison, no division). Two independent passes (the right side on q, the
+ * left side on its mirror) run interleaved in one loop for instruction-level
+ * parallelism. */
+typedef struct env_deque {
+    const double *q;
+    int *dk, *dfrom, *win;
+    int head, tail;
+} env_deque;
+
+__attribute__((always_inline)) static inline void envelope_step(env_deque *d, int j, int hw) {
+    const double *q = d->q;
+    int *dk = d->dk, *dfrom = d->dfrom;
+    int head = d->head, tail = d->tail;
+    int k2 = j, from = j;
+    double q2 = q[k2], c2 = (double)k2 + hw + 1;
+    while (tail > head) {
+        int k1 = dk[tail - 1], f = dfrom[tail - 1];
+        double q1 = q[k1], c1 = (double)k1 + hw + 1;
+        int pop = f >= c1 || (k2 <= f && (q2 >= q1 || q2 * (c2 - f) > q1 * (c1 - f)));
+        if (pop) {
+            tail--;
+            continue;
+        }
+        long T; /* first j at which k2 beats k1 strictly, or k1 has expired */
+        if (q2 >= q1) {
+            T = k2;
+        } else {
+            double x = (q1 * c1 - q2 * c2) / (q1 - q2);
+            /* floor(x) + 1, at least k2, at most c1; x >= k2 >= 0 where the
+             * truncation is taken, so no libm floor call is needed */
+            T = x >= c1 ? (long)c1 : x < k2 ? (long)k2 : (long)x + 1;
+        }
+        if (T > (long)c1) T = (long)c1;
+        from = (int)T;
+        break;
+    }
+    if (tail == head) from = k2;
+    dk[tail] = k2;
+    dfrom[tail] = from;
+    tail++;
+    while (tail - head >= 2 && dfrom[head + 1] <= j) head++;
+    d->win[j] = dk[head];
+    d->head = head;
+    d->tail = tail;
+}
+
+/* rw[j]: the right-side winner for j (on q); lwm[j]: the right-side winner
+ * for j on the mirror qm (the left-side winner of N - 1 - j, mirrored). */
+static void envelope_both(const double *q, const double *qm, int N, int hw, env_work *ew) {
+    env_deque a = {q, ew->dk, ew->dfrom, ew->rw, 0, 0};
+    env_deque b = {qm, ew->dk2, ew->dfrom2, ew->lwm, 0, 0};
+    for (int j = 0; j < N; j++) {
+        envelope_step(&a, j, hw);
+        envelope_step(&b, j, hw);
+    }
+}
+
+/* The largest of a[0..n), n >= 1, over four interleaved running maxima (no
+ * long dependency chain; the maximum is exact in any order). */
+static double max_of(const double *a, int n) {
+    double m[4] = {a[0], a[0], a[0], a[0]};
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) m[l] = a[i + l] > m[l] ? a[i + l] : m[l];
+    for (; i < n; i++) m[0] = a[i] > m[0] ? a[i] : m[0];
+    double x = m[0] > m[1] ? m[0] : m[1], y = m[2] > m[3] ? m[2] : m[3];
+    return x > y ? x : y;
 }
 
 static inline void take(double c, int K, double *best, int *bk) {
@@ -980,27 +1290,60 @@ static inline void take(double c, int K, double *best, int *bk) {
     }
 }
 
-static void viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, double *prev, double *cur,
-                             double *obs, uint16_t *ptr, int *state, vit_work *vw, env_work *ew) {
+/* Voiced source k (score v) offered to targets j in [lo, hi] of one half:
+ * it takes a target on a larger score, or on an equal one held by an
+ * unvoiced source (index >= N; numpy's argmax keeps the lowest index). */
+static void voiced_source_c(double v, int k, const double *lt, double *best, int *bk, int lo, int hi, int N) {
+    for (int j = lo; j <= hi; j++) {
+        double c = v + lt[j - k];
+        int up = c > best[j] || (c == best[j] && bk[j] >= N);
+        best[j] = up ? c : best[j];
+        bk[j] = up ? k : bk[j];
+    }
+}
+
+#if BIO_X86
+BIO_AVX2 static void voiced_source_avx2(double v, int k, const double *lt, double *best, int *bk, int lo, int hi,
+                                        int N) {
+    const __m256d vv = _mm256_set1_pd(v);
+    const __m256i kk = _mm256_set1_epi64x(k), nm1 = _mm256_set1_epi64x((long long)N - 1);
+    const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    int j = lo;
+    for (; j + 3 <= hi; j += 4) {
+        __m256d c = _mm256_add_pd(vv, _mm256_loadu_pd(lt + j - k));
+        __m256d b = _mm256_loadu_pd(best + j);
+        __m256i bi = _mm256_cvtepi32_epi64(_mm_loadu_si128((const __m128i *)(const void *)(bk + j)));
+        __m256d eq = _mm256_cmp_pd(c, b, _CMP_EQ_OQ), gt = _mm256_cmp_pd(c, b, _CMP_GT_OQ);
+        __m256d ge = _mm256_castsi256_pd(_mm256_cmpgt_epi64(bi, nm1));
+        __m256d up = _mm256_or_pd(gt, _mm256_and_pd(eq, ge));
+        _mm256_storeu_pd(best + j, _mm256_blendv_pd(b, c, up));
+        __m256i nb = _mm256_castpd_si256(
+            _mm256_blendv_pd(_mm256_castsi256_pd(bi), _mm256_castsi256_pd(kk), up));
+        __m256i packed = _mm256_permutevar8x32_epi32(nb, pick);
+        _mm_storeu_si128((__m128i *)(void *)(bk + j), _mm256_castsi256_si128(packed));
+    }
+    voiced_source_c(v, k, lt, best, bk, j, hi, N);
+}
+#endif
+
+static int viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, double *prev, double *cur,
+                            double *obs, uint16_t *ptr, int *state, vit_work *vw, env_work *ew) {
     int N = pl->N, S = 2 * N, hw = pl->hw;
+    const double *const *ltp = pl->ltp;
+    if (frame_wait(fo, 0)) return -1;
     frame_obs(pl, fo, 0, obs);
     for (int j = 0; j < S; j++) prev[j] = obs[j] + (j < N ? pl->log_eps : pl->log_init_u);
     for (size_t t = 1; t < T; t++) {
-        frame_obs(pl, fo, t, obs);
         const double *pu = prev + N, *pv = prev;
-        double ref = pu[0], gmax;
-        for (int k = 1; k < N; k++)
-            if (pu[k] > ref) ref = pu[k];
-        gmax = ref;
-        for (int k = 0; k < N; k++)
-            if (pv[k] > gmax) gmax = pv[k];
-        for (int k = 0; k < N; k++) {
-            ew->q[k] = exp(pu[k] - ref) / pl->row_s[k];
-            ew->qm[N - 1 - k] = ew->q[k];
-        }
-        envelope_right(ew->q, N, hw, ew->dk, ew->dfrom, ew->rw);
-        envelope_right(ew->qm, N, hw, ew->dk, ew->dfrom, ew->lwm);
-        for (int j = 0; j < N; j++) ew->lw[j] = N - 1 - ew->lwm[N - 1 - j];
+        double ref = max_of(pu, N), gmax = max_of(pv, N);
+        gmax = ref > gmax ? ref : gmax;
+#if BIO_X86
+        if (pl->fft.avx2)
+            envelope_weights_avx2(pu, ref, pl->inv_s, N, ew->q, ew->qm);
+        else
+#endif
+            envelope_weights_c(pu, ref, pl->inv_s, N, ew->q, ew->qm);
+        envelope_both(ew->q, ew->qm, N, hw, ew);
 
         /* Unvoiced sources: the envelope winner of each side, scored exactly.
          * Exact ties between adjacent sources are common (scores built from
@@ -1008,43 +1351,56 @@ static void viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T,
          * neighbour whose linear-domain weight is within 1e-9 of the winner's
          * is scored exactly too; anything further off cannot tie or win. */
         double lbmin = INFINITY;
-        int cand[6];
+        const double *q = ew->q;
         for (int j = 0; j < N; j++) {
-            int kr = ew->rw[j], kl = ew->lw[j];
+            int kr = ew->rw[j], kl = N - 1 - ew->lwm[N - 1 - j];
             int lo = j - hw < 0 ? 0 : j - hw, hi = j + hw > N - 1 ? N - 1 : j + hw;
-            int nc = 0;
-            if (ew->q[kr] == 0.0 || ew->q[kl] == 0.0) {
+            int cand[6], nc = 0;
+            if (q[kr] == 0.0 || q[kl] == 0.0) {
                 nc = -1; /* underflow: search the band exactly */
             } else {
-                double wr = ew->q[kr] * (hw + 1 - (j - kr)), wl = ew->q[kl] * (hw + 1 - (kl - j));
+                double wr = q[kr] * (hw + 1 - (j - kr)), wl = q[kl] * (hw + 1 - (kl - j));
                 double top = wr > wl ? wr : wl, tol = top * 1e-9;
                 if (wr >= top - tol) {
                     cand[nc++] = kr;
-                    if (kr > lo && ew->q[kr - 1] * (hw + 1 - (j - kr + 1)) >= top - tol) cand[nc++] = kr - 1;
-                    if (kr < j && ew->q[kr + 1] * (hw + 1 - (j - kr - 1)) >= top - tol) cand[nc++] = kr + 1;
+                    if (kr > lo && q[kr - 1] * (hw + 1 - (j - kr + 1)) >= top - tol) cand[nc++] = kr - 1;
+                    if (kr < j && q[kr + 1] * (hw + 1 - (j - kr - 1)) >= top - tol) cand[nc++] = kr + 1;
                 }
                 if (wl >= top - tol && kl != kr) {
                     cand[nc++] = kl;
-                    if (kl > j && ew->q[kl - 1] * (hw + 1 - (kl - 1 - j)) >= top - tol) cand[nc++] = kl - 1;
-                    if (kl < hi && ew->q[kl + 1] * (hw + 1 - (kl + 1 - j)) >= top - tol) cand[nc++] = kl + 1;
+                    if (kl > j && q[kl - 1] * (hw + 1 - (kl - 1 - j)) >= top - tol) cand[nc++] = kl - 1;
+                    if (kl < hi && q[kl + 1] * (hw + 1 - (kl + 1 - j)) >= top - tol) cand[nc++] = kl + 1;
                 }
             }
-            for (int hb = 0; hb < 2; hb++) {
-                int J = hb * N + j, h = hb == 0; /* sources are unvoiced */
-                double best = -INFINITY;
-                int bk = S;
-                if (nc < 0) {
-                    for (int k = lo; k <= hi; k++) take(pu[k] + logt_at(pl, k, h, j - k), N + k, &best, &bk);
-                } else {
-                    for (int c = 0; c < nc; c++) {
-                        int k = cand[c];
-                        take(pu[k] + logt_at(pl, k, h, j - k), N + k, &best, &bk);
-                    }
+            /* both target halves from the same sources: voiced targets
+             * through the switch tables (h = 1), unvoiced ones through the
+             * same-voicing tables (h = 0) */
+            const double *const *ltx = ltp + N, *const *lts = ltp;
+            double bv = -INFINITY, bu = -INFINITY;
+            int kv = S, ku = S;
+            if (nc == 1) { /* the common case: one source */
+                int k = cand[0];
+                bv = pu[k] + ltx[k][j - k];
+                bu = pu[k] + lts[k][j - k];
+                kv = ku = N + k;
+            } else if (nc < 0) {
+                for (int k = lo; k <= hi; k++) {
+                    take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
+                    take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
                 }
-                ew->best[J] = best;
-                ew->bk[J] = bk;
-                if (best < lbmin) lbmin = best;
+            } else {
+                for (int c = 0; c < nc; c++) {
+                    int k = cand[c];
+                    take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
+                    take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
+                }
             }
+            ew->best[j] = bv;
+            ew->bk[j] = kv;
+            ew->best[N + j] = bu;
+            ew->bk[N + j] = ku;
+            lbmin = bv < lbmin ? bv : lbmin;
+            lbmin = bu < lbmin ? bu : lbmin;
         }
         /* Voiced sources that could reach some target's current best. They
          * come in ascending order after the unvoiced ones, so a tie goes to
@@ -1054,15 +1410,16 @@ static void viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T,
             if (!(v + pl->logt_max >= lbmin)) continue;
             int lo = k - hw < 0 ? 0 : k - hw, hi = k + hw > N - 1 ? N - 1 : k + hw;
             for (int hb = 0; hb < 2; hb++) {
-                const double *restrict lt = pl->logt + ((size_t)pl->row_sid[k] * 2 + (hb == 1)) * pl->n_e;
-                double *restrict best = ew->best + (size_t)hb * N;
-                int *restrict bk = ew->bk + (size_t)hb * N;
-                for (int j = lo; j <= hi; j++) {
-                    double c = v + lt[hw + j - k];
-                    int up = c > best[j] || (c == best[j] && bk[j] >= N);
-                    best[j] = up ? c : best[j];
-                    bk[j] = up ? k : bk[j];
+                const double *lt = ltp[(size_t)(hb == 1) * N + k];
+                double *best = ew->best + (size_t)hb * N;
+                int *bk = ew->bk + (size_t)hb * N;
+#if BIO_X86
+                if (pl->fft.avx2) {
+                    voiced_source_avx2(v, k, lt, best, bk, lo, hi, N);
+                    continue;
                 }
+#endif
+                voiced_source_c(v, k, lt, best, bk, lo, hi, N);
             }
         }
         /* outside the band every transition is log(eps) */
@@ -1096,11 +1453,17 @@ static void viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T,
                 }
             }
         }
+        /* scores: the observation (log eps on voiced states without a
+         * candidate, the frame's unvoiced log probability) plus the best */
         uint16_t *pt = ptr + t * (size_t)S;
-        for (int J = 0; J < S; J++) {
-            pt[J] = (uint16_t)ew->bk[J];
-            cur[J] = obs[J] + ew->best[J];
-        }
+        for (int J = 0; J < S; J++) pt[J] = (uint16_t)ew->bk[J];
+        if (frame_wait(fo, t)) return -1;
+        double ul = fo->ulog[t];
+        for (int j = 0; j < N; j++) cur[j] = pl->log_eps + ew->best[j];
+        for (int j = N; j < S; j++) cur[j] = ul + ew->best[j];
+        const int *cb = fo->cbin + t * (size_t)pl->cap;
+        const double *cl = fo->clog + t * (size_t)pl->cap;
+        for (int c = 0; c < fo->ncand[t]; c++) cur[cb[c]] = cl[c] + ew->best[cb[c]];
         double *tmp = prev;
         prev = cur;
         cur = tmp;
@@ -1110,6 +1473,7 @@ static void viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T,
         if (prev[j] > prev[bs]) bs = j;
     state[T - 1] = bs;
     for (size_t t = T - 1; t > 0; t--) state[t - 1] = ptr[t * (size_t)S + state[t]];
+    return 0;
 }
 
 /* ---- driver ------------------------------------------------------------- */
@@ -1130,14 +1494,26 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     for (size_t i = 0; i < n; i++)
         if (!isfinite(pcm[i]))
             return error_set(err, err_size, TRIDENT_EINVAL, "sample %zu is not a finite number", i);
-    bio_pyin_opts none = {0, 0, 0};
+    bio_pyin_opts none = {0, 0, 0, 0};
     if (!opts) opts = &none;
     pyin_plan pl;
-    int rc = plan_init(&pl, n, p, opts->generic_acf, err, err_size);
-    if (rc) return rc;
+    const pyin_plan *shared = opts->generic_acf || opts->portable ? NULL : default_plan_for(p);
+    int rc = 0;
+    if (shared) {
+        pl = *shared; /* read-only tables shared; only the input size is per call */
+        pl.n = n;
+        pl.n_frames = bio_frame_count(n, p);
+        if (pl.n_frames == 0)
+            return error_set(err, err_size, TRIDENT_EINVAL, "input of %zu samples is shorter than one frame", n);
+    } else {
+        rc = plan_init(&pl, n, p, opts->generic_acf, err, err_size);
+        if (rc) return rc;
+        if (opts->portable) pl.fft.avx2 = 0;
+    }
     size_t T = pl.n_frames;
     int N = pl.N, S = 2 * N;
     frame_out fo = {0};
+    fo.progress = NULL;
     vit_work vw = {0};
     env_work ew = {0};
     double *prev = NULL, *cur = NULL, *obs = NULL;
@@ -1172,25 +1548,44 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     ew.qm = malloc((size_t)N * sizeof *ew.qm);
     ew.dk = malloc((size_t)N * sizeof *ew.dk);
     ew.dfrom = malloc((size_t)N * sizeof *ew.dfrom);
+    ew.dk2 = malloc((size_t)N * sizeof *ew.dk2);
+    ew.dfrom2 = malloc((size_t)N * sizeof *ew.dfrom2);
     ew.rw = malloc((size_t)N * sizeof *ew.rw);
-    ew.lw = malloc((size_t)N * sizeof *ew.lw);
     ew.lwm = malloc((size_t)N * sizeof *ew.lwm);
     ew.best = malloc((size_t)S * sizeof *ew.best);
     ew.bk = malloc((size_t)S * sizeof *ew.bk);
     if (!fo.ncand || !fo.cbin || !fo.clog || !fo.ulog || !fo.vprob || !fo.rms || !out->state || !out->bin_hz ||
         !prev || !cur || !obs || !ptr || !vw.st || !vw.pmv || !vw.smv || !vw.pmi || !vw.smi || !vw.lg ||
-        !ew.q || !ew.qm || !ew.dk || !ew.dfrom || !ew.rw || !ew.lw || !ew.lwm || !ew.best || !ew.bk)
+        !ew.q || !ew.qm || !ew.dk || !ew.dfrom || !ew.dk2 || !ew.dfrom2 || !ew.rw || !ew.lwm || !ew.best || !ew.bk)
         goto nomem;
     vw.lg[0] = 0;
     for (int x = 1; x <= N; x++) vw.lg[x] = x == 1 ? 0 : vw.lg[x / 2] + 1;
 
-    if (frames_run_all(&pl, pcm, p->n_threads, &fo)) goto nomem;
-    if (opts->dense_viterbi)
-        viterbi_dense(&pl, &fo, T, prev, cur, obs, ptr, out->state);
-    else if (pl.affine && !opts->banded_viterbi)
-        viterbi_envelope(&pl, &fo, T, prev, cur, obs, ptr, out->state, &vw, &ew);
-    else
-        viterbi_banded(&pl, &fo, T, prev, cur, obs, ptr, out->state, &vw);
+    if (pl.affine && !opts->dense_viterbi && !opts->banded_viterbi) {
+        /* With two or more threads the front end runs on a second thread
+         * while this one decodes the frames it has finished. */
+        _Atomic long progress;
+        atomic_init(&progress, 0);
+        frames_job job = {&pl, pcm, 0, T, &fo, 0};
+        pthread_t tid;
+        int started = 0;
+        if (p->n_threads >= 2 && T >= 32) {
+            fo.progress = &progress;
+            started = pthread_create(&tid, NULL, frames_thread, &job) == 0;
+            if (!started) fo.progress = NULL;
+        }
+        if (!started && frames_run_all(&pl, pcm, 1, &fo)) goto nomem;
+        int vr = viterbi_envelope(&pl, &fo, T, prev, cur, obs, ptr, out->state, &vw, &ew);
+        if (started) pthread_join(tid, NULL);
+        fo.progress = NULL;
+        if (vr || job.rc) goto nomem;
+    } else {
+        if (frames_run_all(&pl, pcm, p->n_threads, &fo)) goto nomem;
+        if (opts->dense_viterbi)
+            viterbi_dense(&pl, &fo, T, prev, cur, obs, ptr, out->state);
+        else
+            viterbi_banded(&pl, &fo, T, prev, cur, obs, ptr, out->state, &vw);
+    }
 
     for (int k = 0; k < N; k++) out->bin_hz[k] = pl.fmin * pow(2.0, k / pl.bins_per_octave);
     out->n_frames = T;
@@ -1224,12 +1619,13 @@ done:
     free(ew.qm);
     free(ew.dk);
     free(ew.dfrom);
+    free(ew.dk2);
+    free(ew.dfrom2);
     free(ew.rw);
-    free(ew.lw);
     free(ew.lwm);
     free(ew.best);
     free(ew.bk);
-    plan_free(&pl);
+    if (!shared) plan_free(&pl);
     if (rc) bio_pyin_out_free(out);
     return rc;
 }

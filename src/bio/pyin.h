@@ -22,11 +22,13 @@ typedef struct bio_pyin_out {
  * autocorrelation with one big FFT (as librosa does) instead of the shared
  * block spectra; dense_viterbi searches all 2N predecessors of every state;
  * banded_viterbi uses the bounded outward search instead of the envelope
- * (the path taken for non-triangular windows). */
+ * (the path taken for non-triangular windows); portable keeps the portable
+ * kernels even where AVX2 is available (they must give identical bits). */
 typedef struct bio_pyin_opts {
     int generic_acf;
     int dense_viterbi;
     int banded_viterbi;
+    int portable;
 } bio_pyin_opts;
 
 /* Number of frames librosa produces for n samples (centred framing). */

@@ -202,7 +202,7 @@ static void check_reference(const char *name) {
     /* The slow reference paths give the same answer: per-frame FFT
      * autocorrelation as librosa computes it with the dense 2N x 2N Viterbi,
      * and the bounded banded search (used for non-triangular windows). */
-    bio_pyin_opts ref_opts[2] = {{1, 1, 0}, {0, 0, 1}};
+    bio_pyin_opts ref_opts[2] = {{1, 1, 0, 0}, {0, 0, 1, 0}};
     for (int v = 0; v < 2; v++) {
         bio_pyin_out slow;
         rc = bio_pyin_run(pcm, n, &p, &ref_opts[v], &slow, err, sizeof err);
@@ -217,6 +217,23 @@ static void check_reference(const char *name) {
         CHECK(diff == 0, "%s: %zu frames differ between the fast and reference path %d", name, diff, v);
         CHECK(vpd <= 1e-12, "%s: voiced_prob fast vs reference path %d: %.3g", name, v, vpd);
         bio_pyin_out_free(&slow);
+    }
+
+    /* The portable kernels give the same bits as the AVX2 ones (when the CPU
+     * has AVX2; otherwise both runs are portable). */
+    {
+        bio_pyin_opts port = {0, 0, 0, 1};
+        bio_pyin_out pp;
+        rc = bio_pyin_run(pcm, n, &p, &port, &pp, err, sizeof err);
+        CHECK(rc == 0, "%s: portable run: %s", name, err);
+        if (rc == 0) {
+            size_t diff = 0;
+            for (size_t t = 0; t < T; t++)
+                if (pp.state[t] != po.state[t] || pp.voiced_prob[t] != po.voiced_prob[t] || pp.rms[t] != po.rms[t])
+                    diff++;
+            CHECK(diff == 0, "%s: %zu frames differ between the portable and the dispatched kernels", name, diff);
+            bio_pyin_out_free(&pp);
+        }
     }
 
 out_po:
@@ -309,7 +326,7 @@ static void check_edges(void) {
     }
     {
         bio_pyin_out a, b;
-        bio_pyin_opts ref = {1, 1, 0};
+        bio_pyin_opts ref = {1, 1, 0, 0};
         int r1 = bio_pyin_run(x, n, &p, NULL, &a, err, sizeof err);
         int r2 = bio_pyin_run(x, n, &p, &ref, &b, err, sizeof err);
         CHECK(r1 == 0 && r2 == 0, "gliding sine runs: %s", err);
