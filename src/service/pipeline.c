@@ -47,6 +47,26 @@ json_t *pipeline_json_text(const char *s) {
     return j;
 }
 
+whisper_transcribe_params pipeline_asr_params(const char *language) {
+    static const float first_pass[] = {0.0f}; /* no fallback: see pipeline.h */
+    whisper_transcribe_params p = whisper_transcribe_params_default();
+    p.language = language && *language && strcmp(language, "auto") != 0 ? language : NULL;
+    p.task = "transcribe";
+    p.timestamps = 1;
+    p.beam_size = 1;
+    p.temperatures = first_pass;
+    p.n_temperatures = 1;
+    p.best_of = 5;
+    p.seed = 0;
+    p.compression_ratio_threshold = 2.4;
+    p.logprob_threshold = -1.0;
+    p.no_speech_threshold = 0.6;
+    p.condition_on_previous_text = 0;
+    p.initial_prompt = NULL;
+    p.max_windows = 0;
+    return p;
+}
+
 void pipeline_signals_clear(pipeline_signals *s) {
     asr_transcript_clear(&s->asr);
     json_decref(s->bio_acoustic);
@@ -92,8 +112,9 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
                                     : "no ASR model configured: transcript empty, confidence 0; triaged on distress");
     } else {
         char aerr[TRIDENT_ERR_SIZE] = "";
-        rc = infer_scheduler_transcribe(reg->sched, pcm, n, opt && opt->unbounded ? INFER_UNBOUNDED : 0, &out->asr,
-                                        aerr, sizeof aerr);
+        whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.sched.language);
+        rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, opt && opt->unbounded ? INFER_UNBOUNDED : 0,
+                                        &out->asr, aerr, sizeof aerr);
         if (rc == TRIDENT_EBUSY || rc == TRIDENT_ENOMEM) {
             if (threaded) pthread_join(th, NULL);
             if (bj.rc == 0) bio_result_free(&bj.out);

@@ -28,13 +28,28 @@ typedef struct {
     int unbounded;   /* never refused for a full queue (live calls) */
 } pipeline_options;
 
+/* The ASR parameters of every analysis (uploads, live-call utterances, `trident
+ * analyze`), in `language` ("auto" or NULL: detect on multilingual models):
+ * timestamp tokens on (segments, and the official long-form seek at timestamp
+ * pairs), greedy decoding at temperature 0 with NO fallback schedule and NO
+ * conditioning on the previous text, no initial prompt. Triage wants the first
+ * pass: its confidence is the signal ("ASR failure is a feature" — re-sampling
+ * at higher temperatures would hide a frightened caller's low confidence), its
+ * latency is bounded (a fallback schedule can multiply the work by 6 × best_of),
+ * and unconditioned windows cannot fall into repetition loops. The transcript
+ * equals the text of `trident transcribe --json --language L --timestamps
+ * --temperature 0 --condition-on-previous-text off` on the same audio and model
+ * (trimmed). temperatures points at constant static data. */
+whisper_transcribe_params pipeline_asr_params(const char *language);
+
 /* What the voice and the words of one stretch of audio gave. Owned by the caller:
  * pipeline_signals_clear releases it. */
 typedef struct {
     asr_transcript asr;   /* text is "" when ASR did not run */
     const char *asr_status; /* "ok", "skipped" (not requested / no model) or "failed" */
     char asr_reason[640]; /* why ASR did not run, "" when it did */
-    double confidence;    /* asr.confidence, 0 without ASR */
+    double confidence;    /* asr.confidence = exp(the engine's avg_logprob: mean log-probability of
+                           * the kept windows' tokens, one EOT per window), 0 without ASR */
     double distress;      /* bio-acoustic distress score in [0, 1] */
     json_t *bio_acoustic; /* the bio module's "bio_acoustic" object (owned) */
     double duration_s;

@@ -1,8 +1,9 @@
-/* scheduler.c — inference slots, the bounded FIFO job queue, per-window scheduling. */
+/* scheduler.c — inference slots, the bounded FIFO job queue, per-window scheduling:
+ * a request is one whisper_transcription; a slot decodes one window of the job at
+ * the head of the queue and puts the job back at the tail until it is done. */
 #include "service/scheduler.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,13 @@
 #include "base/log.h"
 #include "base/threadpool.h"
 
-/* A job lives on its submitter's stack until done is set. */
+/* One request: a whole transcription, decoded one window per turn. It lives on its
+ * submitter's stack until done is set; between turns it waits in the queue. */
 typedef struct infer_job {
     struct infer_job *next;
-    const float *pcm;
-    size_t n;
+    whisper_transcription *t; /* owned by the submitter */
     double queued_ms, wait_ms, infer_ms;
-    int done, rc;
-    whisper_result *result;
+    int steps, done, rc;
     char err[TRIDENT_ERR_SIZE];
 } infer_job;
 
@@ -33,7 +33,6 @@ typedef struct {
 struct infer_scheduler {
     asr_service *asr;
     int n_slots, threads_per_slot, queue_max;
-    char language[16];
     infer_slot *slots;
     pthread_mutex_t lock; /* guards the queue, stop, busy and the statistics */
     pthread_cond_t work;  /* a job was queued or stop was set */
@@ -50,23 +49,24 @@ void asr_transcript_clear(asr_transcript *t) {
     memset(t, 0, sizeof *t);
 }
 
-static void slot_run_job(infer_slot *slot, infer_job *job) {
+/* Decodes the job's next window on the slot's session; *finished when it was the
+ * last one or failed. */
+static void slot_run_step(infer_slot *slot, infer_job *job, int *finished) {
     infer_scheduler *s = slot->sched;
     const whisper_model *model = NULL;
+    *finished = 1;
     job->rc = asr_service_model_get(s->asr, &model, job->err, sizeof job->err);
     if (job->rc != 0) return;
     if (!slot->session) {
         job->rc = whisper_session_new(model, s->threads_per_slot, &slot->session, job->err, sizeof job->err);
         if (job->rc != 0) return;
     }
-    whisper_transcribe_params p = whisper_transcribe_params_default();
-    p.language = strcmp(s->language, "auto") == 0 ? NULL : s->language;
-    p.timestamps = 0;
-    p.max_windows = 1;
-    p.condition_on_previous_text = 0;
+    int done = 0;
     double t0 = clock_now_ms();
-    job->rc = whisper_transcribe(slot->session, job->pcm, job->n, &p, &job->result, job->err, sizeof job->err);
-    job->infer_ms = clock_now_ms() - t0;
+    job->rc = whisper_transcription_step(slot->session, job->t, &done, job->err, sizeof job->err);
+    job->infer_ms += clock_now_ms() - t0;
+    job->steps++;
+    *finished = job->rc != 0 || done;
 }
 
 /* Creates the slot's session ahead of its first job (the model is loaded). */
@@ -100,17 +100,36 @@ static void *slot_main(void *arg) {
         if (!s->head) s->tail = NULL;
         s->depth--;
         s->busy++;
-        job->wait_ms = clock_now_ms() - job->queued_ms;
+        double waited = clock_now_ms() - job->queued_ms;
+        job->wait_ms += waited;
+        s->wait_sum += waited;
         pthread_mutex_unlock(&s->lock);
-        slot_run_job(slot, job);
+        int finished = 1;
+        double infer0 = job->infer_ms;
+        slot_run_step(slot, job, &finished);
         pthread_mutex_lock(&s->lock);
         s->busy--;
-        s->wait_sum += job->wait_ms;
-        s->infer_sum += job->infer_ms;
+        s->infer_sum += job->infer_ms - infer0;
         if (job->rc == 0) s->jobs_done++;
         else s->jobs_failed++;
-        job->done = 1;
-        pthread_cond_broadcast(&s->done);
+        if (!finished && s->stop) {
+            job->rc = TRIDENT_EBUSY;
+            snprintf(job->err, sizeof job->err, "the server is shutting down");
+            finished = 1;
+        }
+        if (finished) {
+            job->done = 1;
+            pthread_cond_broadcast(&s->done);
+        } else {
+            /* the next window waits its turn behind every job queued meanwhile */
+            job->queued_ms = clock_now_ms();
+            job->next = NULL;
+            if (s->tail) s->tail->next = job;
+            else s->head = job;
+            s->tail = job;
+            s->depth++;
+            pthread_cond_signal(&s->work);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
@@ -133,7 +152,6 @@ int infer_scheduler_new(asr_service *asr, const infer_scheduler_config *cfg, inf
     s->queue_max = cfg->queue_max;
     s->threads_per_slot = cfg->threads_per_slot > 0 ? cfg->threads_per_slot : threadpool_cores() / cfg->slots;
     if (s->threads_per_slot < 1) s->threads_per_slot = 1;
-    snprintf(s->language, sizeof s->language, "%s", cfg->language && *cfg->language ? cfg->language : "en");
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work, NULL);
     pthread_cond_init(&s->done, NULL);
@@ -173,14 +191,14 @@ void infer_scheduler_prepare(infer_scheduler *s) {
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Queues job (bounded unless continuation) and waits for it. */
-static int scheduler_run(infer_scheduler *s, infer_job *job, int continuation, char *err, size_t err_size) {
+/* Queues job (bounded unless unbounded) and waits until all its windows are done. */
+static int scheduler_run(infer_scheduler *s, infer_job *job, int unbounded, char *err, size_t err_size) {
     pthread_mutex_lock(&s->lock);
     if (s->stop) {
         pthread_mutex_unlock(&s->lock);
         return error_set(err, err_size, TRIDENT_EBUSY, "the server is shutting down");
     }
-    if (!continuation && s->depth >= s->queue_max) {
+    if (!unbounded && s->depth >= s->queue_max) {
         s->rejected++;
         pthread_mutex_unlock(&s->lock);
         return error_set(err, err_size, TRIDENT_EBUSY, "inference queue is full (%d waiting); retry later", s->queue_max);
@@ -198,73 +216,65 @@ static int scheduler_run(infer_scheduler *s, infer_job *job, int continuation, c
     return 0;
 }
 
-/* Appends src to *text with one separating space; returns 0 or TRIDENT_ENOMEM. */
-static int text_append(char **text, const char *src) {
+/* A copy of src without leading/trailing white space, or NULL when out of memory. */
+static char *text_trimmed(const char *src) {
     while (*src && isspace((unsigned char)*src)) src++;
     size_t n = strlen(src);
     while (n && isspace((unsigned char)src[n - 1])) n--;
-    if (!n) return 0;
-    size_t old = *text ? strlen(*text) : 0;
-    char *t = realloc(*text, old + n + 2);
-    if (!t) return TRIDENT_ENOMEM;
-    if (old) t[old++] = ' ';
-    memcpy(t + old, src, n);
-    t[old + n] = '\0';
-    *text = t;
-    return 0;
+    char *t = malloc(n + 1);
+    if (!t) return NULL;
+    memcpy(t, src, n);
+    t[n] = '\0';
+    return t;
 }
 
-int infer_scheduler_transcribe(infer_scheduler *s, const float *pcm, size_t n_samples, int flags, asr_transcript *out,
-                               char *err, size_t err_size) {
+int infer_scheduler_transcribe(infer_scheduler *s, const float *pcm, size_t n_samples,
+                               const whisper_transcribe_params *params, int flags, asr_transcript *out, char *err,
+                               size_t err_size) {
     memset(out, 0, sizeof *out);
+    if (!params) return error_set(err, err_size, TRIDENT_EINVAL, "no transcription parameters");
     /* Wait for the (lazy) model load here, in the request's thread, so that a load
      * failure reaches every waiting request and the slots never block on it. */
     const whisper_model *model = NULL;
     int rc = asr_service_model_get(s->asr, &model, err, err_size);
     if (rc != 0) return rc;
-    const size_t win = WHISPER_WINDOW_SAMPLES, min_tail = WHISPER_SAMPLE_RATE / 10;
-    double sum_lp = 0, weight = 0;
-    size_t off = 0;
-    do {
-        size_t n = n_samples - off < win ? n_samples - off : win;
-        if (off > 0 && n < min_tail) break; /* a sliver after the last full window */
-        infer_job job;
-        memset(&job, 0, sizeof job);
-        job.pcm = pcm + off;
-        job.n = n;
-        rc = scheduler_run(s, &job, off > 0 || (flags & INFER_UNBOUNDED), err, err_size);
-        out->wait_ms += job.wait_ms;
-        out->infer_ms += job.infer_ms;
-        if (rc != 0) {
-            whisper_result_free(job.result);
-            asr_transcript_clear(out);
-            return rc;
-        }
-        whisper_result *r = job.result;
-        int toks = 0;
-        for (int i = 0; i < r->n_segments; i++) toks += r->segments[i].n_tokens;
-        sum_lp += r->avg_logprob * (toks + 1);
-        weight += toks + 1;
-        out->n_tokens += toks;
-        if (out->n_windows == 0) {
-            out->no_speech_prob = r->no_speech_prob;
-            snprintf(out->language, sizeof out->language, "%s", r->language);
-        }
-        out->n_windows++;
-        rc = text_append(&out->text, r->text ? r->text : "");
-        whisper_result_free(r);
-        if (rc != 0) {
-            asr_transcript_clear(out);
-            return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory joining transcripts");
-        }
-        off += n;
-    } while (off < n_samples);
-    if (!out->text && !(out->text = strdup(""))) {
+    /* refuse early when the queue is full, before the log-mel work (re-checked on admission) */
+    pthread_mutex_lock(&s->lock);
+    int full = !(flags & INFER_UNBOUNDED) && s->depth >= s->queue_max;
+    if (full) s->rejected++;
+    pthread_mutex_unlock(&s->lock);
+    if (full) return error_set(err, err_size, TRIDENT_EBUSY, "inference queue is full (%d waiting); retry later", s->queue_max);
+    /* the log-mel of the whole recording, once, in the request's thread */
+    infer_job job;
+    memset(&job, 0, sizeof job);
+    double t0 = clock_now_ms();
+    rc = whisper_transcription_begin(model, pcm, n_samples, params, &job.t, err, err_size);
+    if (rc != 0) return rc;
+    job.infer_ms = clock_now_ms() - t0;
+    rc = scheduler_run(s, &job, flags & INFER_UNBOUNDED, err, err_size);
+    out->wait_ms = job.wait_ms;
+    out->infer_ms = job.infer_ms;
+    out->n_windows = job.steps;
+    whisper_result *r = NULL;
+    if (rc == 0) rc = whisper_transcription_finish(job.t, &r, err, err_size);
+    whisper_transcription_free(job.t);
+    if (rc != 0) {
         asr_transcript_clear(out);
-        return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+        return rc;
     }
-    out->avg_logprob = weight > 0 ? sum_lp / weight : 0;
-    out->confidence = weight > 0 ? exp(out->avg_logprob) : 0;
+    for (int i = 0; i < r->n_segments; i++) out->n_tokens += r->segments[i].n_tokens;
+    out->avg_logprob = r->avg_logprob;
+    out->confidence = r->confidence; /* exp(avg_logprob), as the engine defines it */
+    out->no_speech_prob = r->no_speech_prob;
+    snprintf(out->language, sizeof out->language, "%s", r->language);
+    out->text = text_trimmed(r->text ? r->text : "");
+    whisper_result_free(r);
+    if (!out->text) {
+        double wait = out->wait_ms, infer = out->infer_ms;
+        asr_transcript_clear(out);
+        out->wait_ms = wait, out->infer_ms = infer;
+        return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory copying the transcript");
+    }
     return 0;
 }
 

@@ -2,15 +2,21 @@
  *
  * Each slot is a worker thread with its own whisper_session (created when the slot
  * first runs a job and reused afterwards). Jobs wait in one bounded FIFO queue.
- * Scheduling is per 30-s window: infer_scheduler_transcribe splits audio longer
- * than one Whisper window into 30-s windows and submits them one after another,
- * each as its own job (decoded with max_windows = 1), so a short upload that
- * arrives while a long one is being transcribed waits for at most the window in
- * flight on each slot, never for the whole long recording. Only a request's first
- * window is subject to the queue bound (TRIDENT_EBUSY when full: the server answers
- * 503 + Retry-After); its later windows are always admitted, at the queue's tail.
- * A caller that submits utterances one at a time (a live call) gets them processed
- * in order.
+ * A request is ONE long-form transcription (whisper_transcription: the official
+ * seek logic and previous-text conditioning over the whole recording, its log-mel
+ * computed once in the request's thread), and the unit of scheduling is one of
+ * its 30-s windows: a slot takes the job at the head of the queue, decodes its
+ * next window (whisper_transcription_step, with that window's temperature
+ * fallbacks) and, unless that was the last, puts the job back at the queue's tail
+ * — a round-robin between requests, on whichever slot is free. So a short upload
+ * that arrives while a long one is being transcribed waits for at most the window
+ * in flight on each slot, never for the whole long recording, and the long one's
+ * transcript is exactly what `trident transcribe` gives with the same parameters.
+ * Only a request's admission is subject to the queue bound (TRIDENT_EBUSY when
+ * full: the server answers 503 + Retry-After); its later windows are always
+ * re-queued. A caller that submits utterances one at a time (a live call) gets
+ * them processed in order. On shutdown, a request between two windows fails with
+ * TRIDENT_EBUSY.
  *
  * Thread safety: all functions may be called from any thread; the queue and the
  * statistics are guarded by the scheduler's one mutex. */
@@ -27,7 +33,8 @@ typedef struct {
     int slots;            /* >= 1 */
     int threads_per_slot; /* <= 0: all cores / slots */
     int queue_max;        /* waiting jobs beyond which new requests are refused (>= 1) */
-    const char *language; /* decoding language ("en" default; "auto" detects) */
+    const char *language; /* decoding language ("en" default; "auto" detects); the scheduler does
+                           * not use it: the pipeline reads it into its ASR parameters */
 } infer_scheduler_config;
 
 /* Starts the slot threads. The scheduler does not own asr. Free with infer_scheduler_free
@@ -43,28 +50,31 @@ void infer_scheduler_prepare(infer_scheduler *sched);
 /* One transcription (all windows). text is owned by the struct: asr_transcript_clear frees it. */
 typedef struct {
     char *text;          /* UTF-8, leading/trailing spaces trimmed */
-    double confidence;   /* exp(mean log-probability over all windows' decoded tokens incl. EOT) */
-    double avg_logprob;
+    double confidence;   /* exp(avg_logprob) (the engine's whisper_result.confidence) */
+    double avg_logprob;  /* the engine's: sum_logprob / (tokens + 1 per window) over the kept
+                          * windows (speech, not skipped as silence), each window's final decode */
     double no_speech_prob; /* of the first window */
-    int n_windows;
-    int n_tokens;
+    int n_windows;       /* 30-s windows decoded (scheduling turns; fallbacks not counted) */
+    int n_tokens;        /* tokens in the transcript's segments */
     char language[16];
     double wait_ms;      /* total queue wait */
-    double infer_ms;     /* total time in whisper_transcribe */
+    double infer_ms;     /* total time in the engine (log-mel + every window) */
 } asr_transcript;
 void asr_transcript_clear(asr_transcript *t);
 
-/* Transcribes 16-kHz mono PCM (waits for a lazy model load if needed). Blocks until
- * done. Returns 0; TRIDENT_EBUSY when the queue is full; or the model's / engine's
- * error with a message. flags: 0 or INFER_UNBOUNDED. */
+/* Transcribes 16-kHz mono PCM with params (required; the pipeline's are
+ * pipeline_asr_params) — waiting for a lazy model load if needed. Blocks until
+ * done. Returns 0; TRIDENT_EBUSY when the queue is full (or on shutdown); or the
+ * model's / engine's error with a message. flags: 0 or INFER_UNBOUNDED. */
 #define INFER_UNBOUNDED 1 /* flags: never refused for a full queue (a live call's utterances) */
-int infer_scheduler_transcribe(infer_scheduler *sched, const float *pcm, size_t n_samples, int flags,
-                               asr_transcript *out, char *err, size_t err_size);
+int infer_scheduler_transcribe(infer_scheduler *sched, const float *pcm, size_t n_samples,
+                               const whisper_transcribe_params *params, int flags, asr_transcript *out, char *err,
+                               size_t err_size);
 
 typedef struct {
     int slots, busy_slots, queue_depth, queue_max;
     long long jobs_done, jobs_failed, requests_rejected;
-    double wait_ms_sum, infer_ms_sum; /* over finished jobs */
+    double wait_ms_sum, infer_ms_sum; /* over decoded windows (jobs_* count windows) */
 } infer_scheduler_stats;
 void infer_scheduler_stats_get(infer_scheduler *sched, infer_scheduler_stats *out);
 

@@ -141,6 +141,43 @@ int whisper_transcribe(whisper_session *session, const float *pcm, size_t n_samp
                        const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size);
 void whisper_result_free(whisper_result *result);
 
+/* Resumable long-form transcription: the loop of whisper_transcribe, one window at
+ * a time, so that a scheduler can interleave the windows of several recordings.
+ * A whisper_transcription holds everything of one run that is not per-session:
+ * the log-mel of the whole audio (computed once by begin), seek, the previous
+ * tokens for conditioning, the segments and decode attempts so far, the language,
+ * the sampling RNG and the timings. Its windows may be decoded on any sessions of
+ * the same model, one step at a time (one thread at a time per transcription);
+ * begin + steps until done + finish give exactly whisper_transcribe's result
+ * (which is implemented so).
+ *
+ * begin: validates params as whisper_transcribe does and copies what it keeps
+ * (pcm is not referenced afterwards; language, task, temperatures and the
+ * tokenized initial_prompt are copied). progress / progress_ctx are kept as given:
+ * the callback is called after each step's window, from the stepping thread, so
+ * its ctx must outlive the steps. The caller owns *out (whisper_transcription_free).
+ * Returns 0 or a TRIDENT_E* code with a message. */
+typedef struct whisper_transcription whisper_transcription;
+int whisper_transcription_begin(const whisper_model *model, const float *pcm, size_t n_samples,
+                                const whisper_transcribe_params *params, whisper_transcription **out, char *err,
+                                size_t err_size);
+/* Decodes exactly one 30-s window (with its temperature fallbacks; on multilingual
+ * models with language auto, the first step also detects the language) on session,
+ * which must belong to the transcription's model (TRIDENT_EINVAL otherwise).
+ * *done (may be NULL) becomes 1 when no window is left (a step when done decodes
+ * nothing). Returns 0 or a TRIDENT_E* code; after an error the transcription can
+ * only be freed. */
+int whisper_transcription_step(whisper_session *session, whisper_transcription *t, int *done, char *err,
+                               size_t err_size);
+/* Seconds of audio behind seek (the part transcribed so far); *total_s (may be
+ * NULL) gets the audio's length. */
+double whisper_transcription_progress(const whisper_transcription *t, double *total_s);
+/* When done: moves the result (text, confidence, segments, windows, timings) out,
+ * the same as whisper_transcribe's. The caller owns *out (whisper_result_free); t
+ * must still be freed. TRIDENT_EINVAL before done, after an error or a second time. */
+int whisper_transcription_finish(whisper_transcription *t, whisper_result **out, char *err, size_t err_size);
+void whisper_transcription_free(whisper_transcription *t);
+
 /* Renders a result's segments as the reference's writers do: "txt" (each
  * segment's stripped text on its own line), "srt" (numbered cues,
  * HH:MM:SS,mmm) or "vtt" ("WEBVTT" header, [HH:]MM:SS.mmm); cue text is the

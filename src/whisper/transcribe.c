@@ -1,6 +1,8 @@
-/* transcribe.c — whisper_transcribe: audio of any length → log-mel of the whole
- * signal + 30 s of padding → the official transcribe() loop: language detection
- * on the first window when asked, then windows of 3000 frames from `seek`
+/* transcribe.c — long-form transcription: whisper_transcription_begin computes the
+ * log-mel of the whole signal + 30 s of padding once; each
+ * whisper_transcription_step is one iteration of the official transcribe() loop
+ * (language detection before the first window when asked), on whichever session
+ * it is given; whisper_transcribe runs them all on one session. Windows of 3000 frames from `seek`
  * (the last one zero-padded as pad_or_trim does), each decoded with temperature
  * fallback and the previous text as prompt, split into segments at timestamp
  * pairs, and `seek` moved past the last complete segment. */
@@ -297,56 +299,129 @@ static void segments_clear_empty(whisper_result *r, int from) {
     }
 }
 
-int whisper_transcribe_mel(whisper_session *s, const float *mel, int n_frames, int content_frames,
-                           const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size) {
+/* One long-form run (engine.h): everything of the official transcribe() loop
+ * that outlives a window, so that its windows can be decoded one at a time on
+ * any session of the model. */
+struct whisper_transcription {
+    const whisper_model *model;
+    whisper_transcribe_params p; /* the caller's, pointing at the copies below; initial_prompt NULL (tokenized) */
+    char *language, *task;       /* owned copies (or NULL) */
+    float *temperatures;         /* owned copy (or NULL) */
+    float *mel;                  /* [n_mels][n_frames]: the whole audio + 30 s of padding (owned) */
+    int n_frames, content_frames;
+    double audio_s;              /* the duration finish reports */
+    int detect;                  /* language detection pending (done by the first step) */
+    int initial[4], n_sot;       /* the sot sequence (once the language is known) */
+    token_list all;              /* initial prompt + every kept segment's tokens */
+    int n_prompt0, prompt_reset_since, seek, n_windows, max_prompt, zero_pad;
+    int *init;                   /* scratch: [<|startofprev|> prev] + sot sequence */
+    float *window;               /* scratch: one zero-padded 30-s mel window */
+    double sum_kept, n_kept, sum_all, n_all;
+    whisper_rng rng;
+    whisper_result *r;           /* accumulating; moved out by finish */
+    int done, failed;
+};
+
+void whisper_transcription_free(whisper_transcription *t) {
+    if (!t) return;
+    free(t->language);
+    free(t->task);
+    free(t->temperatures);
+    free(t->mel);
+    free(t->all.ids);
+    free(t->init);
+    free(t->window);
+    whisper_result_free(t->r);
+    free(t);
+}
+
+static char *str_copy(const char *s, int *oom) {
+    if (!s) return NULL;
+    char *c = strdup(s);
+    if (!c) *oom = 1;
+    return c;
+}
+
+/* Creates the run from a mel it takes ownership of (freed on failure too). */
+static int transcription_new(const whisper_model *m, float *mel, int n_frames, int content_frames,
+                             const whisper_transcribe_params *params, whisper_transcription **out, char *err,
+                             size_t err_size) {
     *out = NULL;
-    const whisper_model *m = s->model;
     const whisper_special_tokens *sp = whisper_tokenizer_specials(m->tok);
-    const int n_mels = m->hp.n_mels;
     whisper_transcribe_params defaults = whisper_transcribe_params_default();
     const whisper_transcribe_params *p = params ? params : &defaults;
     int rc = params_check(p, err, err_size);
-    if (rc) return rc;
-    if (content_frames <= 0)
+    if (rc) {
+        free(mel);
+        return rc;
+    }
+    if (content_frames <= 0) {
+        free(mel);
         return error_set(err, err_size, TRIDENT_EINVAL, "no audio to transcribe (less than 10 ms)");
-    if (n_frames < content_frames + N_FRAMES_WINDOW || n_frames < 2 * m->hp.n_audio_ctx)
+    }
+    if (n_frames < content_frames + N_FRAMES_WINDOW || n_frames < 2 * m->hp.n_audio_ctx) {
+        free(mel);
         return error_set(err, err_size, TRIDENT_EINVAL, "mel of %d frames is too short for %d frames of audio",
                          n_frames, content_frames);
+    }
     int auto_lang = !p->language || strcmp(p->language, "auto") == 0;
     int initial[4];
     /* validate language and task before any work */
     int n_sot = whisper_initial_tokens(m, auto_lang ? (m->multilingual ? "en" : NULL) : p->language, p->task,
                                        p->timestamps, initial, err, err_size);
-    if (n_sot < 0) return n_sot;
-
-    whisper_result *r = calloc(1, sizeof *r);
-    float *window = NULL;
-    token_list all = {0};
-    whisper_decoding d;
-    memset(&d, 0, sizeof d);
-    if (!r) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
-    r->audio_s = content_frames * 0.01;
+    if (n_sot < 0) {
+        free(mel);
+        return n_sot;
+    }
+    whisper_transcription *t = calloc(1, sizeof *t);
+    if (!t) {
+        free(mel);
+        return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    }
+    t->mel = mel;
+    t->model = m;
+    t->p = *p;
+    t->n_frames = n_frames;
+    t->content_frames = content_frames;
+    t->audio_s = content_frames * 0.01;
+    int oom = 0;
+    t->language = str_copy(p->language, &oom);
+    t->task = str_copy(p->task, &oom);
+    t->p.language = t->language;
+    t->p.task = t->task;
+    t->p.initial_prompt = NULL;
+    if (p->n_temperatures > 0) {
+        t->temperatures = malloc((size_t)p->n_temperatures * sizeof *t->temperatures);
+        if (t->temperatures) memcpy(t->temperatures, p->temperatures, (size_t)p->n_temperatures * sizeof *t->temperatures);
+        else oom = 1;
+    }
+    t->p.temperatures = t->temperatures;
+    t->r = calloc(1, sizeof *t->r);
+    t->max_prompt = m->hp.n_text_ctx / 2 - 1;
+    t->init = malloc((size_t)(t->max_prompt + 1 + 4) * sizeof *t->init);
+    t->window = malloc((size_t)m->hp.n_mels * N_FRAMES_WINDOW * sizeof *t->window);
+    if (oom || !t->r || !t->init || !t->window) {
+        whisper_transcription_free(t);
+        return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    }
+    t->r->audio_s = content_frames * 0.01;
 
     if (m->multilingual && auto_lang) {
-        /* the first 3000 frames of the padded signal's mel, as pad_or_trim(mel, N_FRAMES) */
-        double t0 = clock_now_ms();
-        whisper_encoder_forward(s, mel, n_frames);
-        r->encode_ms += clock_now_ms() - t0;
-        if ((rc = whisper_language_detect(s, r, err, err_size))) goto fail;
+        t->detect = 1; /* needs a session: the first step detects */
     } else {
         const char *lang = m->multilingual ? p->language : "en";
         int lt = whisper_tokenizer_language_token(m->tok, lang);
         const char *code =
             lt >= 0 && sp->lang_begin >= 0 ? whisper_tokenizer_language_code(m->tok, lt - sp->lang_begin) : NULL;
-        snprintf(r->language, sizeof r->language, "%s", code ? code : "en");
-    }
-    n_sot = whisper_initial_tokens(m, r->language, p->task, p->timestamps, initial, err, err_size);
-    if (n_sot < 0) {
-        rc = n_sot;
-        goto fail;
+        snprintf(t->r->language, sizeof t->r->language, "%s", code ? code : "en");
+        t->n_sot = whisper_initial_tokens(m, t->r->language, p->task, p->timestamps, t->initial, err, err_size);
+        if (t->n_sot < 0) {
+            rc = t->n_sot;
+            whisper_transcription_free(t);
+            return rc;
+        }
     }
 
-    int n_prompt0 = 0;
     if (p->initial_prompt && *p->initial_prompt) {
         char *spaced = malloc(strlen(p->initial_prompt) + 2), *stripped = NULL;
         int *ids = NULL;
@@ -358,136 +433,210 @@ int whisper_transcribe_mel(whisper_session *s, const float *mel, int n_frames, i
         rc = spaced && stripped ? whisper_tokenizer_encode(m->tok, spaced, &ids, &n_ids) : TRIDENT_ENOMEM;
         free(spaced);
         free(stripped);
-        if (rc == 0) rc = token_list_add(&all, ids, (int)n_ids);
+        if (rc == 0) rc = token_list_add(&t->all, ids, (int)n_ids);
         free(ids);
         if (rc) {
-            rc = error_set(err, err_size, rc, rc == TRIDENT_EINVAL ? "the prompt is not valid UTF-8" : "out of memory");
-            goto fail;
+            whisper_transcription_free(t);
+            return error_set(err, err_size, rc, rc == TRIDENT_EINVAL ? "the prompt is not valid UTF-8" : "out of memory");
         }
-        n_prompt0 = all.n;
+        t->n_prompt0 = t->all.n;
     }
+    whisper_rng_seed(&t->rng, p->seed);
+    t->zero_pad = p->zero_pad_window > 0 || (p->zero_pad_window == 0 && content_frames > N_FRAMES_WINDOW);
+    *out = t;
+    return 0;
+}
 
-    window = malloc((size_t)n_mels * N_FRAMES_WINDOW * sizeof *window);
-    if (!window) goto oom;
-    whisper_rng rng;
-    whisper_rng_seed(&rng, p->seed);
-    int max_prompt = m->hp.n_text_ctx / 2 - 1, prompt_reset_since = 0, seek = 0, n_windows = 0;
-    int *init = malloc((size_t)(max_prompt + 1 + n_sot) * sizeof *init);
-    if (!init) goto oom;
-    double sum_kept = 0.0, n_kept = 0.0, sum_all = 0.0, n_all = 0.0;
-    int first = 1;
-    int zero_pad = p->zero_pad_window > 0 || (p->zero_pad_window == 0 && content_frames > N_FRAMES_WINDOW);
-    while (seek < content_frames && (p->max_windows == 0 || n_windows < p->max_windows)) {
-        int segment_size = content_frames - seek < N_FRAMES_WINDOW ? content_frames - seek : N_FRAMES_WINDOW;
+int whisper_transcription_begin_mel(const whisper_model *m, const float *mel, int n_frames, int content_frames,
+                                    const whisper_transcribe_params *params, whisper_transcription **out, char *err,
+                                    size_t err_size) {
+    *out = NULL;
+    if (!m || !mel || n_frames <= 0) return error_set(err, err_size, TRIDENT_EINVAL, "no model or no mel");
+    size_t n = (size_t)m->hp.n_mels * (size_t)n_frames;
+    float *copy = malloc(n * sizeof *copy);
+    if (!copy) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory copying the mel");
+    memcpy(copy, mel, n * sizeof *copy);
+    return transcription_new(m, copy, n_frames, content_frames, params, out, err, err_size);
+}
+
+int whisper_transcription_begin(const whisper_model *m, const float *pcm, size_t n_samples,
+                                const whisper_transcribe_params *params, whisper_transcription **out, char *err,
+                                size_t err_size) {
+    *out = NULL;
+    if (!m) return error_set(err, err_size, TRIDENT_EINVAL, "no model");
+    whisper_transcribe_params defaults = whisper_transcribe_params_default();
+    const whisper_transcribe_params *p = params ? params : &defaults;
+    int rc = params_check(p, err, err_size);
+    if (rc) return rc;
+    double t0 = clock_now_ms();
+    float *mel = NULL;
+    int n_frames = 0;
+    rc = whisper_mel_compute(m->mel, pcm, n_samples, (size_t)WHISPER_WINDOW_SAMPLES, &mel, &n_frames, err, err_size);
+    if (rc) return rc;
+    double mel_ms = clock_now_ms() - t0;
+    rc = transcription_new(m, mel, n_frames, n_frames - N_FRAMES_WINDOW, p, out, err, err_size);
+    if (rc) return rc;
+    (*out)->r->mel_ms = mel_ms;
+    (*out)->audio_s = (double)n_samples / WHISPER_SAMPLE_RATE;
+    return 0;
+}
+
+/* Whether the official loop would decode another window. */
+static int transcription_more(const whisper_transcription *t) {
+    return t->seek < t->content_frames && (t->p.max_windows == 0 || t->n_windows < t->p.max_windows);
+}
+
+/* One iteration of the official transcribe() loop on session s. */
+static int transcription_window(whisper_session *s, whisper_transcription *t, char *err, size_t err_size) {
+    const whisper_model *m = t->model;
+    const whisper_special_tokens *sp = whisper_tokenizer_specials(m->tok);
+    const whisper_transcribe_params *p = &t->p;
+    whisper_result *r = t->r;
+    const int n_mels = m->hp.n_mels, n_frames = t->n_frames, content_frames = t->content_frames, seek = t->seek;
+    int rc;
+    if (t->detect) {
+        /* the first 3000 frames of the padded signal's mel, as pad_or_trim(mel, N_FRAMES) */
         double t0 = clock_now_ms();
-        if (zero_pad && segment_size < N_FRAMES_WINDOW) {
-            /* mel[:, seek : seek + segment_size], zero-padded to 3000 frames (pad_or_trim) */
-            for (int c = 0; c < n_mels; c++) {
-                float *row = window + (size_t)c * N_FRAMES_WINDOW;
-                memcpy(row, mel + (size_t)c * n_frames + seek, (size_t)segment_size * sizeof *row);
-                memset(row + segment_size, 0, (size_t)(N_FRAMES_WINDOW - segment_size) * sizeof *row);
-            }
-            whisper_encoder_forward(s, window, N_FRAMES_WINDOW);
-        } else {
-            /* mel[:, seek : seek + 3000] of the padded signal */
-            whisper_encoder_forward(s, mel + seek, n_frames);
-        }
+        whisper_encoder_forward(s, t->mel, n_frames);
         r->encode_ms += clock_now_ms() - t0;
-
-        /* the initial tokens: [<|startofprev|> previous text] + the sot sequence */
-        int n_init = 0, n_prev = all.n - prompt_reset_since;
-        if (n_prev > 0 && sp->sot_prev >= 0) {
-            if (n_prev > max_prompt) n_prev = max_prompt;
-            init[n_init++] = sp->sot_prev;
-            memcpy(init + n_init, all.ids + all.n - n_prev, (size_t)n_prev * sizeof *init);
-            n_init += n_prev;
-        }
-        int sot_index = n_init;
-        memcpy(init + n_init, initial, (size_t)n_sot * sizeof *init);
-        n_init += n_sot;
-
-        rc = decode_with_fallback(s, r, p, init, n_init, sot_index, seek, &rng, &d, err, err_size);
-        if (rc) {
-            free(init);
-            goto fail;
-        }
-        n_windows++;
-        if (first) r->no_speech_prob = d.no_speech_prob;
-        first = 0;
-        sum_all += d.sum_logprob;
-        n_all += d.n_tokens + 1;
-
-        int skip = 0;
-        if (p->no_speech_threshold > 0 && !isnan(d.no_speech_prob)) {
-            skip = d.no_speech_prob > p->no_speech_threshold;
-            if (!isinf(p->logprob_threshold) && !isnan(p->logprob_threshold) && d.avg_logprob > p->logprob_threshold)
-                skip = 0;
-        }
-        if (skip) {
-            seek += segment_size;
-        } else {
-            sum_kept += d.sum_logprob;
-            n_kept += d.n_tokens + 1;
-            int from = r->n_segments;
-            int advance = segments_from_window(r, m, &d, seek, segment_size, p->timestamps);
-            if (advance < 0) {
-                free(init);
-                goto oom;
-            }
-            segments_clear_empty(r, from);
-            for (int i = from; i < r->n_segments; i++)
-                if (token_list_add(&all, r->segments[i].tokens, r->segments[i].n_tokens)) {
-                    free(init);
-                    goto oom;
-                }
-            if (!p->condition_on_previous_text || d.temperature > 0.5) prompt_reset_since = all.n;
-            seek += advance;
-        }
-        whisper_decoding_clear(&d);
-        if (p->progress) p->progress(p->progress_ctx, (seek < content_frames ? seek : content_frames) * 0.01, r->audio_s);
+        if ((rc = whisper_language_detect(s, r, err, err_size))) return rc;
+        t->n_sot = whisper_initial_tokens(m, r->language, p->task, p->timestamps, t->initial, err, err_size);
+        if (t->n_sot < 0) return t->n_sot;
+        t->detect = 0;
     }
-    free(init);
+    int segment_size = content_frames - seek < N_FRAMES_WINDOW ? content_frames - seek : N_FRAMES_WINDOW;
+    double t0 = clock_now_ms();
+    if (t->zero_pad && segment_size < N_FRAMES_WINDOW) {
+        /* mel[:, seek : seek + segment_size], zero-padded to 3000 frames (pad_or_trim) */
+        for (int c = 0; c < n_mels; c++) {
+            float *row = t->window + (size_t)c * N_FRAMES_WINDOW;
+            memcpy(row, t->mel + (size_t)c * n_frames + seek, (size_t)segment_size * sizeof *row);
+            memset(row + segment_size, 0, (size_t)(N_FRAMES_WINDOW - segment_size) * sizeof *row);
+        }
+        whisper_encoder_forward(s, t->window, N_FRAMES_WINDOW);
+    } else {
+        /* mel[:, seek : seek + 3000] of the padded signal */
+        whisper_encoder_forward(s, t->mel + seek, n_frames);
+    }
+    r->encode_ms += clock_now_ms() - t0;
 
-    r->text = whisper_text_decode(m, all.ids + n_prompt0, all.n - n_prompt0);
-    if (!r->text) goto oom;
+    /* the initial tokens: [<|startofprev|> previous text] + the sot sequence */
+    int n_init = 0, n_prev = t->all.n - t->prompt_reset_since;
+    if (n_prev > 0 && sp->sot_prev >= 0) {
+        if (n_prev > t->max_prompt) n_prev = t->max_prompt;
+        t->init[n_init++] = sp->sot_prev;
+        memcpy(t->init + n_init, t->all.ids + t->all.n - n_prev, (size_t)n_prev * sizeof *t->init);
+        n_init += n_prev;
+    }
+    int sot_index = n_init;
+    memcpy(t->init + n_init, t->initial, (size_t)t->n_sot * sizeof *t->init);
+    n_init += t->n_sot;
+
+    whisper_decoding d;
+    rc = decode_with_fallback(s, r, p, t->init, n_init, sot_index, seek, &t->rng, &d, err, err_size);
+    if (rc) {
+        whisper_decoding_clear(&d);
+        return rc;
+    }
+    if (t->n_windows == 0) r->no_speech_prob = d.no_speech_prob;
+    t->n_windows++;
+    t->sum_all += d.sum_logprob;
+    t->n_all += d.n_tokens + 1;
+
+    int skip = 0;
+    if (p->no_speech_threshold > 0 && !isnan(d.no_speech_prob)) {
+        skip = d.no_speech_prob > p->no_speech_threshold;
+        if (!isinf(p->logprob_threshold) && !isnan(p->logprob_threshold) && d.avg_logprob > p->logprob_threshold)
+            skip = 0;
+    }
+    if (skip) {
+        t->seek += segment_size;
+    } else {
+        t->sum_kept += d.sum_logprob;
+        t->n_kept += d.n_tokens + 1;
+        int from = r->n_segments;
+        int advance = segments_from_window(r, m, &d, seek, segment_size, p->timestamps);
+        if (advance < 0) rc = TRIDENT_ENOMEM;
+        if (rc == 0) segments_clear_empty(r, from);
+        for (int i = from; rc == 0 && i < r->n_segments; i++)
+            rc = token_list_add(&t->all, r->segments[i].tokens, r->segments[i].n_tokens);
+        if (rc) {
+            whisper_decoding_clear(&d);
+            return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory building the result");
+        }
+        if (!p->condition_on_previous_text || d.temperature > 0.5) t->prompt_reset_since = t->all.n;
+        t->seek += advance;
+    }
+    whisper_decoding_clear(&d);
+    if (p->progress)
+        p->progress(p->progress_ctx, (t->seek < content_frames ? t->seek : content_frames) * 0.01, r->audio_s);
+    return 0;
+}
+
+int whisper_transcription_step(whisper_session *s, whisper_transcription *t, int *done, char *err, size_t err_size) {
+    if (done) *done = 0;
+    if (!s || !t) return error_set(err, err_size, TRIDENT_EINVAL, "no session or no transcription");
+    if (t->failed) return error_set(err, err_size, TRIDENT_EINVAL, "the transcription failed earlier; free it");
+    if (!t->r) return error_set(err, err_size, TRIDENT_EINVAL, "the transcription is already finished");
+    if (s->model != t->model)
+        return error_set(err, err_size, TRIDENT_EINVAL, "the session belongs to another model than the transcription");
+    if (!t->done && transcription_more(t)) {
+        int rc = transcription_window(s, t, err, err_size);
+        if (rc) {
+            t->failed = 1;
+            return rc;
+        }
+    }
+    t->done = !transcription_more(t);
+    if (done) *done = t->done;
+    return 0;
+}
+
+int whisper_transcription_finish(whisper_transcription *t, whisper_result **out, char *err, size_t err_size) {
+    *out = NULL;
+    if (!t) return error_set(err, err_size, TRIDENT_EINVAL, "no transcription");
+    if (t->failed) return error_set(err, err_size, TRIDENT_EINVAL, "the transcription failed earlier; free it");
+    if (!t->r) return error_set(err, err_size, TRIDENT_EINVAL, "the transcription is already finished");
+    if (!t->done) return error_set(err, err_size, TRIDENT_EINVAL, "the transcription has windows left to decode");
+    whisper_result *r = t->r;
+    r->text = whisper_text_decode(t->model, t->all.ids + t->n_prompt0, t->all.n - t->n_prompt0);
+    if (!r->text) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory building the result");
     /* confidence over the kept windows (all windows when every one was skipped) */
-    r->avg_logprob = n_kept > 0 ? sum_kept / n_kept : n_all > 0 ? sum_all / n_all : 0.0;
+    r->avg_logprob = t->n_kept > 0 ? t->sum_kept / t->n_kept : t->n_all > 0 ? t->sum_all / t->n_all : 0.0;
     r->confidence = exp(r->avg_logprob);
-    free(window);
-    free(all.ids);
+    r->audio_s = t->audio_s;
+    t->r = NULL;
     *out = r;
     return 0;
-oom:
-    rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory building the result");
-fail:
-    whisper_decoding_clear(&d);
-    free(window);
-    free(all.ids);
-    whisper_result_free(r);
+}
+
+double whisper_transcription_progress(const whisper_transcription *t, double *total_s) {
+    if (total_s) *total_s = t->content_frames * 0.01;
+    return (t->seek < t->content_frames ? t->seek : t->content_frames) * 0.01;
+}
+
+/* Steps t to the end on one session and finishes it; frees t. */
+static int transcription_run(whisper_session *s, whisper_transcription *t, whisper_result **out, char *err,
+                             size_t err_size) {
+    int done = 0, rc = 0;
+    while (rc == 0 && !done) rc = whisper_transcription_step(s, t, &done, err, err_size);
+    if (rc == 0) rc = whisper_transcription_finish(t, out, err, err_size);
+    whisper_transcription_free(t);
     return rc;
+}
+
+int whisper_transcribe_mel(whisper_session *s, const float *mel, int n_frames, int content_frames,
+                           const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size) {
+    *out = NULL;
+    whisper_transcription *t = NULL;
+    int rc = whisper_transcription_begin_mel(s->model, mel, n_frames, content_frames, params, &t, err, err_size);
+    return rc ? rc : transcription_run(s, t, out, err, err_size);
 }
 
 int whisper_transcribe(whisper_session *s, const float *pcm, size_t n_samples, const whisper_transcribe_params *params,
                        whisper_result **out, char *err, size_t err_size) {
     *out = NULL;
-    const whisper_model *m = s->model;
-    whisper_transcribe_params defaults = whisper_transcribe_params_default();
-    const whisper_transcribe_params *p = params ? params : &defaults;
-    int rc = params_check(p, err, err_size);
-    if (rc) return rc;
-    const size_t window = (size_t)WHISPER_WINDOW_SAMPLES;
-    double t0 = clock_now_ms();
-    float *mel = NULL;
-    int n_frames = 0;
-    rc = whisper_mel_compute(m->mel, pcm, n_samples, window, &mel, &n_frames, err, err_size);
-    if (rc) return rc;
-    double mel_ms = clock_now_ms() - t0;
-    int content = n_frames - N_FRAMES_WINDOW;
-    rc = whisper_transcribe_mel(s, mel, n_frames, content, p, out, err, err_size);
-    free(mel);
-    if (rc == 0) {
-        (*out)->mel_ms = mel_ms;
-        (*out)->audio_s = (double)n_samples / WHISPER_SAMPLE_RATE;
-    }
-    return rc;
+    whisper_transcription *t = NULL;
+    int rc = whisper_transcription_begin(s->model, pcm, n_samples, params, &t, err, err_size);
+    return rc ? rc : transcription_run(s, t, out, err, err_size);
 }

@@ -11,6 +11,12 @@
 int whisper_transcribe_mel(whisper_session *s, const float *mel, int n_frames, int content_frames,
                            const whisper_transcribe_params *params, whisper_result **out, char *err, size_t err_size);
 
+/* As whisper_transcription_begin, from such a mel (copied; the caller keeps mel).
+ * The caller owns *out (whisper_transcription_free). */
+int whisper_transcription_begin_mel(const whisper_model *m, const float *mel, int n_frames, int content_frames,
+                                    const whisper_transcribe_params *params, whisper_transcription **out, char *err,
+                                    size_t err_size);
+
 /* The initial tokens for a language/task ("transcribe"/"translate") and timestamp
  * mode: sot, <|lang|>, <|task|> (multilingual only), then <|notimestamps|> unless
  * timestamps. Writes up to 4 ids to out, returns how many, or a TRIDENT_E* code. */
