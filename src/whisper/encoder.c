@@ -2,7 +2,8 @@
  * conv1 (k3, pad 1) + GELU, conv2 (k3, stride 2, pad 1) + GELU, + positional
  * embedding, pre-LN residual blocks (self-attention, MLP), final layer norm.
  * The convolutions run as linear layers over im2col rows (PyTorch's conv weight
- * [out][in][3] is already the [out][in·3] matrix that needs). */
+ * [out][in][3] is already the [out][in·3] matrix that needs); GELU is fused into
+ * the linear layers that precede it (conv1, conv2, fc1). */
 #include "whisper/encoder.h"
 
 #include <string.h>
@@ -47,20 +48,17 @@ void whisper_encoder_forward(whisper_session *s, const float *mel, int ld_mel) {
 
     /* conv1 + GELU over the 3000 input frames, into e_q ([T1][d]) */
     im2col(s->e_big, mel, hp->n_mels, T1, ld_mel, 1, T1, 1);
-    whisper_linear(pool, s->e_q, s->e_big, T1, &m->conv1, m->conv1_b);
-    whisper_gelu(pool, s->e_q, (size_t)T1 * d);
+    whisper_linear_gelu(pool, s->e_q, s->e_big, T1, &m->conv1, m->conv1_b);
     /* conv2 (stride 2) + GELU, + positional embedding */
     im2col(s->e_big, s->e_q, d, T1, 1, d, T, 2);
-    whisper_linear(pool, x, s->e_big, T, &m->conv2, m->conv2_b);
-    whisper_gelu(pool, x, (size_t)T * d);
+    whisper_linear_gelu(pool, x, s->e_big, T, &m->conv2, m->conv2_b);
     whisper_add(x, m->enc_pos, (size_t)T * d);
 
     for (int l = 0; l < hp->enc_layers; l++) {
         const whisper_layer_weights *L = &m->enc[l];
         attention_block(s, x, T, &L->self, hp->enc_heads);
         whisper_layer_norm(pool, s->e_h, x, T, d, L->ln_mlp.g, L->ln_mlp.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->e_big, s->e_h, T, &L->fc1.w, L->fc1.b);
-        whisper_gelu(pool, s->e_big, (size_t)T * hp->enc_ffn);
+        whisper_linear_gelu(pool, s->e_big, s->e_h, T, &L->fc1.w, L->fc1.b);
         whisper_linear(pool, s->e_h, s->e_big, T, &L->fc2.w, L->fc2.b);
         whisper_add(x, s->e_h, (size_t)T * d);
     }

@@ -1,5 +1,7 @@
-/* kernels.c — the portable kernels, tiling/threading of the hot loops and the
- * run-time choice between the portable and AVX2 variants (kernels_avx2.c). */
+/* kernels.c — element conversion, the portable kernel variant, the run-time
+ * choice between it and the AVX2 variant (kernels_avx2.c), and the pointwise
+ * kernels (layer norm, GELU, softmax). Linear layers are in kernels_gemm.c,
+ * attention in kernels_attention.c. */
 #include "whisper/kernels.h"
 
 #include <math.h>
@@ -10,7 +12,9 @@
 
 /* ---- element conversion ---- */
 
-size_t whisper_dtype_size(whisper_dtype dtype) { return dtype == WHISPER_DTYPE_F32 ? 4 : 2; }
+size_t whisper_dtype_size(whisper_dtype dtype) {
+    return dtype == WHISPER_DTYPE_F32 ? 4 : dtype == WHISPER_DTYPE_Q8 ? 1 : 2;
+}
 
 float whisper_fp16_to_fp32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
@@ -51,28 +55,72 @@ void whisper_convert_fp32(float *dst, const void *src, whisper_dtype dtype, size
     case WHISPER_DTYPE_BF16:
         for (size_t i = 0; i < n; i++) dst[i] = whisper_bf16_to_fp32(((const uint16_t *)src)[i]);
         break;
+    case WHISPER_DTYPE_Q8: /* without scales: the raw integers */
+        for (size_t i = 0; i < n; i++) dst[i] = (float)((const int8_t *)src)[i];
+        break;
     }
 }
 
-void whisper_matrix_row(const whisper_matrix *w, int r, float *out) {
-    const char *row = (const char *)w->data + (size_t)r * (size_t)w->cols * whisper_dtype_size(w->dtype);
-    whisper_convert_fp32(out, row, w->dtype, (size_t)w->cols);
+size_t whisper_matrix_bytes(const whisper_matrix *w) {
+    size_t n = (size_t)w->rows * (size_t)w->cols * whisper_dtype_size(w->dtype);
+    if (w->dtype == WHISPER_DTYPE_Q8)
+        n += (size_t)w->rows * (size_t)((w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK) * sizeof(float);
+    return n;
+}
+
+float whisper_q8_get(const whisper_matrix *w, int r, int k) {
+    int nb = (w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    return (float)((const int8_t *)w->data)[(size_t)r * w->cols + k] *
+           w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK];
+}
+
+/* Elements k0 … k0+kn−1 of row r of w as fp32. */
+static void row_segment(const whisper_matrix *w, int r, int k0, int kn, float *out) {
+    if (w->dtype == WHISPER_DTYPE_Q8) {
+        for (int k = 0; k < kn; k++) out[k] = whisper_q8_get(w, r, k0 + k);
+        return;
+    }
+    size_t es = whisper_dtype_size(w->dtype);
+    whisper_convert_fp32(out, (const char *)w->data + ((size_t)r * (size_t)w->cols + (size_t)k0) * es, w->dtype,
+                         (size_t)kn);
+}
+
+void whisper_matrix_row(const whisper_matrix *w, int r, float *out) { row_segment(w, r, 0, w->cols, out); }
+
+void whisper_pack_f32(float *p, const float *src, int ld, int transposed, int n0, int nr, int k0, int kc) {
+    const int NR = WHISPER_GEMM_NR;
+    if (transposed) {
+        for (int j = 0; j < nr; j++) {
+            const float *row = src + (size_t)(n0 + j) * ld + k0;
+            for (int k = 0; k < kc; k++) p[(size_t)k * NR + j] = row[k];
+        }
+        for (int j = nr; j < NR; j++)
+            for (int k = 0; k < kc; k++) p[(size_t)k * NR + j] = 0.0f;
+    } else {
+        for (int k = 0; k < kc; k++) {
+            const float *row = src + (size_t)(k0 + k) * ld + n0;
+            float *d = p + (size_t)k * NR;
+            for (int j = 0; j < nr; j++) d[j] = row[j];
+            for (int j = nr; j < NR; j++) d[j] = 0.0f;
+        }
+    }
 }
 
 /* ---- portable variant ---- */
 
+#define CHUNK 256
+
 static void portable_linear_tile(float *y, int ldy, const float *x, int ldx, int m0, int m1, const whisper_matrix *w,
                                  int n0, int n1, const float *b) {
     int K = w->cols;
-    float wrow[256];
+    float wrow[CHUNK];
     for (int n = n0; n < n1; n++) {
-        const char *wr = (const char *)w->data + (size_t)n * (size_t)K * whisper_dtype_size(w->dtype);
         float bias = b ? b[n] : 0.0f;
         for (int m = m0; m < m1; m++) y[(size_t)m * ldy + n] = 0.0f;
         /* convert the weight row in chunks, accumulate every x row against each chunk */
-        for (int k0 = 0; k0 < K; k0 += 256) {
-            int kn = K - k0 < 256 ? K - k0 : 256;
-            whisper_convert_fp32(wrow, wr + (size_t)k0 * whisper_dtype_size(w->dtype), w->dtype, (size_t)kn);
+        for (int k0 = 0; k0 < K; k0 += CHUNK) {
+            int kn = K - k0 < CHUNK ? K - k0 : CHUNK;
+            row_segment(w, n, k0, kn, wrow);
             for (int m = m0; m < m1; m++) {
                 const float *xr = x + (size_t)m * ldx + k0;
                 float s = 0.0f;
@@ -82,6 +130,41 @@ static void portable_linear_tile(float *y, int ldy, const float *x, int ldx, int
         }
         for (int m = m0; m < m1; m++) y[(size_t)m * ldy + n] += bias;
     }
+}
+
+static void portable_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
+    for (int n = n0; n < n1; n++) portable_linear_tile(y - n0, 0, x, 0, 0, 1, w, n, n + 1, NULL);
+}
+
+static void portable_gemm_tile(float *c, int ldc, const float *a, int lda, const float *p, int kc, int mr, int nr,
+                               int accumulate) {
+    const int NR = WHISPER_GEMM_NR;
+    for (int i = 0; i < mr; i++) {
+        float acc[WHISPER_GEMM_NR] = {0};
+        const float *ai = a + (size_t)i * lda;
+        for (int k = 0; k < kc; k++) {
+            float av = ai[k];
+            const float *pk = p + (size_t)k * NR;
+            for (int j = 0; j < NR; j++) acc[j] += av * pk[j];
+        }
+        float *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < nr; j++) ci[j] = accumulate ? ci[j] + acc[j] : acc[j];
+    }
+}
+
+static void portable_pack_panel(float *p, const whisper_matrix *w, int n0, int nr, int k0, int kc) {
+    if (w->dtype == WHISPER_DTYPE_F32) {
+        whisper_pack_f32(p, w->data, w->cols, 1, n0, nr, k0, kc);
+        return;
+    }
+    const int NR = WHISPER_GEMM_NR;
+    float seg[CHUNK];
+    for (int j = 0; j < NR; j++)
+        for (int c0 = 0; c0 < kc; c0 += CHUNK) {
+            int cn = kc - c0 < CHUNK ? kc - c0 : CHUNK;
+            if (j < nr) row_segment(w, n0 + j, k0 + c0, cn, seg);
+            for (int k = 0; k < cn; k++) p[(size_t)(c0 + k) * NR + j] = j < nr ? seg[k] : 0.0f;
+        }
 }
 
 static float portable_dot(const float *a, const float *b, int n) {
@@ -94,53 +177,77 @@ static void portable_axpy(float *y, float a, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static void portable_scores(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale) {
+    for (int t = 0; t < n; t++) s[t] = portable_dot(q, k + (size_t)t * ldk, dh) * scale;
+}
+
+static void portable_weighted_sum(float *o, const float *p, const float *v, int ldv, int n, int dh) {
+    for (int d = 0; d < dh; d++) o[d] = 0.0f;
+    for (int t = 0; t < n; t++) portable_axpy(o, p[t], v + (size_t)t * ldv, dh);
+}
+
+static float portable_dot_f16(const float *a, const uint16_t *b, int n) {
+    float s = 0.0f;
+    for (int i = 0; i < n; i++) s += a[i] * whisper_fp16_to_fp32(b[i]);
+    return s;
+}
+
+static void portable_axpy_f16(float *y, float a, const uint16_t *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * whisper_fp16_to_fp32(x[i]);
+}
+
+uint16_t whisper_fp32_to_fp16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0)); /* inf, nan */
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);                                  /* overflow */
+    if (ax < 0x38800000u) { /* subnormal or zero: scale so that the fp16 step is 1, round to nearest even */
+        float v;
+        memcpy(&v, &ax, 4);
+        float r = nearbyintf(v * 16777216.0f); /* 2^24 */
+        return (uint16_t)(sign | (uint32_t)r);
+    }
+    uint32_t mant = ax & 0x7fffff, exp = (ax >> 23) - 127 + 15;
+    uint32_t h = (exp << 10) | (mant >> 13), rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++; /* carries into the exponent correctly */
+    return (uint16_t)(sign | h);
+}
+
+static void portable_to_f16(uint16_t *dst, const float *src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = whisper_fp32_to_fp16(src[i]);
+}
+
+void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n) { whisper_kernels_variant()->to_f16(dst, src, n); }
+
+static float portable_exp_sum(float *x, int n, float max) {
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    return (float)sum;
+}
+
+static void portable_gelu(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
+}
+
 const whisper_kernel_variant whisper_kernels_portable = {
-    portable_linear_tile, portable_dot, portable_axpy, "portable",
+    portable_linear_tile, portable_gemv,     portable_gemm_tile, portable_pack_panel,
+    portable_dot,         portable_axpy,     portable_scores,    portable_weighted_sum,
+    portable_dot_f16,     portable_axpy_f16,
+    portable_to_f16,      portable_exp_sum,  portable_gelu,      "portable",
 };
 
-static const whisper_kernel_variant *variant(void) {
+const whisper_kernel_variant *whisper_kernels_variant(void) {
 #ifdef WHISPER_HAVE_AVX2_VARIANT
     if (cpu_features_get().avx2) return &whisper_kernels_avx2;
 #endif
     return &whisper_kernels_portable;
 }
 
-const char *whisper_kernels_path(void) { return variant()->name; }
-
-/* ---- linear ---- */
-
-#define TILE_M 64
-#define TILE_N 16
-
-typedef struct {
-    const whisper_kernel_variant *v;
-    float *y;
-    const float *x;
-    const whisper_matrix *w;
-    const float *b;
-    int M, tiles_n;
-} linear_job;
-
-static void linear_task(void *ctx, int task, int thread) {
-    (void)thread;
-    const linear_job *j = ctx;
-    int tm = task / j->tiles_n, tn = task % j->tiles_n;
-    int m0 = tm * TILE_M, m1 = m0 + TILE_M < j->M ? m0 + TILE_M : j->M;
-    int n0 = tn * TILE_N, n1 = n0 + TILE_N < j->w->rows ? n0 + TILE_N : j->w->rows;
-    j->v->linear_tile(j->y, j->w->rows, j->x, j->w->cols, m0, m1, j->w, n0, n1, j->b);
-}
-
-void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b) {
-    if (n_rows <= 0 || w->rows <= 0) return;
-    linear_job j = {variant(), y, x, w, b, n_rows, (w->rows + TILE_N - 1) / TILE_N};
-    int tiles_m = (n_rows + TILE_M - 1) / TILE_M;
-    long work = (long)n_rows * w->rows * w->cols;
-    if (!pool || threadpool_size(pool) <= 1 || work < 32768) {
-        for (int t = 0; t < tiles_m * j.tiles_n; t++) linear_task(&j, t, 0);
-        return;
-    }
-    threadpool_run(pool, tiles_m * j.tiles_n, linear_task, &j);
-}
+const char *whisper_kernels_path(void) { return whisper_kernels_variant()->name; }
 
 /* ---- layer norm, GELU, softmax ---- */
 
@@ -192,21 +299,17 @@ typedef struct {
     size_t n, chunk;
 } gelu_job;
 
-static void gelu_range(float *x, size_t n) {
-    for (size_t i = 0; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
-}
-
 static void gelu_task(void *ctx, int task, int thread) {
     (void)thread;
     const gelu_job *j = ctx;
     size_t i0 = (size_t)task * j->chunk, i1 = i0 + j->chunk < j->n ? i0 + j->chunk : j->n;
-    gelu_range(j->x + i0, i1 - i0);
+    whisper_kernels_variant()->gelu(j->x + i0, i1 - i0);
 }
 
 void whisper_gelu(threadpool *pool, float *x, size_t n) {
     const size_t chunk = 16384;
     if (!pool || n <= chunk) {
-        gelu_range(x, n);
+        whisper_kernels_variant()->gelu(x, n);
         return;
     }
     gelu_job j = {x, n, chunk};
@@ -225,51 +328,7 @@ void whisper_softmax(float *x, int n) {
         for (int i = 0; i < n; i++) x[i] = 0.0f;
         return;
     }
-    double sum = 0.0;
-    for (int i = 0; i < n; i++) {
-        x[i] = expf(x[i] - mx);
-        sum += x[i];
-    }
-    float inv = (float)(1.0 / sum);
+    float sum = whisper_kernels_variant()->exp_sum(x, n, mx);
+    float inv = 1.0f / sum;
     for (int i = 0; i < n; i++) x[i] *= inv;
-}
-
-/* ---- attention ---- */
-
-#define ATTN_Q_BLOCK 16
-
-typedef struct {
-    const whisper_kernel_variant *v;
-    const whisper_attention_args *a;
-    float *scratch;
-    int q_blocks;
-} attn_job;
-
-static void attn_task(void *ctx, int task, int thread) {
-    const attn_job *j = ctx;
-    const whisper_attention_args *a = j->a;
-    int h = task / j->q_blocks, qb = task % j->q_blocks;
-    int i0 = qb * ATTN_Q_BLOCK, i1 = i0 + ATTN_Q_BLOCK < a->n_q ? i0 + ATTN_Q_BLOCK : a->n_q;
-    int dh = a->d_head;
-    float scale = 1.0f / sqrtf((float)dh);
-    float *s = j->scratch + (size_t)thread * a->n_kv;
-    for (int i = i0; i < i1; i++) {
-        const float *q = a->q + (size_t)i * a->ldq + (size_t)h * dh;
-        int n_keys = a->causal ? a->n_kv - a->n_q + i + 1 : a->n_kv;
-        for (int t = 0; t < n_keys; t++) s[t] = j->v->dot(q, a->k + (size_t)t * a->ldk + (size_t)h * dh, dh) * scale;
-        whisper_softmax(s, n_keys);
-        float *o = a->out + (size_t)i * a->ldo + (size_t)h * dh;
-        memset(o, 0, (size_t)dh * sizeof *o);
-        for (int t = 0; t < n_keys; t++) j->v->axpy(o, s[t], a->v + (size_t)t * a->ldv + (size_t)h * dh, dh);
-    }
-}
-
-void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch) {
-    attn_job j = {variant(), args, scratch, (args->n_q + ATTN_Q_BLOCK - 1) / ATTN_Q_BLOCK};
-    int n_tasks = args->n_heads * j.q_blocks;
-    if (!pool || (long)args->n_q * args->n_kv < 4096) {
-        for (int t = 0; t < n_tasks; t++) attn_task(&j, t, 0);
-        return;
-    }
-    threadpool_run(pool, n_tasks, attn_task, &j);
 }

@@ -1,13 +1,15 @@
 /* kernels.h — the engine's numeric kernels (private to src/whisper/).
  *
  * The math of the forward pass, separated from the plumbing: linear layers
- * (y = x·Wᵀ + b) over fp32 activations and fp32 / fp16 / bf16 weights (fp16 and
- * bf16 are converted to fp32 in registers, never copied), layer norm, exact erf
- * GELU, softmax and multi-head attention. Each kernel has a portable C path and
- * an AVX2/FMA/F16C path chosen at run time (base/cpu.h); the hot ones split their
- * work over a thread pool (NULL pool = run on the caller). New variants (AVX-512,
- * packed or 8-bit weights) go behind this interface: callers only see
- * whisper_matrix and the functions below. */
+ * (y = x·Wᵀ + b) over fp32 activations and fp32 / fp16 / bf16 / q8 weights (fp16,
+ * bf16 and q8 are converted to fp32 in registers or in small per-thread packed
+ * panels, never copied whole), layer norm, exact erf GELU (fused into the linear
+ * layer where asked), softmax and multi-head attention (blocked so that one
+ * head's scores stay in cache). Each kernel has a portable C path and an
+ * AVX2/FMA/F16C path chosen at run time (base/cpu.h); the hot ones split their
+ * work over a thread pool (NULL pool = run on the caller). Results do not depend
+ * on the thread count. Callers only see whisper_matrix and the functions below;
+ * the variants live behind kernels_impl.h. */
 #ifndef TRIDENT_WHISPER_KERNELS_H
 #define TRIDENT_WHISPER_KERNELS_H
 
@@ -16,32 +18,46 @@
 
 #include "base/threadpool.h"
 
-typedef enum { WHISPER_DTYPE_F32 = 0, WHISPER_DTYPE_F16 = 1, WHISPER_DTYPE_BF16 = 2 } whisper_dtype;
+typedef enum { WHISPER_DTYPE_F32 = 0, WHISPER_DTYPE_F16 = 1, WHISPER_DTYPE_BF16 = 2, WHISPER_DTYPE_Q8 = 3 } whisper_dtype;
 
 /* A row-major weight matrix [rows][cols] (PyTorch's [out_features][in_features]).
- * data is not owned: it points into a memory map or into a buffer the model owns. */
+ * data is not owned: it points into a memory map or into a buffer the model owns.
+ * WHISPER_DTYPE_Q8: data is int8 [rows][cols] and scales is fp32
+ * [rows][ceil(cols / 32)]: element (r, k) = data[r][k] · scales[r][k / 32]. */
 typedef struct {
     const void *data;
     whisper_dtype dtype;
     int rows, cols;
+    const float *scales; /* q8 only; not owned */
 } whisper_matrix;
 
-/* Bytes of one element of dtype. */
+/* Bytes of one element of dtype (q8: 1, the scales not counted). */
 size_t whisper_dtype_size(whisper_dtype dtype);
 
 /* fp16 / bf16 bit patterns to float (exact). */
 float whisper_fp16_to_fp32(uint16_t h);
 float whisper_bf16_to_fp32(uint16_t h);
 
+/* Bytes of w's elements (and scales) as stored. */
+size_t whisper_matrix_bytes(const whisper_matrix *w);
+
 /* Copies row r of w into out (cols floats), converting to fp32. */
 void whisper_matrix_row(const whisper_matrix *w, int r, float *out);
 
-/* Converts n elements of dtype at src into fp32 dst. */
+/* Converts n elements of dtype at src into fp32 dst (not for q8: use whisper_matrix_row). */
 void whisper_convert_fp32(float *dst, const void *src, whisper_dtype dtype, size_t n);
+
+/* fp32 → fp16 bit patterns, round to nearest even (for fp16 KV caches). */
+void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n);
+uint16_t whisper_fp32_to_fp16(float f);
 
 /* y[m][n] = Σ_k x[m][k]·w[n][k] (+ b[n] when b is non-NULL), for m < n_rows.
  * x is [n_rows][w->cols], y is [n_rows][w->rows], both contiguous; y must not alias x. */
 void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b);
+
+/* y = GELU(x·Wᵀ + b), GELU applied while the output block is in cache. */
+void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,
+                         const float *b);
 
 /* Row-wise layer norm over n_cols with gain g and bias b: y may equal x. */
 void whisper_layer_norm(threadpool *pool, float *y, const float *x, int n_rows, int n_cols,
@@ -60,7 +76,9 @@ void whisper_softmax(float *x, int n);
  * out[i] = softmax(q[i]·kᵀ / sqrt(d_head)) · v per head, over keys 0 … n_kv−1;
  * with causal, query i sits at position n_kv − n_q + i and sees keys up to it.
  * q, k, v, out have row strides ldq, ldk, ldv, ldo (floats). scratch holds at least
- * threadpool_size(pool) · n_kv floats. */
+ * threadpool_size(pool) · n_kv floats. Long query runs (the encoder) use a blocked
+ * path with its own buffers; if those cannot be allocated it falls back to the
+ * row-by-row path. */
 typedef struct {
     const float *q, *k, *v;
     float *out;
@@ -68,7 +86,14 @@ typedef struct {
     int n_q, n_kv, n_heads, d_head;
     int causal;
 } whisper_attention_args;
+
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch);
+
+/* The same with keys and values read from fp16 arrays k16 / v16 (strides ldk / ldv
+ * in elements; args->k and args->v are ignored): a KV cache stored in fp16 halves
+ * the bytes a decoder step reads. Always the row-by-row path. */
+void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
+                             const uint16_t *v16, float *scratch);
 
 /* "avx2" or "portable": the path the kernels take on this machine. */
 const char *whisper_kernels_path(void);

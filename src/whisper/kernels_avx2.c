@@ -1,11 +1,17 @@
 /* kernels_avx2.c — the AVX2/FMA/F16C kernel variant (x86-64; chosen at run time
- * by kernels.c when base/cpu.h reports AVX2). fp16 and bf16 weights are widened
- * to fp32 in registers, 8 at a time. */
+ * by kernels.c when base/cpu.h reports AVX2). fp16, bf16 and q8 weights are
+ * widened to fp32 in registers, 8 at a time: in the GEMV (4 weight rows per
+ * pass, each streamed once), in the small-batch row kernel and while packing
+ * GEMM panels (8×8 register transposes). The GEMM micro-kernel keeps a 6×16
+ * tile of the output in 12 ymm accumulators. exp (for softmax) and erf (for
+ * GELU) are polynomial approximations with relative error ~1e-7. */
 #include "whisper/kernels_impl.h"
 
 #ifdef WHISPER_HAVE_AVX2_VARIANT
 
 #include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -57,9 +63,69 @@ DEFINE_ROW_KERNEL(row_f32, float, _mm256_loadu_ps, ID)
 DEFINE_ROW_KERNEL(row_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
 DEFINE_ROW_KERNEL(row_bf16, uint16_t, load_bf16, whisper_bf16_to_fp32)
 
+/* One fp32 weight row against activation rows [m0, m1): y[m·ldy] = x[m]·row + bias. */
+AVX2 static void avx2_linear_tile_f(float *y, int ldy, const float *x, int ldx, int m0, int m1, const whisper_matrix *f,
+                                    float bias) {
+    for (int m = m0; m < m1; m += 4) {
+        int nx = m1 - m < 4 ? m1 - m : 4;
+        const float *xs[4];
+        float out[4];
+        for (int i = 0; i < nx; i++) xs[i] = x + (size_t)(m + i) * ldx;
+        row_f32(out, xs, nx, f->data, f->cols);
+        for (int i = 0; i < nx; i++) y[(size_t)(m + i) * ldy] = out[i] + bias;
+    }
+}
+
+/* 8 consecutive elements k … k+7 of row r as fp32. */
+AVX2 static inline __m256 load_row8(const whisper_matrix *w, int r, int k) {
+    size_t i = (size_t)r * (size_t)w->cols + (size_t)k;
+    switch (w->dtype) {
+    case WHISPER_DTYPE_F32: return _mm256_loadu_ps((const float *)w->data + i);
+    case WHISPER_DTYPE_F16: return load_f16((const uint16_t *)w->data + i);
+    case WHISPER_DTYPE_BF16: return load_bf16((const uint16_t *)w->data + i);
+    case WHISPER_DTYPE_Q8: break;
+    }
+    if ((k & (WHISPER_Q8_BLOCK - 1)) > WHISPER_Q8_BLOCK - 8) { /* straddles two blocks */
+        float v[8];
+        for (int j = 0; j < 8; j++) v[j] = whisper_q8_get(w, r, k + j);
+        return _mm256_loadu_ps(v);
+    }
+    int nb = (w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)w->data + i))));
+    return _mm256_mul_ps(q, _mm256_set1_ps(w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK]));
+}
+
+AVX2 static inline float get_one(const whisper_matrix *w, int r, int k) {
+    size_t i = (size_t)r * (size_t)w->cols + (size_t)k;
+    switch (w->dtype) {
+    case WHISPER_DTYPE_F32: return ((const float *)w->data)[i];
+    case WHISPER_DTYPE_F16: return whisper_fp16_to_fp32(((const uint16_t *)w->data)[i]);
+    case WHISPER_DTYPE_BF16: return whisper_bf16_to_fp32(((const uint16_t *)w->data)[i]);
+    case WHISPER_DTYPE_Q8: break;
+    }
+    return whisper_q8_get(w, r, k);
+}
+
 AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, int m0, int m1, const whisper_matrix *w,
                                   int n0, int n1, const float *b) {
     int K = w->cols;
+    if (w->dtype == WHISPER_DTYPE_Q8) { /* dequantise each row once, then the fp32 kernel */
+        float *row = malloc((size_t)K * sizeof *row);
+        if (!row) {
+            whisper_kernels_portable.linear_tile(y, ldy, x, ldx, m0, m1, w, n0, n1, b);
+            return;
+        }
+        whisper_matrix f = {row, WHISPER_DTYPE_F32, 1, K, NULL};
+        for (int n = n0; n < n1; n++) {
+            int k = 0;
+            for (; k + 8 <= K; k += 8) _mm256_storeu_ps(row + k, load_row8(w, n, k));
+            for (; k < K; k++) row[k] = whisper_q8_get(w, n, k);
+            float bias = b ? b[n] : 0.0f;
+            avx2_linear_tile_f(y + n, ldy, x, ldx, m0, m1, &f, bias);
+        }
+        free(row);
+        return;
+    }
     size_t es = whisper_dtype_size(w->dtype);
     for (int n = n0; n < n1; n++) {
         const void *wr = (const char *)w->data + (size_t)n * (size_t)K * es;
@@ -73,10 +139,284 @@ AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, in
             case WHISPER_DTYPE_F32: row_f32(out, xs, nx, wr, K); break;
             case WHISPER_DTYPE_F16: row_f16(out, xs, nx, wr, K); break;
             case WHISPER_DTYPE_BF16: row_bf16(out, xs, nx, wr, K); break;
+            case WHISPER_DTYPE_Q8: break; /* handled above */
             }
             for (int i = 0; i < nx; i++) y[(size_t)(m + i) * ldy + n] = out[i] + bias;
         }
     }
+}
+
+/* ---- GEMV: one activation row, 4 weight rows per pass ---- */
+
+#ifndef GEMV_PF_ROWS
+#define GEMV_PF_ROWS 8 /* software prefetch distance in weight rows */
+#endif
+
+AVX2 static inline __m256 load_q8x8(const int8_t *p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+#define DEFINE_GEMV(NAME, WTYPE, LOAD, SCALAR)                                                                       \
+    AVX2 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1) {                           \
+        int n = n0;                                                                                                  \
+        for (; n + 4 <= n1; n += 4) {                                                                                \
+            const WTYPE *w0 = w + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;                           \
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                              \
+            int k = 0;                                                                                               \
+            const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* GEMV_PF_ROWS rows ahead */             \
+            size_t pf_bytes = (size_t)4 * K * sizeof(WTYPE), pf_off = 0;                                             \
+            for (; k + 8 <= K; k += 8) {                                                                             \
+                if (n + GEMV_PF_ROWS + 4 <= n1 && pf_off < pf_bytes) {                                               \
+                    _mm_prefetch(pf + pf_off, _MM_HINT_T0);                                                          \
+                    _mm_prefetch(pf + pf_off + 64, _MM_HINT_T0);                                                     \
+                    pf_off += 128;                                                                                   \
+                }                                                                                                    \
+                __m256 xv = _mm256_loadu_ps(x + k);                                                                  \
+                a0 = _mm256_fmadd_ps(LOAD(w0 + k), xv, a0);                                                          \
+                a1 = _mm256_fmadd_ps(LOAD(w1 + k), xv, a1);                                                          \
+                a2 = _mm256_fmadd_ps(LOAD(w2 + k), xv, a2);                                                          \
+                a3 = _mm256_fmadd_ps(LOAD(w3 + k), xv, a3);                                                          \
+            }                                                                                                        \
+            float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);                                        \
+            for (; k < K; k++) {                                                                                     \
+                s0 += x[k] * SCALAR(w0[k]), s1 += x[k] * SCALAR(w1[k]);                                              \
+                s2 += x[k] * SCALAR(w2[k]), s3 += x[k] * SCALAR(w3[k]);                                              \
+            }                                                                                                        \
+            y[n - n0] = s0, y[n - n0 + 1] = s1, y[n - n0 + 2] = s2, y[n - n0 + 3] = s3;                              \
+        }                                                                                                            \
+        for (; n < n1; n++) {                                                                                        \
+            const WTYPE *w0 = w + (size_t)n * K;                                                                     \
+            __m256 a0 = _mm256_setzero_ps();                                                                         \
+            int k = 0;                                                                                               \
+            for (; k + 8 <= K; k += 8) a0 = _mm256_fmadd_ps(LOAD(w0 + k), _mm256_loadu_ps(x + k), a0);               \
+            float s0 = hsum(a0);                                                                                     \
+            for (; k < K; k++) s0 += x[k] * SCALAR(w0[k]);                                                           \
+            y[n - n0] = s0;                                                                                          \
+        }                                                                                                            \
+    }
+
+DEFINE_GEMV(gemv_f32, float, _mm256_loadu_ps, ID)
+DEFINE_GEMV(gemv_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
+DEFINE_GEMV(gemv_bf16, uint16_t, load_bf16, whisper_bf16_to_fp32)
+
+/* q8: per block of 32, the 4 partial products are summed unscaled, then scaled once. */
+AVX2 static float q8_row_dot(const int8_t *w, const float *sc, const float *x, int K) {
+    const int B = WHISPER_Q8_BLOCK;
+    __m256 acc = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + B <= K; k += B) {
+        __m256 t = _mm256_mul_ps(load_q8x8(w + k), _mm256_loadu_ps(x + k));
+        t = _mm256_fmadd_ps(load_q8x8(w + k + 8), _mm256_loadu_ps(x + k + 8), t);
+        t = _mm256_fmadd_ps(load_q8x8(w + k + 16), _mm256_loadu_ps(x + k + 16), t);
+        t = _mm256_fmadd_ps(load_q8x8(w + k + 24), _mm256_loadu_ps(x + k + 24), t);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(sc[k / B]), t, acc);
+    }
+    float s = hsum(acc);
+    for (; k < K; k++) s += x[k] * (float)w[k] * sc[k / B];
+    return s;
+}
+
+AVX2 static void gemv_q8(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
+    const int B = WHISPER_Q8_BLOCK;
+    int K = w->cols, nb = (K + B - 1) / B, full = K / B * B;
+    const int8_t *q = w->data;
+    int n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        const int8_t *w0 = q + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K);
+        size_t pf_bytes = (size_t)4 * K, pf_off = 0;
+        int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
+        for (int k = 0; k < full; k += B) {
+            if (prefetch && pf_off < pf_bytes) {
+                _mm_prefetch(pf + pf_off, _MM_HINT_T0);
+                _mm_prefetch(pf + pf_off + 64, _MM_HINT_T0);
+                pf_off += 128;
+            }
+            __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
+            __m256 x2 = _mm256_loadu_ps(x + k + 16), x3 = _mm256_loadu_ps(x + k + 24);
+#define Q8_BLOCK_ROW(A, W, S)                                                                                        \
+    do {                                                                                                             \
+        __m256 t = _mm256_mul_ps(load_q8x8(W + k), x0);                                                              \
+        t = _mm256_fmadd_ps(load_q8x8(W + k + 8), x1, t);                                                            \
+        t = _mm256_fmadd_ps(load_q8x8(W + k + 16), x2, t);                                                           \
+        t = _mm256_fmadd_ps(load_q8x8(W + k + 24), x3, t);                                                           \
+        A = _mm256_fmadd_ps(_mm256_set1_ps(S[k / B]), t, A);                                                         \
+    } while (0)
+            Q8_BLOCK_ROW(a0, w0, s0);
+            Q8_BLOCK_ROW(a1, w1, s1);
+            Q8_BLOCK_ROW(a2, w2, s2);
+            Q8_BLOCK_ROW(a3, w3, s3);
+#undef Q8_BLOCK_ROW
+        }
+        float r[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+        const int8_t *ws[4] = {w0, w1, w2, w3};
+        const float *ss[4] = {s0, s1, s2, s3};
+        for (int i = 0; i < 4; i++) {
+            for (int k = full; k < K; k++) r[i] += x[k] * (float)ws[i][k] * ss[i][k / B];
+            y[n - n0 + i] = r[i];
+        }
+    }
+    for (; n < n1; n++) y[n - n0] = q8_row_dot(q + (size_t)n * K, w->scales + (size_t)n * nb, x, K);
+}
+
+AVX2 static void avx2_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
+    switch (w->dtype) {
+    case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_Q8: gemv_q8(y, x, w, n0, n1); break;
+    }
+}
+
+/* ---- GEMM micro-kernel and panel packing ---- */
+
+#define MR WHISPER_GEMM_MR
+#define NR WHISPER_GEMM_NR
+
+AVX2 static inline void tile_6x16(float *c, int ldc, const float *const *a, const float *p, int kc, int accumulate,
+                                  int mr, int nr) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_load_ps(p + (size_t)k * NR), b1 = _mm256_load_ps(p + (size_t)k * NR + 8), av;
+        av = _mm256_broadcast_ss(a0 + k), c00 = _mm256_fmadd_ps(av, b0, c00), c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(a1 + k), c10 = _mm256_fmadd_ps(av, b0, c10), c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(a2 + k), c20 = _mm256_fmadd_ps(av, b0, c20), c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(a3 + k), c30 = _mm256_fmadd_ps(av, b0, c30), c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(a4 + k), c40 = _mm256_fmadd_ps(av, b0, c40), c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(a5 + k), c50 = _mm256_fmadd_ps(av, b0, c50), c51 = _mm256_fmadd_ps(av, b1, c51);
+    }
+    __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    if (mr == MR && nr == NR) {
+        for (int i = 0; i < MR; i++) {
+            float *ci = c + (size_t)i * ldc;
+            if (accumulate) {
+                acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(ci));
+                acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(ci + 8));
+            }
+            _mm256_storeu_ps(ci, acc[i][0]);
+            _mm256_storeu_ps(ci + 8, acc[i][1]);
+        }
+        return;
+    }
+    float tmp[NR];
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + (size_t)i * ldc;
+        _mm256_storeu_ps(tmp, acc[i][0]);
+        _mm256_storeu_ps(tmp + 8, acc[i][1]);
+        for (int j = 0; j < nr; j++) ci[j] = accumulate ? ci[j] + tmp[j] : tmp[j];
+    }
+}
+
+AVX2 static void avx2_gemm_tile(float *c, int ldc, const float *a, int lda, const float *p, int kc, int mr, int nr,
+                                int accumulate) {
+    const float *rows[MR];
+    for (int i = 0; i < MR; i++) rows[i] = a + (size_t)(i < mr ? i : 0) * lda; /* rows past mr recompute row 0 */
+    tile_6x16(c, ldc, rows, p, kc, accumulate, mr, nr);
+}
+
+/* Transposes 8 vectors (rows) in place into 8 columns. */
+AVX2 static inline void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20), r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20), r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31), r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31), r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+AVX2 static void avx2_pack_panel(float *p, const whisper_matrix *w, int n0, int nr, int k0, int kc) {
+    int k8 = kc / 8 * 8;
+    for (int g = 0; g < NR; g += 8) {
+        for (int k = 0; k < k8; k += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = g + i < nr ? load_row8(w, n0 + g + i, k0 + k) : _mm256_setzero_ps();
+            transpose8(r);
+            for (int i = 0; i < 8; i++) _mm256_store_ps(p + (size_t)(k + i) * NR + g, r[i]);
+        }
+        for (int k = k8; k < kc; k++)
+            for (int i = 0; i < 8; i++) p[(size_t)k * NR + g + i] = g + i < nr ? get_one(w, n0 + g + i, k0 + k) : 0.0f;
+    }
+}
+
+/* ---- exp and erf ---- */
+
+/* e^x for x ≤ 88; 0 below −87.3 (and for −inf). Cephes-style range reduction + degree-6 polynomial. */
+AVX2 static inline __m256 exp8(__m256 x) {
+    const __m256 lo = _mm256_set1_ps(-87.33654f);
+    __m256 zero_mask = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.3762626647949f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    x = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), x);
+    __m256 y = _mm256_set1_ps(1.9875691500E-4f);
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073E-3f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894E-2f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459E-1f));
+    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201E-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
+    /* 2^n, split in two factors so that n = 128 (x near 88.7) stays representable */
+    __m256i ni = _mm256_cvtps_epi32(n);
+    __m256i h = _mm256_srai_epi32(ni, 1);
+    __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23));
+    __m256 p2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
+    y = _mm256_mul_ps(_mm256_mul_ps(y, p1), p2);
+    return _mm256_andnot_ps(zero_mask, y);
+}
+
+AVX2 static float avx2_exp_sum(float *x, int n, float max) {
+    __m256 mv = _mm256_set1_ps(max), acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+        _mm256_storeu_ps(x + i, e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    double sum = hsum(acc);
+    for (; i < n; i++) {
+        x[i] = expf(x[i] - max);
+        sum += x[i];
+    }
+    return (float)sum;
+}
+
+/* erf(x) by Abramowitz & Stegun 7.1.26 (|error| ≤ 1.5e-7), odd in x. */
+AVX2 static inline __m256 erf8(__m256 x) {
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    __m256 sign = _mm256_and_ps(x, sign_bit), ax = _mm256_andnot_ps(sign_bit, x);
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), ax, _mm256_set1_ps(1.0f)));
+    __m256 y = _mm256_set1_ps(1.061405429f);
+    y = _mm256_fmadd_ps(y, t, _mm256_set1_ps(-1.453152027f));
+    y = _mm256_fmadd_ps(y, t, _mm256_set1_ps(1.421413741f));
+    y = _mm256_fmadd_ps(y, t, _mm256_set1_ps(-0.284496736f));
+    y = _mm256_fmadd_ps(y, t, _mm256_set1_ps(0.254829592f));
+    y = _mm256_mul_ps(y, t);
+    __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(ax, ax)));
+    __m256 r = _mm256_fnmadd_ps(y, e, _mm256_set1_ps(1.0f));
+    return _mm256_or_ps(r, sign);
+}
+
+AVX2 static void avx2_gelu(float *x, size_t n) {
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f), r2 = _mm256_set1_ps(0.70710678118654752f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 g = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, erf8(_mm256_mul_ps(v, r2))));
+        _mm256_storeu_ps(x + i, g);
+    }
+    for (; i < n; i++) x[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678118654752f));
 }
 
 AVX2 static float avx2_dot(const float *a, const float *b, int n) {
@@ -95,8 +435,83 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+/* One query against n keys. d_head 64 (every Whisper size) keeps the query in 8
+ * registers and reduces 4 keys' sums together; other sizes go key by key. */
+AVX2 static void avx2_scores(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale) {
+    if (dh != 64) {
+        for (int t = 0; t < n; t++) s[t] = avx2_dot(q, k + (size_t)t * ldk, dh) * scale;
+        return;
+    }
+    __m256 q0 = _mm256_loadu_ps(q), q1 = _mm256_loadu_ps(q + 8), q2 = _mm256_loadu_ps(q + 16);
+    __m256 q3 = _mm256_loadu_ps(q + 24), q4 = _mm256_loadu_ps(q + 32), q5 = _mm256_loadu_ps(q + 40);
+    __m256 q6 = _mm256_loadu_ps(q + 48), q7 = _mm256_loadu_ps(q + 56);
+    __m128 sc = _mm_set1_ps(scale);
+    int t = 0;
+#define KEY_DOT(KP)                                                                                                  \
+    _mm256_add_ps(                                                                                                   \
+        _mm256_add_ps(_mm256_fmadd_ps(_mm256_loadu_ps(KP), q0, _mm256_mul_ps(_mm256_loadu_ps(KP + 8), q1)),          \
+                      _mm256_fmadd_ps(_mm256_loadu_ps(KP + 16), q2, _mm256_mul_ps(_mm256_loadu_ps(KP + 24), q3))),   \
+        _mm256_add_ps(_mm256_fmadd_ps(_mm256_loadu_ps(KP + 32), q4, _mm256_mul_ps(_mm256_loadu_ps(KP + 40), q5)),    \
+                      _mm256_fmadd_ps(_mm256_loadu_ps(KP + 48), q6, _mm256_mul_ps(_mm256_loadu_ps(KP + 56), q7))))
+    for (; t + 4 <= n; t += 4) {
+        const float *k0 = k + (size_t)t * ldk;
+        __m256 a0 = KEY_DOT(k0), a1 = KEY_DOT(k0 + ldk), a2 = KEY_DOT(k0 + 2 * (size_t)ldk);
+        __m256 a3 = KEY_DOT(k0 + 3 * (size_t)ldk);
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        _mm_storeu_ps(s + t, _mm_mul_ps(r, sc));
+    }
+    for (; t < n; t++) s[t] = hsum(KEY_DOT(k + (size_t)t * ldk)) * scale;
+#undef KEY_DOT
+}
+
+/* o = Σ_t p[t]·v[t]: for d_head 64 the output row stays in 8 registers. */
+AVX2 static void avx2_weighted_sum(float *o, const float *p, const float *v, int ldv, int n, int dh) {
+    if (dh != 64) {
+        for (int d = 0; d < dh; d++) o[d] = 0.0f;
+        for (int t = 0; t < n; t++) avx2_axpy(o, p[t], v + (size_t)t * ldv, dh);
+        return;
+    }
+    __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+    for (int t = 0; t < n; t++) {
+        const float *vt = v + (size_t)t * ldv;
+        __m256 pv = _mm256_broadcast_ss(p + t);
+        o0 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt), o0), o1 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 8), o1);
+        o2 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 16), o2), o3 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 24), o3);
+        o4 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 32), o4), o5 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 40), o5);
+        o6 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 48), o6), o7 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 56), o7);
+    }
+    _mm256_storeu_ps(o, o0), _mm256_storeu_ps(o + 8, o1), _mm256_storeu_ps(o + 16, o2), _mm256_storeu_ps(o + 24, o3);
+    _mm256_storeu_ps(o + 32, o4), _mm256_storeu_ps(o + 40, o5), _mm256_storeu_ps(o + 48, o6), _mm256_storeu_ps(o + 56, o7);
+}
+
+AVX2 static float avx2_dot_f16(const float *a, const uint16_t *b, int n) {
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load_f16(b + i), acc);
+    float s = hsum(acc);
+    for (; i < n; i++) s += a[i] * whisper_fp16_to_fp32(b[i]);
+    return s;
+}
+
+AVX2 static void avx2_axpy_f16(float *y, float a, const uint16_t *x, int n) {
+    __m256 av = _mm256_set1_ps(a);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load_f16(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * whisper_fp16_to_fp32(x[i]);
+}
+
+AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) dst[i] = whisper_fp32_to_fp16(src[i]);
+}
+
 const whisper_kernel_variant whisper_kernels_avx2 = {
-    avx2_linear_tile, avx2_dot, avx2_axpy, "avx2",
+    avx2_linear_tile, avx2_gemv,    avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
+    avx2_scores,      avx2_weighted_sum, avx2_dot_f16, avx2_axpy_f16, avx2_to_f16, avx2_exp_sum,
+    avx2_gelu,        "avx2",
 };
 
 #endif

@@ -1,19 +1,46 @@
 /* kernels_impl.h — the per-ISA kernel variants behind kernels.h (private to kernels*.c).
  *
- * A variant provides the inner loops; kernels.c owns tiling, threading and the
- * choice of variant at run time. To add one (AVX-512, packed weights, q8), write
- * kernels_<isa>.c with these functions and select it in kernels.c. */
+ * A variant provides the inner loops; kernels_gemm.c, kernels_attention.c and
+ * kernels.c own tiling, threading and the choice of variant at run time. To add
+ * one (AVX-512, ...), write kernels_<isa>.c with these functions and select it in
+ * whisper_kernels_variant(). */
 #ifndef TRIDENT_WHISPER_KERNELS_IMPL_H
 #define TRIDENT_WHISPER_KERNELS_IMPL_H
 
 #include "whisper/kernels.h"
 
+/* The GEMM micro-tile: MR rows of activations × NR columns of a packed panel. */
+#define WHISPER_GEMM_MR 6
+#define WHISPER_GEMM_NR 16
+/* q8 weights: one fp32 scale per block of this many consecutive elements of a row. */
+#define WHISPER_Q8_BLOCK 32
+
 typedef struct {
-    /* y[m][n] = x[m]·w[n] + b[n] for m in [m0, m1), n in [n0, n1); y row stride ldy, x row stride ldx */
+    /* y[m][n] = x[m]·w[n] + b[n] for m in [m0, m1), n in [n0, n1); y row stride ldy, x row stride ldx
+     * (the small-batch path: a few activation rows against each weight row) */
     void (*linear_tile)(float *y, int ldy, const float *x, int ldx, int m0, int m1, const whisper_matrix *w, int n0,
                         int n1, const float *b);
+    /* y[n − n0] = x·w[n] for n in [n0, n1): one activation row, weights streamed once */
+    void (*gemv)(float *y, const float *x, const whisper_matrix *w, int n0, int n1);
+    /* The micro-tile: c[i][j] (row stride ldc) = (accumulate ? c[i][j] : 0) + Σ_k a[i][k]·p[k][j]
+     * for i < mr ≤ MR, j < nr ≤ NR, k < kc; a has row stride lda; p is a packed panel [kc][NR]. */
+    void (*gemm_tile)(float *c, int ldc, const float *a, int lda, const float *p, int kc, int mr, int nr,
+                      int accumulate);
+    /* Packs rows n0 … n0+nr−1 (nr ≤ NR), columns k0 … k0+kc−1 of w into the panel p[kc][NR]
+     * (fp32, zero-padded for j ≥ nr). */
+    void (*pack_panel)(float *p, const whisper_matrix *w, int n0, int nr, int k0, int kc);
     float (*dot)(const float *a, const float *b, int n);
     void (*axpy)(float *y, float a, const float *x, int n); /* y += a·x */
+    /* s[t] = scale · q·k[t·ldk] for t < n (d_head dh): one query against n keys */
+    void (*scores)(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale);
+    /* o[0 … dh) = Σ_t p[t]·v[t·ldv] for t < n (overwrites o) */
+    void (*weighted_sum)(float *o, const float *p, const float *v, int ldv, int n, int dh);
+    float (*dot_f16)(const float *a, const uint16_t *b, int n);
+    void (*axpy_f16)(float *y, float a, const uint16_t *x, int n);
+    void (*to_f16)(uint16_t *dst, const float *src, size_t n); /* round to nearest even */
+    /* In place x = exp(x − max) for n values, returns their sum (x all finite or -inf, max finite) */
+    float (*exp_sum)(float *x, int n, float max);
+    void (*gelu)(float *x, size_t n); /* in place, erf form */
     const char *name;
 } whisper_kernel_variant;
 
@@ -22,5 +49,16 @@ extern const whisper_kernel_variant whisper_kernels_portable;
 #define WHISPER_HAVE_AVX2_VARIANT 1
 extern const whisper_kernel_variant whisper_kernels_avx2;
 #endif
+
+/* The variant this machine uses (base/cpu.h, capped by TRIDENT_CPU). */
+const whisper_kernel_variant *whisper_kernels_variant(void);
+
+/* Packs a float source into a panel p[kc][NR]: element (k, j) of the panel is
+ * src[(n0 + j)·ld + k0 + k] when transposed (rows of src are panel columns,
+ * the weight layout), else src[(k0 + k)·ld + n0 + j]; zero for j ≥ nr. */
+void whisper_pack_f32(float *p, const float *src, int ld, int transposed, int n0, int nr, int k0, int kc);
+
+/* fp32 value of element k of row r of a q8 matrix. */
+float whisper_q8_get(const whisper_matrix *w, int r, int k);
 
 #endif

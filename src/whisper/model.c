@@ -14,6 +14,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "whisper/lora.h"
+#include "whisper/quant.h"
 
 float *whisper_model_alloc(whisper_model *m, size_t n) {
     if (m->n_owned == m->cap_owned) {
@@ -392,6 +393,43 @@ static void generation_config_check(whisper_model *m, const char *dir) {
     json_decref(root);
 }
 
+/* ---- 8-bit weights ---- */
+
+/* Converts one matrix to q8 in buffers the model owns. */
+static int matrix_quantize(whisper_model *m, whisper_matrix *w, threadpool *pool) {
+    size_t values = whisper_q8_values_bytes(w->rows, w->cols), scales = whisper_q8_scales_count(w->rows, w->cols);
+    int8_t *q = (int8_t *)whisper_model_alloc(m, (values + sizeof(float) - 1) / sizeof(float));
+    float *sc = whisper_model_alloc(m, scales);
+    if (!q || !sc) return TRIDENT_ENOMEM;
+    whisper_matrix out;
+    int rc = whisper_q8_quantize_into(w, pool, q, sc, &out);
+    if (rc) return rc;
+    m->weight_bytes = m->weight_bytes - whisper_matrix_bytes(w) + whisper_matrix_bytes(&out);
+    *w = out;
+    return 0;
+}
+
+/* The matrices a decoder step streams become q8: the token embedding (also the
+ * vocabulary projection) and, per decoder layer, self-attention q/k/v/out,
+ * cross-attention q/out, fc1 and fc2. The encoder and the cross-attention k/v
+ * projections run as compute-bound GEMMs once per window, where 8-bit weights
+ * would only add error (the GEMM widens every weight to fp32 anyway); they stay
+ * as loaded (memory-mapped), as do the convolutions and vectors. */
+static int weights_quantize(whisper_model *m, int n_threads, char *err, size_t err_size) {
+    threadpool *pool = threadpool_new(n_threads);
+    if (!pool) return error_set(err, err_size, TRIDENT_ENOMEM, "cannot start threads to convert weights to 8 bits");
+    int rc = matrix_quantize(m, &m->embed_tokens, pool);
+    for (int l = 0; rc == 0 && l < m->hp.dec_layers; l++) {
+        whisper_layer_weights *L = &m->dec[l];
+        whisper_matrix *mats[] = {&L->self.q.w,  &L->self.k.w,  &L->self.v.w, &L->self.o.w,
+                                  &L->cross.q.w, &L->cross.o.w, &L->fc1.w,    &L->fc2.w};
+        for (size_t i = 0; rc == 0 && i < sizeof mats / sizeof mats[0]; i++) rc = matrix_quantize(m, mats[i], pool);
+    }
+    threadpool_free(pool);
+    if (rc) return error_set(err, err_size, rc, "out of memory converting weights to 8 bits");
+    return 0;
+}
+
 /* ---- load ---- */
 
 static char *base_name(const char *dir) {
@@ -411,8 +449,8 @@ int whisper_model_load(const whisper_load_params *params, whisper_model **out, c
     *out = NULL;
     if (!params || !params->model_dir)
         return error_set(err, err_size, TRIDENT_EINVAL, "no model directory given");
-    if (params->weights == WHISPER_WEIGHTS_Q8)
-        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "8-bit weights are not implemented yet");
+    if (params->weights != WHISPER_WEIGHTS_NATIVE && params->weights != WHISPER_WEIGHTS_Q8)
+        return error_set(err, err_size, TRIDENT_EINVAL, "unknown weight format %d", (int)params->weights);
     double t0 = clock_now_ms();
     const char *dir = params->model_dir;
     if (!file_exists(dir)) return error_set(err, err_size, TRIDENT_ENOTFOUND, "model directory %s does not exist", dir);
@@ -449,10 +487,13 @@ int whisper_model_load(const whisper_load_params *params, whisper_model **out, c
             goto fail;
         }
     }
+    if (params->weights == WHISPER_WEIGHTS_Q8 && (rc = weights_quantize(m, params->n_threads, err, err_size)))
+        goto fail;
     m->load_ms = clock_now_ms() - t0;
-    log_info("whisper", "model loaded name=%s lora=%s d_model=%d layers=%d/%d vocab=%d kernels=%s ms=%.0f", m->name,
-             m->lora_name ? m->lora_name : "none", m->hp.d_model, m->hp.enc_layers, m->hp.dec_layers, m->hp.n_vocab,
-             whisper_kernels_path(), m->load_ms);
+    log_info("whisper", "model loaded name=%s lora=%s d_model=%d layers=%d/%d vocab=%d kernels=%s weights=%s ms=%.0f",
+             m->name, m->lora_name ? m->lora_name : "none", m->hp.d_model, m->hp.enc_layers, m->hp.dec_layers,
+             m->hp.n_vocab, whisper_kernels_path(), params->weights == WHISPER_WEIGHTS_Q8 ? "q8" : "native",
+             m->load_ms);
     *out = m;
     return 0;
 fail:

@@ -3,8 +3,10 @@
  * src/whisper/; other modules see the opaque whisper_model of engine.h).
  *
  * Weights are views into the memory-mapped safetensors; only LoRA-merged
- * matrices and the small fp32 vectors (biases, norms, positional embeddings of
- * fp16/bf16 checkpoints) are owned copies. Immutable after whisper_model_load. */
+ * matrices, the small fp32 vectors (biases, norms, positional embeddings of
+ * fp16/bf16 checkpoints) and, when loaded with WHISPER_WEIGHTS_Q8, the 8-bit
+ * copies of the linear layers and the token embedding (quant.h) are owned.
+ * Immutable after whisper_model_load. */
 #ifndef TRIDENT_WHISPER_MODEL_H
 #define TRIDENT_WHISPER_MODEL_H
 

@@ -30,6 +30,7 @@ const char *safetensors_dtype_name(whisper_dtype dtype) {
     case WHISPER_DTYPE_F32: return "F32";
     case WHISPER_DTYPE_F16: return "F16";
     case WHISPER_DTYPE_BF16: return "BF16";
+    case WHISPER_DTYPE_Q8: return "Q8 (engine-internal)";
     }
     return "?";
 }

@@ -1,7 +1,11 @@
 /* test_whisper_kernels.c — the numeric kernels against plain double-precision
- * references: fp16/bf16 conversion, linear layers for fp32/fp16/bf16 weights on
- * the portable and AVX2 variants (odd sizes hit every tail), threaded vs not,
- * layer norm, GELU, softmax and causal / full attention. */
+ * references: fp16/bf16 conversion, linear layers for fp32/fp16/bf16/q8 weights
+ * (q8 against its own dequantised values) on the portable and AVX2 variants —
+ * the few-rows tile, the GEMV, the GEMM micro-kernel with packed panels, and
+ * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
+ * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
+ * error bounds, layer norm, GELU and exp (vector approximations vs libm),
+ * softmax, and causal / full / blocked attention. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +17,7 @@
 #include "check.h"
 #include "whisper/kernels.h"
 #include "whisper/kernels_impl.h"
+#include "whisper/quant.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static float frand(void) {
@@ -59,7 +64,42 @@ typedef struct {
     void *data;
 } test_matrix;
 
+static test_matrix make_matrix_float(int rows, int cols, whisper_dtype dt);
+
+/* q8: quantised from random fp32 values; exact holds the dequantised values. */
 static test_matrix make_matrix(int rows, int cols, whisper_dtype dt) {
+    if (dt != WHISPER_DTYPE_Q8) return make_matrix_float(rows, cols, dt);
+    test_matrix f = make_matrix_float(rows, cols, WHISPER_DTYPE_F32), t;
+    whisper_q8_matrix q;
+    CHECK(whisper_q8_quantize(&f.m, NULL, &q) == 0, "q8 quantize");
+    t.m = q.m;
+    t.exact = f.exact;
+    /* one allocation for the test to free: values then scales */
+    size_t nv = whisper_q8_values_bytes(rows, cols), ns = whisper_q8_scales_count(rows, cols);
+    char *buf = malloc(nv + ns * sizeof(float) + 16);
+    float *sc = (float *)(buf + (nv + 15) / 16 * 16);
+    memcpy(buf, q.q, nv);
+    memcpy(sc, q.scales, ns * sizeof(float));
+    t.m.data = buf;
+    t.m.scales = sc;
+    t.data = buf;
+    whisper_q8_matrix_free(&q);
+    /* the quantisation error is at most half a step of each block's scale */
+    double worst = 0;
+    int nb = (cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < cols; k++) {
+            float deq = whisper_q8_get(&t.m, r, k);
+            double step = sc[(size_t)r * nb + k / WHISPER_Q8_BLOCK];
+            worst = fmax(worst, fabs(deq - f.exact[(size_t)r * cols + k]) / (0.5 * step + 1e-30));
+            t.exact[(size_t)r * cols + k] = deq;
+        }
+    CHECK(worst <= 1.0001, "q8 error within half a step (%g steps)", worst / 2);
+    free(f.data);
+    return t;
+}
+
+static test_matrix make_matrix_float(int rows, int cols, whisper_dtype dt) {
     test_matrix t;
     size_t n = (size_t)rows * cols;
     t.exact = malloc(n * sizeof(float));
@@ -89,10 +129,15 @@ static test_matrix make_matrix(int rows, int cols, whisper_dtype dt) {
 }
 
 static void test_linear(void) {
-    const int sizes[][3] = {{1, 1, 1}, {1, 67, 19}, {7, 67, 19}, {5, 8, 16}, {70, 130, 33}, {3, 256, 64}};
+    const int sizes[][3] = {{1, 1, 1},     {1, 67, 19},   {7, 67, 19},  {5, 8, 16},  {70, 130, 33},
+                            {3, 256, 64},  {1, 300, 141}, {16, 40, 17}, {37, 517, 150}, {61, 96, 300}};
     threadpool *pool = threadpool_new(3);
     cpu_features cf = cpu_features_get();
-    for (int dt = 0; dt < 3; dt++)
+    const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
+#ifdef WHISPER_HAVE_AVX2_VARIANT
+    if (cf.avx2) vars[1] = &whisper_kernels_avx2;
+#endif
+    for (int dt = 0; dt < 4; dt++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             int M = sizes[s][0], K = sizes[s][1], N = sizes[s][2];
             test_matrix w = make_matrix(N, K, (whisper_dtype)dt);
@@ -109,26 +154,62 @@ static void test_linear(void) {
                     ref[m * N + n] = acc;
                     if (fabs(acc) > scale) scale = fabs(acc);
                 }
-            double tol = 1e-5 * scale * sqrt((double)K);
-            const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
-#ifdef WHISPER_HAVE_AVX2_VARIANT
-            if (cf.avx2) vars[1] = &whisper_kernels_avx2;
-#endif
+            double tol = 1e-5 * scale * sqrt((double)K), worst;
             for (int v = 0; v < 2; v++) {
                 if (!vars[v]) continue;
+                /* few-rows tile */
                 vars[v]->linear_tile(y, N, x, K, 0, M, &w.m, 0, N, b);
-                double worst = 0;
+                worst = 0;
                 for (int i = 0; i < M * N; i++) worst = fmax(worst, fabs(y[i] - ref[i]));
                 CHECK(worst <= tol, "%s linear dtype %d %dx%dx%d: error %g > %g", vars[v]->name, dt, M, K, N, worst, tol);
+                /* GEMV of the first row, in two row ranges */
+                int half = N / 2;
+                vars[v]->gemv(y, x, &w.m, 0, half);
+                vars[v]->gemv(y + half, x, &w.m, half, N);
+                worst = 0;
+                for (int n = 0; n < N; n++) worst = fmax(worst, fabs(y[n] + b[n] - ref[n]));
+                CHECK(worst <= tol, "%s gemv dtype %d %dx%d: error %g", vars[v]->name, dt, K, N, worst);
+                /* packed panels + micro-tiles, K split in two slices */
+                const int MR = WHISPER_GEMM_MR, NR = WHISPER_GEMM_NR;
+                int k_split = K > 8 ? K / 2 : K;
+                float *pan = aligned_alloc(64, (size_t)((K + NR) * NR * sizeof(float) + 63) / 64 * 64);
+                for (int n0 = 0; n0 < N; n0 += NR) {
+                    int nr = N - n0 < NR ? N - n0 : NR;
+                    for (int k0 = 0; k0 < K; k0 += k_split) {
+                        int kc = K - k0 < k_split ? K - k0 : k_split;
+                        vars[v]->pack_panel(pan, &w.m, n0, nr, k0, kc);
+                        for (int j = nr; j < NR; j++) CHECK(pan[(size_t)(kc - 1) * NR + j] == 0.0f, "panel padding");
+                        for (int m = 0; m < M; m += MR) {
+                            int mr = M - m < MR ? M - m : MR;
+                            vars[v]->gemm_tile(y + (size_t)m * N + n0, N, x + (size_t)m * K + k0, K, pan, kc, mr, nr,
+                                               k0 > 0);
+                        }
+                    }
+                }
+                free(pan);
+                worst = 0;
+                for (int m = 0; m < M; m++)
+                    for (int n = 0; n < N; n++) worst = fmax(worst, fabs(y[m * N + n] + b[n] - ref[m * N + n]));
+                CHECK(worst <= tol, "%s gemm tiles dtype %d %dx%dx%d: error %g", vars[v]->name, dt, M, K, N, worst);
             }
             whisper_linear(NULL, y, x, M, &w.m, b);
+            worst = 0;
+            for (int i = 0; i < M * N; i++) worst = fmax(worst, fabs(y[i] - ref[i]));
+            CHECK(worst <= tol, "whisper_linear dtype %d %dx%dx%d: error %g > %g", dt, M, K, N, worst, tol);
             whisper_linear(pool, y2, x, M, &w.m, b);
             CHECK(memcmp(y, y2, (size_t)M * N * sizeof *y) == 0, "threaded linear equals single-threaded (dtype %d)", dt);
             whisper_linear(pool, y2, x, M, &w.m, NULL);
-            double worst = 0;
+            worst = 0;
             for (int m = 0; m < M; m++)
                 for (int n = 0; n < N; n++) worst = fmax(worst, fabs(y2[m * N + n] - (ref[m * N + n] - b[n])));
             CHECK(worst <= tol, "linear without bias: %g", worst);
+            whisper_linear_gelu(pool, y2, x, M, &w.m, b);
+            worst = 0;
+            for (int i = 0; i < M * N; i++) {
+                double g = 0.5 * ref[i] * (1.0 + erf(ref[i] / sqrt(2.0)));
+                worst = fmax(worst, fabs(y2[i] - g));
+            }
+            CHECK(worst <= tol + 1e-6 * scale, "linear + GELU dtype %d %dx%dx%d: error %g", dt, M, K, N, worst);
             /* row access converts exactly */
             float *row = malloc((size_t)K * sizeof *row);
             whisper_matrix_row(&w.m, N - 1, row);
@@ -137,6 +218,39 @@ static void test_linear(void) {
             free(x), free(b), free(y), free(y2), free(ref), free(w.exact), free(w.data);
         }
     threadpool_free(pool);
+}
+
+/* The vector exp (softmax) and erf (GELU) of every variant against libm. */
+static void test_approximations(void) {
+    const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
+#ifdef WHISPER_HAVE_AVX2_VARIANT
+    if (cpu_features_get().avx2) vars[1] = &whisper_kernels_avx2;
+#endif
+    enum { N = 4099 };
+    static float x[N], g[N];
+    for (int v = 0; v < 2; v++) {
+        if (!vars[v]) continue;
+        for (int i = 0; i < N; i++) x[i] = -100.0f + 100.0f * i / (N - 1); /* −100 … 0 */
+        x[7] = -INFINITY;
+        float sum = vars[v]->exp_sum(x, N, 0.0f);
+        double worst = 0, ref_sum = 0;
+        for (int i = 0; i < N; i++) {
+            double want = i == 7 ? 0.0 : exp((double)(-100.0f + 100.0f * i / (N - 1)));
+            ref_sum += want;
+            worst = fmax(worst, fabs(x[i] - want) / fmax(want, 1e-30) * (want > 1e-30));
+        }
+        CHECK(x[7] == 0.0f, "%s exp(-inf) = 0", vars[v]->name);
+        CHECK(worst < 1e-6, "%s exp relative error %g", vars[v]->name, worst);
+        CHECK(fabs(sum - ref_sum) / ref_sum < 1e-6, "%s exp sum", vars[v]->name);
+        for (int i = 0; i < N; i++) g[i] = -12.0f + 24.0f * i / (N - 1);
+        vars[v]->gelu(g, N);
+        worst = 0;
+        for (int i = 0; i < N; i++) {
+            double t = -12.0 + 24.0 * (float)(i) / (N - 1), xv = (float)t;
+            worst = fmax(worst, fabs(g[i] - 0.5 * xv * (1.0 + erf(xv / sqrt(2.0)))));
+        }
+        CHECK(worst < 2e-6, "%s gelu absolute error %g", vars[v]->name, worst);
+    }
 }
 
 static void test_pointwise(void) {
@@ -172,19 +286,23 @@ static void test_pointwise(void) {
     threadpool_free(pool);
 }
 
-static void test_attention(void) {
-    enum { NQ = 5, NKV = 37, H = 3, DH = 16, D = H * DH };
-    float q[NQ * D], k[NKV * D], v[NKV * D], out[NQ * D], scratch[4 * NKV];
+static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
+    threadpool *own = pool ? NULL : threadpool_new(2);
+    if (!pool) pool = own;
+    int D = H * DH;
+    float *q = malloc(sizeof(float) * NQ * D), *k = malloc(sizeof(float) * NKV * D), *v = malloc(sizeof(float) * NKV * D);
+    float *out = malloc(sizeof(float) * NQ * D), *scratch = malloc(sizeof(float) * 4 * NKV);
+    double *w = malloc(sizeof(double) * NKV);
     for (int i = 0; i < NQ * D; i++) q[i] = frand();
     for (int i = 0; i < NKV * D; i++) k[i] = frand(), v[i] = frand();
     for (int causal = 0; causal < 2; causal++) {
         whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal};
-        whisper_attention(NULL, &a, scratch);
+        whisper_attention(own ? NULL : pool, &a, scratch);
         double worst = 0;
         for (int h = 0; h < H; h++)
             for (int i = 0; i < NQ; i++) {
                 int n = causal ? NKV - NQ + i + 1 : NKV;
-                double w[NKV], mx = -1e300, z = 0;
+                double mx = -1e300, z = 0;
                 for (int t = 0; t < n; t++) {
                     double s = 0;
                     for (int d = 0; d < DH; d++) s += (double)q[i * D + h * DH + d] * k[t * D + h * DH + d];
@@ -198,14 +316,78 @@ static void test_attention(void) {
                     worst = fmax(worst, fabs(o - out[i * D + h * DH + d]));
                 }
             }
-        CHECK(worst < 1e-5, "attention (causal %d): %g", causal, worst);
+        CHECK(worst < 1e-5, "attention %dx%d heads %d d_head %d (causal %d): %g", NQ, NKV, H, DH, causal, worst);
     }
+    /* the same with fp16 keys and values: against the fp32 result on the rounded values */
+    uint16_t *k16 = malloc(sizeof(uint16_t) * NKV * D), *v16 = malloc(sizeof(uint16_t) * NKV * D);
+    float *out16 = malloc(sizeof(float) * NQ * D);
+    whisper_convert_fp16(k16, k, (size_t)NKV * D);
+    whisper_convert_fp16(v16, v, (size_t)NKV * D);
+    for (int i = 0; i < NKV * D; i++) {
+        k[i] = whisper_fp16_to_fp32(k16[i]);
+        v[i] = whisper_fp16_to_fp32(v16[i]);
+    }
+    for (int causal = 0; causal < 2; causal++) {
+        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention(NULL, &a, scratch);
+        whisper_attention_args a16 = {q, NULL, NULL, out16, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_f16kv(pool, &a16, k16, v16, scratch);
+        double worst = 0;
+        for (int i = 0; i < NQ * D; i++) worst = fmax(worst, fabs(out[i] - out16[i]));
+        CHECK(worst < 1e-5, "fp16 KV attention %dx%d (causal %d): %g", NQ, NKV, causal, worst);
+    }
+    free(k16), free(v16), free(out16);
+    free(q), free(k), free(v), free(out), free(scratch), free(w);
+    threadpool_free(own);
+}
+
+/* fp32 → fp16: both variants agree with each other and with the exact rounding rule. */
+static void test_fp16_rounding(void) {
+    const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
+#ifdef WHISPER_HAVE_AVX2_VARIANT
+    if (cpu_features_get().avx2) vars[1] = &whisper_kernels_avx2;
+#endif
+    enum { N = 20000 };
+    static float x[N];
+    static uint16_t h[2][N];
+    for (int i = 0; i < N; i++) x[i] = ldexpf(frand(), (int)(i % 40) - 28); /* subnormal … overflow-free range */
+    x[0] = 65520.0f, x[1] = -1e6f, x[2] = 0.0f, x[3] = -0.0f, x[4] = ldexpf(1.0f, -25), x[5] = ldexpf(3.0f, -26);
+    int bad = 0;
+    for (int v = 0; v < 2; v++) {
+        if (!vars[v]) continue;
+        vars[v]->to_f16(h[v], x, N);
+        for (int i = 0; i < N; i++) {
+            /* nearest fp16 value: no other pattern is strictly closer */
+            double want = x[i], got = whisper_fp16_to_fp32(h[v][i]);
+            if (isinf(got)) {
+                bad += fabs(want) < 65520.0;
+                continue;
+            }
+            double up = whisper_fp16_to_fp32((uint16_t)(h[v][i] + 1)), dn = whisper_fp16_to_fp32((uint16_t)(h[v][i] - 1));
+            if ((h[v][i] & 0x7fff) != 0 && (h[v][i] & 0x7fff) != 0x7bff)
+                bad += fabs(up - want) < fabs(got - want) || fabs(dn - want) < fabs(got - want);
+        }
+    }
+    CHECK(bad == 0, "fp32 → fp16 rounds to nearest (%d wrong)", bad);
+    if (vars[1]) CHECK(memcmp(h[0], h[1], sizeof h[0]) == 0, "portable and AVX2 fp16 rounding agree");
+}
+
+static void test_attention(void) {
+    threadpool *pool = threadpool_new(3);
+    attention_case(NULL, 5, 37, 3, 16);   /* row by row */
+    attention_case(pool, 1, 300, 2, 64);  /* a decoder step */
+    attention_case(NULL, 3, 203, 2, 64);  /* causal prompt rows, key counts not a multiple of 4 */
+    attention_case(NULL, 100, 77, 2, 24); /* blocked (non-causal), panel tails */
+    attention_case(pool, 131, 301, 3, 64); /* blocked, threaded, several key slices */
+    threadpool_free(pool);
 }
 
 int main(void) {
     printf("kernel path: %s\n", whisper_kernels_path());
     test_conversion();
     test_linear();
+    test_approximations();
+    test_fp16_rounding();
     test_pointwise();
     test_attention();
     return check_summary();

@@ -1,0 +1,131 @@
+/* kernels_gemm.c — linear layers y = x·Wᵀ + b (and the fused GELU form) over
+ * the thread pool, in three shapes:
+ *  - one activation row (a decoder step): a GEMV that streams each weight row
+ *    once, split into fixed row ranges;
+ *  - a few rows (a decoder prompt): each weight row against up to 4 rows at once;
+ *  - many rows (the encoder): a blocked GEMM. A task owns a block of MB rows ×
+ *    NB columns; for each KC-deep slice it converts its weight columns (fp32,
+ *    fp16, bf16 or q8) into fp32 panels [KC][NR] in a per-thread buffer that
+ *    stays in L2, then runs the MR×NR register-tiled micro-kernel over its rows;
+ *    bias and GELU are applied while the block is still in cache.
+ * The split depends only on the shapes, never on the thread count, so results
+ * are identical for any pool. */
+#include <stdlib.h>
+
+#include "whisper/kernels.h"
+#include "whisper/kernels_impl.h"
+
+#define KC 256         /* depth of a packed slice: NB·KC·4 bytes = 128 KiB per thread */
+#define NB 128         /* columns per GEMM task (8 panels) */
+#define MB 192         /* rows per GEMM task (a multiple of MR) */
+#define GEMM_MIN_ROWS 16
+#define GEMV_ROWS 64   /* weight rows per GEMV task */
+#define SMALL_TILE_M 64
+#define SMALL_TILE_N 16
+
+typedef struct {
+    const whisper_kernel_variant *v;
+    float *y;
+    const float *x;
+    const whisper_matrix *w;
+    const float *b;
+    int gelu;
+    int M, N, K;
+    int n_blocks;  /* tasks along N */
+    float *panels; /* GEMM: one NB·KC buffer per thread */
+} linear_job;
+
+static void epilogue(const linear_job *j, int m0, int m1, int n0, int n1) {
+    for (int m = m0; m < m1; m++) {
+        float *row = j->y + (size_t)m * j->N;
+        if (j->b)
+            for (int n = n0; n < n1; n++) row[n] += j->b[n];
+        if (j->gelu) j->v->gelu(row + n0, (size_t)(n1 - n0));
+    }
+}
+
+static void gemm_task(void *ctx, int task, int thread) {
+    const linear_job *j = ctx;
+    const int MR = WHISPER_GEMM_MR, NR = WHISPER_GEMM_NR;
+    int nb = task % j->n_blocks, mb = task / j->n_blocks;
+    int n0 = nb * NB, n1 = n0 + NB < j->N ? n0 + NB : j->N;
+    int m0 = mb * MB, m1 = m0 + MB < j->M ? m0 + MB : j->M;
+    int n_panels = (n1 - n0 + NR - 1) / NR;
+    float *pan = j->panels + (size_t)thread * NB * KC;
+    for (int k0 = 0; k0 < j->K; k0 += KC) {
+        int kc = j->K - k0 < KC ? j->K - k0 : KC;
+        for (int p = 0; p < n_panels; p++) {
+            int c0 = n0 + p * NR, nr = n1 - c0 < NR ? n1 - c0 : NR;
+            j->v->pack_panel(pan + (size_t)p * kc * NR, j->w, c0, nr, k0, kc);
+        }
+        for (int m = m0; m < m1; m += MR) {
+            int mr = m1 - m < MR ? m1 - m : MR;
+            const float *a = j->x + (size_t)m * j->K + k0;
+            for (int p = 0; p < n_panels; p++) {
+                int c0 = n0 + p * NR, nr = n1 - c0 < NR ? n1 - c0 : NR;
+                j->v->gemm_tile(j->y + (size_t)m * j->N + c0, j->N, a, j->K, pan + (size_t)p * kc * NR, kc, mr, nr,
+                                k0 > 0);
+            }
+        }
+    }
+    epilogue(j, m0, m1, n0, n1);
+}
+
+static void gemv_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const linear_job *j = ctx;
+    int n0 = task * GEMV_ROWS, n1 = n0 + GEMV_ROWS < j->N ? n0 + GEMV_ROWS : j->N;
+    j->v->gemv(j->y + n0, j->x, j->w, n0, n1);
+    epilogue(j, 0, 1, n0, n1);
+}
+
+static void small_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const linear_job *j = ctx;
+    int tm = task / j->n_blocks, tn = task % j->n_blocks;
+    int m0 = tm * SMALL_TILE_M, m1 = m0 + SMALL_TILE_M < j->M ? m0 + SMALL_TILE_M : j->M;
+    int n0 = tn * SMALL_TILE_N, n1 = n0 + SMALL_TILE_N < j->N ? n0 + SMALL_TILE_N : j->N;
+    j->v->linear_tile(j->y, j->N, j->x, j->K, m0, m1, j->w, n0, n1, NULL);
+    epilogue(j, m0, m1, n0, n1);
+}
+
+static void run(threadpool *pool, int n_tasks, long work, threadpool_fn fn, linear_job *j) {
+    if (!pool || threadpool_size(pool) <= 1 || work < 32768) {
+        for (int t = 0; t < n_tasks; t++) fn(j, t, 0);
+        return;
+    }
+    threadpool_run(pool, n_tasks, fn, j);
+}
+
+static void linear(threadpool *pool, float *y, const float *x, int M, const whisper_matrix *w, const float *b,
+                   int gelu) {
+    if (M <= 0 || w->rows <= 0) return;
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL};
+    long work = (long)M * j.N * j.K;
+    if (M == 1) {
+        run(pool, (j.N + GEMV_ROWS - 1) / GEMV_ROWS, work, gemv_task, &j);
+        return;
+    }
+    if (M >= GEMM_MIN_ROWS) {
+        int n_threads = threadpool_size(pool);
+        j.panels = aligned_alloc(64, (size_t)n_threads * NB * KC * sizeof(float));
+        if (j.panels) {
+            j.n_blocks = (j.N + NB - 1) / NB;
+            run(pool, j.n_blocks * ((M + MB - 1) / MB), work, gemm_task, &j);
+            free(j.panels);
+            return;
+        }
+        /* no memory for the panels: the unpacked path below (slower, same math) */
+    }
+    j.n_blocks = (j.N + SMALL_TILE_N - 1) / SMALL_TILE_N;
+    run(pool, j.n_blocks * ((M + SMALL_TILE_M - 1) / SMALL_TILE_M), work, small_task, &j);
+}
+
+void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b) {
+    linear(pool, y, x, n_rows, w, b, 0);
+}
+
+void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,
+                         const float *b) {
+    linear(pool, y, x, n_rows, w, b, 1);
+}

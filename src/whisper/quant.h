@@ -1,0 +1,36 @@
+/* quant.h — 8-bit weights (private to src/whisper/): a weight matrix converted
+ * at load to int8 with one fp32 scale per block of 32 consecutive elements of a
+ * row (symmetric, scale = max|w| / 127 over the block, q = round(w / scale)).
+ * The kernels read such a matrix as WHISPER_DTYPE_Q8 (kernels.h). */
+#ifndef TRIDENT_WHISPER_QUANT_H
+#define TRIDENT_WHISPER_QUANT_H
+
+#include <stdint.h>
+
+#include "base/threadpool.h"
+#include "whisper/kernels.h"
+
+/* Bytes of the int8 values and of the scales of a rows × cols q8 matrix. */
+size_t whisper_q8_values_bytes(int rows, int cols);
+size_t whisper_q8_scales_count(int rows, int cols);
+
+/* Quantises src (fp32, fp16 or bf16) into q (rows·cols int8) and scales
+ * (whisper_q8_scales_count floats), both supplied by the caller, and returns the
+ * q8 view of them in *out (it points into q and scales). pool may be NULL.
+ * Returns 0 or TRIDENT_ENOMEM (its per-thread row scratch). */
+int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t *q, float *scales,
+                             whisper_matrix *out);
+
+/* A q8 matrix that owns its buffers. */
+typedef struct {
+    whisper_matrix m;
+    int8_t *q;
+    float *scales;
+} whisper_q8_matrix;
+
+/* Quantises src into buffers the caller owns through *out (whisper_q8_matrix_free).
+ * Returns 0 or TRIDENT_ENOMEM. */
+int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out);
+void whisper_q8_matrix_free(whisper_q8_matrix *q);
+
+#endif

@@ -1,0 +1,184 @@
+/* test_whisper_q8.c — 8-bit weights (--quant q8) against the float model on
+ * every fixture case of ../shared/whisper-ref (3 models, 2 adapters):
+ *  - teacher-forced: the reference greedy tokens (greedy.json, which the float
+ *    engine reproduces exactly) are fed to both models from the reference mel;
+ *    at every position the q8 model's next-token argmax is compared with the
+ *    float model's, and the largest logit difference is reported relative to
+ *    the largest logit;
+ *  - free-running: greedy decodes of jfk.wav by both models through the public
+ *    API; the share of positions with the same token is reported.
+ * Issue 6's 99 % agreement target is reported, not asserted (see main()).
+ * The figures printed here are the ones README's Performance section quotes. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audio/audio.h"
+#include "base/error.h"
+#include "check.h"
+#include "npy.h"
+#include "whisper/decoder.h"
+#include "whisper/encoder.h"
+#include "whisper/engine.h"
+#include "whisper/model.h"
+#include "whisper/session.h"
+#include "whisper/transcribe.h"
+
+typedef struct {
+    const char *model, *lora, *expected;
+} fixture;
+
+static const fixture fixtures[] = {
+    {"tiny-random-v2", NULL, "tiny-random-v2"},
+    {"tiny-random-v3", NULL, "tiny-random-v3"},
+    {"tiny-random-en", NULL, "tiny-random-en"},
+    {"tiny-random-v2", "tiny-random-v2-lora-r8", "tiny-random-v2+tiny-random-v2-lora-r8"},
+    {"tiny-random-v3", "tiny-random-v3-lora-r4-rslora", "tiny-random-v3+tiny-random-v3-lora-r4-rslora"},
+};
+
+typedef struct {
+    long tf_same, tf_total;     /* teacher-forced argmax agreement */
+    long fr_same, fr_total;     /* free-running token agreement */
+    double max_logit_err, max_logit_rel;
+} totals;
+
+static char *path_of(const char *fmt, const char *a, const char *b) {
+    char rel[512];
+    snprintf(rel, sizeof rel, fmt, a, b);
+    return strdup(check_shared_path(rel));
+}
+
+static int argmax(const float *x, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
+/* Logits of rows ni−1 … ni+n−1 for init + tokens from mel: [(n + 1)][n_vocab], caller frees. */
+static float *teacher_forced(whisper_session *s, const npy_array *mel, const int *seq, int ni, int n) {
+    const whisper_model *m = s->model;
+    float *out = malloc((size_t)(n + 1) * m->hp.n_vocab * sizeof *out);
+    if (!out) return NULL;
+    whisper_encoder_forward(s, mel->data, (int)mel->shape[1]);
+    whisper_decoder_begin(s);
+    if (whisper_decoder_forward(s, &s->kv, seq, ni + n, ni - 1, out) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void run_fixture(const fixture *f, const audio_pcm *jfk, totals *t) {
+    char err[TRIDENT_ERR_SIZE] = "";
+    char *model_dir = path_of("whisper-ref/models/%s%s", f->model, "");
+    char *lora_dir = f->lora ? path_of("whisper-ref/lora/%s%s", f->lora, "") : NULL;
+    whisper_model *mf = NULL, *mq = NULL;
+    whisper_session *sf = NULL, *sq = NULL;
+    whisper_load_params lp = {model_dir, lora_dir, 2, WHISPER_WEIGHTS_NATIVE};
+    int rc = whisper_model_load(&lp, &mf, err, sizeof err);
+    CHECK(rc == 0, "%s: load float: %s", f->expected, err);
+    lp.weights = WHISPER_WEIGHTS_Q8;
+    if (rc == 0) rc = whisper_model_load(&lp, &mq, err, sizeof err);
+    CHECK(rc == 0, "%s: load q8: %s", f->expected, err);
+    if (rc == 0) rc = whisper_session_new(mf, 2, &sf, err, sizeof err);
+    if (rc == 0) rc = whisper_session_new(mq, 2, &sq, err, sizeof err);
+    CHECK(rc == 0, "%s: sessions: %s", f->expected, err);
+    if (rc) goto out;
+    CHECK(mq->embed_tokens.dtype == WHISPER_DTYPE_Q8 && mq->dec[0].fc1.w.dtype == WHISPER_DTYPE_Q8,
+          "%s: q8 model has 8-bit weights", f->expected);
+    CHECK(whisper_model_info_get(mq).weight_bytes < whisper_model_info_get(mf).weight_bytes,
+          "%s: q8 weights are smaller", f->expected);
+
+    /* teacher-forced over the fixture's greedy tokens */
+    char *mel_path = path_of("whisper-ref/expected/%s/%s", f->expected, "mel.npy");
+    char *greedy_path = path_of("whisper-ref/expected/%s/%s", f->expected, "greedy.json");
+    npy_array mel = {0};
+    json_t *g = json_load_file(greedy_path, 0, NULL);
+    int seq[512], ni = whisper_initial_tokens(mf, "en", "transcribe", 0, seq, err, sizeof err);
+    json_t *gt = json_object_get(g, "tokens");
+    int n = (int)json_array_size(gt);
+    CHECK(npy_load(mel_path, &mel) == 0 && g && ni > 0 && n > 0 && ni + n < 448, "%s: fixture inputs", f->expected);
+    if (mel.data && g && ni > 0 && n > 0 && ni + n < 448) {
+        for (int i = 0; i < n; i++) seq[ni + i] = (int)json_integer_value(json_array_get(gt, i));
+        float *lf = teacher_forced(sf, &mel, seq, ni, n), *lq = teacher_forced(sq, &mel, seq, ni, n);
+        CHECK(lf && lq, "%s: teacher-forced decode", f->expected);
+        if (lf && lq) {
+            int V = mf->hp.n_vocab, same = 0;
+            double err_max = 0, ref_max = 0;
+            for (int r = 0; r <= n; r++) {
+                same += argmax(lf + (size_t)r * V, V) == argmax(lq + (size_t)r * V, V);
+                for (int v = 0; v < V; v++) {
+                    err_max = fmax(err_max, fabs(lf[(size_t)r * V + v] - lq[(size_t)r * V + v]));
+                    ref_max = fmax(ref_max, fabs(lf[(size_t)r * V + v]));
+                }
+            }
+            printf("%-48s teacher-forced argmax agreement %d/%d, max|logit diff| %.4g (max|logit| %.3g, rel %.3g)\n",
+                   f->expected, same, n + 1, err_max, ref_max, err_max / ref_max);
+            t->tf_same += same;
+            t->tf_total += n + 1;
+            t->max_logit_err = fmax(t->max_logit_err, err_max);
+            t->max_logit_rel = fmax(t->max_logit_rel, err_max / ref_max);
+        }
+        free(lf);
+        free(lq);
+    }
+    npy_free(&mel);
+    json_decref(g);
+    free(mel_path);
+    free(greedy_path);
+
+    /* free-running greedy decodes of jfk.wav */
+    whisper_transcribe_params tp = whisper_transcribe_params_default();
+    tp.language = "en";
+    tp.max_windows = 1;
+    whisper_result *rf = NULL, *rq = NULL;
+    rc = whisper_transcribe(sf, jfk->samples, jfk->n_samples, &tp, &rf, err, sizeof err);
+    if (rc == 0) rc = whisper_transcribe(sq, jfk->samples, jfk->n_samples, &tp, &rq, err, sizeof err);
+    CHECK(rc == 0, "%s: transcribe: %s", f->expected, err);
+    if (rc == 0 && rf->n_windows > 0 && rq->n_windows > 0) {
+        const whisper_window *a = &rf->windows[0], *b = &rq->windows[0];
+        int len = a->n_tokens > b->n_tokens ? a->n_tokens : b->n_tokens, same = 0;
+        for (int i = 0; i < a->n_tokens && i < b->n_tokens; i++) same += a->tokens[i].id == b->tokens[i].id;
+        printf("%-48s free-running greedy agreement %d/%d tokens (float %d, q8 %d)\n", f->expected, same, len,
+               a->n_tokens, b->n_tokens);
+        t->fr_same += same;
+        t->fr_total += len;
+    }
+    whisper_result_free(rf);
+    whisper_result_free(rq);
+out:
+    whisper_session_free(sf);
+    whisper_session_free(sq);
+    whisper_model_free(mf);
+    whisper_model_free(mq);
+    free(model_dir);
+    free(lora_dir);
+}
+
+int main(void) {
+    audio_pcm jfk = {0};
+    char err[TRIDENT_ERR_SIZE];
+    int rc = audio_decode_file(check_shared_path("whisper-ref/jfk.wav"), NULL, &jfk, err, sizeof err);
+    CHECK(rc == 0, "jfk.wav: %s", err);
+    totals t = {0};
+    if (rc == 0)
+        for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) run_fixture(&fixtures[i], &jfk, &t);
+    audio_pcm_free(&jfk);
+    double tf = t.tf_total ? (double)t.tf_same / t.tf_total : 0, fr = t.fr_total ? (double)t.fr_same / t.fr_total : 0;
+    printf("q8 vs float: teacher-forced %ld/%ld = %.2f%%, free-running %ld/%ld = %.2f%%, max|logit diff| %.4g "
+           "(rel %.3g)\n",
+           t.tf_same, t.tf_total, 100 * tf, t.fr_same, t.fr_total, 100 * fr, t.max_logit_err, t.max_logit_rel);
+    /* Issue 6's target is >= 99 % agreement; it is NOT met on these fixtures
+     * (96.4 % teacher-forced: the rsLoRA fixture is so sensitive that rounding
+     * its weights to fp16 alone moves its logits by ~1) and README's Performance
+     * section reports the figures printed above. What this test asserts is that
+     * the q8 path is a faithful quantisation and not a broken one: every fixture
+     * position was compared, and the argmax agrees on at least 90 % of them (a
+     * wrong block scale or layout agrees on almost none). */
+    CHECK(t.tf_total == 5 * 225, "teacher-forced positions compared: %ld", t.tf_total);
+    CHECK(tf >= 0.90, "teacher-forced q8 agreement %.2f%% < 90%%: the quantisation is broken", 100 * tf);
+    return check_summary();
+}
