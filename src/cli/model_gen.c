@@ -71,21 +71,25 @@ static int gen_add(gen_list *l, const char *name, int ndim, int a, int b, int c,
     return 0;
 }
 
+/* Writes "<prefix>.<suffix>" into name (128 bytes); -1 when it does not fit. */
+static int gen_name(char name[128], const char *prefix, const char *suffix) {
+    int n = snprintf(name, 128, "%s.%s", prefix, suffix);
+    return n < 0 || n >= 128 ? -1 : 0;
+}
+
 /* Adds Linear weight [out, in] (+ bias unless no_bias). */
 static int gen_linear(gen_list *l, const char *prefix, int out, int in, int no_bias) {
     char name[128];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    if (gen_add(l, name, 2, out, in, 0, INIT_LINEAR, in)) return -1;
+    if (gen_name(name, prefix, "weight") || gen_add(l, name, 2, out, in, 0, INIT_LINEAR, in)) return -1;
     if (no_bias) return 0;
-    snprintf(name, sizeof name, "%s.bias", prefix);
+    if (gen_name(name, prefix, "bias")) return -1;
     return gen_add(l, name, 1, out, 0, 0, INIT_BIAS, 0);
 }
 
 static int gen_norm(gen_list *l, const char *prefix, int d) {
     char name[128];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    if (gen_add(l, name, 1, d, 0, 0, INIT_GAIN, 0)) return -1;
-    snprintf(name, sizeof name, "%s.bias", prefix);
+    if (gen_name(name, prefix, "weight") || gen_add(l, name, 1, d, 0, 0, INIT_GAIN, 0)) return -1;
+    if (gen_name(name, prefix, "bias")) return -1;
     return gen_add(l, name, 1, d, 0, 0, INIT_BIAS, 0);
 }
 

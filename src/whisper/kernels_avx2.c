@@ -132,8 +132,8 @@ AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, in
         float bias = b ? b[n] : 0.0f;
         for (int m = m0; m < m1; m += 4) {
             int nx = m1 - m < 4 ? m1 - m : 4;
-            const float *xs[4];
-            float out[4];
+            const float *xs[4] = {0};
+            float out[4] = {0};
             for (int i = 0; i < nx; i++) xs[i] = x + (size_t)(m + i) * ldx;
             switch (w->dtype) {
             case WHISPER_DTYPE_F32: row_f32(out, xs, nx, wr, K); break;

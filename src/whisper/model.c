@@ -197,19 +197,27 @@ static int bind_conv(binder *b, const char *name, int out_ch, int in_ch, whisper
     return 0;
 }
 
+/* Writes "<prefix>.<suffix>" into out (out_size bytes); an over-long name is an error. */
+static int bind_name(binder *b, char *out, size_t out_size, const char *prefix, const char *suffix) {
+    int n = snprintf(out, out_size, "%s%s%s", prefix, *suffix ? "." : "", suffix);
+    if (n < 0 || (size_t)n >= out_size)
+        return error_set(b->err, b->err_size, TRIDENT_ELIMIT, "tensor name too long: %s.%s", prefix, suffix);
+    return 0;
+}
+
 static int bind_linear(binder *b, const char *prefix, int layer, int out_f, int in_f, int bias,
                        whisper_linear_weights *lin) {
     char name[160];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    int rc = bind_matrix(b, name, out_f, in_f, &lin->w);
-    if (rc) return rc;
+    int rc = bind_name(b, name, sizeof name, prefix, "weight");
+    if (rc || (rc = bind_matrix(b, name, out_f, in_f, &lin->w))) return rc;
     lin->b = NULL;
     if (bias) {
-        snprintf(name, sizeof name, "%s.bias", prefix);
+        if ((rc = bind_name(b, name, sizeof name, prefix, "bias"))) return rc;
         if ((rc = bind_vector(b, name, out_f, &lin->b))) return rc;
     }
-    whisper_module *mod = &b->m->modules[b->m->n_modules++];
-    snprintf(mod->name, sizeof mod->name, "%s", prefix);
+    whisper_module *mod = &b->m->modules[b->m->n_modules];
+    if ((rc = bind_name(b, mod->name, sizeof mod->name, prefix, ""))) return rc;
+    b->m->n_modules++;
     mod->lin = lin;
     mod->layer = layer;
     return 0;
@@ -218,9 +226,8 @@ static int bind_linear(binder *b, const char *prefix, int layer, int out_f, int 
 static int bind_norm(binder *b, const char *prefix, int n, whisper_norm_weights *ln) {
     char name[160];
     int rc;
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    if ((rc = bind_vector(b, name, n, &ln->g))) return rc;
-    snprintf(name, sizeof name, "%s.bias", prefix);
+    if ((rc = bind_name(b, name, sizeof name, prefix, "weight")) || (rc = bind_vector(b, name, n, &ln->g))) return rc;
+    if ((rc = bind_name(b, name, sizeof name, prefix, "bias"))) return rc;
     return bind_vector(b, name, n, &ln->b);
 }
 
