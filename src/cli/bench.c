@@ -18,6 +18,7 @@
 #include "audio/audio.h"
 #include "base/clock.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "whisper/engine.h"
 
 #define MAX_FILES 16
@@ -58,15 +59,6 @@ typedef struct {
     double peak_gflops;
 } options;
 
-static int parse_int(const char *s, int min, int max, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) return -1;
-    *out = (int)v;
-    return 0;
-}
-
 static int options_parse(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->model = getenv("TRIDENT_MODEL");
@@ -76,7 +68,7 @@ static int options_parse(int argc, char **argv, options *o) {
     o->rtf_runs = -1;
     o->do_encode = o->do_decode = 1;
     const char *t = getenv("TRIDENT_THREADS");
-    if (t && *t && parse_int(t, 1, 1024, &o->threads) != 0) {
+    if (t && *t && cli_int_parse(t, 1, 1024, &o->threads) != 0) {
         fprintf(stderr, "trident bench: TRIDENT_THREADS=%s is not a thread count\n", t);
         return 2;
     }
@@ -99,10 +91,10 @@ static int options_parse(int argc, char **argv, options *o) {
         if (strcmp(a, "--model") == 0) o->model = v;
         else if (strcmp(a, "--lora") == 0) o->lora = *v ? v : NULL;
         else if (strcmp(a, "--audio") == 0) o->audio = v;
-        else if (strcmp(a, "--threads") == 0) bad = parse_int(v, 1, 1024, &o->threads);
-        else if (strcmp(a, "--runs") == 0) bad = parse_int(v, 1, 1000, &o->runs);
-        else if (strcmp(a, "--steps") == 0) bad = parse_int(v, 1, 200, &o->steps);
-        else if (strcmp(a, "--rtf-runs") == 0) bad = parse_int(v, 0, 1000, &o->rtf_runs);
+        else if (strcmp(a, "--threads") == 0) bad = cli_int_parse(v, 1, 1024, &o->threads);
+        else if (strcmp(a, "--runs") == 0) bad = cli_int_parse(v, 1, 1000, &o->runs);
+        else if (strcmp(a, "--steps") == 0) bad = cli_int_parse(v, 1, 200, &o->steps);
+        else if (strcmp(a, "--rtf-runs") == 0) bad = cli_int_parse(v, 0, 1000, &o->rtf_runs);
         else if (strcmp(a, "--stages") == 0) {
             o->do_encode = strstr(v, "encode") != NULL;
             o->do_decode = strstr(v, "decode") != NULL;

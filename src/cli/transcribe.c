@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "whisper/engine.h"
 
 #define MAX_TEMPERATURES 16
@@ -71,15 +72,6 @@ typedef struct {
     int n_temps;
 } options;
 
-static int parse_int(const char *s, int min, int max, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* A number; "-inf"/"inf" only when allow_inf. */
 static int parse_double(const char *s, int allow_inf, double *out) {
     char *end;
@@ -128,7 +120,7 @@ static int parse(int argc, char **argv, options *o) {
     o->n_temps = 1;
     o->format = FORMAT_TXT;
     const char *env_threads = getenv("TRIDENT_THREADS");
-    if (env_threads && *env_threads && parse_int(env_threads, 0, 4096, &o->threads) != 0) {
+    if (env_threads && *env_threads && cli_int_parse(env_threads, 0, 4096, &o->threads) != 0) {
         fprintf(stderr, "trident transcribe: TRIDENT_THREADS must be a number of threads\n");
         return 2;
     }
@@ -167,9 +159,9 @@ static int parse(int argc, char **argv, options *o) {
             else if (strcmp(v, "vtt") == 0) o->format = FORMAT_VTT;
             else return bad(a, "txt, json, srt or vtt", v);
         } else if (strcmp(a, "--beam-size") == 0) {
-            if (parse_int(v, 1, 16, &o->beam_size) != 0) return bad(a, "a number from 1 to 16", v);
+            if (cli_int_parse(v, 1, 16, &o->beam_size) != 0) return bad(a, "a number from 1 to 16", v);
         } else if (strcmp(a, "--best-of") == 0) {
-            if (parse_int(v, 1, 64, &o->best_of) != 0) return bad(a, "a number from 1 to 64", v);
+            if (cli_int_parse(v, 1, 64, &o->best_of) != 0) return bad(a, "a number from 1 to 64", v);
         } else if (strcmp(a, "--patience") == 0) {
             if (parse_double(v, 0, &o->patience) != 0 || o->patience <= 0) return bad(a, "a number > 0", v);
         } else if (strcmp(a, "--length-penalty") == 0) {
@@ -187,7 +179,7 @@ static int parse(int argc, char **argv, options *o) {
         } else if (strcmp(a, "--no-speech-threshold") == 0) {
             if (parse_double(v, 0, &o->ns_threshold) != 0) return bad(a, "a number", v);
         } else if (strcmp(a, "--threads") == 0) {
-            if (parse_int(v, 1, 4096, &o->threads) != 0) return bad(a, "a positive number", v);
+            if (cli_int_parse(v, 1, 4096, &o->threads) != 0) return bad(a, "a positive number", v);
         } else if (strcmp(a, "--temperature") == 0) {
             if (parse_temperatures(v, o) != 0) return bad(a, "T or T,T,... (numbers >= 0)", v);
         } else if (strcmp(a, "--condition-on-previous-text") == 0) {

@@ -95,6 +95,15 @@ static int asr_load_once(asr_service *asr, char *err, size_t err_size) {
     return rc;
 }
 
+/* Ends a failed load: sets state (LAZY or FAILED) under the lock and wakes every
+ * request waiting for the outcome. */
+static void asr_state_settle(asr_service *asr, asr_state state) {
+    pthread_mutex_lock(&asr->lock);
+    asr->state = state;
+    pthread_cond_broadcast(&asr->changed);
+    pthread_mutex_unlock(&asr->lock);
+}
+
 int asr_service_preload(asr_service *asr) {
     char err[TRIDENT_ERR_SIZE] = "";
     log_info("asr", "Preloading ASR model (Whisper + LoRA)... model=%s lora=%s", asr->model_dir ? asr->model_dir : "(none)",
@@ -123,10 +132,7 @@ int asr_service_preload(asr_service *asr) {
                  st.load_ms);
         return 0;
     }
-    pthread_mutex_lock(&asr->lock);
-    asr->state = ASR_STATE_LAZY;
-    pthread_cond_broadcast(&asr->changed);
-    pthread_mutex_unlock(&asr->lock);
+    asr_state_settle(asr, ASR_STATE_LAZY);
     log_error("asr", "Failed to preload ASR model: %s", err);
     log_warn("asr", "ASR model will be loaded on first request (lazy loading)");
     return rc;
@@ -172,10 +178,7 @@ int asr_service_model_get(asr_service *asr, const whisper_model **model, char *e
         pthread_mutex_unlock(&asr->lock);
         return 0;
     }
-    pthread_mutex_lock(&asr->lock);
-    asr->state = ASR_STATE_FAILED;
-    pthread_cond_broadcast(&asr->changed);
-    pthread_mutex_unlock(&asr->lock);
+    asr_state_settle(asr, ASR_STATE_FAILED);
     log_error("asr", "Lazy ASR model load failed (a later request retries): %s", lerr);
     return error_set(err, err_size, rc, "ASR model failed to load: %s", lerr);
 }

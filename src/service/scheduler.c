@@ -78,6 +78,18 @@ static void slot_session_prepare(infer_slot *slot) {
         log_warn("scheduler", "inference session not prepared (the first job retries): %s", err);
 }
 
+/* Appends job to the queue's tail and wakes one slot. The caller holds s->lock;
+ * job stays the caller's (it waits for job->done). */
+static void scheduler_job_enqueue(infer_scheduler *s, infer_job *job) {
+    job->queued_ms = clock_now_ms();
+    job->next = NULL;
+    if (s->tail) s->tail->next = job;
+    else s->head = job;
+    s->tail = job;
+    s->depth++;
+    pthread_cond_signal(&s->work);
+}
+
 static void *slot_main(void *arg) {
     infer_slot *slot = arg;
     infer_scheduler *s = slot->sched;
@@ -122,13 +134,7 @@ static void *slot_main(void *arg) {
             pthread_cond_broadcast(&s->done);
         } else {
             /* the next window waits its turn behind every job queued meanwhile */
-            job->queued_ms = clock_now_ms();
-            job->next = NULL;
-            if (s->tail) s->tail->next = job;
-            else s->head = job;
-            s->tail = job;
-            s->depth++;
-            pthread_cond_signal(&s->work);
+            scheduler_job_enqueue(s, job);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -203,13 +209,7 @@ static int scheduler_run(infer_scheduler *s, infer_job *job, int unbounded, char
         pthread_mutex_unlock(&s->lock);
         return error_set(err, err_size, TRIDENT_EBUSY, "inference queue is full (%d waiting); retry later", s->queue_max);
     }
-    job->queued_ms = clock_now_ms();
-    job->next = NULL;
-    if (s->tail) s->tail->next = job;
-    else s->head = job;
-    s->tail = job;
-    s->depth++;
-    pthread_cond_signal(&s->work);
+    scheduler_job_enqueue(s, job);
     while (!job->done) pthread_cond_wait(&s->done, &s->lock);
     pthread_mutex_unlock(&s->lock);
     if (job->rc != 0) return error_set(err, err_size, job->rc, "%s", job->err);

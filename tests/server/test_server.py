@@ -26,30 +26,13 @@ import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trident_client import Server, WebSocket, multipart, read_wav_pcm16_mono  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from trident_testing import BIO_KEYS, QUEUES, TRIAGE_KEYS, check, fixture_paths, test  # noqa: E402
+from trident_testing import tests as results  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
-MODEL = os.path.join(SHARED, "whisper-ref/models/tiny-random-v2")
-LORA = os.path.join(SHARED, "whisper-ref/lora/tiny-random-v2-lora-r8")
-AUDIO_DIR = os.path.join(SHARED, "audio")
-RECORDINGS = sorted(f for f in os.listdir(AUDIO_DIR) if f.endswith(".wav"))
+MODEL, LORA, AUDIO_DIR, RECORDINGS = fixture_paths(SHARED)
 TMP = tempfile.mkdtemp(prefix="trident-server-test-")
-QUEUES = {"Q1-IMMEDIATE", "Q2-ELEVATED", "Q3-MONITOR", "Q5-ROUTINE", "Q5-REVIEW"}
-BIO_KEYS = {"f0_mean", "f0_cv", "pitch_elevation", "instability", "energy", "jitter", "distress_score",
-            "voiced_frames", "frames"}
-TRIAGE_KEYS = {"queue", "priority_level", "flag_audio_review", "reasoning", "dispatcher_action",
-               "escalation_required", "early_exit"}
-
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
-
-
-def check(cond, msg="check failed"):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def read_file(path):

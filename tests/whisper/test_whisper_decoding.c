@@ -28,18 +28,7 @@
 #include "whisper/sampling.h"
 #include "whisper/session.h"
 #include "whisper/transcribe.h"
-
-typedef struct {
-    const char *model, *lora, *expected;
-} fixture;
-
-static const fixture fixtures[] = {
-    {"tiny-random-v2", NULL, "tiny-random-v2"},
-    {"tiny-random-v3", NULL, "tiny-random-v3"},
-    {"tiny-random-en", NULL, "tiny-random-en"},
-    {"tiny-random-v2", "tiny-random-v2-lora-r8", "tiny-random-v2+tiny-random-v2-lora-r8"},
-    {"tiny-random-v3", "tiny-random-v3-lora-r4-rslora", "tiny-random-v3+tiny-random-v3-lora-r4-rslora"},
-};
+#include "whisper_fixtures.h"
 
 static audio_pcm jfk, long_pcm;
 
@@ -106,7 +95,7 @@ static whisper_result *run(whisper_session *s, const audio_pcm *pcm, const whisp
     return rc == 0 ? r : NULL;
 }
 
-static void fixture_run(const fixture *f, whisper_session *s, const whisper_model *m) {
+static void fixture_run(const whisper_fixture *f, whisper_session *s, const whisper_model *m) {
     char what[256];
     /* greedy with timestamps */
     json_t *ref = load_json(f->expected, "greedy_timestamps.json");
@@ -642,7 +631,7 @@ static void test_formats(void) {
     free(srt);
 }
 
-static int load(const fixture *f, whisper_model **m, whisper_session **s) {
+static int load(const whisper_fixture *f, whisper_model **m, whisper_session **s) {
     char err[TRIDENT_ERR_SIZE] = "", model_dir[512], lora_dir[512];
     char rel[512];
     snprintf(rel, sizeof rel, "whisper-ref/models/%s", f->model);
@@ -673,11 +662,11 @@ int main(int argc, char **argv) {
     test_formats();
     whisper_model *m_v2 = NULL, *m_en = NULL;
     whisper_session *s_v2 = NULL, *s_en = NULL;
-    for (size_t i = 0; !only_cli && i < sizeof fixtures / sizeof fixtures[0]; i++) {
+    for (size_t i = 0; !only_cli && i < whisper_fixture_count; i++) {
         whisper_model *m;
         whisper_session *s;
-        if (load(&fixtures[i], &m, &s)) continue;
-        fixture_run(&fixtures[i], s, m);
+        if (load(&whisper_fixtures[i], &m, &s)) continue;
+        fixture_run(&whisper_fixtures[i], s, m);
         if (i == 0) m_v2 = m, s_v2 = s;
         else if (i == 2) m_en = m, s_en = s;
         else {

@@ -19,27 +19,10 @@
 #include "whisper/model.h"
 #include "whisper/session.h"
 #include "whisper/transcribe.h"
-
-typedef struct {
-    const char *model, *lora, *expected;
-} fixture;
-
-static const fixture fixtures[] = {
-    {"tiny-random-v2", NULL, "tiny-random-v2"},
-    {"tiny-random-v3", NULL, "tiny-random-v3"},
-    {"tiny-random-en", NULL, "tiny-random-en"},
-    {"tiny-random-v2", "tiny-random-v2-lora-r8", "tiny-random-v2+tiny-random-v2-lora-r8"},
-    {"tiny-random-v3", "tiny-random-v3-lora-r4-rslora", "tiny-random-v3+tiny-random-v3-lora-r4-rslora"},
-};
-
-static char *path_of(const char *fmt, const char *a, const char *b) {
-    char rel[512];
-    snprintf(rel, sizeof rel, fmt, a, b);
-    return strdup(check_shared_path(rel));
-}
+#include "whisper_fixtures.h"
 
 static json_t *load_json(const char *dir, const char *name) {
-    char *p = path_of("whisper-ref/expected/%s/%s", dir, name);
+    char *p = whisper_fixture_path("whisper-ref/expected/%s/%s", dir, name);
     json_error_t e;
     json_t *j = json_load_file(p, 0, &e);
     if (!j) fprintf(stderr, "cannot read %s: %s\n", p, e.text);
@@ -48,16 +31,16 @@ static json_t *load_json(const char *dir, const char *name) {
 }
 
 static int load_npy(const char *dir, const char *name, npy_array *a) {
-    char *p = path_of("whisper-ref/expected/%s/%s", dir, name);
+    char *p = whisper_fixture_path("whisper-ref/expected/%s/%s", dir, name);
     int rc = npy_load(p, a);
     free(p);
     return rc;
 }
 
-static void run_fixture(const fixture *f) {
+static void run_fixture(const whisper_fixture *f) {
     char err[TRIDENT_ERR_SIZE] = "", what[256];
-    char *model_dir = path_of("whisper-ref/models/%s%s", f->model, "");
-    char *lora_dir = f->lora ? path_of("whisper-ref/lora/%s%s", f->lora, "") : NULL;
+    char *model_dir = whisper_fixture_path("whisper-ref/models/%s%s", f->model, "");
+    char *lora_dir = f->lora ? whisper_fixture_path("whisper-ref/lora/%s%s", f->lora, "") : NULL;
     whisper_load_params lp = {model_dir, lora_dir, 2, WHISPER_WEIGHTS_NATIVE};
     whisper_model *m = NULL;
     int rc = whisper_model_load(&lp, &m, err, sizeof err);
@@ -194,6 +177,6 @@ out:
 }
 
 int main(void) {
-    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) run_fixture(&fixtures[i]);
+    for (size_t i = 0; i < whisper_fixture_count; i++) run_fixture(&whisper_fixtures[i]);
     return check_summary();
 }

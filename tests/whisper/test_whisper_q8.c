@@ -25,30 +25,13 @@
 #include "whisper/model.h"
 #include "whisper/session.h"
 #include "whisper/transcribe.h"
-
-typedef struct {
-    const char *model, *lora, *expected;
-} fixture;
-
-static const fixture fixtures[] = {
-    {"tiny-random-v2", NULL, "tiny-random-v2"},
-    {"tiny-random-v3", NULL, "tiny-random-v3"},
-    {"tiny-random-en", NULL, "tiny-random-en"},
-    {"tiny-random-v2", "tiny-random-v2-lora-r8", "tiny-random-v2+tiny-random-v2-lora-r8"},
-    {"tiny-random-v3", "tiny-random-v3-lora-r4-rslora", "tiny-random-v3+tiny-random-v3-lora-r4-rslora"},
-};
+#include "whisper_fixtures.h"
 
 typedef struct {
     long tf_same, tf_total;     /* teacher-forced argmax agreement */
     long fr_same, fr_total;     /* free-running token agreement */
     double max_logit_err, max_logit_rel;
 } totals;
-
-static char *path_of(const char *fmt, const char *a, const char *b) {
-    char rel[512];
-    snprintf(rel, sizeof rel, fmt, a, b);
-    return strdup(check_shared_path(rel));
-}
 
 static int argmax(const float *x, int n) {
     int best = 0;
@@ -71,10 +54,10 @@ static float *teacher_forced(whisper_session *s, const npy_array *mel, const int
     return out;
 }
 
-static void run_fixture(const fixture *f, const audio_pcm *jfk, totals *t) {
+static void run_fixture(const whisper_fixture *f, const audio_pcm *jfk, totals *t) {
     char err[TRIDENT_ERR_SIZE] = "";
-    char *model_dir = path_of("whisper-ref/models/%s%s", f->model, "");
-    char *lora_dir = f->lora ? path_of("whisper-ref/lora/%s%s", f->lora, "") : NULL;
+    char *model_dir = whisper_fixture_path("whisper-ref/models/%s%s", f->model, "");
+    char *lora_dir = f->lora ? whisper_fixture_path("whisper-ref/lora/%s%s", f->lora, "") : NULL;
     whisper_model *mf = NULL, *mq = NULL;
     whisper_session *sf = NULL, *sq = NULL;
     whisper_load_params lp = {model_dir, lora_dir, 2, WHISPER_WEIGHTS_NATIVE};
@@ -93,8 +76,8 @@ static void run_fixture(const fixture *f, const audio_pcm *jfk, totals *t) {
           "%s: q8 weights are smaller", f->expected);
 
     /* teacher-forced over the fixture's greedy tokens */
-    char *mel_path = path_of("whisper-ref/expected/%s/%s", f->expected, "mel.npy");
-    char *greedy_path = path_of("whisper-ref/expected/%s/%s", f->expected, "greedy.json");
+    char *mel_path = whisper_fixture_path("whisper-ref/expected/%s/%s", f->expected, "mel.npy");
+    char *greedy_path = whisper_fixture_path("whisper-ref/expected/%s/%s", f->expected, "greedy.json");
     npy_array mel = {0};
     json_t *g = json_load_file(greedy_path, 0, NULL);
     int seq[512], ni = whisper_initial_tokens(mf, "en", "transcribe", 0, seq, err, sizeof err);
@@ -165,7 +148,7 @@ int main(void) {
     CHECK(rc == 0, "jfk.wav: %s", err);
     totals t = {0};
     if (rc == 0)
-        for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) run_fixture(&fixtures[i], &jfk, &t);
+        for (size_t i = 0; i < whisper_fixture_count; i++) run_fixture(&whisper_fixtures[i], &jfk, &t);
     audio_pcm_free(&jfk);
     double tf = t.tf_total ? (double)t.tf_same / t.tf_total : 0, fr = t.fr_total ? (double)t.fr_same / t.fr_total : 0;
     printf("q8 vs float: teacher-forced %ld/%ld = %.2f%%, free-running %ld/%ld = %.2f%%, max|logit diff| %.4g "

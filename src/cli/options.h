@@ -1,0 +1,10 @@
+/* options.h — command-line value parsing shared by the trident subcommands. */
+#ifndef TRIDENT_CLI_OPTIONS_H
+#define TRIDENT_CLI_OPTIONS_H
+
+/* Parses s as a whole base-10 integer in [min, max] into *out. Returns 0, or -1
+ * (leaving *out unchanged) when s is empty, has trailing text, overflows or is
+ * out of range; the caller reports the error. */
+int cli_int_parse(const char *s, int min, int max, int *out);
+
+#endif
