@@ -137,6 +137,22 @@ static void stages_first(const bio_fft *f, const double *sr, const double *si, i
     }
 }
 
+/* Butterfly k of a radix-2 stage: (a, b) <- (a + w·b, a − w·b); only the first
+ * output when only_a. The AVX2 stage uses it for its tail, so both paths do the
+ * same operations in the same order. */
+static inline void butterfly(double *ar, double *ai, double *br, double *bi, const double *wr, const double *wi,
+                             size_t k, int only_a) {
+    double xr = br[k], xi = bi[k];
+    double tr = xr * wr[k] - xi * wi[k], ti = xr * wi[k] + xi * wr[k];
+    double a0 = ar[k], a1 = ai[k];
+    ar[k] = a0 + tr;
+    ai[k] = a1 + ti;
+    if (!only_a) {
+        br[k] = a0 - tr;
+        bi[k] = a1 - ti;
+    }
+}
+
 /* One radix-2 stage of span len on butterflies k in [0, kmax) of every group;
  * only_a: write the first output of each butterfly only (the last stage of a
  * pruned inverse). */
@@ -146,17 +162,7 @@ static void stage_c(double *zr, double *zi, size_t m, size_t len, const double *
     const double *wr = twr + half - 1, *wi = twi + half - 1;
     for (size_t g = 0; g < m; g += len) {
         double *ar = zr + g, *ai = zi + g, *br = ar + half, *bi = ai + half;
-        for (size_t k = 0; k < kmax; k++) {
-            double xr = br[k], xi = bi[k];
-            double tr = xr * wr[k] - xi * wi[k], ti = xr * wi[k] + xi * wr[k];
-            double a0 = ar[k], a1 = ai[k];
-            ar[k] = a0 + tr;
-            ai[k] = a1 + ti;
-            if (!only_a) {
-                br[k] = a0 - tr;
-                bi[k] = a1 - ti;
-            }
-        }
+        for (size_t k = 0; k < kmax; k++) butterfly(ar, ai, br, bi, wr, wi, k, only_a);
     }
 }
 
@@ -213,17 +219,7 @@ AVX2_FN static void stage_avx2(double *zr, double *zi, size_t m, size_t len, con
                 _mm256_storeu_pd(bi + k, _mm256_sub_pd(a1, ti));
             }
         }
-        for (; k < kmax; k++) {
-            double xr = br[k], xi = bi[k];
-            double tr = xr * wr[k] - xi * wi[k], ti = xr * wi[k] + xi * wr[k];
-            double a0 = ar[k], a1 = ai[k];
-            ar[k] = a0 + tr;
-            ai[k] = a1 + ti;
-            if (!only_a) {
-                br[k] = a0 - tr;
-                bi[k] = a1 - ti;
-            }
-        }
+        for (; k < kmax; k++) butterfly(ar, ai, br, bi, wr, wi, k, only_a);
     }
 }
 

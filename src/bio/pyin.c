@@ -931,6 +931,17 @@ static inline double logt_at(const pyin_plan *pl, int k, int h, int e) {
     return pl->logt[((size_t)pl->row_sid[k] * 2 + h) * pl->n_e + (size_t)(e + pl->hw)];
 }
 
+/* The end of every Viterbi pass: the best final state (the lowest index among
+ * equals, as numpy's argmax) and the path back through the backpointers
+ * ptr[t][state] (S states per frame, T frames). */
+static void viterbi_backtrace(const double *last, int S, const uint16_t *ptr, size_t T, int *state) {
+    int bs = 0;
+    for (int j = 1; j < S; j++)
+        if (last[j] > last[bs]) bs = j;
+    state[T - 1] = bs;
+    for (size_t t = T - 1; t > 0; t--) state[t - 1] = ptr[t * (size_t)S + state[t]];
+}
+
 /* Reference: all 2N predecessors of every state (tests only). */
 static void viterbi_dense(const pyin_plan *pl, const frame_out *fo, size_t T, double *prev, double *cur,
                           double *obs, uint16_t *ptr, int *state) {
@@ -957,11 +968,7 @@ static void viterbi_dense(const pyin_plan *pl, const frame_out *fo, size_t T, do
         }
         memcpy(prev, cur, (size_t)S * sizeof *prev);
     }
-    int bs = 0;
-    for (int j = 1; j < S; j++)
-        if (prev[j] > prev[bs]) bs = j;
-    state[T - 1] = bs;
-    for (size_t t = T - 1; t > 0; t--) state[t - 1] = ptr[t * S + state[t]];
+    viterbi_backtrace(prev, S, ptr, T, state);
 }
 
 typedef struct vit_work {
@@ -1094,11 +1101,7 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
         prev = cur;
         cur = tmp;
     }
-    int bs = 0;
-    for (int j = 1; j < S; j++)
-        if (prev[j] > prev[bs]) bs = j;
-    state[T - 1] = bs;
-    for (size_t t = T - 1; t > 0; t--) state[t - 1] = ptr[t * (size_t)S + state[t]];
+    viterbi_backtrace(prev, S, ptr, T, state);
 }
 
 /* The envelope search. With a triangular window the linear-domain weight of
@@ -1468,11 +1471,7 @@ static int viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, 
         prev = cur;
         cur = tmp;
     }
-    int bs = 0;
-    for (int j = 1; j < S; j++)
-        if (prev[j] > prev[bs]) bs = j;
-    state[T - 1] = bs;
-    for (size_t t = T - 1; t > 0; t--) state[t - 1] = ptr[t * (size_t)S + state[t]];
+    viterbi_backtrace(prev, S, ptr, T, state);
     return 0;
 }
 
