@@ -8,43 +8,32 @@
  * one thread it also prints the median CPU time of the calling thread, which
  * stays meaningful when other processes compete for the cores (wall time then
  * includes the time the thread waited to be scheduled). */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "audio/audio.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "bio/bio.h"
 
+/* Appends the samples of a WAV file (decoded by the audio module; the bio-ref
+ * inputs are 16 kHz, so nothing is resampled) to pcm. Returns the grown
+ * buffer, or NULL (pcm untouched) on failure. */
 static float *wav_append(const char *path, float *pcm, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char h[12];
-    float *out = NULL;
-    if (fread(h, 1, 12, f) != 12 || memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4)) goto done;
-    for (;;) {
-        unsigned char c[8];
-        if (fread(c, 1, 8, f) != 8) goto done;
-        uint32_t len = c[4] | c[5] << 8 | c[6] << 16 | (uint32_t)c[7] << 24;
-        if (memcmp(c, "data", 4)) {
-            if (fseek(f, len + (len & 1), SEEK_CUR)) goto done;
-            continue;
-        }
-        size_t m = len / 2;
-        out = realloc(pcm, (*n + m) * sizeof *out);
-        if (!out) goto done;
-        for (size_t i = 0; i < m; i++) {
-            unsigned char s[2];
-            if (fread(s, 1, 2, f) != 2) break;
-            out[*n + i] = (float)(int16_t)(s[0] | s[1] << 8) / 32768.0f;
-        }
-        *n += m;
-        break;
+    char err[TRIDENT_ERR_SIZE];
+    audio_pcm a;
+    if (audio_decode_file(path, NULL, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "bench_bio: %s\n", err);
+        return NULL;
     }
-done:
-    fclose(f);
+    float *out = realloc(pcm, (*n + a.n_samples) * sizeof *out);
+    if (out) {
+        memcpy(out + *n, a.samples, a.n_samples * sizeof *out);
+        *n += a.n_samples;
+    }
+    audio_pcm_free(&a);
     return out;
 }
 

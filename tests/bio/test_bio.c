@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio/audio.h"
 #include "base/error.h"
 #include "bio/bio.h"
 #include "bio/pyin.h"
@@ -15,45 +16,19 @@
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
-/* Reads a 16-bit mono PCM WAV as int16 / 32768 floats. Returns NULL on failure. */
+/* Reads a 16-kHz reference input through the audio module: libsndfile
+ * normalises PCM16 to int16 / 32768, exactly as the reference did, and a
+ * 16-kHz file is not resampled. The caller frees the samples with free(). */
 static float *wav_read(const char *path, size_t *n, int *rate) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *d = malloc((size_t)size);
-    float *out = NULL;
-    if (!d || fread(d, 1, (size_t)size, f) != (size_t)size || size < 12 || memcmp(d, "RIFF", 4) ||
-        memcmp(d + 8, "WAVE", 4))
-        goto done;
-    int channels = 0, bits = 0, fmt = 0;
-    for (long off = 12; off + 8 <= size;) {
-        uint32_t len = le32(d + off + 4);
-        const unsigned char *body = d + off + 8;
-        if (!memcmp(d + off, "fmt ", 4) && len >= 16) {
-            fmt = le16(body);
-            channels = le16(body + 2);
-            *rate = (int)le32(body + 4);
-            bits = le16(body + 14);
-        } else if (!memcmp(d + off, "data", 4)) {
-            if (fmt != 1 || channels != 1 || bits != 16) goto done;
-            if (off + 8 + (long)len > size) len = (uint32_t)(size - off - 8);
-            *n = len / 2;
-            out = malloc((*n ? *n : 1) * sizeof *out);
-            if (!out) goto done;
-            for (size_t i = 0; i < *n; i++) out[i] = (float)(int16_t)le16(body + 2 * i) / 32768.0f;
-            goto done;
-        }
-        off += 8 + len + (len & 1);
+    char err[TRIDENT_ERR_SIZE];
+    audio_pcm a;
+    if (audio_decode_file(path, NULL, &a, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return NULL;
     }
-done:
-    free(d);
-    fclose(f);
-    return out;
+    *n = a.n_samples;
+    *rate = a.source_rate;
+    return a.samples;
 }
 
 static double num(json_t *v) { return json_is_null(v) ? NAN : json_number_value(v); }
