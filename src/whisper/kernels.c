@@ -186,14 +186,19 @@ static void portable_weighted_sum(float *o, const float *p, const float *v, int 
     for (int t = 0; t < n; t++) portable_axpy(o, p[t], v + (size_t)t * ldv, dh);
 }
 
-static float portable_dot_f16(const float *a, const uint16_t *b, int n) {
-    float s = 0.0f;
-    for (int i = 0; i < n; i++) s += a[i] * whisper_fp16_to_fp32(b[i]);
-    return s;
+static void portable_scores_f16(float *s, const float *q, const uint16_t *k, int ldk, int n, int dh, float scale) {
+    for (int t = 0; t < n; t++) {
+        const uint16_t *kt = k + (size_t)t * ldk;
+        float d = 0.0f;
+        for (int i = 0; i < dh; i++) d += q[i] * whisper_fp16_to_fp32(kt[i]);
+        s[t] = d * scale;
+    }
 }
 
-static void portable_axpy_f16(float *y, float a, const uint16_t *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * whisper_fp16_to_fp32(x[i]);
+static void portable_weighted_sum_f16(float *o, const float *p, const uint16_t *v, int ldv, int n, int dh) {
+    for (int d = 0; d < dh; d++) o[d] = 0.0f;
+    for (int t = 0; t < n; t++)
+        for (int d = 0; d < dh; d++) o[d] += p[t] * whisper_fp16_to_fp32(v[(size_t)t * ldv + d]);
 }
 
 uint16_t whisper_fp32_to_fp16(float f) {
@@ -236,7 +241,7 @@ static void portable_gelu(float *x, size_t n) {
 const whisper_kernel_variant whisper_kernels_portable = {
     portable_linear_tile, portable_gemv,     portable_gemm_tile, portable_pack_panel,
     portable_dot,         portable_axpy,     portable_scores,    portable_weighted_sum,
-    portable_dot_f16,     portable_axpy_f16,
+    portable_scores_f16,  portable_weighted_sum_f16,
     portable_to_f16,      portable_exp_sum,  portable_gelu,      "portable",
 };
 

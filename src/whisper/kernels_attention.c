@@ -42,18 +42,15 @@ static void row_task(void *ctx, int task, int thread) {
         const float *q = a->q + (size_t)i * a->ldq + (size_t)h * dh;
         int n_keys = a->causal ? a->n_kv - a->n_q + i + 1 : a->n_kv;
         if (j->k16)
-            for (int t = 0; t < n_keys; t++)
-                s[t] = j->v->dot_f16(q, j->k16 + (size_t)t * a->ldk + (size_t)h * dh, dh) * scale;
+            j->v->scores_f16(s, q, j->k16 + (size_t)h * dh, a->ldk, n_keys, dh, scale);
         else
             j->v->scores(s, q, a->k + (size_t)h * dh, a->ldk, n_keys, dh, scale);
         whisper_softmax(s, n_keys);
         float *o = a->out + (size_t)i * a->ldo + (size_t)h * dh;
-        if (j->v16) {
-            memset(o, 0, (size_t)dh * sizeof *o);
-            for (int t = 0; t < n_keys; t++) j->v->axpy_f16(o, s[t], j->v16 + (size_t)t * a->ldv + (size_t)h * dh, dh);
-        } else {
+        if (j->v16)
+            j->v->weighted_sum_f16(o, s, j->v16 + (size_t)h * dh, a->ldv, n_keys, dh);
+        else
             j->v->weighted_sum(o, s, a->v + (size_t)h * dh, a->ldv, n_keys, dh);
-        }
     }
 }
 

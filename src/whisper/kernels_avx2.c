@@ -435,71 +435,74 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-/* One query against n keys. d_head 64 (every Whisper size) keeps the query in 8
- * registers and reduces 4 keys' sums together; other sizes go key by key. */
-AVX2 static void avx2_scores(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale) {
-    if (dh != 64) {
-        for (int t = 0; t < n; t++) s[t] = avx2_dot(q, k + (size_t)t * ldk, dh) * scale;
-        return;
+/* Attention over keys/values stored as T (loaded 8 at a time by LOAD, one at a
+ * time by SCALAR): SCORES is one query against n keys — d_head 64 (every
+ * Whisper size) keeps the query in 8 registers and reduces 4 keys' sums
+ * together; other sizes go key by key. WSUM is o = Σ_t p[t]·v[t] — for d_head
+ * 64 the output row stays in 8 registers. */
+#define KEY_DOT(KP, LOAD)                                                                                         \
+    _mm256_add_ps(_mm256_add_ps(_mm256_fmadd_ps(LOAD(KP), q0, _mm256_mul_ps(LOAD(KP + 8), q1)),                 \
+                                _mm256_fmadd_ps(LOAD(KP + 16), q2, _mm256_mul_ps(LOAD(KP + 24), q3))),          \
+                  _mm256_add_ps(_mm256_fmadd_ps(LOAD(KP + 32), q4, _mm256_mul_ps(LOAD(KP + 40), q5)),           \
+                                _mm256_fmadd_ps(LOAD(KP + 48), q6, _mm256_mul_ps(LOAD(KP + 56), q7))))
+#define DEFINE_ATTENTION_KERNELS(SCORES, WSUM, T, LOAD, SCALAR)                                                   \
+    AVX2 static void SCORES(float *s, const float *q, const T *k, int ldk, int n, int dh, float scale) {         \
+        if (dh != 64) {                                                                                          \
+            for (int t = 0; t < n; t++) {                                                                        \
+                const T *kt = k + (size_t)t * ldk;                                                               \
+                __m256 acc = _mm256_setzero_ps();                                                                \
+                int i = 0;                                                                                       \
+                for (; i + 8 <= dh; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LOAD(kt + i), acc);   \
+                float d = hsum(acc);                                                                             \
+                for (; i < dh; i++) d += q[i] * SCALAR(kt[i]);                                                   \
+                s[t] = d * scale;                                                                                \
+            }                                                                                                    \
+            return;                                                                                              \
+        }                                                                                                        \
+        __m256 q0 = _mm256_loadu_ps(q), q1 = _mm256_loadu_ps(q + 8), q2 = _mm256_loadu_ps(q + 16);               \
+        __m256 q3 = _mm256_loadu_ps(q + 24), q4 = _mm256_loadu_ps(q + 32), q5 = _mm256_loadu_ps(q + 40);         \
+        __m256 q6 = _mm256_loadu_ps(q + 48), q7 = _mm256_loadu_ps(q + 56);                                       \
+        __m128 sc = _mm_set1_ps(scale);                                                                          \
+        int t = 0;                                                                                               \
+        for (; t + 4 <= n; t += 4) {                                                                             \
+            const T *k0 = k + (size_t)t * ldk;                                                                   \
+            __m256 a0 = KEY_DOT(k0, LOAD), a1 = KEY_DOT(k0 + ldk, LOAD), a2 = KEY_DOT(k0 + 2 * (size_t)ldk, LOAD); \
+            __m256 a3 = KEY_DOT(k0 + 3 * (size_t)ldk, LOAD);                                                     \
+            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));                           \
+            __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));                       \
+            _mm_storeu_ps(s + t, _mm_mul_ps(r, sc));                                                             \
+        }                                                                                                        \
+        for (; t < n; t++) s[t] = hsum(KEY_DOT(k + (size_t)t * ldk, LOAD)) * scale;                              \
+    }                                                                                                            \
+    AVX2 static void WSUM(float *o, const float *p, const T *v, int ldv, int n, int dh) {                        \
+        if (dh != 64) {                                                                                          \
+            for (int d = 0; d < dh; d++) o[d] = 0.0f;                                                            \
+            for (int t = 0; t < n; t++) {                                                                        \
+                const T *vt = v + (size_t)t * ldv;                                                               \
+                __m256 pv = _mm256_set1_ps(p[t]);                                                                \
+                int i = 0;                                                                                       \
+                for (; i + 8 <= dh; i += 8)                                                                      \
+                    _mm256_storeu_ps(o + i, _mm256_fmadd_ps(pv, LOAD(vt + i), _mm256_loadu_ps(o + i)));          \
+                for (; i < dh; i++) o[i] += p[t] * SCALAR(vt[i]);                                                \
+            }                                                                                                    \
+            return;                                                                                              \
+        }                                                                                                        \
+        __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;          \
+        for (int t = 0; t < n; t++) {                                                                            \
+            const T *vt = v + (size_t)t * ldv;                                                                   \
+            __m256 pv = _mm256_broadcast_ss(p + t);                                                              \
+            o0 = _mm256_fmadd_ps(pv, LOAD(vt), o0), o1 = _mm256_fmadd_ps(pv, LOAD(vt + 8), o1);                  \
+            o2 = _mm256_fmadd_ps(pv, LOAD(vt + 16), o2), o3 = _mm256_fmadd_ps(pv, LOAD(vt + 24), o3);            \
+            o4 = _mm256_fmadd_ps(pv, LOAD(vt + 32), o4), o5 = _mm256_fmadd_ps(pv, LOAD(vt + 40), o5);            \
+            o6 = _mm256_fmadd_ps(pv, LOAD(vt + 48), o6), o7 = _mm256_fmadd_ps(pv, LOAD(vt + 56), o7);            \
+        }                                                                                                        \
+        _mm256_storeu_ps(o, o0), _mm256_storeu_ps(o + 8, o1), _mm256_storeu_ps(o + 16, o2);                      \
+        _mm256_storeu_ps(o + 24, o3), _mm256_storeu_ps(o + 32, o4), _mm256_storeu_ps(o + 40, o5);                \
+        _mm256_storeu_ps(o + 48, o6), _mm256_storeu_ps(o + 56, o7);                                              \
     }
-    __m256 q0 = _mm256_loadu_ps(q), q1 = _mm256_loadu_ps(q + 8), q2 = _mm256_loadu_ps(q + 16);
-    __m256 q3 = _mm256_loadu_ps(q + 24), q4 = _mm256_loadu_ps(q + 32), q5 = _mm256_loadu_ps(q + 40);
-    __m256 q6 = _mm256_loadu_ps(q + 48), q7 = _mm256_loadu_ps(q + 56);
-    __m128 sc = _mm_set1_ps(scale);
-    int t = 0;
-#define KEY_DOT(KP)                                                                                                  \
-    _mm256_add_ps(                                                                                                   \
-        _mm256_add_ps(_mm256_fmadd_ps(_mm256_loadu_ps(KP), q0, _mm256_mul_ps(_mm256_loadu_ps(KP + 8), q1)),          \
-                      _mm256_fmadd_ps(_mm256_loadu_ps(KP + 16), q2, _mm256_mul_ps(_mm256_loadu_ps(KP + 24), q3))),   \
-        _mm256_add_ps(_mm256_fmadd_ps(_mm256_loadu_ps(KP + 32), q4, _mm256_mul_ps(_mm256_loadu_ps(KP + 40), q5)),    \
-                      _mm256_fmadd_ps(_mm256_loadu_ps(KP + 48), q6, _mm256_mul_ps(_mm256_loadu_ps(KP + 56), q7))))
-    for (; t + 4 <= n; t += 4) {
-        const float *k0 = k + (size_t)t * ldk;
-        __m256 a0 = KEY_DOT(k0), a1 = KEY_DOT(k0 + ldk), a2 = KEY_DOT(k0 + 2 * (size_t)ldk);
-        __m256 a3 = KEY_DOT(k0 + 3 * (size_t)ldk);
-        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-        __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-        _mm_storeu_ps(s + t, _mm_mul_ps(r, sc));
-    }
-    for (; t < n; t++) s[t] = hsum(KEY_DOT(k + (size_t)t * ldk)) * scale;
-#undef KEY_DOT
-}
 
-/* o = Σ_t p[t]·v[t]: for d_head 64 the output row stays in 8 registers. */
-AVX2 static void avx2_weighted_sum(float *o, const float *p, const float *v, int ldv, int n, int dh) {
-    if (dh != 64) {
-        for (int d = 0; d < dh; d++) o[d] = 0.0f;
-        for (int t = 0; t < n; t++) avx2_axpy(o, p[t], v + (size_t)t * ldv, dh);
-        return;
-    }
-    __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-    for (int t = 0; t < n; t++) {
-        const float *vt = v + (size_t)t * ldv;
-        __m256 pv = _mm256_broadcast_ss(p + t);
-        o0 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt), o0), o1 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 8), o1);
-        o2 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 16), o2), o3 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 24), o3);
-        o4 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 32), o4), o5 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 40), o5);
-        o6 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 48), o6), o7 = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vt + 56), o7);
-    }
-    _mm256_storeu_ps(o, o0), _mm256_storeu_ps(o + 8, o1), _mm256_storeu_ps(o + 16, o2), _mm256_storeu_ps(o + 24, o3);
-    _mm256_storeu_ps(o + 32, o4), _mm256_storeu_ps(o + 40, o5), _mm256_storeu_ps(o + 48, o6), _mm256_storeu_ps(o + 56, o7);
-}
-
-AVX2 static float avx2_dot_f16(const float *a, const uint16_t *b, int n) {
-    __m256 acc = _mm256_setzero_ps();
-    int i = 0;
-    for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), load_f16(b + i), acc);
-    float s = hsum(acc);
-    for (; i < n; i++) s += a[i] * whisper_fp16_to_fp32(b[i]);
-    return s;
-}
-
-AVX2 static void avx2_axpy_f16(float *y, float a, const uint16_t *x, int n) {
-    __m256 av = _mm256_set1_ps(a);
-    int i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load_f16(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * whisper_fp16_to_fp32(x[i]);
-}
+DEFINE_ATTENTION_KERNELS(avx2_scores, avx2_weighted_sum, float, _mm256_loadu_ps, ID)
+DEFINE_ATTENTION_KERNELS(avx2_scores_f16, avx2_weighted_sum_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
 
 AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
     size_t i = 0;
@@ -510,7 +513,7 @@ AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
 
 const whisper_kernel_variant whisper_kernels_avx2 = {
     avx2_linear_tile, avx2_gemv,    avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
-    avx2_scores,      avx2_weighted_sum, avx2_dot_f16, avx2_axpy_f16, avx2_to_f16, avx2_exp_sum,
+    avx2_scores,      avx2_weighted_sum, avx2_scores_f16, avx2_weighted_sum_f16, avx2_to_f16, avx2_exp_sum,
     avx2_gelu,        "avx2",
 };
 

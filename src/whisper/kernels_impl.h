@@ -35,8 +35,9 @@ typedef struct {
     void (*scores)(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale);
     /* o[0 … dh) = Σ_t p[t]·v[t·ldv] for t < n (overwrites o) */
     void (*weighted_sum)(float *o, const float *p, const float *v, int ldv, int n, int dh);
-    float (*dot_f16)(const float *a, const uint16_t *b, int n);
-    void (*axpy_f16)(float *y, float a, const uint16_t *x, int n);
+    /* the same two with keys / values stored in fp16 */
+    void (*scores_f16)(float *s, const float *q, const uint16_t *k, int ldk, int n, int dh, float scale);
+    void (*weighted_sum_f16)(float *o, const float *p, const uint16_t *v, int ldv, int n, int dh);
     void (*to_f16)(uint16_t *dst, const float *src, size_t n); /* round to nearest even */
     /* In place x = exp(x − max) for n values, returns their sum (x all finite or -inf, max finite) */
     float (*exp_sum)(float *x, int n, float max);

@@ -496,6 +496,7 @@ int whisper_model_load(const whisper_load_params *params, whisper_model **out, c
     }
     if (params->weights == WHISPER_WEIGHTS_Q8 && (rc = weights_quantize(m, params->n_threads, err, err_size)))
         goto fail;
+    m->weights = params->weights;
     m->load_ms = clock_now_ms() - t0;
     log_info("whisper", "model loaded name=%s lora=%s d_model=%d layers=%d/%d vocab=%d kernels=%s weights=%s ms=%.0f",
              m->name, m->lora_name ? m->lora_name : "none", m->hp.d_model, m->hp.enc_layers, m->hp.dec_layers,

@@ -79,6 +79,8 @@ struct whisper_model {
     size_t n_blank;
 
     int n_threads;
+    whisper_weights weights;       /* as loaded; WHISPER_WEIGHTS_Q8 sessions also keep
+                                      the cross-attention keys/values in fp16 */
     double load_ms;
     size_t weight_bytes;
 

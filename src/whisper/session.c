@@ -6,11 +6,13 @@
 #include "base/error.h"
 #include "whisper/session.h"
 
-static float *alloc_floats(size_t n, int *failed) {
-    float *p = calloc(n ? n : 1, sizeof(float));
+static void *alloc_zeroed(size_t n, size_t size, int *failed) {
+    void *p = calloc(n ? n : 1, size);
     if (!p) *failed = 1;
     return p;
 }
+
+static float *alloc_floats(size_t n, int *failed) { return alloc_zeroed(n, sizeof(float), failed); }
 
 int whisper_session_new(const whisper_model *model, int n_threads, whisper_session **out, char *err, size_t err_size) {
     *out = NULL;
@@ -41,8 +43,13 @@ int whisper_session_new(const whisper_model *model, int n_threads, whisper_sessi
     s->e_a = alloc_floats(T * d, &failed);
     s->kv.k = alloc_floats(L * tc * d, &failed);
     s->kv.v = alloc_floats(L * tc * d, &failed);
-    s->cross_k = alloc_floats(L * T * d, &failed);
-    s->cross_v = alloc_floats(L * T * d, &failed);
+    if (model->weights == WHISPER_WEIGHTS_Q8) {
+        s->cross_k16 = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
+        s->cross_v16 = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
+    } else {
+        s->cross_k = alloc_floats(L * T * d, &failed);
+        s->cross_v = alloc_floats(L * T * d, &failed);
+    }
     s->d_x = alloc_floats(tc * d, &failed);
     s->d_h = alloc_floats(tc * d, &failed);
     s->d_q = alloc_floats(tc * d, &failed);
@@ -62,6 +69,8 @@ void whisper_session_free(whisper_session *s) {
     float *bufs[] = {s->scores, s->enc_out, s->e_big, s->e_h, s->e_q, s->e_k, s->e_v, s->e_a, s->kv.k,
                      s->kv.v, s->cross_k, s->cross_v, s->d_x, s->d_h, s->d_q, s->d_a, s->d_f};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(s->cross_k16);
+    free(s->cross_v16);
     for (int i = 0; i < s->n_extra_kv; i++) {
         free(s->extra_kv[i].k);
         free(s->extra_kv[i].v);
