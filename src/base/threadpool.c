@@ -1,13 +1,23 @@
 /* threadpool.c — worker threads, a generation counter to start a run, an
- * atomic task counter to share it out, and a done counter to end it. */
+ * atomic task counter to share it out, and a join word to end it.
+ *
+ * A run ends as soon as its tasks are done: the caller does not wait for
+ * workers that were slow to wake (asleep, or preempted by another process on a
+ * busy machine). The join word holds a "closed" bit and the number of workers
+ * taking part; a worker joins only while the run is open, and the caller, once
+ * the task counter is exhausted, closes the run and waits for the workers that
+ * joined to finish the tasks they took. A worker that wakes after the close
+ * goes back to waiting for the next run. */
 #include "base/threadpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #define SPIN_ITERATIONS 20000
+#define RUN_CLOSED 0x40000000 /* join word: the run takes no more workers */
 
 struct threadpool {
     int n_threads;
@@ -17,7 +27,7 @@ struct threadpool {
     pthread_cond_t wake;
     atomic_uint generation;   /* bumped once per run */
     atomic_int next_task;
-    atomic_int done_threads;
+    atomic_int join;          /* RUN_CLOSED | workers taking part in the current run */
     atomic_int quit;
     int n_tasks;
     threadpool_fn fn;
@@ -55,8 +65,14 @@ static void *pool_worker(void *p) {
         }
         if (atomic_load(&pool->quit)) return NULL;
         seen = atomic_load(&pool->generation);
-        pool_work(pool, index);
-        atomic_fetch_add_explicit(&pool->done_threads, 1, memory_order_acq_rel);
+        int j = atomic_load_explicit(&pool->join, memory_order_acquire);
+        while (!(j & RUN_CLOSED))
+            if (atomic_compare_exchange_weak_explicit(&pool->join, &j, j + 1, memory_order_acq_rel,
+                                                      memory_order_acquire)) {
+                pool_work(pool, index);
+                atomic_fetch_sub_explicit(&pool->join, 1, memory_order_acq_rel);
+                break;
+            }
     }
 }
 
@@ -126,14 +142,16 @@ void threadpool_run(threadpool *pool, int n_tasks, threadpool_fn fn, void *ctx) 
     pool->ctx = ctx;
     pool->n_tasks = n_tasks;
     atomic_store(&pool->next_task, 0);
-    atomic_store(&pool->done_threads, 0);
+    atomic_store(&pool->join, 0);
     pthread_mutex_lock(&pool->lock);
     atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->lock);
     pool_work(pool, 0);
-    while (atomic_load_explicit(&pool->done_threads, memory_order_acquire) < pool->n_threads - 1) {
-        /* the other threads are finishing their last task */
-    }
+    /* every task is taken: close the run, then wait for the workers that
+     * joined it to finish theirs (yielding, in case one was preempted) */
+    atomic_fetch_or_explicit(&pool->join, RUN_CLOSED, memory_order_acq_rel);
+    for (int spins = 0; atomic_load_explicit(&pool->join, memory_order_acquire) != RUN_CLOSED; spins++)
+        if (spins > 1000) sched_yield();
     pthread_mutex_unlock(&pool->run_lock);
 }

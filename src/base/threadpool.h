@@ -3,8 +3,10 @@
  * threadpool_run splits a loop of n_tasks iterations over the pool's threads
  * (the calling thread takes part) and returns when every iteration is done.
  * Tasks are handed out one at a time from an atomic counter, so uneven tasks
- * balance. Calls from different threads on one pool are serialised; a pool of
- * one thread runs everything on the caller. Workers spin briefly between runs
+ * balance. A run never waits for a worker that has not started on it (asleep,
+ * or preempted on a busy machine): the threads that are there share the work.
+ * Calls from different threads on one pool are serialised; a pool of one
+ * thread runs everything on the caller. Workers spin briefly between runs
  * before they sleep, so back-to-back small runs (decoder steps) stay cheap. */
 #ifndef TRIDENT_BASE_THREADPOOL_H
 #define TRIDENT_BASE_THREADPOOL_H

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/error.h"
@@ -16,6 +17,60 @@ static void add_task(void *ctx, int task, int thread) {
     atomic_long *sum = ctx;
     atomic_fetch_add(sum, task + 1);
     (void)thread;
+}
+
+/* Per-task counters of one run, and the threads that ran them. */
+typedef struct {
+    atomic_int count[64];
+    atomic_int busy[8]; /* tasks in progress per thread index: must never exceed 1 */
+    atomic_int overlap;
+    int slow;           /* task 0 sleeps this many microseconds */
+} run_log;
+
+static void log_task(void *ctx, int task, int thread) {
+    run_log *r = ctx;
+    if (atomic_fetch_add(&r->busy[thread], 1) != 0) atomic_fetch_add(&r->overlap, 1);
+    if (task == 0 && r->slow) {
+        struct timespec ts = {0, r->slow * 1000L};
+        nanosleep(&ts, NULL);
+    }
+    atomic_fetch_add(&r->count[task], 1);
+    atomic_fetch_sub(&r->busy[thread], 1);
+}
+
+/* Many back-to-back runs of varying size, some with a slow task and with
+ * workers left to fall asleep in between: every task runs exactly once, no
+ * thread index runs two tasks at once, and nothing of a run happens after
+ * threadpool_run returned (the logs of finished runs are checked again at the
+ * end). */
+static void test_threadpool_runs(void) {
+    enum { ROUNDS = 3000 };
+    run_log *logs = calloc(ROUNDS, sizeof *logs);
+    threadpool *pool = threadpool_new(3);
+    CHECK(logs && pool, "pool and logs");
+    if (!logs || !pool) return;
+    int bad = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        int n = 1 + (r * 7) % 64;
+        logs[r].slow = r % 97 == 0 ? 2000 : 0;
+        if (r % 500 == 499) {
+            struct timespec ts = {0, 5 * 1000 * 1000L}; /* past the workers' spin: they sleep */
+            nanosleep(&ts, NULL);
+        }
+        threadpool_run(pool, n, log_task, &logs[r]);
+        for (int t = 0; t < 64; t++) bad += atomic_load(&logs[r].count[t]) != (t < n);
+    }
+    CHECK(bad == 0, "every task ran exactly once before threadpool_run returned (%d wrong counts)", bad);
+    threadpool_free(pool);
+    int late = 0, overlap = 0;
+    for (int r = 0; r < ROUNDS; r++) {
+        int n = 1 + (r * 7) % 64;
+        for (int t = 0; t < 64; t++) late += atomic_load(&logs[r].count[t]) != (t < n);
+        overlap += atomic_load(&logs[r].overlap);
+    }
+    CHECK(late == 0, "no task ran after its run returned (%d)", late);
+    CHECK(overlap == 0, "no thread index ran two tasks at once (%d)", overlap);
+    free(logs);
 }
 
 int main(void) {
@@ -31,6 +86,7 @@ int main(void) {
         }
         threadpool_free(pool);
     }
+    test_threadpool_runs();
 
     char err[TRIDENT_ERR_SIZE];
     char *data;
