@@ -6,11 +6,15 @@
  * an iterative decimation-in-time radix-2 transform on split arrays (real
  * parts, imaginary parts) with one contiguous twiddle table per stage, so the
  * inner loops stream through memory. The bit-reversal permutation is fused
- * with the first two stages (spans 2 and 4, scalar, shared by both paths);
- * the later stages and the split steps have a portable version and an AVX2
- * one (target attribute, chosen at run time) that perform the same IEEE
- * operations in the same order — no FMA contraction, which -std=c11 turns off
- * and the "avx2" target alone cannot emit — so both paths agree bit for bit. */
+ * with the first two stages (spans 2 and 4). Every step has a portable
+ * version and an AVX2 one (target attribute, chosen at run time) that
+ * perform the same IEEE operations in the same order — no FMA contraction,
+ * which -std=c11 turns off and the "avx2" target alone cannot emit — so both
+ * paths agree bit for bit. The AVX2 code runs the first two stages on four
+ * groups at a time (contiguous loads, then a 4x4 transpose) and the later
+ * stages in pairs (spans len and 2 len in one pass over the data, the same
+ * butterflies and twiddles as two radix-2 passes); the last stage, which
+ * the inverse prunes, stays single. */
 #include "bio/fft.h"
 
 #include <math.h>
@@ -223,6 +227,160 @@ AVX2_FN static void stage_avx2(double *zr, double *zi, size_t m, size_t len, con
     }
 }
 
+/* Two consecutive radix-2 stages (spans len and 2 len, len >= 8) in one pass:
+ * elements k, k + len/2, k + len, k + 3 len/2 of every group of 2 len go
+ * through their two span-len butterflies and then their two span-2len ones,
+ * the same operations as stage_avx2 twice, with half the loads and stores. */
+AVX2_FN static void stage_pair_avx2(double *zr, double *zi, size_t m, size_t len, const double *twr,
+                                    const double *twi) {
+    size_t half = len / 2;
+    const double *ar_ = twr + half - 1, *ai_ = twi + half - 1; /* span len */
+    const double *br_ = twr + len - 1, *bi_ = twi + len - 1;   /* span 2 len */
+    for (size_t g = 0; g < m; g += 2 * len) {
+        double *r = zr + g, *i = zi + g;
+        for (size_t k = 0; k < half; k += 4) {
+            __m256d Ar = _mm256_loadu_pd(r + k), Ai = _mm256_loadu_pd(i + k);
+            __m256d Br = _mm256_loadu_pd(r + k + half), Bi = _mm256_loadu_pd(i + k + half);
+            __m256d Cr = _mm256_loadu_pd(r + k + len), Ci = _mm256_loadu_pd(i + k + len);
+            __m256d Dr = _mm256_loadu_pd(r + k + len + half), Di = _mm256_loadu_pd(i + k + len + half);
+            __m256d wr = _mm256_loadu_pd(ar_ + k), wi = _mm256_loadu_pd(ai_ + k);
+            /* span len: (A, B) and (C, D), twiddle k */
+            __m256d tr = _mm256_sub_pd(_mm256_mul_pd(Br, wr), _mm256_mul_pd(Bi, wi));
+            __m256d ti = _mm256_add_pd(_mm256_mul_pd(Br, wi), _mm256_mul_pd(Bi, wr));
+            Br = _mm256_sub_pd(Ar, tr);
+            Bi = _mm256_sub_pd(Ai, ti);
+            Ar = _mm256_add_pd(Ar, tr);
+            Ai = _mm256_add_pd(Ai, ti);
+            tr = _mm256_sub_pd(_mm256_mul_pd(Dr, wr), _mm256_mul_pd(Di, wi));
+            ti = _mm256_add_pd(_mm256_mul_pd(Dr, wi), _mm256_mul_pd(Di, wr));
+            Dr = _mm256_sub_pd(Cr, tr);
+            Di = _mm256_sub_pd(Ci, ti);
+            Cr = _mm256_add_pd(Cr, tr);
+            Ci = _mm256_add_pd(Ci, ti);
+            /* span 2 len: (A, C) with twiddle k, (B, D) with twiddle k + len/2 */
+            wr = _mm256_loadu_pd(br_ + k);
+            wi = _mm256_loadu_pd(bi_ + k);
+            tr = _mm256_sub_pd(_mm256_mul_pd(Cr, wr), _mm256_mul_pd(Ci, wi));
+            ti = _mm256_add_pd(_mm256_mul_pd(Cr, wi), _mm256_mul_pd(Ci, wr));
+            _mm256_storeu_pd(r + k, _mm256_add_pd(Ar, tr));
+            _mm256_storeu_pd(i + k, _mm256_add_pd(Ai, ti));
+            _mm256_storeu_pd(r + k + len, _mm256_sub_pd(Ar, tr));
+            _mm256_storeu_pd(i + k + len, _mm256_sub_pd(Ai, ti));
+            wr = _mm256_loadu_pd(br_ + k + half);
+            wi = _mm256_loadu_pd(bi_ + k + half);
+            tr = _mm256_sub_pd(_mm256_mul_pd(Dr, wr), _mm256_mul_pd(Di, wi));
+            ti = _mm256_add_pd(_mm256_mul_pd(Dr, wi), _mm256_mul_pd(Di, wr));
+            _mm256_storeu_pd(r + k + half, _mm256_add_pd(Br, tr));
+            _mm256_storeu_pd(i + k + half, _mm256_add_pd(Bi, ti));
+            _mm256_storeu_pd(r + k + len + half, _mm256_sub_pd(Br, tr));
+            _mm256_storeu_pd(i + k + len + half, _mm256_sub_pd(Bi, ti));
+        }
+    }
+}
+
+/* Input q of the four groups of stages_first_avx2 (see below), at offset o:
+ * real parts in *re, imaginary parts in *im. */
+AVX2_FN __attribute__((always_inline)) static inline void first_load(const double *sr, const double *si,
+                                                                     int interleaved, size_t o, __m256d *re,
+                                                                     __m256d *im) {
+    if (interleaved) {
+        __m256d v0 = _mm256_loadu_pd(sr + 2 * o), v1 = _mm256_loadu_pd(sr + 2 * o + 4);
+        *re = _mm256_unpacklo_pd(v0, v1);
+        *im = _mm256_unpackhi_pd(v0, v1);
+    } else {
+        *re = _mm256_loadu_pd(sr + o);
+        *im = _mm256_loadu_pd(si + o);
+    }
+}
+
+/* stages_first for m >= 16 with the groups in vector lanes. Group g (outputs
+ * 4g .. 4g + 3) reads inputs rev(4g) + {0, m/2, m/4, 3m/4}; the four groups
+ * h + {0, 1, 2, 3} m/16 have rev(4g) = rev(4h) + {0, 2, 1, 3}, so each input
+ * of the four is one contiguous load (interleaved input: two loads
+ * unpacked, lanes in the order {0, 2, 1, 3}). The butterflies run across
+ * lanes exactly as in stages_first; a 4x4 transpose gives each group its four
+ * contiguous outputs. */
+AVX2_FN __attribute__((always_inline)) static inline void first_body(const bio_fft *f, const double *sr,
+                                                                     const double *si, int interleaved,
+                                                                     int half_zero, const double *wi, double *zr,
+                                                                     double *zi) {
+    size_t m = f->m, q4 = m / 4, g4 = m / 16;
+    const __m256d w0r = _mm256_set1_pd(f->twr[1]), w0i = _mm256_set1_pd(wi[1]);
+    const __m256d w1r = _mm256_set1_pd(f->twr[2]), w1i = _mm256_set1_pd(wi[2]);
+    /* lane l holds group h + d_l m/16 */
+    const size_t d1 = interleaved ? 1 : 2, d2 = interleaved ? 2 : 1;
+    for (size_t h = 0; h < g4; h++) {
+        size_t base = f->rev[4 * h];
+        __m256d a0r, a0i, a2r, a2i, p0r, p0i, p1r, p1i, p2r, p2i, p3r, p3i;
+        first_load(sr, si, interleaved, base, &a0r, &a0i);
+        first_load(sr, si, interleaved, base + q4, &a2r, &a2i);
+        if (half_zero) {
+            p0r = p1r = a0r;
+            p0i = p1i = a0i;
+            p2r = p3r = a2r;
+            p2i = p3i = a2i;
+        } else {
+            __m256d a1r, a1i, a3r, a3i;
+            first_load(sr, si, interleaved, base + 2 * q4, &a1r, &a1i);
+            first_load(sr, si, interleaved, base + 3 * q4, &a3r, &a3i);
+            p0r = _mm256_add_pd(a0r, a1r);
+            p0i = _mm256_add_pd(a0i, a1i);
+            p1r = _mm256_sub_pd(a0r, a1r);
+            p1i = _mm256_sub_pd(a0i, a1i);
+            p2r = _mm256_add_pd(a2r, a3r);
+            p2i = _mm256_add_pd(a2i, a3i);
+            p3r = _mm256_sub_pd(a2r, a3r);
+            p3i = _mm256_sub_pd(a2i, a3i);
+        }
+        __m256d tr = _mm256_sub_pd(_mm256_mul_pd(p2r, w0r), _mm256_mul_pd(p2i, w0i));
+        __m256d ti = _mm256_add_pd(_mm256_mul_pd(p2r, w0i), _mm256_mul_pd(p2i, w0r));
+        __m256d z0r = _mm256_add_pd(p0r, tr), z0i = _mm256_add_pd(p0i, ti);
+        __m256d z2r = _mm256_sub_pd(p0r, tr), z2i = _mm256_sub_pd(p0i, ti);
+        tr = _mm256_sub_pd(_mm256_mul_pd(p3r, w1r), _mm256_mul_pd(p3i, w1i));
+        ti = _mm256_add_pd(_mm256_mul_pd(p3r, w1i), _mm256_mul_pd(p3i, w1r));
+        __m256d z1r = _mm256_add_pd(p1r, tr), z1i = _mm256_add_pd(p1i, ti);
+        __m256d z3r = _mm256_sub_pd(p1r, tr), z3i = _mm256_sub_pd(p1i, ti);
+        /* 4x4 transposes: row l = element l of z0..z3 */
+        __m256d t0 = _mm256_unpacklo_pd(z0r, z1r), t1 = _mm256_unpackhi_pd(z0r, z1r);
+        __m256d t2 = _mm256_unpacklo_pd(z2r, z3r), t3 = _mm256_unpackhi_pd(z2r, z3r);
+        __m256d u0 = _mm256_unpacklo_pd(z0i, z1i), u1 = _mm256_unpackhi_pd(z0i, z1i);
+        __m256d u2 = _mm256_unpacklo_pd(z2i, z3i), u3 = _mm256_unpackhi_pd(z2i, z3i);
+        size_t g0 = 4 * h, ga = 4 * (h + d1 * g4), gb = 4 * (h + d2 * g4), g3 = 4 * (h + 3 * g4);
+        _mm256_storeu_pd(zr + g0, _mm256_permute2f128_pd(t0, t2, 0x20));
+        _mm256_storeu_pd(zi + g0, _mm256_permute2f128_pd(u0, u2, 0x20));
+        _mm256_storeu_pd(zr + ga, _mm256_permute2f128_pd(t1, t3, 0x20));
+        _mm256_storeu_pd(zi + ga, _mm256_permute2f128_pd(u1, u3, 0x20));
+        _mm256_storeu_pd(zr + gb, _mm256_permute2f128_pd(t0, t2, 0x31));
+        _mm256_storeu_pd(zi + gb, _mm256_permute2f128_pd(u0, u2, 0x31));
+        _mm256_storeu_pd(zr + g3, _mm256_permute2f128_pd(t1, t3, 0x31));
+        _mm256_storeu_pd(zi + g3, _mm256_permute2f128_pd(u1, u3, 0x31));
+    }
+}
+
+AVX2_FN static void stages_first_avx2(const bio_fft *f, const double *sr, const double *si, int interleaved,
+                                      int half_zero, const double *wi, double *zr, double *zi) {
+    if (interleaved && half_zero)
+        first_body(f, sr, si, 1, 1, wi, zr, zi);
+    else if (interleaved)
+        first_body(f, sr, si, 1, 0, wi, zr, zi);
+    else
+        first_body(f, sr, si, 0, half_zero, wi, zr, zi);
+}
+
+/* x[2j] = zr[j] s, x[2j + 1] = zi[j] s for 2j < n_out (interleaving, as the
+ * portable loop in bio_fft_inverse). */
+AVX2_FN static size_t interleave_avx2(const double *zr, const double *zi, double s, double *x, size_t n_out) {
+    const __m256d sc = _mm256_set1_pd(s);
+    size_t j = 0;
+    for (; 2 * j + 8 <= n_out; j += 4) {
+        __m256d a = _mm256_mul_pd(_mm256_loadu_pd(zr + j), sc), b = _mm256_mul_pd(_mm256_loadu_pd(zi + j), sc);
+        __m256d lo = _mm256_unpacklo_pd(a, b), hi = _mm256_unpackhi_pd(a, b);
+        _mm256_storeu_pd(x + 2 * j, _mm256_permute2f128_pd(lo, hi, 0x20));
+        _mm256_storeu_pd(x + 2 * j + 4, _mm256_permute2f128_pd(lo, hi, 0x31));
+    }
+    return j;
+}
+
 static inline __m256d AVX2_FN rev4(__m256d v) { return _mm256_permute4x64_pd(v, 0x1B); }
 
 AVX2_FN static void split_fwd_avx2(const bio_fft *f, const double *zr, const double *zi, double *Xr, double *Xi) {
@@ -263,8 +421,13 @@ AVX2_FN static void split_inv_avx2(const bio_fft *f, const double *Xr, const dou
 /* Stages of span 8 .. m; the last one limited to butterflies k < last_kmax
  * (first outputs only when limited). */
 static void stages_rest(const bio_fft *f, double *zr, double *zi, const double *twi, size_t last_kmax) {
-    size_t m = f->m;
-    for (size_t len = 8; len <= m; len <<= 1) {
+    size_t m = f->m, len = 8;
+#if BIO_FFT_X86
+    /* pairs of stages below the last one, which may be limited */
+    if (f->avx2)
+        for (; 4 * len <= m; len <<= 2) stage_pair_avx2(zr, zi, m, len, f->twr, twi);
+#endif
+    for (; len <= m; len <<= 1) {
         size_t kmax = len / 2;
         int only_a = 0;
         if (len == m && last_kmax < kmax) {
@@ -284,7 +447,12 @@ static void stages_rest(const bio_fft *f, double *zr, double *zi, const double *
 void bio_fft_forward(const bio_fft *f, const double *x, int half_zero, double *Xr, double *Xi, double *work) {
     size_t m = f->m;
     double *zr = work, *zi = work + m;
-    stages_first(f, x, NULL, 1, half_zero, f->twi, zr, zi);
+#if BIO_FFT_X86
+    if (f->avx2 && m >= 16)
+        stages_first_avx2(f, x, NULL, 1, half_zero, f->twi, zr, zi);
+    else
+#endif
+        stages_first(f, x, NULL, 1, half_zero, f->twi, zr, zi);
     stages_rest(f, zr, zi, f->twi, m / 2);
     Xr[0] = zr[0] + zi[0];
     Xi[0] = 0.0;
@@ -318,12 +486,21 @@ void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, doubl
     else
 #endif
         split_inv_c(f, Xr, Xi, Zr, Zi, 1, m);
-    stages_first(f, Zr, Zi, 0, 0, f->twin, zr, zi);
+#if BIO_FFT_X86
+    if (f->avx2 && m >= 16)
+        stages_first_avx2(f, Zr, Zi, 0, 0, f->twin, zr, zi);
+    else
+#endif
+        stages_first(f, Zr, Zi, 0, 0, f->twin, zr, zi);
     if (n_out > f->n) n_out = f->n;
     size_t need = (n_out + 1) / 2; /* complex outputs z[0..need) */
     stages_rest(f, zr, zi, f->twin, need);
     double scale = 1.0 / (double)f->n;
-    for (size_t j = 0; 2 * j < n_out; j++) {
+    size_t j0 = 0;
+#if BIO_FFT_X86
+    if (f->avx2) j0 = interleave_avx2(zr, zi, scale, x, n_out);
+#endif
+    for (size_t j = j0; 2 * j < n_out; j++) {
         x[2 * j] = zr[j] * scale;
         if (2 * j + 1 < n_out) x[2 * j + 1] = zi[j] * scale;
     }

@@ -38,13 +38,18 @@
  * The plan for the default parameters (transition tables, threshold priors,
  * FFT twiddles) is built once per process and shared read-only. The hot
  * loops of the front end (FFT stages and split steps, block-pair and frame
- * spectra, the CMND divisions) have AVX2 versions chosen at run time
- * (TRIDENT_CPU=portable keeps the portable ones); they perform the same IEEE
- * operations in the same order as the portable code, without FMA, so both
- * paths give bit-identical autocorrelations (tests compare them). No
- * optimisation pragmas: the vector code is written with intrinsics. The
- * envelope's linear-domain weights use a polynomial exp (accurate to a few
- * ulp, the same bits on both paths) since they only select sources.
+ * spectra, the sample copy with its energy, the CMND divisions, the trough
+ * scan) have AVX2 versions chosen at run time (TRIDENT_CPU=portable keeps
+ * the portable ones); they perform the same IEEE operations in the same
+ * order as the portable code, without FMA, so both paths give bit-identical
+ * results (tests compare them). A trough's first threshold comes from a
+ * guess (thresholds are i / n) corrected by exact comparisons, and the
+ * breakpoints between thresholds are read off a bit set in ascending order
+ * instead of sorted. No optimisation pragmas: the vector code is written
+ * with intrinsics. The envelope's linear-domain weights use a polynomial exp
+ * (accurate to a few ulp, the same bits on both paths) since they only
+ * select sources. Each frame's scores are written in one vector pass that
+ * also yields the maxima of both halves the next frame needs.
  * With n_threads >= 2 the front end runs on a second thread and the Viterbi
  * decodes each frame as soon as it is published (an atomic frame counter). */
 #include "bio/pyin.h"
@@ -480,6 +485,7 @@ typedef struct frame_work {
     int *cb;         /* cap */
     double *cp;      /* cap */
     int *order;      /* cap: threshold breakpoints */
+    uint64_t *marks; /* (n_thr + 2 + 63) / 64 words, all zero between frames: breakpoints as bits */
 } frame_work;
 
 static void work_free(frame_work *w) {
@@ -500,6 +506,7 @@ static void work_free(frame_work *w) {
     free(w->cb);
     free(w->cp);
     free(w->order);
+    free(w->marks);
     memset(w, 0, sizeof *w);
 }
 
@@ -521,15 +528,16 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->dk = malloc(((size_t)pl->max_period + 1) * sizeof(double));
     w->run = malloc(((size_t)pl->max_period + 1) * sizeof(double));
     w->yin = malloc((size_t)pl->n_tau * sizeof(double));
-    w->trough = malloc((size_t)pl->cap * sizeof(int));
+    w->trough = malloc(((size_t)pl->cap + 4) * sizeof(int)); /* + 4: the vector scan stores 4 at a time */
     w->first = malloc((size_t)pl->cap * sizeof(int));
     w->prob = malloc((size_t)pl->cap * sizeof(double));
     w->cb = malloc((size_t)pl->cap * sizeof(int));
     w->cp = malloc((size_t)pl->cap * sizeof(double));
     w->order = malloc((size_t)pl->cap * sizeof(int));
+    w->marks = calloc(((size_t)pl->n_thr + 2 + 63) / 64, sizeof(uint64_t));
     if ((pl->block_path && (!w->ring_x || !w->ring_d || !w->ring_e)) || !w->spec || !w->buf || !w->acf ||
         !w->fwork || !w->frame || !w->dk || !w->run || !w->yin || !w->trough || !w->first || !w->prob ||
-        !w->cb || !w->cp || !w->order) {
+        !w->cb || !w->cp || !w->order || !w->marks) {
         work_free(w);
         return TRIDENT_ENOMEM;
     }
@@ -542,14 +550,38 @@ static inline double padded(const pyin_plan *pl, const float *pcm, long q) {
     return (i >= 0 && (size_t)i < pl->n) ? (double)pcm[i] : 0.0;
 }
 
+#if BIO_X86
+/* The interior case of padded_copy: lane l of the vector sum is e[l]. */
+BIO_AVX2 static double copy_energy_avx2(const float *src, int len, double *dst) {
+    __m256d acc = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + 4 <= len; i += 4) {
+        __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(src + i));
+        _mm256_storeu_pd(dst + i, v);
+        acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
+    }
+    double e[4];
+    _mm256_storeu_pd(e, acc);
+    for (; i < len; i++) {
+        double v = (double)src[i];
+        dst[i] = v;
+        e[i & 3] += v * v;
+    }
+    return (e[0] + e[1]) + (e[2] + e[3]);
+}
+#endif
+
 /* Copies samples [q0, q0 + len) of the zero-padded signal to dst as doubles
- * and returns their energy (four interleaved partial sums, so the additions
- * do not form one long dependency chain). */
+ * and returns their energy (four interleaved partial sums e[i mod 4], so the
+ * additions do not form one long dependency chain). */
 static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int len, double *dst) {
     double e[4] = {0.0, 0.0, 0.0, 0.0};
     long i0 = q0 - pl->pad;
     if (i0 >= 0 && (size_t)i0 + (size_t)len <= pl->n) {
         const float *src = pcm + i0;
+#if BIO_X86
+        if (pl->fft.avx2) return copy_energy_avx2(src, len, dst);
+#endif
         for (int i = 0; i < len; i++) {
             double v = (double)src[i];
             dst[i] = v;
@@ -644,6 +676,53 @@ BIO_AVX2 static void frame_spectrum_avx2(const double *P, const double *const *D
 }
 #endif
 
+/* Interior troughs i in [1, n - 1) of yin (yin[i] < yin[i - 1] and
+ * yin[i] <= yin[i + 1]), ascending, appended to trough[M..]; returns the new M. */
+static int troughs_c(const double *yin, int n, int *trough, int M) {
+    for (int i = 1; i < n - 1; i++)
+        if (yin[i] < yin[i - 1] && yin[i] <= yin[i + 1]) trough[M++] = i;
+    return M;
+}
+
+#if BIO_X86
+/* troughs_c four lags at a time: the comparison mask indexes a table of the
+ * set lanes, which are stored as one 4-int vector (trough[] has 4 spare
+ * entries) while M advances by their count. */
+BIO_AVX2 static int troughs_avx2(const double *yin, int n, int *trough, int M) {
+    static const int32_t lanes[16][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0},
+                                         {2, 0, 0, 0}, {0, 2, 0, 0}, {1, 2, 0, 0}, {0, 1, 2, 0},
+                                         {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
+                                         {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3}};
+    int i = 1;
+    for (; i + 4 <= n - 1; i += 4) {
+        __m256d y = _mm256_loadu_pd(yin + i);
+        __m256d lt = _mm256_cmp_pd(y, _mm256_loadu_pd(yin + i - 1), _CMP_LT_OQ);
+        __m256d le = _mm256_cmp_pd(y, _mm256_loadu_pd(yin + i + 1), _CMP_LE_OQ);
+        int mask = _mm256_movemask_pd(_mm256_and_pd(lt, le));
+        __m128i idx = _mm_add_epi32(_mm_set1_epi32(i), _mm_loadu_si128((const __m128i *)(const void *)lanes[mask]));
+        _mm_storeu_si128((__m128i *)(void *)(trough + M), idx);
+        M += __builtin_popcount((unsigned)mask);
+    }
+    for (; i < n - 1; i++)
+        if (yin[i] < yin[i - 1] && yin[i] <= yin[i + 1]) trough[M++] = i;
+    return M;
+}
+#endif
+
+/* The first threshold index i in [1, nt] with h < thr[i], nt + 1 when there
+ * is none: a guess from thr[i] = i / nt, corrected by comparisons with the
+ * thresholds themselves (which are increasing), so the result is exact. */
+static inline int thr_first(const pyin_plan *pl, double h) {
+    int nt = pl->n_thr;
+    const double *thr = pl->thr;
+    if (!(h < thr[nt])) return nt + 1;
+    double g = h * nt;
+    int i = g < 1.0 ? 1 : g >= nt ? nt : (int)g + 1;
+    while (i > 1 && h < thr[i - 1]) i--;
+    while (!(h < thr[i])) i++;
+    return i;
+}
+
 /* Probabilities of the troughs of one CMND frame, then its pitch candidates. */
 static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame_out *fo) {
     const double *yin = w->yin;
@@ -651,8 +730,12 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
     int M = 0;
     /* util.localmin, with is_trough[0] = yin[0] < yin[1] */
     if (yin[0] < yin[1]) w->trough[M++] = 0;
-    for (int i = 1; i < n_tau - 1; i++)
-        if (yin[i] < yin[i - 1] && yin[i] <= yin[i + 1]) w->trough[M++] = i;
+#if BIO_X86
+    if (pl->fft.avx2)
+        M = troughs_avx2(yin, n_tau, w->trough, M);
+    else
+#endif
+        M = troughs_c(yin, n_tau, w->trough, M);
     if (yin[n_tau - 1] < yin[n_tau - 2]) w->trough[M++] = n_tau - 1;
     int *cb = fo->cbin + t * (size_t)pl->cap;
     double *cl = fo->clog + t * (size_t)pl->cap;
@@ -666,49 +749,47 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
      * (nt + 1 when none): thresholds are increasing, so trough m is below
      * exactly the thresholds i >= first[m]. */
     int gmin = 0;
+    int wlo = (nt + 1) / 64, whi = 0; /* words of marks in use */
     for (int m = 0; m < M; m++) {
         double h = yin[w->trough[m]];
-        int lo = 1, hi = nt + 1; /* smallest i in [1, nt] with h < thr[i], or nt + 1 */
-        while (lo < hi) {
-            int mid = (lo + hi) / 2;
-            if (h < pl->thr[mid]) hi = mid;
-            else lo = mid + 1;
-        }
-        w->first[m] = lo;
+        int f = thr_first(pl, h);
+        w->first[m] = f;
         w->prob[m] = 0.0;
-        if (h < yin[w->trough[gmin]]) gmin = m;
+        gmin = h < yin[w->trough[gmin]] ? m : gmin;
+        if (f <= nt) {
+            w->marks[f / 64] |= (uint64_t)1 << (f % 64);
+            wlo = f / 64 < wlo ? f / 64 : wlo;
+            whi = f / 64 > whi ? f / 64 : whi;
+        }
     }
-    /* Between consecutive distinct first[] values the set of troughs below the
+    /* Between consecutive distinct first[] values (the breakpoints, read off
+     * the bit marks in ascending order) the set of troughs below the
      * threshold is fixed, so each trough's prior is constant there: sum the
      * beta probabilities of the interval once. */
-    int nb = 0;
-    for (int m = 0; m < M; m++)
-        if (w->first[m] <= nt) w->order[nb++] = w->first[m];
-    /* sort the breakpoints (small arrays: insertion sort), unique */
-    for (int a = 1; a < nb; a++) {
-        int v = w->order[a], b = a - 1;
-        while (b >= 0 && w->order[b] > v) {
-            w->order[b + 1] = w->order[b];
-            b--;
-        }
-        w->order[b + 1] = v;
-    }
     int nu = 0;
-    for (int a = 0; a < nb; a++)
-        if (nu == 0 || w->order[nu - 1] != w->order[a]) w->order[nu++] = w->order[a];
+    for (int wd = wlo; wd <= whi; wd++) {
+        uint64_t bits = w->marks[wd];
+        w->marks[wd] = 0;
+        while (bits) {
+            w->order[nu++] = wd * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
+        }
+    }
     for (int s = 0; s < nu; s++) {
         int i0 = w->order[s], i1 = s + 1 < nu ? w->order[s + 1] : nt + 1;
         double bs = 0.0;
         for (int i = i0; i < i1; i++) bs += pl->beta_probs[i - 1];
         if (bs == 0.0) continue;
         int count = 0;
-        for (int m = 0; m < M; m++)
-            if (w->first[m] <= i0) count++;
+        for (int m = 0; m < M; m++) count += w->first[m] <= i0;
+        /* the troughs below threshold i0, in order, get bexp[0], bexp[1], ...
+         * (the others add an exact 0) */
         int pos = 0;
         for (int m = 0; m < M; m++) {
-            if (w->first[m] > i0) continue;
-            w->prob[m] += pl->bfact[count] * pl->bexp[pos] * bs;
-            pos++;
+            int on = w->first[m] <= i0;
+            double add = pl->bfact[count] * pl->bexp[pos] * bs;
+            w->prob[m] += on ? add : 0.0;
+            pos += on;
         }
     }
     w->prob[gmin] += pl->no_trough_prob * pl->beta_head[w->first[gmin] - 1];
@@ -1117,9 +1198,9 @@ typedef struct env_work {
     double *q;    /* [N] */
     double *qm;   /* [N] mirrored */
     int *dk;      /* [N] deque sources */
-    int *dfrom;   /* [N] first target each deque entry wins */
+    int *dfrom;   /* [N + 1] first target each deque entry wins */
     int *dk2;     /* [N] the same for the mirrored pass */
-    int *dfrom2;  /* [N] */
+    int *dfrom2;  /* [N + 1] */
     int *rw;      /* [N] best unvoiced source at or below j */
     int *lwm;     /* [N] mirrored pass output */
     double *best; /* [2N] */
@@ -1257,6 +1338,9 @@ __attribute__((always_inline)) static inline void envelope_step(env_deque *d, in
     dk[tail] = k2;
     dfrom[tail] = from;
     tail++;
+    /* the head moves on by one in most steps: once without a branch (dfrom
+     * has a spare entry, so the read is in bounds), then a rarely taken loop */
+    head += (tail - head >= 2) & (dfrom[head + 1] <= j);
     while (tail - head >= 2 && dfrom[head + 1] <= j) head++;
     d->win[j] = dk[head];
     d->head = head;
@@ -1329,6 +1413,64 @@ BIO_AVX2 static void voiced_source_avx2(double v, int k, const double *lt, doubl
 }
 #endif
 
+/* The scores of one frame from the best predecessors: cur[j] = a + best[j]
+ * for j < N, b + best[j] for j >= N; backpointers bk[J] narrowed into pt.
+ * Returns the largest cur[j] of each half in mx[0] (j < N), mx[1]. */
+static void emit_c(const double *best, const int *bk, double a, double b, int N, double *cur, uint16_t *pt,
+                   double *mx) {
+    double m0 = -INFINITY, m1 = -INFINITY;
+    for (int j = 0; j < N; j++) {
+        cur[j] = a + best[j];
+        m0 = cur[j] > m0 ? cur[j] : m0;
+    }
+    for (int j = N; j < 2 * N; j++) {
+        cur[j] = b + best[j];
+        m1 = cur[j] > m1 ? cur[j] : m1;
+    }
+    for (int J = 0; J < 2 * N; J++) pt[J] = (uint16_t)bk[J];
+    mx[0] = m0;
+    mx[1] = m1;
+}
+
+#if BIO_X86
+BIO_AVX2 static double hmax_avx2(__m256d v) {
+    __m128d x = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    x = _mm_max_sd(x, _mm_unpackhi_pd(x, x));
+    return _mm_cvtsd_f64(x);
+}
+
+BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, double b, int N, double *cur,
+                               uint16_t *pt, double *mx) {
+    __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b), ninf = _mm256_set1_pd(-INFINITY);
+    __m256d m0 = ninf, m1 = ninf;
+    int j = 0;
+    for (; j + 4 <= N; j += 4) {
+        __m256d c = _mm256_add_pd(va, _mm256_loadu_pd(best + j));
+        _mm256_storeu_pd(cur + j, c);
+        m0 = _mm256_max_pd(m0, c);
+        c = _mm256_add_pd(vb, _mm256_loadu_pd(best + N + j));
+        _mm256_storeu_pd(cur + N + j, c);
+        m1 = _mm256_max_pd(m1, c);
+    }
+    double x0 = hmax_avx2(m0), x1 = hmax_avx2(m1);
+    for (; j < N; j++) {
+        cur[j] = a + best[j];
+        x0 = cur[j] > x0 ? cur[j] : x0;
+        cur[N + j] = b + best[N + j];
+        x1 = cur[N + j] > x1 ? cur[N + j] : x1;
+    }
+    int J = 0;
+    for (; J + 8 <= 2 * N; J += 8) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(bk + J));
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
+        _mm_storeu_si128((__m128i *)(void *)(pt + J), _mm256_castsi256_si128(p));
+    }
+    for (; J < 2 * N; J++) pt[J] = (uint16_t)bk[J];
+    mx[0] = x0;
+    mx[1] = x1;
+}
+#endif
+
 static int viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, double *prev, double *cur,
                             double *obs, uint16_t *ptr, int *state, vit_work *vw, env_work *ew) {
     int N = pl->N, S = 2 * N, hw = pl->hw;
@@ -1336,10 +1478,10 @@ static int viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, 
     if (frame_wait(fo, 0)) return -1;
     frame_obs(pl, fo, 0, obs);
     for (int j = 0; j < S; j++) prev[j] = obs[j] + (j < N ? pl->log_eps : pl->log_init_u);
+    double mx[2] = {max_of(prev, N), max_of(prev + N, N)}; /* of prev's voiced, unvoiced halves */
     for (size_t t = 1; t < T; t++) {
         const double *pu = prev + N, *pv = prev;
-        double ref = max_of(pu, N), gmax = max_of(pv, N);
-        gmax = ref > gmax ? ref : gmax;
+        double ref = mx[1], gmax = mx[0] > ref ? mx[0] : ref;
 #if BIO_X86
         if (pl->fft.avx2)
             envelope_weights_avx2(pu, ref, pl->inv_s, N, ew->q, ew->qm);
@@ -1459,14 +1601,22 @@ static int viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, 
         /* scores: the observation (log eps on voiced states without a
          * candidate, the frame's unvoiced log probability) plus the best */
         uint16_t *pt = ptr + t * (size_t)S;
-        for (int J = 0; J < S; J++) pt[J] = (uint16_t)ew->bk[J];
         if (frame_wait(fo, t)) return -1;
         double ul = fo->ulog[t];
-        for (int j = 0; j < N; j++) cur[j] = pl->log_eps + ew->best[j];
-        for (int j = N; j < S; j++) cur[j] = ul + ew->best[j];
+#if BIO_X86
+        if (pl->fft.avx2)
+            emit_avx2(ew->best, ew->bk, pl->log_eps, ul, N, cur, pt, mx);
+        else
+#endif
+            emit_c(ew->best, ew->bk, pl->log_eps, ul, N, cur, pt, mx);
+        /* a candidate's log probability is >= log eps, so the voiced maximum
+         * is the larger of mx[0] and the candidates' scores */
         const int *cb = fo->cbin + t * (size_t)pl->cap;
         const double *cl = fo->clog + t * (size_t)pl->cap;
-        for (int c = 0; c < fo->ncand[t]; c++) cur[cb[c]] = cl[c] + ew->best[cb[c]];
+        for (int c = 0; c < fo->ncand[t]; c++) {
+            cur[cb[c]] = cl[c] + ew->best[cb[c]];
+            mx[0] = cur[cb[c]] > mx[0] ? cur[cb[c]] : mx[0];
+        }
         double *tmp = prev;
         prev = cur;
         cur = tmp;
@@ -1546,9 +1696,9 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     ew.q = malloc((size_t)N * sizeof *ew.q);
     ew.qm = malloc((size_t)N * sizeof *ew.qm);
     ew.dk = malloc((size_t)N * sizeof *ew.dk);
-    ew.dfrom = malloc((size_t)N * sizeof *ew.dfrom);
+    ew.dfrom = calloc((size_t)N + 1, sizeof *ew.dfrom);
     ew.dk2 = malloc((size_t)N * sizeof *ew.dk2);
-    ew.dfrom2 = malloc((size_t)N * sizeof *ew.dfrom2);
+    ew.dfrom2 = calloc((size_t)N + 1, sizeof *ew.dfrom2);
     ew.rw = malloc((size_t)N * sizeof *ew.rw);
     ew.lwm = malloc((size_t)N * sizeof *ew.lwm);
     ew.best = malloc((size_t)S * sizeof *ew.best);
