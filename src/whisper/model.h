@@ -5,7 +5,8 @@
  * Weights are views into the memory-mapped safetensors; only LoRA-merged
  * matrices, the small fp32 vectors (biases, norms, positional embeddings of
  * fp16/bf16 checkpoints) and, when loaded with WHISPER_WEIGHTS_Q8, the 8-bit
- * copies of the linear layers and the token embedding (quant.h) are owned.
+ * copies of the decoder's linear layers (quant.h) and the fp16 copies of fp32
+ * matrices that stay 16-bit (the token embedding, hard-attention inputs) are owned.
  * Immutable after whisper_model_load. */
 #ifndef TRIDENT_WHISPER_MODEL_H
 #define TRIDENT_WHISPER_MODEL_H

@@ -6,9 +6,13 @@
  *    float model's, and the largest logit difference is reported relative to
  *    the largest logit;
  *  - free-running: greedy decodes of jfk.wav by both models through the public
- *    API; the share of positions with the same token is reported.
- * Issue 6's 99 % agreement target is reported, not asserted (see main()).
- * The figures printed here are the ones README's Performance section quotes. */
+ *    API; the share of positions with the same token is reported;
+ *  - which decoder matrices became 8-bit and the weight bytes before and after.
+ * Asserted: issue 6's target, teacher-forced agreement >= 99 % over all five
+ * cases, and the mixed precision model.c chooses (token embedding 16-bit; every
+ * decoder layer matrix 8-bit except the 13 that the rsLoRA case's hard
+ * attention keeps 16-bit). The figures printed here are the ones README's
+ * Performance section quotes. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -70,10 +74,25 @@ static void run_fixture(const whisper_fixture *f, const audio_pcm *jfk, totals *
     if (rc == 0) rc = whisper_session_new(mq, 2, &sq, err, sizeof err);
     CHECK(rc == 0, "%s: sessions: %s", f->expected, err);
     if (rc) goto out;
-    CHECK(mq->embed_tokens.dtype == WHISPER_DTYPE_Q8 && mq->dec[0].fc1.w.dtype == WHISPER_DTYPE_Q8,
-          "%s: q8 model has 8-bit weights", f->expected);
-    CHECK(whisper_model_info_get(mq).weight_bytes < whisper_model_info_get(mf).weight_bytes,
-          "%s: q8 weights are smaller", f->expected);
+    /* which matrices became 8-bit: every decoder layer matrix it converts, except
+     * in the rsLoRA case, whose hard attention keeps the 13 upstream of layer 1's
+     * cross-attention logits 16-bit; the token embedding is always 16-bit */
+    int n_q8 = 0, n_mats = 0;
+    for (int l = 0; l < mq->hp.dec_layers; l++) {
+        const whisper_layer_weights *L = &mq->dec[l];
+        const whisper_matrix *mats[] = {&L->self.q.w,  &L->self.k.w,  &L->self.v.w, &L->self.o.w,
+                                        &L->cross.q.w, &L->cross.o.w, &L->fc1.w,    &L->fc2.w};
+        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++, n_mats++) n_q8 += mats[i]->dtype == WHISPER_DTYPE_Q8;
+    }
+    int hard = f->lora && strstr(f->lora, "rslora");
+    size_t bytes_f = whisper_model_info_get(mf).weight_bytes, bytes_q = whisper_model_info_get(mq).weight_bytes;
+    printf("%-48s 8-bit decoder layer matrices %d/%d, weight bytes %zu -> %zu\n", f->expected, n_q8, n_mats, bytes_f,
+           bytes_q);
+    CHECK(n_q8 == (hard ? n_mats - 13 : n_mats), "%s: %d of %d decoder layer matrices are 8-bit", f->expected, n_q8,
+          n_mats);
+    CHECK(mq->embed_tokens.dtype == WHISPER_DTYPE_F16 || mq->embed_tokens.dtype == WHISPER_DTYPE_BF16,
+          "%s: the token embedding is 16-bit", f->expected);
+    CHECK(bytes_q < bytes_f, "%s: q8 weights are smaller", f->expected);
 
     /* teacher-forced over the fixture's greedy tokens */
     char *mel_path = whisper_fixture_path("whisper-ref/expected/%s/%s", f->expected, "mel.npy");
@@ -154,14 +173,12 @@ int main(void) {
     printf("q8 vs float: teacher-forced %ld/%ld = %.2f%%, free-running %ld/%ld = %.2f%%, max|logit diff| %.4g "
            "(rel %.3g)\n",
            t.tf_same, t.tf_total, 100 * tf, t.fr_same, t.fr_total, 100 * fr, t.max_logit_err, t.max_logit_rel);
-    /* Issue 6's target is >= 99 % agreement; it is NOT met on these fixtures
-     * (96.4 % teacher-forced: the rsLoRA fixture is so sensitive that rounding
-     * its weights to fp16 alone moves its logits by ~1) and README's Performance
-     * section reports the figures printed above. What this test asserts is that
-     * the q8 path is a faithful quantisation and not a broken one: every fixture
-     * position was compared, and the argmax agrees on at least 90 % of them (a
-     * wrong block scale or layout agrees on almost none). */
+    /* Issue 6's target. These random models have ~10 positions per case whose
+     * top two logits are within 0.03, so the margin is small: a broken quantiser
+     * (wrong block scale or layout) agrees on almost none, and an 8-bit
+     * vocabulary projection alone swaps 5–9 more positions — 1114/1125 here,
+     * under 99 % for most other roundings of the same size (README's q8 section). */
     CHECK(t.tf_total == 5 * 225, "teacher-forced positions compared: %ld", t.tf_total);
-    CHECK(tf >= 0.90, "teacher-forced q8 agreement %.2f%% < 90%%: the quantisation is broken", 100 * tf);
+    CHECK(tf >= 0.99, "teacher-forced q8 agreement %.2f%% < 99%%", 100 * tf);
     return check_summary();
 }
