@@ -89,13 +89,14 @@ void whisper_matrix_row(const whisper_matrix *w, int r, float *out) { row_segmen
 
 void whisper_pack_f32(float *p, const float *src, int ld, int transposed, int n0, int nr, int k0, int kc) {
     const int NR = WHISPER_GEMM_NR;
-    if (transposed) {
-        for (int j = 0; j < nr; j++) {
-            const float *row = src + (size_t)(n0 + j) * ld + k0;
-            for (int k = 0; k < kc; k++) p[(size_t)k * NR + j] = row[k];
+    if (transposed) { /* panel rows written whole, one element from each source row */
+        const float *rows[WHISPER_GEMM_NR];
+        for (int j = 0; j < nr; j++) rows[j] = src + (size_t)(n0 + j) * ld + k0;
+        for (int k = 0; k < kc; k++) {
+            float *d = p + (size_t)k * NR;
+            for (int j = 0; j < nr; j++) d[j] = rows[j][k];
+            for (int j = nr; j < NR; j++) d[j] = 0.0f;
         }
-        for (int j = nr; j < NR; j++)
-            for (int k = 0; k < kc; k++) p[(size_t)k * NR + j] = 0.0f;
     } else {
         for (int k = 0; k < kc; k++) {
             const float *row = src + (size_t)(k0 + k) * ld + n0;
@@ -225,6 +226,15 @@ static void portable_to_f16(uint16_t *dst, const float *src, size_t n) {
 
 void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n) { whisper_kernels_variant()->to_f16(dst, src, n); }
 
+static float portable_scale_max(float *x, int n, float scale) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        x[i] *= scale;
+        if (x[i] > mx) mx = x[i];
+    }
+    return mx;
+}
+
 static float portable_exp_sum(float *x, int n, float max) {
     double sum = 0.0;
     for (int i = 0; i < n; i++) {
@@ -232,6 +242,19 @@ static float portable_exp_sum(float *x, int n, float max) {
         sum += x[i];
     }
     return (float)sum;
+}
+
+static void portable_norm_row(float *y, const float *x, int n, const float *g, const float *b, float eps) {
+    double mean = 0.0, var = 0.0;
+    for (int i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) {
+        double d = x[i] - mean;
+        var += d * d;
+    }
+    var /= n;
+    float inv = (float)(1.0 / sqrt(var + eps)), mu = (float)mean;
+    for (int i = 0; i < n; i++) y[i] = (x[i] - mu) * inv * g[i] + b[i];
 }
 
 static void portable_gelu(float *x, size_t n) {
@@ -242,7 +265,8 @@ const whisper_kernel_variant whisper_kernels_portable = {
     portable_linear_tile, portable_gemv,     portable_gemm_tile, portable_pack_panel,
     portable_dot,         portable_axpy,     portable_scores,    portable_weighted_sum,
     portable_scores_f16,  portable_weighted_sum_f16,
-    portable_to_f16,      portable_exp_sum,  portable_gelu,      "portable",
+    portable_to_f16,      portable_scale_max, portable_exp_sum,  portable_norm_row,
+    portable_gelu,        "portable",
 };
 
 const whisper_kernel_variant *whisper_kernels_variant(void) {
@@ -265,21 +289,9 @@ typedef struct {
 } norm_job;
 
 static void norm_rows(const norm_job *j, int r0, int r1) {
-    int N = j->n_cols;
-    for (int r = r0; r < r1; r++) {
-        const float *x = j->x + (size_t)r * N;
-        float *y = j->y + (size_t)r * N;
-        double mean = 0.0, var = 0.0;
-        for (int i = 0; i < N; i++) mean += x[i];
-        mean /= N;
-        for (int i = 0; i < N; i++) {
-            double d = x[i] - mean;
-            var += d * d;
-        }
-        var /= N;
-        float inv = (float)(1.0 / sqrt(var + j->eps)), mu = (float)mean;
-        for (int i = 0; i < N; i++) y[i] = (x[i] - mu) * inv * j->g[i] + j->b[i];
-    }
+    const whisper_kernel_variant *v = whisper_kernels_variant();
+    size_t N = (size_t)j->n_cols;
+    for (int r = r0; r < r1; r++) v->norm_row(j->y + (size_t)r * N, j->x + (size_t)r * N, j->n_cols, j->g, j->b, j->eps);
 }
 
 static void norm_task(void *ctx, int task, int thread) {

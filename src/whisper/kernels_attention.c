@@ -104,12 +104,8 @@ static void blocked_task(void *ctx, int task, int thread) {
     }
     /* unnormalised softmax of scale·S, row by row */
     for (int i = 0; i < i1 - i0; i++) {
-        float *s = S + (size_t)i * n_kv, mx = -INFINITY;
-        for (int t = 0; t < n_kv; t++) {
-            s[t] *= scale;
-            if (s[t] > mx) mx = s[t];
-        }
-        inv_sum[i] = 1.0f / j->v->exp_sum(s, n_kv, mx);
+        float *s = S + (size_t)i * n_kv;
+        inv_sum[i] = 1.0f / j->v->exp_sum(s, n_kv, j->v->scale_max(s, n_kv, scale));
     }
     /* O = P·V */
     for (int k0 = 0; k0 < n_kv; k0 += KV_KC) {

@@ -511,10 +511,65 @@ AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
     for (; i < n; i++) dst[i] = whisper_fp32_to_fp16(src[i]);
 }
 
+AVX2 static float avx2_scale_max(float *x, int n, float scale) {
+    __m256 sc = _mm256_set1_ps(scale), m = _mm256_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), sc);
+        _mm256_storeu_ps(x + i, v);
+        m = _mm256_max_ps(m, v);
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    float mx = _mm_cvtss_f32(h);
+    for (; i < n; i++) {
+        x[i] *= scale;
+        if (x[i] > mx) mx = x[i];
+    }
+    return mx;
+}
+
+/* Sums in double over 4-lane accumulators (the order differs from the
+ * portable loop's by rounding only). */
+AVX2 static void avx2_norm_row(float *y, const float *x, int n, const float *g, const float *b, float eps) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    double t[4];
+    _mm256_storeu_pd(t, _mm256_add_pd(s0, s1));
+    double mean = (t[0] + t[1]) + (t[2] + t[3]);
+    for (int k = i; k < n; k++) mean += x[k];
+    mean /= n;
+    __m256d mu = _mm256_set1_pd(mean), v0 = _mm256_setzero_pd(), v1 = v0;
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mu);
+        __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mu);
+        v0 = _mm256_fmadd_pd(d0, d0, v0);
+        v1 = _mm256_fmadd_pd(d1, d1, v1);
+    }
+    _mm256_storeu_pd(t, _mm256_add_pd(v0, v1));
+    double var = (t[0] + t[1]) + (t[2] + t[3]);
+    for (int k = i; k < n; k++) var += (x[k] - mean) * (x[k] - mean);
+    var /= n;
+    float inv = (float)(1.0 / sqrt(var + eps)), muf = (float)mean;
+    __m256 vi = _mm256_set1_ps(inv), vm = _mm256_set1_ps(muf);
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vi);
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(d, _mm256_loadu_ps(g + i), _mm256_loadu_ps(b + i)));
+    }
+    for (; i < n; i++) y[i] = (x[i] - muf) * inv * g[i] + b[i];
+}
+
 const whisper_kernel_variant whisper_kernels_avx2 = {
     avx2_linear_tile, avx2_gemv,    avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
-    avx2_scores,      avx2_weighted_sum, avx2_scores_f16, avx2_weighted_sum_f16, avx2_to_f16, avx2_exp_sum,
-    avx2_gelu,        "avx2",
+    avx2_scores,      avx2_weighted_sum, avx2_scores_f16, avx2_weighted_sum_f16, avx2_to_f16, avx2_scale_max,
+    avx2_exp_sum,     avx2_norm_row,     avx2_gelu,       "avx2",
 };
 
 #endif

@@ -39,8 +39,12 @@ typedef struct {
     void (*scores_f16)(float *s, const float *q, const uint16_t *k, int ldk, int n, int dh, float scale);
     void (*weighted_sum_f16)(float *o, const float *p, const uint16_t *v, int ldv, int n, int dh);
     void (*to_f16)(uint16_t *dst, const float *src, size_t n); /* round to nearest even */
+    /* In place x *= scale for n ≥ 1 values, returns the largest result */
+    float (*scale_max)(float *x, int n, float scale);
     /* In place x = exp(x − max) for n values, returns their sum (x all finite or -inf, max finite) */
     float (*exp_sum)(float *x, int n, float max);
+    /* One layer-norm row: y = (x − mean) / √(var + eps) · g + b, mean and var accumulated in double */
+    void (*norm_row)(float *y, const float *x, int n, const float *g, const float *b, float eps);
     void (*gelu)(float *x, size_t n); /* in place, erf form */
     const char *name;
 } whisper_kernel_variant;
