@@ -23,7 +23,7 @@ whisper_bench_costs whisper_bench_costs_get(const whisper_model *m) {
     /* conv1, conv2, then per layer q/k/v/o, QKᵀ and PV, fc1 + fc2 (2 flops per multiply-add) */
     c.encoder_flops = 2.0 * T1 * d * hp->n_mels * 3 + 2.0 * T * d * d * 3;
     c.encoder_flops += hp->enc_layers * (2.0 * T * d * d * 4 + 2.0 * 2.0 * T * T * d + 2.0 * 2.0 * T * d * hp->enc_ffn);
-    double bytes = (double)whisper_matrix_bytes(&m->embed_tokens);
+    double bytes = (double)whisper_matrix_bytes(m->proj_q8.data ? &m->proj_q8 : &m->embed_tokens);
     for (int l = 0; l < hp->dec_layers; l++) {
         const whisper_layer_weights *L = &m->dec[l];
         const whisper_matrix *used[] = {&L->self.q.w,  &L->self.k.w, &L->self.v.w, &L->self.o.w,

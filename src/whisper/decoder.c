@@ -4,13 +4,17 @@
  * final layer norm, logits = x · embed_tokensᵀ (the tied output projection).
  * Sessions of q8 models keep the cross-attention keys/values in fp16: a
  * decoder step streams them once per layer, so that halves a quarter to a
- * third of its memory traffic (an approximation, like the 8-bit weights). */
+ * third of its memory traffic (an approximation, like the 8-bit weights). q8
+ * models project to the vocabulary with the 8-bit copy and recompute the
+ * near-top logits from the 16-bit embedding (quant.h), so the chosen token is
+ * the one the 16-bit projection gives. */
 #include "whisper/decoder.h"
 
 #include <string.h>
 
 #include "base/error.h"
 #include "whisper/kernels.h"
+#include "whisper/quant.h"
 
 void whisper_decoder_begin(whisper_session *s) {
     const whisper_model *m = s->model;
@@ -85,6 +89,8 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
     kv->n = pos0 + n;
     whisper_layer_norm(pool, s->d_h, x + (size_t)first_row * d, n - first_row, d, m->dec_ln.g, m->dec_ln.b,
                        WHISPER_LN_EPS);
+    if (m->proj_q8.data)
+        return whisper_q8_linear_top_exact(pool, logits, s->d_h, n - first_row, &m->proj_q8, &m->embed_tokens);
     whisper_linear(pool, logits, s->d_h, n - first_row, &m->embed_tokens, NULL);
     return 0;
 }

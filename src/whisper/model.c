@@ -442,18 +442,26 @@ static double attention_logit_rms(const whisper_linear_weights *q, const whisper
     return sqrt(sum / q->w.rows);
 }
 
-/* Converts one matrix to q8 in buffers the model owns. */
-static int matrix_quantize(whisper_model *m, whisper_matrix *w, threadpool *pool) {
-    size_t values = whisper_q8_values_bytes(w->rows, w->cols), scales = whisper_q8_scales_count(w->rows, w->cols);
+/* Converts src to q8 in buffers the model owns, into *dst (which may be src). */
+static int matrix_quantize_to(whisper_model *m, const whisper_matrix *src, whisper_matrix *dst, threadpool *pool) {
+    size_t values = whisper_q8_values_bytes(src->rows, src->cols);
+    size_t scales = whisper_q8_scales_count(src->rows, src->cols);
     int8_t *q = (int8_t *)whisper_model_alloc(m, (values + sizeof(float) - 1) / sizeof(float));
     float *sc = whisper_model_alloc(m, scales);
     if (!q || !sc) return TRIDENT_ENOMEM;
     whisper_matrix out;
-    int rc = whisper_q8_quantize_into(w, pool, q, sc, &out);
+    int rc = whisper_q8_quantize_into(src, pool, q, sc, &out);
     if (rc) return rc;
-    m->weight_bytes = m->weight_bytes - whisper_matrix_bytes(w) + whisper_matrix_bytes(&out);
-    *w = out;
+    *dst = out;
     return 0;
+}
+
+/* Converts one matrix to q8 in place (buffers the model owns). */
+static int matrix_quantize(whisper_model *m, whisper_matrix *w, threadpool *pool) {
+    size_t before = whisper_matrix_bytes(w);
+    int rc = matrix_quantize_to(m, w, w, pool);
+    if (rc == 0) m->weight_bytes = m->weight_bytes - before + whisper_matrix_bytes(w);
+    return rc;
 }
 
 /* Makes a matrix 16-bit: an fp32 one (an fp32 checkpoint's, or LoRA-merged) is
@@ -524,6 +532,9 @@ static int weights_quantize(whisper_model *m, int n_threads, char *err, size_t e
                  "%d decoder layer matrices upstream of it stay 16-bit",
                  hard_layer, hard_kind, hard_rms, Q8_HARD_LOGIT_RMS, keep, n);
     if (rc == 0) rc = matrix_16bit(m, &m->embed_tokens);
+    if (rc == 0) rc = matrix_quantize_to(m, &m->embed_tokens, &m->proj_q8, pool);
+    /* a step reads the 8-bit projection and only a few 16-bit rows */
+    if (rc == 0) m->weight_bytes = m->weight_bytes - whisper_matrix_bytes(&m->embed_tokens) + whisper_matrix_bytes(&m->proj_q8);
     for (int i = 0; rc == 0 && i < n; i++) rc = i < keep ? matrix_16bit(m, mats[i]) : matrix_quantize(m, mats[i], pool);
     threadpool_free(pool);
     free(mats);

@@ -5,8 +5,9 @@
  * Weights are views into the memory-mapped safetensors; only LoRA-merged
  * matrices, the small fp32 vectors (biases, norms, positional embeddings of
  * fp16/bf16 checkpoints) and, when loaded with WHISPER_WEIGHTS_Q8, the 8-bit
- * copies of the decoder's linear layers (quant.h) and the fp16 copies of fp32
- * matrices that stay 16-bit (the token embedding, hard-attention inputs) are owned.
+ * copies of the decoder's linear layers and of the vocabulary projection
+ * (quant.h) and the fp16 copies of fp32 matrices that stay 16-bit (the token
+ * embedding, hard-attention inputs) are owned.
  * Immutable after whisper_model_load. */
 #ifndef TRIDENT_WHISPER_MODEL_H
 #define TRIDENT_WHISPER_MODEL_H
@@ -69,6 +70,8 @@ struct whisper_model {
     whisper_layer_weights *enc, *dec;
     whisper_norm_weights enc_ln, dec_ln;
     whisper_matrix embed_tokens;   /* [n_vocab][d]; also the (tied) output projection */
+    whisper_matrix proj_q8;        /* q8 models: an 8-bit copy of embed_tokens for the logits'
+                                      first pass (whisper_q8_linear_top_exact); data NULL otherwise */
     const float *dec_pos;          /* [n_text_ctx][d] */
 
     whisper_module *modules;       /* every linear layer, for LoRA targeting */

@@ -61,6 +61,79 @@ int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t
     return 0;
 }
 
+/* ---- q8 projection with exact top entries ---- */
+
+#define BOUND_ROWS_PER_TASK 4096
+#define BOUND_MAX_TASKS 64
+
+typedef struct {
+    const whisper_matrix *q;
+    const float *y;     /* one row of the q8 pass */
+    const float *xabs;  /* [nb]: Σ|x| of each block of 32 */
+    float *bound;       /* [q->rows] */
+    float lower[BOUND_MAX_TASKS]; /* per task: max over its entries of y − bound */
+    int rows_per_task;
+} bound_job;
+
+static void bound_task(void *ctx, int task, int thread) {
+    (void)thread;
+    bound_job *j = ctx;
+    int nb = (j->q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    int v0 = task * j->rows_per_task, v1 = v0 + j->rows_per_task < j->q->rows ? v0 + j->rows_per_task : j->q->rows;
+    float lower = -INFINITY;
+    for (int v = v0; v < v1; v++) {
+        const float *sc = j->q->scales + (size_t)v * nb;
+        float e = 0.0f;
+        for (int b = 0; b < nb; b++) e += sc[b] * j->xabs[b];
+        /* quantisation error ≤ scale/2 per weight; 1e-3 relative and 1e-5 of
+         * |y| absolute cover fp32 rounding of both passes */
+        float bound = 0.5005f * e + 1e-5f * fabsf(j->y[v]) + 1e-6f;
+        j->bound[v] = bound;
+        if (j->y[v] - bound > lower) lower = j->y[v] - bound;
+    }
+    j->lower[task] = lower;
+}
+
+int whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
+                                const whisper_matrix *exact) {
+    int V = q->rows, K = q->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    float *bound = malloc((size_t)V * sizeof *bound), *xabs = malloc((size_t)nb * sizeof *xabs);
+    float *row = malloc((size_t)K * sizeof *row);
+    if (!bound || !xabs || !row) {
+        free(bound), free(xabs), free(row);
+        return TRIDENT_ENOMEM;
+    }
+    whisper_linear(pool, y, x, n_rows, q, NULL);
+    const whisper_kernel_variant *var = whisper_kernels_variant();
+    bound_job j = {.q = q, .xabs = xabs, .bound = bound, .rows_per_task = BOUND_ROWS_PER_TASK};
+    int n_tasks = (V + j.rows_per_task - 1) / j.rows_per_task;
+    if (n_tasks > BOUND_MAX_TASKS) {
+        j.rows_per_task = (V + BOUND_MAX_TASKS - 1) / BOUND_MAX_TASKS;
+        n_tasks = (V + j.rows_per_task - 1) / j.rows_per_task;
+    }
+    for (int r = 0; r < n_rows; r++) {
+        const float *xr = x + (size_t)r * K;
+        float *yr = y + (size_t)r * V;
+        for (int b = 0; b < nb; b++) {
+            int k1 = (b + 1) * WHISPER_Q8_BLOCK < K ? (b + 1) * WHISPER_Q8_BLOCK : K;
+            float a = 0.0f;
+            for (int k = b * WHISPER_Q8_BLOCK; k < k1; k++) a += fabsf(xr[k]);
+            xabs[b] = a;
+        }
+        j.y = yr;
+        threadpool_run(pool, n_tasks, bound_task, &j);
+        float lower = -INFINITY;
+        for (int t = 0; t < n_tasks; t++) lower = j.lower[t] > lower ? j.lower[t] : lower;
+        for (int v = 0; v < V; v++)
+            if (yr[v] + bound[v] >= lower) {
+                whisper_matrix_row(exact, v, row);
+                yr[v] = var->dot(xr, row, K);
+            }
+    }
+    free(bound), free(xabs), free(row);
+    return 0;
+}
+
 int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out) {
     memset(out, 0, sizeof *out);
     out->q = malloc(whisper_q8_values_bytes(src->rows, src->cols) + 1);

@@ -21,6 +21,18 @@ size_t whisper_q8_scales_count(int rows, int cols);
 int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t *q, float *scales,
                              whisper_matrix *out);
 
+/* y[r][v] ≈ x[r] · exact[v] for r < n_rows, v < q->rows, from the q8 copy q of
+ * exact (exact: the same matrix in fp32/fp16/bf16), with every entry that could
+ * be its row's maximum recomputed from exact. Per row: a pass with q, then a
+ * bound on each entry's error from q's scales (|Δ| ≤ Σ_blocks scale/2 ·
+ * Σ_block |x|, with slack for fp32 rounding); entries whose bound reaches the
+ * largest lower bound are recomputed exactly. So each row's argmax and the
+ * values near it are exact's, the other entries carry q8's error. Used for the
+ * vocabulary projection, where a few near-top logits decide the token.
+ * Returns 0 or TRIDENT_ENOMEM (its scratch). */
+int whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
+                                const whisper_matrix *exact);
+
 /* A q8 matrix that owns its buffers. */
 typedef struct {
     whisper_matrix m;
