@@ -5,7 +5,8 @@
  * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
  * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
  * error bounds, layer norm, GELU and exp (vector approximations vs libm),
- * softmax, and causal / full / blocked attention. */
+ * softmax, causal / full / blocked attention (fp32 and fp16 keys/values), and
+ * the q8 vocabulary projection with exact top entries on near-tied rows. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -372,6 +373,66 @@ static void test_fp16_rounding(void) {
     if (vars[1]) CHECK(memcmp(h[0], h[1], sizeof h[0]) == 0, "portable and AVX2 fp16 rounding agree");
 }
 
+/* The q8 projection with exact top entries: on a vocabulary-shaped fp16 matrix
+ * whose rows include near-copies of each other (ties within q8's error, where a
+ * plain 8-bit pass picks the wrong row), every row's argmax and its value equal
+ * the 16-bit matrix's, and every other entry is within its error bound of it. */
+static void test_q8_top_exact(void) {
+    enum { V = 3001, K = 200, R = 7 }; /* K not a multiple of the block; V odd */
+    test_matrix w = make_matrix(V, K, WHISPER_DTYPE_F16);
+    uint16_t *h = w.data;
+    /* rows 2i+1 = row 2i with one element nudged by one fp16 ulp: near-ties */
+    for (int v = 1; v < V; v += 2) {
+        memcpy(h + (size_t)v * K, h + (size_t)(v - 1) * K, K * sizeof *h);
+        h[(size_t)v * K + v % K] ^= 1;
+        for (int k = 0; k < K; k++) w.exact[(size_t)v * K + k] = whisper_fp16_to_fp32(h[(size_t)v * K + k]);
+    }
+    whisper_q8_matrix q;
+    CHECK(whisper_q8_quantize(&w.m, NULL, &q) == 0, "q8 copy of the projection");
+    float *x = malloc(sizeof(float) * R * K), *ref = malloc(sizeof(float) * R * V), *got = malloc(sizeof(float) * R * V);
+    float *plain = malloc(sizeof(float) * R * V);
+    for (int i = 0; i < R * K; i++) x[i] = frand();
+    threadpool *pool = threadpool_new(2);
+    int wrong = 0, wrong_plain = 0, far = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        /* aim each row of x at a random near-tied pair, so the top two differ by ~1 ulp of a weight */
+        for (int r = 0; r < R; r++) {
+            int v = 2 * (int)((rng >> 33) % (V / 2));
+            (void)frand();
+            for (int k = 0; k < K; k++) x[r * K + k] = 0.05f * frand() + w.exact[(size_t)v * K + k];
+        }
+        whisper_linear(NULL, ref, x, R, &w.m, NULL);
+        whisper_linear(NULL, plain, x, R, &q.m, NULL);
+        CHECK(whisper_q8_linear_top_exact(trial & 1 ? pool : NULL, got, x, R, &q.m, &w.m) == 0, "top-exact pass");
+        for (int r = 0; r < R; r++) {
+            const float *rr = ref + (size_t)r * V, *gr = got + (size_t)r * V, *pr = plain + (size_t)r * V;
+            int a = 0, b = 0, c = 0;
+            for (int v = 1; v < V; v++) {
+                a = rr[v] > rr[a] ? v : a;
+                b = gr[v] > gr[b] ? v : b;
+                c = pr[v] > pr[c] ? v : c;
+            }
+            wrong += a != b || fabsf(gr[b] - rr[a]) > 1e-4f * (1 + fabsf(rr[a]));
+            wrong_plain += a != c;
+            const float *xr = x + (size_t)r * K;
+            for (int v = 0; v < V; v++) {
+                double bound = 0;
+                for (int k = 0; k < K; k++) {
+                    int blk = k / WHISPER_Q8_BLOCK, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+                    bound += 0.5 * q.m.scales[(size_t)v * nb + blk] * fabs(xr[k]);
+                }
+                far += fabs(gr[v] - rr[v]) > bound * 1.001 + 1e-4;
+            }
+        }
+    }
+    CHECK(wrong == 0, "q8 top-exact: argmax and its value equal the 16-bit projection's (%d rows wrong)", wrong);
+    CHECK(wrong_plain > 0, "the near-ties do defeat a plain 8-bit pass (%d of %d rows)", wrong_plain, 40 * R);
+    CHECK(far == 0, "q8 top-exact: every entry within its error bound (%d outside)", far);
+    threadpool_free(pool);
+    whisper_q8_matrix_free(&q);
+    free(x), free(ref), free(got), free(plain), free(w.exact), free(w.data);
+}
+
 static void test_attention(void) {
     threadpool *pool = threadpool_new(3);
     attention_case(NULL, 5, 37, 3, 16);   /* row by row */
@@ -390,5 +451,6 @@ int main(void) {
     test_fp16_rounding();
     test_pointwise();
     test_attention();
+    test_q8_top_exact();
     return check_summary();
 }
