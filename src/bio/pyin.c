@@ -50,8 +50,16 @@
  * (accurate to a few ulp, the same bits on both paths) since they only
  * select sources. Each frame's scores are written in one vector pass that
  * also yields the maxima of both halves the next frame needs.
- * With n_threads >= 2 the front end runs on a second thread and the Viterbi
- * decodes each frame as soon as it is published (an atomic frame counter). */
+ * With n_threads >= 2 the front end runs on a helper thread while the
+ * caller decodes each frame as soon as it is published (an atomic frame
+ * counter); once the front end is done the helper shares every frame it
+ * can claim: each thread computes half of the weights, runs one of the two
+ * envelope passes (right side or mirrored left side) and scores its part of
+ * the targets (a split point moved each frame towards equal work), with
+ * release/acquire counters between the steps (see vit_ctx). Every target
+ * is scored by the same operations whichever thread owns it and the
+ * pruning bounds only skip sources that cannot win, so the output does not
+ * depend on the number of threads or on timing (tests check it). */
 #include "bio/pyin.h"
 
 #include <float.h>
@@ -1194,17 +1202,17 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
  * a deque (each entry holds the first target it wins). The envelope only
  * chooses the source; its score is then computed in log space exactly as
  * librosa does, and compared exactly with the other candidates. */
-typedef struct env_work {
+typedef struct env_work { /* one thread's scratch (see env_alloc) */
     double *q;    /* [N] */
     double *qm;   /* [N] mirrored */
     int *dk;      /* [N] deque sources */
     int *dfrom;   /* [N + 1] first target each deque entry wins */
     int *dk2;     /* [N] the same for the mirrored pass */
     int *dfrom2;  /* [N + 1] */
-    int *rw;      /* [N] best unvoiced source at or below j */
-    int *lwm;     /* [N] mirrored pass output */
-    double *best; /* [2N] */
-    int *bk;      /* [2N] */
+    double *pmv;  /* [2N] prefix maxima of the previous scores, per half */
+    int *pmi;     /* [2N] their first index */
+    double *smv;  /* [2N] suffix maxima */
+    int *smi;     /* [2N] their first index */
 } env_work;
 
 /* e^x for x <= 0, to a few ulp (0 below -745): Cody-Waite reduction by
@@ -1253,9 +1261,11 @@ static inline double exp_neg(double x) {
     return p * pow2_int(n1) * pow2_int(n2);
 }
 
-/* q[k] = e^{v[k] - ref} / s_k (times inv_s), and its mirror qm[N - 1 - k]. */
-static void envelope_weights_c(const double *v, double ref, const double *inv_s, int N, double *q, double *qm) {
-    for (int k = 0; k < N; k++) {
+/* q[k] = e^{v[k] - ref} / s_k (times inv_s), and its mirror qm[N - 1 - k],
+ * for k in [k0, k1). */
+static void envelope_weights_c(const double *v, double ref, const double *inv_s, int N, int k0, int k1, double *q,
+                               double *qm) {
+    for (int k = k0; k < k1; k++) {
         q[k] = exp_neg(v[k] - ref) * inv_s[k];
         qm[N - 1 - k] = q[k];
     }
@@ -1268,12 +1278,12 @@ BIO_AVX2 static inline __m256d pow2_int_avx2(__m256d n) {
     return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(b, _mm256_set1_epi64x(1023)), 52));
 }
 
-BIO_AVX2 static void envelope_weights_avx2(const double *v, double ref, const double *inv_s, int N, double *q,
-                                           double *qm) {
+BIO_AVX2 static void envelope_weights_avx2(const double *v, double ref, const double *inv_s, int N, int k0, int k1,
+                                           double *q, double *qm) {
     const __m256d vref = _mm256_set1_pd(ref), lo = _mm256_set1_pd(-745.0), l2e = _mm256_set1_pd(EXP_LOG2E);
     const __m256d hi = _mm256_set1_pd(EXP_LN2_HI), lw = _mm256_set1_pd(EXP_LN2_LO), half = _mm256_set1_pd(0.5);
-    int k = 0;
-    for (; k + 4 <= N; k += 4) {
+    int k = k0;
+    for (; k + 4 <= k1; k += 4) {
         __m256d x = _mm256_sub_pd(_mm256_loadu_pd(v + k), vref);
         __m256d ok = _mm256_cmp_pd(x, lo, _CMP_GE_OQ);
         x = _mm256_and_pd(x, ok); /* keep the lanes that are zeroed below finite */
@@ -1287,7 +1297,7 @@ BIO_AVX2 static void envelope_weights_avx2(const double *v, double ref, const do
         _mm256_storeu_pd(q + k, qq);
         _mm256_storeu_pd(qm + N - 4 - k, _mm256_permute4x64_pd(qq, 0x1B));
     }
-    for (; k < N; k++) {
+    for (; k < k1; k++) {
         q[k] = exp_neg(v[k] - ref) * inv_s[k];
         qm[N - 1 - k] = q[k];
     }
@@ -1349,9 +1359,9 @@ __attribute__((always_inline)) static inline void envelope_step(env_deque *d, in
 
 /* rw[j]: the right-side winner for j (on q); lwm[j]: the right-side winner
  * for j on the mirror qm (the left-side winner of N - 1 - j, mirrored). */
-static void envelope_both(const double *q, const double *qm, int N, int hw, env_work *ew) {
-    env_deque a = {q, ew->dk, ew->dfrom, ew->rw, 0, 0};
-    env_deque b = {qm, ew->dk2, ew->dfrom2, ew->lwm, 0, 0};
+static void envelope_both(const env_work *ew, int N, int hw, int *rw, int *lwm) {
+    env_deque a = {ew->q, ew->dk, ew->dfrom, rw, 0, 0};
+    env_deque b = {ew->qm, ew->dk2, ew->dfrom2, lwm, 0, 0};
     for (int j = 0; j < N; j++) {
         envelope_step(&a, j, hw);
         envelope_step(&b, j, hw);
@@ -1413,21 +1423,25 @@ BIO_AVX2 static void voiced_source_avx2(double v, int k, const double *lt, doubl
 }
 #endif
 
-/* The scores of one frame from the best predecessors: cur[j] = a + best[j]
- * for j < N, b + best[j] for j >= N; backpointers bk[J] narrowed into pt.
- * Returns the largest cur[j] of each half in mx[0] (j < N), mx[1]. */
-static void emit_c(const double *best, const int *bk, double a, double b, int N, double *cur, uint16_t *pt,
-                   double *mx) {
+/* The scores of targets j in [j0, j1) of one frame from their best
+ * predecessors: cur[j] = a + best[j] (voiced), cur[N + j] = b + best[N + j]
+ * (unvoiced); backpointers bk[] narrowed into pt. Returns the largest of
+ * those voiced and unvoiced scores in mx[0] and mx[1]. */
+static void emit_c(const double *best, const int *bk, double a, double b, int N, int j0, int j1, double *cur,
+                   uint16_t *pt, double *mx) {
     double m0 = -INFINITY, m1 = -INFINITY;
-    for (int j = 0; j < N; j++) {
+    for (int j = j0; j < j1; j++) {
         cur[j] = a + best[j];
         m0 = cur[j] > m0 ? cur[j] : m0;
     }
-    for (int j = N; j < 2 * N; j++) {
+    for (int j = N + j0; j < N + j1; j++) {
         cur[j] = b + best[j];
         m1 = cur[j] > m1 ? cur[j] : m1;
     }
-    for (int J = 0; J < 2 * N; J++) pt[J] = (uint16_t)bk[J];
+    for (int j = j0; j < j1; j++) {
+        pt[j] = (uint16_t)bk[j];
+        pt[N + j] = (uint16_t)bk[N + j];
+    }
     mx[0] = m0;
     mx[1] = m1;
 }
@@ -1439,12 +1453,12 @@ BIO_AVX2 static double hmax_avx2(__m256d v) {
     return _mm_cvtsd_f64(x);
 }
 
-BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, double b, int N, double *cur,
-                               uint16_t *pt, double *mx) {
+BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, double b, int N, int j0, int j1,
+                               double *cur, uint16_t *pt, double *mx) {
     __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b), ninf = _mm256_set1_pd(-INFINITY);
     __m256d m0 = ninf, m1 = ninf;
-    int j = 0;
-    for (; j + 4 <= N; j += 4) {
+    int j = j0;
+    for (; j + 4 <= j1; j += 4) {
         __m256d c = _mm256_add_pd(va, _mm256_loadu_pd(best + j));
         _mm256_storeu_pd(cur + j, c);
         m0 = _mm256_max_pd(m0, c);
@@ -1453,179 +1467,508 @@ BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, doub
         m1 = _mm256_max_pd(m1, c);
     }
     double x0 = hmax_avx2(m0), x1 = hmax_avx2(m1);
-    for (; j < N; j++) {
+    for (; j < j1; j++) {
         cur[j] = a + best[j];
         x0 = cur[j] > x0 ? cur[j] : x0;
         cur[N + j] = b + best[N + j];
         x1 = cur[N + j] > x1 ? cur[N + j] : x1;
     }
-    int J = 0;
-    for (; J + 8 <= 2 * N; J += 8) {
-        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(bk + J));
-        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
-        _mm_storeu_si128((__m128i *)(void *)(pt + J), _mm256_castsi256_si128(p));
+    for (int h = 0; h < 2; h++) {
+        int J = h * N + j0, J1 = h * N + j1;
+        for (; J + 8 <= J1; J += 8) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(bk + J));
+            __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
+            _mm_storeu_si128((__m128i *)(void *)(pt + J), _mm256_castsi256_si128(p));
+        }
+        for (; J < J1; J++) pt[J] = (uint16_t)bk[J];
     }
-    for (; J < 2 * N; J++) pt[J] = (uint16_t)bk[J];
     mx[0] = x0;
     mx[1] = x1;
 }
 #endif
 
-static int viterbi_envelope(const pyin_plan *pl, const frame_out *fo, size_t T, double *prev, double *cur,
-                            double *obs, uint16_t *ptr, int *state, vit_work *vw, env_work *ew) {
-    int N = pl->N, S = 2 * N, hw = pl->hw;
-    const double *const *ltp = pl->ltp;
-    if (frame_wait(fo, 0)) return -1;
-    frame_obs(pl, fo, 0, obs);
-    for (int j = 0; j < S; j++) prev[j] = obs[j] + (j < N ? pl->log_eps : pl->log_init_u);
-    double mx[2] = {max_of(prev, N), max_of(prev + N, N)}; /* of prev's voiced, unvoiced halves */
-    for (size_t t = 1; t < T; t++) {
-        const double *pu = prev + N, *pv = prev;
-        double ref = mx[1], gmax = mx[0] > ref ? mx[0] : ref;
-#if BIO_X86
-        if (pl->fft.avx2)
-            envelope_weights_avx2(pu, ref, pl->inv_s, N, ew->q, ew->qm);
-        else
-#endif
-            envelope_weights_c(pu, ref, pl->inv_s, N, ew->q, ew->qm);
-        envelope_both(ew->q, ew->qm, N, hw, ew);
+/* The envelope decoder's state, shared by the calling thread and (with two
+ * threads) the helper. Frame t's scores live in sc[t & 1].
+ *
+ * Two threads: the caller drives; each thread's slot counts the sync points
+ * it has passed (seq, stored with release after the data it covers, read
+ * with acquire before that data is used). Frame t opens when the caller has
+ * finished its part of frame t - 1 (caller seq 3t, with its maxima and the
+ * split point h of frame t in its slot). Either thread may then claim the
+ * helper's part of frame t (claimed becomes 2t + who, by compare-and-swap):
+ * the helper as soon as it sees the frame open, the caller once it has
+ * computed the weights of sources [0, h) (seq 3t + 1). If the caller wins,
+ * it decodes the frame alone (the rest of the weights, both passes, all
+ * targets); otherwise viterbi_half runs on both threads: the helper
+ * computes the weights of [h, N) (its seq 3t + 1), each thread runs one
+ * envelope pass and publishes 3t + 2 once the part the other needs is done,
+ * scores its share of the targets, and the helper publishes 3t + 3 with its
+ * maxima. The caller opens frame t + 1 without waiting for the helper but
+ * waits for its 3t + 3 before computing new weights (the helper still
+ * reads this frame's); the helper folds the caller's maxima into its own
+ * when it shares the next frame too. So the caller waits only for a helper
+ * that has just claimed work, and a helper that is busy (front end) or
+ * descheduled costs it nothing. */
+typedef struct vit_slot {
+    _Alignas(64) _Atomic long seq; /* sync points passed */
+    double mx[2];                  /* maxima of the scores the thread wrote in its last frame */
+    int h;                         /* caller: the split of the frame it opens (helper: targets [0, h)) */
+} vit_slot;
 
-        /* Unvoiced sources: the envelope winner of each side, scored exactly.
-         * Exact ties between adjacent sources are common (scores built from
-         * the same peak) and numpy gives them to the lower index, so a
-         * neighbour whose linear-domain weight is within 1e-9 of the winner's
-         * is scored exactly too; anything further off cannot tie or win. */
-        double lbmin = INFINITY;
-        const double *q = ew->q;
-        for (int j = 0; j < N; j++) {
-            int kr = ew->rw[j], kl = N - 1 - ew->lwm[N - 1 - j];
-            int lo = j - hw < 0 ? 0 : j - hw, hi = j + hw > N - 1 ? N - 1 : j + hw;
-            int cand[6], nc = 0;
-            if (q[kr] == 0.0 || q[kl] == 0.0) {
-                nc = -1; /* underflow: search the band exactly */
-            } else {
-                double wr = q[kr] * (hw + 1 - (j - kr)), wl = q[kl] * (hw + 1 - (kl - j));
-                double top = wr > wl ? wr : wl, tol = top * 1e-9;
-                if (wr >= top - tol) {
-                    cand[nc++] = kr;
-                    if (kr > lo && q[kr - 1] * (hw + 1 - (j - kr + 1)) >= top - tol) cand[nc++] = kr - 1;
-                    if (kr < j && q[kr + 1] * (hw + 1 - (j - kr - 1)) >= top - tol) cand[nc++] = kr + 1;
-                }
-                if (wl >= top - tol && kl != kr) {
-                    cand[nc++] = kl;
-                    if (kl > j && q[kl - 1] * (hw + 1 - (kl - 1 - j)) >= top - tol) cand[nc++] = kl - 1;
-                    if (kl < hi && q[kl + 1] * (hw + 1 - (kl + 1 - j)) >= top - tol) cand[nc++] = kl + 1;
-                }
-            }
-            /* both target halves from the same sources: voiced targets
-             * through the switch tables (h = 1), unvoiced ones through the
-             * same-voicing tables (h = 0) */
-            const double *const *ltx = ltp + N, *const *lts = ltp;
-            double bv = -INFINITY, bu = -INFINITY;
-            int kv = S, ku = S;
-            if (nc == 1) { /* the common case: one source */
-                int k = cand[0];
-                bv = pu[k] + ltx[k][j - k];
-                bu = pu[k] + lts[k][j - k];
-                kv = ku = N + k;
-            } else if (nc < 0) {
-                for (int k = lo; k <= hi; k++) {
-                    take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
-                    take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
-                }
-            } else {
-                for (int c = 0; c < nc; c++) {
-                    int k = cand[c];
-                    take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
-                    take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
-                }
-            }
-            ew->best[j] = bv;
-            ew->bk[j] = kv;
-            ew->best[N + j] = bu;
-            ew->bk[N + j] = ku;
-            lbmin = bv < lbmin ? bv : lbmin;
-            lbmin = bu < lbmin ? bu : lbmin;
-        }
-        /* Voiced sources that could reach some target's current best. They
-         * come in ascending order after the unvoiced ones, so a tie goes to
-         * this source only over an unvoiced incumbent (index >= N). */
-        for (int k = 0; k < N; k++) {
-            double v = pv[k];
-            if (!(v + pl->logt_max >= lbmin)) continue;
-            int lo = k - hw < 0 ? 0 : k - hw, hi = k + hw > N - 1 ? N - 1 : k + hw;
-            for (int hb = 0; hb < 2; hb++) {
-                const double *lt = ltp[(size_t)(hb == 1) * N + k];
-                double *best = ew->best + (size_t)hb * N;
-                int *bk = ew->bk + (size_t)hb * N;
+typedef struct vit_ctx {
+    const pyin_plan *pl;
+    const frame_out *fo;
+    size_t T;
+    double *sc[2];     /* [2N] scores of frame t in sc[t & 1] */
+    uint16_t *ptr;     /* [T][2N] backpointers */
+    int *rw;           /* [N] right-side envelope winners */
+    int *lwm;          /* [N] mirrored left-side winners */
+    double *best;      /* [2N] best predecessor score of each target */
+    int *bk;           /* [2N] its source */
+    env_work ew[2];    /* [0] the caller's scratch, [1] the helper's */
+    int two;           /* a helper thread runs the front end, then shares frames */
+    size_t split_at;   /* tests (bio_pyin_opts) */
+    int split_stride;
+    _Alignas(64) _Atomic long claimed; /* 2t + who for the last frame claimed: 0 caller, 1 helper */
+    vit_slot slot[2];  /* [0] the caller's, [1] the helper's */
+} vit_ctx;
+
+static inline void cpu_relax(void) {
 #if BIO_X86
-                if (pl->fft.avx2) {
-                    voiced_source_avx2(v, k, lt, best, bk, lo, hi, N);
-                    continue;
-                }
+    _mm_pause();
 #endif
-                voiced_source_c(v, k, lt, best, bk, lo, hi, N);
-            }
-        }
-        /* outside the band every transition is log(eps) */
-        if (gmax + pl->log_eps >= lbmin) {
-            for (int h = 0; h < 2; h++) {
-                const double *v = prev + (size_t)h * N;
-                double *pmv = vw->pmv + (size_t)h * N, *smv = vw->smv + (size_t)h * N;
-                int *pmi = vw->pmi + (size_t)h * N, *smi = vw->smi + (size_t)h * N;
-                pmv[0] = v[0];
-                pmi[0] = 0;
-                for (int i = 1; i < N; i++) {
-                    int up = v[i] > pmv[i - 1];
-                    pmv[i] = up ? v[i] : pmv[i - 1];
-                    pmi[i] = up ? i : pmi[i - 1];
-                }
-                smv[N - 1] = v[N - 1];
-                smi[N - 1] = N - 1;
-                for (int i = N - 2; i >= 0; i--) {
-                    int up = v[i] >= smv[i + 1];
-                    smv[i] = up ? v[i] : smv[i + 1];
-                    smi[i] = up ? i : smi[i + 1];
-                }
-            }
-            for (int J = 0; J < S; J++) {
-                int j = J % N, lo = j - hw, hi = j + hw;
-                for (int ha = 0; ha < 2; ha++) {
-                    size_t o = (size_t)ha * N;
-                    if (lo > 0) take(vw->pmv[o + lo - 1] + pl->log_eps, ha * N + vw->pmi[o + lo - 1], &ew->best[J], &ew->bk[J]);
-                    if (hi < N - 1)
-                        take(vw->smv[o + hi + 1] + pl->log_eps, ha * N + vw->smi[o + hi + 1], &ew->best[J], &ew->bk[J]);
-                }
-            }
-        }
-        /* scores: the observation (log eps on voiced states without a
-         * candidate, the frame's unvoiced log probability) plus the best */
-        uint16_t *pt = ptr + t * (size_t)S;
-        if (frame_wait(fo, t)) return -1;
-        double ul = fo->ulog[t];
-#if BIO_X86
-        if (pl->fft.avx2)
-            emit_avx2(ew->best, ew->bk, pl->log_eps, ul, N, cur, pt, mx);
+}
+
+/* Waits until *a >= v: spins briefly, then yields the core at every check,
+ * so a partner that was preempted gets to run. */
+static void wait_at_least(_Atomic long *a, long v) {
+    for (int i = 0; atomic_load_explicit(a, memory_order_acquire) < v; i++) {
+        if (i < 4096)
+            cpu_relax();
         else
-#endif
-            emit_c(ew->best, ew->bk, pl->log_eps, ul, N, cur, pt, mx);
-        /* a candidate's log probability is >= log eps, so the voiced maximum
-         * is the larger of mx[0] and the candidates' scores */
-        const int *cb = fo->cbin + t * (size_t)pl->cap;
-        const double *cl = fo->clog + t * (size_t)pl->cap;
-        for (int c = 0; c < fo->ncand[t]; c++) {
-            cur[cb[c]] = cl[c] + ew->best[cb[c]];
-            mx[0] = cur[cb[c]] > mx[0] ? cur[cb[c]] : mx[0];
-        }
-        double *tmp = prev;
-        prev = cur;
-        cur = tmp;
+            sched_yield();
     }
-    viterbi_backtrace(prev, S, ptr, T, state);
+}
+
+/* Claims frame t for `who`: 1 when it is now ours, 0 when the other thread
+ * has it (or a later frame). */
+static int frame_claim(vit_ctx *vc, size_t t, long who) {
+    long c = atomic_load_explicit(&vc->claimed, memory_order_acquire);
+    while (c < 2 * (long)t)
+        if (atomic_compare_exchange_weak_explicit(&vc->claimed, &c, 2 * (long)t + who, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return 1;
     return 0;
 }
 
-/* ---- driver ------------------------------------------------------------- */
+/* The best unvoiced source of targets j in [j0, j1) of both halves (voiced
+ * targets through the switch tables, unvoiced ones through the
+ * same-voicing tables) from the envelope winners rw, lwm over the weights
+ * q, scored exactly into best, bk. Returns the smallest score written. */
+static double unvoiced_targets(const pyin_plan *pl, const double *pu, const double *q, const int *rw,
+                               const int *lwm, int j0, int j1, double *best, int *bk) {
+    int N = pl->N, S = 2 * N, hw = pl->hw;
+    const double *const *ltx = pl->ltp + N, *const *lts = pl->ltp;
+    double lbmin = INFINITY;
+    for (int j = j0; j < j1; j++) {
+        /* Exact ties between adjacent sources are common (scores built from
+         * the same peak) and numpy gives them to the lower index, so a
+         * neighbour whose linear-domain weight is within 1e-9 of the winner's
+         * is scored exactly too; anything further off cannot tie or win. */
+        int kr = rw[j], kl = N - 1 - lwm[N - 1 - j];
+        int lo = j - hw < 0 ? 0 : j - hw, hi = j + hw > N - 1 ? N - 1 : j + hw;
+        int cand[6], nc = 0;
+        if (q[kr] == 0.0 || q[kl] == 0.0) {
+            nc = -1; /* underflow: search the band exactly */
+        } else {
+            double wr = q[kr] * (hw + 1 - (j - kr)), wl = q[kl] * (hw + 1 - (kl - j));
+            double top = wr > wl ? wr : wl, tol = top * 1e-9;
+            if (wr >= top - tol) {
+                cand[nc++] = kr;
+                if (kr > lo && q[kr - 1] * (hw + 1 - (j - kr + 1)) >= top - tol) cand[nc++] = kr - 1;
+                if (kr < j && q[kr + 1] * (hw + 1 - (j - kr - 1)) >= top - tol) cand[nc++] = kr + 1;
+            }
+            if (wl >= top - tol && kl != kr) {
+                cand[nc++] = kl;
+                if (kl > j && q[kl - 1] * (hw + 1 - (kl - 1 - j)) >= top - tol) cand[nc++] = kl - 1;
+                if (kl < hi && q[kl + 1] * (hw + 1 - (kl + 1 - j)) >= top - tol) cand[nc++] = kl + 1;
+            }
+        }
+        double bv = -INFINITY, bu = -INFINITY;
+        int kv = S, ku = S;
+        if (nc == 1) { /* the common case: one source */
+            int k = cand[0];
+            bv = pu[k] + ltx[k][j - k];
+            bu = pu[k] + lts[k][j - k];
+            kv = ku = N + k;
+        } else if (nc < 0) {
+            for (int k = lo; k <= hi; k++) {
+                take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
+                take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
+            }
+        } else {
+            for (int c = 0; c < nc; c++) {
+                int k = cand[c];
+                take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
+                take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
+            }
+        }
+        best[j] = bv;
+        bk[j] = kv;
+        best[N + j] = bu;
+        bk[N + j] = ku;
+        lbmin = bv < lbmin ? bv : lbmin;
+        lbmin = bu < lbmin ? bu : lbmin;
+    }
+    return lbmin;
+}
+
+/* Voiced sources (scores pv) offered to targets [j0, j1) of both halves,
+ * skipping those that cannot reach lbmin (no target's best is below it).
+ * They come in ascending order after the unvoiced ones, so a tie goes to a
+ * voiced source only over an unvoiced incumbent (index >= N). */
+static void voiced_targets(const pyin_plan *pl, const double *pv, double lbmin, int j0, int j1, double *best,
+                           int *bk) {
+    int N = pl->N, hw = pl->hw;
+    int k0 = j0 - hw < 0 ? 0 : j0 - hw, k1 = j1 - 1 + hw > N - 1 ? N - 1 : j1 - 1 + hw;
+    for (int k = k0; k <= k1; k++) {
+        double v = pv[k];
+        if (!(v + pl->logt_max >= lbmin)) continue;
+        int lo = k - hw < j0 ? j0 : k - hw, hi = k + hw > j1 - 1 ? j1 - 1 : k + hw;
+        for (int hb = 0; hb < 2; hb++) {
+            const double *lt = pl->ltp[(size_t)(hb == 1) * N + k];
+#if BIO_X86
+            if (pl->fft.avx2) {
+                voiced_source_avx2(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
+                continue;
+            }
+#endif
+            voiced_source_c(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
+        }
+    }
+}
+
+/* Sources outside the band (transition log eps) offered to targets [j0, j1)
+ * of both halves, from prefix and suffix maxima of the previous scores
+ * (computed into ew, over all of prev). */
+static void out_of_band(const pyin_plan *pl, const double *prev, env_work *ew, int j0, int j1, double *best,
+                        int *bk) {
+    int N = pl->N, hw = pl->hw;
+    for (int h = 0; h < 2; h++) {
+        const double *v = prev + (size_t)h * N;
+        double *pmv = ew->pmv + (size_t)h * N, *smv = ew->smv + (size_t)h * N;
+        int *pmi = ew->pmi + (size_t)h * N, *smi = ew->smi + (size_t)h * N;
+        pmv[0] = v[0];
+        pmi[0] = 0;
+        for (int i = 1; i < N; i++) {
+            int up = v[i] > pmv[i - 1];
+            pmv[i] = up ? v[i] : pmv[i - 1];
+            pmi[i] = up ? i : pmi[i - 1];
+        }
+        smv[N - 1] = v[N - 1];
+        smi[N - 1] = N - 1;
+        for (int i = N - 2; i >= 0; i--) {
+            int up = v[i] >= smv[i + 1];
+            smv[i] = up ? v[i] : smv[i + 1];
+            smi[i] = up ? i : smi[i + 1];
+        }
+    }
+    for (int hb = 0; hb < 2; hb++) {
+        for (int j = j0; j < j1; j++) {
+            int J = hb * N + j, lo = j - hw, hi = j + hw;
+            for (int ha = 0; ha < 2; ha++) {
+                size_t o = (size_t)ha * N;
+                if (lo > 0) take(ew->pmv[o + lo - 1] + pl->log_eps, ha * N + ew->pmi[o + lo - 1], &best[J], &bk[J]);
+                if (hi < N - 1)
+                    take(ew->smv[o + hi + 1] + pl->log_eps, ha * N + ew->smi[o + hi + 1], &best[J], &bk[J]);
+            }
+        }
+    }
+}
+
+/* Frame t's weights q[k], qm[N - 1 - k] for k in [k0, k1) (in ew) from the
+ * previous unvoiced scores, whose largest is ref. */
+static void frame_weights(const vit_ctx *vc, env_work *ew, size_t t, double ref, int k0, int k1) {
+    const pyin_plan *pl = vc->pl;
+    const double *pu = vc->sc[(t - 1) & 1] + pl->N;
+#if BIO_X86
+    if (pl->fft.avx2) {
+        envelope_weights_avx2(pu, ref, pl->inv_s, pl->N, k0, k1, ew->q, ew->qm);
+        return;
+    }
+#endif
+    envelope_weights_c(pu, ref, pl->inv_s, pl->N, k0, k1, ew->q, ew->qm);
+}
+
+/* Scores of frame t for targets [j0, j1) of both halves, once the envelope
+ * winners of those targets are in vc->rw, vc->lwm (over the weights q; ew
+ * is the thread's scratch):
+ * the best predecessors, then the observation (log eps on voiced states
+ * without a candidate, the frame's unvoiced log probability). mx holds the
+ * maxima of the previous frame's voiced and unvoiced scores on entry and
+ * those of the targets' new scores on return. Returns 0, or -1 when the
+ * front end failed. */
+static int frame_targets(vit_ctx *vc, const double *q, env_work *ew, size_t t, int j0, int j1, double *mx) {
+    const pyin_plan *pl = vc->pl;
+    const frame_out *fo = vc->fo;
+    int N = pl->N;
+    const double *prev = vc->sc[(t - 1) & 1];
+    double *cur = vc->sc[t & 1];
+    double gmax = mx[0] > mx[1] ? mx[0] : mx[1];
+    double lbmin = unvoiced_targets(pl, prev + N, q, vc->rw, vc->lwm, j0, j1, vc->best, vc->bk);
+    voiced_targets(pl, prev, lbmin, j0, j1, vc->best, vc->bk);
+    if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, ew, j0, j1, vc->best, vc->bk);
+    if (frame_wait(fo, t)) return -1;
+    uint16_t *pt = vc->ptr + t * (size_t)(2 * N);
+    double ul = fo->ulog[t];
+#if BIO_X86
+    if (pl->fft.avx2)
+        emit_avx2(vc->best, vc->bk, pl->log_eps, ul, N, j0, j1, cur, pt, mx);
+    else
+#endif
+        emit_c(vc->best, vc->bk, pl->log_eps, ul, N, j0, j1, cur, pt, mx);
+    /* a candidate's log probability is >= log eps, so the voiced maximum
+     * is the larger of mx[0] and the candidates' scores */
+    const int *cb = fo->cbin + t * (size_t)pl->cap;
+    const double *cl = fo->clog + t * (size_t)pl->cap;
+    for (int c = 0; c < fo->ncand[t]; c++) {
+        int j = cb[c];
+        if (j < j0 || j >= j1) continue;
+        cur[j] = cl[c] + vc->best[j];
+        mx[0] = cur[j] > mx[0] ? cur[j] : mx[0];
+    }
+    return 0;
+}
+
+/* One thread's part of frame t (X = 0 the caller, 1 the helper), the frame
+ * having been claimed by the helper. The weights are shared (the caller's
+ * ew): the caller has computed k in [0, h) before trying to claim (its seq
+ * 3t + 1); the helper computes [h, N) first (its seq 3t + 1). Each thread then runs one envelope
+ * pass (0: the right side on q into rw; 1: the left side on qm into lwm),
+ * whose first h (caller) or N - h (helper) steps use its own weights only,
+ * then its share of the targets (0: [h, N), 1: [0, h), both halves of the
+ * states). Targets j >= h need rw[j] and lwm[N-1-j], the first N - h steps
+ * of the helper's pass, the others the first h of the caller's: each thread
+ * publishes seq 3t + 2 once those are done. mx: the maxima of frame t - 1
+ * on entry, of the thread's targets' new scores on return. */
+static void viterbi_half(vit_ctx *vc, int X, size_t t, int h, double *mx) {
+    const pyin_plan *pl = vc->pl;
+    int N = pl->N, hw = pl->hw;
+    env_work *wq = &vc->ew[0], *ew = &vc->ew[X];
+    vit_slot *me = &vc->slot[X], *other = &vc->slot[!X];
+    long base = 3 * (long)t;
+    if (X == 1) {
+        frame_weights(vc, wq, t, mx[1], h, N);
+        atomic_store_explicit(&me->seq, base + 1, memory_order_release);
+    }
+    env_deque d = X == 0 ? (env_deque){wq->q, ew->dk, ew->dfrom, vc->rw, 0, 0}
+                         : (env_deque){wq->qm, ew->dk2, ew->dfrom2, vc->lwm, 0, 0};
+    int first = X == 0 ? h : N - h;
+    for (int j = 0; j < first; j++) envelope_step(&d, j, hw);
+    atomic_store_explicit(&me->seq, base + 2, memory_order_release);
+    wait_at_least(&other->seq, base + 1); /* the other thread's weights */
+    for (int j = first; j < N; j++) envelope_step(&d, j, hw);
+    wait_at_least(&other->seq, base + 2);
+    frame_targets(vc, wq->q, ew, t, X == 0 ? h : 0, X == 0 ? N : h, mx); /* cannot fail: the front end is done */
+}
+
+/* The envelope decoder on the calling thread (see vit_ctx for the two-thread
+ * protocol); the decoded states go to state. Returns 0, or -1 when the front
+ * end failed. Always leaves the caller's seq at 3T, which tells the helper
+ * to stop. */
+static int viterbi_envelope(vit_ctx *vc, int *state) {
+    const pyin_plan *pl = vc->pl;
+    const frame_out *fo = vc->fo;
+    int N = pl->N, S = 2 * N;
+    size_t T = vc->T;
+    vit_slot *me = &vc->slot[0], *helper = &vc->slot[1];
+    env_work *ew = &vc->ew[0];
+    int rc = -1;
+    if (frame_wait(fo, 0)) goto done;
+    double *first = vc->sc[0], mx[2];
+    for (int j = 0; j < N; j++) first[j] = pl->log_eps + pl->log_eps;
+    for (int c = 0; c < fo->ncand[0]; c++) first[fo->cbin[c]] = fo->clog[c] + pl->log_eps;
+    for (int j = N; j < S; j++) first[j] = fo->ulog[0] + pl->log_init_u;
+    mx[0] = max_of(first, N);
+    mx[1] = max_of(first + N, N);
+    int shared = 0; /* the last frame was shared with the helper */
+    int h = N / 2;  /* the split of the shared frames' targets, moved towards equal work */
+    for (size_t t = 1; t < T; t++) {
+        if (vc->two) {
+            /* our part of frame t - 1 is done: frame t is open */
+            me->mx[0] = mx[0];
+            me->mx[1] = mx[1];
+            me->h = h;
+            atomic_store_explicit(&me->seq, 3 * (long)t, memory_order_release);
+            if (shared) {
+                /* the helper's targets are [0, h): give it more when it is
+                 * done first, fewer when it is late (this changes only who
+                 * scores which target) */
+                if (atomic_load_explicit(&helper->seq, memory_order_acquire) >= 3 * (long)t)
+                    h = h + 2 < N - N / 8 ? h + 2 : h;
+                else
+                    h = h - 2 > N / 8 ? h - 2 : h;
+                wait_at_least(&helper->seq, 3 * (long)t);
+                mx[0] = helper->mx[0] > mx[0] ? helper->mx[0] : mx[0];
+                mx[1] = helper->mx[1] > mx[1] ? helper->mx[1] : mx[1];
+            }
+            /* tests: leave this frame to the helper */
+            if (vc->split_at && t >= vc->split_at && (t - vc->split_at) % (size_t)vc->split_stride == 0) {
+                if (frame_wait(fo, T - 1)) goto done;
+                while (atomic_load_explicit(&vc->claimed, memory_order_acquire) != 2 * (long)t + 1) sched_yield();
+            }
+        }
+        int k1 = vc->two ? me->h : N; /* the rest is the helper's if it claims the frame */
+        frame_weights(vc, ew, t, mx[1], 0, k1);
+        if (vc->two) atomic_store_explicit(&me->seq, 3 * (long)t + 1, memory_order_release);
+        shared = vc->two && !frame_claim(vc, t, 0);
+        if (shared) {
+            viterbi_half(vc, 0, t, me->h, mx);
+            continue;
+        }
+        if (k1 < N) frame_weights(vc, ew, t, mx[1], k1, N);
+        envelope_both(ew, N, pl->hw, vc->rw, vc->lwm);
+        if (frame_targets(vc, ew->q, ew, t, 0, N, mx)) goto done;
+    }
+    if (shared) wait_at_least(&helper->seq, 3 * (long)T);
+    viterbi_backtrace(vc->sc[(T - 1) & 1], S, vc->ptr, T, state);
+    rc = 0;
+done:
+    if (vc->two) atomic_store_explicit(&me->seq, 3 * (long)T, memory_order_release);
+    return rc;
+}
+
+/* The helper: the front end over all frames (published one by one), then
+ * its part of every frame it manages to claim, until the caller's seq
+ * reaches 3T. */
+typedef struct helper_job {
+    frames_job frames;
+    vit_ctx *vc;
+} helper_job;
+
+static void *helper_thread(void *arg) {
+    helper_job *job = arg;
+    vit_ctx *vc = job->vc;
+    frames_thread(&job->frames);
+    if (job->frames.rc) return NULL; /* progress is -1: the caller stops without us */
+    vit_slot *me = &vc->slot[1], *caller = &vc->slot[0];
+    long last = -1; /* the last frame we shared (-1: none yet) */
+    for (;;) {
+        long s = atomic_load_explicit(&caller->seq, memory_order_acquire);
+        if (s >= 3 * (long)vc->T) return NULL;
+        size_t t = (size_t)(s / 3);
+        if (s % 3 != 2 && t >= 1 && frame_claim(vc, t, 1)) {
+            /* The caller cannot get past its half of frame t without us,
+             * so its maxima of frame t - 1 stay put: all of them, or its
+             * half's when we shared that frame too. */
+            double mx[2] = {caller->mx[0], caller->mx[1]};
+            if (last == (long)t - 1) {
+                mx[0] = me->mx[0] > mx[0] ? me->mx[0] : mx[0];
+                mx[1] = me->mx[1] > mx[1] ? me->mx[1] : mx[1];
+            }
+            viterbi_half(vc, 1, t, caller->h, mx);
+            me->mx[0] = mx[0];
+            me->mx[1] = mx[1];
+            atomic_store_explicit(&me->seq, 3 * (long)t + 3, memory_order_release);
+            last = (long)t;
+        }
+        wait_at_least(&caller->seq, 3 * (long)t + 3); /* the next frame opens */
+    }
+}
+
+/* Allocates one thread's envelope scratch for N pitch bins: everything for
+ * the caller; for the helper (helper != 0) only what viterbi_half and
+ * frame_targets use on its side (the mirrored deque and the out-of-band
+ * maxima; it shares the caller's weights). Returns 0 or -1; either way
+ * env_free releases what was allocated. */
+static int env_alloc(env_work *ew, int N, int helper) {
+    memset(ew, 0, sizeof *ew);
+    if (!helper) {
+        ew->q = malloc((size_t)N * sizeof *ew->q);
+        ew->qm = malloc((size_t)N * sizeof *ew->qm);
+        ew->dk = malloc((size_t)N * sizeof *ew->dk);
+        ew->dfrom = calloc((size_t)N + 1, sizeof *ew->dfrom);
+        if (!ew->q || !ew->qm || !ew->dk || !ew->dfrom) return -1;
+    }
+    ew->dk2 = malloc((size_t)N * sizeof *ew->dk2);
+    ew->dfrom2 = calloc((size_t)N + 1, sizeof *ew->dfrom2);
+    ew->pmv = malloc((size_t)2 * N * sizeof *ew->pmv);
+    ew->pmi = malloc((size_t)2 * N * sizeof *ew->pmi);
+    ew->smv = malloc((size_t)2 * N * sizeof *ew->smv);
+    ew->smi = malloc((size_t)2 * N * sizeof *ew->smi);
+    return ew->dk2 && ew->dfrom2 && ew->pmv && ew->pmi && ew->smv && ew->smi ? 0 : -1;
+}
+
+static void env_free(env_work *ew) {
+    free(ew->q);
+    free(ew->qm);
+    free(ew->dk);
+    free(ew->dfrom);
+    free(ew->dk2);
+    free(ew->dfrom2);
+    free(ew->pmv);
+    free(ew->pmi);
+    free(ew->smv);
+    free(ew->smi);
+    memset(ew, 0, sizeof *ew);
+}
+
+/* The envelope path: front end and decoding into ptr and state, on the
+ * caller alone or (n_threads >= 2 and at least 32 frames) with a helper
+ * thread that runs the front end and then shares the frames it claims; if
+ * the thread cannot be started, everything runs here. Returns 0 or -1 (out
+ * of memory). */
+static int pyin_envelope(const pyin_plan *pl, const float *pcm, const bio_params *p, const bio_pyin_opts *opts,
+                         frame_out *fo, uint16_t *ptr, int *state) {
+    size_t T = pl->n_frames;
+    int N = pl->N;
+    vit_ctx ctx, *vc = &ctx; /* on the stack: the helper is joined before it goes */
+    memset(vc, 0, sizeof *vc);
+    vc->pl = pl;
+    vc->fo = fo;
+    vc->T = T;
+    vc->ptr = ptr;
+    vc->split_at = opts->split_at;
+    vc->split_stride = opts->split_stride > 0 ? opts->split_stride : 1;
+    atomic_init(&vc->claimed, 0);
+    atomic_init(&vc->slot[0].seq, 0);
+    atomic_init(&vc->slot[1].seq, 0);
+    _Atomic long progress;
+    atomic_init(&progress, 0);
+    int rc = -1;
+    vc->sc[0] = malloc((size_t)2 * N * sizeof(double));
+    vc->sc[1] = malloc((size_t)2 * N * sizeof(double));
+    vc->rw = malloc((size_t)N * sizeof *vc->rw);
+    vc->lwm = malloc((size_t)N * sizeof *vc->lwm);
+    vc->best = malloc((size_t)2 * N * sizeof *vc->best);
+    vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
+    int helper = p->n_threads >= 2 && T >= 32;
+    if (!vc->sc[0] || !vc->sc[1] || !vc->rw || !vc->lwm || !vc->best || !vc->bk || env_alloc(&vc->ew[0], N, 0) ||
+        (helper && env_alloc(&vc->ew[1], N, 1)))
+        goto done;
+    helper_job job = {{pl, pcm, 0, T, fo, 0}, vc};
+    pthread_t tid;
+    if (helper) {
+        fo->progress = &progress;
+        vc->two = pthread_create(&tid, NULL, helper_thread, &job) == 0;
+        if (!vc->two) fo->progress = NULL;
+    }
+    if (!vc->two && frames_run_all(pl, pcm, 1, fo)) goto done;
+    int vr = viterbi_envelope(vc, state);
+    if (vc->two) pthread_join(tid, NULL);
+    fo->progress = NULL;
+    rc = vr || job.frames.rc ? -1 : 0;
+done:
+    free(vc->sc[0]);
+    free(vc->sc[1]);
+    free(vc->rw);
+    free(vc->lwm);
+    free(vc->best);
+    free(vc->bk);
+    env_free(&vc->ew[0]);
+    env_free(&vc->ew[1]);
+    return rc;
+}
 
 void bio_pyin_out_free(bio_pyin_out *out) {
     if (!out) return;
@@ -1643,7 +1986,7 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     for (size_t i = 0; i < n; i++)
         if (!isfinite(pcm[i]))
             return error_set(err, err_size, TRIDENT_EINVAL, "sample %zu is not a finite number", i);
-    bio_pyin_opts none = {0, 0, 0, 0};
+    bio_pyin_opts none = {0};
     if (!opts) opts = &none;
     pyin_plan pl;
     const pyin_plan *shared = opts->generic_acf || opts->portable ? NULL : default_plan_for(p);
@@ -1664,7 +2007,6 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     frame_out fo = {0};
     fo.progress = NULL;
     vit_work vw = {0};
-    env_work ew = {0};
     double *prev = NULL, *cur = NULL, *obs = NULL;
     uint16_t *ptr = NULL;
     rc = TRIDENT_ENOMEM;
@@ -1680,55 +2022,28 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     fo.rms = malloc(T * sizeof *fo.rms);
     out->state = malloc(T * sizeof *out->state);
     out->bin_hz = malloc((size_t)N * sizeof *out->bin_hz);
-    prev = malloc((size_t)S * sizeof *prev);
-    cur = malloc((size_t)S * sizeof *cur);
-    obs = malloc((size_t)S * sizeof *obs);
     ptr = malloc(T * (size_t)S * sizeof *ptr);
-    int levels = 1;
-    while ((1 << levels) <= N) levels++;
-    vw.levels = levels;
-    vw.st = malloc((size_t)2 * levels * N * sizeof *vw.st);
-    vw.pmv = malloc((size_t)2 * N * sizeof *vw.pmv);
-    vw.smv = malloc((size_t)2 * N * sizeof *vw.smv);
-    vw.pmi = malloc((size_t)2 * N * sizeof *vw.pmi);
-    vw.smi = malloc((size_t)2 * N * sizeof *vw.smi);
-    vw.lg = malloc(((size_t)N + 1) * sizeof *vw.lg);
-    ew.q = malloc((size_t)N * sizeof *ew.q);
-    ew.qm = malloc((size_t)N * sizeof *ew.qm);
-    ew.dk = malloc((size_t)N * sizeof *ew.dk);
-    ew.dfrom = calloc((size_t)N + 1, sizeof *ew.dfrom);
-    ew.dk2 = malloc((size_t)N * sizeof *ew.dk2);
-    ew.dfrom2 = calloc((size_t)N + 1, sizeof *ew.dfrom2);
-    ew.rw = malloc((size_t)N * sizeof *ew.rw);
-    ew.lwm = malloc((size_t)N * sizeof *ew.lwm);
-    ew.best = malloc((size_t)S * sizeof *ew.best);
-    ew.bk = malloc((size_t)S * sizeof *ew.bk);
-    if (!fo.ncand || !fo.cbin || !fo.clog || !fo.ulog || !fo.vprob || !fo.rms || !out->state || !out->bin_hz ||
-        !prev || !cur || !obs || !ptr || !vw.st || !vw.pmv || !vw.smv || !vw.pmi || !vw.smi || !vw.lg ||
-        !ew.q || !ew.qm || !ew.dk || !ew.dfrom || !ew.dk2 || !ew.dfrom2 || !ew.rw || !ew.lwm || !ew.best || !ew.bk)
+    if (!fo.ncand || !fo.cbin || !fo.clog || !fo.ulog || !fo.vprob || !fo.rms || !out->state || !out->bin_hz || !ptr)
         goto nomem;
-    vw.lg[0] = 0;
-    for (int x = 1; x <= N; x++) vw.lg[x] = x == 1 ? 0 : vw.lg[x / 2] + 1;
 
     if (pl.affine && !opts->dense_viterbi && !opts->banded_viterbi) {
-        /* With two or more threads the front end runs on a second thread
-         * while this one decodes the frames it has finished. */
-        _Atomic long progress;
-        atomic_init(&progress, 0);
-        frames_job job = {&pl, pcm, 0, T, &fo, 0};
-        pthread_t tid;
-        int started = 0;
-        if (p->n_threads >= 2 && T >= 32) {
-            fo.progress = &progress;
-            started = pthread_create(&tid, NULL, frames_thread, &job) == 0;
-            if (!started) fo.progress = NULL;
-        }
-        if (!started && frames_run_all(&pl, pcm, 1, &fo)) goto nomem;
-        int vr = viterbi_envelope(&pl, &fo, T, prev, cur, obs, ptr, out->state, &vw, &ew);
-        if (started) pthread_join(tid, NULL);
-        fo.progress = NULL;
-        if (vr || job.rc) goto nomem;
+        if (pyin_envelope(&pl, pcm, p, opts, &fo, ptr, out->state)) goto nomem;
     } else {
+        prev = malloc((size_t)S * sizeof *prev);
+        cur = malloc((size_t)S * sizeof *cur);
+        obs = malloc((size_t)S * sizeof *obs);
+        int levels = 1;
+        while ((1 << levels) <= N) levels++;
+        vw.levels = levels;
+        vw.st = malloc((size_t)2 * levels * N * sizeof *vw.st);
+        vw.pmv = malloc((size_t)2 * N * sizeof *vw.pmv);
+        vw.smv = malloc((size_t)2 * N * sizeof *vw.smv);
+        vw.pmi = malloc((size_t)2 * N * sizeof *vw.pmi);
+        vw.smi = malloc((size_t)2 * N * sizeof *vw.smi);
+        vw.lg = malloc(((size_t)N + 1) * sizeof *vw.lg);
+        if (!prev || !cur || !obs || !vw.st || !vw.pmv || !vw.smv || !vw.pmi || !vw.smi || !vw.lg) goto nomem;
+        vw.lg[0] = 0;
+        for (int x = 1; x <= N; x++) vw.lg[x] = x == 1 ? 0 : vw.lg[x / 2] + 1;
         if (frames_run_all(&pl, pcm, p->n_threads, &fo)) goto nomem;
         if (opts->dense_viterbi)
             viterbi_dense(&pl, &fo, T, prev, cur, obs, ptr, out->state);
@@ -1764,16 +2079,6 @@ done:
     free(vw.pmi);
     free(vw.smi);
     free(vw.lg);
-    free(ew.q);
-    free(ew.qm);
-    free(ew.dk);
-    free(ew.dfrom);
-    free(ew.dk2);
-    free(ew.dfrom2);
-    free(ew.rw);
-    free(ew.lwm);
-    free(ew.best);
-    free(ew.bk);
     if (!shared) plan_free(&pl);
     if (rc) bio_pyin_out_free(out);
     return rc;

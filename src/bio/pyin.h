@@ -23,12 +23,19 @@ typedef struct bio_pyin_out {
  * block spectra; dense_viterbi searches all 2N predecessors of every state;
  * banded_viterbi uses the bounded outward search instead of the envelope
  * (the path taken for non-triangular windows); portable keeps the portable
- * kernels even where AVX2 is available (they must give identical bits). */
+ * kernels even where AVX2 is available (they must give identical bits);
+ * split_at >= 1 (with params n_threads >= 2) makes the calling thread leave
+ * frames split_at, split_at + split_stride, ... (stride 0 means 1) to be
+ * shared with the helper thread, waiting for it there, instead of sharing
+ * whichever frames the helper happens to claim, so tests can check that the
+ * result does not depend on which frames are shared. */
 typedef struct bio_pyin_opts {
     int generic_acf;
     int dense_viterbi;
     int banded_viterbi;
     int portable;
+    size_t split_at;
+    int split_stride;
 } bio_pyin_opts;
 
 /* Number of frames librosa produces for n samples (centred framing). */

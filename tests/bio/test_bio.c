@@ -158,10 +158,36 @@ static void check_reference(const char *name) {
         bio_result_free(&r);
     }
 
-    /* Two threads for the per-frame analysis: the same result. */
+    /* Two threads: the same bits whichever frames the helper shares (those
+     * it manages to claim, several times; or all from the first, a middle
+     * or the last frame; or every second or third), with the dispatched and
+     * the portable kernels. */
     {
         bio_params p2 = p;
         p2.n_threads = 2;
+        struct {
+            size_t split_at;
+            int stride, portable, runs;
+        } mode[] = {{0, 1, 0, 5}, {1, 1, 0, 1}, {T / 2, 1, 0, 1}, {T - 1, 1, 0, 1}, {2, 2, 0, 1}, {T / 3, 3, 0, 1},
+                    {0, 1, 1, 1}, {1, 1, 1, 1}, {5, 2, 1, 1}};
+        for (size_t m = 0; m < sizeof mode / sizeof mode[0]; m++) {
+            for (int run = 0; run < mode[m].runs; run++) {
+                bio_pyin_opts o2 = {
+                    .portable = mode[m].portable, .split_at = mode[m].split_at, .split_stride = mode[m].stride};
+                bio_pyin_out p2o;
+                rc = bio_pyin_run(pcm, n, &p2, &o2, &p2o, err, sizeof err);
+                CHECK(rc == 0, "%s: 2 threads (split at %zu): %s", name, mode[m].split_at, err);
+                if (rc) continue;
+                size_t diff = 0;
+                for (size_t t = 0; t < T; t++)
+                    if (p2o.state[t] != po.state[t] || p2o.voiced_prob[t] != po.voiced_prob[t] ||
+                        p2o.rms[t] != po.rms[t])
+                        diff++;
+                CHECK(diff == 0, "%s: %zu frames differ with 2 threads (split at %zu, portable %d)", name, diff,
+                      mode[m].split_at, mode[m].portable);
+                bio_pyin_out_free(&p2o);
+            }
+        }
         bio_result r2;
         rc = bio_analyze(pcm, n, &p2, &r2, err, sizeof err);
         CHECK(rc == 0, "%s: bio_analyze with 2 threads: %s", name, err);
@@ -177,7 +203,7 @@ static void check_reference(const char *name) {
     /* The slow reference paths give the same answer: per-frame FFT
      * autocorrelation as librosa computes it with the dense 2N x 2N Viterbi,
      * and the bounded banded search (used for non-triangular windows). */
-    bio_pyin_opts ref_opts[2] = {{1, 1, 0, 0}, {0, 0, 1, 0}};
+    bio_pyin_opts ref_opts[2] = {{.generic_acf = 1, .dense_viterbi = 1}, {.banded_viterbi = 1}};
     for (int v = 0; v < 2; v++) {
         bio_pyin_out slow;
         rc = bio_pyin_run(pcm, n, &p, &ref_opts[v], &slow, err, sizeof err);
@@ -197,7 +223,7 @@ static void check_reference(const char *name) {
     /* The portable kernels give the same bits as the AVX2 ones (when the CPU
      * has AVX2; otherwise both runs are portable). */
     {
-        bio_pyin_opts port = {0, 0, 0, 1};
+        bio_pyin_opts port = {.portable = 1};
         bio_pyin_out pp;
         rc = bio_pyin_run(pcm, n, &p, &port, &pp, err, sizeof err);
         CHECK(rc == 0, "%s: portable run: %s", name, err);
@@ -301,7 +327,7 @@ static void check_edges(void) {
     }
     {
         bio_pyin_out a, b;
-        bio_pyin_opts ref = {1, 1, 0, 0};
+        bio_pyin_opts ref = {.generic_acf = 1, .dense_viterbi = 1};
         int r1 = bio_pyin_run(x, n, &p, NULL, &a, err, sizeof err);
         int r2 = bio_pyin_run(x, n, &p, &ref, &b, err, sizeof err);
         CHECK(r1 == 0 && r2 == 0, "gliding sine runs: %s", err);
