@@ -89,8 +89,10 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
     kv->n = pos0 + n;
     whisper_layer_norm(pool, s->d_h, x + (size_t)first_row * d, n - first_row, d, m->dec_ln.g, m->dec_ln.b,
                        WHISPER_LN_EPS);
-    if (m->proj_q8.data)
-        return whisper_q8_linear_top_exact(pool, logits, s->d_h, n - first_row, &m->proj_q8, &m->embed_tokens);
-    whisper_linear(pool, logits, s->d_h, n - first_row, &m->embed_tokens, NULL);
+    if (s->proj_scratch)
+        whisper_q8_linear_top_exact(pool, logits, s->d_h, n - first_row, &m->proj_q8, &m->embed_tokens,
+                                    s->proj_scratch);
+    else
+        whisper_linear(pool, logits, s->d_h, n - first_row, &m->embed_tokens, NULL);
     return 0;
 }

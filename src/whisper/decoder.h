@@ -10,8 +10,7 @@ void whisper_decoder_begin(whisper_session *s);
 
 /* Runs n tokens at positions kv->n … kv->n+n−1 (appending them to the cache) and
  * writes the logits of rows first_row … n−1 to logits ([n − first_row][n_vocab]).
- * Returns 0, TRIDENT_ELIMIT when the text context (n_text_ctx) would overflow, or
- * TRIDENT_ENOMEM (q8 models: the vocabulary projection's scratch). */
+ * Returns 0, or TRIDENT_ELIMIT when the text context (n_text_ctx) would overflow. */
 int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int *tokens, int n, int first_row,
                             float *logits);
 

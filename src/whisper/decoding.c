@@ -256,8 +256,7 @@ int whisper_decode(whisper_session *s, const int *initial, int n_initial, int so
     caches[0]->n = 0;
     rc = whisper_decoder_forward(s, caches[0], initial, n_initial, sot_index, logits);
     if (rc) {
-        rc = error_set(err, err_size, rc, "%s",
-                       rc == TRIDENT_ENOMEM ? "out of memory in the decoder" : "the initial tokens do not fit the decoder");
+        rc = error_set(err, err_size, rc, "the initial tokens do not fit the decoder");
         goto done;
     }
     /* no_speech_prob: softmax of the unfiltered logits at the sot position */

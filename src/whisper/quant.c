@@ -94,15 +94,14 @@ static void bound_task(void *ctx, int task, int thread) {
     j->lower[task] = lower;
 }
 
-int whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
-                                const whisper_matrix *exact) {
+size_t whisper_q8_top_exact_scratch(const whisper_matrix *q) {
+    return (size_t)q->rows + (size_t)q->cols + (size_t)(q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+}
+
+void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
+                                 const whisper_matrix *exact, float *scratch) {
     int V = q->rows, K = q->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
-    float *bound = malloc((size_t)V * sizeof *bound), *xabs = malloc((size_t)nb * sizeof *xabs);
-    float *row = malloc((size_t)K * sizeof *row);
-    if (!bound || !xabs || !row) {
-        free(bound), free(xabs), free(row);
-        return TRIDENT_ENOMEM;
-    }
+    float *bound = scratch, *row = scratch + V, *xabs = row + K;
     whisper_linear(pool, y, x, n_rows, q, NULL);
     const whisper_kernel_variant *var = whisper_kernels_variant();
     bound_job j = {.q = q, .xabs = xabs, .bound = bound, .rows_per_task = BOUND_ROWS_PER_TASK};
@@ -130,8 +129,6 @@ int whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int 
                 yr[v] = var->dot(xr, row, K);
             }
     }
-    free(bound), free(xabs), free(row);
-    return 0;
 }
 
 int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out) {

@@ -29,9 +29,10 @@ int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t
  * largest lower bound are recomputed exactly. So each row's argmax and the
  * values near it are exact's, the other entries carry q8's error. Used for the
  * vocabulary projection, where a few near-top logits decide the token.
- * Returns 0 or TRIDENT_ENOMEM (its scratch). */
-int whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
-                                const whisper_matrix *exact);
+ * scratch: whisper_q8_top_exact_scratch(q) floats owned by the caller. */
+void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
+                                 const whisper_matrix *exact, float *scratch);
+size_t whisper_q8_top_exact_scratch(const whisper_matrix *q);
 
 /* A q8 matrix that owns its buffers. */
 typedef struct {

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "whisper/session.h"
+#include "whisper/quant.h"
 
 static void *alloc_zeroed(size_t n, size_t size, int *failed) {
     void *p = calloc(n ? n : 1, size);
@@ -46,6 +47,7 @@ int whisper_session_new(const whisper_model *model, int n_threads, whisper_sessi
     if (model->weights == WHISPER_WEIGHTS_Q8) {
         s->cross_k16 = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
         s->cross_v16 = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
+        s->proj_scratch = alloc_floats(whisper_q8_top_exact_scratch(&model->proj_q8), &failed);
     } else {
         s->cross_k = alloc_floats(L * T * d, &failed);
         s->cross_v = alloc_floats(L * T * d, &failed);
@@ -70,6 +72,7 @@ void whisper_session_free(whisper_session *s) {
                      s->kv.v, s->cross_k, s->cross_v, s->d_x, s->d_h, s->d_q, s->d_a, s->d_f};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s->cross_k16);
+    free(s->proj_scratch);
     free(s->cross_v16);
     for (int i = 0; i < s->n_extra_kv; i++) {
         free(s->extra_kv[i].k);

@@ -35,6 +35,7 @@ struct whisper_session {
     uint16_t *cross_k16, *cross_v16; /* the same in fp16 instead (NULL otherwise) */
     int cross_ready;
     float *d_x, *d_h, *d_q, *d_a, *d_f; /* [n_text_ctx][d] ([n_text_ctx][dec_ffn] for d_f) */
+    float *proj_scratch;            /* q8 models: whisper_q8_linear_top_exact's scratch (NULL otherwise) */
 };
 
 /* Makes sure the session has n self-attention caches (s->kv and n − 1 extra
