@@ -9,12 +9,13 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "cli/options.h"
 #include "service/pipeline.h"
 #include "service/service.h"
 
 static void analyze_usage(FILE *out) {
     fprintf(out,
-            "usage: trident analyze [--model DIR] [--lora DIR] [--no-asr] [--json] FILE\n"
+            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr] [--json] FILE\n"
             "       trident analyze --transcript TEXT [--confidence C] [--distress D] --json\n\n"
             "Runs the triage pipeline (decode → ASR ‖ bio-acoustics → content → triage) on a\n"
             "recording in any format libsndfile reads (" AUDIO_ACCEPTED_FORMATS "),\n"
@@ -26,6 +27,7 @@ static void analyze_usage(FILE *out) {
             "options:\n"
             "  --model DIR        Whisper model directory (Hugging Face layout)\n"
             "  --lora DIR         PEFT LoRA adapter merged at load\n"
+            "  --quant q8         8-bit decoder weights converted at load (faster)\n"
             "  --no-asr           skip ASR even with a model\n"
             "  --threads N        inference threads (default: all cores)\n"
             "  --language CODE    decoding language (default en; auto detects)\n"
@@ -85,6 +87,7 @@ static int print_result(json_t *o, int as_json) {
 int cli_analyze(int argc, char **argv) {
     const char *model = NULL, *lora = NULL, *file = NULL, *transcript = NULL, *language = "en";
     int no_asr = 0, as_json = 0, threads = 0, have_conf = 0, have_dist = 0;
+    whisper_weights weights = WHISPER_WEIGHTS_NATIVE;
     double confidence = 1, distress = 0;
     for (int a = 1; a < argc; a++) {
         const char *o = argv[a];
@@ -102,6 +105,11 @@ int cli_analyze(int argc, char **argv) {
             lora = argv[++a];
         } else if (has_val && strcmp(o, "--language") == 0) {
             language = argv[++a];
+        } else if (has_val && strcmp(o, "--quant") == 0) {
+            if (cli_quant_parse(argv[++a], &weights) != 0) {
+                fprintf(stderr, "trident analyze: --quant takes q8 or none, not '%s'\n", argv[a]);
+                return 2;
+            }
         } else if (has_val && strcmp(o, "--threads") == 0) {
             threads = atoi(argv[++a]);
         } else if (has_val && strcmp(o, "--transcript") == 0) {
@@ -142,6 +150,7 @@ int cli_analyze(int argc, char **argv) {
     cfg.asr.model_dir = transcript || no_asr ? NULL : model;
     cfg.asr.lora_dir = lora;
     cfg.asr.n_threads = threads;
+    cfg.asr.q8 = weights == WHISPER_WEIGHTS_Q8;
     cfg.sched.language = language;
     cfg.sched.threads_per_slot = threads;
     char err[TRIDENT_ERR_SIZE];

@@ -106,8 +106,9 @@ static int options_parse(int argc, char **argv, options *o) {
             bad = end == v || *end || o->peak_gflops <= 0;
         }
         else if (strcmp(a, "--quant") == 0) {
-            if (strcmp(v, "q8") == 0) o->q8 = 1;
-            else if (strcmp(v, "none") != 0) bad = 1;
+            whisper_weights wt = o->q8 ? WHISPER_WEIGHTS_Q8 : WHISPER_WEIGHTS_NATIVE;
+            bad = cli_quant_parse(v, &wt) != 0;
+            o->q8 = wt == WHISPER_WEIGHTS_Q8;
         } else {
             fprintf(stderr, "trident bench: unknown option %s (see --help)\n", a);
             return 2;

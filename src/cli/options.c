@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_int_parse(const char *s, int min, int max, int *out) {
     char *end;
@@ -10,5 +11,15 @@ int cli_int_parse(const char *s, int min, int max, int *out) {
     long v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < min || v > max) return -1;
     *out = (int)v;
+    return 0;
+}
+
+int cli_quant_parse(const char *s, whisper_weights *weights) {
+    if (strcmp(s, "q8") == 0)
+        *weights = WHISPER_WEIGHTS_Q8;
+    else if (strcmp(s, "none") == 0)
+        *weights = WHISPER_WEIGHTS_NATIVE;
+    else
+        return -1;
     return 0;
 }

@@ -26,7 +26,7 @@ static void usage(FILE *out) {
             "                          [--length-penalty A] [--temperature T[,T...]] [--best-of N] [--seed N]\n"
             "                          [--compression-ratio-threshold X] [--logprob-threshold X]\n"
             "                          [--no-speech-threshold X] [--condition-on-previous-text on|off]\n"
-            "                          [--prompt TEXT] [--threads N] FILE\n"
+            "                          [--prompt TEXT] [--threads N] [--quant q8] FILE\n"
             "\n"
             "Transcribes FILE (" AUDIO_ACCEPTED_FORMATS "; resampled to 16 kHz mono; any length)\n"
             "with a Hugging Face Whisper model directory and an optional PEFT LoRA adapter,\n"
@@ -55,6 +55,7 @@ static void usage(FILE *out) {
             "  --condition-on-previous-text on|off   previous windows' text as the prompt (default on)\n"
             "  --prompt TEXT      initial prompt (e.g. local place names to bias recognition)\n"
             "  --threads N        compute threads (default: online cores)                      [TRIDENT_THREADS]\n"
+            "  --quant q8         8-bit decoder weights converted at load (faster; README, Performance)\n"
             "\n"
             "A progress line goes to stderr for recordings longer than 60 s.\n"
             "Exit status: 0 done, 1 failure (unreadable model or audio), 2 bad option.\n");
@@ -65,6 +66,7 @@ typedef enum { FORMAT_TXT, FORMAT_JSON, FORMAT_SRT, FORMAT_VTT } output_format;
 typedef struct {
     const char *model, *lora, *language, *task, *prompt, *file;
     int timestamps, beam_size, best_of, threads, condition; /* timestamps, condition: -1 unset */
+    whisper_weights weights;
     output_format format;
     double patience, length_penalty, cr_threshold, lp_threshold, ns_threshold;
     unsigned long long seed;
@@ -180,6 +182,8 @@ static int parse(int argc, char **argv, options *o) {
             if (parse_double(v, 0, &o->ns_threshold) != 0) return bad(a, "a number", v);
         } else if (strcmp(a, "--threads") == 0) {
             if (cli_int_parse(v, 1, 4096, &o->threads) != 0) return bad(a, "a positive number", v);
+        } else if (strcmp(a, "--quant") == 0) {
+            if (cli_quant_parse(v, &o->weights) != 0) return bad(a, "q8 or none", v);
         } else if (strcmp(a, "--temperature") == 0) {
             if (parse_temperatures(v, o) != 0) return bad(a, "T or T,T,... (numbers >= 0)", v);
         } else if (strcmp(a, "--condition-on-previous-text") == 0) {
@@ -307,7 +311,7 @@ int cli_transcribe(int argc, char **argv) {
     }
     double seconds = (double)pcm.n_samples / AUDIO_SAMPLE_RATE;
 
-    whisper_load_params lp = {o.model, o.lora, o.threads, WHISPER_WEIGHTS_NATIVE};
+    whisper_load_params lp = {o.model, o.lora, o.threads, o.weights};
     whisper_model *model = NULL;
     double t0 = clock_now_ms();
     rc = whisper_model_load(&lp, &model, err, sizeof err);

@@ -87,6 +87,16 @@ def every_recording_without_a_model_triages_on_distress():
 
 
 @test
+def eight_bit_weights():
+    path = os.path.join(AUDIO_DIR, "jfk.wav")
+    q = analyze_json("--model", MODEL, "--lora", LORA, "--quant", "q8", "--json", path)
+    f = analyze_json("--model", MODEL, "--lora", LORA, "--json", path)
+    check(q["asr"]["status"] == "ok" and q["transcript"].strip(), q["asr"])
+    check(0 < q["confidence"] <= 1, q["confidence"])
+    check(q["bio_acoustic"] == f["bio_acoustic"], "bio-acoustics do not depend on the weights")
+
+
+@test
 def human_readable_summary():
     r = run(os.path.join(AUDIO_DIR, "jfk.wav"))
     check(r.returncode == 0 and "queue:" in r.stdout and "distress:" in r.stdout, r.stdout + r.stderr)
@@ -116,6 +126,8 @@ def malformed_inputs_fail_clearly():
     check(r.returncode != 0 and r.stderr.startswith("trident analyze:"), r.stderr)
     r = run("--model", os.path.join(TMP, "no-model"), "--json", os.path.join(AUDIO_DIR, "jfk.wav"))
     check(r.returncode != 0 and "no-model" in r.stderr, r.stderr)
+    r = run("--model", MODEL, "--quant", "q4", "--json", os.path.join(AUDIO_DIR, "jfk.wav"))
+    check(r.returncode == 2 and "--quant" in r.stderr and r.stdout == "", r.stderr)
     r = run("--bogus")
     check(r.returncode == 2 and "--bogus" in r.stderr)
     r = run()

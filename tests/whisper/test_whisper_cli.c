@@ -164,6 +164,15 @@ int main(void) {
     expect_rejected("no model", args, "--model");
     snprintf(args, sizeof args, "--model '%s' --condition-on-previous-text maybe '%s'", model_v2, jfk);
     expect_rejected("bad on/off", args, "on or off");
+    snprintf(args, sizeof args, "--model '%s' --quant q4 '%s'", model_v2, jfk);
+    expect_rejected("unknown quantisation", args, "--quant");
+
+    /* --quant q8 loads 8-bit weights (the load log says so) and transcribes */
+    snprintf(args, sizeof args, "--model '%s' --quant q8 '%s'", model_v2, jfk);
+    r = run(args);
+    CHECK(r.status == 0 && r.out[0] != '\0' && strstr(r.err, "weights=q8"), "--quant q8: status %d, %s", r.status,
+          r.err);
+    run_free(&r);
 
     snprintf(args, sizeof args, "--model /nonexistent/model '%s'", jfk);
     r = run(args);
