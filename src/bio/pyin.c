@@ -22,17 +22,21 @@
  * spectra of hop-sized blocks: a frame's r(k) is the sum over its blocks of
  * (block x itself) + (block x the next block, inside the frame), which is one
  * 2*hop-point real FFT per block and one inverse per frame instead of two
- * 2*frame-point ones. The Viterbi never scans all 2N x 2N transitions: with
- * the triangular window the best unvoiced predecessor of every state on each
- * side of the diagonal comes from an upper envelope of line segments (O(N)
- * per frame), voiced predecessors are visited only when their score can
- * still reach a state's best, and predecessors outside the band (transition
- * log(DBL_MIN)) come from prefix/suffix maxima when they can matter at all.
- * Every candidate is scored in log space with librosa's operations; the
- * envelope only picks which ones (plus any neighbour within 1e-9 of it, as
- * exact ties between adjacent sources are common), so the decoded path is
- * the dense search's (tests compare against a dense reference).
- * Other windows use a bounded outward search from the diagonal instead.
+ * 2*frame-point ones. The Viterbi never scans all 2N x 2N transitions:
+ * log(triangle) is strictly concave on the band, so (while the scores'
+ * rounding error stays far below the concavity margin, which holds up to
+ * ~10^8 frames) the best unvoiced predecessor of a state, ties to the
+ * lowest index, never moves down as the state moves up. Each frame's states
+ * are solved coarse to fine, each by an exact scan of the predecessors
+ * between those of two already solved states (~9 per state for N = 361);
+ * voiced predecessors are visited only when their score can still reach a
+ * state's best, and predecessors outside the band (transition log(DBL_MIN))
+ * come from prefix/suffix maxima when they can matter at all. Every score
+ * is computed with librosa's operations, so the decoded path is the dense
+ * search's (tests compare against a dense reference).
+ * Where the search's conditions fail (a window whose log is not concave on
+ * the band, or that many frames) a bounded outward search from the
+ * diagonal is used instead.
  * Ties go to the lowest state index, as numpy's argmax does.
  *
  * The plan for the default parameters (transition tables, threshold priors,
@@ -46,19 +50,18 @@
  * guess (thresholds are i / n) corrected by exact comparisons, and the
  * breakpoints between thresholds are read off a bit set in ascending order
  * instead of sorted. No optimisation pragmas: the vector code is written
- * with intrinsics. The envelope's linear-domain weights use a polynomial exp
- * (accurate to a few ulp, the same bits on both paths) since they only
- * select sources. Each frame's scores are written in one vector pass that
- * also yields the maxima of both halves the next frame needs.
+ * with intrinsics. The predecessor scans read per-state rows of the
+ * transition tables (built with the plan), four predecessors per vector
+ * step. Each frame's scores are written in one vector pass that also
+ * yields the maxima of both halves the next frame needs.
  * With n_threads >= 2 the front end runs on a helper thread while the
  * caller decodes each frame as soon as it is published (an atomic frame
  * counter); once the front end is done the helper shares every frame it
- * can claim: each thread computes half of the weights, runs one of the two
- * envelope passes (right side or mirrored left side) and scores its part of
- * the targets (a split point moved each frame towards equal work), with
- * release/acquire counters between the steps (see vit_ctx). Every target
- * is scored by the same operations whichever thread owns it and the
- * pruning bounds only skip sources that cannot win, so the output does not
+ * can claim: each thread scores its part of the states (a split point
+ * moved each frame towards equal work), with release/acquire counters
+ * between frames (see vit_ctx). Every state is scored by the same
+ * operations whichever thread owns it and its predecessor is the exact
+ * best whatever the bounds of its scan, so the output does not
  * depend on the number of threads or on timing (tests check it). */
 #include "bio/pyin.h"
 
@@ -180,11 +183,11 @@ typedef struct pyin_plan {
     double *logb;      /* [n_sid][2][hw + 1]: max of logt over |e| >= d (+ margin) */
     double log_eps;    /* log(DBL_MIN): every impossible transition or observation */
     double log_init_u; /* log(1/N + eps): initial unvoiced states */
-    double *row_s;     /* [N] row sums of the local transition matrix */
-    double *inv_s;     /* [N] 1 / row_s (for the envelope's selection only) */
     const double **ltp; /* [2][N]: [h][k] points at logt's centre for row k: ltp[h N + k][e], |e| <= hw */
     double logt_max;   /* the largest logt entry */
-    int affine;        /* the window is c (hw + 1 - |e|): the envelope search applies */
+    double *wrow;      /* [2][N][wrow_stride]: [h][j][k - j + hw] = ltp[h N + k][j - k], -inf outside the band */
+    int wrow_stride;   /* >= 2 hw + 4 (a vector scan reads 3 entries past the band) */
+    double mono_mu;    /* the smallest -F'' step of F = log(window) on the band, less a margin (<= 0: not concave) */
     /* autocorrelation */
     int block_path;    /* frames assembled from hop-sized blocks */
     int nbk;           /* blocks per frame */
@@ -201,8 +204,7 @@ static void plan_free(pyin_plan *pl) {
     free(pl->col_sid);
     free(pl->logt);
     free(pl->logb);
-    free(pl->row_s);
-    free(pl->inv_s);
+    free(pl->wrow);
     free((void *)pl->ltp);
     bio_fft_free(&pl->fft);
     memset(pl, 0, sizeof *pl);
@@ -268,30 +270,32 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
     double *ssum = NULL;
     pl->row_sid = malloc((size_t)N * sizeof *pl->row_sid);
     pl->col_sid = malloc((size_t)N * sizeof *pl->col_sid);
-    pl->row_s = malloc((size_t)N * sizeof *pl->row_s);
-    pl->inv_s = malloc((size_t)N * sizeof *pl->inv_s);
     pl->ltp = malloc((size_t)2 * N * sizeof *pl->ltp);
     int rc = TRIDENT_ENOMEM;
-    if (!w || !val || !row || !sums || !pl->row_sid || !pl->col_sid || !pl->row_s || !pl->inv_s || !pl->ltp)
+    if (!w || !val || !row || !sums || !pl->row_sid || !pl->col_sid || !pl->ltp)
         goto done;
     triang(M, w);
     /* pad_center to N, then np.roll by N//2 + i + 1: row i holds at column
      * j = i + e the padded window at ((e - N//2 - 1) mod N) - lpad. */
     int lpad = (N - M) / 2;
-    pl->affine = M % 2 == 1;
     for (int e = -hw; e <= hw; e++) {
         long q = (((long)e - N / 2 - 1) % N + N) % N - lpad;
         val[e + hw] = (q >= 0 && q < M) ? w[q] : 0.0;
-        /* odd M: the window is 2 (hw + 1 - |e|) / (M + 1) */
-        if (val[e + hw] != 2.0 * (hw + 1 - abs(e)) / (M + 1.0)) pl->affine = 0;
     }
+    /* the monotone search needs log(window) strictly concave on the band
+     * (the triangle's is): mono_mu bounds its -F'' steps from below, less
+     * 1e-12 for the rounding of log here and in the tables */
+    pl->mono_mu = val[0] > 0.0 && val[2 * hw] > 0.0 ? INFINITY : -1.0;
+    for (int e = 1; e < 2 * hw; e++) {
+        double d = val[e] > 0.0 ? 2.0 * log(val[e]) - log(val[e - 1]) - log(val[e + 1]) : -1.0;
+        if (d < pl->mono_mu) pl->mono_mu = d;
+    }
+    pl->mono_mu -= 1e-12;
     for (int k = 0; k < N; k++) {
         int lo = k - hw < 0 ? 0 : k - hw, hi = k + hw > N - 1 ? N - 1 : k + hw;
         for (int j = lo; j <= hi; j++) row[j] = val[j - k + hw];
         sums[k].s = 0.0 + np_pairwise_sum(row, (size_t)N);
         sums[k].k = k;
-        pl->row_s[k] = sums[k].s;
-        pl->inv_s[k] = 1.0 / sums[k].s;
         for (int j = lo; j <= hi; j++) row[j] = 0.0;
     }
     qsort(sums, (size_t)N, sizeof *sums, cmp_sum_idx);
@@ -316,6 +320,11 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
     pl->logt_max = -INFINITY;
     double p_same = 1.0 - p->switch_prob;
     double ts[2] = {p_same, (1.0 - p_same) / 1.0};
+    /* the monotone search also needs every table entry to be log(switch) +
+     * log(w) - log(s) to a few ulp: no product near DBL_MIN */
+    double wmin = INFINITY;
+    for (int e = 0; e < n_e; e++) wmin = val[e] < wmin ? val[e] : wmin;
+    if (!((ts[0] < ts[1] ? ts[0] : ts[1]) * wmin / ssum[n_sid - 1] >= 0x1p-960)) pl->mono_mu = -1.0;
     for (int s = 0; s < n_sid; s++) {
         for (int h = 0; h < 2; h++) {
             double *lt = pl->logt + ((size_t)s * 2 + h) * n_e;
@@ -339,6 +348,17 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
     for (int h = 0; h < 2; h++)
         for (int k = 0; k < N; k++)
             pl->ltp[(size_t)h * N + k] = pl->logt + ((size_t)pl->row_sid[k] * 2 + h) * n_e + hw;
+    int RW = (2 * hw + 4 + 3) & ~3;
+    pl->wrow_stride = RW;
+    pl->wrow = malloc((size_t)2 * N * RW * sizeof *pl->wrow);
+    if (!pl->wrow) goto done;
+    for (int h = 0; h < 2; h++)
+        for (int j = 0; j < N; j++)
+            for (int i = 0; i < RW; i++) {
+                int k = j - hw + i;
+                pl->wrow[((size_t)h * N + j) * RW + i] =
+                    i <= 2 * hw && k >= 0 && k < N ? pl->ltp[(size_t)h * N + k][j - k] : -INFINITY;
+            }
     rc = 0;
 done:
     free(w);
@@ -1193,179 +1213,171 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
     viterbi_backtrace(prev, S, ptr, T, state);
 }
 
-/* The envelope search. With a triangular window the linear-domain weight of
- * unvoiced source k for target j is Q_k (hw + 1 - |j - k|), Q_k =
- * exp(V_k - max V) / rowsum_k (the switch factor is common to all sources of
- * one half). On each side of the diagonal these are line segments whose
- * pairwise differences change sign at most once as j moves away from their
- * sources, so the upper envelope of one side is found for all j in O(N) with
- * a deque (each entry holds the first target it wins). The envelope only
- * chooses the source; its score is then computed in log space exactly as
- * librosa does, and compared exactly with the other candidates. */
-typedef struct env_work { /* one thread's scratch (see env_alloc) */
-    double *q;    /* [N] */
-    double *qm;   /* [N] mirrored */
-    int *dk;      /* [N] deque sources */
-    int *dfrom;   /* [N + 1] first target each deque entry wins */
-    int *dk2;     /* [N] the same for the mirrored pass */
-    int *dfrom2;  /* [N + 1] */
+/* The monotone search. An unvoiced source k reaches target j (|j - k| <=
+ * hw) with the score pu[k] + logt_k[j - k], where logt_k is librosa's
+ * rounded log(switch * w(j - k) / s_k + eps). In exact arithmetic that is
+ * pu[k] + c_k + F(j - k) with F = log w, and F is strictly concave on the
+ * band (w is the triangle), so the 2 x 2 "mixed differences" of the score
+ * matrix are all at least mono_mu > 0 (the smallest -F'' step; c_k cancels):
+ * the matrix is inverse Monge. The rounded scores are within delta of the
+ * exact ones, and as long as 4 delta < mono_mu (mono_exact: true unless the
+ * scores reach ~1e11, some 10^8 frames) the best source under numpy's rule
+ * (largest rounded score, lowest index) is non-decreasing in j: if j < j'
+ * had opt(j) = k' > k = opt(j'), the four rounded comparisons would give a
+ * mixed difference of at most 4 delta. So each target's source lies between
+ * those of two already solved targets: the targets are solved coarse to
+ * fine (j0, then j0 + s, j0 + s/2, j0 + 3s/2, ...), each by an exact scan
+ * of the union of the voiced (switch table) and unvoiced (same-voicing
+ * table) bounds, about 3100 source evaluations a frame for N = 361 instead
+ * of 361 x 141. Every score is computed with librosa's operations, and a
+ * scan of a superset of the bounds within the band finds the same source,
+ * so the vector scan may read a few sources past its end. */
+typedef struct oob_work { /* one thread's scratch: out-of-band maxima (see out_of_band) */
     double *pmv;  /* [2N] prefix maxima of the previous scores, per half */
     int *pmi;     /* [2N] their first index */
     double *smv;  /* [2N] suffix maxima */
     int *smi;     /* [2N] their first index */
-} env_work;
+} oob_work;
 
-/* e^x for x <= 0, to a few ulp (0 below -745): Cody-Waite reduction by
- * ln 2, a degree-12 Taylor polynomial, and a scale by 2^n in two steps so
- * subnormal results come out right. Only the envelope's source selection
- * uses it (every score is computed with librosa's operations), so it needs
- * to be accurate, not equal to libm; the AVX2 version below performs the
- * same operations and gives the same bits. */
-#define EXP_LOG2E 1.4426950408889634
-#define EXP_LN2_HI 6.93147180369123816490e-01
-#define EXP_LN2_LO 1.90821492927058770002e-10
-#define EXP_MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
-static const double exp_c[13] = {1.0,
-                                 1.0,
-                                 1.0 / 2,
-                                 1.0 / 6,
-                                 1.0 / 24,
-                                 1.0 / 120,
-                                 1.0 / 720,
-                                 1.0 / 5040,
-                                 1.0 / 40320,
-                                 1.0 / 362880,
-                                 1.0 / 3628800,
-                                 1.0 / 39916800,
-                                 1.0 / 479001600};
-
-static inline double pow2_int(double n) { /* 2^n for integral n in [-1022, 1023] */
-    double t = n + EXP_MAGIC;
-    uint64_t b, m;
-    memcpy(&b, &t, sizeof b);
-    double mg = EXP_MAGIC;
-    memcpy(&m, &mg, sizeof m);
-    uint64_t e = (b - m + 1023u) << 52;
-    double r;
-    memcpy(&r, &e, sizeof r);
-    return r;
+/* Whether the monotone search is exact for T frames: every score lies in
+ * [2 (T + 2) log eps, 0] (a frame adds at worst two log eps), so a rounded
+ * score is within 1e-14 (the tables' error) + 2^-52 |score| of the exact
+ * one. */
+static int mono_exact(const pyin_plan *pl, size_t T) {
+    double delta = 1e-14 + 0x1p-52 * -2.0 * pl->log_eps * ((double)T + 2.0);
+    return 4.0 * delta < pl->mono_mu;
 }
 
-static inline double exp_neg(double x) {
-    if (!(x >= -745.0)) return 0.0;
-    double n = nearbyint(x * EXP_LOG2E);
-    double r = (x - n * EXP_LN2_HI) - n * EXP_LN2_LO;
-    double p = exp_c[12];
-    for (int i = 11; i >= 0; i--) p = p * r + exp_c[i];
-    double n1 = floor(n * 0.5), n2 = n - n1;
-    return p * pow2_int(n1) * pow2_int(n2);
-}
-
-/* q[k] = e^{v[k] - ref} / s_k (times inv_s), and its mirror qm[N - 1 - k],
- * for k in [k0, k1). */
-static void envelope_weights_c(const double *v, double ref, const double *inv_s, int N, int k0, int k1, double *q,
-                               double *qm) {
-    for (int k = k0; k < k1; k++) {
-        q[k] = exp_neg(v[k] - ref) * inv_s[k];
-        qm[N - 1 - k] = q[k];
+/* One scan: the best source k in [a, b] of target j (wv, wu: the target's
+ * rows of the switch and same-voicing tables, indexed by k) for the voiced
+ * (*kv, *mv) and the unvoiced half (*ku, *mu); the first k among equals. */
+static void mono_scan_c(const double *pu, const double *wv, const double *wu, int a, int b, double *mv, double *mu,
+                        int *kv, int *ku) {
+    double bv = pu[a] + wv[a], bu = pu[a] + wu[a];
+    int iv = a, iu = a;
+    for (int k = a + 1; k <= b; k++) {
+        double xv = pu[k] + wv[k], xu = pu[k] + wu[k];
+        if (xv > bv) {
+            bv = xv;
+            iv = k;
+        }
+        if (xu > bu) {
+            bu = xu;
+            iu = k;
+        }
     }
+    *mv = bv;
+    *mu = bu;
+    *kv = iv;
+    *ku = iu;
 }
 
 #if BIO_X86
-BIO_AVX2 static inline __m256d pow2_int_avx2(__m256d n) {
-    const __m256d mg = _mm256_set1_pd(EXP_MAGIC);
-    __m256i b = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(n, mg)), _mm256_castpd_si256(mg));
-    return _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(b, _mm256_set1_epi64x(1023)), 52));
+BIO_AVX2 static double hmax_avx2(__m256d v) {
+    __m128d x = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    x = _mm_max_sd(x, _mm_unpackhi_pd(x, x));
+    return _mm_cvtsd_f64(x);
 }
 
-BIO_AVX2 static void envelope_weights_avx2(const double *v, double ref, const double *inv_s, int N, int k0, int k1,
-                                           double *q, double *qm) {
-    const __m256d vref = _mm256_set1_pd(ref), lo = _mm256_set1_pd(-745.0), l2e = _mm256_set1_pd(EXP_LOG2E);
-    const __m256d hi = _mm256_set1_pd(EXP_LN2_HI), lw = _mm256_set1_pd(EXP_LN2_LO), half = _mm256_set1_pd(0.5);
-    int k = k0;
-    for (; k + 4 <= k1; k += 4) {
-        __m256d x = _mm256_sub_pd(_mm256_loadu_pd(v + k), vref);
-        __m256d ok = _mm256_cmp_pd(x, lo, _CMP_GE_OQ);
-        x = _mm256_and_pd(x, ok); /* keep the lanes that are zeroed below finite */
-        __m256d n = _mm256_round_pd(_mm256_mul_pd(x, l2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m256d r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(n, hi)), _mm256_mul_pd(n, lw));
-        __m256d p = _mm256_set1_pd(exp_c[12]);
-        for (int i = 11; i >= 0; i--) p = _mm256_add_pd(_mm256_mul_pd(p, r), _mm256_set1_pd(exp_c[i]));
-        __m256d n1 = _mm256_floor_pd(_mm256_mul_pd(n, half)), n2 = _mm256_sub_pd(n, n1);
-        __m256d e = _mm256_mul_pd(_mm256_mul_pd(p, pow2_int_avx2(n1)), pow2_int_avx2(n2));
-        __m256d qq = _mm256_mul_pd(_mm256_and_pd(e, ok), _mm256_loadu_pd(inv_s + k));
-        _mm256_storeu_pd(q + k, qq);
-        _mm256_storeu_pd(qm + N - 4 - k, _mm256_permute4x64_pd(qq, 0x1B));
+/* The lowest index held by a lane whose value equals m (indices as doubles). */
+BIO_AVX2 static inline int first_at_avx2(__m256d v, __m256d idx, double m) {
+    __m256d c = _mm256_blendv_pd(_mm256_set1_pd(1e9), idx, _mm256_cmp_pd(v, _mm256_set1_pd(m), _CMP_EQ_OQ));
+    __m128d x = _mm_min_pd(_mm256_castpd256_pd128(c), _mm256_extractf128_pd(c, 1));
+    return _mm_cvttsd_si32(_mm_min_sd(x, _mm_unpackhi_pd(x, x)));
+}
+
+/* The same, four sources per step: each lane keeps its largest score and
+ * the first index reaching it, then the lanes are merged. Reads up to
+ * pu[b + 3], wv[b + 3], wu[b + 3] (the rows hold -inf past the band, the
+ * scores 4 spare zeros). */
+BIO_AVX2 static inline void mono_scan_avx2(const double *pu, const double *wv, const double *wu, int a, int b,
+                                           double *mv, double *mu, int *kv, int *ku) {
+    const __m256d four = _mm256_set1_pd(4.0);
+    __m256d bv = _mm256_set1_pd(-INFINITY), bu = bv, iv = _mm256_setzero_pd(), iu = iv;
+    __m256d kk = _mm256_add_pd(_mm256_set1_pd((double)a), _mm256_setr_pd(0, 1, 2, 3));
+    for (int k = a; k <= b; k += 4) {
+        __m256d p = _mm256_loadu_pd(pu + k);
+        __m256d xv = _mm256_add_pd(p, _mm256_loadu_pd(wv + k));
+        __m256d xu = _mm256_add_pd(p, _mm256_loadu_pd(wu + k));
+        iv = _mm256_blendv_pd(iv, kk, _mm256_cmp_pd(xv, bv, _CMP_GT_OQ));
+        iu = _mm256_blendv_pd(iu, kk, _mm256_cmp_pd(xu, bu, _CMP_GT_OQ));
+        bv = _mm256_max_pd(xv, bv);
+        bu = _mm256_max_pd(xu, bu);
+        kk = _mm256_add_pd(kk, four);
     }
-    for (; k < k1; k++) {
-        q[k] = exp_neg(v[k] - ref) * inv_s[k];
-        qm[N - 1 - k] = q[k];
-    }
+    *mv = hmax_avx2(bv);
+    *mu = hmax_avx2(bu);
+    *kv = first_at_avx2(bv, iv, *mv);
+    *ku = first_at_avx2(bu, iu, *mu);
 }
 #endif
 
-/* The upper envelope, for each j in [0, N), of the k in [j - hw, j]
- * maximising q[k] (k + hw + 1 - j). The deque holds candidate sources with
- * the first target each one wins; a new source k2 removes the newest entry
- * k1 when it already beats k1 at the target where k1 would start to win (a
- * comparison, no division). Two independent passes (the right side on q, the
- * left side on its mirror) run interleaved in one loop for instruction-level
- * parallelism. */
-typedef struct env_deque {
-    const double *q;
-    int *dk, *dfrom, *win;
-    int head, tail;
-} env_deque;
-
-__attribute__((always_inline)) static inline void envelope_step(env_deque *d, int j, int hw) {
-    const double *q = d->q;
-    int *dk = d->dk, *dfrom = d->dfrom;
-    int head = d->head, tail = d->tail;
-    int k2 = j, from = j;
-    double q2 = q[k2], c2 = (double)k2 + hw + 1;
-    while (tail > head) {
-        int k1 = dk[tail - 1], f = dfrom[tail - 1];
-        double q1 = q[k1], c1 = (double)k1 + hw + 1;
-        int pop = f >= c1 || (k2 <= f && (q2 >= q1 || q2 * (c2 - f) > q1 * (c1 - f)));
-        if (pop) {
-            tail--;
-            continue;
-        }
-        long T; /* first j at which k2 beats k1 strictly, or k1 has expired */
-        if (q2 >= q1) {
-            T = k2;
-        } else {
-            double x = (q1 * c1 - q2 * c2) / (q1 - q2);
-            /* floor(x) + 1, at least k2, at most c1; x >= k2 >= 0 where the
-             * truncation is taken, so no libm floor call is needed */
-            T = x >= c1 ? (long)c1 : x < k2 ? (long)k2 : (long)x + 1;
-        }
-        if (T > (long)c1) T = (long)c1;
-        from = (int)T;
-        break;
-    }
-    if (tail == head) from = k2;
-    dk[tail] = k2;
-    dfrom[tail] = from;
-    tail++;
-    /* the head moves on by one in most steps: once without a branch (dfrom
-     * has a spare entry, so the read is in bounds), then a rarely taken loop */
-    head += (tail - head >= 2) & (dfrom[head + 1] <= j);
-    while (tail - head >= 2 && dfrom[head + 1] <= j) head++;
-    d->win[j] = dk[head];
-    d->head = head;
-    d->tail = tail;
+/* Target j's best source within [lo, hi] (and its band), into ov, ou,
+ * best, bk; returns the smaller of its two scores. */
+__attribute__((always_inline)) static inline double mono_one(const pyin_plan *pl, const double *pu, int j, int lo,
+                                                             int hi, int *ov, int *ou, double *best, int *bk,
+                                                             int avx2) {
+    int N = pl->N, hw = pl->hw;
+    int a = j - hw > lo ? j - hw : lo, b = j + hw < hi ? j + hw : hi;
+    const double *wv = pl->wrow + ((size_t)N + j) * pl->wrow_stride - (j - hw);
+    const double *wu = pl->wrow + (size_t)j * pl->wrow_stride - (j - hw);
+    double mv, mu;
+    int kv, ku;
+#if BIO_X86
+    if (avx2)
+        mono_scan_avx2(pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
+    else
+#endif
+        mono_scan_c(pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
+    ov[j] = kv;
+    ou[j] = ku;
+    best[j] = mv;
+    bk[j] = N + kv;
+    best[N + j] = mu;
+    bk[N + j] = N + ku;
+    return mv < mu ? mv : mu;
 }
 
-/* rw[j]: the right-side winner for j (on q); lwm[j]: the right-side winner
- * for j on the mirror qm (the left-side winner of N - 1 - j, mirrored). */
-static void envelope_both(const env_work *ew, int N, int hw, int *rw, int *lwm) {
-    env_deque a = {ew->q, ew->dk, ew->dfrom, rw, 0, 0};
-    env_deque b = {ew->qm, ew->dk2, ew->dfrom2, lwm, 0, 0};
-    for (int j = 0; j < N; j++) {
-        envelope_step(&a, j, hw);
-        envelope_step(&b, j, hw);
+/* The best unvoiced source of targets j in [j0, j1) of both halves (voiced
+ * targets through the switch tables, unvoiced ones through the
+ * same-voicing tables) by the monotone search, into best, bk, and the
+ * sources themselves into ov, ou (indexed by target): j0 over its whole
+ * band, j0 + s from j0's source up, then the odd multiples of s/2, s/4, ...
+ * past j0, each between the sources of its two solved neighbours (both
+ * halves' bounds, so one scan serves both). Returns the smallest score
+ * written. */
+__attribute__((always_inline)) static inline double mono_targets(const pyin_plan *pl, const double *pu, int j0,
+                                                                 int j1, int *ov, int *ou, double *best, int *bk,
+                                                                 int avx2) {
+    int N = pl->N, hw = pl->hw;
+    int khi = j1 - 1 + hw > N - 1 ? N - 1 : j1 - 1 + hw;
+    int s = 1;
+    while (2 * s < j1 - j0) s *= 2;
+    double lbmin = mono_one(pl, pu, j0, j0 - hw < 0 ? 0 : j0 - hw, khi, ov, ou, best, bk, avx2), m;
+    if (j0 + s < j1) {
+        m = mono_one(pl, pu, j0 + s, ov[j0] < ou[j0] ? ov[j0] : ou[j0], khi, ov, ou, best, bk, avx2);
+        lbmin = m < lbmin ? m : lbmin;
     }
+    for (s /= 2; s >= 1; s /= 2)
+        for (int j = j0 + s; j < j1; j += 2 * s) {
+            int lo = ov[j - s] < ou[j - s] ? ov[j - s] : ou[j - s];
+            int hi = j + s < j1 ? (ov[j + s] > ou[j + s] ? ov[j + s] : ou[j + s]) : khi;
+            m = mono_one(pl, pu, j, lo, hi, ov, ou, best, bk, avx2);
+            lbmin = m < lbmin ? m : lbmin;
+        }
+    return lbmin;
+}
+
+#if BIO_X86
+BIO_AVX2 static double mono_targets_avx2(const pyin_plan *pl, const double *pu, int j0, int j1, int *ov, int *ou,
+                                         double *best, int *bk) {
+    return mono_targets(pl, pu, j0, j1, ov, ou, best, bk, 1);
+}
+#endif
+
+static double mono_targets_c(const pyin_plan *pl, const double *pu, int j0, int j1, int *ov, int *ou, double *best,
+                             int *bk) {
+    return mono_targets(pl, pu, j0, j1, ov, ou, best, bk, 0);
 }
 
 /* The largest of a[0..n), n >= 1, over four interleaved running maxima (no
@@ -1447,12 +1459,6 @@ static void emit_c(const double *best, const int *bk, double a, double b, int N,
 }
 
 #if BIO_X86
-BIO_AVX2 static double hmax_avx2(__m256d v) {
-    __m128d x = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    x = _mm_max_sd(x, _mm_unpackhi_pd(x, x));
-    return _mm_cvtsd_f64(x);
-}
-
 BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, double b, int N, int j0, int j1,
                                double *cur, uint16_t *pt, double *mx) {
     __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b), ninf = _mm256_set1_pd(-INFINITY);
@@ -1487,30 +1493,24 @@ BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, doub
 }
 #endif
 
-/* The envelope decoder's state, shared by the calling thread and (with two
- * threads) the helper. Frame t's scores live in sc[t & 1].
+/* The decoder's state, shared by the calling thread and (with two threads)
+ * the helper. Frame t's scores live in sc[t & 1].
  *
- * Two threads: the caller drives; each thread's slot counts the sync points
- * it has passed (seq, stored with release after the data it covers, read
- * with acquire before that data is used). Frame t opens when the caller has
- * finished its part of frame t - 1 (caller seq 3t, with its maxima and the
- * split point h of frame t in its slot). Either thread may then claim the
- * helper's part of frame t (claimed becomes 2t + who, by compare-and-swap):
- * the helper as soon as it sees the frame open, the caller once it has
- * computed the weights of sources [0, h) (seq 3t + 1). If the caller wins,
- * it decodes the frame alone (the rest of the weights, both passes, all
- * targets); otherwise viterbi_half runs on both threads: the helper
- * computes the weights of [h, N) (its seq 3t + 1), each thread runs one
- * envelope pass and publishes 3t + 2 once the part the other needs is done,
- * scores its share of the targets, and the helper publishes 3t + 3 with its
- * maxima. The caller opens frame t + 1 without waiting for the helper but
- * waits for its 3t + 3 before computing new weights (the helper still
- * reads this frame's); the helper folds the caller's maxima into its own
- * when it shares the next frame too. So the caller waits only for a helper
- * that has just claimed work, and a helper that is busy (front end) or
- * descheduled costs it nothing. */
+ * Two threads: the caller drives; each thread's slot counts frames (seq,
+ * stored with release after the data it covers, read with acquire before
+ * that data is used). Frame t opens when all of frame t - 1 is done (caller
+ * seq t, with the maxima of frame t - 1 and the split point h of frame t in
+ * its slot). Each frame's targets are [0, h) and [h, N): the caller scores
+ * [h, N), then claims [0, h) unless the helper has (claimed becomes
+ * 2t + who, by compare-and-swap); the helper claims as soon as it sees the
+ * frame open, scores [0, h) and publishes seq t + 1 with the maxima of its
+ * scores. Every target needs all of the previous frame's scores, so before
+ * opening frame t + 1 the caller waits for the helper's seq t + 1 when the
+ * helper shared frame t. A helper that is busy (front end) or descheduled
+ * costs the caller nothing: it never waits for a frame the helper has not
+ * claimed. */
 typedef struct vit_slot {
-    _Alignas(64) _Atomic long seq; /* sync points passed */
+    _Alignas(64) _Atomic long seq; /* caller: the frame open; helper: 1 + the last frame it shared */
     double mx[2];                  /* maxima of the scores the thread wrote in its last frame */
     int h;                         /* caller: the split of the frame it opens (helper: targets [0, h)) */
 } vit_slot;
@@ -1519,19 +1519,19 @@ typedef struct vit_ctx {
     const pyin_plan *pl;
     const frame_out *fo;
     size_t T;
-    double *sc[2];     /* [2N] scores of frame t in sc[t & 1] */
+    double *sc[2];     /* [2N + 4] scores of frame t in sc[t & 1] (4 spare zeros for the vector scan) */
     uint16_t *ptr;     /* [T][2N] backpointers */
-    int *rw;           /* [N] right-side envelope winners */
-    int *lwm;          /* [N] mirrored left-side winners */
+    int *ov, *ou;      /* [N] the best unvoiced source of each voiced, unvoiced target */
     double *best;      /* [2N] best predecessor score of each target */
     int *bk;           /* [2N] its source */
-    env_work ew[2];    /* [0] the caller's scratch, [1] the helper's */
+    oob_work ew[2];    /* [0] the caller's scratch, [1] the helper's */
     int two;           /* a helper thread runs the front end, then shares frames */
     size_t split_at;   /* tests (bio_pyin_opts) */
     int split_stride;
     _Alignas(64) _Atomic long claimed; /* 2t + who for the last frame claimed: 0 caller, 1 helper */
     vit_slot slot[2];  /* [0] the caller's, [1] the helper's */
 } vit_ctx;
+
 
 static inline void cpu_relax(void) {
 #if BIO_X86
@@ -1559,68 +1559,6 @@ static int frame_claim(vit_ctx *vc, size_t t, long who) {
                                                   memory_order_acquire))
             return 1;
     return 0;
-}
-
-/* The best unvoiced source of targets j in [j0, j1) of both halves (voiced
- * targets through the switch tables, unvoiced ones through the
- * same-voicing tables) from the envelope winners rw, lwm over the weights
- * q, scored exactly into best, bk. Returns the smallest score written. */
-static double unvoiced_targets(const pyin_plan *pl, const double *pu, const double *q, const int *rw,
-                               const int *lwm, int j0, int j1, double *best, int *bk) {
-    int N = pl->N, S = 2 * N, hw = pl->hw;
-    const double *const *ltx = pl->ltp + N, *const *lts = pl->ltp;
-    double lbmin = INFINITY;
-    for (int j = j0; j < j1; j++) {
-        /* Exact ties between adjacent sources are common (scores built from
-         * the same peak) and numpy gives them to the lower index, so a
-         * neighbour whose linear-domain weight is within 1e-9 of the winner's
-         * is scored exactly too; anything further off cannot tie or win. */
-        int kr = rw[j], kl = N - 1 - lwm[N - 1 - j];
-        int lo = j - hw < 0 ? 0 : j - hw, hi = j + hw > N - 1 ? N - 1 : j + hw;
-        int cand[6], nc = 0;
-        if (q[kr] == 0.0 || q[kl] == 0.0) {
-            nc = -1; /* underflow: search the band exactly */
-        } else {
-            double wr = q[kr] * (hw + 1 - (j - kr)), wl = q[kl] * (hw + 1 - (kl - j));
-            double top = wr > wl ? wr : wl, tol = top * 1e-9;
-            if (wr >= top - tol) {
-                cand[nc++] = kr;
-                if (kr > lo && q[kr - 1] * (hw + 1 - (j - kr + 1)) >= top - tol) cand[nc++] = kr - 1;
-                if (kr < j && q[kr + 1] * (hw + 1 - (j - kr - 1)) >= top - tol) cand[nc++] = kr + 1;
-            }
-            if (wl >= top - tol && kl != kr) {
-                cand[nc++] = kl;
-                if (kl > j && q[kl - 1] * (hw + 1 - (kl - 1 - j)) >= top - tol) cand[nc++] = kl - 1;
-                if (kl < hi && q[kl + 1] * (hw + 1 - (kl + 1 - j)) >= top - tol) cand[nc++] = kl + 1;
-            }
-        }
-        double bv = -INFINITY, bu = -INFINITY;
-        int kv = S, ku = S;
-        if (nc == 1) { /* the common case: one source */
-            int k = cand[0];
-            bv = pu[k] + ltx[k][j - k];
-            bu = pu[k] + lts[k][j - k];
-            kv = ku = N + k;
-        } else if (nc < 0) {
-            for (int k = lo; k <= hi; k++) {
-                take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
-                take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
-            }
-        } else {
-            for (int c = 0; c < nc; c++) {
-                int k = cand[c];
-                take(pu[k] + ltx[k][j - k], N + k, &bv, &kv);
-                take(pu[k] + lts[k][j - k], N + k, &bu, &ku);
-            }
-        }
-        best[j] = bv;
-        bk[j] = kv;
-        best[N + j] = bu;
-        bk[N + j] = ku;
-        lbmin = bv < lbmin ? bv : lbmin;
-        lbmin = bu < lbmin ? bu : lbmin;
-    }
-    return lbmin;
 }
 
 /* Voiced sources (scores pv) offered to targets [j0, j1) of both halves,
@@ -1651,7 +1589,7 @@ static void voiced_targets(const pyin_plan *pl, const double *pv, double lbmin, 
 /* Sources outside the band (transition log eps) offered to targets [j0, j1)
  * of both halves, from prefix and suffix maxima of the previous scores
  * (computed into ew, over all of prev). */
-static void out_of_band(const pyin_plan *pl, const double *prev, env_work *ew, int j0, int j1, double *best,
+static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, int j0, int j1, double *best,
                         int *bk) {
     int N = pl->N, hw = pl->hw;
     for (int h = 0; h < 2; h++) {
@@ -1686,36 +1624,26 @@ static void out_of_band(const pyin_plan *pl, const double *prev, env_work *ew, i
     }
 }
 
-/* Frame t's weights q[k], qm[N - 1 - k] for k in [k0, k1) (in ew) from the
- * previous unvoiced scores, whose largest is ref. */
-static void frame_weights(const vit_ctx *vc, env_work *ew, size_t t, double ref, int k0, int k1) {
-    const pyin_plan *pl = vc->pl;
-    const double *pu = vc->sc[(t - 1) & 1] + pl->N;
-#if BIO_X86
-    if (pl->fft.avx2) {
-        envelope_weights_avx2(pu, ref, pl->inv_s, pl->N, k0, k1, ew->q, ew->qm);
-        return;
-    }
-#endif
-    envelope_weights_c(pu, ref, pl->inv_s, pl->N, k0, k1, ew->q, ew->qm);
-}
-
-/* Scores of frame t for targets [j0, j1) of both halves, once the envelope
- * winners of those targets are in vc->rw, vc->lwm (over the weights q; ew
- * is the thread's scratch):
- * the best predecessors, then the observation (log eps on voiced states
- * without a candidate, the frame's unvoiced log probability). mx holds the
- * maxima of the previous frame's voiced and unvoiced scores on entry and
- * those of the targets' new scores on return. Returns 0, or -1 when the
- * front end failed. */
-static int frame_targets(vit_ctx *vc, const double *q, env_work *ew, size_t t, int j0, int j1, double *mx) {
+/* Scores of frame t for targets [j0, j1) of both halves (ew: the thread's
+ * scratch): the best predecessors, then the observation (log eps on voiced
+ * states without a candidate, the frame's unvoiced log probability). mx
+ * holds the maxima of the previous frame's voiced and unvoiced scores on
+ * entry and those of the targets' new scores on return. Returns 0, or -1
+ * when the front end failed. */
+static int frame_targets(vit_ctx *vc, oob_work *ew, size_t t, int j0, int j1, double *mx) {
     const pyin_plan *pl = vc->pl;
     const frame_out *fo = vc->fo;
     int N = pl->N;
     const double *prev = vc->sc[(t - 1) & 1];
     double *cur = vc->sc[t & 1];
     double gmax = mx[0] > mx[1] ? mx[0] : mx[1];
-    double lbmin = unvoiced_targets(pl, prev + N, q, vc->rw, vc->lwm, j0, j1, vc->best, vc->bk);
+    double lbmin;
+#if BIO_X86
+    if (pl->fft.avx2)
+        lbmin = mono_targets_avx2(pl, prev + N, j0, j1, vc->ov, vc->ou, vc->best, vc->bk);
+    else
+#endif
+        lbmin = mono_targets_c(pl, prev + N, j0, j1, vc->ov, vc->ou, vc->best, vc->bk);
     voiced_targets(pl, prev, lbmin, j0, j1, vc->best, vc->bk);
     if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, ew, j0, j1, vc->best, vc->bk);
     if (frame_wait(fo, t)) return -1;
@@ -1740,49 +1668,16 @@ static int frame_targets(vit_ctx *vc, const double *q, env_work *ew, size_t t, i
     return 0;
 }
 
-/* One thread's part of frame t (X = 0 the caller, 1 the helper), the frame
- * having been claimed by the helper. The weights are shared (the caller's
- * ew): the caller has computed k in [0, h) before trying to claim (its seq
- * 3t + 1); the helper computes [h, N) first (its seq 3t + 1). Each thread then runs one envelope
- * pass (0: the right side on q into rw; 1: the left side on qm into lwm),
- * whose first h (caller) or N - h (helper) steps use its own weights only,
- * then its share of the targets (0: [h, N), 1: [0, h), both halves of the
- * states). Targets j >= h need rw[j] and lwm[N-1-j], the first N - h steps
- * of the helper's pass, the others the first h of the caller's: each thread
- * publishes seq 3t + 2 once those are done. mx: the maxima of frame t - 1
- * on entry, of the thread's targets' new scores on return. */
-static void viterbi_half(vit_ctx *vc, int X, size_t t, int h, double *mx) {
-    const pyin_plan *pl = vc->pl;
-    int N = pl->N, hw = pl->hw;
-    env_work *wq = &vc->ew[0], *ew = &vc->ew[X];
-    vit_slot *me = &vc->slot[X], *other = &vc->slot[!X];
-    long base = 3 * (long)t;
-    if (X == 1) {
-        frame_weights(vc, wq, t, mx[1], h, N);
-        atomic_store_explicit(&me->seq, base + 1, memory_order_release);
-    }
-    env_deque d = X == 0 ? (env_deque){wq->q, ew->dk, ew->dfrom, vc->rw, 0, 0}
-                         : (env_deque){wq->qm, ew->dk2, ew->dfrom2, vc->lwm, 0, 0};
-    int first = X == 0 ? h : N - h;
-    for (int j = 0; j < first; j++) envelope_step(&d, j, hw);
-    atomic_store_explicit(&me->seq, base + 2, memory_order_release);
-    wait_at_least(&other->seq, base + 1); /* the other thread's weights */
-    for (int j = first; j < N; j++) envelope_step(&d, j, hw);
-    wait_at_least(&other->seq, base + 2);
-    frame_targets(vc, wq->q, ew, t, X == 0 ? h : 0, X == 0 ? N : h, mx); /* cannot fail: the front end is done */
-}
-
-/* The envelope decoder on the calling thread (see vit_ctx for the two-thread
+/* The decoder on the calling thread (see vit_ctx for the two-thread
  * protocol); the decoded states go to state. Returns 0, or -1 when the front
- * end failed. Always leaves the caller's seq at 3T, which tells the helper
- * to stop. */
-static int viterbi_envelope(vit_ctx *vc, int *state) {
+ * end failed. Always leaves the caller's seq at T, which tells the helper to
+ * stop. */
+static int viterbi_mono(vit_ctx *vc, int *state) {
     const pyin_plan *pl = vc->pl;
     const frame_out *fo = vc->fo;
     int N = pl->N, S = 2 * N;
     size_t T = vc->T;
     vit_slot *me = &vc->slot[0], *helper = &vc->slot[1];
-    env_work *ew = &vc->ew[0];
     int rc = -1;
     if (frame_wait(fo, 0)) goto done;
     double *first = vc->sc[0], mx[2];
@@ -1794,53 +1689,53 @@ static int viterbi_envelope(vit_ctx *vc, int *state) {
     int shared = 0; /* the last frame was shared with the helper */
     int h = N / 2;  /* the split of the shared frames' targets, moved towards equal work */
     for (size_t t = 1; t < T; t++) {
-        if (vc->two) {
-            /* our part of frame t - 1 is done: frame t is open */
-            me->mx[0] = mx[0];
-            me->mx[1] = mx[1];
-            me->h = h;
-            atomic_store_explicit(&me->seq, 3 * (long)t, memory_order_release);
-            if (shared) {
-                /* the helper's targets are [0, h): give it more when it is
-                 * done first, fewer when it is late (this changes only who
-                 * scores which target) */
-                if (atomic_load_explicit(&helper->seq, memory_order_acquire) >= 3 * (long)t)
-                    h = h + 2 < N - N / 8 ? h + 2 : h;
-                else
-                    h = h - 2 > N / 8 ? h - 2 : h;
-                wait_at_least(&helper->seq, 3 * (long)t);
-                mx[0] = helper->mx[0] > mx[0] ? helper->mx[0] : mx[0];
-                mx[1] = helper->mx[1] > mx[1] ? helper->mx[1] : mx[1];
-            }
-            /* tests: leave this frame to the helper */
-            if (vc->split_at && t >= vc->split_at && (t - vc->split_at) % (size_t)vc->split_stride == 0) {
-                if (frame_wait(fo, T - 1)) goto done;
-                while (atomic_load_explicit(&vc->claimed, memory_order_acquire) != 2 * (long)t + 1) sched_yield();
-            }
-        }
-        int k1 = vc->two ? me->h : N; /* the rest is the helper's if it claims the frame */
-        frame_weights(vc, ew, t, mx[1], 0, k1);
-        if (vc->two) atomic_store_explicit(&me->seq, 3 * (long)t + 1, memory_order_release);
-        shared = vc->two && !frame_claim(vc, t, 0);
-        if (shared) {
-            viterbi_half(vc, 0, t, me->h, mx);
+        if (!vc->two) {
+            if (frame_targets(vc, &vc->ew[0], t, 0, N, mx)) goto done;
             continue;
         }
-        if (k1 < N) frame_weights(vc, ew, t, mx[1], k1, N);
-        envelope_both(ew, N, pl->hw, vc->rw, vc->lwm);
-        if (frame_targets(vc, ew->q, ew, t, 0, N, mx)) goto done;
+        if (shared) {
+            /* the helper's targets are [0, h): give it more when it is
+             * done first, fewer when it is late (this changes only who
+             * scores which target) */
+            if (atomic_load_explicit(&helper->seq, memory_order_acquire) >= (long)t)
+                h = h + 2 < N - N / 8 ? h + 2 : h;
+            else
+                h = h - 2 > N / 8 ? h - 2 : h;
+            wait_at_least(&helper->seq, (long)t);
+            mx[0] = helper->mx[0] > mx[0] ? helper->mx[0] : mx[0];
+            mx[1] = helper->mx[1] > mx[1] ? helper->mx[1] : mx[1];
+        }
+        /* frame t - 1 is done: frame t is open */
+        me->mx[0] = mx[0];
+        me->mx[1] = mx[1];
+        me->h = h;
+        atomic_store_explicit(&me->seq, (long)t, memory_order_release);
+        /* tests: leave this frame to the helper */
+        if (vc->split_at && t >= vc->split_at && (t - vc->split_at) % (size_t)vc->split_stride == 0) {
+            if (frame_wait(fo, T - 1)) goto done;
+            while (atomic_load_explicit(&vc->claimed, memory_order_acquire) != 2 * (long)t + 1) sched_yield();
+        }
+        int k = me->h;
+        double rest[2] = {mx[0], mx[1]};
+        if (frame_targets(vc, &vc->ew[0], t, k, N, mx)) goto done;
+        shared = !frame_claim(vc, t, 0);
+        if (!shared) {
+            if (frame_targets(vc, &vc->ew[0], t, 0, k, rest)) goto done;
+            mx[0] = rest[0] > mx[0] ? rest[0] : mx[0];
+            mx[1] = rest[1] > mx[1] ? rest[1] : mx[1];
+        }
     }
-    if (shared) wait_at_least(&helper->seq, 3 * (long)T);
+    if (shared) wait_at_least(&helper->seq, (long)T);
     viterbi_backtrace(vc->sc[(T - 1) & 1], S, vc->ptr, T, state);
     rc = 0;
 done:
-    if (vc->two) atomic_store_explicit(&me->seq, 3 * (long)T, memory_order_release);
+    if (vc->two) atomic_store_explicit(&me->seq, (long)T, memory_order_release);
     return rc;
 }
 
 /* The helper: the front end over all frames (published one by one), then
- * its part of every frame it manages to claim, until the caller's seq
- * reaches 3T. */
+ * the targets [0, h) of every frame it manages to claim, until the caller's
+ * seq reaches T. */
 typedef struct helper_job {
     frames_job frames;
     vit_ctx *vc;
@@ -1852,60 +1747,33 @@ static void *helper_thread(void *arg) {
     frames_thread(&job->frames);
     if (job->frames.rc) return NULL; /* progress is -1: the caller stops without us */
     vit_slot *me = &vc->slot[1], *caller = &vc->slot[0];
-    long last = -1; /* the last frame we shared (-1: none yet) */
     for (;;) {
-        long s = atomic_load_explicit(&caller->seq, memory_order_acquire);
-        if (s >= 3 * (long)vc->T) return NULL;
-        size_t t = (size_t)(s / 3);
-        if (s % 3 != 2 && t >= 1 && frame_claim(vc, t, 1)) {
-            /* The caller cannot get past its half of frame t without us,
-             * so its maxima of frame t - 1 stay put: all of them, or its
-             * half's when we shared that frame too. */
+        long t = atomic_load_explicit(&caller->seq, memory_order_acquire);
+        if (t >= (long)vc->T) return NULL;
+        if (t >= 1 && frame_claim(vc, (size_t)t, 1)) {
+            /* the caller does not touch its slot again before our seq t + 1 */
             double mx[2] = {caller->mx[0], caller->mx[1]};
-            if (last == (long)t - 1) {
-                mx[0] = me->mx[0] > mx[0] ? me->mx[0] : mx[0];
-                mx[1] = me->mx[1] > mx[1] ? me->mx[1] : mx[1];
-            }
-            viterbi_half(vc, 1, t, caller->h, mx);
+            frame_targets(vc, &vc->ew[1], (size_t)t, 0, caller->h, mx); /* cannot fail: the front end is done */
             me->mx[0] = mx[0];
             me->mx[1] = mx[1];
-            atomic_store_explicit(&me->seq, 3 * (long)t + 3, memory_order_release);
-            last = (long)t;
+            atomic_store_explicit(&me->seq, t + 1, memory_order_release);
         }
-        wait_at_least(&caller->seq, 3 * (long)t + 3); /* the next frame opens */
+        wait_at_least(&caller->seq, t + 1); /* the next frame opens */
     }
 }
 
-/* Allocates one thread's envelope scratch for N pitch bins: everything for
- * the caller; for the helper (helper != 0) only what viterbi_half and
- * frame_targets use on its side (the mirrored deque and the out-of-band
- * maxima; it shares the caller's weights). Returns 0 or -1; either way
- * env_free releases what was allocated. */
-static int env_alloc(env_work *ew, int N, int helper) {
+/* Allocates one thread's out-of-band scratch for N pitch bins. Returns 0 or
+ * -1; either way oob_free releases what was allocated. */
+static int oob_alloc(oob_work *ew, int N) {
     memset(ew, 0, sizeof *ew);
-    if (!helper) {
-        ew->q = malloc((size_t)N * sizeof *ew->q);
-        ew->qm = malloc((size_t)N * sizeof *ew->qm);
-        ew->dk = malloc((size_t)N * sizeof *ew->dk);
-        ew->dfrom = calloc((size_t)N + 1, sizeof *ew->dfrom);
-        if (!ew->q || !ew->qm || !ew->dk || !ew->dfrom) return -1;
-    }
-    ew->dk2 = malloc((size_t)N * sizeof *ew->dk2);
-    ew->dfrom2 = calloc((size_t)N + 1, sizeof *ew->dfrom2);
     ew->pmv = malloc((size_t)2 * N * sizeof *ew->pmv);
     ew->pmi = malloc((size_t)2 * N * sizeof *ew->pmi);
     ew->smv = malloc((size_t)2 * N * sizeof *ew->smv);
     ew->smi = malloc((size_t)2 * N * sizeof *ew->smi);
-    return ew->dk2 && ew->dfrom2 && ew->pmv && ew->pmi && ew->smv && ew->smi ? 0 : -1;
+    return ew->pmv && ew->pmi && ew->smv && ew->smi ? 0 : -1;
 }
 
-static void env_free(env_work *ew) {
-    free(ew->q);
-    free(ew->qm);
-    free(ew->dk);
-    free(ew->dfrom);
-    free(ew->dk2);
-    free(ew->dfrom2);
+static void oob_free(oob_work *ew) {
     free(ew->pmv);
     free(ew->pmi);
     free(ew->smv);
@@ -1913,13 +1781,13 @@ static void env_free(env_work *ew) {
     memset(ew, 0, sizeof *ew);
 }
 
-/* The envelope path: front end and decoding into ptr and state, on the
+/* The monotone path: front end and decoding into ptr and state, on the
  * caller alone or (n_threads >= 2 and at least 32 frames) with a helper
  * thread that runs the front end and then shares the frames it claims; if
  * the thread cannot be started, everything runs here. Returns 0 or -1 (out
  * of memory). */
-static int pyin_envelope(const pyin_plan *pl, const float *pcm, const bio_params *p, const bio_pyin_opts *opts,
-                         frame_out *fo, uint16_t *ptr, int *state) {
+static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p, const bio_pyin_opts *opts,
+                     frame_out *fo, uint16_t *ptr, int *state) {
     size_t T = pl->n_frames;
     int N = pl->N;
     vit_ctx ctx, *vc = &ctx; /* on the stack: the helper is joined before it goes */
@@ -1936,15 +1804,15 @@ static int pyin_envelope(const pyin_plan *pl, const float *pcm, const bio_params
     _Atomic long progress;
     atomic_init(&progress, 0);
     int rc = -1;
-    vc->sc[0] = malloc((size_t)2 * N * sizeof(double));
-    vc->sc[1] = malloc((size_t)2 * N * sizeof(double));
-    vc->rw = malloc((size_t)N * sizeof *vc->rw);
-    vc->lwm = malloc((size_t)N * sizeof *vc->lwm);
+    vc->sc[0] = calloc((size_t)2 * N + 4, sizeof(double));
+    vc->sc[1] = calloc((size_t)2 * N + 4, sizeof(double));
+    vc->ov = malloc((size_t)N * sizeof *vc->ov);
+    vc->ou = malloc((size_t)N * sizeof *vc->ou);
     vc->best = malloc((size_t)2 * N * sizeof *vc->best);
     vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
     int helper = p->n_threads >= 2 && T >= 32;
-    if (!vc->sc[0] || !vc->sc[1] || !vc->rw || !vc->lwm || !vc->best || !vc->bk || env_alloc(&vc->ew[0], N, 0) ||
-        (helper && env_alloc(&vc->ew[1], N, 1)))
+    if (!vc->sc[0] || !vc->sc[1] || !vc->ov || !vc->ou || !vc->best || !vc->bk || oob_alloc(&vc->ew[0], N) ||
+        (helper && oob_alloc(&vc->ew[1], N)))
         goto done;
     helper_job job = {{pl, pcm, 0, T, fo, 0}, vc};
     pthread_t tid;
@@ -1954,19 +1822,19 @@ static int pyin_envelope(const pyin_plan *pl, const float *pcm, const bio_params
         if (!vc->two) fo->progress = NULL;
     }
     if (!vc->two && frames_run_all(pl, pcm, 1, fo)) goto done;
-    int vr = viterbi_envelope(vc, state);
+    int vr = viterbi_mono(vc, state);
     if (vc->two) pthread_join(tid, NULL);
     fo->progress = NULL;
     rc = vr || job.frames.rc ? -1 : 0;
 done:
     free(vc->sc[0]);
     free(vc->sc[1]);
-    free(vc->rw);
-    free(vc->lwm);
+    free(vc->ov);
+    free(vc->ou);
     free(vc->best);
     free(vc->bk);
-    env_free(&vc->ew[0]);
-    env_free(&vc->ew[1]);
+    oob_free(&vc->ew[0]);
+    oob_free(&vc->ew[1]);
     return rc;
 }
 
@@ -2026,8 +1894,8 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     if (!fo.ncand || !fo.cbin || !fo.clog || !fo.ulog || !fo.vprob || !fo.rms || !out->state || !out->bin_hz || !ptr)
         goto nomem;
 
-    if (pl.affine && !opts->dense_viterbi && !opts->banded_viterbi) {
-        if (pyin_envelope(&pl, pcm, p, opts, &fo, ptr, out->state)) goto nomem;
+    if (mono_exact(&pl, T) && !opts->dense_viterbi && !opts->banded_viterbi) {
+        if (pyin_mono(&pl, pcm, p, opts, &fo, ptr, out->state)) goto nomem;
     } else {
         prev = malloc((size_t)S * sizeof *prev);
         cur = malloc((size_t)S * sizeof *cur);

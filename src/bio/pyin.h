@@ -21,8 +21,8 @@ typedef struct bio_pyin_out {
 /* Reference switches for tests: generic_acf computes every frame's
  * autocorrelation with one big FFT (as librosa does) instead of the shared
  * block spectra; dense_viterbi searches all 2N predecessors of every state;
- * banded_viterbi uses the bounded outward search instead of the envelope
- * (the path taken for non-triangular windows); portable keeps the portable
+ * banded_viterbi uses the bounded outward search instead of the monotone
+ * one (the path taken where that one's conditions fail); portable keeps the portable
  * kernels even where AVX2 is available (they must give identical bits);
  * split_at >= 1 (with params n_threads >= 2) makes the calling thread leave
  * frames split_at, split_at + split_stride, ... (stride 0 means 1) to be

@@ -419,10 +419,72 @@ static void check_betainc(void) {
     CHECK_NEAR(bio_betainc(0.5, 0.5, 0.25), 1.0 / 3.0, 1e-14, "betainc(0.5, 0.5, 0.25) = 1/3");
 }
 
+/* The monotone Viterbi search against the dense one (same front end, so the
+ * same scores) on inputs chosen for its corners: silence (every unvoiced
+ * state's predecessors tie in mirrored pairs), tones at the lowest and the
+ * highest pitch bins (winners among the edge rows, whose transition tables
+ * differ), a gated tone (voicing switches), noise, a fast chirp (the best
+ * predecessor moves across the band) and two simultaneous tones; with one
+ * and two threads. */
+static void check_monotone(void) {
+    char err[TRIDENT_ERR_SIZE];
+    bio_params p = bio_params_default();
+    size_t n = 2 * 16000;
+    float *x = malloc(n * sizeof *x);
+    CHECK(x != NULL, "malloc");
+    if (!x) return;
+    uint64_t seed = 1;
+    for (int kind = 0; kind < 7; kind++) {
+        for (size_t i = 0; i < n; i++) {
+            double t = (double)i / 16000.0;
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            double r = (double)(seed >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+            double v = 0.0;
+            switch (kind) {
+            case 1: v = 0.5 * sin(2 * M_PI * 50.5 * t); break;
+            case 2: v = 0.5 * sin(2 * M_PI * 398.0 * t); break;
+            case 3: v = fmod(t, 0.3) < 0.15 ? 0.4 * sin(2 * M_PI * 130.0 * t) + 0.01 * r : 0.01 * r; break;
+            case 4: v = 0.3 * r; break;
+            case 5: v = 0.5 * sin(2 * M_PI * (50.0 * t + 87.5 * t * t)); break;
+            case 6: v = 0.3 * sin(2 * M_PI * 80.0 * t) + 0.3 * sin(2 * M_PI * 310.0 * t); break;
+            default: break;
+            }
+            x[i] = (float)v;
+        }
+        bio_pyin_out fast, two, dense;
+        bio_pyin_opts dopt = {.dense_viterbi = 1};
+        bio_params p2 = p;
+        p2.n_threads = 2;
+        int rc = bio_pyin_run(x, n, &p, NULL, &fast, err, sizeof err);
+        CHECK(rc == 0, "monotone input %d: %s", kind, err);
+        if (rc) continue;
+        rc = bio_pyin_run(x, n, &p, &dopt, &dense, err, sizeof err);
+        CHECK(rc == 0, "monotone input %d, dense: %s", kind, err);
+        if (rc == 0) {
+            size_t diff = 0;
+            for (size_t t = 0; t < fast.n_frames; t++) diff += fast.state[t] != dense.state[t];
+            CHECK(diff == 0, "monotone input %d: %zu of %zu states differ from the dense search", kind, diff,
+                  fast.n_frames);
+            bio_pyin_out_free(&dense);
+        }
+        rc = bio_pyin_run(x, n, &p2, NULL, &two, err, sizeof err);
+        CHECK(rc == 0, "monotone input %d, 2 threads: %s", kind, err);
+        if (rc == 0) {
+            size_t diff = 0;
+            for (size_t t = 0; t < fast.n_frames; t++) diff += fast.state[t] != two.state[t];
+            CHECK(diff == 0, "monotone input %d: %zu states differ with 2 threads", kind, diff);
+            bio_pyin_out_free(&two);
+        }
+        bio_pyin_out_free(&fast);
+    }
+    free(x);
+}
+
 int main(void) {
     check_betainc();
     const char *names[] = {"jfk", "c1_16k", "c2_16k"};
     for (size_t i = 0; i < 3; i++) check_reference(names[i]);
     check_edges();
+    check_monotone();
     return check_summary();
 }
