@@ -49,21 +49,14 @@ json_t *pipeline_json_text(const char *s) {
 
 whisper_transcribe_params pipeline_asr_params(const char *language) {
     static const float first_pass[] = {0.0f}; /* no fallback: see pipeline.h */
+    /* the official defaults (greedy, the usual thresholds), then what the
+     * pipeline's first pass changes */
     whisper_transcribe_params p = whisper_transcribe_params_default();
     p.language = language && *language && strcmp(language, "auto") != 0 ? language : NULL;
-    p.task = "transcribe";
     p.timestamps = 1;
-    p.beam_size = 1;
     p.temperatures = first_pass;
     p.n_temperatures = 1;
-    p.best_of = 5;
-    p.seed = 0;
-    p.compression_ratio_threshold = 2.4;
-    p.logprob_threshold = -1.0;
-    p.no_speech_threshold = 0.6;
     p.condition_on_previous_text = 0;
-    p.initial_prompt = NULL;
-    p.max_windows = 0;
     return p;
 }
 
