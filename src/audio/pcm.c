@@ -6,6 +6,7 @@
 
 #include "audio/audio.h"
 #include "base/error.h"
+#include "base/floats.h"
 
 double audio_pcm_duration(size_t n_samples, int sample_rate) {
     return sample_rate > 0 ? (double)n_samples / (double)sample_rate : 0.0;
@@ -30,10 +31,10 @@ double audio_pcm_peak(const float *x, size_t n) {
 static const char *nonfinite_name(float v) { return isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf"; }
 
 int audio_pcm_validate(const float *x, size_t n, char *err, size_t err_size) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return error_set(err, err_size, TRIDENT_EFORMAT,
-                             "sample %zu is %s; audio must hold finite values", i, nonfinite_name(x[i]));
+    size_t i = floats_first_nonfinite(x, n);
+    if (i < n)
+        return error_set(err, err_size, TRIDENT_EFORMAT, "sample %zu is %s; audio must hold finite values", i,
+                         nonfinite_name(x[i]));
     return TRIDENT_OK;
 }
 

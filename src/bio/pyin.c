@@ -75,6 +75,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/floats.h"
 #include "bio/fft.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -514,6 +515,9 @@ typedef struct frame_work {
     double *cp;      /* cap */
     int *order;      /* cap: threshold breakpoints */
     uint64_t *marks; /* (n_thr + 2 + 63) / 64 words, all zero between frames: breakpoints as bits */
+    int nw;          /* words of a trough bit set: (cap + 63) / 64 */
+    uint64_t *tbits; /* [n_thr + 2][nw], all zero between frames: the troughs whose first threshold is i */
+    uint64_t *on;    /* [nw] */
 } frame_work;
 
 static void work_free(frame_work *w) {
@@ -535,6 +539,8 @@ static void work_free(frame_work *w) {
     free(w->cp);
     free(w->order);
     free(w->marks);
+    free(w->tbits);
+    free(w->on);
     memset(w, 0, sizeof *w);
 }
 
@@ -563,9 +569,12 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->cp = malloc((size_t)pl->cap * sizeof(double));
     w->order = malloc((size_t)pl->cap * sizeof(int));
     w->marks = calloc(((size_t)pl->n_thr + 2 + 63) / 64, sizeof(uint64_t));
+    w->nw = (pl->cap + 63) / 64;
+    w->tbits = calloc(((size_t)pl->n_thr + 2) * (size_t)w->nw, sizeof(uint64_t));
+    w->on = malloc((size_t)w->nw * sizeof(uint64_t));
     if ((pl->block_path && (!w->ring_x || !w->ring_d || !w->ring_e)) || !w->spec || !w->buf || !w->acf ||
         !w->fwork || !w->frame || !w->dk || !w->run || !w->yin || !w->trough || !w->first || !w->prob ||
-        !w->cb || !w->cp || !w->order || !w->marks) {
+        !w->cb || !w->cp || !w->order || !w->marks || !w->tbits || !w->on) {
         work_free(w);
         return TRIDENT_ENOMEM;
     }
@@ -786,6 +795,7 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
         gmin = h < yin[w->trough[gmin]] ? m : gmin;
         if (f <= nt) {
             w->marks[f / 64] |= (uint64_t)1 << (f % 64);
+            w->tbits[(size_t)f * w->nw + (size_t)m / 64] |= (uint64_t)1 << (m % 64);
             wlo = f / 64 < wlo ? f / 64 : wlo;
             whi = f / 64 > whi ? f / 64 : whi;
         }
@@ -803,22 +813,27 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
             bits &= bits - 1;
         }
     }
+    /* The troughs below threshold i0 (first[m] <= i0) are the union of
+     * tbits over the breakpoints so far; in trough order they get bexp[0],
+     * bexp[1], ... (librosa adds an exact 0 to the others: skipped). */
+    int nw = w->nw, count = 0;
+    for (int q = 0; q < nw; q++) w->on[q] = 0;
     for (int s = 0; s < nu; s++) {
         int i0 = w->order[s], i1 = s + 1 < nu ? w->order[s + 1] : nt + 1;
+        uint64_t *tb = w->tbits + (size_t)i0 * nw;
+        for (int q = 0; q < nw; q++) {
+            w->on[q] |= tb[q];
+            count += __builtin_popcountll(tb[q]);
+            tb[q] = 0;
+        }
         double bs = 0.0;
         for (int i = i0; i < i1; i++) bs += pl->beta_probs[i - 1];
         if (bs == 0.0) continue;
-        int count = 0;
-        for (int m = 0; m < M; m++) count += w->first[m] <= i0;
-        /* the troughs below threshold i0, in order, get bexp[0], bexp[1], ...
-         * (the others add an exact 0) */
+        double f = pl->bfact[count];
         int pos = 0;
-        for (int m = 0; m < M; m++) {
-            int on = w->first[m] <= i0;
-            double add = pl->bfact[count] * pl->bexp[pos] * bs;
-            w->prob[m] += on ? add : 0.0;
-            pos += on;
-        }
+        for (int q = 0; q < nw; q++)
+            for (uint64_t bits = w->on[q]; bits; bits &= bits - 1)
+                w->prob[q * 64 + __builtin_ctzll(bits)] += f * pl->bexp[pos++] * bs;
     }
     w->prob[gmin] += pl->no_trough_prob * pl->beta_head[w->first[gmin] - 1];
 
@@ -1286,24 +1301,44 @@ BIO_AVX2 static inline int first_at_avx2(__m256d v, __m256d idx, double m) {
     return _mm_cvttsd_si32(_mm_min_sd(x, _mm_unpackhi_pd(x, x)));
 }
 
-/* The same, four sources per step: each lane keeps its largest score and
- * the first index reaching it, then the lanes are merged. Reads up to
+/* All four lanes set to the largest lane of v. */
+BIO_AVX2 __attribute__((always_inline)) static inline __m256d bcast_max_avx2(__m256d v) {
+    v = _mm256_max_pd(v, _mm256_permute2f128_pd(v, v, 1));
+    return _mm256_max_pd(v, _mm256_permute_pd(v, 5));
+}
+
+/* The same, four sources per step. A range of at most four sources (most
+ * of them) takes one step: the maximum broadcast to every lane, and the
+ * first lane equal to it. Longer ones keep in each lane its largest score
+ * and the first index reaching it, then merge the lanes. Reads up to
  * pu[b + 3], wv[b + 3], wu[b + 3] (the rows hold -inf past the band, the
  * scores 4 spare zeros). */
 BIO_AVX2 static inline void mono_scan_avx2(const double *pu, const double *wv, const double *wu, int a, int b,
                                            double *mv, double *mu, int *kv, int *ku) {
+    __m256d p = _mm256_loadu_pd(pu + a);
+    __m256d xv = _mm256_add_pd(p, _mm256_loadu_pd(wv + a));
+    __m256d xu = _mm256_add_pd(p, _mm256_loadu_pd(wu + a));
+    if (b - a < 4) {
+        __m256d m = bcast_max_avx2(xv);
+        *kv = a + __builtin_ctz((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(xv, m, _CMP_EQ_OQ)));
+        *mv = _mm256_cvtsd_f64(m);
+        m = bcast_max_avx2(xu);
+        *ku = a + __builtin_ctz((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(xu, m, _CMP_EQ_OQ)));
+        *mu = _mm256_cvtsd_f64(m);
+        return;
+    }
     const __m256d four = _mm256_set1_pd(4.0);
-    __m256d bv = _mm256_set1_pd(-INFINITY), bu = bv, iv = _mm256_setzero_pd(), iu = iv;
     __m256d kk = _mm256_add_pd(_mm256_set1_pd((double)a), _mm256_setr_pd(0, 1, 2, 3));
-    for (int k = a; k <= b; k += 4) {
-        __m256d p = _mm256_loadu_pd(pu + k);
-        __m256d xv = _mm256_add_pd(p, _mm256_loadu_pd(wv + k));
-        __m256d xu = _mm256_add_pd(p, _mm256_loadu_pd(wu + k));
+    __m256d bv = xv, bu = xu, iv = kk, iu = kk;
+    for (int k = a + 4; k <= b; k += 4) {
+        kk = _mm256_add_pd(kk, four);
+        p = _mm256_loadu_pd(pu + k);
+        xv = _mm256_add_pd(p, _mm256_loadu_pd(wv + k));
+        xu = _mm256_add_pd(p, _mm256_loadu_pd(wu + k));
         iv = _mm256_blendv_pd(iv, kk, _mm256_cmp_pd(xv, bv, _CMP_GT_OQ));
         iu = _mm256_blendv_pd(iu, kk, _mm256_cmp_pd(xu, bu, _CMP_GT_OQ));
         bv = _mm256_max_pd(xv, bv);
         bu = _mm256_max_pd(xu, bu);
-        kk = _mm256_add_pd(kk, four);
     }
     *mv = hmax_avx2(bv);
     *mu = hmax_avx2(bu);
@@ -1312,72 +1347,89 @@ BIO_AVX2 static inline void mono_scan_avx2(const double *pu, const double *wv, c
 }
 #endif
 
-/* Target j's best source within [lo, hi] (and its band), into ov, ou,
+/* What the monotone search of one frame reads and writes, copied into
+ * locals so that the compiler keeps them in registers across the stores. */
+typedef struct mono_ctx {
+    const double *pu; /* the previous frame's unvoiced scores */
+    const double *wu; /* target j's same-voicing row is wu + j * step, indexed by source k */
+    size_t step;      /* wrow_stride - 1 */
+    size_t vofs;      /* from a same-voicing row to the target's switch row: N * wrow_stride */
+    int N, hw;
+    int *kmin, *kmax; /* [N] per target: the smaller and the larger of its two sources */
+    double *best;     /* [2N] */
+    int *bk;          /* [2N] */
+} mono_ctx;
+
+/* Target j's best source within [lo, hi] (and its band), into kmin, kmax,
  * best, bk; returns the smaller of its two scores. */
-__attribute__((always_inline)) static inline double mono_one(const pyin_plan *pl, const double *pu, int j, int lo,
-                                                             int hi, int *ov, int *ou, double *best, int *bk,
-                                                             int avx2) {
-    int N = pl->N, hw = pl->hw;
+__attribute__((always_inline)) static inline double mono_one(const mono_ctx *c, int j, int lo, int hi, int avx2) {
+    int N = c->N, hw = c->hw;
     int a = j - hw > lo ? j - hw : lo, b = j + hw < hi ? j + hw : hi;
-    const double *wv = pl->wrow + ((size_t)N + j) * pl->wrow_stride - (j - hw);
-    const double *wu = pl->wrow + (size_t)j * pl->wrow_stride - (j - hw);
+    const double *wu = c->wu + (size_t)j * c->step, *wv = wu + c->vofs;
     double mv, mu;
     int kv, ku;
 #if BIO_X86
     if (avx2)
-        mono_scan_avx2(pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
+        mono_scan_avx2(c->pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
     else
 #endif
-        mono_scan_c(pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
-    ov[j] = kv;
-    ou[j] = ku;
-    best[j] = mv;
-    bk[j] = N + kv;
-    best[N + j] = mu;
-    bk[N + j] = N + ku;
+        mono_scan_c(c->pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
+    c->kmin[j] = kv < ku ? kv : ku;
+    c->kmax[j] = kv < ku ? ku : kv;
+    c->best[j] = mv;
+    c->bk[j] = N + kv;
+    c->best[N + j] = mu;
+    c->bk[N + j] = N + ku;
     return mv < mu ? mv : mu;
 }
 
 /* The best unvoiced source of targets j in [j0, j1) of both halves (voiced
  * targets through the switch tables, unvoiced ones through the
- * same-voicing tables) by the monotone search, into best, bk, and the
- * sources themselves into ov, ou (indexed by target): j0 over its whole
- * band, j0 + s from j0's source up, then the odd multiples of s/2, s/4, ...
- * past j0, each between the sources of its two solved neighbours (both
- * halves' bounds, so one scan serves both). Returns the smallest score
+ * same-voicing tables) by the monotone search, into best, bk (and kmin,
+ * kmax): j0 over its whole band, j0 + s from j0's source up, then the odd
+ * multiples of s/2, s/4, ... past j0, each between the sources of its two
+ * solved neighbours (both halves' bounds, so one scan serves both; the
+ * last of a level has no right neighbour). Returns the smallest score
  * written. */
 __attribute__((always_inline)) static inline double mono_targets(const pyin_plan *pl, const double *pu, int j0,
-                                                                 int j1, int *ov, int *ou, double *best, int *bk,
-                                                                 int avx2) {
-    int N = pl->N, hw = pl->hw;
-    int khi = j1 - 1 + hw > N - 1 ? N - 1 : j1 - 1 + hw;
+                                                                 int j1, int *kmin, int *kmax, double *best,
+                                                                 int *bk, int avx2) {
+    const mono_ctx c = {pu,    pl->wrow + pl->hw, (size_t)pl->wrow_stride - 1, (size_t)pl->N * pl->wrow_stride,
+                        pl->N, pl->hw,            kmin,
+                        kmax,  best,              bk};
+    int khi = j1 - 1 + c.hw > c.N - 1 ? c.N - 1 : j1 - 1 + c.hw;
     int s = 1;
     while (2 * s < j1 - j0) s *= 2;
-    double lbmin = mono_one(pl, pu, j0, j0 - hw < 0 ? 0 : j0 - hw, khi, ov, ou, best, bk, avx2), m;
+    double lbmin = mono_one(&c, j0, j0 - c.hw < 0 ? 0 : j0 - c.hw, khi, avx2), m;
     if (j0 + s < j1) {
-        m = mono_one(pl, pu, j0 + s, ov[j0] < ou[j0] ? ov[j0] : ou[j0], khi, ov, ou, best, bk, avx2);
+        m = mono_one(&c, j0 + s, kmin[j0], khi, avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
-    for (s /= 2; s >= 1; s /= 2)
-        for (int j = j0 + s; j < j1; j += 2 * s) {
-            int lo = ov[j - s] < ou[j - s] ? ov[j - s] : ou[j - s];
-            int hi = j + s < j1 ? (ov[j + s] > ou[j + s] ? ov[j + s] : ou[j + s]) : khi;
-            m = mono_one(pl, pu, j, lo, hi, ov, ou, best, bk, avx2);
+    for (s /= 2; s >= 1; s /= 2) {
+        int j = j0 + s;
+        for (; j + s < j1; j += 2 * s) {
+            m = mono_one(&c, j, kmin[j - s], kmax[j + s], avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
+        if (j < j1) {
+            m = mono_one(&c, j, kmin[j - s], khi, avx2);
+            lbmin = m < lbmin ? m : lbmin;
+        }
+    }
     return lbmin;
 }
 
 #if BIO_X86
-BIO_AVX2 static double mono_targets_avx2(const pyin_plan *pl, const double *pu, int j0, int j1, int *ov, int *ou,
-                                         double *best, int *bk) {
-    return mono_targets(pl, pu, j0, j1, ov, ou, best, bk, 1);
+BIO_AVX2 __attribute__((flatten)) static double mono_targets_avx2(const pyin_plan *pl, const double *pu, int j0,
+                                                                  int j1, int *kmin, int *kmax, double *best,
+                                                                  int *bk) {
+    return mono_targets(pl, pu, j0, j1, kmin, kmax, best, bk, 1);
 }
 #endif
 
-static double mono_targets_c(const pyin_plan *pl, const double *pu, int j0, int j1, int *ov, int *ou, double *best,
-                             int *bk) {
-    return mono_targets(pl, pu, j0, j1, ov, ou, best, bk, 0);
+static double mono_targets_c(const pyin_plan *pl, const double *pu, int j0, int j1, int *kmin, int *kmax,
+                             double *best, int *bk) {
+    return mono_targets(pl, pu, j0, j1, kmin, kmax, best, bk, 0);
 }
 
 /* The largest of a[0..n), n >= 1, over four interleaved running maxima (no
@@ -1521,7 +1573,7 @@ typedef struct vit_ctx {
     size_t T;
     double *sc[2];     /* [2N + 4] scores of frame t in sc[t & 1] (4 spare zeros for the vector scan) */
     uint16_t *ptr;     /* [T][2N] backpointers */
-    int *ov, *ou;      /* [N] the best unvoiced source of each voiced, unvoiced target */
+    int *kmin, *kmax;  /* [N] the smaller and the larger of each target's best unvoiced sources (two halves) */
     double *best;      /* [2N] best predecessor score of each target */
     int *bk;           /* [2N] its source */
     oob_work ew[2];    /* [0] the caller's scratch, [1] the helper's */
@@ -1640,10 +1692,10 @@ static int frame_targets(vit_ctx *vc, oob_work *ew, size_t t, int j0, int j1, do
     double lbmin;
 #if BIO_X86
     if (pl->fft.avx2)
-        lbmin = mono_targets_avx2(pl, prev + N, j0, j1, vc->ov, vc->ou, vc->best, vc->bk);
+        lbmin = mono_targets_avx2(pl, prev + N, j0, j1, vc->kmin, vc->kmax, vc->best, vc->bk);
     else
 #endif
-        lbmin = mono_targets_c(pl, prev + N, j0, j1, vc->ov, vc->ou, vc->best, vc->bk);
+        lbmin = mono_targets_c(pl, prev + N, j0, j1, vc->kmin, vc->kmax, vc->best, vc->bk);
     voiced_targets(pl, prev, lbmin, j0, j1, vc->best, vc->bk);
     if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, ew, j0, j1, vc->best, vc->bk);
     if (frame_wait(fo, t)) return -1;
@@ -1806,12 +1858,12 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     int rc = -1;
     vc->sc[0] = calloc((size_t)2 * N + 4, sizeof(double));
     vc->sc[1] = calloc((size_t)2 * N + 4, sizeof(double));
-    vc->ov = malloc((size_t)N * sizeof *vc->ov);
-    vc->ou = malloc((size_t)N * sizeof *vc->ou);
+    vc->kmin = malloc((size_t)N * sizeof *vc->kmin);
+    vc->kmax = malloc((size_t)N * sizeof *vc->kmax);
     vc->best = malloc((size_t)2 * N * sizeof *vc->best);
     vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
     int helper = p->n_threads >= 2 && T >= 32;
-    if (!vc->sc[0] || !vc->sc[1] || !vc->ov || !vc->ou || !vc->best || !vc->bk || oob_alloc(&vc->ew[0], N) ||
+    if (!vc->sc[0] || !vc->sc[1] || !vc->kmin || !vc->kmax || !vc->best || !vc->bk || oob_alloc(&vc->ew[0], N) ||
         (helper && oob_alloc(&vc->ew[1], N)))
         goto done;
     helper_job job = {{pl, pcm, 0, T, fo, 0}, vc};
@@ -1829,8 +1881,8 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
 done:
     free(vc->sc[0]);
     free(vc->sc[1]);
-    free(vc->ov);
-    free(vc->ou);
+    free(vc->kmin);
+    free(vc->kmax);
     free(vc->best);
     free(vc->bk);
     oob_free(&vc->ew[0]);
@@ -1851,9 +1903,8 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
                  bio_pyin_out *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
     if (!pcm && n > 0) return error_set(err, err_size, TRIDENT_EINVAL, "no samples given");
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(pcm[i]))
-            return error_set(err, err_size, TRIDENT_EINVAL, "sample %zu is not a finite number", i);
+    size_t bad = floats_first_nonfinite(pcm, n);
+    if (bad < n) return error_set(err, err_size, TRIDENT_EINVAL, "sample %zu is not a finite number", bad);
     bio_pyin_opts none = {0};
     if (!opts) opts = &none;
     pyin_plan pl;

@@ -1,4 +1,5 @@
-/* test_base.c — thread pool, files, errors, clock formatting, log lines. */
+/* test_base.c — thread pool, files, errors, clock formatting, log lines, float checks. */
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/floats.h"
 #include "base/log.h"
 #include "base/threadpool.h"
 #include "check.h"
@@ -73,7 +75,35 @@ static void test_threadpool_runs(void) {
     free(logs);
 }
 
+/* floats_first_nonfinite: every kind of non-finite value, in the first
+ * block, at block edges, in the tail after the last whole block, and the
+ * first of two; subnormals and the largest finite values are finite. */
+static void test_floats(void) {
+    enum { N = 3 * 1024 + 37 };
+    static float x[N];
+    for (size_t i = 0; i < N; i++) x[i] = (float)i * 0.5f - 700.0f;
+    x[5] = FLT_MAX;
+    x[6] = -FLT_MAX;
+    x[7] = FLT_TRUE_MIN;
+    CHECK(floats_first_nonfinite(x, N) == N, "all finite");
+    CHECK(floats_first_nonfinite(x, 0) == 0, "empty");
+    const float bad[3] = {NAN, INFINITY, -INFINITY};
+    const size_t at[] = {0, 1, 1023, 1024, 2047, 3 * 1024, N - 1};
+    for (size_t b = 0; b < 3; b++)
+        for (size_t a = 0; a < sizeof at / sizeof at[0]; a++) {
+            float keep = x[at[a]];
+            x[at[a]] = bad[b];
+            CHECK(floats_first_nonfinite(x, N) == at[a], "value %zu at %zu found", b, at[a]);
+            CHECK(floats_first_nonfinite(x, at[a]) == at[a], "value %zu at %zu is past n", b, at[a]);
+            x[at[a]] = keep;
+        }
+    x[2000] = NAN;
+    x[1500] = INFINITY;
+    CHECK(floats_first_nonfinite(x, N) == 1500, "the first of two");
+}
+
 int main(void) {
+    test_floats();
     for (int threads = 1; threads <= 4; threads++) {
         threadpool *pool = threadpool_new(threads);
         CHECK(pool != NULL, "threadpool_new(%d)", threads);
