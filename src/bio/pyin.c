@@ -82,8 +82,9 @@
 #define BIO_X86 1
 #include <immintrin.h>
 /* AVX2 without FMA: the vector code performs exactly the portable code's
- * IEEE operations, so both paths give bit-identical results. */
-#define BIO_AVX2 __attribute__((target("avx2")))
+ * IEEE operations, so both paths give bit-identical results (POPCNT comes
+ * with every AVX2 CPU). */
+#define BIO_AVX2 __attribute__((target("avx2,popcnt")))
 #else
 #define BIO_X86 0
 #endif
@@ -493,6 +494,7 @@ typedef struct frame_out {
     double *vprob;  /* [n_frames] */
     float *rms;     /* [n_frames] */
     _Atomic long *progress; /* NULL, or frames finished so far (-1: the producer failed), published by the front end */
+    size_t ready_from;      /* with progress: frames from here on were finished before the decoding started */
 } frame_out;
 
 typedef struct frame_work {
@@ -518,6 +520,7 @@ typedef struct frame_work {
     int nw;          /* words of a trough bit set: (cap + 63) / 64 */
     uint64_t *tbits; /* [n_thr + 2][nw], all zero between frames: the troughs whose first threshold is i */
     uint64_t *on;    /* [nw] */
+    int *tcount;     /* [n_thr + 2], all zero between frames: how many troughs have first threshold i */
 } frame_work;
 
 static void work_free(frame_work *w) {
@@ -541,6 +544,7 @@ static void work_free(frame_work *w) {
     free(w->marks);
     free(w->tbits);
     free(w->on);
+    free(w->tcount);
     memset(w, 0, sizeof *w);
 }
 
@@ -572,9 +576,10 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->nw = (pl->cap + 63) / 64;
     w->tbits = calloc(((size_t)pl->n_thr + 2) * (size_t)w->nw, sizeof(uint64_t));
     w->on = malloc((size_t)w->nw * sizeof(uint64_t));
+    w->tcount = calloc((size_t)pl->n_thr + 2, sizeof(int));
     if ((pl->block_path && (!w->ring_x || !w->ring_d || !w->ring_e)) || !w->spec || !w->buf || !w->acf ||
         !w->fwork || !w->frame || !w->dk || !w->run || !w->yin || !w->trough || !w->first || !w->prob ||
-        !w->cb || !w->cp || !w->order || !w->marks || !w->tbits || !w->on) {
+        !w->cb || !w->cp || !w->order || !w->marks || !w->tbits || !w->on || !w->tcount) {
         work_free(w);
         return TRIDENT_ENOMEM;
     }
@@ -635,12 +640,11 @@ static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int le
 }
 
 /* Spectrum (split, stride w->hp) and energy of block b (hop samples of the
- * padded signal from b*hop, zero-padded to L = 2 hop). */
+ * padded signal from b*hop, zero-padded to L = 2 hop: the transform is told
+ * that the second half is zero and does not read it). */
 static void block_spectrum(const pyin_plan *pl, const float *pcm, long b, frame_work *w, double *X,
                            double *energy) {
-    size_t L = pl->fft.n;
     *energy = padded_copy(pl, pcm, b * pl->hop, pl->hop, w->buf);
-    memset(w->buf + pl->hop, 0, (L - (size_t)pl->hop) * sizeof(double));
     bio_fft_forward(&pl->fft, w->buf, 1, X, X + w->hp, w->fwork);
 }
 
@@ -796,6 +800,7 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
         if (f <= nt) {
             w->marks[f / 64] |= (uint64_t)1 << (f % 64);
             w->tbits[(size_t)f * w->nw + (size_t)m / 64] |= (uint64_t)1 << (m % 64);
+            w->tcount[f]++;
             wlo = f / 64 < wlo ? f / 64 : wlo;
             whi = f / 64 > whi ? f / 64 : whi;
         }
@@ -823,9 +828,10 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
         uint64_t *tb = w->tbits + (size_t)i0 * nw;
         for (int q = 0; q < nw; q++) {
             w->on[q] |= tb[q];
-            count += __builtin_popcountll(tb[q]);
             tb[q] = 0;
         }
+        count += w->tcount[i0];
+        w->tcount[i0] = 0;
         double bs = 0.0;
         for (int i = i0; i < i1; i++) bs += pl->beta_probs[i - 1];
         if (bs == 0.0) continue;
@@ -1032,7 +1038,7 @@ static int frames_run_all(const pyin_plan *pl, const float *pcm, int n_threads, 
 /* With the front end running on another thread (fo->progress set), waits
  * until frame t is ready. Returns 0, or -1 when the front end failed. */
 static int frame_wait(const frame_out *fo, size_t t) {
-    if (!fo->progress) return 0;
+    if (!fo->progress || t >= fo->ready_from) return 0;
     for (;;) {
         long d = atomic_load_explicit(fo->progress, memory_order_acquire);
         if (d < 0) return -1;
@@ -1613,6 +1619,41 @@ static int frame_claim(vit_ctx *vc, size_t t, long who) {
     return 0;
 }
 
+/* Voiced source k (score v) offered to targets [j0, j1) of both halves. */
+static void voiced_one(const pyin_plan *pl, double v, int k, int j0, int j1, double *best, int *bk) {
+    int N = pl->N, hw = pl->hw;
+    int lo = k - hw < j0 ? j0 : k - hw, hi = k + hw > j1 - 1 ? j1 - 1 : k + hw;
+    for (int hb = 0; hb < 2; hb++) {
+        const double *lt = pl->ltp[(size_t)(hb == 1) * N + k];
+#if BIO_X86
+        if (pl->fft.avx2) {
+            voiced_source_avx2(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
+            continue;
+        }
+#endif
+        voiced_source_c(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
+    }
+}
+
+#if BIO_X86
+/* voiced_targets' filter four sources at a time (the same test). */
+BIO_AVX2 static void voiced_filter_avx2(const pyin_plan *pl, const double *pv, double lbmin, int k0, int k1, int j0,
+                                        int j1, double *best, int *bk) {
+    const __m256d lm = _mm256_set1_pd(pl->logt_max), lb = _mm256_set1_pd(lbmin);
+    int k = k0;
+    for (; k + 3 <= k1; k += 4) {
+        __m256d v = _mm256_loadu_pd(pv + k);
+        unsigned mask = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(v, lm), lb, _CMP_GE_OQ));
+        for (; mask; mask &= mask - 1) {
+            int kk = k + __builtin_ctz(mask);
+            voiced_one(pl, pv[kk], kk, j0, j1, best, bk);
+        }
+    }
+    for (; k <= k1; k++)
+        if (pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, j0, j1, best, bk);
+}
+#endif
+
 /* Voiced sources (scores pv) offered to targets [j0, j1) of both halves,
  * skipping those that cannot reach lbmin (no target's best is below it).
  * They come in ascending order after the unvoiced ones, so a tie goes to a
@@ -1621,21 +1662,14 @@ static void voiced_targets(const pyin_plan *pl, const double *pv, double lbmin, 
                            int *bk) {
     int N = pl->N, hw = pl->hw;
     int k0 = j0 - hw < 0 ? 0 : j0 - hw, k1 = j1 - 1 + hw > N - 1 ? N - 1 : j1 - 1 + hw;
-    for (int k = k0; k <= k1; k++) {
-        double v = pv[k];
-        if (!(v + pl->logt_max >= lbmin)) continue;
-        int lo = k - hw < j0 ? j0 : k - hw, hi = k + hw > j1 - 1 ? j1 - 1 : k + hw;
-        for (int hb = 0; hb < 2; hb++) {
-            const double *lt = pl->ltp[(size_t)(hb == 1) * N + k];
 #if BIO_X86
-            if (pl->fft.avx2) {
-                voiced_source_avx2(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
-                continue;
-            }
-#endif
-            voiced_source_c(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
-        }
+    if (pl->fft.avx2) {
+        voiced_filter_avx2(pl, pv, lbmin, k0, k1, j0, j1, best, bk);
+        return;
     }
+#endif
+    for (int k = k0; k <= k1; k++)
+        if (pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, j0, j1, best, bk);
 }
 
 /* Sources outside the band (transition log eps) offered to targets [j0, j1)
@@ -1833,6 +1867,10 @@ static void oob_free(oob_work *ew) {
     memset(ew, 0, sizeof *ew);
 }
 
+/* With a helper, the caller runs the front end of the last 1/TAIL_DIV of
+ * the frames before decoding (measured: 6 beats 8 and 12). */
+enum { TAIL_DIV = 6 };
+
 /* The monotone path: front end and decoding into ptr and state, on the
  * caller alone or (n_threads >= 2 and at least 32 frames) with a helper
  * thread that runs the front end and then shares the frames it claims; if
@@ -1866,14 +1904,31 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     if (!vc->sc[0] || !vc->sc[1] || !vc->kmin || !vc->kmax || !vc->best || !vc->bk || oob_alloc(&vc->ew[0], N) ||
         (helper && oob_alloc(&vc->ew[1], N)))
         goto done;
-    helper_job job = {{pl, pcm, 0, T, fo, 0}, vc};
+    /* with a helper, the caller runs the front end of the last frames
+     * [m, T) before it starts decoding (the helper runs [0, m)) */
+    size_t m = T - T / TAIL_DIV;
+    helper_job job = {{pl, pcm, 0, m, fo, 0}, vc};
     pthread_t tid;
     if (helper) {
         fo->progress = &progress;
+        fo->ready_from = m;
         vc->two = pthread_create(&tid, NULL, helper_thread, &job) == 0;
         if (!vc->two) fo->progress = NULL;
     }
-    if (!vc->two && frames_run_all(pl, pcm, 1, fo)) goto done;
+    if (!vc->two) {
+        if (frames_run_all(pl, pcm, 1, fo)) goto done;
+    } else {
+        frame_out tail = *fo;
+        tail.progress = NULL;
+        frames_job tj = {pl, pcm, m, T, &tail, 0};
+        frames_thread(&tj);
+        if (tj.rc) { /* tell the helper to stop once its front end is done */
+            atomic_store_explicit(&vc->slot[0].seq, (long)T, memory_order_release);
+            pthread_join(tid, NULL);
+            fo->progress = NULL;
+            goto done;
+        }
+    }
     int vr = viterbi_mono(vc, state);
     if (vc->two) pthread_join(tid, NULL);
     fo->progress = NULL;
