@@ -493,8 +493,6 @@ typedef struct frame_out {
     double *ulog;   /* [n_frames] log((1 - voiced_prob)/N + eps) */
     double *vprob;  /* [n_frames] */
     float *rms;     /* [n_frames] */
-    _Atomic long *progress; /* NULL, or frames finished so far (-1: the producer failed), published by the front end */
-    size_t ready_from;      /* with progress: frames from here on were finished before the decoding started */
 } frame_out;
 
 typedef struct frame_work {
@@ -521,6 +519,9 @@ typedef struct frame_work {
     uint64_t *tbits; /* [n_thr + 2][nw], all zero between frames: the troughs whose first threshold is i */
     uint64_t *on;    /* [nw] */
     int *tcount;     /* [n_thr + 2], all zero between frames: how many troughs have first threshold i */
+    long run_x0;     /* block path: the first block of the blocks computed in a row so far */
+    long next_x;     /* ... the next block spectrum to compute */
+    long next_d;     /* ... the next block-pair spectrum to compute */
 } frame_work;
 
 static void work_free(frame_work *w) {
@@ -550,6 +551,7 @@ static void work_free(frame_work *w) {
 
 static int work_init(frame_work *w, const pyin_plan *pl) {
     memset(w, 0, sizeof *w);
+    w->run_x0 = w->next_x = w->next_d = -1; /* no blocks yet */
     size_t L = pl->fft.n, R = (size_t)pl->nbk + 2;
     w->hp = (L / 2 + 1 + 3) & ~(size_t)3;
     size_t S = 2 * w->hp;
@@ -934,12 +936,23 @@ static void frame_cmnd(const pyin_plan *pl, frame_work *w) {
     cmnd_divide_c(dk, run, w->yin, minp, minp, maxp);
 }
 
-static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t t1, frame_work *w,
-                       frame_out *fo) {
+/* The front end of frames [t0, t1) into fo. On the block path the ring
+ * keeps the thread's last blocks between calls, so a run that continues
+ * where the thread's previous one ended computes no block twice. pub (may
+ * be NULL) gets the number of frames finished so far, stored with release
+ * after each frame. */
+static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t t1, frame_work *w, frame_out *fo,
+                       _Atomic long *pub) {
     size_t L = pl->fft.n, hp = w->hp, S = 2 * hp, nb = L / 2 + 1;
     int nbk = pl->nbk;
     long R = nbk + 2;
-    long next_x = (long)t0, next_d = (long)t0;
+    /* the ring holds blocks [max(run_x0, next_x - R), next_x) and pairs
+     * [max(run_x0, next_d - R), next_d); otherwise start afresh at t0 */
+    long lo_x = w->next_x - R > w->run_x0 ? w->next_x - R : w->run_x0;
+    long lo_d = w->next_d - R > w->run_x0 ? w->next_d - R : w->run_x0;
+    if (!((long)t0 >= lo_x && (long)t0 <= w->next_x && (long)t0 >= lo_d && (long)t0 <= w->next_d))
+        w->run_x0 = w->next_x = w->next_d = (long)t0;
+    long next_x = w->next_x, next_d = w->next_d;
     const double *dl[64];
     for (size_t t = t0; t < t1; t++) {
         long q0 = (long)t * pl->hop;
@@ -979,8 +992,10 @@ static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t 
         frame_cmnd(pl, w);
         frame_candidates(pl, w, t, fo);
         fo->rms[t] = (float)sqrt(energy / pl->frame);
-        if (fo->progress) atomic_store_explicit(fo->progress, (long)t + 1, memory_order_release);
+        if (pub) atomic_store_explicit(pub, (long)(t + 1 - t0), memory_order_release);
     }
+    w->next_x = next_x;
+    w->next_d = next_d;
 }
 
 /* A chunk of frames for one thread. */
@@ -996,11 +1011,8 @@ static void *frames_thread(void *arg) {
     frames_job *job = arg;
     frame_work w;
     job->rc = work_init(&w, job->pl);
-    if (job->rc) {
-        if (job->fo->progress) atomic_store_explicit(job->fo->progress, -1L, memory_order_release);
-        return NULL;
-    }
-    frames_run(job->pl, job->pcm, job->t0, job->t1, &w, job->fo);
+    if (job->rc) return NULL;
+    frames_run(job->pl, job->pcm, job->t0, job->t1, &w, job->fo, NULL);
     work_free(&w);
     return NULL;
 }
@@ -1035,17 +1047,6 @@ static int frames_run_all(const pyin_plan *pl, const float *pcm, int n_threads, 
 
 /* ---- Viterbi ------------------------------------------------------------ */
 
-/* With the front end running on another thread (fo->progress set), waits
- * until frame t is ready. Returns 0, or -1 when the front end failed. */
-static int frame_wait(const frame_out *fo, size_t t) {
-    if (!fo->progress || t >= fo->ready_from) return 0;
-    for (;;) {
-        long d = atomic_load_explicit(fo->progress, memory_order_acquire);
-        if (d < 0) return -1;
-        if ((size_t)d > t) return 0;
-        sched_yield();
-    }
-}
 
 /* Log observation of state j at frame t, from the sparse candidate list. */
 static void frame_obs(const pyin_plan *pl, const frame_out *fo, size_t t, double *obs) {
@@ -1566,26 +1567,45 @@ BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, doub
  * opening frame t + 1 the caller waits for the helper's seq t + 1 when the
  * helper shared frame t. A helper that is busy (front end) or descheduled
  * costs the caller nothing: it never waits for a frame the helper has not
- * claimed. */
+ * claimed.
+ *
+ * The front end runs in chunks of FE_CHUNK frames, claimed in order from an
+ * atomic counter (fe_next) by whichever thread needs work: the helper runs
+ * chunks until none is left, then shares frames; the caller, when the frame
+ * it is to decode is not ready yet, runs the next unclaimed chunk instead of
+ * waiting (so neither thread idles while front-end work remains, whatever
+ * the relative speed of the two cores). Each chunk's count of finished
+ * frames (fe_done) is stored with release after every frame. */
 typedef struct vit_slot {
     _Alignas(64) _Atomic long seq; /* caller: the frame open; helper: 1 + the last frame it shared */
     double mx[2];                  /* maxima of the scores the thread wrote in its last frame */
     int h;                         /* caller: the split of the frame it opens (helper: targets [0, h)) */
 } vit_slot;
 
+typedef struct vit_thread { /* one thread's scratch */
+    oob_work ew;
+    frame_work fw;
+} vit_thread;
+
+enum { FE_CHUNK = 16 }; /* frames per front-end chunk (two threads) */
+
 typedef struct vit_ctx {
     const pyin_plan *pl;
-    const frame_out *fo;
+    const float *pcm;
+    frame_out *fo;
     size_t T;
     double *sc[2];     /* [2N + 4] scores of frame t in sc[t & 1] (4 spare zeros for the vector scan) */
     uint16_t *ptr;     /* [T][2N] backpointers */
     int *kmin, *kmax;  /* [N] the smaller and the larger of each target's best unvoiced sources (two halves) */
     double *best;      /* [2N] best predecessor score of each target */
     int *bk;           /* [2N] its source */
-    oob_work ew[2];    /* [0] the caller's scratch, [1] the helper's */
-    int two;           /* a helper thread runs the front end, then shares frames */
+    vit_thread th[2];  /* [0] the caller's scratch, [1] the helper's */
+    int two;           /* a helper thread shares the front end, then frames */
+    size_t n_chunks;   /* front-end chunks: [c FE_CHUNK, (c + 1) FE_CHUNK) */
+    _Atomic long *fe_done; /* [n_chunks] frames of each chunk finished */
     size_t split_at;   /* tests (bio_pyin_opts) */
     int split_stride;
+    _Alignas(64) _Atomic long fe_next; /* the next front-end chunk to claim */
     _Alignas(64) _Atomic long claimed; /* 2t + who for the last frame claimed: 0 caller, 1 helper */
     vit_slot slot[2];  /* [0] the caller's, [1] the helper's */
 } vit_ctx;
@@ -1602,6 +1622,32 @@ static inline void cpu_relax(void) {
 static void wait_at_least(_Atomic long *a, long v) {
     for (int i = 0; atomic_load_explicit(a, memory_order_acquire) < v; i++) {
         if (i < 4096)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+/* Runs the next unclaimed front-end chunk on thread th. Returns 1, or 0
+ * when every chunk has been claimed. */
+static int fe_run_chunk(vit_ctx *vc, vit_thread *th) {
+    long c = atomic_fetch_add_explicit(&vc->fe_next, 1, memory_order_relaxed);
+    if ((size_t)c >= vc->n_chunks) return 0;
+    size_t t0 = (size_t)c * FE_CHUNK, t1 = t0 + FE_CHUNK < vc->T ? t0 + FE_CHUNK : vc->T;
+    frames_run(vc->pl, vc->pcm, t0, t1, &th->fw, vc->fo, &vc->fe_done[c]);
+    return 1;
+}
+
+/* With two threads: returns once the front end of frame t is done, running
+ * unclaimed chunks on th meanwhile rather than waiting. */
+static void frame_ready(vit_ctx *vc, vit_thread *th, size_t t) {
+    if (!vc->two) return;
+    size_t c = t / FE_CHUNK;
+    long need = (long)(t - c * FE_CHUNK) + 1;
+    for (int i = 0; atomic_load_explicit(&vc->fe_done[c], memory_order_acquire) < need; i++) {
+        if (fe_run_chunk(vc, th))
+            i = 0;
+        else if (i < 4096)
             cpu_relax();
         else
             sched_yield();
@@ -1710,13 +1756,13 @@ static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, i
     }
 }
 
-/* Scores of frame t for targets [j0, j1) of both halves (ew: the thread's
- * scratch): the best predecessors, then the observation (log eps on voiced
- * states without a candidate, the frame's unvoiced log probability). mx
- * holds the maxima of the previous frame's voiced and unvoiced scores on
- * entry and those of the targets' new scores on return. Returns 0, or -1
- * when the front end failed. */
-static int frame_targets(vit_ctx *vc, oob_work *ew, size_t t, int j0, int j1, double *mx) {
+/* Scores of frame t for targets [j0, j1) of both halves (th: the calling
+ * thread's scratch): the best predecessors, then the observation (log eps
+ * on voiced states without a candidate, the frame's unvoiced log
+ * probability). mx holds the maxima of the previous frame's voiced and
+ * unvoiced scores on entry and those of the targets' new scores on
+ * return. */
+static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1, double *mx) {
     const pyin_plan *pl = vc->pl;
     const frame_out *fo = vc->fo;
     int N = pl->N;
@@ -1731,8 +1777,8 @@ static int frame_targets(vit_ctx *vc, oob_work *ew, size_t t, int j0, int j1, do
 #endif
         lbmin = mono_targets_c(pl, prev + N, j0, j1, vc->kmin, vc->kmax, vc->best, vc->bk);
     voiced_targets(pl, prev, lbmin, j0, j1, vc->best, vc->bk);
-    if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, ew, j0, j1, vc->best, vc->bk);
-    if (frame_wait(fo, t)) return -1;
+    if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, &th->ew, j0, j1, vc->best, vc->bk);
+    frame_ready(vc, th, t);
     uint16_t *pt = vc->ptr + t * (size_t)(2 * N);
     double ul = fo->ulog[t];
 #if BIO_X86
@@ -1751,21 +1797,19 @@ static int frame_targets(vit_ctx *vc, oob_work *ew, size_t t, int j0, int j1, do
         cur[j] = cl[c] + vc->best[j];
         mx[0] = cur[j] > mx[0] ? cur[j] : mx[0];
     }
-    return 0;
 }
 
 /* The decoder on the calling thread (see vit_ctx for the two-thread
- * protocol); the decoded states go to state. Returns 0, or -1 when the front
- * end failed. Always leaves the caller's seq at T, which tells the helper to
- * stop. */
-static int viterbi_mono(vit_ctx *vc, int *state) {
+ * protocol); the decoded states go to state. Leaves the caller's seq at T,
+ * which tells the helper to stop. */
+static void viterbi_mono(vit_ctx *vc, int *state) {
     const pyin_plan *pl = vc->pl;
     const frame_out *fo = vc->fo;
     int N = pl->N, S = 2 * N;
     size_t T = vc->T;
+    vit_thread *th = &vc->th[0];
     vit_slot *me = &vc->slot[0], *helper = &vc->slot[1];
-    int rc = -1;
-    if (frame_wait(fo, 0)) goto done;
+    frame_ready(vc, th, 0);
     double *first = vc->sc[0], mx[2];
     for (int j = 0; j < N; j++) first[j] = pl->log_eps + pl->log_eps;
     for (int c = 0; c < fo->ncand[0]; c++) first[fo->cbin[c]] = fo->clog[c] + pl->log_eps;
@@ -1776,7 +1820,7 @@ static int viterbi_mono(vit_ctx *vc, int *state) {
     int h = N / 2;  /* the split of the shared frames' targets, moved towards equal work */
     for (size_t t = 1; t < T; t++) {
         if (!vc->two) {
-            if (frame_targets(vc, &vc->ew[0], t, 0, N, mx)) goto done;
+            frame_targets(vc, th, t, 0, N, mx);
             continue;
         }
         if (shared) {
@@ -1798,40 +1842,31 @@ static int viterbi_mono(vit_ctx *vc, int *state) {
         atomic_store_explicit(&me->seq, (long)t, memory_order_release);
         /* tests: leave this frame to the helper */
         if (vc->split_at && t >= vc->split_at && (t - vc->split_at) % (size_t)vc->split_stride == 0) {
-            if (frame_wait(fo, T - 1)) goto done;
+            frame_ready(vc, th, T - 1);
             while (atomic_load_explicit(&vc->claimed, memory_order_acquire) != 2 * (long)t + 1) sched_yield();
         }
         int k = me->h;
         double rest[2] = {mx[0], mx[1]};
-        if (frame_targets(vc, &vc->ew[0], t, k, N, mx)) goto done;
+        frame_targets(vc, th, t, k, N, mx);
         shared = !frame_claim(vc, t, 0);
         if (!shared) {
-            if (frame_targets(vc, &vc->ew[0], t, 0, k, rest)) goto done;
+            frame_targets(vc, th, t, 0, k, rest);
             mx[0] = rest[0] > mx[0] ? rest[0] : mx[0];
             mx[1] = rest[1] > mx[1] ? rest[1] : mx[1];
         }
     }
     if (shared) wait_at_least(&helper->seq, (long)T);
     viterbi_backtrace(vc->sc[(T - 1) & 1], S, vc->ptr, T, state);
-    rc = 0;
-done:
     if (vc->two) atomic_store_explicit(&me->seq, (long)T, memory_order_release);
-    return rc;
 }
 
-/* The helper: the front end over all frames (published one by one), then
- * the targets [0, h) of every frame it manages to claim, until the caller's
- * seq reaches T. */
-typedef struct helper_job {
-    frames_job frames;
-    vit_ctx *vc;
-} helper_job;
-
+/* The helper: front-end chunks until none is left, then the targets [0, h)
+ * of every frame it manages to claim, until the caller's seq reaches T. */
 static void *helper_thread(void *arg) {
-    helper_job *job = arg;
-    vit_ctx *vc = job->vc;
-    frames_thread(&job->frames);
-    if (job->frames.rc) return NULL; /* progress is -1: the caller stops without us */
+    vit_ctx *vc = arg;
+    vit_thread *th = &vc->th[1];
+    while (fe_run_chunk(vc, th)) {
+    }
     vit_slot *me = &vc->slot[1], *caller = &vc->slot[0];
     for (;;) {
         long t = atomic_load_explicit(&caller->seq, memory_order_acquire);
@@ -1839,7 +1874,7 @@ static void *helper_thread(void *arg) {
         if (t >= 1 && frame_claim(vc, (size_t)t, 1)) {
             /* the caller does not touch its slot again before our seq t + 1 */
             double mx[2] = {caller->mx[0], caller->mx[1]};
-            frame_targets(vc, &vc->ew[1], (size_t)t, 0, caller->h, mx); /* cannot fail: the front end is done */
+            frame_targets(vc, th, (size_t)t, 0, caller->h, mx);
             me->mx[0] = mx[0];
             me->mx[1] = mx[1];
             atomic_store_explicit(&me->seq, t + 1, memory_order_release);
@@ -1867,15 +1902,24 @@ static void oob_free(oob_work *ew) {
     memset(ew, 0, sizeof *ew);
 }
 
-/* With a helper, the caller runs the front end of the last 1/TAIL_DIV of
- * the frames before decoding (measured: 6 beats 8 and 12). */
-enum { TAIL_DIV = 6 };
+/* One thread's scratch (front end and decoding). Returns 0 or -1; either
+ * way vit_thread_free releases what was allocated. */
+static int vit_thread_init(vit_thread *th, const pyin_plan *pl) {
+    memset(th, 0, sizeof *th);
+    int a = oob_alloc(&th->ew, pl->N), b = work_init(&th->fw, pl);
+    return a || b ? -1 : 0;
+}
+
+static void vit_thread_free(vit_thread *th) {
+    oob_free(&th->ew);
+    work_free(&th->fw);
+}
 
 /* The monotone path: front end and decoding into ptr and state, on the
  * caller alone or (n_threads >= 2 and at least 32 frames) with a helper
- * thread that runs the front end and then shares the frames it claims; if
- * the thread cannot be started, everything runs here. Returns 0 or -1 (out
- * of memory). */
+ * thread that shares the front end and then the frames it claims (see
+ * vit_ctx); if the thread cannot be started, everything runs here. Returns
+ * 0 or -1 (out of memory). */
 static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p, const bio_pyin_opts *opts,
                      frame_out *fo, uint16_t *ptr, int *state) {
     size_t T = pl->n_frames;
@@ -1883,56 +1927,39 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     vit_ctx ctx, *vc = &ctx; /* on the stack: the helper is joined before it goes */
     memset(vc, 0, sizeof *vc);
     vc->pl = pl;
+    vc->pcm = pcm;
     vc->fo = fo;
     vc->T = T;
     vc->ptr = ptr;
     vc->split_at = opts->split_at;
     vc->split_stride = opts->split_stride > 0 ? opts->split_stride : 1;
+    vc->n_chunks = (T + FE_CHUNK - 1) / FE_CHUNK;
+    atomic_init(&vc->fe_next, 0);
     atomic_init(&vc->claimed, 0);
     atomic_init(&vc->slot[0].seq, 0);
     atomic_init(&vc->slot[1].seq, 0);
-    _Atomic long progress;
-    atomic_init(&progress, 0);
     int rc = -1;
+    int helper = p->n_threads >= 2 && T >= 32;
     vc->sc[0] = calloc((size_t)2 * N + 4, sizeof(double));
     vc->sc[1] = calloc((size_t)2 * N + 4, sizeof(double));
     vc->kmin = malloc((size_t)N * sizeof *vc->kmin);
     vc->kmax = malloc((size_t)N * sizeof *vc->kmax);
     vc->best = malloc((size_t)2 * N * sizeof *vc->best);
     vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
-    int helper = p->n_threads >= 2 && T >= 32;
-    if (!vc->sc[0] || !vc->sc[1] || !vc->kmin || !vc->kmax || !vc->best || !vc->bk || oob_alloc(&vc->ew[0], N) ||
-        (helper && oob_alloc(&vc->ew[1], N)))
+    vc->fe_done = helper ? malloc(vc->n_chunks * sizeof *vc->fe_done) : NULL;
+    int t0 = vit_thread_init(&vc->th[0], pl), t1 = helper ? vit_thread_init(&vc->th[1], pl) : 0;
+    if (!vc->sc[0] || !vc->sc[1] || !vc->kmin || !vc->kmax || !vc->best || !vc->bk || (helper && !vc->fe_done) ||
+        t0 || t1)
         goto done;
-    /* with a helper, the caller runs the front end of the last frames
-     * [m, T) before it starts decoding (the helper runs [0, m)) */
-    size_t m = T - T / TAIL_DIV;
-    helper_job job = {{pl, pcm, 0, m, fo, 0}, vc};
     pthread_t tid;
     if (helper) {
-        fo->progress = &progress;
-        fo->ready_from = m;
-        vc->two = pthread_create(&tid, NULL, helper_thread, &job) == 0;
-        if (!vc->two) fo->progress = NULL;
+        for (size_t c = 0; c < vc->n_chunks; c++) atomic_init(&vc->fe_done[c], 0);
+        vc->two = pthread_create(&tid, NULL, helper_thread, vc) == 0;
     }
-    if (!vc->two) {
-        if (frames_run_all(pl, pcm, 1, fo)) goto done;
-    } else {
-        frame_out tail = *fo;
-        tail.progress = NULL;
-        frames_job tj = {pl, pcm, m, T, &tail, 0};
-        frames_thread(&tj);
-        if (tj.rc) { /* tell the helper to stop once its front end is done */
-            atomic_store_explicit(&vc->slot[0].seq, (long)T, memory_order_release);
-            pthread_join(tid, NULL);
-            fo->progress = NULL;
-            goto done;
-        }
-    }
-    int vr = viterbi_mono(vc, state);
+    if (!vc->two) frames_run(pl, pcm, 0, T, &vc->th[0].fw, fo, NULL);
+    viterbi_mono(vc, state);
     if (vc->two) pthread_join(tid, NULL);
-    fo->progress = NULL;
-    rc = vr || job.frames.rc ? -1 : 0;
+    rc = 0;
 done:
     free(vc->sc[0]);
     free(vc->sc[1]);
@@ -1940,8 +1967,9 @@ done:
     free(vc->kmax);
     free(vc->best);
     free(vc->bk);
-    oob_free(&vc->ew[0]);
-    oob_free(&vc->ew[1]);
+    free((void *)vc->fe_done);
+    vit_thread_free(&vc->th[0]);
+    vit_thread_free(&vc->th[1]);
     return rc;
 }
 
@@ -1979,7 +2007,6 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     size_t T = pl.n_frames;
     int N = pl.N, S = 2 * N;
     frame_out fo = {0};
-    fo.progress = NULL;
     vit_work vw = {0};
     double *prev = NULL, *cur = NULL, *obs = NULL;
     uint16_t *ptr = NULL;
