@@ -1956,7 +1956,15 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
         for (size_t c = 0; c < vc->n_chunks; c++) atomic_init(&vc->fe_done[c], 0);
         vc->two = pthread_create(&tid, NULL, helper_thread, vc) == 0;
     }
-    if (!vc->two) frames_run(pl, pcm, 0, T, &vc->th[0].fw, fo, NULL);
+    if (!vc->two && opts->fe_shuffle) {
+        for (size_t i = 0; i < vc->n_chunks; i++) {
+            size_t c = i % 4 < 2 && (i ^ 1) < vc->n_chunks ? i ^ 1 : i; /* 1, 0, 2, 3, 5, 4, 6, 7, ... */
+            size_t c0 = c * FE_CHUNK, c1 = c0 + FE_CHUNK < T ? c0 + FE_CHUNK : T;
+            frames_run(pl, pcm, c0, c1, &vc->th[0].fw, fo, NULL);
+        }
+    } else if (!vc->two) {
+        frames_run(pl, pcm, 0, T, &vc->th[0].fw, fo, NULL);
+    }
     viterbi_mono(vc, state);
     if (vc->two) pthread_join(tid, NULL);
     rc = 0;

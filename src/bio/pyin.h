@@ -28,7 +28,10 @@ typedef struct bio_pyin_out {
  * frames split_at, split_at + split_stride, ... (stride 0 means 1) to be
  * shared with the helper thread, waiting for it there, instead of sharing
  * whichever frames the helper happens to claim, so tests can check that the
- * result does not depend on which frames are shared. */
+ * result does not depend on which frames are shared. fe_shuffle (one
+ * thread) runs the front end in chunks in the order 1, 0, 2, 3, 5, 4, 6, 7,
+ * ..., as two threads may claim them, so that tests can check that a thread
+ * continuing its previous chunk or starting afresh gives the same bits. */
 typedef struct bio_pyin_opts {
     int generic_acf;
     int dense_viterbi;
@@ -36,6 +39,7 @@ typedef struct bio_pyin_opts {
     int portable;
     size_t split_at;
     int split_stride;
+    int fe_shuffle;
 } bio_pyin_opts;
 
 /* Number of frames librosa produces for n samples (centred framing). */

@@ -158,6 +158,22 @@ static void check_reference(const char *name) {
         bio_result_free(&r);
     }
 
+    /* The front end in chunks out of order (a thread starting afresh or
+     * continuing the blocks of its previous chunk): the same bits. */
+    for (int portable = 0; portable <= 1; portable++) {
+        bio_pyin_opts os = {.portable = portable, .fe_shuffle = 1};
+        bio_pyin_out pso;
+        rc = bio_pyin_run(pcm, n, &p, &os, &pso, err, sizeof err);
+        CHECK(rc == 0, "%s: shuffled front-end chunks: %s", name, err);
+        if (rc) continue;
+        size_t diff = 0;
+        for (size_t t = 0; t < T; t++)
+            if (pso.state[t] != po.state[t] || pso.voiced_prob[t] != po.voiced_prob[t] || pso.rms[t] != po.rms[t])
+                diff++;
+        CHECK(diff == 0, "%s: %zu frames differ with shuffled front-end chunks (portable %d)", name, diff, portable);
+        bio_pyin_out_free(&pso);
+    }
+
     /* Two threads: the same bits whichever frames the helper shares (those
      * it manages to claim, several times; or all from the first, a middle
      * or the last frame; or every second or third), with the dispatched and
