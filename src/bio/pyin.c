@@ -1589,6 +1589,10 @@ typedef struct vit_thread { /* one thread's scratch */
 
 enum { FE_CHUNK = 16 }; /* frames per front-end chunk (two threads) */
 
+typedef struct fe_count { /* one cache line each: a thread publishing one chunk does not disturb a reader of another */
+    _Alignas(64) _Atomic long n;
+} fe_count;
+
 typedef struct vit_ctx {
     const pyin_plan *pl;
     const float *pcm;
@@ -1602,7 +1606,7 @@ typedef struct vit_ctx {
     vit_thread th[2];  /* [0] the caller's scratch, [1] the helper's */
     int two;           /* a helper thread shares the front end, then frames */
     size_t n_chunks;   /* front-end chunks: [c FE_CHUNK, (c + 1) FE_CHUNK) */
-    _Atomic long *fe_done; /* [n_chunks] frames of each chunk finished */
+    fe_count *fe_done; /* [n_chunks] frames of each chunk finished */
     size_t split_at;   /* tests (bio_pyin_opts) */
     int split_stride;
     _Alignas(64) _Atomic long fe_next; /* the next front-end chunk to claim */
@@ -1634,7 +1638,7 @@ static int fe_run_chunk(vit_ctx *vc, vit_thread *th) {
     long c = atomic_fetch_add_explicit(&vc->fe_next, 1, memory_order_relaxed);
     if ((size_t)c >= vc->n_chunks) return 0;
     size_t t0 = (size_t)c * FE_CHUNK, t1 = t0 + FE_CHUNK < vc->T ? t0 + FE_CHUNK : vc->T;
-    frames_run(vc->pl, vc->pcm, t0, t1, &th->fw, vc->fo, &vc->fe_done[c]);
+    frames_run(vc->pl, vc->pcm, t0, t1, &th->fw, vc->fo, &vc->fe_done[c].n);
     return 1;
 }
 
@@ -1644,7 +1648,7 @@ static void frame_ready(vit_ctx *vc, vit_thread *th, size_t t) {
     if (!vc->two) return;
     size_t c = t / FE_CHUNK;
     long need = (long)(t - c * FE_CHUNK) + 1;
-    for (int i = 0; atomic_load_explicit(&vc->fe_done[c], memory_order_acquire) < need; i++) {
+    for (int i = 0; atomic_load_explicit(&vc->fe_done[c].n, memory_order_acquire) < need; i++) {
         if (fe_run_chunk(vc, th))
             i = 0;
         else if (i < 4096)
@@ -1860,29 +1864,6 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
     if (vc->two) atomic_store_explicit(&me->seq, (long)T, memory_order_release);
 }
 
-/* The helper: front-end chunks until none is left, then the targets [0, h)
- * of every frame it manages to claim, until the caller's seq reaches T. */
-static void *helper_thread(void *arg) {
-    vit_ctx *vc = arg;
-    vit_thread *th = &vc->th[1];
-    while (fe_run_chunk(vc, th)) {
-    }
-    vit_slot *me = &vc->slot[1], *caller = &vc->slot[0];
-    for (;;) {
-        long t = atomic_load_explicit(&caller->seq, memory_order_acquire);
-        if (t >= (long)vc->T) return NULL;
-        if (t >= 1 && frame_claim(vc, (size_t)t, 1)) {
-            /* the caller does not touch its slot again before our seq t + 1 */
-            double mx[2] = {caller->mx[0], caller->mx[1]};
-            frame_targets(vc, th, (size_t)t, 0, caller->h, mx);
-            me->mx[0] = mx[0];
-            me->mx[1] = mx[1];
-            atomic_store_explicit(&me->seq, t + 1, memory_order_release);
-        }
-        wait_at_least(&caller->seq, t + 1); /* the next frame opens */
-    }
-}
-
 /* Allocates one thread's out-of-band scratch for N pitch bins. Returns 0 or
  * -1; either way oob_free releases what was allocated. */
 static int oob_alloc(oob_work *ew, int N) {
@@ -1913,6 +1894,33 @@ static int vit_thread_init(vit_thread *th, const pyin_plan *pl) {
 static void vit_thread_free(vit_thread *th) {
     oob_free(&th->ew);
     work_free(&th->fw);
+}
+
+/* The helper: front-end chunks until none is left, then the targets [0, h)
+ * of every frame it manages to claim, until the caller's seq reaches T. */
+static void *helper_thread(void *arg) {
+    vit_ctx *vc = arg;
+    vit_thread *th = &vc->th[1];
+    /* its scratch comes from this thread's own heap, away from the
+     * caller's (no cache line written by both); without it the caller
+     * does everything */
+    if (vit_thread_init(th, vc->pl)) return NULL;
+    while (fe_run_chunk(vc, th)) {
+    }
+    vit_slot *me = &vc->slot[1], *caller = &vc->slot[0];
+    for (;;) {
+        long t = atomic_load_explicit(&caller->seq, memory_order_acquire);
+        if (t >= (long)vc->T) return NULL;
+        if (t >= 1 && frame_claim(vc, (size_t)t, 1)) {
+            /* the caller does not touch its slot again before our seq t + 1 */
+            double mx[2] = {caller->mx[0], caller->mx[1]};
+            frame_targets(vc, th, (size_t)t, 0, caller->h, mx);
+            me->mx[0] = mx[0];
+            me->mx[1] = mx[1];
+            atomic_store_explicit(&me->seq, t + 1, memory_order_release);
+        }
+        wait_at_least(&caller->seq, t + 1); /* the next frame opens */
+    }
 }
 
 /* The monotone path: front end and decoding into ptr and state, on the
@@ -1946,14 +1954,13 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     vc->kmax = malloc((size_t)N * sizeof *vc->kmax);
     vc->best = malloc((size_t)2 * N * sizeof *vc->best);
     vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
-    vc->fe_done = helper ? malloc(vc->n_chunks * sizeof *vc->fe_done) : NULL;
-    int t0 = vit_thread_init(&vc->th[0], pl), t1 = helper ? vit_thread_init(&vc->th[1], pl) : 0;
+    vc->fe_done = helper ? aligned_alloc(64, vc->n_chunks * sizeof *vc->fe_done) : NULL;
     if (!vc->sc[0] || !vc->sc[1] || !vc->kmin || !vc->kmax || !vc->best || !vc->bk || (helper && !vc->fe_done) ||
-        t0 || t1)
+        vit_thread_init(&vc->th[0], pl))
         goto done;
     pthread_t tid;
     if (helper) {
-        for (size_t c = 0; c < vc->n_chunks; c++) atomic_init(&vc->fe_done[c], 0);
+        for (size_t c = 0; c < vc->n_chunks; c++) atomic_init(&vc->fe_done[c].n, 0);
         vc->two = pthread_create(&tid, NULL, helper_thread, vc) == 0;
     }
     if (!vc->two && opts->fe_shuffle) {
@@ -1975,7 +1982,7 @@ done:
     free(vc->kmax);
     free(vc->best);
     free(vc->bk);
-    free((void *)vc->fe_done);
+    free(vc->fe_done);
     vit_thread_free(&vc->th[0]);
     vit_thread_free(&vc->th[1]);
     return rc;
