@@ -717,6 +717,35 @@ BIO_AVX2 static void frame_spectrum_avx2(const double *P, const double *const *D
         spec[hp + f] = si;
     }
 }
+
+/* pair_spectrum_avx2 of (X, P) into D2 and frame_spectrum_avx2 of P with
+ * (D0, D1, D2) in one pass: the frame's newest pair is used where it is
+ * made. The same operations in the same order as the two calls. */
+BIO_AVX2 static void pair_frame_spectrum_avx2(const double *X, const double *P, double *D2, const double *D0,
+                                              const double *D1, double *spec, size_t hp, size_t nb) {
+    const __m256d sg = _mm256_setr_pd(1.0, -1.0, 1.0, -1.0);
+    size_t f = 0;
+    for (; f + 4 <= nb; f += 4) {
+        __m256d xr = _mm256_loadu_pd(X + f), xi = _mm256_loadu_pd(X + hp + f);
+        __m256d yr = _mm256_loadu_pd(P + f), yi = _mm256_loadu_pd(P + hp + f);
+        __m256d p = _mm256_add_pd(_mm256_mul_pd(xr, xr), _mm256_mul_pd(xi, xi));
+        __m256d c = _mm256_add_pd(_mm256_mul_pd(xr, yr), _mm256_mul_pd(xi, yi));
+        __m256d q = _mm256_sub_pd(_mm256_mul_pd(xr, yi), _mm256_mul_pd(xi, yr));
+        __m256d dr = _mm256_add_pd(p, _mm256_mul_pd(sg, c)), di = _mm256_mul_pd(sg, q);
+        _mm256_storeu_pd(D2 + f, dr);
+        _mm256_storeu_pd(D2 + hp + f, di);
+        __m256d sr = _mm256_add_pd(_mm256_mul_pd(yr, yr), _mm256_mul_pd(yi, yi)), si = _mm256_setzero_pd();
+        sr = _mm256_add_pd(sr, _mm256_loadu_pd(D0 + f));
+        si = _mm256_add_pd(si, _mm256_loadu_pd(D0 + hp + f));
+        sr = _mm256_add_pd(sr, _mm256_loadu_pd(D1 + f));
+        si = _mm256_add_pd(si, _mm256_loadu_pd(D1 + hp + f));
+        _mm256_storeu_pd(spec + f, _mm256_add_pd(sr, dr));
+        _mm256_storeu_pd(spec + hp + f, _mm256_add_pd(si, di));
+    }
+    pair_spectrum_c(X + f, P + f, D2 + f, hp, nb - f); /* f is even: the sign pattern continues */
+    const double *dl[3] = {D0 + f, D1 + f, D2 + f};
+    frame_spectrum_c(P + f, dl, 3, spec + f, hp, nb - f);
+}
 #endif
 
 /* Interior troughs i in [1, n - 1) of yin (yin[i] < yin[i - 1] and
@@ -961,7 +990,12 @@ static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t 
             long last = (long)t + nbk - 1;
             for (; next_x <= last; next_x++)
                 block_spectrum(pl, pcm, next_x, w, w->ring_x + (next_x % R) * S, &w->ring_e[next_x % R]);
-            for (; next_d <= last - 1; next_d++) {
+            /* the usual case: only the newest pair is missing, made with the frame spectrum */
+            int fuse = 0;
+#if BIO_X86
+            fuse = pl->fft.avx2 && nbk == 4 && next_d == last - 1;
+#endif
+            for (; next_d <= last - 1 - fuse; next_d++) {
                 const double *X = w->ring_x + (next_d % R) * S, *Y = w->ring_x + ((next_d + 1) % R) * S;
                 double *D = w->ring_d + (next_d % R) * S;
 #if BIO_X86
@@ -975,7 +1009,11 @@ static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t 
             int nd = 0;
             for (long b = (long)t; b < last; b++) dl[nd++] = w->ring_d + (b % R) * S;
 #if BIO_X86
-            if (pl->fft.avx2)
+            if (fuse) {
+                pair_frame_spectrum_avx2(w->ring_x + ((last - 1) % R) * S, P, w->ring_d + ((last - 1) % R) * S,
+                                         dl[0], dl[1], w->spec, hp, nb);
+                next_d++;
+            } else if (pl->fft.avx2)
                 frame_spectrum_avx2(P, dl, nd, w->spec, hp, nb);
             else
 #endif
