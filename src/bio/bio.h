@@ -44,9 +44,9 @@ typedef struct bio_params {
     double w_pitch, w_instability, w_energy, w_jitter; /* 0.30, 0.35, 0.20, 0.15 */
     /* output */
     int keep_frames; /* non-zero: fill the per-frame arrays of bio_result */
-    int n_threads;   /* 1: all on the caller (default); >= 2: the per-frame analysis runs
-                        on a second thread while the caller decodes the frames it has
-                        finished (results are identical) */
+    int n_threads;   /* 1: all on the caller (default); >= 2: a second thread shares the
+                        per-frame analysis (both take chunks of frames) and then the
+                        decoding (results are identical) */
 } bio_params;
 
 /* The defaults above. */

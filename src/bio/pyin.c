@@ -54,12 +54,13 @@
  * transition tables (built with the plan), four predecessors per vector
  * step. Each frame's scores are written in one vector pass that also
  * yields the maxima of both halves the next frame needs.
- * With n_threads >= 2 the front end runs on a helper thread while the
- * caller decodes each frame as soon as it is published (an atomic frame
- * counter); once the front end is done the helper shares every frame it
- * can claim: each thread scores its part of the states (a split point
- * moved each frame towards equal work), with release/acquire counters
- * between frames (see vit_ctx). Every state is scored by the same
+ * With n_threads >= 2 both threads run the front end in chunks of 16
+ * frames claimed in order: the helper until none is left, the caller
+ * whenever the frame it is to decode is not ready yet; the caller decodes
+ * each frame as soon as its chunk has published it. Once the front end is
+ * done the helper shares every frame it can claim: each thread scores its
+ * part of the states (a split point moved each frame towards equal work),
+ * with release/acquire counters between frames (see vit_ctx). Every state is scored by the same
  * operations whichever thread owns it and its predecessor is the exact
  * best whatever the bounds of its scan, so the output does not
  * depend on the number of threads or on timing (tests check it). */
