@@ -60,10 +60,11 @@
  * each frame as soon as its chunk has published it. Once the front end is
  * done the helper shares every frame it can claim: each thread scores its
  * part of the states (a split point moved each frame towards equal work),
- * with release/acquire counters between frames (see vit_ctx). Every state is scored by the same
- * operations whichever thread owns it and its predecessor is the exact
- * best whatever the bounds of its scan, so the output does not
- * depend on the number of threads or on timing (tests check it). */
+ * with release/acquire counters between frames (see vit_ctx). Every
+ * state is scored by the same operations whichever thread owns it and its
+ * predecessor is the exact best whatever the bounds of its scan, so the
+ * output does not depend on the number of threads or on timing (tests
+ * check it). */
 #include "bio/pyin.h"
 
 #include <float.h>
