@@ -29,6 +29,9 @@
  * lowest index, never moves down as the state moves up. Each frame's states
  * are solved coarse to fine, each by an exact scan of the predecessors
  * between those of two already solved states (~9 per state for N = 361);
+ * a voiced state without a pitch candidate is not scored at all when the
+ * frame proves it cannot be on the path (its unvoiced twin beats it by
+ * ~700, log eps, for every successor; see frame_targets);
  * voiced predecessors are visited only when their score can still reach a
  * state's best, and predecessors outside the band (transition log(DBL_MIN))
  * come from prefix/suffix maxima when they can matter at all. Every score
@@ -189,6 +192,8 @@ typedef struct pyin_plan {
     double log_init_u; /* log(1/N + eps): initial unvoiced states */
     const double **ltp; /* [2][N]: [h][k] points at logt's centre for row k: ltp[h N + k][e], |e| <= hw */
     double logt_max;   /* the largest logt entry */
+    double diag_min[2]; /* [h]: the smallest diagonal entry (e = 0) of table h over all rows */
+    int *iota;         /* [N]: 0, 1, ..., N - 1 (the list of every target) */
     double *wrow;      /* [2][N][wrow_stride]: [h][j][k - j + hw] = ltp[h N + k][j - k], -inf outside the band */
     int wrow_stride;   /* >= 2 hw + 4 (a vector scan reads 3 entries past the band) */
     double mono_mu;    /* the smallest -F'' step of F = log(window) on the band, less a margin (<= 0: not concave) */
@@ -209,6 +214,7 @@ static void plan_free(pyin_plan *pl) {
     free(pl->logt);
     free(pl->logb);
     free(pl->wrow);
+    free(pl->iota);
     free((void *)pl->ltp);
     bio_fft_free(&pl->fft);
     memset(pl, 0, sizeof *pl);
@@ -349,9 +355,16 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
             }
         }
     }
-    for (int h = 0; h < 2; h++)
-        for (int k = 0; k < N; k++)
+    for (int h = 0; h < 2; h++) {
+        pl->diag_min[h] = INFINITY;
+        for (int k = 0; k < N; k++) {
             pl->ltp[(size_t)h * N + k] = pl->logt + ((size_t)pl->row_sid[k] * 2 + h) * n_e + hw;
+            if (pl->ltp[(size_t)h * N + k][0] < pl->diag_min[h]) pl->diag_min[h] = pl->ltp[(size_t)h * N + k][0];
+        }
+    }
+    pl->iota = malloc((size_t)N * sizeof *pl->iota);
+    if (!pl->iota) goto done;
+    for (int j = 0; j < N; j++) pl->iota[j] = j;
     int RW = (2 * hw + 4 + 3) & ~3;
     pl->wrow_stride = RW;
     pl->wrow = malloc((size_t)2 * N * RW * sizeof *pl->wrow);
@@ -1287,11 +1300,12 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
  * (largest rounded score, lowest index) is non-decreasing in j: if j < j'
  * had opt(j) = k' > k = opt(j'), the four rounded comparisons would give a
  * mixed difference of at most 4 delta. So each target's source lies between
- * those of two already solved targets: the targets are solved coarse to
+ * those of two already solved targets. The targets of each half (every
+ * unvoiced state through the same-voicing table; the voiced states that
+ * frame_targets scores through the switch table) are solved coarse to
  * fine (j0, then j0 + s, j0 + s/2, j0 + 3s/2, ...), each by an exact scan
- * of the union of the voiced (switch table) and unvoiced (same-voicing
- * table) bounds, about 3100 source evaluations a frame for N = 361 instead
- * of 361 x 141. Every score is computed with librosa's operations, and a
+ * between its neighbours' sources, about 3000 source evaluations a frame
+ * for N = 361 instead of 2 x 361 x 141. Every score is computed with librosa's operations, and a
  * scan of a superset of the bounds within the band finds the same source,
  * so the vector scan may read a few sources past its end. */
 typedef struct oob_work { /* one thread's scratch: out-of-band maxima (see out_of_band) */
@@ -1310,34 +1324,33 @@ static int mono_exact(const pyin_plan *pl, size_t T) {
     return 4.0 * delta < pl->mono_mu;
 }
 
-/* One scan: the best source k in [a, b] of target j (wv, wu: the target's
- * rows of the switch and same-voicing tables, indexed by k) for the voiced
- * (*kv, *mv) and the unvoiced half (*ku, *mu); the first k among equals. */
-static void mono_scan_c(const double *pu, const double *wv, const double *wu, int a, int b, double *mv, double *mu,
-                        int *kv, int *ku) {
-    double bv = pu[a] + wv[a], bu = pu[a] + wu[a];
-    int iv = a, iu = a;
+/* One scan: the best source k in [a, b] of a target whose table row is w
+ * (indexed by k): its score pu[k] + w[k] into *m and the first k reaching
+ * it into *kb. */
+static void mono_scan_c(const double *pu, const double *w, int a, int b, double *m, int *kb) {
+    double bm = pu[a] + w[a];
+    int ib = a;
     for (int k = a + 1; k <= b; k++) {
-        double xv = pu[k] + wv[k], xu = pu[k] + wu[k];
-        if (xv > bv) {
-            bv = xv;
-            iv = k;
-        }
-        if (xu > bu) {
-            bu = xu;
-            iu = k;
+        double x = pu[k] + w[k];
+        if (x > bm) {
+            bm = x;
+            ib = k;
         }
     }
-    *mv = bv;
-    *mu = bu;
-    *kv = iv;
-    *ku = iu;
+    *m = bm;
+    *kb = ib;
 }
 
 #if BIO_X86
 BIO_AVX2 static double hmax_avx2(__m256d v) {
     __m128d x = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     x = _mm_max_sd(x, _mm_unpackhi_pd(x, x));
+    return _mm_cvtsd_f64(x);
+}
+
+BIO_AVX2 static double hmin_avx2(__m256d v) {
+    __m128d x = _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    x = _mm_min_sd(x, _mm_unpackhi_pd(x, x));
     return _mm_cvtsd_f64(x);
 }
 
@@ -1358,108 +1371,94 @@ BIO_AVX2 __attribute__((always_inline)) static inline __m256d bcast_max_avx2(__m
  * of them) takes one step: the maximum broadcast to every lane, and the
  * first lane equal to it. Longer ones keep in each lane its largest score
  * and the first index reaching it, then merge the lanes. Reads up to
- * pu[b + 3], wv[b + 3], wu[b + 3] (the rows hold -inf past the band, the
- * scores 4 spare zeros). */
-BIO_AVX2 static inline void mono_scan_avx2(const double *pu, const double *wv, const double *wu, int a, int b,
-                                           double *mv, double *mu, int *kv, int *ku) {
-    __m256d p = _mm256_loadu_pd(pu + a);
-    __m256d xv = _mm256_add_pd(p, _mm256_loadu_pd(wv + a));
-    __m256d xu = _mm256_add_pd(p, _mm256_loadu_pd(wu + a));
+ * pu[b + 3] and w[b + 3] (the rows hold -inf past the band, the scores 4
+ * spare zeros). */
+BIO_AVX2 static inline void mono_scan_avx2(const double *pu, const double *w, int a, int b, double *m, int *kb) {
+    __m256d x = _mm256_add_pd(_mm256_loadu_pd(pu + a), _mm256_loadu_pd(w + a));
     if (b - a < 4) {
-        __m256d m = bcast_max_avx2(xv);
-        *kv = a + __builtin_ctz((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(xv, m, _CMP_EQ_OQ)));
-        *mv = _mm256_cvtsd_f64(m);
-        m = bcast_max_avx2(xu);
-        *ku = a + __builtin_ctz((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(xu, m, _CMP_EQ_OQ)));
-        *mu = _mm256_cvtsd_f64(m);
+        __m256d mm = bcast_max_avx2(x);
+        *kb = a + __builtin_ctz((unsigned)_mm256_movemask_pd(_mm256_cmp_pd(x, mm, _CMP_EQ_OQ)));
+        *m = _mm256_cvtsd_f64(mm);
         return;
     }
     const __m256d four = _mm256_set1_pd(4.0);
     __m256d kk = _mm256_add_pd(_mm256_set1_pd((double)a), _mm256_setr_pd(0, 1, 2, 3));
-    __m256d bv = xv, bu = xu, iv = kk, iu = kk;
+    __m256d bm = x, ib = kk;
     for (int k = a + 4; k <= b; k += 4) {
         kk = _mm256_add_pd(kk, four);
-        p = _mm256_loadu_pd(pu + k);
-        xv = _mm256_add_pd(p, _mm256_loadu_pd(wv + k));
-        xu = _mm256_add_pd(p, _mm256_loadu_pd(wu + k));
-        iv = _mm256_blendv_pd(iv, kk, _mm256_cmp_pd(xv, bv, _CMP_GT_OQ));
-        iu = _mm256_blendv_pd(iu, kk, _mm256_cmp_pd(xu, bu, _CMP_GT_OQ));
-        bv = _mm256_max_pd(xv, bv);
-        bu = _mm256_max_pd(xu, bu);
+        x = _mm256_add_pd(_mm256_loadu_pd(pu + k), _mm256_loadu_pd(w + k));
+        ib = _mm256_blendv_pd(ib, kk, _mm256_cmp_pd(x, bm, _CMP_GT_OQ));
+        bm = _mm256_max_pd(x, bm);
     }
-    *mv = hmax_avx2(bv);
-    *mu = hmax_avx2(bu);
-    *kv = first_at_avx2(bv, iv, *mv);
-    *ku = first_at_avx2(bu, iu, *mu);
+    *m = hmax_avx2(bm);
+    *kb = first_at_avx2(bm, ib, *m);
 }
 #endif
 
-/* What the monotone search of one frame reads and writes, copied into
- * locals so that the compiler keeps them in registers across the stores. */
+/* What the monotone search of one half of one frame reads and writes,
+ * copied into locals so that the compiler keeps them in registers across
+ * the stores. */
 typedef struct mono_ctx {
     const double *pu; /* the previous frame's unvoiced scores */
-    const double *wu; /* target j's same-voicing row is wu + j * step, indexed by source k */
+    const double *w;  /* target j's row of the half's table is w + j * step, indexed by source k */
     size_t step;      /* wrow_stride - 1 */
-    size_t vofs;      /* from a same-voicing row to the target's switch row: N * wrow_stride */
+    const int *list;  /* the targets, ascending */
+    int *kb;          /* its best source, indexed by target */
+    double *best;     /* the half's best scores, indexed by target */
+    int *bk;          /* their sources (N + k), indexed by target */
     int N, hw;
-    int *kmin, *kmax; /* [N] per target: the smaller and the larger of its two sources */
-    double *best;     /* [2N] */
-    int *bk;          /* [2N] */
 } mono_ctx;
 
-/* Target j's best source within [lo, hi] (and its band), into kmin, kmax,
- * best, bk; returns the smaller of its two scores. */
-__attribute__((always_inline)) static inline double mono_one(const mono_ctx *c, int j, int lo, int hi, int avx2) {
-    int N = c->N, hw = c->hw;
-    int a = j - hw > lo ? j - hw : lo, b = j + hw < hi ? j + hw : hi;
-    const double *wu = c->wu + (size_t)j * c->step, *wv = wu + c->vofs;
-    double mv, mu;
-    int kv, ku;
+/* The best source within [lo, hi] (and its band) of target list[i], into
+ * kb, best, bk; returns its score. */
+__attribute__((always_inline)) static inline double mono_one(const mono_ctx *c, int i, int lo, int hi, int avx2) {
+    int j = c->list[i];
+    int a = j - c->hw > lo ? j - c->hw : lo, b = j + c->hw < hi ? j + c->hw : hi;
+    const double *w = c->w + (size_t)j * c->step;
+    double m;
+    int k;
 #if BIO_X86
     if (avx2)
-        mono_scan_avx2(c->pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
+        mono_scan_avx2(c->pu, w, a, b, &m, &k);
     else
 #endif
-        mono_scan_c(c->pu, wv, wu, a, b, &mv, &mu, &kv, &ku);
-    c->kmin[j] = kv < ku ? kv : ku;
-    c->kmax[j] = kv < ku ? ku : kv;
-    c->best[j] = mv;
-    c->bk[j] = N + kv;
-    c->best[N + j] = mu;
-    c->bk[N + j] = N + ku;
-    return mv < mu ? mv : mu;
+        mono_scan_c(c->pu, w, a, b, &m, &k);
+    c->kb[j] = k;
+    c->best[j] = m;
+    c->bk[j] = c->N + k;
+    return m;
 }
 
-/* The best unvoiced source of targets j in [j0, j1) of both halves (voiced
- * targets through the switch tables, unvoiced ones through the
- * same-voicing tables) by the monotone search, into best, bk (and kmin,
- * kmax): j0 over its whole band, j0 + s from j0's source up, then the odd
- * multiples of s/2, s/4, ... past j0, each between the sources of its two
- * solved neighbours (both halves' bounds, so one scan serves both; the
- * last of a level has no right neighbour). Returns the smallest score
- * written. */
-__attribute__((always_inline)) static inline double mono_targets(const pyin_plan *pl, const double *pu, int j0,
-                                                                 int j1, int *kmin, int *kmax, double *best,
+/* The best unvoiced source of the targets list[0..n) (ascending, n >= 1)
+ * of half h (0: unvoiced targets, through the same-voicing table; 1:
+ * voiced ones, through the switch table) by the monotone search, into
+ * best, bk (indexed by target, the half's offset included) and kb
+ * (indexed by target, the half's offset left out): list[0] over its whole band, list[s] from list[0]'s source up,
+ * then the odd multiples of s/2, s/4, ..., each between the sources of its
+ * two solved neighbours (the last of a level has no right neighbour).
+ * Returns the smallest score written. */
+__attribute__((always_inline)) static inline double mono_targets(const pyin_plan *pl, const double *pu, int h,
+                                                                 const int *list, int n, int *kb, double *best,
                                                                  int *bk, int avx2) {
-    const mono_ctx c = {pu,    pl->wrow + pl->hw, (size_t)pl->wrow_stride - 1, (size_t)pl->N * pl->wrow_stride,
-                        pl->N, pl->hw,            kmin,
-                        kmax,  best,              bk};
-    int khi = j1 - 1 + c.hw > c.N - 1 ? c.N - 1 : j1 - 1 + c.hw;
+    size_t RW = (size_t)pl->wrow_stride, off = h ? 0 : (size_t)pl->N;
+    const mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1, list, kb, best + off,
+                        bk + off, pl->N,                                      pl->hw};
+    int khi = list[n - 1] + c.hw > c.N - 1 ? c.N - 1 : list[n - 1] + c.hw;
     int s = 1;
-    while (2 * s < j1 - j0) s *= 2;
-    double lbmin = mono_one(&c, j0, j0 - c.hw < 0 ? 0 : j0 - c.hw, khi, avx2), m;
-    if (j0 + s < j1) {
-        m = mono_one(&c, j0 + s, kmin[j0], khi, avx2);
+    while (2 * s < n) s *= 2;
+    double lbmin = mono_one(&c, 0, 0, khi, avx2), m;
+    if (s < n) {
+        m = mono_one(&c, s, kb[list[0]], khi, avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
     for (s /= 2; s >= 1; s /= 2) {
-        int j = j0 + s;
-        for (; j + s < j1; j += 2 * s) {
-            m = mono_one(&c, j, kmin[j - s], kmax[j + s], avx2);
+        int i = s;
+        for (; i + s < n; i += 2 * s) {
+            m = mono_one(&c, i, kb[list[i - s]], kb[list[i + s]], avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
-        if (j < j1) {
-            m = mono_one(&c, j, kmin[j - s], khi, avx2);
+        if (i < n) {
+            m = mono_one(&c, i, kb[list[i - s]], khi, avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
     }
@@ -1467,28 +1466,21 @@ __attribute__((always_inline)) static inline double mono_targets(const pyin_plan
 }
 
 #if BIO_X86
-BIO_AVX2 __attribute__((flatten)) static double mono_targets_avx2(const pyin_plan *pl, const double *pu, int j0,
-                                                                  int j1, int *kmin, int *kmax, double *best,
+BIO_AVX2 __attribute__((flatten)) static double mono_targets_avx2(const pyin_plan *pl, const double *pu, int h,
+                                                                  const int *list, int n, int *kb, double *best,
                                                                   int *bk) {
-    return mono_targets(pl, pu, j0, j1, kmin, kmax, best, bk, 1);
+    return mono_targets(pl, pu, h, list, n, kb, best, bk, 1);
 }
 #endif
 
-static double mono_targets_c(const pyin_plan *pl, const double *pu, int j0, int j1, int *kmin, int *kmax,
-                             double *best, int *bk) {
-    return mono_targets(pl, pu, j0, j1, kmin, kmax, best, bk, 0);
-}
-
-/* The largest of a[0..n), n >= 1, over four interleaved running maxima (no
- * long dependency chain; the maximum is exact in any order). */
-static double max_of(const double *a, int n) {
-    double m[4] = {a[0], a[0], a[0], a[0]};
-    int i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int l = 0; l < 4; l++) m[l] = a[i + l] > m[l] ? a[i + l] : m[l];
-    for (; i < n; i++) m[0] = a[i] > m[0] ? a[i] : m[0];
-    double x = m[0] > m[1] ? m[0] : m[1], y = m[2] > m[3] ? m[2] : m[3];
-    return x > y ? x : y;
+/* mono_targets with the AVX2 scan when avx2 is set (and compiled in). */
+static double mono_targets_any(const pyin_plan *pl, const double *pu, int h, const int *list, int n, int *kb,
+                               double *best, int *bk, int avx2) {
+#if BIO_X86
+    if (avx2) return mono_targets_avx2(pl, pu, h, list, n, kb, best, bk);
+#endif
+    (void)avx2;
+    return mono_targets(pl, pu, h, list, n, kb, best, bk, 0);
 }
 
 static inline void take(double c, int K, double *best, int *bk) {
@@ -1534,63 +1526,62 @@ BIO_AVX2 static void voiced_source_avx2(double v, int k, const double *lt, doubl
 }
 #endif
 
-/* The scores of targets j in [j0, j1) of one frame from their best
- * predecessors: cur[j] = a + best[j] (voiced), cur[N + j] = b + best[N + j]
- * (unvoiced); backpointers bk[] narrowed into pt. Returns the largest of
- * those voiced and unvoiced scores in mx[0] and mx[1]. */
-static void emit_c(const double *best, const int *bk, double a, double b, int N, int j0, int j1, double *cur,
-                   uint16_t *pt, double *mx) {
-    double m0 = -INFINITY, m1 = -INFINITY;
-    for (int j = j0; j < j1; j++) {
-        cur[j] = a + best[j];
-        m0 = cur[j] > m0 ? cur[j] : m0;
+/* The scores of n targets of one half from their best predecessors:
+ * cur[i] = a + best[i], backpointers bk[i] narrowed into pt[i]. Returns
+ * the largest and the smallest score in mm[0] and mm[1]. */
+static void emit_c(const double *best, const int *bk, double a, int n, double *cur, uint16_t *pt, double *mm) {
+    double hi = -INFINITY, lo = INFINITY;
+    for (int i = 0; i < n; i++) {
+        cur[i] = a + best[i];
+        hi = cur[i] > hi ? cur[i] : hi;
+        lo = cur[i] < lo ? cur[i] : lo;
+        pt[i] = (uint16_t)bk[i];
     }
-    for (int j = N + j0; j < N + j1; j++) {
-        cur[j] = b + best[j];
-        m1 = cur[j] > m1 ? cur[j] : m1;
-    }
-    for (int j = j0; j < j1; j++) {
-        pt[j] = (uint16_t)bk[j];
-        pt[N + j] = (uint16_t)bk[N + j];
-    }
-    mx[0] = m0;
-    mx[1] = m1;
+    mm[0] = hi;
+    mm[1] = lo;
 }
 
 #if BIO_X86
-BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, double b, int N, int j0, int j1,
-                               double *cur, uint16_t *pt, double *mx) {
-    __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b), ninf = _mm256_set1_pd(-INFINITY);
-    __m256d m0 = ninf, m1 = ninf;
-    int j = j0;
-    for (; j + 4 <= j1; j += 4) {
-        __m256d c = _mm256_add_pd(va, _mm256_loadu_pd(best + j));
-        _mm256_storeu_pd(cur + j, c);
-        m0 = _mm256_max_pd(m0, c);
-        c = _mm256_add_pd(vb, _mm256_loadu_pd(best + N + j));
-        _mm256_storeu_pd(cur + N + j, c);
-        m1 = _mm256_max_pd(m1, c);
+BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, int n, double *cur, uint16_t *pt,
+                               double *mm) {
+    __m256d va = _mm256_set1_pd(a), vhi = _mm256_set1_pd(-INFINITY), vlo = _mm256_set1_pd(INFINITY);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d c = _mm256_add_pd(va, _mm256_loadu_pd(best + i));
+        _mm256_storeu_pd(cur + i, c);
+        vhi = _mm256_max_pd(vhi, c);
+        vlo = _mm256_min_pd(vlo, c);
     }
-    double x0 = hmax_avx2(m0), x1 = hmax_avx2(m1);
-    for (; j < j1; j++) {
-        cur[j] = a + best[j];
-        x0 = cur[j] > x0 ? cur[j] : x0;
-        cur[N + j] = b + best[N + j];
-        x1 = cur[N + j] > x1 ? cur[N + j] : x1;
+    double hi = hmax_avx2(vhi), lo = hmin_avx2(vlo);
+    for (; i < n; i++) {
+        cur[i] = a + best[i];
+        hi = cur[i] > hi ? cur[i] : hi;
+        lo = cur[i] < lo ? cur[i] : lo;
     }
-    for (int h = 0; h < 2; h++) {
-        int J = h * N + j0, J1 = h * N + j1;
-        for (; J + 8 <= J1; J += 8) {
-            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(bk + J));
-            __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
-            _mm_storeu_si128((__m128i *)(void *)(pt + J), _mm256_castsi256_si128(p));
-        }
-        for (; J < J1; J++) pt[J] = (uint16_t)bk[J];
+    i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(bk + i));
+        __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
+        _mm_storeu_si128((__m128i *)(void *)(pt + i), _mm256_castsi256_si128(p));
     }
-    mx[0] = x0;
-    mx[1] = x1;
+    for (; i < n; i++) pt[i] = (uint16_t)bk[i];
+    mm[0] = hi;
+    mm[1] = lo;
 }
 #endif
+
+/* emit with the AVX2 kernel when avx2 is set (and compiled in). */
+static void emit_any(const double *best, const int *bk, double a, int n, double *cur, uint16_t *pt, double *mm,
+                     int avx2) {
+#if BIO_X86
+    if (avx2) {
+        emit_avx2(best, bk, a, n, cur, pt, mm);
+        return;
+    }
+#endif
+    (void)avx2;
+    emit_c(best, bk, a, n, cur, pt, mm);
+}
 
 /* The decoder's state, shared by the calling thread and (with two threads)
  * the helper. Frame t's scores live in sc[t & 1].
@@ -1598,11 +1589,11 @@ BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, doub
  * Two threads: the caller drives; each thread's slot counts frames (seq,
  * stored with release after the data it covers, read with acquire before
  * that data is used). Frame t opens when all of frame t - 1 is done (caller
- * seq t, with the maxima of frame t - 1 and the split point h of frame t in
- * its slot). Each frame's targets are [0, h) and [h, N): the caller scores
+ * seq t, with the score bounds of frame t - 1 and the split point h of
+ * frame t in its slot). Each frame's targets are [0, h) and [h, N): the caller scores
  * [h, N), then claims [0, h) unless the helper has (claimed becomes
  * 2t + who, by compare-and-swap); the helper claims as soon as it sees the
- * frame open, scores [0, h) and publishes seq t + 1 with the maxima of its
+ * frame open, scores [0, h) and publishes seq t + 1 with the bounds of its
  * scores. Every target needs all of the previous frame's scores, so before
  * opening frame t + 1 the caller waits for the helper's seq t + 1 when the
  * helper shared frame t. A helper that is busy (front end) or descheduled
@@ -1618,7 +1609,7 @@ BIO_AVX2 static void emit_avx2(const double *best, const int *bk, double a, doub
  * frames (fe_done) is stored with release after every frame. */
 typedef struct vit_slot {
     _Alignas(64) _Atomic long seq; /* caller: the frame open; helper: 1 + the last frame it shared */
-    double mx[2];                  /* maxima of the scores the thread wrote in its last frame */
+    double mx[3];                  /* score bounds (see frame_targets) of the thread's last frame */
     int h;                         /* caller: the split of the frame it opens (helper: targets [0, h)) */
 } vit_slot;
 
@@ -1640,9 +1631,10 @@ typedef struct vit_ctx {
     size_t T;
     double *sc[2];     /* [2N + 4] scores of frame t in sc[t & 1] (4 spare zeros for the vector scan) */
     uint16_t *ptr;     /* [T][2N] backpointers */
-    int *kmin, *kmax;  /* [N] the smaller and the larger of each target's best unvoiced sources (two halves) */
+    int *kb;           /* [N] the best unvoiced source of each entry of a half's target list */
     double *best;      /* [2N] best predecessor score of each target */
     int *bk;           /* [2N] its source */
+    int all_voiced;    /* tests (bio_pyin_opts): score every voiced state of every frame */
     vit_thread th[2];  /* [0] the caller's scratch, [1] the helper's */
     int two;           /* a helper thread shares the front end, then frames */
     size_t n_chunks;   /* front-end chunks: [c FE_CHUNK, (c + 1) FE_CHUNK) */
@@ -1709,12 +1701,28 @@ static int frame_claim(vit_ctx *vc, size_t t, long who) {
     return 0;
 }
 
-/* Voiced source k (score v) offered to targets [j0, j1) of both halves. */
-static void voiced_one(const pyin_plan *pl, double v, int k, int j0, int j1, double *best, int *bk) {
+/* The targets one thread scores in one frame: for j in [j0, j1), every
+ * unvoiced state N + j and the voiced states j listed in vl[0..nv)
+ * (ascending); all_v: vl lists every j in [j0, j1). */
+typedef struct vit_part {
+    int j0, j1;
+    const int *vl;
+    int nv;
+    int all_v;
+} vit_part;
+
+/* Voiced source k (score v) offered to the targets of part within its
+ * band. */
+static void voiced_one(const pyin_plan *pl, double v, int k, const vit_part *pt, double *best, int *bk) {
     int N = pl->N, hw = pl->hw;
-    int lo = k - hw < j0 ? j0 : k - hw, hi = k + hw > j1 - 1 ? j1 - 1 : k + hw;
+    int lo = k - hw < pt->j0 ? pt->j0 : k - hw, hi = k + hw > pt->j1 - 1 ? pt->j1 - 1 : k + hw;
     for (int hb = 0; hb < 2; hb++) {
         const double *lt = pl->ltp[(size_t)(hb == 1) * N + k];
+        if (hb == 0 && !pt->all_v) {
+            for (int i = 0; i < pt->nv && pt->vl[i] <= hi; i++)
+                if (pt->vl[i] >= lo) voiced_source_c(v, k, lt, best, bk, pt->vl[i], pt->vl[i], N);
+            continue;
+        }
 #if BIO_X86
         if (pl->fft.avx2) {
             voiced_source_avx2(v, k, lt, best + (size_t)hb * N, bk + (size_t)hb * N, lo, hi, N);
@@ -1727,8 +1735,8 @@ static void voiced_one(const pyin_plan *pl, double v, int k, int j0, int j1, dou
 
 #if BIO_X86
 /* voiced_targets' filter four sources at a time (the same test). */
-BIO_AVX2 static void voiced_filter_avx2(const pyin_plan *pl, const double *pv, double lbmin, int k0, int k1, int j0,
-                                        int j1, double *best, int *bk) {
+BIO_AVX2 static void voiced_filter_avx2(const pyin_plan *pl, const double *pv, double lbmin, int k0, int k1,
+                                        const vit_part *pt, double *best, int *bk) {
     const __m256d lm = _mm256_set1_pd(pl->logt_max), lb = _mm256_set1_pd(lbmin);
     int k = k0;
     for (; k + 3 <= k1; k += 4) {
@@ -1736,38 +1744,49 @@ BIO_AVX2 static void voiced_filter_avx2(const pyin_plan *pl, const double *pv, d
         unsigned mask = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(v, lm), lb, _CMP_GE_OQ));
         for (; mask; mask &= mask - 1) {
             int kk = k + __builtin_ctz(mask);
-            voiced_one(pl, pv[kk], kk, j0, j1, best, bk);
+            voiced_one(pl, pv[kk], kk, pt, best, bk);
         }
     }
     for (; k <= k1; k++)
-        if (pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, j0, j1, best, bk);
+        if (pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, pt, best, bk);
 }
 #endif
 
-/* Voiced sources (scores pv) offered to targets [j0, j1) of both halves,
- * skipping those that cannot reach lbmin (no target's best is below it).
- * They come in ascending order after the unvoiced ones, so a tie goes to a
- * voiced source only over an unvoiced incumbent (index >= N). */
-static void voiced_targets(const pyin_plan *pl, const double *pv, double lbmin, int j0, int j1, double *best,
+/* Voiced sources (scores pv) offered to the targets of part, skipping
+ * those that cannot reach lbmin (no target's best is below it). They come
+ * in ascending order after the unvoiced ones, so a tie goes to a voiced
+ * source only over an unvoiced incumbent (index >= N). */
+static void voiced_targets(const pyin_plan *pl, const double *pv, double lbmin, const vit_part *pt, double *best,
                            int *bk) {
     int N = pl->N, hw = pl->hw;
-    int k0 = j0 - hw < 0 ? 0 : j0 - hw, k1 = j1 - 1 + hw > N - 1 ? N - 1 : j1 - 1 + hw;
+    int k0 = pt->j0 - hw < 0 ? 0 : pt->j0 - hw, k1 = pt->j1 - 1 + hw > N - 1 ? N - 1 : pt->j1 - 1 + hw;
 #if BIO_X86
     if (pl->fft.avx2) {
-        voiced_filter_avx2(pl, pv, lbmin, k0, k1, j0, j1, best, bk);
+        voiced_filter_avx2(pl, pv, lbmin, k0, k1, pt, best, bk);
         return;
     }
 #endif
     for (int k = k0; k <= k1; k++)
-        if (pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, j0, j1, best, bk);
+        if (pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, pt, best, bk);
 }
 
-/* Sources outside the band (transition log eps) offered to targets [j0, j1)
- * of both halves, from prefix and suffix maxima of the previous scores
- * (computed into ew, over all of prev). */
-static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, int j0, int j1, double *best,
+/* The sources outside target J's band (pitch bin j) offered to it, from
+ * the prefix and suffix maxima in ew. */
+static void out_of_band_one(const pyin_plan *pl, const oob_work *ew, int J, int j, double *best, int *bk) {
+    int N = pl->N, lo = j - pl->hw, hi = j + pl->hw;
+    for (int ha = 0; ha < 2; ha++) {
+        size_t o = (size_t)ha * N;
+        if (lo > 0) take(ew->pmv[o + lo - 1] + pl->log_eps, ha * N + ew->pmi[o + lo - 1], &best[J], &bk[J]);
+        if (hi < N - 1) take(ew->smv[o + hi + 1] + pl->log_eps, ha * N + ew->smi[o + hi + 1], &best[J], &bk[J]);
+    }
+}
+
+/* Sources outside the band (transition log eps) offered to the targets of
+ * part, from prefix and suffix maxima of the previous scores (computed
+ * into ew, over all of prev). */
+static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, const vit_part *pt, double *best,
                         int *bk) {
-    int N = pl->N, hw = pl->hw;
+    int N = pl->N;
     for (int h = 0; h < 2; h++) {
         const double *v = prev + (size_t)h * N;
         double *pmv = ew->pmv + (size_t)h * N, *smv = ew->smv + (size_t)h * N;
@@ -1787,60 +1806,95 @@ static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, i
             smi[i] = up ? i : smi[i + 1];
         }
     }
-    for (int hb = 0; hb < 2; hb++) {
-        for (int j = j0; j < j1; j++) {
-            int J = hb * N + j, lo = j - hw, hi = j + hw;
-            for (int ha = 0; ha < 2; ha++) {
-                size_t o = (size_t)ha * N;
-                if (lo > 0) take(ew->pmv[o + lo - 1] + pl->log_eps, ha * N + ew->pmi[o + lo - 1], &best[J], &bk[J]);
-                if (hi < N - 1)
-                    take(ew->smv[o + hi + 1] + pl->log_eps, ha * N + ew->smi[o + hi + 1], &best[J], &bk[J]);
-            }
-        }
-    }
+    for (int i = 0; i < pt->nv; i++) out_of_band_one(pl, ew, pt->vl[i], pt->vl[i], best, bk);
+    for (int j = pt->j0; j < pt->j1; j++) out_of_band_one(pl, ew, N + j, j, best, bk);
 }
 
-/* Scores of frame t for targets [j0, j1) of both halves (th: the calling
- * thread's scratch): the best predecessors, then the observation (log eps
- * on voiced states without a candidate, the frame's unvoiced log
- * probability). mx holds the maxima of the previous frame's voiced and
- * unvoiced scores on entry and those of the targets' new scores on
- * return. */
+/* Scores of frame t for targets [j0, j1) (th: the calling thread's
+ * scratch): the best predecessors, then the observation (log eps on
+ * voiced states without a candidate, the frame's unvoiced log
+ * probability). mx holds on entry the bounds of all the previous frame's
+ * scores and on return those of the targets' new scores: the largest
+ * voiced, the largest unvoiced and the smallest unvoiced score.
+ *
+ * A voiced state without a candidate ("dead": observation log eps) is
+ * scored only when the frame cannot prove that it is never on the path.
+ * Its score is at most dead_ub = log eps + (the previous frame's largest
+ * score + the largest transition), and every unvoiced score of this
+ * frame is at least u_lb = its observation + (the previous frame's
+ * smallest unvoiced score + the smallest same-voicing diagonal): each
+ * state's own unvoiced twin is one of its predecessors (additions round
+ * monotonically, so both bounds hold for the rounded scores). When u_lb +
+ * the smallest diagonal exceeds dead_ub + the largest transition (with a
+ * margin of 1 for rounding, scores being far below 1e11: mono_exact),
+ * every target of the next frame has a predecessor (its unvoiced twin)
+ * strictly better than any dead state, and so has the final argmax (u_lb >
+ * dead_ub): no dead state can be on the decoded path, whatever its score.
+ * Such a frame stores -inf for its dead states (and backpointer 0xffff,
+ * never read), which changes no comparison that decides the path, nor the
+ * frame's largest score, and skips their predecessor search. A frame gives
+ * up the proof only when its unvoiced observation is log eps (voicing
+ * probability 1) or the scores spread over ~700 (log eps), and then scores
+ * every voiced state. */
 static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1, double *mx) {
     const pyin_plan *pl = vc->pl;
     const frame_out *fo = vc->fo;
-    int N = pl->N;
+    int N = pl->N, avx2 = BIO_X86 && pl->fft.avx2;
     const double *prev = vc->sc[(t - 1) & 1];
     double *cur = vc->sc[t & 1];
     double gmax = mx[0] > mx[1] ? mx[0] : mx[1];
-    double lbmin;
-#if BIO_X86
-    if (pl->fft.avx2)
-        lbmin = mono_targets_avx2(pl, prev + N, j0, j1, vc->kmin, vc->kmax, vc->best, vc->bk);
-    else
-#endif
-        lbmin = mono_targets_c(pl, prev + N, j0, j1, vc->kmin, vc->kmax, vc->best, vc->bk);
-    voiced_targets(pl, prev, lbmin, j0, j1, vc->best, vc->bk);
-    if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, &th->ew, j0, j1, vc->best, vc->bk);
+    /* the unvoiced targets need nothing of frame t's front end */
+    double lbmin = mono_targets_any(pl, prev + N, 0, pl->iota + j0, j1 - j0, vc->kb, vc->best, vc->bk, avx2);
     frame_ready(vc, th, t);
-    uint16_t *pt = vc->ptr + t * (size_t)(2 * N);
     double ul = fo->ulog[t];
-#if BIO_X86
-    if (pl->fft.avx2)
-        emit_avx2(vc->best, vc->bk, pl->log_eps, ul, N, j0, j1, cur, pt, mx);
-    else
-#endif
-        emit_c(vc->best, vc->bk, pl->log_eps, ul, N, j0, j1, cur, pt, mx);
-    /* a candidate's log probability is >= log eps, so the voiced maximum
-     * is the larger of mx[0] and the candidates' scores */
     const int *cb = fo->cbin + t * (size_t)pl->cap;
     const double *cl = fo->clog + t * (size_t)pl->cap;
-    for (int c = 0; c < fo->ncand[t]; c++) {
-        int j = cb[c];
-        if (j < j0 || j >= j1) continue;
-        cur[j] = cl[c] + vc->best[j];
-        mx[0] = cur[j] > mx[0] ? cur[j] : mx[0];
+    int c0 = 0, c1;
+    while (c0 < fo->ncand[t] && cb[c0] < j0) c0++;
+    for (c1 = c0; c1 < fo->ncand[t] && cb[c1] < j1; c1++) {
     }
+    vit_part part = {j0, j1, cb + c0, c1 - c0, 0};
+    double dead_ub = pl->log_eps + (gmax + pl->logt_max), u_lb = ul + (mx[2] + pl->diag_min[0]);
+    double dmin = pl->diag_min[0] < pl->diag_min[1] ? pl->diag_min[0] : pl->diag_min[1];
+    if (vc->all_voiced || !(u_lb + dmin > dead_ub + pl->logt_max + 1.0)) {
+        part.vl = pl->iota + j0;
+        part.nv = j1 - j0;
+        part.all_v = 1;
+    }
+    if (part.nv) {
+        double m = mono_targets_any(pl, prev + N, 1, part.vl, part.nv, vc->kb, vc->best, vc->bk, avx2);
+        lbmin = m < lbmin ? m : lbmin;
+    }
+    voiced_targets(pl, prev, lbmin, &part, vc->best, vc->bk);
+    if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, &th->ew, &part, vc->best, vc->bk);
+    uint16_t *pt = vc->ptr + t * (size_t)(2 * N);
+    double mu[2], mv[2] = {-INFINITY, INFINITY};
+    emit_any(vc->best + N + j0, vc->bk + N + j0, ul, j1 - j0, cur + N + j0, pt + N + j0, mu, avx2);
+    if (part.all_v) {
+        emit_any(vc->best + j0, vc->bk + j0, pl->log_eps, j1 - j0, cur + j0, pt + j0, mv, avx2);
+    } else {
+        for (int j = j0; j < j1; j++) cur[j] = -INFINITY;
+        memset(pt + j0, 0xff, (size_t)(j1 - j0) * sizeof *pt);
+    }
+    /* a candidate's log probability is >= log eps, so the voiced maximum
+     * is the larger of mv[0] and the candidates' scores */
+    for (int c = c0; c < c1; c++) {
+        int j = cb[c];
+        cur[j] = cl[c] + vc->best[j];
+        pt[j] = (uint16_t)vc->bk[j];
+        mv[0] = cur[j] > mv[0] ? cur[j] : mv[0];
+    }
+    mx[0] = mv[0];
+    mx[1] = mu[0];
+    mx[2] = mu[1];
+}
+
+/* Bounds of scores x from two parts of one frame merged into mx (see
+ * frame_targets). */
+static void bounds_merge(double *mx, const double *x) {
+    mx[0] = x[0] > mx[0] ? x[0] : mx[0];
+    mx[1] = x[1] > mx[1] ? x[1] : mx[1];
+    mx[2] = x[2] < mx[2] ? x[2] : mx[2];
 }
 
 /* The decoder on the calling thread (see vit_ctx for the two-thread
@@ -1854,12 +1908,14 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
     vit_thread *th = &vc->th[0];
     vit_slot *me = &vc->slot[0], *helper = &vc->slot[1];
     frame_ready(vc, th, 0);
-    double *first = vc->sc[0], mx[2];
+    double *first = vc->sc[0], mx[3] = {-INFINITY, -INFINITY, INFINITY};
     for (int j = 0; j < N; j++) first[j] = pl->log_eps + pl->log_eps;
     for (int c = 0; c < fo->ncand[0]; c++) first[fo->cbin[c]] = fo->clog[c] + pl->log_eps;
     for (int j = N; j < S; j++) first[j] = fo->ulog[0] + pl->log_init_u;
-    mx[0] = max_of(first, N);
-    mx[1] = max_of(first + N, N);
+    for (int j = 0; j < S; j++) {
+        double x[3] = {j < N ? first[j] : -INFINITY, j < N ? -INFINITY : first[j], j < N ? INFINITY : first[j]};
+        bounds_merge(mx, x);
+    }
     int shared = 0; /* the last frame was shared with the helper */
     int h = N / 2;  /* the split of the shared frames' targets, moved towards equal work */
     for (size_t t = 1; t < T; t++) {
@@ -1876,12 +1932,10 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
             else
                 h = h - 2 > N / 8 ? h - 2 : h;
             wait_at_least(&helper->seq, (long)t);
-            mx[0] = helper->mx[0] > mx[0] ? helper->mx[0] : mx[0];
-            mx[1] = helper->mx[1] > mx[1] ? helper->mx[1] : mx[1];
+            bounds_merge(mx, helper->mx);
         }
         /* frame t - 1 is done: frame t is open */
-        me->mx[0] = mx[0];
-        me->mx[1] = mx[1];
+        memcpy(me->mx, mx, sizeof mx);
         me->h = h;
         atomic_store_explicit(&me->seq, (long)t, memory_order_release);
         /* tests: leave this frame to the helper */
@@ -1890,13 +1944,13 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
             while (atomic_load_explicit(&vc->claimed, memory_order_acquire) != 2 * (long)t + 1) sched_yield();
         }
         int k = me->h;
-        double rest[2] = {mx[0], mx[1]};
+        double rest[3];
+        memcpy(rest, mx, sizeof mx);
         frame_targets(vc, th, t, k, N, mx);
         shared = !frame_claim(vc, t, 0);
         if (!shared) {
             frame_targets(vc, th, t, 0, k, rest);
-            mx[0] = rest[0] > mx[0] ? rest[0] : mx[0];
-            mx[1] = rest[1] > mx[1] ? rest[1] : mx[1];
+            bounds_merge(mx, rest);
         }
     }
     if (shared) wait_at_least(&helper->seq, (long)T);
@@ -1953,10 +2007,10 @@ static void *helper_thread(void *arg) {
         if (t >= (long)vc->T) return NULL;
         if (t >= 1 && frame_claim(vc, (size_t)t, 1)) {
             /* the caller does not touch its slot again before our seq t + 1 */
-            double mx[2] = {caller->mx[0], caller->mx[1]};
+            double mx[3];
+            memcpy(mx, caller->mx, sizeof mx);
             frame_targets(vc, th, (size_t)t, 0, caller->h, mx);
-            me->mx[0] = mx[0];
-            me->mx[1] = mx[1];
+            memcpy(me->mx, mx, sizeof mx);
             atomic_store_explicit(&me->seq, t + 1, memory_order_release);
         }
         wait_at_least(&caller->seq, t + 1); /* the next frame opens */
@@ -1981,6 +2035,7 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     vc->ptr = ptr;
     vc->split_at = opts->split_at;
     vc->split_stride = opts->split_stride > 0 ? opts->split_stride : 1;
+    vc->all_voiced = opts->all_voiced;
     vc->n_chunks = (T + FE_CHUNK - 1) / FE_CHUNK;
     atomic_init(&vc->fe_next, 0);
     atomic_init(&vc->claimed, 0);
@@ -1990,12 +2045,11 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     int helper = p->n_threads >= 2 && T >= 32;
     vc->sc[0] = calloc((size_t)2 * N + 4, sizeof(double));
     vc->sc[1] = calloc((size_t)2 * N + 4, sizeof(double));
-    vc->kmin = malloc((size_t)N * sizeof *vc->kmin);
-    vc->kmax = malloc((size_t)N * sizeof *vc->kmax);
+    vc->kb = malloc((size_t)N * sizeof *vc->kb);
     vc->best = malloc((size_t)2 * N * sizeof *vc->best);
     vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
     vc->fe_done = helper ? aligned_alloc(64, vc->n_chunks * sizeof *vc->fe_done) : NULL;
-    if (!vc->sc[0] || !vc->sc[1] || !vc->kmin || !vc->kmax || !vc->best || !vc->bk || (helper && !vc->fe_done) ||
+    if (!vc->sc[0] || !vc->sc[1] || !vc->kb || !vc->best || !vc->bk || (helper && !vc->fe_done) ||
         vit_thread_init(&vc->th[0], pl))
         goto done;
     pthread_t tid;
@@ -2018,8 +2072,7 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
 done:
     free(vc->sc[0]);
     free(vc->sc[1]);
-    free(vc->kmin);
-    free(vc->kmax);
+    free(vc->kb);
     free(vc->best);
     free(vc->bk);
     free(vc->fe_done);

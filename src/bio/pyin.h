@@ -31,7 +31,10 @@ typedef struct bio_pyin_out {
  * result does not depend on which frames are shared. fe_shuffle (one
  * thread) runs the front end in chunks in the order 1, 0, 2, 3, 5, 4, 6, 7,
  * ..., as two threads may claim them, so that tests can check that a thread
- * continuing its previous chunk or starting afresh gives the same bits. */
+ * continuing its previous chunk or starting afresh gives the same bits.
+ * all_voiced makes the monotone search score every voiced state of every
+ * frame, as it does only where it cannot prove a state without a pitch
+ * candidate off the path, so that tests can check both ways agree. */
 typedef struct bio_pyin_opts {
     int generic_acf;
     int dense_viterbi;
@@ -40,6 +43,7 @@ typedef struct bio_pyin_opts {
     size_t split_at;
     int split_stride;
     int fe_shuffle;
+    int all_voiced;
 } bio_pyin_opts;
 
 /* Number of frames librosa produces for n samples (centred framing). */

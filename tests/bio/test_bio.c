@@ -174,6 +174,23 @@ static void check_reference(const char *name) {
         bio_pyin_out_free(&pso);
     }
 
+    /* Every voiced state scored in every frame (what the search does only
+     * where it cannot prove a state without a candidate off the path), on
+     * one and two threads: the same bits. */
+    for (int threads = 1; threads <= 2; threads++) {
+        bio_params pa = p;
+        pa.n_threads = threads;
+        bio_pyin_opts oa = {.all_voiced = 1};
+        bio_pyin_out pao;
+        rc = bio_pyin_run(pcm, n, &pa, &oa, &pao, err, sizeof err);
+        CHECK(rc == 0, "%s: every voiced state scored: %s", name, err);
+        if (rc) continue;
+        size_t diff = 0;
+        for (size_t t = 0; t < T; t++) diff += pao.state[t] != po.state[t];
+        CHECK(diff == 0, "%s: %zu frames differ with every voiced state scored (%d threads)", name, diff, threads);
+        bio_pyin_out_free(&pao);
+    }
+
     /* Two threads: the same bits whichever frames the helper shares (those
      * it manages to claim, several times; or all from the first, a middle
      * or the last frame; or every second or third), with the dispatched and
@@ -435,8 +452,9 @@ static void check_betainc(void) {
     CHECK_NEAR(bio_betainc(0.5, 0.5, 0.25), 1.0 / 3.0, 1e-14, "betainc(0.5, 0.5, 0.25) = 1/3");
 }
 
-/* The monotone Viterbi search against the dense one (same front end, so the
- * same scores) on inputs chosen for its corners: silence (every unvoiced
+/* The monotone Viterbi search (as it runs, and scoring every voiced state
+ * of every frame) against the dense one (same front end, so the same
+ * scores) on inputs chosen for its corners: silence (every unvoiced
  * state's predecessors tie in mirrored pairs), tones at the lowest and the
  * highest pitch bins (winners among the edge rows, whose transition tables
  * differ), a gated tone (voicing switches), noise, a fast chirp (the best
@@ -467,8 +485,8 @@ static void check_monotone(void) {
             }
             x[i] = (float)v;
         }
-        bio_pyin_out fast, two, dense;
-        bio_pyin_opts dopt = {.dense_viterbi = 1};
+        bio_pyin_out fast, two, dense, full;
+        bio_pyin_opts dopt = {.dense_viterbi = 1}, fopt = {.all_voiced = 1};
         bio_params p2 = p;
         p2.n_threads = 2;
         int rc = bio_pyin_run(x, n, &p, NULL, &fast, err, sizeof err);
@@ -481,6 +499,14 @@ static void check_monotone(void) {
             for (size_t t = 0; t < fast.n_frames; t++) diff += fast.state[t] != dense.state[t];
             CHECK(diff == 0, "monotone input %d: %zu of %zu states differ from the dense search", kind, diff,
                   fast.n_frames);
+            rc = bio_pyin_run(x, n, &p, &fopt, &full, err, sizeof err);
+            CHECK(rc == 0, "monotone input %d, every voiced state: %s", kind, err);
+            if (rc == 0) {
+                diff = 0;
+                for (size_t t = 0; t < fast.n_frames; t++) diff += full.state[t] != dense.state[t];
+                CHECK(diff == 0, "monotone input %d: %zu states differ with every voiced state scored", kind, diff);
+                bio_pyin_out_free(&full);
+            }
             bio_pyin_out_free(&dense);
         }
         rc = bio_pyin_run(x, n, &p2, NULL, &two, err, sizeof err);
