@@ -163,6 +163,8 @@ double bio_betainc(double a, double b, double x) {
 
 /* ---- the plan: everything that depends on parameters only --------------- */
 
+enum { LQ_PAD = 4 }; /* -inf entries on either side of the rows of pyin_plan.lq */
+
 typedef struct pyin_plan {
     size_t n;             /* samples */
     size_t n_frames;
@@ -193,6 +195,8 @@ typedef struct pyin_plan {
     const double **ltp; /* [2][N]: [h][k] points at logt's centre for row k: ltp[h N + k][e], |e| <= hw */
     double logt_max;   /* the largest logt entry */
     double diag_min[2]; /* [h]: the smallest diagonal entry (e = 0) of table h over all rows */
+    double *lq;        /* [n_sid][n_e + 2 LQ_PAD]: the same-voicing rows of logt, -inf LQ_PAD entries either side */
+    const double **lqp; /* [N]: lqp[k][e] = ltp[k][e] for |e| <= hw, -inf for hw < |e| <= hw + LQ_PAD */
     int *iota;         /* [N]: 0, 1, ..., N - 1 (the list of every target) */
     double *wrow;      /* [2][N][wrow_stride]: [h][j][k - j + hw] = ltp[h N + k][j - k], -inf outside the band */
     int wrow_stride;   /* >= 2 hw + 4 (a vector scan reads 3 entries past the band) */
@@ -215,6 +219,8 @@ static void plan_free(pyin_plan *pl) {
     free(pl->logb);
     free(pl->wrow);
     free(pl->iota);
+    free(pl->lq);
+    free((void *)pl->lqp);
     free((void *)pl->ltp);
     bio_fft_free(&pl->fft);
     memset(pl, 0, sizeof *pl);
@@ -363,8 +369,17 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
         }
     }
     pl->iota = malloc((size_t)N * sizeof *pl->iota);
-    if (!pl->iota) goto done;
+    size_t lqw = (size_t)n_e + 2 * LQ_PAD;
+    pl->lq = malloc((size_t)n_sid * lqw * sizeof *pl->lq);
+    pl->lqp = malloc((size_t)N * sizeof *pl->lqp);
+    if (!pl->iota || !pl->lq || !pl->lqp) goto done;
     for (int j = 0; j < N; j++) pl->iota[j] = j;
+    for (int sd = 0; sd < n_sid; sd++)
+        for (size_t i = 0; i < lqw; i++) {
+            long e = (long)i - LQ_PAD - hw;
+            pl->lq[(size_t)sd * lqw + i] = e >= -hw && e <= hw ? pl->logt[(size_t)sd * 2 * n_e + (size_t)(e + hw)] : -INFINITY;
+        }
+    for (int k = 0; k < N; k++) pl->lqp[k] = pl->lq + (size_t)pl->row_sid[k] * lqw + LQ_PAD + hw;
     int RW = (2 * hw + 4 + 3) & ~3;
     pl->wrow_stride = RW;
     pl->wrow = malloc((size_t)2 * N * RW * sizeof *pl->wrow);
@@ -1304,8 +1319,11 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
  * unvoiced state through the same-voicing table; the voiced states that
  * frame_targets scores through the switch table) are solved coarse to
  * fine (j0, then j0 + s, j0 + s/2, j0 + 3s/2, ...), each by an exact scan
- * between its neighbours' sources, about 3000 source evaluations a frame
- * for N = 361 instead of 2 x 361 x 141. Every score is computed with librosa's operations, and a
+ * between its neighbours' sources (a target's row of wrow). For the
+ * unvoiced half that is done for every fourth target only; the three
+ * between two of those take the sources between theirs together, one
+ * target per vector lane (a source's row of lq), about 3000 source
+ * evaluations a frame for N = 361 in all instead of 2 x 361 x 141. Every score is computed with librosa's operations, and a
  * scan of a superset of the bounds within the band finds the same source,
  * so the vector scan may read a few sources past its end. */
 typedef struct oob_work { /* one thread's scratch: out-of-band maxima (see out_of_band) */
@@ -1399,15 +1417,27 @@ BIO_AVX2 static inline void mono_scan_avx2(const double *pu, const double *w, in
  * copied into locals so that the compiler keeps them in registers across
  * the stores. */
 typedef struct mono_ctx {
-    const double *pu; /* the previous frame's unvoiced scores */
-    const double *w;  /* target j's row of the half's table is w + j * step, indexed by source k */
-    size_t step;      /* wrow_stride - 1 */
-    const int *list;  /* the targets, ascending */
-    int *kb;          /* its best source, indexed by target */
-    double *best;     /* the half's best scores, indexed by target */
-    int *bk;          /* their sources (N + k), indexed by target */
+    const double *pu;   /* the previous frame's unvoiced scores */
+    const double *w;    /* target j's row of the half's table is w + j * step, indexed by source k */
+    size_t step;        /* wrow_stride - 1 */
+    const int *list;    /* the targets, ascending */
+    int *kb;            /* its best source, indexed by target */
+    double *best;       /* the half's best scores, indexed by target */
+    int *bk;            /* their sources (N + k), indexed by target */
+    const double **lqp; /* the plan's lqp (unvoiced half) */
     int N, hw;
 } mono_ctx;
+
+/* The search of half h (0: unvoiced targets, through the same-voicing
+ * table; 1: voiced ones, through the switch table) over list, into best,
+ * bk (the half's offset added here) and kb. */
+static inline mono_ctx mono_ctx_for(const pyin_plan *pl, const double *pu, int h, const int *list, int *kb,
+                                    double *best, int *bk) {
+    size_t RW = (size_t)pl->wrow_stride, off = h ? 0 : (size_t)pl->N;
+    mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1, list, kb, best + off,
+                  bk + off, pl->lqp,                                    pl->N,  pl->hw};
+    return c;
+}
 
 /* The best source within [lo, hi] (and its band) of target list[i], into
  * kb, best, bk; returns its score. */
@@ -1429,36 +1459,30 @@ __attribute__((always_inline)) static inline double mono_one(const mono_ctx *c, 
     return m;
 }
 
-/* The best unvoiced source of the targets list[0..n) (ascending, n >= 1)
- * of half h (0: unvoiced targets, through the same-voicing table; 1:
- * voiced ones, through the switch table) by the monotone search, into
- * best, bk (indexed by target, the half's offset included) and kb
- * (indexed by target, the half's offset left out): list[0] over its whole band, list[s] from list[0]'s source up,
- * then the odd multiples of s/2, s/4, ..., each between the sources of its
- * two solved neighbours (the last of a level has no right neighbour).
- * Returns the smallest score written. */
-__attribute__((always_inline)) static inline double mono_targets(const pyin_plan *pl, const double *pu, int h,
-                                                                 const int *list, int n, int *kb, double *best,
-                                                                 int *bk, int avx2) {
-    size_t RW = (size_t)pl->wrow_stride, off = h ? 0 : (size_t)pl->N;
-    const mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1, list, kb, best + off,
-                        bk + off, pl->N,                                      pl->hw};
-    int khi = list[n - 1] + c.hw > c.N - 1 ? c.N - 1 : list[n - 1] + c.hw;
+/* The targets list[i q] for i in [0, n) (n >= 1) by the monotone search:
+ * the first over its whole band, the s-th from the first's source up, then
+ * the odd multiples of s/2, s/4, ..., each between the sources of its two
+ * solved neighbours (the last of a level has no right neighbour). Returns
+ * the smallest score written. */
+__attribute__((always_inline)) static inline double mono_targets(const mono_ctx *c, int n, int q, int avx2) {
+    const int *list = c->list;
+    int *kb = c->kb;
+    int khi = list[(n - 1) * q] + c->hw > c->N - 1 ? c->N - 1 : list[(n - 1) * q] + c->hw;
     int s = 1;
     while (2 * s < n) s *= 2;
-    double lbmin = mono_one(&c, 0, 0, khi, avx2), m;
+    double lbmin = mono_one(c, 0, 0, khi, avx2), m;
     if (s < n) {
-        m = mono_one(&c, s, kb[list[0]], khi, avx2);
+        m = mono_one(c, s * q, kb[list[0]], khi, avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
     for (s /= 2; s >= 1; s /= 2) {
         int i = s;
         for (; i + s < n; i += 2 * s) {
-            m = mono_one(&c, i, kb[list[i - s]], kb[list[i + s]], avx2);
+            m = mono_one(c, i * q, kb[list[(i - s) * q]], kb[list[(i + s) * q]], avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
         if (i < n) {
-            m = mono_one(&c, i, kb[list[i - s]], khi, avx2);
+            m = mono_one(c, i * q, kb[list[(i - s) * q]], khi, avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
     }
@@ -1466,21 +1490,76 @@ __attribute__((always_inline)) static inline double mono_targets(const pyin_plan
 }
 
 #if BIO_X86
-BIO_AVX2 __attribute__((flatten)) static double mono_targets_avx2(const pyin_plan *pl, const double *pu, int h,
-                                                                  const int *list, int n, int *kb, double *best,
-                                                                  int *bk) {
-    return mono_targets(pl, pu, h, list, n, kb, best, bk, 1);
+/* Unvoiced targets t .. t + 3 (t + 3 already solved, and solved again
+ * identically), one per lane, over the sources [kb[t - 1], kb[t + 3]]: a
+ * superset of each one's bounds within its band (lqp's rows hold -inf past
+ * the band; the first source among equals wins, as sources ascend).
+ * Returns the smallest score. */
+BIO_AVX2 static inline double mono_group_avx2(const mono_ctx *c, int t) {
+    int k0 = c->kb[t - 1], k1 = c->kb[t + 3];
+    __m256d bm = _mm256_set1_pd(-INFINITY), ib = _mm256_setzero_pd();
+    for (int k = k0; k <= k1; k++) {
+        __m256d x = _mm256_add_pd(_mm256_set1_pd(c->pu[k]), _mm256_loadu_pd(c->lqp[k] + (t - k)));
+        ib = _mm256_blendv_pd(ib, _mm256_set1_pd((double)k), _mm256_cmp_pd(x, bm, _CMP_GT_OQ));
+        bm = _mm256_max_pd(x, bm);
+    }
+    _mm256_storeu_pd(c->best + t, bm);
+    __m128i ki = _mm256_cvttpd_epi32(ib);
+    _mm_storeu_si128((__m128i *)(void *)(c->kb + t), ki);
+    _mm_storeu_si128((__m128i *)(void *)(c->bk + t), _mm_add_epi32(ki, _mm_set1_epi32(c->N)));
+    return hmin_avx2(bm);
 }
 #endif
 
-/* mono_targets with the AVX2 scan when avx2 is set (and compiled in). */
-static double mono_targets_any(const pyin_plan *pl, const double *pu, int h, const int *list, int n, int *kb,
-                               double *best, int *bk, int avx2) {
+/* The unvoiced targets [j0, j1): every fourth by the monotone search, then
+ * the three between each two of those from their sources, then the last
+ * few one by one. Returns the smallest score written. */
+__attribute__((always_inline)) static inline double mono_unvoiced(const mono_ctx *c, int j0, int j1, int avx2) {
+    int n = j1 - j0, m = (n - 1) / 4 + 1;
+    double lbmin = mono_targets(c, m, 4, avx2), x;
+    for (int i = 0; i + 1 < m; i++) {
+        int t = j0 + 4 * i + 1;
 #if BIO_X86
-    if (avx2) return mono_targets_avx2(pl, pu, h, list, n, kb, best, bk);
+        if (avx2) {
+            x = mono_group_avx2(c, t);
+            lbmin = x < lbmin ? x : lbmin;
+            continue;
+        }
+#endif
+        for (int j = t; j < t + 3; j++) {
+            x = mono_one(c, j - j0, c->kb[t - 1], c->kb[t + 3], avx2);
+            lbmin = x < lbmin ? x : lbmin;
+        }
+    }
+    int khi = j1 - 1 + c->hw > c->N - 1 ? c->N - 1 : j1 - 1 + c->hw;
+    for (int j = j0 + 4 * (m - 1) + 1; j < j1; j++) {
+        x = mono_one(c, j - j0, c->kb[j - 1], khi, avx2);
+        lbmin = x < lbmin ? x : lbmin;
+    }
+    return lbmin;
+}
+
+#if BIO_X86
+BIO_AVX2 __attribute__((flatten)) static double mono_unvoiced_avx2(const mono_ctx *c, int j0, int j1) {
+    return mono_unvoiced(c, j0, j1, 1);
+}
+
+BIO_AVX2 __attribute__((flatten)) static double mono_targets_avx2(const mono_ctx *c, int n) {
+    return mono_targets(c, n, 1, 1);
+}
+#endif
+
+/* The unvoiced targets [j0, j1) (mono_unvoiced), or the voiced targets
+ * list[0..n) (mono_targets), with the AVX2 kernels when avx2 is set (and
+ * compiled in). Returns the smallest score written. */
+static double mono_half(const pyin_plan *pl, const double *pu, int h, const int *list, int n, int *kb, double *best,
+                        int *bk, int avx2) {
+    mono_ctx c = mono_ctx_for(pl, pu, h, list, kb, best, bk);
+#if BIO_X86
+    if (avx2) return h ? mono_targets_avx2(&c, n) : mono_unvoiced_avx2(&c, list[0], list[0] + n);
 #endif
     (void)avx2;
-    return mono_targets(pl, pu, h, list, n, kb, best, bk, 0);
+    return h ? mono_targets(&c, n, 1, 0) : mono_unvoiced(&c, list[0], list[0] + n, 0);
 }
 
 static inline void take(double c, int K, double *best, int *bk) {
@@ -1844,7 +1923,7 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
     double *cur = vc->sc[t & 1];
     double gmax = mx[0] > mx[1] ? mx[0] : mx[1];
     /* the unvoiced targets need nothing of frame t's front end */
-    double lbmin = mono_targets_any(pl, prev + N, 0, pl->iota + j0, j1 - j0, vc->kb, vc->best, vc->bk, avx2);
+    double lbmin = mono_half(pl, prev + N, 0, pl->iota + j0, j1 - j0, vc->kb, vc->best, vc->bk, avx2);
     frame_ready(vc, th, t);
     double ul = fo->ulog[t];
     const int *cb = fo->cbin + t * (size_t)pl->cap;
@@ -1862,7 +1941,7 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
         part.all_v = 1;
     }
     if (part.nv) {
-        double m = mono_targets_any(pl, prev + N, 1, part.vl, part.nv, vc->kb, vc->best, vc->bk, avx2);
+        double m = mono_half(pl, prev + N, 1, part.vl, part.nv, vc->kb, vc->best, vc->bk, avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
     voiced_targets(pl, prev, lbmin, &part, vc->best, vc->bk);
