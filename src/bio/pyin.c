@@ -523,6 +523,7 @@ typedef struct frame_out {
     double *ulog;   /* [n_frames] log((1 - voiced_prob)/N + eps) */
     double *vprob;  /* [n_frames] */
     float *rms;     /* [n_frames] */
+    _Atomic int bad_sample; /* a non-finite sample was read (and zeroed: see padded_copy) */
 } frame_out;
 
 typedef struct frame_work {
@@ -648,7 +649,7 @@ BIO_AVX2 static double copy_energy_avx2(const float *src, int len, double *dst) 
 /* Copies samples [q0, q0 + len) of the zero-padded signal to dst as doubles
  * and returns their energy (four interleaved partial sums e[i mod 4], so the
  * additions do not form one long dependency chain). */
-static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int len, double *dst) {
+static double padded_copy_raw(const pyin_plan *pl, const float *pcm, long q0, int len, double *dst) {
     double e[4] = {0.0, 0.0, 0.0, 0.0};
     long i0 = q0 - pl->pad;
     if (i0 >= 0 && (size_t)i0 + (size_t)len <= pl->n) {
@@ -671,12 +672,27 @@ static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int le
     return (e[0] + e[1]) + (e[2] + e[3]);
 }
 
+/* padded_copy_raw, checked: the energy of finite samples is finite (a
+ * float squared cannot overflow a double, nor can a frame's sum of them),
+ * so a non-finite energy means a non-finite sample. Its copy is zeroed,
+ * so that nothing downstream sees one, and fo->bad_sample is set: the
+ * caller rejects the input once the threads are done. Every sample is
+ * read through here, so this is the whole input check, at no extra pass
+ * over the samples. */
+static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int len, double *dst, frame_out *fo) {
+    double e = padded_copy_raw(pl, pcm, q0, len, dst);
+    if (isfinite(e)) return e;
+    memset(dst, 0, (size_t)len * sizeof *dst);
+    atomic_store_explicit(&fo->bad_sample, 1, memory_order_relaxed);
+    return 0.0;
+}
+
 /* Spectrum (split, stride w->hp) and energy of block b (hop samples of the
  * padded signal from b*hop, zero-padded to L = 2 hop: the transform is told
  * that the second half is zero and does not read it). */
 static void block_spectrum(const pyin_plan *pl, const float *pcm, long b, frame_work *w, double *X,
-                           double *energy) {
-    *energy = padded_copy(pl, pcm, b * pl->hop, pl->hop, w->buf);
+                           double *energy, frame_out *fo) {
+    *energy = padded_copy(pl, pcm, b * pl->hop, pl->hop, w->buf, fo);
     bio_fft_forward(&pl->fft, w->buf, 1, X, X + w->hp, w->fwork);
 }
 
@@ -1019,7 +1035,7 @@ static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t 
         if (pl->block_path) {
             long last = (long)t + nbk - 1;
             for (; next_x <= last; next_x++)
-                block_spectrum(pl, pcm, next_x, w, w->ring_x + (next_x % R) * S, &w->ring_e[next_x % R]);
+                block_spectrum(pl, pcm, next_x, w, w->ring_x + (next_x % R) * S, &w->ring_e[next_x % R], fo);
             /* the usual case: only the newest pair is missing, made with the frame spectrum */
             int fuse = 0;
 #if BIO_X86
@@ -1050,13 +1066,13 @@ static void frames_run(const pyin_plan *pl, const float *pcm, size_t t0, size_t 
                 frame_spectrum_c(P, dl, nd, w->spec, hp, nb);
             for (long b = (long)t; b <= last; b++) energy += w->ring_e[b % R];
         } else {
-            energy = padded_copy(pl, pcm, q0, pl->frame, w->buf);
+            energy = padded_copy(pl, pcm, q0, pl->frame, w->buf, fo);
             memset(w->buf + pl->frame, 0, (L - (size_t)pl->frame) * sizeof(double));
             bio_fft_forward(&pl->fft, w->buf, (size_t)pl->frame <= L / 2, w->spec, w->spec + hp, w->fwork);
             frame_spectrum_c(w->spec, dl, 0, w->spec, hp, nb);
         }
         bio_fft_inverse(&pl->fft, w->spec, w->spec + hp, w->acf, (size_t)pl->max_period + 1, w->fwork);
-        padded_copy(pl, pcm, q0, pl->max_period, w->frame);
+        padded_copy(pl, pcm, q0, pl->max_period, w->frame, fo);
         frame_cmnd(pl, w);
         frame_candidates(pl, w, t, fo);
         fo->rms[t] = (float)sqrt(energy / pl->frame);
@@ -2173,8 +2189,6 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
                  bio_pyin_out *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
     if (!pcm && n > 0) return error_set(err, err_size, TRIDENT_EINVAL, "no samples given");
-    size_t bad = floats_first_nonfinite(pcm, n);
-    if (bad < n) return error_set(err, err_size, TRIDENT_EINVAL, "sample %zu is not a finite number", bad);
     bio_pyin_opts none = {0};
     if (!opts) opts = &none;
     pyin_plan pl;
@@ -2194,6 +2208,7 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
     size_t T = pl.n_frames;
     int N = pl.N, S = 2 * N;
     frame_out fo = {0};
+    atomic_init(&fo.bad_sample, 0);
     vit_work vw = {0};
     double *prev = NULL, *cur = NULL, *obs = NULL;
     uint16_t *ptr = NULL;
@@ -2239,6 +2254,11 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, const bio_pyin
             viterbi_banded(&pl, &fo, T, prev, cur, obs, ptr, out->state, &vw);
     }
 
+    if (atomic_load_explicit(&fo.bad_sample, memory_order_relaxed)) {
+        rc = error_set(err, err_size, TRIDENT_EINVAL, "sample %zu is not a finite number",
+                       floats_first_nonfinite(pcm, n));
+        goto done;
+    }
     for (int k = 0; k < N; k++) out->bin_hz[k] = pl.fmin * pow(2.0, k / pl.bins_per_octave);
     out->n_frames = T;
     out->n_pitch_bins = N;

@@ -398,6 +398,38 @@ static void check_edges(void) {
     rc = bio_analyze(x, 1000, &p, &r, err, sizeof err);
     CHECK(rc == TRIDENT_EINVAL && strstr(err, "10"), "NaN sample rejected: rc %d %s", rc, err);
     x[10] = 0;
+    /* anywhere in a longer input, on one and two threads and through the
+     * reference paths: the first non-finite sample is named */
+    {
+        size_t n2 = 3 * 16000;
+        float *y = calloc(n2, sizeof *y);
+        CHECK(y != NULL, "calloc");
+        struct {
+            size_t at[2];
+            float v[2];
+        } cases[] = {{{n2 - 1, n2 - 1}, {INFINITY, INFINITY}},
+                     {{31337, n2 - 5}, {-INFINITY, NAN}},
+                     {{0, 20000}, {NAN, NAN}},
+                     {{17000, 17001}, {NAN, INFINITY}}};
+        for (size_t c = 0; y && c < sizeof cases / sizeof cases[0]; c++) {
+            for (size_t i = 0; i < n2; i++) y[i] = (float)(0.3 * sin(2 * M_PI * 140.0 * (double)i / 16000.0));
+            y[cases[c].at[0]] = cases[c].v[0];
+            y[cases[c].at[1]] = cases[c].v[1];
+            char want[32];
+            snprintf(want, sizeof want, "sample %zu ", cases[c].at[0]);
+            for (int v = 0; v < 4; v++) {
+                bio_params pt = p;
+                pt.n_threads = v == 1 ? 2 : 1;
+                bio_pyin_opts o = {.dense_viterbi = v == 2, .generic_acf = v == 3};
+                bio_pyin_out po;
+                rc = bio_pyin_run(y, n2, &pt, &o, &po, err, sizeof err);
+                CHECK(rc == TRIDENT_EINVAL && strstr(err, want), "non-finite case %zu, variant %d: rc %d \"%s\"", c,
+                      v, rc, err);
+                if (rc == 0) bio_pyin_out_free(&po);
+            }
+        }
+        free(y);
+    }
     bio_params bad = bio_params_default();
     bad.fmax = 9000;
     rc = bio_analyze(x, 1000, &bad, &r, err, sizeof err);
