@@ -1326,22 +1326,26 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
  * band (w is the triangle), so the 2 x 2 "mixed differences" of the score
  * matrix are all at least mono_mu > 0 (the smallest -F'' step; c_k cancels):
  * the matrix is inverse Monge. The rounded scores are within delta of the
- * exact ones, and as long as 4 delta < mono_mu (mono_exact: true unless the
- * scores reach ~1e11, some 10^8 frames) the best source under numpy's rule
- * (largest rounded score, lowest index) is non-decreasing in j: if j < j'
- * had opt(j) = k' > k = opt(j'), the four rounded comparisons would give a
- * mixed difference of at most 4 delta. So each target's source lies between
- * those of two already solved targets. The targets of each half (every
- * unvoiced state through the same-voicing table; the voiced states that
- * frame_targets scores through the switch table) are solved coarse to
- * fine (j0, then j0 + s, j0 + s/2, j0 + 3s/2, ...), each by an exact scan
- * between its neighbours' sources (a target's row of wrow). For the
- * unvoiced half that is done for every fourth target only; the three
- * between two of those take the sources between theirs together, one
- * target per vector lane (a source's row of lq), about 3000 source
- * evaluations a frame for N = 361 in all instead of 2 x 361 x 141. Every score is computed with librosa's operations, and a
- * scan of a superset of the bounds within the band finds the same source,
- * so the vector scan may read a few sources past its end. */
+ * exact ones, and as long as 8 delta < mono_mu (mono_exact: true unless the
+ * scores reach ~1e11, some 5 x 10^7 frames) the best source under numpy's
+ * rule (largest rounded score, lowest index) is non-decreasing in j: if j <
+ * j' had opt(j) = k' > k = opt(j'), the four rounded comparisons would give
+ * a mixed difference of at most 4 delta. So each target's source lies
+ * between those of two already solved targets. The unvoiced targets (the
+ * same-voicing table) are solved coarse to fine: every fourth one (j0,
+ * then j0 + 4s, j0 + 2s, j0 + 6s, ...), each by an exact scan between its
+ * neighbours' sources (a target's row of wrow); then the three between
+ * two of those together, over the sources between theirs, one target per
+ * vector lane (a source's row of lq). The two tables differ by a constant
+ * (log switch) in exact arithmetic, so the same argument across them (a
+ * rounded voiced score is within 2 delta of its unvoiced twin's plus that
+ * constant: a mixed difference of at most 8 delta) puts the best source of
+ * voiced target j between those of unvoiced targets j - 1 and j + 1: each
+ * voiced state scored takes one short scan. About 3000 source evaluations
+ * a frame for N = 361 in all, instead of 2 x 361 x 141. Every score is
+ * computed with librosa's operations, and a scan of a superset of the
+ * bounds within the band finds the same source, so the vector scans may
+ * read a few sources past their ends. */
 typedef struct oob_work { /* one thread's scratch: out-of-band maxima (see out_of_band) */
     double *pmv;  /* [2N] prefix maxima of the previous scores, per half */
     int *pmi;     /* [2N] their first index */
@@ -1355,7 +1359,7 @@ typedef struct oob_work { /* one thread's scratch: out-of-band maxima (see out_o
  * one. */
 static int mono_exact(const pyin_plan *pl, size_t T) {
     double delta = 1e-14 + 0x1p-52 * -2.0 * pl->log_eps * ((double)T + 2.0);
-    return 4.0 * delta < pl->mono_mu;
+    return 8.0 * delta < pl->mono_mu;
 }
 
 /* One scan: the best source k in [a, b] of a target whose table row is w
@@ -1436,8 +1440,7 @@ typedef struct mono_ctx {
     const double *pu;   /* the previous frame's unvoiced scores */
     const double *w;    /* target j's row of the half's table is w + j * step, indexed by source k */
     size_t step;        /* wrow_stride - 1 */
-    const int *list;    /* the targets, ascending */
-    int *kb;            /* its best source, indexed by target */
+    int *kb;            /* the unvoiced targets' best sources, indexed by target */
     double *best;       /* the half's best scores, indexed by target */
     int *bk;            /* their sources (N + k), indexed by target */
     const double **lqp; /* the plan's lqp (unvoiced half) */
@@ -1445,60 +1448,60 @@ typedef struct mono_ctx {
 } mono_ctx;
 
 /* The search of half h (0: unvoiced targets, through the same-voicing
- * table; 1: voiced ones, through the switch table) over list, into best,
- * bk (the half's offset added here) and kb. */
-static inline mono_ctx mono_ctx_for(const pyin_plan *pl, const double *pu, int h, const int *list, int *kb,
-                                    double *best, int *bk) {
+ * table; 1: voiced ones, through the switch table) into best and bk (the
+ * half's offset added here), with the unvoiced targets' sources in kb. */
+static inline mono_ctx mono_ctx_for(const pyin_plan *pl, const double *pu, int h, int *kb, double *best,
+                                    int *bk) {
     size_t RW = (size_t)pl->wrow_stride, off = h ? 0 : (size_t)pl->N;
-    mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1, list, kb, best + off,
+    mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1, kb, best + off,
                   bk + off, pl->lqp,                                    pl->N,  pl->hw};
     return c;
 }
 
-/* The best source within [lo, hi] (and its band) of target list[i], into
- * kb, best, bk; returns its score. */
-__attribute__((always_inline)) static inline double mono_one(const mono_ctx *c, int i, int lo, int hi, int avx2) {
-    int j = c->list[i];
+/* The best source within [lo, hi] (and its band) of target j, into best,
+ * bk and *k; returns its score. */
+__attribute__((always_inline)) static inline double mono_one(const mono_ctx *c, int j, int lo, int hi, int *k,
+                                                             int avx2) {
     int a = j - c->hw > lo ? j - c->hw : lo, b = j + c->hw < hi ? j + c->hw : hi;
     const double *w = c->w + (size_t)j * c->step;
     double m;
-    int k;
 #if BIO_X86
     if (avx2)
-        mono_scan_avx2(c->pu, w, a, b, &m, &k);
+        mono_scan_avx2(c->pu, w, a, b, &m, k);
     else
 #endif
-        mono_scan_c(c->pu, w, a, b, &m, &k);
-    c->kb[j] = k;
+        mono_scan_c(c->pu, w, a, b, &m, k);
     c->best[j] = m;
-    c->bk[j] = c->N + k;
+    c->bk[j] = c->N + *k;
     return m;
 }
 
-/* The targets list[i q] for i in [0, n) (n >= 1) by the monotone search:
- * the first over its whole band, the s-th from the first's source up, then
- * the odd multiples of s/2, s/4, ..., each between the sources of its two
- * solved neighbours (the last of a level has no right neighbour). Returns
- * the smallest score written. */
-__attribute__((always_inline)) static inline double mono_targets(const mono_ctx *c, int n, int q, int avx2) {
-    const int *list = c->list;
+/* Unvoiced targets j0 + i q for i in [0, n) (n >= 1) by the monotone
+ * search: the first over its whole band, the s-th from the first's source
+ * up, then the odd multiples of s/2, s/4, ..., each between the sources of
+ * its two solved neighbours (the last of a level has no right neighbour).
+ * Returns the smallest score written. */
+__attribute__((always_inline)) static inline double mono_targets(const mono_ctx *c, int j0, int n, int q,
+                                                                 int avx2) {
     int *kb = c->kb;
-    int khi = list[(n - 1) * q] + c->hw > c->N - 1 ? c->N - 1 : list[(n - 1) * q] + c->hw;
+    int jn = j0 + (n - 1) * q, khi = jn + c->hw > c->N - 1 ? c->N - 1 : jn + c->hw;
     int s = 1;
     while (2 * s < n) s *= 2;
-    double lbmin = mono_one(c, 0, 0, khi, avx2), m;
+    double lbmin = mono_one(c, j0, 0, khi, &kb[j0], avx2), m;
     if (s < n) {
-        m = mono_one(c, s * q, kb[list[0]], khi, avx2);
+        m = mono_one(c, j0 + s * q, kb[j0], khi, &kb[j0 + s * q], avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
     for (s /= 2; s >= 1; s /= 2) {
         int i = s;
         for (; i + s < n; i += 2 * s) {
-            m = mono_one(c, i * q, kb[list[(i - s) * q]], kb[list[(i + s) * q]], avx2);
+            int j = j0 + i * q;
+            m = mono_one(c, j, kb[j - s * q], kb[j + s * q], &kb[j], avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
         if (i < n) {
-            m = mono_one(c, i * q, kb[list[(i - s) * q]], khi, avx2);
+            int j = j0 + i * q;
+            m = mono_one(c, j, kb[j - s * q], khi, &kb[j], avx2);
             lbmin = m < lbmin ? m : lbmin;
         }
     }
@@ -1532,7 +1535,7 @@ BIO_AVX2 static inline double mono_group_avx2(const mono_ctx *c, int t) {
  * few one by one. Returns the smallest score written. */
 __attribute__((always_inline)) static inline double mono_unvoiced(const mono_ctx *c, int j0, int j1, int avx2) {
     int n = j1 - j0, m = (n - 1) / 4 + 1;
-    double lbmin = mono_targets(c, m, 4, avx2), x;
+    double lbmin = mono_targets(c, j0, m, 4, avx2), x;
     for (int i = 0; i + 1 < m; i++) {
         int t = j0 + 4 * i + 1;
 #if BIO_X86
@@ -1543,13 +1546,28 @@ __attribute__((always_inline)) static inline double mono_unvoiced(const mono_ctx
         }
 #endif
         for (int j = t; j < t + 3; j++) {
-            x = mono_one(c, j - j0, c->kb[t - 1], c->kb[t + 3], avx2);
+            x = mono_one(c, j, c->kb[t - 1], c->kb[t + 3], &c->kb[j], avx2);
             lbmin = x < lbmin ? x : lbmin;
         }
     }
     int khi = j1 - 1 + c->hw > c->N - 1 ? c->N - 1 : j1 - 1 + c->hw;
     for (int j = j0 + 4 * (m - 1) + 1; j < j1; j++) {
-        x = mono_one(c, j - j0, c->kb[j - 1], khi, avx2);
+        x = mono_one(c, j, c->kb[j - 1], khi, &c->kb[j], avx2);
+        lbmin = x < lbmin ? x : lbmin;
+    }
+    return lbmin;
+}
+
+/* The voiced targets vl[0..nv) (within [j0, j1), whose unvoiced targets are
+ * solved), each between the sources of unvoiced targets j - 1 and j + 1
+ * (its band's ends past [j0, j1)). Returns the smallest score written, or
+ * +inf. */
+__attribute__((always_inline)) static inline double mono_voiced(const mono_ctx *c, const int *vl, int nv, int j0,
+                                                                int j1, int avx2) {
+    double lbmin = INFINITY;
+    for (int i = 0; i < nv; i++) {
+        int j = vl[i], k;
+        double x = mono_one(c, j, j > j0 ? c->kb[j - 1] : 0, j + 1 < j1 ? c->kb[j + 1] : c->N - 1, &k, avx2);
         lbmin = x < lbmin ? x : lbmin;
     }
     return lbmin;
@@ -1560,22 +1578,24 @@ BIO_AVX2 __attribute__((flatten)) static double mono_unvoiced_avx2(const mono_ct
     return mono_unvoiced(c, j0, j1, 1);
 }
 
-BIO_AVX2 __attribute__((flatten)) static double mono_targets_avx2(const mono_ctx *c, int n) {
-    return mono_targets(c, n, 1, 1);
+BIO_AVX2 __attribute__((flatten)) static double mono_voiced_avx2(const mono_ctx *c, const int *vl, int nv, int j0,
+                                                                 int j1) {
+    return mono_voiced(c, vl, nv, j0, j1, 1);
 }
 #endif
 
-/* The unvoiced targets [j0, j1) (mono_unvoiced), or the voiced targets
- * list[0..n) (mono_targets), with the AVX2 kernels when avx2 is set (and
- * compiled in). Returns the smallest score written. */
-static double mono_half(const pyin_plan *pl, const double *pu, int h, const int *list, int n, int *kb, double *best,
-                        int *bk, int avx2) {
-    mono_ctx c = mono_ctx_for(pl, pu, h, list, kb, best, bk);
+/* The best unvoiced source of the unvoiced targets [j0, j1) (vl == NULL)
+ * or of the voiced targets vl[0..nv) within [j0, j1) (after those), with
+ * the AVX2 kernels when avx2 is set (and compiled in), into best, bk (and
+ * kb: the unvoiced ones). Returns the smallest score written. */
+static double mono_half(const pyin_plan *pl, const double *pu, const int *vl, int nv, int j0, int j1, int *kb,
+                        double *best, int *bk, int avx2) {
+    mono_ctx c = mono_ctx_for(pl, pu, vl != NULL, kb, best, bk);
 #if BIO_X86
-    if (avx2) return h ? mono_targets_avx2(&c, n) : mono_unvoiced_avx2(&c, list[0], list[0] + n);
+    if (avx2) return vl ? mono_voiced_avx2(&c, vl, nv, j0, j1) : mono_unvoiced_avx2(&c, j0, j1);
 #endif
     (void)avx2;
-    return h ? mono_targets(&c, n, 1, 0) : mono_unvoiced(&c, list[0], list[0] + n, 0);
+    return vl ? mono_voiced(&c, vl, nv, j0, j1, 0) : mono_unvoiced(&c, j0, j1, 0);
 }
 
 static inline void take(double c, int K, double *best, int *bk) {
@@ -1939,7 +1959,7 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
     double *cur = vc->sc[t & 1];
     double gmax = mx[0] > mx[1] ? mx[0] : mx[1];
     /* the unvoiced targets need nothing of frame t's front end */
-    double lbmin = mono_half(pl, prev + N, 0, pl->iota + j0, j1 - j0, vc->kb, vc->best, vc->bk, avx2);
+    double lbmin = mono_half(pl, prev + N, NULL, 0, j0, j1, vc->kb, vc->best, vc->bk, avx2);
     frame_ready(vc, th, t);
     double ul = fo->ulog[t];
     const int *cb = fo->cbin + t * (size_t)pl->cap;
@@ -1957,7 +1977,7 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
         part.all_v = 1;
     }
     if (part.nv) {
-        double m = mono_half(pl, prev + N, 1, part.vl, part.nv, vc->kb, vc->best, vc->bk, avx2);
+        double m = mono_half(pl, prev + N, part.vl, part.nv, j0, j1, vc->kb, vc->best, vc->bk, avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
     voiced_targets(pl, prev, lbmin, &part, vc->best, vc->bk);
