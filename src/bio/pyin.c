@@ -1722,9 +1722,17 @@ static void emit_any(const double *best, const int *bk, double a, int n, double 
  * waiting (so neither thread idles while front-end work remains, whatever
  * the relative speed of the two cores). Each chunk's count of finished
  * frames (fe_done) is stored with release after every frame. */
+typedef struct vit_bounds { /* what the next frame needs to know of all or part of a frame's scores */
+    double vmax; /* the largest voiced score */
+    double umax; /* the largest unvoiced score */
+    double umin; /* the smallest unvoiced score */
+    int sparse;  /* the frame stored -inf for its voiced states without a candidate (see frame_targets) */
+    int sparse_before; /* so did the frame before it */
+} vit_bounds;
+
 typedef struct vit_slot {
     _Alignas(64) _Atomic long seq; /* caller: the frame open; helper: 1 + the last frame it shared */
-    double mx[3];                  /* score bounds (see frame_targets) of the thread's last frame */
+    vit_bounds b;                  /* bounds of the scores of the thread's last frame (or part) */
     int h;                         /* caller: the split of the frame it opens (helper: targets [0, h)) */
 } vit_slot;
 
@@ -1868,13 +1876,22 @@ BIO_AVX2 static void voiced_filter_avx2(const pyin_plan *pl, const double *pv, d
 #endif
 
 /* Voiced sources (scores pv) offered to the targets of part, skipping
- * those that cannot reach lbmin (no target's best is below it). They come
- * in ascending order after the unvoiced ones, so a tie goes to a voiced
+ * those that cannot reach lbmin (no target's best is below it): all of
+ * them, or (pcb != NULL: the previous frame was sparse) only its
+ * candidates pcb[0..pnc), ascending, the others being -inf. They come in
+ * ascending order after the unvoiced ones, so a tie goes to a voiced
  * source only over an unvoiced incumbent (index >= N). */
 static void voiced_targets(const pyin_plan *pl, const double *pv, double lbmin, const vit_part *pt, double *best,
-                           int *bk) {
+                           int *bk, const int *pcb, int pnc) {
     int N = pl->N, hw = pl->hw;
     int k0 = pt->j0 - hw < 0 ? 0 : pt->j0 - hw, k1 = pt->j1 - 1 + hw > N - 1 ? N - 1 : pt->j1 - 1 + hw;
+    if (pcb) {
+        for (int c = 0; c < pnc && pcb[c] <= k1; c++) {
+            int k = pcb[c];
+            if (k >= k0 && pv[k] + pl->logt_max >= lbmin) voiced_one(pl, pv[k], k, pt, best, bk);
+        }
+        return;
+    }
 #if BIO_X86
     if (pl->fft.avx2) {
         voiced_filter_avx2(pl, pv, lbmin, k0, k1, pt, best, bk);
@@ -1928,9 +1945,8 @@ static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, c
 /* Scores of frame t for targets [j0, j1) (th: the calling thread's
  * scratch): the best predecessors, then the observation (log eps on
  * voiced states without a candidate, the frame's unvoiced log
- * probability). mx holds on entry the bounds of all the previous frame's
- * scores and on return those of the targets' new scores: the largest
- * voiced, the largest unvoiced and the smallest unvoiced score.
+ * probability). b holds on entry the bounds of all the previous frame's
+ * scores and on return those of the targets' new scores.
  *
  * A voiced state without a candidate ("dead": observation log eps) is
  * scored only when the frame cannot prove that it is never on the path.
@@ -1945,19 +1961,21 @@ static void out_of_band(const pyin_plan *pl, const double *prev, oob_work *ew, c
  * every target of the next frame has a predecessor (its unvoiced twin)
  * strictly better than any dead state, and so has the final argmax (u_lb >
  * dead_ub): no dead state can be on the decoded path, whatever its score.
- * Such a frame stores -inf for its dead states (and backpointer 0xffff,
- * never read), which changes no comparison that decides the path, nor the
- * frame's largest score, and skips their predecessor search. A frame gives
+ * Such a frame ("sparse") stores -inf for its dead states (and leaves their
+ * backpointers unwritten: never read), which changes no comparison that
+ * decides the path, nor the frame's largest score, and skips their
+ * predecessor search; the next frame offers only the candidates as voiced
+ * predecessors. A frame gives
  * up the proof only when its unvoiced observation is log eps (voicing
  * probability 1) or the scores spread over ~700 (log eps), and then scores
  * every voiced state. */
-static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1, double *mx) {
+static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1, vit_bounds *b) {
     const pyin_plan *pl = vc->pl;
     const frame_out *fo = vc->fo;
     int N = pl->N, avx2 = BIO_X86 && pl->fft.avx2;
     const double *prev = vc->sc[(t - 1) & 1];
     double *cur = vc->sc[t & 1];
-    double gmax = mx[0] > mx[1] ? mx[0] : mx[1];
+    double gmax = b->vmax > b->umax ? b->vmax : b->umax;
     /* the unvoiced targets need nothing of frame t's front end */
     double lbmin = mono_half(pl, prev + N, NULL, 0, j0, j1, vc->kb, vc->best, vc->bk, avx2);
     frame_ready(vc, th, t);
@@ -1969,7 +1987,7 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
     for (c1 = c0; c1 < fo->ncand[t] && cb[c1] < j1; c1++) {
     }
     vit_part part = {j0, j1, cb + c0, c1 - c0, 0};
-    double dead_ub = pl->log_eps + (gmax + pl->logt_max), u_lb = ul + (mx[2] + pl->diag_min[0]);
+    double dead_ub = pl->log_eps + (gmax + pl->logt_max), u_lb = ul + (b->umin + pl->diag_min[0]);
     double dmin = pl->diag_min[0] < pl->diag_min[1] ? pl->diag_min[0] : pl->diag_min[1];
     if (vc->all_voiced || !(u_lb + dmin > dead_ub + pl->logt_max + 1.0)) {
         part.vl = pl->iota + j0;
@@ -1980,16 +1998,21 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
         double m = mono_half(pl, prev + N, part.vl, part.nv, j0, j1, vc->kb, vc->best, vc->bk, avx2);
         lbmin = m < lbmin ? m : lbmin;
     }
-    voiced_targets(pl, prev, lbmin, &part, vc->best, vc->bk);
+    const int *pcb = b->sparse ? fo->cbin + (t - 1) * (size_t)pl->cap : NULL;
+    voiced_targets(pl, prev, lbmin, &part, vc->best, vc->bk, pcb, b->sparse ? fo->ncand[t - 1] : 0);
     if (gmax + pl->log_eps >= lbmin) out_of_band(pl, prev, &th->ew, &part, vc->best, vc->bk);
     uint16_t *pt = vc->ptr + t * (size_t)(2 * N);
     double mu[2], mv[2] = {-INFINITY, INFINITY};
     emit_any(vc->best + N + j0, vc->bk + N + j0, ul, j1 - j0, cur + N + j0, pt + N + j0, mu, avx2);
     if (part.all_v) {
         emit_any(vc->best + j0, vc->bk + j0, pl->log_eps, j1 - j0, cur + j0, pt + j0, mv, avx2);
+    } else if (b->sparse_before) {
+        /* cur holds frame t - 2's scores, -inf but at its candidates */
+        const int *qb = fo->cbin + (t - 2) * (size_t)pl->cap;
+        for (int c = 0; c < fo->ncand[t - 2]; c++)
+            if (qb[c] >= j0 && qb[c] < j1) cur[qb[c]] = -INFINITY;
     } else {
         for (int j = j0; j < j1; j++) cur[j] = -INFINITY;
-        memset(pt + j0, 0xff, (size_t)(j1 - j0) * sizeof *pt);
     }
     /* a candidate's log probability is >= log eps, so the voiced maximum
      * is the larger of mv[0] and the candidates' scores */
@@ -1999,17 +2022,19 @@ static void frame_targets(vit_ctx *vc, vit_thread *th, size_t t, int j0, int j1,
         pt[j] = (uint16_t)vc->bk[j];
         mv[0] = cur[j] > mv[0] ? cur[j] : mv[0];
     }
-    mx[0] = mv[0];
-    mx[1] = mu[0];
-    mx[2] = mu[1];
+    b->vmax = mv[0];
+    b->umax = mu[0];
+    b->umin = mu[1];
+    b->sparse_before = b->sparse;
+    b->sparse = !part.all_v;
 }
 
-/* Bounds of scores x from two parts of one frame merged into mx (see
- * frame_targets). */
-static void bounds_merge(double *mx, const double *x) {
-    mx[0] = x[0] > mx[0] ? x[0] : mx[0];
-    mx[1] = x[1] > mx[1] ? x[1] : mx[1];
-    mx[2] = x[2] < mx[2] ? x[2] : mx[2];
+/* The bounds of two parts of one frame merged into b (both parts make the
+ * same sparse decision). */
+static void bounds_merge(vit_bounds *b, const vit_bounds *x) {
+    b->vmax = x->vmax > b->vmax ? x->vmax : b->vmax;
+    b->umax = x->umax > b->umax ? x->umax : b->umax;
+    b->umin = x->umin < b->umin ? x->umin : b->umin;
 }
 
 /* The decoder on the calling thread (see vit_ctx for the two-thread
@@ -2023,19 +2048,20 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
     vit_thread *th = &vc->th[0];
     vit_slot *me = &vc->slot[0], *helper = &vc->slot[1];
     frame_ready(vc, th, 0);
-    double *first = vc->sc[0], mx[3] = {-INFINITY, -INFINITY, INFINITY};
+    double *first = vc->sc[0];
+    vit_bounds b = {-INFINITY, -INFINITY, INFINITY, 0, 0};
     for (int j = 0; j < N; j++) first[j] = pl->log_eps + pl->log_eps;
     for (int c = 0; c < fo->ncand[0]; c++) first[fo->cbin[c]] = fo->clog[c] + pl->log_eps;
     for (int j = N; j < S; j++) first[j] = fo->ulog[0] + pl->log_init_u;
     for (int j = 0; j < S; j++) {
-        double x[3] = {j < N ? first[j] : -INFINITY, j < N ? -INFINITY : first[j], j < N ? INFINITY : first[j]};
-        bounds_merge(mx, x);
+        vit_bounds x = {j < N ? first[j] : -INFINITY, j < N ? -INFINITY : first[j], j < N ? INFINITY : first[j], 0, 0};
+        bounds_merge(&b, &x);
     }
     int shared = 0; /* the last frame was shared with the helper */
     int h = N / 2;  /* the split of the shared frames' targets, moved towards equal work */
     for (size_t t = 1; t < T; t++) {
         if (!vc->two) {
-            frame_targets(vc, th, t, 0, N, mx);
+            frame_targets(vc, th, t, 0, N, &b);
             continue;
         }
         if (shared) {
@@ -2047,10 +2073,10 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
             else
                 h = h - 2 > N / 8 ? h - 2 : h;
             wait_at_least(&helper->seq, (long)t);
-            bounds_merge(mx, helper->mx);
+            bounds_merge(&b, &helper->b);
         }
         /* frame t - 1 is done: frame t is open */
-        memcpy(me->mx, mx, sizeof mx);
+        me->b = b;
         me->h = h;
         atomic_store_explicit(&me->seq, (long)t, memory_order_release);
         /* tests: leave this frame to the helper */
@@ -2059,13 +2085,12 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
             while (atomic_load_explicit(&vc->claimed, memory_order_acquire) != 2 * (long)t + 1) sched_yield();
         }
         int k = me->h;
-        double rest[3];
-        memcpy(rest, mx, sizeof mx);
-        frame_targets(vc, th, t, k, N, mx);
+        vit_bounds rest = b;
+        frame_targets(vc, th, t, k, N, &b);
         shared = !frame_claim(vc, t, 0);
         if (!shared) {
-            frame_targets(vc, th, t, 0, k, rest);
-            bounds_merge(mx, rest);
+            frame_targets(vc, th, t, 0, k, &rest);
+            bounds_merge(&b, &rest);
         }
     }
     if (shared) wait_at_least(&helper->seq, (long)T);
@@ -2122,10 +2147,9 @@ static void *helper_thread(void *arg) {
         if (t >= (long)vc->T) return NULL;
         if (t >= 1 && frame_claim(vc, (size_t)t, 1)) {
             /* the caller does not touch its slot again before our seq t + 1 */
-            double mx[3];
-            memcpy(mx, caller->mx, sizeof mx);
-            frame_targets(vc, th, (size_t)t, 0, caller->h, mx);
-            memcpy(me->mx, mx, sizeof mx);
+            vit_bounds b = caller->b;
+            frame_targets(vc, th, (size_t)t, 0, caller->h, &b);
+            me->b = b;
             atomic_store_explicit(&me->seq, t + 1, memory_order_release);
         }
         wait_at_least(&caller->seq, t + 1); /* the next frame opens */
