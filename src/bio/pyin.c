@@ -1449,6 +1449,7 @@ typedef struct mono_ctx {
     double *best;       /* the half's best scores, indexed by target */
     int *bk;            /* their sources (N + k), indexed by target */
     const double **lqp; /* the plan's lqp (unvoiced half) */
+    const double *const *lts; /* the plan's switch rows ltp + N (voiced half) */
     int N, hw;
 } mono_ctx;
 
@@ -1458,8 +1459,8 @@ typedef struct mono_ctx {
 static inline mono_ctx mono_ctx_for(const pyin_plan *pl, const double *pu, int h, int *kb, double *best,
                                     int *bk) {
     size_t RW = (size_t)pl->wrow_stride, off = h ? 0 : (size_t)pl->N;
-    mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1, kb, best + off,
-                  bk + off, pl->lqp,                                    pl->N,  pl->hw};
+    mono_ctx c = {pu,       pl->wrow + (size_t)h * pl->N * RW + pl->hw, RW - 1,         kb,    best + off,
+                  bk + off, pl->lqp,                                    pl->ltp + pl->N, pl->N, pl->hw};
     return c;
 }
 
@@ -1585,7 +1586,27 @@ __attribute__((always_inline)) static inline double mono_voiced(const mono_ctx *
     double lbmin = INFINITY;
     for (int i = 0; i < nv; i++) {
         int j = vl[i], k;
-        double x = mono_one(c, j, j > j0 ? c->kb[j - 1] : 0, j + 1 < j1 ? c->kb[j + 1] : c->N - 1, &k, avx2);
+        int lo = j > j0 ? c->kb[j - 1] : 0, hi = j + 1 < j1 ? c->kb[j + 1] : c->N - 1;
+        lo = lo > j - c->hw ? lo : j - c->hw; /* within the band */
+        hi = hi < j + c->hw ? hi : j + c->hw;
+        double x;
+        if (hi - lo < 8) {
+            /* a short scan: the sources' rows (hot) rather than the target's (cold) */
+            double m = c->pu[lo] + c->lts[lo][j - lo];
+            k = lo;
+            for (int q = lo + 1; q <= hi; q++) {
+                double y = c->pu[q] + c->lts[q][j - q];
+                if (y > m) {
+                    m = y;
+                    k = q;
+                }
+            }
+            c->best[j] = m;
+            c->bk[j] = c->N + k;
+            x = m;
+        } else {
+            x = mono_one(c, j, lo, hi, &k, avx2);
+        }
         lbmin = x < lbmin ? x : lbmin;
     }
     return lbmin;
