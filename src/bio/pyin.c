@@ -382,7 +382,8 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
     for (int sd = 0; sd < n_sid; sd++)
         for (size_t i = 0; i < lqw; i++) {
             long e = (long)i - LQ_PAD - hw;
-            pl->lq[(size_t)sd * lqw + i] = e >= -hw && e <= hw ? pl->logt[(size_t)sd * 2 * n_e + (size_t)(e + hw)] : -INFINITY;
+            pl->lq[(size_t)sd * lqw + i] =
+                e >= -hw && e <= hw ? pl->logt[(size_t)sd * 2 * n_e + (size_t)(e + hw)] : -INFINITY;
         }
     for (int k = 0; k < N; k++) pl->lqp[k] = pl->lq + (size_t)pl->row_sid[k] * lqw + LQ_PAD + hw;
     int RW = (2 * hw + 4 + 3) & ~3;
@@ -1341,13 +1342,14 @@ static void viterbi_banded(const pyin_plan *pl, const frame_out *fo, size_t T, d
  * then j0 + G s, j0 + G s/2, j0 + 3 G s/2, ...), each by an exact scan
  * between its neighbours' sources (a target's row of wrow); then the
  * GROUP - 1 between two of those together, over the sources between
- * theirs, one target per vector lane (a source's row of lq). The two tables differ by a constant
- * (log switch) in exact arithmetic, so the same argument across them (a
- * rounded voiced score is within 2 delta of its unvoiced twin's plus that
- * constant: a mixed difference of at most 8 delta) puts the best source of
- * voiced target j between those of unvoiced targets j - 1 and j + 1: each
- * voiced state scored takes one short scan. A few thousand source evaluations
- * a frame for N = 361 in all, instead of 2 x 361 x 141. Every score is
+ * theirs, one target per vector lane (a source's row of lq). The two
+ * tables differ by a constant (log switch) in exact arithmetic, so the
+ * same argument across them (a rounded voiced score is within 2 delta of
+ * its unvoiced twin's plus that constant: a mixed difference of at most 8
+ * delta) puts the best source of voiced target j between those of
+ * unvoiced targets j - 1 and j + 1: each voiced state scored takes one
+ * short scan. A few thousand source evaluations a frame for N = 361 in
+ * all, instead of 2 x 361 x 141. Every score is
  * computed with librosa's operations, and a scan of a superset of the
  * bounds within the band finds the same source, so the vector scans may
  * read a few sources past their ends. */
