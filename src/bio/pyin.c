@@ -25,13 +25,15 @@
  * 2*frame-point ones. The Viterbi never scans all 2N x 2N transitions:
  * log(triangle) is strictly concave on the band, so (while the scores'
  * rounding error stays far below the concavity margin, which holds up to
- * ~10^8 frames) the best unvoiced predecessor of a state, ties to the
- * lowest index, never moves down as the state moves up. Each frame's states
- * are solved coarse to fine, each by an exact scan of the predecessors
- * between those of two already solved states (~9 per state for N = 361);
- * a voiced state without a pitch candidate is not scored at all when the
- * frame proves it cannot be on the path (its unvoiced twin beats it by
- * ~700, log eps, for every successor; see frame_targets);
+ * ~5 x 10^7 frames) the best unvoiced predecessor of a state, ties to the
+ * lowest index, never moves down as the state moves up. Every eighth
+ * unvoiced state is solved coarse to fine, each by an exact scan of the
+ * predecessors between those of two already solved states; the seven
+ * between two of those together, one per vector lane; a voiced state
+ * between the predecessors of its unvoiced neighbours (see the monotone
+ * search). A voiced state without a pitch candidate is not scored at all
+ * when the frame proves it cannot be on the path (its unvoiced twin beats
+ * it by ~700, log eps, for every successor; see frame_targets);
  * voiced predecessors are visited only when their score can still reach a
  * state's best, and predecessors outside the band (transition log(DBL_MIN))
  * come from prefix/suffix maxima when they can matter at all. Every score
@@ -55,8 +57,10 @@
  * instead of sorted. No optimisation pragmas: the vector code is written
  * with intrinsics. The predecessor scans read per-state rows of the
  * transition tables (built with the plan), four predecessors per vector
- * step. Each frame's scores are written in one vector pass that also
- * yields the maxima of both halves the next frame needs.
+ * step, or per-predecessor rows, four or eight states per step. Each
+ * frame's scores are written in one vector pass that also yields the
+ * bounds the next frame needs. The input's NaN/inf check is part of the
+ * front end's sample copies (see padded_copy).
  * With n_threads >= 2 both threads run the front end in chunks of 16
  * frames claimed in order: the helper until none is left, the caller
  * whenever the frame it is to decode is not ready yet; the caller decodes
