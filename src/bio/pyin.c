@@ -2095,14 +2095,12 @@ static void viterbi_mono(vit_ctx *vc, int *state) {
     vit_slot *me = &vc->slot[0], *helper = &vc->slot[1];
     frame_ready(vc, th, 0);
     double *first = vc->sc[0];
-    vit_bounds b = {-INFINITY, -INFINITY, INFINITY, 0, 0};
+    double u0 = fo->ulog[0] + pl->log_init_u; /* every unvoiced state's first score */
+    vit_bounds b = {-INFINITY, u0, u0, 0, 0};
     for (int j = 0; j < N; j++) first[j] = pl->log_eps + pl->log_eps;
     for (int c = 0; c < fo->ncand[0]; c++) first[fo->cbin[c]] = fo->clog[c] + pl->log_eps;
-    for (int j = N; j < S; j++) first[j] = fo->ulog[0] + pl->log_init_u;
-    for (int j = 0; j < S; j++) {
-        vit_bounds x = {j < N ? first[j] : -INFINITY, j < N ? -INFINITY : first[j], j < N ? INFINITY : first[j], 0, 0};
-        bounds_merge(&b, &x);
-    }
+    for (int j = 0; j < N; j++) b.vmax = first[j] > b.vmax ? first[j] : b.vmax;
+    for (int j = N; j < S; j++) first[j] = u0;
     int shared = 0; /* the last frame was shared with the helper */
     int h = N / 2;  /* the split of the shared frames' targets, moved towards equal work */
     for (size_t t = 1; t < T; t++) {
