@@ -703,6 +703,11 @@ static double padded_copy(const pyin_plan *pl, const float *pcm, long q0, int le
 static void block_spectrum(const pyin_plan *pl, const float *pcm, long b, frame_work *w, double *X,
                            double *energy, frame_out *fo) {
     *energy = padded_copy(pl, pcm, b * pl->hop, pl->hop, w->buf, fo);
+    /* the next block's samples arrive while this one is transformed: a
+     * block is read once, and one hop is too short a stream for the
+     * hardware prefetcher to pick up in time */
+    long nx = (b + 1) * pl->hop - pl->pad;
+    for (long i = nx < 0 ? 0 : nx; i < nx + pl->hop && (size_t)i < pl->n; i += 16) __builtin_prefetch(pcm + i);
     bio_fft_forward(&pl->fft, w->buf, 1, X, X + w->hp, w->fwork);
 }
 
