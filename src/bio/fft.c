@@ -23,6 +23,7 @@
 
 #include "base/cpu.h"
 #include "base/error.h"
+#include "base/mem.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define BIO_FFT_X86 1
@@ -38,11 +39,11 @@ int bio_fft_init(bio_fft *f, size_t n) {
     size_t m = n / 2;
     f->n = n;
     f->m = m;
-    f->twr = malloc(m * sizeof *f->twr);
-    f->twi = malloc(m * sizeof *f->twi);
-    f->twin = malloc(m * sizeof *f->twin);
-    f->rtwr = malloc(m * sizeof *f->rtwr);
-    f->rtwi = malloc(m * sizeof *f->rtwi);
+    f->twr = mem_alloc_aligned(m * sizeof *f->twr);
+    f->twi = mem_alloc_aligned(m * sizeof *f->twi);
+    f->twin = mem_alloc_aligned(m * sizeof *f->twin);
+    f->rtwr = mem_alloc_aligned(m * sizeof *f->rtwr);
+    f->rtwi = mem_alloc_aligned(m * sizeof *f->rtwi);
     f->rev = malloc(m * sizeof *f->rev);
     if (!f->twr || !f->twi || !f->twin || !f->rtwr || !f->rtwi || !f->rev) {
         bio_fft_free(f);

@@ -85,6 +85,7 @@
 
 #include "base/error.h"
 #include "base/floats.h"
+#include "base/mem.h"
 #include "bio/fft.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -536,6 +537,9 @@ typedef struct frame_out {
     _Atomic int bad_sample; /* a non-finite sample was read (and zeroed: see padded_copy) */
 } frame_out;
 
+/* One thread's front-end buffers. The arrays the vector loops stream
+ * through start on cache lines (mem_alloc_aligned), and hp keeps the
+ * imaginary halves on 32-byte boundaries. */
 typedef struct frame_work {
     size_t hp;       /* spectrum stride: L/2 + 1 rounded up to 4; real parts, then imaginary parts */
     double *ring_x;  /* (nbk + 2) block spectra, 2 hp doubles each */
@@ -597,18 +601,18 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->hp = (L / 2 + 1 + 3) & ~(size_t)3;
     size_t S = 2 * w->hp;
     if (pl->block_path) {
-        w->ring_x = malloc(R * S * sizeof(double));
-        w->ring_d = malloc(R * S * sizeof(double));
+        w->ring_x = mem_alloc_aligned(R * S * sizeof(double));
+        w->ring_d = mem_alloc_aligned(R * S * sizeof(double));
         w->ring_e = malloc(R * sizeof(double));
     }
-    w->spec = malloc(S * sizeof(double));
-    w->buf = malloc(L * sizeof(double));
-    w->acf = malloc(((size_t)pl->max_period + 1) * sizeof(double));
-    w->fwork = malloc(2 * L * sizeof(double));
-    w->frame = malloc((size_t)pl->max_period * sizeof(double));
-    w->dk = malloc(((size_t)pl->max_period + 1) * sizeof(double));
-    w->run = malloc(((size_t)pl->max_period + 1) * sizeof(double));
-    w->yin = malloc((size_t)pl->n_tau * sizeof(double));
+    w->spec = mem_alloc_aligned(S * sizeof(double));
+    w->buf = mem_alloc_aligned(L * sizeof(double));
+    w->acf = mem_alloc_aligned(((size_t)pl->max_period + 1) * sizeof(double));
+    w->fwork = mem_alloc_aligned(2 * L * sizeof(double));
+    w->frame = mem_alloc_aligned((size_t)pl->max_period * sizeof(double));
+    w->dk = mem_alloc_aligned(((size_t)pl->max_period + 1) * sizeof(double));
+    w->run = mem_alloc_aligned(((size_t)pl->max_period + 1) * sizeof(double));
+    w->yin = mem_alloc_aligned((size_t)pl->n_tau * sizeof(double));
     w->trough = malloc(((size_t)pl->cap + 4) * sizeof(int)); /* + 4: the vector scan stores 4 at a time */
     w->first = malloc((size_t)pl->cap * sizeof(int));
     w->prob = malloc((size_t)pl->cap * sizeof(double));
@@ -2247,7 +2251,7 @@ static int pyin_mono(const pyin_plan *pl, const float *pcm, const bio_params *p,
     vc->kb = malloc((size_t)N * sizeof *vc->kb);
     vc->best = malloc((size_t)2 * N * sizeof *vc->best);
     vc->bk = malloc((size_t)2 * N * sizeof *vc->bk);
-    vc->fe_done = helper ? aligned_alloc(64, vc->n_chunks * sizeof *vc->fe_done) : NULL;
+    vc->fe_done = helper ? mem_alloc_aligned(vc->n_chunks * sizeof *vc->fe_done) : NULL;
     if (!vc->sc[0] || !vc->sc[1] || !vc->kb || !vc->best || !vc->bk || (helper && !vc->fe_done) ||
         vit_thread_init(&vc->th[0], pl))
         goto done;

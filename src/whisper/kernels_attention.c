@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "whisper/kernels.h"
 #include "whisper/kernels_impl.h"
 
@@ -138,8 +139,8 @@ static int blocked(threadpool *pool, const whisper_attention_args *a) {
     j.kp_head = (size_t)j.k_panels * a->d_head * NR;
     j.vp_head = (size_t)j.v_panels * a->n_kv * NR;
     size_t n_threads = (size_t)threadpool_size(pool);
-    j.kp = aligned_alloc(64, (j.kp_head + j.vp_head) * (size_t)a->n_heads * sizeof(float));
-    j.scores = aligned_alloc(64, n_threads * QB * (size_t)a->n_kv * sizeof(float));
+    j.kp = mem_alloc_aligned((j.kp_head + j.vp_head) * (size_t)a->n_heads * sizeof(float));
+    j.scores = mem_alloc_aligned(n_threads * QB * (size_t)a->n_kv * sizeof(float));
     if (!j.kp || !j.scores) {
         free(j.kp);
         free(j.scores);

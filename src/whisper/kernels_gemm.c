@@ -15,6 +15,7 @@
  * are identical for any pool. */
 #include <stdlib.h>
 
+#include "base/mem.h"
 #include "whisper/kernels.h"
 #include "whisper/kernels_impl.h"
 
@@ -112,7 +113,7 @@ static void linear(threadpool *pool, float *y, const float *x, int M, const whis
     }
     if (M >= GEMM_MIN_ROWS) {
         int n_threads = threadpool_size(pool);
-        j.panels = aligned_alloc(64, (size_t)n_threads * NB * KC * sizeof(float));
+        j.panels = mem_alloc_aligned((size_t)n_threads * NB * KC * sizeof(float));
         if (j.panels) {
             j.n_blocks = (j.N + NB - 1) / NB;
             run(pool, j.n_blocks * ((M + MB - 1) / MB), work, gemm_task, &j);
