@@ -50,15 +50,17 @@ int bio_fft_init(bio_fft *f, size_t n) {
         return TRIDENT_ENOMEM;
     }
     const double two_pi = 6.283185307179586476925286766559;
+    f->twr[0] = f->twi[0] = f->twin[0] = 0.0; /* unused */
     /* The stage with butterflies of span len uses e^{-2 pi i k/len}, k < len/2,
-     * stored from offset len/2 - 1. */
+     * stored from offset len/2 (entry 0 is unused), so that every stage's
+     * vectors of four start on 32-byte boundaries as the table does. */
     for (size_t len = 2; len <= m; len <<= 1) {
         size_t half = len / 2;
         for (size_t k = 0; k < half; k++) {
             double a = -two_pi * (double)k / (double)len;
-            f->twr[half - 1 + k] = cos(a);
-            f->twi[half - 1 + k] = sin(a);
-            f->twin[half - 1 + k] = -sin(a);
+            f->twr[half + k] = cos(a);
+            f->twi[half + k] = sin(a);
+            f->twin[half + k] = -sin(a);
         }
     }
     for (size_t k = 0; k < m; k++) {
@@ -97,7 +99,7 @@ void bio_fft_free(bio_fft *f) {
 static void stages_first(const bio_fft *f, const double *sr, const double *si, int interleaved, int half_zero,
                          const double *wi, double *zr, double *zi) {
     size_t m = f->m;
-    const double w0r = f->twr[1], w0i = wi[1], w1r = f->twr[2], w1i = wi[2];
+    const double w0r = f->twr[2], w0i = wi[2], w1r = f->twr[3], w1i = wi[3];
     for (size_t i = 0; i < m; i += 4) {
         double ar[4] = {0, 0, 0, 0}, ai[4] = {0, 0, 0, 0};
         for (int q = 0; q < 4; q += 1 + (half_zero != 0)) {
@@ -164,7 +166,7 @@ static inline void butterfly(double *ar, double *ai, double *br, double *bi, con
 static void stage_c(double *zr, double *zi, size_t m, size_t len, const double *twr, const double *twi,
                     size_t kmax, int only_a) {
     size_t half = len / 2;
-    const double *wr = twr + half - 1, *wi = twi + half - 1;
+    const double *wr = twr + half, *wi = twi + half;
     for (size_t g = 0; g < m; g += len) {
         double *ar = zr + g, *ai = zi + g, *br = ar + half, *bi = ai + half;
         for (size_t k = 0; k < kmax; k++) butterfly(ar, ai, br, bi, wr, wi, k, only_a);
@@ -207,7 +209,7 @@ static void split_inv_c(const bio_fft *f, const double *Xr, const double *Xi, do
 AVX2_FN static void stage_avx2(double *zr, double *zi, size_t m, size_t len, const double *twr, const double *twi,
                                size_t kmax, int only_a) {
     size_t half = len / 2;
-    const double *wr = twr + half - 1, *wi = twi + half - 1;
+    const double *wr = twr + half, *wi = twi + half;
     for (size_t g = 0; g < m; g += len) {
         double *ar = zr + g, *ai = zi + g, *br = ar + half, *bi = ai + half;
         size_t k = 0;
@@ -235,8 +237,8 @@ AVX2_FN static void stage_avx2(double *zr, double *zi, size_t m, size_t len, con
 AVX2_FN static void stage_pair_avx2(double *zr, double *zi, size_t m, size_t len, const double *twr,
                                     const double *twi) {
     size_t half = len / 2;
-    const double *ar_ = twr + half - 1, *ai_ = twi + half - 1; /* span len */
-    const double *br_ = twr + len - 1, *bi_ = twi + len - 1;   /* span 2 len */
+    const double *ar_ = twr + half, *ai_ = twi + half; /* span len */
+    const double *br_ = twr + len, *bi_ = twi + len;   /* span 2 len */
     for (size_t g = 0; g < m; g += 2 * len) {
         double *r = zr + g, *i = zi + g;
         for (size_t k = 0; k < half; k += 4) {
@@ -306,8 +308,8 @@ AVX2_FN __attribute__((always_inline)) static inline void first_body(const bio_f
                                                                      int half_zero, const double *wi, double *zr,
                                                                      double *zi) {
     size_t m = f->m, q4 = m / 4, g4 = m / 16;
-    const __m256d w0r = _mm256_set1_pd(f->twr[1]), w0i = _mm256_set1_pd(wi[1]);
-    const __m256d w1r = _mm256_set1_pd(f->twr[2]), w1i = _mm256_set1_pd(wi[2]);
+    const __m256d w0r = _mm256_set1_pd(f->twr[2]), w0i = _mm256_set1_pd(wi[2]);
+    const __m256d w1r = _mm256_set1_pd(f->twr[3]), w1i = _mm256_set1_pd(wi[3]);
     /* lane l holds group h + d_l m/16 */
     const size_t d1 = interleaved ? 1 : 2, d2 = interleaved ? 2 : 1;
     for (size_t h = 0; h < g4; h++) {
@@ -384,8 +386,12 @@ AVX2_FN static size_t interleave_avx2(const double *zr, const double *zi, double
 
 static inline __m256d AVX2_FN rev4(__m256d v) { return _mm256_permute4x64_pd(v, 0x1B); }
 
+/* The split steps run k = 1..3 one at a time and the rest four at a time
+ * from k = 4, so that their loads of z, X and the twiddles and their stores
+ * start on 32-byte boundaries (only the mirrored loads at m - k do not). */
 AVX2_FN static void split_fwd_avx2(const bio_fft *f, const double *zr, const double *zi, double *Xr, double *Xi) {
-    size_t m = f->m, k = 1;
+    size_t m = f->m, k = 4;
+    split_fwd_c(f, zr, zi, Xr, Xi, 1, 4);
     const __m256d half = _mm256_set1_pd(0.5), nhalf = _mm256_set1_pd(-0.5), zero = _mm256_setzero_pd();
     for (; k + 4 <= m; k += 4) {
         __m256d ar = _mm256_loadu_pd(zr + k), ai = _mm256_loadu_pd(zi + k);
@@ -397,11 +403,11 @@ AVX2_FN static void split_fwd_avx2(const bio_fft *f, const double *zr, const dou
         _mm256_storeu_pd(Xr + k, _mm256_add_pd(er, _mm256_sub_pd(_mm256_mul_pd(or_, wr), _mm256_mul_pd(oi, wi))));
         _mm256_storeu_pd(Xi + k, _mm256_add_pd(ei, _mm256_add_pd(_mm256_mul_pd(or_, wi), _mm256_mul_pd(oi, wr))));
     }
-    split_fwd_c(f, zr, zi, Xr, Xi, k, m);
 }
 
 AVX2_FN static void split_inv_avx2(const bio_fft *f, const double *Xr, const double *Xi, double *Zr, double *Zi) {
-    size_t m = f->m, k = 1;
+    size_t m = f->m, k = 4;
+    split_inv_c(f, Xr, Xi, Zr, Zi, 1, 4);
     const __m256d zero = _mm256_setzero_pd();
     for (; k + 4 <= m; k += 4) {
         __m256d ar = _mm256_loadu_pd(Xr + k), ai = _mm256_loadu_pd(Xi + k);
@@ -415,7 +421,6 @@ AVX2_FN static void split_inv_avx2(const bio_fft *f, const double *Xr, const dou
         _mm256_storeu_pd(Zr + k, _mm256_sub_pd(er, oi));
         _mm256_storeu_pd(Zi + k, _mm256_add_pd(ei, or_));
     }
-    split_inv_c(f, Xr, Xi, Zr, Zi, k, m);
 }
 #endif
 

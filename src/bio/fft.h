@@ -17,7 +17,7 @@
 typedef struct bio_fft {
     size_t n;      /* real transform length, a power of two >= 16 */
     size_t m;      /* complex length n/2 used internally */
-    double *twr;   /* per-stage twiddles of the m-point complex FFT, real parts */
+    double *twr;   /* twiddles of the m-point complex FFT, span len's at [len/2, len): real parts */
     double *twi;   /* ... imaginary parts (forward sign) */
     double *twin;  /* ... imaginary parts negated (inverse) */
     double *rtwr;  /* e^{-2 pi i k / n} for k in [0, m), real parts */
