@@ -1,7 +1,9 @@
-/* test_base.c — thread pool, files, errors, clock formatting, log lines, float checks. */
+/* test_base.c — thread pool, files, errors, clock formatting, log lines, float checks,
+ * aligned blocks. */
 #include <float.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "base/file.h"
 #include "base/floats.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/threadpool.h"
 #include "check.h"
 
@@ -102,8 +105,23 @@ static void test_floats(void) {
     CHECK(floats_first_nonfinite(x, N) == 1500, "the first of two");
 }
 
+/* mem_alloc_aligned: MEM_ALIGN-aligned blocks of every size around the
+ * alignment (including 0), usable to their last byte (ASan checks the
+ * bound), and NULL for a size that cannot be rounded up. */
+static void test_mem(void) {
+    for (size_t size = 0; size <= 3 * MEM_ALIGN + 1; size++) {
+        unsigned char *p = mem_alloc_aligned(size);
+        CHECK(p != NULL, "block of %zu bytes", size);
+        CHECK((uintptr_t)p % MEM_ALIGN == 0, "block of %zu bytes at %p is aligned", size, (void *)p);
+        if (size) memset(p, 0xa5, size);
+        free(p);
+    }
+    CHECK(mem_alloc_aligned(SIZE_MAX - 1) == NULL, "a size that overflows when rounded up");
+}
+
 int main(void) {
     test_floats();
+    test_mem();
     for (int threads = 1; threads <= 4; threads++) {
         threadpool *pool = threadpool_new(threads);
         CHECK(pool != NULL, "threadpool_new(%d)", threads);
