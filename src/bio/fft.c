@@ -42,8 +42,8 @@ int bio_fft_init(bio_fft *f, size_t n) {
     f->twr = mem_alloc_aligned(m * sizeof *f->twr);
     f->twi = mem_alloc_aligned(m * sizeof *f->twi);
     f->twin = mem_alloc_aligned(m * sizeof *f->twin);
-    f->rtwr = mem_alloc_aligned(m * sizeof *f->rtwr);
-    f->rtwi = mem_alloc_aligned(m * sizeof *f->rtwi);
+    f->rtwr = mem_alloc_aligned((m / 2 + 1) * sizeof *f->rtwr);
+    f->rtwi = mem_alloc_aligned((m / 2 + 1) * sizeof *f->rtwi);
     f->rev = malloc(m * sizeof *f->rev);
     if (!f->twr || !f->twi || !f->twin || !f->rtwr || !f->rtwi || !f->rev) {
         bio_fft_free(f);
@@ -63,7 +63,7 @@ int bio_fft_init(bio_fft *f, size_t n) {
             f->twin[half + k] = -sin(a);
         }
     }
-    for (size_t k = 0; k < m; k++) {
+    for (size_t k = 0; k <= m / 2; k++) {
         double a = -two_pi * (double)k / (double)n;
         f->rtwr[k] = cos(a);
         f->rtwi[k] = sin(a);
@@ -173,7 +173,11 @@ static void stage_c(double *zr, double *zi, size_t m, size_t len, const double *
     }
 }
 
-/* Forward split: X[k] = E + W^k O, E = (Z[k] + conj Z[m-k])/2, O = -i (Z[k] - conj Z[m-k])/2. */
+/* Forward split: X[k] = E + W^k O, E = (Z[k] + conj Z[m-k])/2, O = -i (Z[k] - conj Z[m-k])/2,
+ * for k in [k0, k1) together with its mirror X[m-k] = conj(E - W^k O)
+ * (E and O at m - k are the conjugates of those at k, W^(m-k) = -conj W^k),
+ * so each pair costs one product; k1 <= m/2 + 1 (at k = m/2 the mirror is k
+ * itself and its value is the mirror formula's). */
 static void split_fwd_c(const bio_fft *f, const double *zr, const double *zi, double *Xr, double *Xi, size_t k0,
                         size_t k1) {
     size_t m = f->m;
@@ -183,13 +187,17 @@ static void split_fwd_c(const bio_fft *f, const double *zr, const double *zi, do
         double er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
         double or_ = 0.5 * (ai - bi), oi = -0.5 * (ar - br);
         double wr = f->rtwr[k], wi = f->rtwi[k];
-        Xr[k] = er + (or_ * wr - oi * wi);
-        Xi[k] = ei + (or_ * wi + oi * wr);
+        double pr = or_ * wr - oi * wi, pi = or_ * wi + oi * wr;
+        Xr[k] = er + pr;
+        Xi[k] = ei + pi;
+        Xr[m - k] = er - pr;
+        Xi[m - k] = -(ei - pi);
     }
 }
 
 /* Inverse split into natural order: Z[k] = E[k] + i O[k], E = X[k] + conj X[m-k],
- * O = (X[k] - conj X[m-k]) conj(W^k), for k in [k0, k1), k0 >= 1. */
+ * O = (X[k] - conj X[m-k]) conj(W^k), for k in [k0, k1), k0 >= 1, together
+ * with its mirror Z[m-k] = conj(E) + i conj(O) (as in split_fwd_c; k1 <= m/2 + 1). */
 static void split_inv_c(const bio_fft *f, const double *Xr, const double *Xi, double *Zr, double *Zi, size_t k0,
                         size_t k1) {
     size_t m = f->m;
@@ -202,6 +210,8 @@ static void split_inv_c(const bio_fft *f, const double *Xr, const double *Xi, do
         double or_ = dr * wr - di * wi, oi = dr * wi + di * wr;
         Zr[k] = er - oi;
         Zi[k] = ei + or_;
+        Zr[m - k] = er + oi;
+        Zi[m - k] = or_ - ei;
     }
 }
 
@@ -386,41 +396,52 @@ AVX2_FN static size_t interleave_avx2(const double *zr, const double *zi, double
 
 static inline __m256d AVX2_FN rev4(__m256d v) { return _mm256_permute4x64_pd(v, 0x1B); }
 
-/* The split steps run k = 1..3 one at a time and the rest four at a time
- * from k = 4, so that their loads of z, X and the twiddles and their stores
- * start on 32-byte boundaries (only the mirrored loads at m - k do not). */
+/* The split steps in pairs (k, m - k), four pairs a step: k = 1..3 one at
+ * a time, then vectors from k = 4 to m/2 - 1, so that the loads of z, X and
+ * the twiddles at k and the stores there start on 32-byte boundaries (the
+ * mirrored ones at m - k - 3 do not), then k = m/2. The same operations as
+ * split_fwd_c / split_inv_c lane by lane; the mirrored lanes are reversed
+ * on the way in and out; negation flips the sign bit, as C's unary minus. */
 AVX2_FN static void split_fwd_avx2(const bio_fft *f, const double *zr, const double *zi, double *Xr, double *Xi) {
     size_t m = f->m, k = 4;
     split_fwd_c(f, zr, zi, Xr, Xi, 1, 4);
-    const __m256d half = _mm256_set1_pd(0.5), nhalf = _mm256_set1_pd(-0.5), zero = _mm256_setzero_pd();
-    for (; k + 4 <= m; k += 4) {
+    const __m256d half = _mm256_set1_pd(0.5), nhalf = _mm256_set1_pd(-0.5), sign = _mm256_set1_pd(-0.0);
+    for (; k + 4 <= m / 2; k += 4) {
         __m256d ar = _mm256_loadu_pd(zr + k), ai = _mm256_loadu_pd(zi + k);
         __m256d br = rev4(_mm256_loadu_pd(zr + m - k - 3));
-        __m256d bi = _mm256_sub_pd(zero, rev4(_mm256_loadu_pd(zi + m - k - 3)));
+        __m256d bi = _mm256_xor_pd(sign, rev4(_mm256_loadu_pd(zi + m - k - 3)));
         __m256d er = _mm256_mul_pd(half, _mm256_add_pd(ar, br)), ei = _mm256_mul_pd(half, _mm256_add_pd(ai, bi));
         __m256d or_ = _mm256_mul_pd(half, _mm256_sub_pd(ai, bi)), oi = _mm256_mul_pd(nhalf, _mm256_sub_pd(ar, br));
         __m256d wr = _mm256_loadu_pd(f->rtwr + k), wi = _mm256_loadu_pd(f->rtwi + k);
-        _mm256_storeu_pd(Xr + k, _mm256_add_pd(er, _mm256_sub_pd(_mm256_mul_pd(or_, wr), _mm256_mul_pd(oi, wi))));
-        _mm256_storeu_pd(Xi + k, _mm256_add_pd(ei, _mm256_add_pd(_mm256_mul_pd(or_, wi), _mm256_mul_pd(oi, wr))));
+        __m256d pr = _mm256_sub_pd(_mm256_mul_pd(or_, wr), _mm256_mul_pd(oi, wi));
+        __m256d pi = _mm256_add_pd(_mm256_mul_pd(or_, wi), _mm256_mul_pd(oi, wr));
+        _mm256_storeu_pd(Xr + k, _mm256_add_pd(er, pr));
+        _mm256_storeu_pd(Xi + k, _mm256_add_pd(ei, pi));
+        _mm256_storeu_pd(Xr + m - k - 3, rev4(_mm256_sub_pd(er, pr)));
+        _mm256_storeu_pd(Xi + m - k - 3, rev4(_mm256_xor_pd(sign, _mm256_sub_pd(ei, pi))));
     }
+    split_fwd_c(f, zr, zi, Xr, Xi, k, m / 2 + 1);
 }
 
 AVX2_FN static void split_inv_avx2(const bio_fft *f, const double *Xr, const double *Xi, double *Zr, double *Zi) {
     size_t m = f->m, k = 4;
     split_inv_c(f, Xr, Xi, Zr, Zi, 1, 4);
-    const __m256d zero = _mm256_setzero_pd();
-    for (; k + 4 <= m; k += 4) {
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    for (; k + 4 <= m / 2; k += 4) {
         __m256d ar = _mm256_loadu_pd(Xr + k), ai = _mm256_loadu_pd(Xi + k);
         __m256d br = rev4(_mm256_loadu_pd(Xr + m - k - 3));
-        __m256d bi = _mm256_sub_pd(zero, rev4(_mm256_loadu_pd(Xi + m - k - 3)));
+        __m256d bi = _mm256_xor_pd(sign, rev4(_mm256_loadu_pd(Xi + m - k - 3)));
         __m256d er = _mm256_add_pd(ar, br), ei = _mm256_add_pd(ai, bi);
         __m256d dr = _mm256_sub_pd(ar, br), di = _mm256_sub_pd(ai, bi);
-        __m256d wr = _mm256_loadu_pd(f->rtwr + k), wi = _mm256_sub_pd(zero, _mm256_loadu_pd(f->rtwi + k));
+        __m256d wr = _mm256_loadu_pd(f->rtwr + k), wi = _mm256_xor_pd(sign, _mm256_loadu_pd(f->rtwi + k));
         __m256d or_ = _mm256_sub_pd(_mm256_mul_pd(dr, wr), _mm256_mul_pd(di, wi));
         __m256d oi = _mm256_add_pd(_mm256_mul_pd(dr, wi), _mm256_mul_pd(di, wr));
         _mm256_storeu_pd(Zr + k, _mm256_sub_pd(er, oi));
         _mm256_storeu_pd(Zi + k, _mm256_add_pd(ei, or_));
+        _mm256_storeu_pd(Zr + m - k - 3, rev4(_mm256_add_pd(er, oi)));
+        _mm256_storeu_pd(Zi + m - k - 3, rev4(_mm256_sub_pd(or_, ei)));
     }
+    split_inv_c(f, Xr, Xi, Zr, Zi, k, m / 2 + 1);
 }
 #endif
 
@@ -470,7 +491,7 @@ void bio_fft_forward(const bio_fft *f, const double *x, int half_zero, double *X
         return;
     }
 #endif
-    split_fwd_c(f, zr, zi, Xr, Xi, 1, m);
+    split_fwd_c(f, zr, zi, Xr, Xi, 1, m / 2 + 1);
 }
 
 void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, double *x, size_t n_out,
@@ -491,7 +512,7 @@ void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, doubl
         split_inv_avx2(f, Xr, Xi, Zr, Zi);
     else
 #endif
-        split_inv_c(f, Xr, Xi, Zr, Zi, 1, m);
+        split_inv_c(f, Xr, Xi, Zr, Zi, 1, m / 2 + 1);
 #if BIO_FFT_X86
     if (f->avx2 && m >= 16)
         stages_first_avx2(f, Zr, Zi, 0, 0, f->twin, zr, zi);

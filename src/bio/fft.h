@@ -20,7 +20,7 @@ typedef struct bio_fft {
     double *twr;   /* twiddles of the m-point complex FFT, span len's at [len/2, len): real parts */
     double *twi;   /* ... imaginary parts (forward sign) */
     double *twin;  /* ... imaginary parts negated (inverse) */
-    double *rtwr;  /* e^{-2 pi i k / n} for k in [0, m), real parts */
+    double *rtwr;  /* e^{-2 pi i k / n} for k in [0, m/2] (the split steps' mirrors use -conj), real parts */
     double *rtwi;  /* ... imaginary parts */
     unsigned *rev; /* bit-reversal permutation of [0, m) */
     int avx2;      /* use the AVX2 kernels */
