@@ -2,7 +2,8 @@
  *
  * A real transform of length n runs as an n/2-point complex FFT on the even
  * samples packed as real parts and the odd ones as imaginary parts, followed
- * (or, for the inverse, preceded) by the usual split step. The complex FFT is
+ * (or, for the inverse, preceded) by the usual split step, done for the
+ * mirror pair k, m - k at once (one complex product). The complex FFT is
  * an iterative decimation-in-time radix-2 transform on split arrays (real
  * parts, imaginary parts) with one contiguous twiddle table per stage, so the
  * inner loops stream through memory. The bit-reversal permutation is fused
@@ -14,7 +15,9 @@
  * groups at a time (contiguous loads, then a 4x4 transpose) and the later
  * stages in pairs (spans len and 2 len in one pass over the data, the same
  * butterflies and twiddles as two radix-2 passes); the last stage, which
- * the inverse prunes, stays single. */
+ * the inverse prunes, stays single. Tables and buffers start on 32-byte
+ * boundaries and every stage's twiddles at a multiple of four, so no
+ * vector access but the split steps' mirrored ones splits a cache line. */
 #include "bio/fft.h"
 
 #include <math.h>
