@@ -75,8 +75,8 @@ void pipeline_assessment_clear(pipeline_assessment *a) {
 
 /* The bio-acoustic half of the pipeline: on its own thread beside ASR (one
  * thread: ASR has the cores), or alone on the caller, with a second thread
- * when the machine has two cores (half the latency; bio_analyze's result
- * does not depend on it). */
+ * when the machine has two or more cores (half the latency; bio_analyze's
+ * result does not depend on it). */
 typedef struct {
     const float *pcm;
     size_t n;
