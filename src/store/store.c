@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/utf8.h"
 
 /* Longest values accepted for short text fields. */
 #define STORE_QUEUE_MAX 64
@@ -115,26 +116,6 @@ static int id_normalize(const char *id, char out[STORE_ID_SIZE], char *err, size
 
 /* ---- text ----------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-    unsigned c = p[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
-    else return 0;
-    if (len > n) return 0;
-    unsigned cp = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 /* A copy of s as valid UTF-8 without NULs or control characters other than
  * tab and newline: invalid bytes become U+FFFD. NULL → NULL. Sets *failed
  * when out of memory. Stored text must be valid UTF-8 for PostgreSQL and for
@@ -151,24 +132,7 @@ static char *text_clean(const char *s, int *failed) {
         *failed = 1;
         return NULL;
     }
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, o = 0;
-    while (i < n) {
-        size_t len = utf8_seq(p + i, n - i);
-        if (len == 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        } else if (len == 1 && (p[i] < 0x20 || p[i] == 0x7f) && p[i] != '\t' && p[i] != '\n') {
-            out[o++] = ' ';
-            i++;
-        } else {
-            memcpy(out + o, p + i, len);
-            o += len;
-            i += len;
-        }
-    }
-    out[o] = '\0';
+    utf8_repair((const unsigned char *)s, n, out, UTF8_REPAIR_BYTES | UTF8_REPAIR_CONTROLS);
     return out;
 }
 
