@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/utf8.h"
 
@@ -488,21 +489,6 @@ static void jset(json_t *o, const char *key, json_t *v, int *failed) {
     if (!v || json_object_set_new(o, key, v) != 0) *failed = 1;
 }
 
-/* A JSON string of s; text that is not valid UTF-8 (a row written by something
- * else) is cleaned rather than failing the whole record. */
-static json_t *jstr(const char *s) {
-    json_t *j = json_string(s);
-    if (j) return j;
-    int failed = 0;
-    char *clean = text_clean(s, &failed);
-    if (!clean) return NULL;
-    j = json_string(clean);
-    free(clean);
-    return j;
-}
-
-static json_t *jstring_or_null(const char *s) { return s ? jstr(s) : json_null(); }
-
 json_t *store_call_to_json(const store_call *c) {
     if (!c) return NULL;
     json_t *o = json_object();
@@ -517,11 +503,11 @@ json_t *store_call_to_json(const store_call *c) {
     jset(o, "created_at", json_string(created), &failed);
     jset(o, "updated_at", json_string(updated), &failed);
     jset(o, "duration", json_real(c->duration_s), &failed);
-    jset(o, "transcript", jstr(c->transcript ? c->transcript : ""), &failed);
+    jset(o, "transcript", json_text(c->transcript), &failed);
     jset(o, "confidence", json_real(c->confidence), &failed);
     jset(o, "content_score", json_real(c->content_score), &failed);
     jset(o, "distress_score", json_real(c->distress_score), &failed);
-    jset(o, "queue", jstring_or_null(c->queue), &failed);
+    jset(o, "queue", json_text_or_null(c->queue), &failed);
     jset(o, "priority_level", json_integer(c->priority_level), &failed);
     jset(o, "flag_audio_review", json_boolean(c->flag_audio_review), &failed);
     jset(o, "escalation_required", json_boolean(c->escalation_required), &failed);
@@ -531,7 +517,7 @@ json_t *store_call_to_json(const store_call *c) {
         jset(flags, "escalation_required", json_boolean(c->escalation_required), &failed);
     }
     jset(o, "flags", flags, &failed);
-    jset(o, "filename", jstring_or_null(c->filename), &failed);
+    jset(o, "filename", json_text_or_null(c->filename), &failed);
     jset(o, "utterance_count", json_integer(c->utterance_count), &failed);
     json_t *analysis = NULL;
     if (c->analysis_json) analysis = json_loads(c->analysis_json, 0, NULL);
