@@ -47,21 +47,6 @@ void infer_scheduler_free(infer_scheduler *sched);
  * request pays for it. Returns at once (the slots work in the background). */
 void infer_scheduler_prepare(infer_scheduler *sched);
 
-/* One transcription (all windows). text is owned by the struct: asr_transcript_clear frees it. */
-typedef struct {
-    char *text;          /* UTF-8, leading/trailing spaces trimmed */
-    double confidence;   /* exp(avg_logprob) (the engine's whisper_result.confidence) */
-    double avg_logprob;  /* the engine's: sum_logprob / (tokens + 1 per window) over the kept
-                          * windows (speech, not skipped as silence), each window's final decode */
-    double no_speech_prob; /* of the first window */
-    int n_windows;       /* 30-s windows decoded (scheduling turns; fallbacks not counted) */
-    int n_tokens;        /* tokens in the transcript's segments */
-    char language[16];
-    double wait_ms;      /* total queue wait */
-    double infer_ms;     /* total time in the engine (log-mel + every window) */
-} asr_transcript;
-void asr_transcript_clear(asr_transcript *t);
-
 /* Transcribes 16-kHz mono PCM with params (required; the pipeline's are
  * pipeline_asr_params) — waiting for a lazy model load if needed. Blocks until
  * done. Returns 0; TRIDENT_EBUSY when the queue is full (or on shutdown); or the
