@@ -77,7 +77,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
                                     : "no ASR model configured: transcript empty, confidence 0; triaged on distress");
     } else {
         char aerr[TRIDENT_ERR_SIZE] = "";
-        whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.sched.language);
+        whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.language);
         rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, opt && opt->unbounded ? INFER_UNBOUNDED : 0,
                                         &out->asr, aerr, sizeof aerr);
         if (rc == TRIDENT_EBUSY || rc == TRIDENT_ENOMEM) {

@@ -33,8 +33,6 @@ typedef struct {
     int slots;            /* >= 1 */
     int threads_per_slot; /* <= 0: all cores / slots */
     int queue_max;        /* waiting jobs beyond which new requests are refused (>= 1) */
-    const char *language; /* decoding language ("en" default; "auto" detects); the scheduler does
-                           * not use it: the pipeline reads it into its ASR parameters */
 } infer_scheduler_config;
 
 /* Starts the slot threads. The scheduler does not own asr. Free with infer_scheduler_free
