@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "whisper/engine.h"
+#include "whisper/subtitles.h"
 
 #define MAX_TEMPERATURES 16
 

@@ -27,6 +27,7 @@
 #include "whisper/model.h"
 #include "whisper/sampling.h"
 #include "whisper/session.h"
+#include "whisper/subtitles.h"
 #include "whisper/transcribe.h"
 #include "whisper_fixtures.h"
 
