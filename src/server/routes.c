@@ -19,7 +19,6 @@ int route_root(struct mg_connection *conn, server *srv) {
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
-
 int route_health(struct mg_connection *conn, server *srv) {
     service_registry *reg = srv->reg;
     asr_status as;
