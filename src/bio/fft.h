@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 typedef struct bio_fft {
-    size_t n;      /* real transform length, a power of two >= 4 */
+    size_t n;      /* real transform length, a power of two >= 8 */
     size_t m;      /* n/2: the complex transform's length */
     double *twr;   /* [m]: at [h + j], j < h, e^{-i pi j / h} for the stage of half-size h: real parts */
     double *twi;   /* ... imaginary parts */
@@ -22,7 +22,7 @@ typedef struct bio_fft {
     unsigned *rev; /* [m]: bit-reversal permutation of [0, m) */
 } bio_fft;
 
-/* Prepares a plan for real transforms of length n (a power of two >= 4).
+/* Prepares a plan for real transforms of length n (a power of two >= 8).
  * Returns 0 or TRIDENT_ENOMEM / TRIDENT_EINVAL; on error f holds no memory.
  * bio_fft_free releases the plan's tables. */
 int bio_fft_init(bio_fft *f, size_t n);

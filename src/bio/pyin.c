@@ -163,6 +163,7 @@ typedef struct pyin_plan {
     double *logt;       /* [distinct row sums][2][2 hw + 1]: log(switch * window / row sum + DBL_MIN) */
     const double **lt;  /* [2][N]: lt[h N + k][e] from bin k to bin k + e, h = 1 when the voicing switches */
     double mono_mu;     /* the least fall per step of F = log(window) on the band, less a margin */
+    double lt_max[2];   /* [h]: the largest entry of the tables h */
     double log_eps;     /* log(DBL_MIN): every impossible transition or observation */
     double log_init_u;  /* log(1/N + DBL_MIN): the initial unvoiced states */
     bio_fft fft;        /* length >= frame + max_period: no circular wrap at the lags used */
@@ -251,8 +252,14 @@ static int plan_transitions(pyin_plan *pl, const bio_params *p, char *err, size_
             for (int e = 0; e < n_e; e++)
                 pl->logt[((size_t)sid[k] * 2 + h) * n_e + e] = log(ts[h] * (val[e] / s) + DBL_MIN);
     }
-    for (int h = 0; h < 2; h++)
-        for (int k = 0; k < N; k++) pl->lt[(size_t)h * N + k] = pl->logt + ((size_t)sid[k] * 2 + h) * n_e + hw;
+    for (int h = 0; h < 2; h++) {
+        pl->lt_max[h] = -INFINITY;
+        for (int k = 0; k < N; k++) {
+            pl->lt[(size_t)h * N + k] = pl->logt + ((size_t)sid[k] * 2 + h) * n_e + hw;
+            for (int e = -hw; e <= hw; e++)
+                pl->lt_max[h] = pl->lt[(size_t)h * N + k][e] > pl->lt_max[h] ? pl->lt[(size_t)h * N + k][e] : pl->lt_max[h];
+        }
+    }
     rc = 0;
     if (!(pl->mono_mu > 0.0))
         rc = error_set(err, err_size, TRIDENT_EINVAL,
@@ -340,7 +347,7 @@ static int plan_init(pyin_plan *pl, size_t n, const bio_params *p, char *err, si
         plan_free(pl);
         return rc;
     }
-    size_t L = 4;
+    size_t L = 8;
     while (L < (size_t)pl->frame + (size_t)pl->max_period) L *= 2;
     if (bio_fft_init(&pl->fft, L)) goto nomem;
     return 0;
@@ -383,13 +390,14 @@ typedef struct frame_work {
     double *yin;   /* [n_tau]: CMND at periods min_period.. */
     double *y0;    /* [max_period]: the frame's first samples */
     int *trough;   /* [cap] */
+    double *hgt;   /* [cap]: their CMND values */
     double *prob;  /* [cap] */
     int *cb;       /* [cap] */
     double *cp;    /* [cap] */
 } frame_work;
 
 static void work_free(frame_work *w) {
-    void *a[] = {w->buf, w->Xr, w->Xi, w->fwork, w->dk, w->run, w->yin, w->y0, w->trough, w->prob, w->cb, w->cp};
+    void *a[] = {w->buf, w->Xr, w->Xi, w->fwork, w->dk, w->run, w->yin, w->y0, w->trough, w->hgt, w->prob, w->cb, w->cp};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) free(a[i]);
     memset(w, 0, sizeof *w);
 }
@@ -405,11 +413,12 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->yin = malloc((size_t)pl->n_tau * sizeof(double));
     w->y0 = malloc(P * sizeof(double));
     w->trough = malloc(C * sizeof(int));
+    w->hgt = malloc(C * sizeof(double));
     w->prob = malloc(C * sizeof(double));
     w->cb = malloc(C * sizeof(int));
     w->cp = malloc(C * sizeof(double));
     if (!w->buf || !w->Xr || !w->Xi || !w->fwork || !w->dk || !w->run || !w->yin || !w->y0 || !w->trough ||
-        !w->prob || !w->cb || !w->cp) {
+        !w->hgt || !w->prob || !w->cb || !w->cp) {
         work_free(w);
         return TRIDENT_ENOMEM;
     }
@@ -420,15 +429,14 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
  * autocorrelation r(0..max_period)) and w->y0; returns the frame's energy. */
 static double frame_acf(const pyin_plan *pl, const float *pcm, size_t t, frame_work *w) {
     size_t L = pl->fft.n, m = L / 2;
-    long q0 = (long)(t * (size_t)pl->hop) - pl->pad;
-    double energy = 0.0;
-    for (int i = 0; i < pl->frame; i++) {
-        long q = q0 + i;
-        double v = q >= 0 && (size_t)q < pl->n ? (double)pcm[q] : 0.0;
-        w->buf[i] = v;
-        energy += v * v;
-    }
-    memset(w->buf + pl->frame, 0, (L - (size_t)pl->frame) * sizeof(double));
+    /* samples [a, b) of the frame exist; zeros around them (q0 <= n) */
+    long q0 = (long)(t * (size_t)pl->hop) - pl->pad, a = q0 < 0 ? -q0 : 0;
+    long b = q0 + pl->frame > (long)pl->n ? (long)pl->n - q0 : pl->frame;
+    memset(w->buf, 0, L * sizeof(double));
+    for (long i = a; i < b; i++) w->buf[i] = (double)pcm[q0 + i];
+    double e[4] = {0.0, 0.0, 0.0, 0.0}; /* four partial sums: no single long chain of additions */
+    for (long i = a; i < b; i++) e[i & 3] += w->buf[i] * w->buf[i];
+    double energy = (e[0] + e[1]) + (e[2] + e[3]);
     memcpy(w->y0, w->buf, (size_t)pl->max_period * sizeof(double));
     bio_fft_forward(&pl->fft, w->buf, w->Xr, w->Xi, w->fwork);
     for (size_t k = 0; k <= m; k++) {
@@ -472,21 +480,23 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
     /* Threshold i (thr[i], i in 1..nt) gives the n troughs below it the
      * Boltzmann prior of their rank among them, weighted by beta_probs[i -
      * 1]: probs = trough_prior.dot(beta_probs), summed over i in order. */
+    double *hgt = w->hgt;
     int gmin = 0;
     for (int m = 0; m < M; m++) {
+        hgt[m] = yin[w->trough[m]];
         w->prob[m] = 0.0;
-        gmin = yin[w->trough[m]] < yin[w->trough[gmin]] ? m : gmin;
+        gmin = hgt[m] < hgt[gmin] ? m : gmin;
     }
     for (int i = 1; i <= nt; i++) {
         int n = 0;
-        for (int m = 0; m < M; m++) n += yin[w->trough[m]] < pl->thr[i];
-        for (int m = 0, rank = 0; m < M && rank < n; m++)
-            if (yin[w->trough[m]] < pl->thr[i]) w->prob[m] += pl->bfact[n] * pl->bexp[rank++] * pl->beta_probs[i - 1];
+        for (int m = 0; m < M; m++) n += hgt[m] < pl->thr[i];
+        for (int m = 0, rank = 0; rank < n; m++)
+            if (hgt[m] < pl->thr[i]) w->prob[m] += pl->bfact[n] * pl->bexp[rank++] * pl->beta_probs[i - 1];
     }
     /* the global minimum takes no_trough_prob of the thresholds it is not below */
     if (M > 0) {
         int above = 0;
-        for (int i = 1; i <= nt; i++) above += !(yin[w->trough[gmin]] < pl->thr[i]);
+        for (int i = 1; i <= nt; i++) above += !(hgt[gmin] < pl->thr[i]);
         w->prob[gmin] += pl->no_trough_prob * pl->beta_head[above];
     }
     /* Candidates: the pitch bin of each trough with a non-zero probability,
@@ -562,36 +572,58 @@ static int mono_exact(const pyin_plan *pl, size_t T) {
     return 8.0 * delta < pl->mono_mu;
 }
 
-/* The best source k in [klo, khi] (within the band) of each target j in
- * [jlo, jhi] of one part: sources v (one half of the previous scores),
- * tables h. The middle target scans its range; the targets below it need
- * only the sources up to its best, those above only the sources from it. */
-static void mono_search(const pyin_plan *pl, const double *v, int h, int jlo, int jhi, int klo, int khi,
-                        double *best, int *arg) {
+/* One part of a Viterbi step: sources v (one half of the previous scores)
+ * reaching targets of one half through the tables lt (h of the plan), the
+ * sources to search in ks (ascending bins), and where the best source of
+ * each target goes: its score in best, its bin in arg (-1: none in the
+ * band). */
+typedef struct mono_part {
+    const double *v;
+    const double *const *lt;
+    const int *ks;
+    int e_lo, e_hi;
+    double *best;
+    int *arg;
+} mono_part;
+
+/* The best source of each target j in [jlo, jhi] among ks[ilo..ihi] and its
+ * band [j - e_hi, j - e_lo]. The middle target scans the range; the targets
+ * below it need only the sources up to its best, those above only the
+ * sources from it. A range of one source is every target's best where the
+ * band reaches it. */
+static void mono_search(const mono_part *p, int jlo, int jhi, int ilo, int ihi) {
     if (jlo > jhi) return;
-    int j = jlo + (jhi - jlo) / 2;
-    int a = j - pl->e_hi > klo ? j - pl->e_hi : klo, b = j - pl->e_lo < khi ? j - pl->e_lo : khi;
-    const double *const *lt = pl->lt + (size_t)h * pl->N;
-    double m = v[a] + lt[a][j - a];
-    int km = a;
-    for (int k = a + 1; k <= b; k++) {
-        double x = v[k] + lt[k][j - k];
-        if (x > m) {
+    if (ilo >= ihi) {
+        for (int j = jlo; j <= jhi; j++) {
+            int k = ilo == ihi ? p->ks[ilo] : -1, in = k >= 0 && k >= j - p->e_hi && k <= j - p->e_lo;
+            p->best[j] = in ? p->v[k] + p->lt[k][j - k] : -INFINITY;
+            p->arg[j] = in ? k : -1;
+        }
+        return;
+    }
+    int j = jlo + (jhi - jlo) / 2, i = ilo, im = -1;
+    double m = -INFINITY;
+    while (i <= ihi && p->ks[i] < j - p->e_hi) i++;
+    for (; i <= ihi && p->ks[i] <= j - p->e_lo; i++) {
+        int k = p->ks[i];
+        double x = p->v[k] + p->lt[k][j - k];
+        if (im < 0 || x > m) {
             m = x;
-            km = k;
+            im = i;
         }
     }
-    best[j] = m;
-    arg[j] = km;
-    mono_search(pl, v, h, jlo, j - 1, klo, km, best, arg);
-    mono_search(pl, v, h, j + 1, jhi, km, khi, best, arg);
+    p->best[j] = m;
+    p->arg[j] = im < 0 ? -1 : p->ks[im];
+    mono_search(p, jlo, j - 1, ilo, im < 0 ? ihi : im);
+    mono_search(p, j + 1, jhi, im < 0 ? ilo : im, ihi);
 }
 
 /* The decoder's scratch. */
 typedef struct vit_work {
     double *pmv, *smv; /* [2N]: prefix and suffix maxima of each half of the previous scores */
     int *pmi, *smi;    /* [2N]: the first index reaching them */
-    double *mb;        /* [N]: one part's best in-band score per target */
+    int *ks;           /* [N]: the sources one part searches */
+    double *mb;        /* [N]: the part's best in-band score per target */
     int *mk;           /* [N]: its source */
     double *best;      /* [N]: one target half's best predecessor score */
     int *bk;           /* [N]: its state */
@@ -599,7 +631,7 @@ typedef struct vit_work {
 } vit_work;
 
 static void vit_free(vit_work *vw) {
-    void *a[] = {vw->pmv, vw->smv, vw->pmi, vw->smi, vw->mb, vw->mk, vw->best, vw->bk, vw->obs};
+    void *a[] = {vw->pmv, vw->smv, vw->pmi, vw->smi, vw->ks, vw->mb, vw->mk, vw->best, vw->bk, vw->obs};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) free(a[i]);
     memset(vw, 0, sizeof *vw);
 }
@@ -610,12 +642,14 @@ static int vit_init(vit_work *vw, int N) {
     vw->smv = malloc(2 * n * sizeof(double));
     vw->pmi = malloc(2 * n * sizeof(int));
     vw->smi = malloc(2 * n * sizeof(int));
+    vw->ks = malloc(n * sizeof(int));
     vw->mb = malloc(n * sizeof(double));
     vw->mk = malloc(n * sizeof(int));
     vw->best = malloc(n * sizeof(double));
     vw->bk = malloc(n * sizeof(int));
     vw->obs = malloc(2 * n * sizeof(double));
-    if (!vw->pmv || !vw->smv || !vw->pmi || !vw->smi || !vw->mb || !vw->mk || !vw->best || !vw->bk || !vw->obs) {
+    if (!vw->pmv || !vw->smv || !vw->pmi || !vw->smi || !vw->ks || !vw->mb || !vw->mk || !vw->best || !vw->bk ||
+        !vw->obs) {
         vit_free(vw);
         return TRIDENT_ENOMEM;
     }
@@ -641,7 +675,13 @@ static void take(double c, int K, double *best, int *bk) {
 }
 
 /* One Viterbi step: cur[J] = obs[J] + max_K (prev[K] + log trans(K -> J))
- * for every state J, its argmax into ptr[J]. */
+ * for every state J, its argmax into ptr[J]. For each half of the targets,
+ * the unvoiced sources come first; their best scores (bmin, the least of
+ * them) then rule out every source whose score plus the largest transition
+ * stays below bmin: such a source can neither beat nor tie any target's
+ * best (rounding is monotone). That skips the voiced states without a
+ * candidate (their observation is log eps) and, nearly always, the sources
+ * outside the band. */
 static void vit_step(const pyin_plan *pl, const double *prev, const double *obs, double *cur, uint16_t *ptr,
                      vit_work *vw) {
     int N = pl->N;
@@ -665,25 +705,35 @@ static void vit_step(const pyin_plan *pl, const double *prev, const double *obs,
         }
     }
     for (int hb = 0; hb < 2; hb++) {
+        double *best = vw->best, bmin = -INFINITY;
+        int *bk = vw->bk;
         for (int j = 0; j < N; j++) {
-            vw->best[j] = -INFINITY;
-            vw->bk[j] = 2 * N;
+            best[j] = -INFINITY;
+            bk[j] = 2 * N;
         }
-        for (int ha = 0; ha < 2; ha++) {
+        for (int ha = 1; ha >= 0; ha--) {
             size_t o = (size_t)ha * N;
-            mono_search(pl, prev + o, ha != hb, 0, N - 1, 0, N - 1, vw->mb, vw->mk);
+            const double *v = prev + o;
+            double reach = pl->lt_max[ha != hb];
+            int n = 0;
+            for (int k = 0; k < N; k++)
+                if (v[k] + reach >= bmin) vw->ks[n++] = k;
+            mono_part part = {v, pl->lt + (size_t)(ha != hb) * N, vw->ks, pl->e_lo, pl->e_hi, vw->mb, vw->mk};
+            mono_search(&part, 0, N - 1, 0, n - 1);
+            for (int j = 0; j < N; j++)
+                if (vw->mk[j] >= 0) take(vw->mb[j], (int)o + vw->mk[j], &best[j], &bk[j]);
+            bmin = INFINITY;
+            for (int j = 0; j < N; j++) bmin = best[j] < bmin ? best[j] : bmin;
+            if (vw->pmv[o + N - 1] + pl->log_eps < bmin) continue;
             for (int j = 0; j < N; j++) {
-                take(vw->mb[j], ha * N + vw->mk[j], &vw->best[j], &vw->bk[j]);
                 int below = j - pl->e_hi - 1, above = j - pl->e_lo + 1; /* the nearest sources out of the band */
-                if (below >= 0)
-                    take(vw->pmv[o + below] + pl->log_eps, ha * N + vw->pmi[o + below], &vw->best[j], &vw->bk[j]);
-                if (above < N)
-                    take(vw->smv[o + above] + pl->log_eps, ha * N + vw->smi[o + above], &vw->best[j], &vw->bk[j]);
+                if (below >= 0) take(vw->pmv[o + below] + pl->log_eps, (int)o + vw->pmi[o + below], &best[j], &bk[j]);
+                if (above < N) take(vw->smv[o + above] + pl->log_eps, (int)o + vw->smi[o + above], &best[j], &bk[j]);
             }
         }
         for (int j = 0; j < N; j++) {
-            cur[hb * N + j] = obs[hb * N + j] + vw->best[j];
-            ptr[hb * N + j] = (uint16_t)vw->bk[j];
+            cur[hb * N + j] = obs[hb * N + j] + best[j];
+            ptr[hb * N + j] = (uint16_t)bk[j];
         }
     }
 }
