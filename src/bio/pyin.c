@@ -432,8 +432,9 @@ static double frame_acf(const pyin_plan *pl, const float *pcm, size_t t, frame_w
     /* samples [a, b) of the frame exist; zeros around them (q0 <= n) */
     long q0 = (long)(t * (size_t)pl->hop) - pl->pad, a = q0 < 0 ? -q0 : 0;
     long b = q0 + pl->frame > (long)pl->n ? (long)pl->n - q0 : pl->frame;
-    memset(w->buf, 0, L * sizeof(double));
+    memset(w->buf, 0, (size_t)a * sizeof(double));
     for (long i = a; i < b; i++) w->buf[i] = (double)pcm[q0 + i];
+    memset(w->buf + b, 0, (L - (size_t)b) * sizeof(double));
     double e[4] = {0.0, 0.0, 0.0, 0.0}; /* four partial sums: no single long chain of additions */
     for (long i = a; i < b; i++) e[i & 3] += w->buf[i] * w->buf[i];
     double energy = (e[0] + e[1]) + (e[2] + e[3]);
@@ -487,18 +488,16 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
         w->prob[m] = 0.0;
         gmin = hgt[m] < hgt[gmin] ? m : gmin;
     }
-    for (int i = 1; i <= nt; i++) {
+    int above = 0; /* thresholds the lowest trough is not below: none is below them */
+    for (int i = 1; i <= nt && M > 0; i++) above += !(hgt[gmin] < pl->thr[i]);
+    for (int i = above + 1; i <= nt && M > 0; i++) {
         int n = 0;
         for (int m = 0; m < M; m++) n += hgt[m] < pl->thr[i];
         for (int m = 0, rank = 0; rank < n; m++)
             if (hgt[m] < pl->thr[i]) w->prob[m] += pl->bfact[n] * pl->bexp[rank++] * pl->beta_probs[i - 1];
     }
     /* the global minimum takes no_trough_prob of the thresholds it is not below */
-    if (M > 0) {
-        int above = 0;
-        for (int i = 1; i <= nt; i++) above += !(hgt[gmin] < pl->thr[i]);
-        w->prob[gmin] += pl->no_trough_prob * pl->beta_head[above];
-    }
+    if (M > 0) w->prob[gmin] += pl->no_trough_prob * pl->beta_head[above];
     /* Candidates: the pitch bin of each trough with a non-zero probability,
      * walking the troughs backwards so that bins come out ascending (a
      * longer period is a lower pitch) and the longer period keeps a shared
@@ -592,30 +591,37 @@ typedef struct mono_part {
  * sources from it. A range of one source is every target's best where the
  * band reaches it. */
 static void mono_search(const mono_part *p, int jlo, int jhi, int ilo, int ihi) {
-    if (jlo > jhi) return;
-    if (ilo >= ihi) {
-        for (int j = jlo; j <= jhi; j++) {
-            int k = ilo == ihi ? p->ks[ilo] : -1, in = k >= 0 && k >= j - p->e_hi && k <= j - p->e_lo;
-            p->best[j] = in ? p->v[k] + p->lt[k][j - k] : -INFINITY;
-            p->arg[j] = in ? k : -1;
+    while (jlo <= jhi) {
+        if (ilo >= ihi) {
+            for (int j = jlo; j <= jhi; j++) {
+                int k = ilo == ihi ? p->ks[ilo] : -1, in = k >= 0 && k >= j - p->e_hi && k <= j - p->e_lo;
+                p->best[j] = in ? p->v[k] + p->lt[k][j - k] : -INFINITY;
+                p->arg[j] = in ? k : -1;
+            }
+            return;
         }
-        return;
-    }
-    int j = jlo + (jhi - jlo) / 2, i = ilo, im = -1;
-    double m = -INFINITY;
-    while (i <= ihi && p->ks[i] < j - p->e_hi) i++;
-    for (; i <= ihi && p->ks[i] <= j - p->e_lo; i++) {
-        int k = p->ks[i];
-        double x = p->v[k] + p->lt[k][j - k];
-        if (im < 0 || x > m) {
-            m = x;
-            im = i;
+        int j = jlo + (jhi - jlo) / 2, i0 = ilo, i1 = ihi, im = -1;
+        while (i0 <= ihi && p->ks[i0] < j - p->e_hi) i0++;
+        while (i1 >= i0 && p->ks[i1] > j - p->e_lo) i1--;
+        double m = -INFINITY;
+        if (i0 <= i1) {
+            im = i0;
+            m = p->v[p->ks[i0]] + p->lt[p->ks[i0]][j - p->ks[i0]];
         }
+        for (int i = i0 + 1; i <= i1; i++) {
+            int k = p->ks[i];
+            double x = p->v[k] + p->lt[k][j - k];
+            if (x > m) {
+                m = x;
+                im = i;
+            }
+        }
+        p->best[j] = m;
+        p->arg[j] = im < 0 ? -1 : p->ks[im];
+        if (jlo < j) mono_search(p, jlo, j - 1, ilo, im < 0 ? ihi : im);
+        jlo = j + 1; /* then the targets above, in this loop */
+        ilo = im < 0 ? ilo : im;
     }
-    p->best[j] = m;
-    p->arg[j] = im < 0 ? -1 : p->ks[im];
-    mono_search(p, jlo, j - 1, ilo, im < 0 ? ihi : im);
-    mono_search(p, j + 1, jhi, im < 0 ? ilo : im, ihi);
 }
 
 /* The decoder's scratch. */
@@ -665,6 +671,25 @@ static void frame_log_obs(const pyin_plan *pl, const frame_obs *fo, size_t t, do
     for (int j = N; j < 2 * N; j++) obs[j] = fo->ulog[t];
 }
 
+/* Prefix maxima of v[0..N) (pmv, the first index reaching them in pmi) and
+ * suffix maxima (smv, smi): the best sources outside a target's band. */
+static void oob_maxima(const double *v, int N, double *pmv, int *pmi, double *smv, int *smi) {
+    pmv[0] = v[0];
+    pmi[0] = 0;
+    for (int i = 1; i < N; i++) {
+        int up = v[i] > pmv[i - 1];
+        pmv[i] = up ? v[i] : pmv[i - 1];
+        pmi[i] = up ? i : pmi[i - 1];
+    }
+    smv[N - 1] = v[N - 1];
+    smi[N - 1] = N - 1;
+    for (int i = N - 2; i >= 0; i--) {
+        int up = v[i] >= smv[i + 1];
+        smv[i] = up ? v[i] : smv[i + 1];
+        smi[i] = up ? i : smi[i + 1];
+    }
+}
+
 /* Offers predecessor state K with score c: it wins on a larger score, or on
  * an equal one with a lower index (numpy's argmax). */
 static void take(double c, int K, double *best, int *bk) {
@@ -684,26 +709,9 @@ static void take(double c, int K, double *best, int *bk) {
  * outside the band. */
 static void vit_step(const pyin_plan *pl, const double *prev, const double *obs, double *cur, uint16_t *ptr,
                      vit_work *vw) {
-    int N = pl->N;
-    for (int ha = 0; ha < 2; ha++) {
-        const double *v = prev + (size_t)ha * N;
-        double *pmv = vw->pmv + (size_t)ha * N, *smv = vw->smv + (size_t)ha * N;
-        int *pmi = vw->pmi + (size_t)ha * N, *smi = vw->smi + (size_t)ha * N;
-        pmv[0] = v[0];
-        pmi[0] = 0;
-        for (int i = 1; i < N; i++) {
-            int up = v[i] > pmv[i - 1];
-            pmv[i] = up ? v[i] : pmv[i - 1];
-            pmi[i] = up ? i : pmi[i - 1];
-        }
-        smv[N - 1] = v[N - 1];
-        smi[N - 1] = N - 1;
-        for (int i = N - 2; i >= 0; i--) {
-            int up = v[i] >= smv[i + 1];
-            smv[i] = up ? v[i] : smv[i + 1];
-            smi[i] = up ? i : smi[i + 1];
-        }
-    }
+    int N = pl->N, have_oob[2] = {0, 0};
+    double vmax[2] = {-INFINITY, -INFINITY};
+    for (int K = 0; K < 2 * N; K++) vmax[K >= N] = prev[K] > vmax[K >= N] ? prev[K] : vmax[K >= N];
     for (int hb = 0; hb < 2; hb++) {
         double *best = vw->best, bmin = -INFINITY;
         int *bk = vw->bk;
@@ -724,7 +732,9 @@ static void vit_step(const pyin_plan *pl, const double *prev, const double *obs,
                 if (vw->mk[j] >= 0) take(vw->mb[j], (int)o + vw->mk[j], &best[j], &bk[j]);
             bmin = INFINITY;
             for (int j = 0; j < N; j++) bmin = best[j] < bmin ? best[j] : bmin;
-            if (vw->pmv[o + N - 1] + pl->log_eps < bmin) continue;
+            if (vmax[ha] + pl->log_eps < bmin) continue;
+            if (!have_oob[ha]) oob_maxima(v, N, vw->pmv + o, vw->pmi + o, vw->smv + o, vw->smi + o);
+            have_oob[ha] = 1;
             for (int j = 0; j < N; j++) {
                 int below = j - pl->e_hi - 1, above = j - pl->e_lo + 1; /* the nearest sources out of the band */
                 if (below >= 0) take(vw->pmv[o + below] + pl->log_eps, (int)o + vw->pmi[o + below], &best[j], &bk[j]);
