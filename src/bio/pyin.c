@@ -43,7 +43,8 @@
  * targets are solved divide and conquer: the middle target by a scan of its
  * band, each half only between the sources found at its ends (mono_search).
  * Sources outside the band (transition log(DBL_MIN)) come from prefix and
- * suffix maxima. Every score is computed with librosa's own operations, so
+ * suffix maxima, and sources too low to reach any target's best are not
+ * searched at all (vit_step). Every score is computed with librosa's own operations, so
  * the path is the dense search's, bit for bit (the tests decode the model
  * densely and compare).
  *
@@ -588,8 +589,9 @@ typedef struct mono_part {
 /* The best source of each target j in [jlo, jhi] among ks[ilo..ihi] and its
  * band [j - e_hi, j - e_lo]. The middle target scans the range; the targets
  * below it need only the sources up to its best, those above only the
- * sources from it. A range of one source is every target's best where the
- * band reaches it. */
+ * sources from it (the top comment's argument holds for any subset of the
+ * sources). A range of one source is every target's best where the band
+ * reaches it. */
 static void mono_search(const mono_part *p, int jlo, int jhi, int ilo, int ihi) {
     while (jlo <= jhi) {
         if (ilo >= ihi) {
