@@ -39,7 +39,7 @@
  * opt(j) = k' > k = opt(j') for j < j', the rounded comparisons A[j][k'] >
  * A[j][k] and A[j'][k] >= A[j'][k'] would put that combination below 4
  * delta, delta bounding a rounded score's error, and mono_exact checks 8
- * delta < mu for the input's length (true below ~5 x 10^7 frames). So the
+ * delta < mu for the input's length (true below ~8 x 10^7 frames, a month of audio). So the
  * targets are solved divide and conquer: the middle target by a scan of its
  * band, each half only between the sources found at its ends (mono_search).
  * Sources outside the band (transition log(DBL_MIN)) come from prefix and
