@@ -111,7 +111,7 @@ FFT_CLONES static void complex_forward(const bio_fft *f, double *zr, double *zi)
             butterflies(zr + s, zi + s, zr + s + h, zi + s + h, f->twr + h, f->twi + h, h);
 }
 
-void bio_fft_forward(const bio_fft *f, const double *x, double *Xr, double *Xi, double *work) {
+void bio_fft_forward(const bio_fft *f, const double *x, double *restrict Xr, double *restrict Xi, double *work) {
     size_t m = f->m;
     double *restrict zr = work, *restrict zi = work + m;
     const unsigned *restrict rev = f->rev;
@@ -135,22 +135,27 @@ void bio_fft_forward(const bio_fft *f, const double *x, double *Xr, double *Xi, 
     }
 }
 
-void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, double *x, double *work) {
+void bio_fft_inverse(const bio_fft *f, const double *restrict Xr, const double *restrict Xi, double *restrict x,
+                     double *restrict work) {
     size_t m = f->m;
-    double *restrict zr = work, *restrict zi = work + m;
+    double *zr = work, *zi = work + m, *tr = x, *ti = x + m; /* x holds conj Z until the end */
     const unsigned *restrict rev = f->rev;
     const double *restrict sr = f->sr, *restrict si = f->si;
-    for (size_t j = 0; j < m; j++) {
-        /* Z[k] for k = rev[j], into position j: with a = X[k], b = conj X[m-k],
-         * E = (a + b) / 2 and e^{-2 pi i k/n} O = (a - b) / 2 */
-        size_t k = rev[j];
-        double ar = Xr[k], ai = k ? Xi[k] : 0.0, br = Xr[m - k], bi = k ? -Xi[m - k] : 0.0;
+    /* k = 0: X[0] and X[n/2] are real */
+    tr[0] = 0.5 * (Xr[0] + Xr[m]);
+    ti[0] = -0.5 * (Xr[0] - Xr[m]);
+    for (size_t k = 1; k < m; k++) {
+        /* a = X[k], b = conj X[m-k]: E = (a + b) / 2, e^{-2 pi i k/n} O = (a - b) / 2 */
+        double ar = Xr[k], ai = Xi[k], br = Xr[m - k], bi = -Xi[m - k];
         double er = 0.5 * (ar + br), ei = 0.5 * (ai + bi);
         double dr = 0.5 * (ar - br), di = 0.5 * (ai - bi);
         double orr = dr * sr[k] + di * si[k], oi = di * sr[k] - dr * si[k];
-        /* conj(Z[k]) = conj(E + i O) */
-        zr[j] = er - oi;
-        zi[j] = -(ei + orr);
+        tr[k] = er - oi; /* conj Z[k] = conj(E + i O) */
+        ti[k] = -(ei + orr);
+    }
+    for (size_t j = 0; j < m; j++) {
+        zr[j] = tr[rev[j]];
+        zi[j] = ti[rev[j]];
     }
     complex_forward(f, zr, zi);
     double scale = 1.0 / (double)m;

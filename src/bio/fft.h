@@ -30,13 +30,14 @@ void bio_fft_free(bio_fft *f);
 
 /* Real forward transform: x[0..n) -> X[k] = Xr[k] + i Xi[k] for k in
  * [0, n/2], unnormalised (X[k] = sum_j x[j] e^{-2 pi i jk/n}). work: n
- * doubles. */
-void bio_fft_forward(const bio_fft *f, const double *x, double *Xr, double *Xi, double *work);
+ * doubles. No two of x, Xr, Xi, work may overlap. */
+void bio_fft_forward(const bio_fft *f, const double *x, double *restrict Xr, double *restrict Xi, double *work);
 
 /* Real inverse transform of a Hermitian half spectrum Xr/Xi[0..n/2]: x[j] =
  * (1/n) sum_k X[k] e^{2 pi i jk/n} over the full spectrum, so that it undoes
  * bio_fft_forward. The imaginary parts of X[0] and X[n/2] are ignored. work:
- * n doubles (may not alias x). */
-void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, double *x, double *work);
+ * n doubles. No two of Xr, Xi, x, work may overlap. */
+void bio_fft_inverse(const bio_fft *f, const double *restrict Xr, const double *restrict Xi, double *restrict x,
+                     double *restrict work);
 
 #endif
