@@ -565,10 +565,11 @@ static int frames_run(const pyin_plan *pl, const float *pcm, frame_obs *fo) {
 
 /* Whether the search is exact for T frames: every score lies in [2 (T + 1)
  * log eps, 0] (a frame adds at worst a log eps observation and a log eps
- * transition), so a rounded score is within delta = 1e-14 (the tables'
- * error) + 2^-52 |score| of the exact one; see the top comment. */
+ * transition), so a rounded score plus a transition is within delta = 1e-13
+ * (a table entry's error: the log of a product above 2^-960, so above -666)
+ * + 2^-52 |2 (T + 2) log eps| of the exact one; see the top comment. */
 static int mono_exact(const pyin_plan *pl, size_t T) {
-    double delta = 1e-14 + 0x1p-52 * -2.0 * pl->log_eps * ((double)T + 2.0);
+    double delta = 1e-13 + 0x1p-52 * -2.0 * pl->log_eps * ((double)T + 2.0);
     return 8.0 * delta < pl->mono_mu;
 }
 

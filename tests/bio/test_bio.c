@@ -389,6 +389,10 @@ static void check_edges(void) {
     bad.fmin = 5;
     rc = bio_analyze(x, 1000, &bad, &r, err, sizeof err);
     CHECK(rc == TRIDENT_EINVAL, "fmin too low for the frame rejected: rc %d", rc);
+    bad = bio_params_default();
+    bad.switch_prob = 1e-300; /* switch transitions near DBL_MIN: beyond the exact decoder's proof */
+    rc = bio_analyze(x, 1000, &bad, &r, err, sizeof err);
+    CHECK(rc == TRIDENT_EINVAL && strstr(err, "exact decoding"), "switch_prob 1e-300 rejected: rc %d %s", rc, err);
     rc = bio_analyze(NULL, 1000, NULL, &r, err, sizeof err);
     CHECK(rc == TRIDENT_EINVAL, "NULL samples rejected");
     free(x);
@@ -440,7 +444,8 @@ static void check_betainc(void) {
  * predecessors tie in mirrored pairs), tones at the lowest and the highest
  * pitch bins (winners among the edge rows, whose transition tables
  * differ), a gated tone (voicing switches), noise, a fast chirp (the best
- * predecessor moves across the band) and two simultaneous tones. */
+ * predecessor moves across the band) and two simultaneous tones; with the
+ * default transition and one whose band is asymmetric. */
 static void check_monotone(void) {
     char err[TRIDENT_ERR_SIZE];
     bio_params p = bio_params_default();
@@ -466,14 +471,24 @@ static void check_monotone(void) {
             }
             x[i] = (float)v;
         }
-        bio_pyin_out fast;
-        int rc = bio_pyin_run(x, n, &p, &fast, err, sizeof err);
-        CHECK(rc == 0, "monotone input %d: %s", kind, err);
-        if (rc) continue;
-        size_t diff = dense_diff(x, n, &p, &fast);
-        CHECK(diff == 0, "monotone input %d: %zu of %zu states differ from the dense decoder", kind, diff,
-              fast.n_frames);
-        bio_pyin_out_free(&fast);
+        /* the default transition (a triangle of odd width 141), and one of
+         * even width (13 semitones of 3 bins + 1: 40), whose band is one bin
+         * longer on one side */
+        for (int even = 0; even <= 1; even++) {
+            bio_params pk = p;
+            if (even) {
+                pk.resolution = 1.0 / 3.0;
+                pk.max_transition_rate = 33.85;
+            }
+            bio_pyin_out fast;
+            int rc = bio_pyin_run(x, n, &pk, &fast, err, sizeof err);
+            CHECK(rc == 0, "monotone input %d (even width %d): %s", kind, even, err);
+            if (rc) continue;
+            size_t diff = dense_diff(x, n, &pk, &fast);
+            CHECK(diff == 0, "monotone input %d (even width %d): %zu of %zu states differ from the dense decoder",
+                  kind, even, diff, fast.n_frames);
+            bio_pyin_out_free(&fast);
+        }
     }
     free(x);
 }
