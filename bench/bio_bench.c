@@ -3,11 +3,10 @@
  *
  *   bench_bio [SHARED_DIR] [RUNS]
  *
- * Prints the median and minimum of RUNS (default 15, at least 7) runs in ms,
- * with the per-frame analysis on one thread (the default) and on two. For
- * one thread it also prints the median CPU time of the calling thread, which
- * stays meaningful when other processes compete for the cores (wall time then
- * includes the time the thread waited to be scheduled). */
+ * Prints the median and minimum of RUNS (default 15, at least 7) runs in ms
+ * (bio_analyze runs on the calling thread), and the median CPU time of the
+ * thread, which stays meaningful when other processes compete for the cores
+ * (wall time then includes the time the thread waited to be scheduled). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,33 +77,26 @@ int main(int argc, char **argv) {
     if (!ms || !cpu) return 1;
     char err[TRIDENT_ERR_SIZE];
     bio_result r;
-    for (int threads = 1; threads <= 2; threads++) {
-        bio_params p = bio_params_default();
-        p.n_threads = threads;
-        for (int i = -1; i < runs; i++) { /* one warm-up run */
-            double c0 = thread_cpu_ms();
-            double t0 = clock_now_ms();
-            if (bio_analyze(speech, want, &p, &r, err, sizeof err)) {
-                fprintf(stderr, "bench_bio: %s\n", err);
-                return 1;
-            }
-            double t1 = clock_now_ms();
-            double c1 = thread_cpu_ms();
-            if (i >= 0) {
-                ms[i] = t1 - t0;
-                cpu[i] = c1 - c0;
-            }
-            bio_result_free(&r);
+    for (int i = -1; i < runs; i++) { /* one warm-up run */
+        double c0 = thread_cpu_ms();
+        double t0 = clock_now_ms();
+        if (bio_analyze(speech, want, NULL, &r, err, sizeof err)) {
+            fprintf(stderr, "bench_bio: %s\n", err);
+            return 1;
         }
-        qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-        qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
-        printf("bio_analyze, 30.0 s of speech (%zu frames, %zu voiced, distress %.4f), %d thread%s: "
-               "median %.2f ms, min %.2f ms over %d runs",
-               r.frames, r.voiced_frames, r.distress_score, threads, threads > 1 ? "s" : "", ms[runs / 2], ms[0],
-               runs);
-        if (threads == 1) printf(" (thread CPU time: median %.2f ms)", cpu[runs / 2]);
-        printf("\n");
+        double t1 = clock_now_ms();
+        double c1 = thread_cpu_ms();
+        if (i >= 0) {
+            ms[i] = t1 - t0;
+            cpu[i] = c1 - c0;
+        }
+        bio_result_free(&r);
     }
+    qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+    qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);
+    printf("bio_analyze, 30.0 s of speech (%zu frames, %zu voiced, distress %.4f): median %.2f ms, min %.2f ms "
+           "over %d runs (thread CPU time: median %.2f ms)\n",
+           r.frames, r.voiced_frames, r.distress_score, ms[runs / 2], ms[0], runs, cpu[runs / 2]);
     free(ms);
     free(cpu);
     free(speech);

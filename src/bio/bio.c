@@ -45,7 +45,6 @@ bio_params bio_params_default(void) {
     p.w_energy = 0.20;
     p.w_jitter = 0.15;
     p.keep_frames = 0;
-    p.n_threads = 1;
     return p;
 }
 
@@ -102,7 +101,7 @@ int bio_analyze(const float *pcm, size_t n, const bio_params *params, bio_result
     bio_params defaults = bio_params_default();
     const bio_params *p = params ? params : &defaults;
     bio_pyin_out po;
-    int rc = bio_pyin_run(pcm, n, p, NULL, &po, err, err_size);
+    int rc = bio_pyin_run(pcm, n, p, &po, err, err_size);
     if (rc) return rc;
     features_compute(&po, p, out);
     if (p->keep_frames) {

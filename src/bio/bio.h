@@ -10,10 +10,8 @@
  * CV(F0)/0.5), E = min(1, mean RMS/0.1), J = min(1, mean|dF0|/F0/0.02); every
  * feature is 0 when no frame is voiced. ../shared/bio-ref holds the oracle.
  *
- * Thread safety: concurrent calls are fine. The tables for the default pYIN
- * parameters are built once per process on first use (pthread_once) and only
- * read afterwards; nothing else is kept between calls. With
- * params.n_threads > 1 it starts (and joins) its own threads. */
+ * Thread safety: concurrent calls are fine; each runs on the calling thread
+ * and nothing is kept between calls. */
 #ifndef TRIDENT_BIO_BIO_H
 #define TRIDENT_BIO_BIO_H
 
@@ -44,9 +42,6 @@ typedef struct bio_params {
     double w_pitch, w_instability, w_energy, w_jitter; /* 0.30, 0.35, 0.20, 0.15 */
     /* output */
     int keep_frames; /* non-zero: fill the per-frame arrays of bio_result */
-    int n_threads;   /* 1: all on the caller (default); >= 2: a second thread shares the
-                        per-frame analysis (both take chunks of frames) and then the
-                        decoding (results are identical) */
 } bio_params;
 
 /* The defaults above. */

@@ -1,47 +1,43 @@
-/* fft.h — a small double-precision real FFT, private to the bio-acoustic module.
+/* fft.h — a plain double-precision real FFT, private to the bio-acoustic
+ * module.
  *
  * pYIN's autocorrelations must match librosa's float64 numbers closely enough
  * that every voicing decision and pitch bin comes out identical, so the FFT is
- * double precision (Debian's kissfft is float only). Spectra are kept split
- * (real parts and imaginary parts in two arrays), which is what the vector
- * code wants. The AVX2 path (chosen at bio_fft_init by run-time CPU
- * detection, TRIDENT_CPU=portable turns it off) performs exactly the same
- * floating-point operations in the same order as the portable one, so both
- * give bit-identical results. One plan per transform size; plans are
- * immutable after bio_fft_init and may be shared by threads. */
+ * double precision (Debian's kissfft is built for float only). A real
+ * transform of length n is one complex radix-2 transform of length n/2 plus a
+ * split step. Spectra are split: real parts and imaginary parts in two
+ * arrays. A plan is immutable after bio_fft_init and may be shared. */
 #ifndef TRIDENT_BIO_FFT_H
 #define TRIDENT_BIO_FFT_H
 
 #include <stddef.h>
 
 typedef struct bio_fft {
-    size_t n;      /* real transform length, a power of two >= 16 */
-    size_t m;      /* complex length n/2 used internally */
-    double *twr;   /* twiddles of the m-point complex FFT, span len's at [len/2, len): real parts */
-    double *twi;   /* ... imaginary parts (forward sign) */
-    double *twin;  /* ... imaginary parts negated (inverse) */
-    double *rtwr;  /* e^{-2 pi i k / n} for k in [0, m/2] (the split steps' mirrors use -conj), real parts */
-    double *rtwi;  /* ... imaginary parts */
-    unsigned *rev; /* bit-reversal permutation of [0, m) */
-    int avx2;      /* use the AVX2 kernels */
+    size_t n;      /* real transform length, a power of two >= 8 */
+    size_t m;      /* n/2: the complex transform's length */
+    double *twr;   /* [m]: at [h + j], j < h, e^{-i pi j / h} for the stage of half-size h: real parts */
+    double *twi;   /* ... imaginary parts */
+    double *sr;    /* [m]: e^{-2 pi i k / n} for the split step: real parts */
+    double *si;    /* ... imaginary parts */
+    unsigned *rev; /* [m]: bit-reversal permutation of [0, m) */
 } bio_fft;
 
-/* Prepares a plan for real transforms of length n (a power of two >= 16).
- * Returns 0 or TRIDENT_ENOMEM / TRIDENT_EINVAL. Free with bio_fft_free. */
+/* Prepares a plan for real transforms of length n (a power of two >= 8).
+ * Returns 0 or TRIDENT_ENOMEM / TRIDENT_EINVAL; on error f holds no memory.
+ * bio_fft_free releases the plan's tables. */
 int bio_fft_init(bio_fft *f, size_t n);
 void bio_fft_free(bio_fft *f);
 
-/* Real forward transform: x[0..n) -> X[k] = Xr[k] + i Xi[k], k in [0, n/2],
- * unnormalised (X[k] = sum x[j] e^{-2 pi i jk/n}). When half_zero is non-zero
- * the caller promises x[n/2..n) == 0 (only x[0..n/2) is read). work: n
- * doubles. */
-void bio_fft_forward(const bio_fft *f, const double *x, int half_zero, double *Xr, double *Xi, double *work);
+/* Real forward transform: x[0..n) -> X[k] = Xr[k] + i Xi[k] for k in
+ * [0, n/2], unnormalised (X[k] = sum_j x[j] e^{-2 pi i jk/n}). work: n
+ * doubles. No two of x, Xr, Xi, work may overlap. */
+void bio_fft_forward(const bio_fft *f, const double *x, double *restrict Xr, double *restrict Xi, double *work);
 
-/* Real inverse transform of a Hermitian half spectrum Xr/Xi[0..n/2]:
- * x[j] = (1/n) sum_k X[k] e^{2 pi i jk/n} over the full spectrum, written for
- * j in [0, n_out) only (n_out <= n). The imaginary parts of X[0] and X[n/2]
- * are ignored. work: 2n doubles (may not alias x). */
-void bio_fft_inverse(const bio_fft *f, const double *Xr, const double *Xi, double *x, size_t n_out,
-                     double *work);
+/* Real inverse transform of a Hermitian half spectrum Xr/Xi[0..n/2]: x[j] =
+ * (1/n) sum_k X[k] e^{2 pi i jk/n} over the full spectrum, so that it undoes
+ * bio_fft_forward. The imaginary parts of X[0] and X[n/2] are ignored. work:
+ * n doubles. No two of Xr, Xi, x, work may overlap. */
+void bio_fft_inverse(const bio_fft *f, const double *restrict Xr, const double *restrict Xi, double *restrict x,
+                     double *restrict work);
 
 #endif

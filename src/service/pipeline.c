@@ -10,7 +10,6 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "base/threadpool.h"
 #include "bio/bio.h"
 
 whisper_transcribe_params pipeline_asr_params(const char *language) {
@@ -38,14 +37,11 @@ void pipeline_assessment_clear(pipeline_assessment *a) {
     memset(a, 0, sizeof *a);
 }
 
-/* The bio-acoustic half of the pipeline: on its own thread beside ASR (one
- * thread: ASR has the cores), or alone on the caller, with a second thread
- * when the machine has two or more cores (half the latency; bio_analyze's
- * result does not depend on it). */
+/* The bio-acoustic half of the pipeline: on its own thread beside ASR, or
+ * on the caller when ASR is skipped (bio_analyze itself runs on one thread). */
 typedef struct {
     const float *pcm;
     size_t n;
-    int n_threads;
     bio_result out;
     int rc;
     char err[TRIDENT_ERR_SIZE];
@@ -53,9 +49,7 @@ typedef struct {
 
 static void *bio_thread(void *arg) {
     bio_job *j = arg;
-    bio_params p = bio_params_default();
-    p.n_threads = j->n_threads;
-    j->rc = bio_analyze(j->pcm, j->n, &p, &j->out, j->err, sizeof j->err);
+    j->rc = bio_analyze(j->pcm, j->n, NULL, &j->out, j->err, sizeof j->err);
     return NULL;
 }
 
@@ -66,7 +60,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     if (rc != 0) return rc;
     out->duration_s = audio_pcm_duration(n, AUDIO_SAMPLE_RATE);
     int want_asr = !(opt && opt->no_asr) && reg->cfg.asr.model_dir;
-    bio_job bj = {.pcm = pcm, .n = n, .n_threads = !want_asr && threadpool_cores() > 1 ? 2 : 1};
+    bio_job bj = {.pcm = pcm, .n = n};
     pthread_t th;
     int threaded = want_asr && pthread_create(&th, NULL, bio_thread, &bj) == 0;
     if (!threaded) bio_thread(&bj);
