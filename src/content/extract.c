@@ -10,13 +10,17 @@
  *     current one reaches beyond it, the more severe reading wins (safety
  *     first), then the longer one, then the earlier one.
  *  3. Negation: a negation cue negates the matches that start within the next
- *     LEX_NEGATION_SCOPE words of the same clause. A negated match takes its
- *     lexicon "negated value" if it has one ("bleeding" → none) and is dropped
- *     otherwise. Phrases containing a negation word ("not breathing") are
- *     never negated again.
- *  4. Entities: hazard = highest weight mentioned (ties: the first);
- *     clinical fields = most severe value mentioned; flags; distinct urgency
- *     keywords.
+ *     LEX_NEGATION_SCOPE words of the same clause when every unmatched word
+ *     between them is a stopword or a transparent word ("no one is hurt",
+ *     "nobody got hurt"; not "cyaan find mi pickney"). A negated match takes
+ *     its lexicon "negated value" if it has one ("bleeding" → none) and is
+ *     dropped otherwise. Phrases containing a negation word ("not breathing")
+ *     are never negated again.
+ *  4. Entities, in transcript order: hazard = highest weight mentioned (ties:
+ *     an extension hazard beats a paper one, else the first); clinical fields
+ *     = most severe value mentioned; indicators = the first mention of each; a
+ *     recovery phrase cancels the clinical values and indicators of its groups
+ *     mentioned before it; flags; distinct urgency keywords.
  *  5. Persons: the largest count stated — a number followed within
  *     LEX_COUNT_WINDOW words by a person noun ("3 people", "two small
  *     pickney"), or a phrase that is a count ("somebody").
@@ -25,8 +29,13 @@
  *     followed by up to 3 name words ("near the big mango tree"), or a
  *     landmark word with up to 3 name words before it ("Kingston Public
  *     Hospital"). The first of each in the transcript is kept.
+ *     A gazetteer road is an address (with a house number before it).
  *  7. Place: gazetteer names, except those that are part of a street name
- *     ("Spanish Town Road"); the first town wins, else the first parish. */
+ *     ("Spanish Town Road"); the first town wins, else the first landmark,
+ *     road or parish (in that order). A gazetteer landmark is also the
+ *     landmark when none was found from landmark words.
+ *  8. Indicators: the clinical values under their indicator names, the
+ *     indicator phrases that stand, and the serious flag. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +120,8 @@ static const char *const content_entity_names[] = {
     [LEX_VULNERABLE] = "scale.vulnerable_population",
     [LEX_ESCALATING] = "scale.escalating",
     [LEX_URGENCY] = "urgency_keywords",
+    [LEX_INDICATOR] = "indicators",
+    [LEX_RECOVERY] = "recovery",
     [LEX_PERSONS] = "scale.persons_affected",
     [LEX_STREET] = "location.address",
     [LEX_LANDMARK] = "location.landmark",
@@ -222,15 +233,26 @@ static int content_match_has(const content_ctx *c, const content_match *m, int c
     return 0;
 }
 
+/* Can a negation's scope pass over token t (an unmatched function word)? */
+static int content_is_transparent(const content_ctx *c, size_t t) {
+    int32_t w = c->tokens[t].word;
+    return w >= 0 && (c->lex->word_flags[w] & (LEX_WORD_STOP | LEX_WORD_TRANSPARENT));
+}
+
 static void content_negate(content_ctx *c) {
     for (size_t i = 0; i < c->n_matches; i++) {
         const content_match *cue = &c->matches[i];
         if (!content_match_has(c, cue, LEX_NEGATION)) continue;
         uint32_t clause = c->tokens[cue->end - 1].clause;
+        size_t prev_end = cue->end;
         for (size_t k = i + 1; k < c->n_matches; k++) {
             content_match *m = &c->matches[k];
             if (m->start - cue->end >= LEX_NEGATION_SCOPE || c->tokens[m->start].clause != clause) break;
+            int open = 1; /* a content word between ends the scope: "cyaan find mi pickney" */
+            for (size_t t = prev_end; t < m->start && open; t++) open = content_is_transparent(c, t);
+            if (!open) break;
             m->negated = 1;
+            prev_end = m->end;
         }
     }
 }
@@ -241,12 +263,38 @@ typedef struct {
     long ev;
 } content_best;
 
-/* Offers a candidate: the hazard keeps the most points (by_points), a
- * clinical field the most severe value; ties keep the first mentioned. */
+/* Offers a candidate: the hazard keeps the most points (by_points; at equal
+ * points an extension hazard beats a paper one), a clinical field the most
+ * severe value; other ties keep the first mentioned. */
 static void content_best_offer(content_best *best, content_best cand, int by_points) {
     if (cand.ev < 0) return;
-    if (best->ev < 0 || (by_points ? cand.points > best->points : cand.value > best->value)) *best = cand;
+    int better = by_points ? cand.points > best->points ||
+                                 (cand.points == best->points && cand.value > CONTENT_HAZARD_VIOLENCE &&
+                                  best->value <= CONTENT_HAZARD_VIOLENCE)
+                           : cand.value > best->value;
+    if (best->ev < 0 || better) *best = cand;
 }
+
+/* The hazard an indicator phrase implies when the phrase names none itself
+ * ("get stab" is violence). */
+static const content_hazard content_indicator_hazard[CONTENT_IND_COUNT] = {
+    [CONTENT_IND_CARDIAC] = CONTENT_HAZARD_MEDICAL,         [CONTENT_IND_DROWNING] = CONTENT_HAZARD_DROWNING,
+    [CONTENT_IND_SEIZURE] = CONTENT_HAZARD_MEDICAL,         [CONTENT_IND_OVERDOSE] = CONTENT_HAZARD_MEDICAL,
+    [CONTENT_IND_WEAPON_INJURY] = CONTENT_HAZARD_VIOLENCE,  [CONTENT_IND_BURNS] = CONTENT_HAZARD_FIRE,
+    [CONTENT_IND_ELECTROCUTION] = CONTENT_HAZARD_ELECTRICAL, [CONTENT_IND_SUICIDE_ATTEMPT] = CONTENT_HAZARD_MEDICAL,
+    [CONTENT_IND_CHILDBIRTH_BLEEDING] = CONTENT_HAZARD_MEDICAL, [CONTENT_IND_WEAPON_THREAT] = CONTENT_HAZARD_VIOLENCE,
+    [CONTENT_IND_INJURY] = CONTENT_HAZARD_MEDICAL,
+};
+
+/* The recovery group of each indicator (0: no recovery phrase cancels it). */
+static const int content_indicator_group[CONTENT_IND_COUNT] = {
+    [CONTENT_IND_CARDIAC] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_DROWNING] = LEX_GROUP_BREATHING,
+    [CONTENT_IND_SEIZURE] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_OVERDOSE] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_ELECTROCUTION] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_CHILDBIRTH_BLEEDING] = LEX_GROUP_BLEEDING,
+};
 
 
 /* The name of an entry's category value (value may differ from e->value when negated). */
@@ -257,6 +305,12 @@ static const char *content_value_name(const lex_entry *e, int value) {
     case LEX_CONSCIOUSNESS: return content_consciousness_name((content_consciousness)value);
     case LEX_BLEEDING: return content_bleeding_name((content_bleeding)value);
     case LEX_MOBILITY: return content_mobility_name((content_mobility)value);
+    case LEX_INDICATOR: return content_indicator_name((content_indicator)value);
+    case LEX_RECOVERY:
+        return value == LEX_GROUP_BREATHING       ? "breathing"
+               : value == LEX_GROUP_CONSCIOUSNESS ? "consciousness"
+               : value == LEX_GROUP_BLEEDING      ? "bleeding"
+                                                  : "all";
     default: return "true";
     }
 }
@@ -272,14 +326,14 @@ static int content_clinical_points(const lex_entry *e, int value) {
 
 typedef struct {
     content_best hazard, clinical[4]; /* breathing, consciousness, bleeding, mobility */
+    long indicator_ev[CONTENT_IND_COUNT]; /* the standing mention of each indicator phrase, or -1 */
     long vulnerable_ev, escalating_ev;
     int persons;
     long persons_ev;
     long urgency_ev[CONTENT_KEYWORDS_MAX];
     long address_ev, landmark_ev;
     size_t landmark_tok;
-    long place_town_ev, place_parish_ev;
-    int place_town, place_parish;
+    int place_first[4]; /* the first place mentioned of each lex_place_kind, or -1 */
 } content_state;
 
 static void content_persons_offer(content_state *s, int count, long ev) {
@@ -295,11 +349,12 @@ static void content_entities(content_ctx *c, content_state *s) {
     for (size_t i = 0; i < c->n_matches && !c->oom; i++) {
         const content_match *m = &c->matches[i];
         const lex_node *nd = &c->lex->nodes[m->node];
-        for (uint32_t k = 0; k < nd->count; k++) {
-            const lex_entry *e = &c->lex->entries[nd->first + k];
+        /* a recovery meaning first: "woke up" cancels, then says alert */
+        for (uint32_t k = 0; k < 2 * nd->count; k++) {
+            const lex_entry *e = &c->lex->entries[nd->first + k % nd->count];
             int negated = m->negated && !e->self_negating;
             int cat = e->category;
-            if (cat > LEX_PERSONS || cat == LEX_PERSON) continue;
+            if (cat > LEX_PERSONS || cat == LEX_PERSON || (cat == LEX_RECOVERY) != (k < nd->count)) continue;
             int value = e->value;
             if (negated) /* a negated value (clinical only) or dropped */
                 value = cat >= LEX_BREATHING && cat <= LEX_MOBILITY && e->negated_value ? e->negated_value : -1;
@@ -322,6 +377,23 @@ static void content_entities(content_ctx *c, content_state *s) {
             case LEX_MOBILITY:
                 content_best_offer(&s->clinical[cat - LEX_BREATHING],
                                    (content_best){value, content_clinical_points(e, value), ev}, 0);
+                break;
+            case LEX_INDICATOR: {
+                if (s->indicator_ev[value] < 0) s->indicator_ev[value] = ev;
+                content_hazard h = content_indicator_hazard[value];
+                if (h != CONTENT_HAZARD_NONE && !content_match_has(c, m, LEX_HAZARD)) {
+                    long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h),
+                                                    (content_span){m->start, m->end}, 0);
+                    if (hev < 0) return;
+                    content_best_offer(&s->hazard, (content_best){(int)h, lex_hazard_points[h], hev}, 1);
+                }
+                break;
+            }
+            case LEX_RECOVERY: /* what was said before about these functions no longer holds */
+                for (int f = 0; f < 3; f++)
+                    if (value & (1 << f)) s->clinical[f] = (content_best){0, 0, -1};
+                for (int q = 0; q < CONTENT_IND_COUNT; q++)
+                    if (content_indicator_group[q] & value) s->indicator_ev[q] = -1;
                 break;
             case LEX_VULNERABLE:
                 if (s->vulnerable_ev < 0) s->vulnerable_ev = ev;
@@ -509,7 +581,8 @@ static void content_location(content_ctx *c, content_state *s) {
         if (m->consumed || !content_match_has(c, m, LEX_LANDMARK)) continue;
         content_landmark_offer(c, s, content_name_before(c, m, 0).first, m->end);
     }
-    /* Places. */
+    /* Places: the first of each kind; a gazetteer road is an address, a
+     * gazetteer landmark the landmark when landmark words gave none. */
     for (size_t i = 0; i < c->n_matches && !c->oom; i++) {
         const content_match *m = &c->matches[i];
         if (m->excluded_place) continue;
@@ -518,26 +591,38 @@ static void content_location(content_ctx *c, content_state *s) {
         for (uint32_t k = 0; k < nd->count; k++) {
             const lex_entry *e = &c->lex->entries[nd->first + k];
             if (e->category != LEX_PLACE) continue;
-            if (place < 0 || (c->lex->places[e->number].is_town && !c->lex->places[place].is_town)) place = e->number;
+            if (place < 0 || (c->lex->places[e->number].kind == LEX_PLACE_TOWN &&
+                              c->lex->places[place].kind != LEX_PLACE_TOWN))
+                place = e->number;
         }
         if (place < 0) continue;
         const lex_place *pl = &c->lex->places[place];
         long ev = content_evidence_add(c, LEX_PLACE, pl->name, (content_span){m->start, m->end}, 0);
         if (ev < 0) return;
-        if (pl->is_town && s->place_town < 0) {
-            s->place_town = place;
-            s->place_town_ev = ev;
-        } else if (!pl->is_town && s->place_parish < 0) {
-            s->place_parish = place;
-            s->place_parish_ev = ev;
+        if (s->place_first[pl->kind] < 0) s->place_first[pl->kind] = place;
+        if (pl->kind == LEX_PLACE_ROAD) {
+            size_t first = m->start;
+            if (first > 0 && c->tokens[first - 1].number >= 0 && c->tokens[first - 1].clause == c->tokens[first].clause)
+                first--; /* a house number: "12 Hope Road" */
+            char span[CONTENT_TEXT_MAX];
+            content_copy_span(span, sizeof span, c->text, c->tokens[first].start, c->tokens[m->end - 1].end);
+            long aev = content_evidence_add(c, LEX_STREET, span, (content_span){first, m->end}, 0);
+            if (aev >= 0 && s->address_ev < 0) {
+                s->address_ev = aev;
+                snprintf(r->address, sizeof r->address, "%s", span);
+            }
+        } else if (pl->kind == LEX_PLACE_LANDMARK && s->landmark_ev < 0) {
+            content_landmark_offer(c, s, m->start, m->end);
         }
     }
-    int place = s->place_town >= 0 ? s->place_town : s->place_parish;
+    static const int order[] = {LEX_PLACE_TOWN, LEX_PLACE_LANDMARK, LEX_PLACE_ROAD, LEX_PLACE_PARISH};
+    int place = -1;
+    for (int k = 0; k < 4 && place < 0; k++) place = s->place_first[order[k]];
     if (place >= 0) {
         const lex_place *pl = &c->lex->places[place];
         snprintf(r->geographic_ref, sizeof r->geographic_ref, "%s", pl->name);
         snprintf(r->parish, sizeof r->parish, "%s", c->lex->places[pl->parish].name);
-        if (pl->is_town) snprintf(r->town, sizeof r->town, "%s", pl->name);
+        if (pl->kind == LEX_PLACE_TOWN) snprintf(r->town, sizeof r->town, "%s", pl->name);
         r->has_coordinates = 1;
         r->lat = pl->lat;
         r->lng = pl->lng;
@@ -561,6 +646,29 @@ static void content_score(content_ctx *c, content_state *s) {
             r->points_life_threat += s->clinical[f].points;
             ev[s->clinical[f].ev].weight = s->clinical[f].points;
         }
+    /* Indicators: the clinical values under their names, then the phrases;
+     * each critical phrase indicator scores as the paper's critical values. */
+    long ind[CONTENT_IND_COUNT];
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) ind[i] = s->indicator_ev[i];
+    if (r->breathing == CONTENT_BREATHING_NOT_BREATHING) ind[CONTENT_IND_NOT_BREATHING] = s->clinical[0].ev;
+    if (r->consciousness == CONTENT_CONSCIOUSNESS_UNRESPONSIVE) ind[CONTENT_IND_UNRESPONSIVE] = s->clinical[1].ev;
+    if (r->consciousness == CONTENT_CONSCIOUSNESS_ALTERED) ind[CONTENT_IND_ALTERED] = s->clinical[1].ev;
+    if (r->bleeding == CONTENT_BLEEDING_HEAVY) ind[CONTENT_IND_HEAVY_BLEEDING] = s->clinical[2].ev;
+    if (r->bleeding == CONTENT_BLEEDING_MINOR) ind[CONTENT_IND_MINOR_BLEEDING] = s->clinical[2].ev;
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) {
+        if (ind[i] < 0) continue;
+        content_indicator_hit *h = &r->indicators[r->n_indicators++];
+        h->id = (content_indicator)i;
+        h->start = ev[ind[i]].start;
+        h->end = ev[ind[i]].end;
+        memcpy(h->matched, ev[ind[i]].matched, sizeof h->matched);
+        if (s->indicator_ev[i] >= 0 && i < CONTENT_IND_CRITICAL_COUNT) {
+            r->points_life_threat += LEX_INDICATOR_POINTS;
+            ev[ind[i]].weight = LEX_INDICATOR_POINTS;
+        }
+    }
+    r->serious = (r->hazard != CONTENT_HAZARD_NONE && r->hazard != CONTENT_HAZARD_OTHER) || ind[CONTENT_IND_INJURY] >= 0 ||
+                 ind[CONTENT_IND_ALTERED] >= 0 || r->breathing == CONTENT_BREATHING_IMPAIRED;
     if (s->vulnerable_ev >= 0) {
         r->vulnerable_population = 1;
         r->points_vulnerable = 15;
@@ -601,6 +709,10 @@ static int content_evidence_cmp(const void *lhs, const void *rhs) {
     return k ? k : (x->weight > y->weight) - (x->weight < y->weight);
 }
 
+const content_indicator_hit *content_result_critical(const content_result *r) {
+    return r && r->n_indicators > 0 && content_indicator_is_critical(r->indicators[0].id) ? &r->indicators[0] : NULL;
+}
+
 int content_extract(const content_lexicon *lex, const char *text, content_result *r) {
     if (!r) return TRIDENT_EINVAL;
     memset(r, 0, sizeof *r);
@@ -629,9 +741,9 @@ int content_extract(const content_lexicon *lex, const char *text, content_result
     content_state s;
     memset(&s, 0, sizeof s);
     s.hazard.ev = s.vulnerable_ev = s.escalating_ev = s.persons_ev = s.address_ev = s.landmark_ev = -1;
-    s.place_town_ev = s.place_parish_ev = -1;
-    s.place_town = s.place_parish = -1;
+    for (int k = 0; k < 4; k++) s.place_first[k] = -1;
     for (int f = 0; f < 4; f++) s.clinical[f].ev = -1;
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) s.indicator_ev[i] = -1;
 
     content_tokenize(&c, len);
     content_match_all(&c);
