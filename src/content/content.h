@@ -39,9 +39,10 @@
  *           closest to: explosion 35 (as fire), collapse 25 and drowning 25
  *           (as medical: people under rubble or in the water), landslide 20
  *           (as flood), electrical 15 (as traffic: above infrastructure, a
- *           live wire can kill). The highest weight mentioned scores; its
- *           name is reported (ties: the extension's specific mechanism beats
- *           the paper hazard of the same weight, else the first mentioned).
+ *           live wire can kill). The highest weight mentioned scores; the
+ *           hazard reported is the mechanism: the extension's five first, then
+ *           violence and fire, flood, traffic, medical (the consequence of the
+ *           others), infrastructure, other (ties: the first mentioned).
  *   life threat: the paper's terms — not_breathing, unresponsive, heavy
  *           bleeding +30 each; impaired breathing, altered consciousness +15
  *           each; minor bleeding +5 — and +30 for each other distinct critical
@@ -150,9 +151,18 @@ typedef struct {
     /* indicators found, in the order of content_indicator (critical first) */
     content_indicator_hit indicators[CONTENT_IND_COUNT];
     int n_indicators;
-    /* a serious emergency: a hazard other than "other", an injury, altered
-     * consciousness or impaired breathing (critical indicators aside) */
+    /* a serious emergency (critical indicators aside): a `serious` phrase
+     * ("gas leak", "a bruk in"), a person missing or an escalating situation;
+     * harm (injury, minor bleeding, altered consciousness, impaired
+     * breathing); a hazard of the surroundings (fire, explosion, collapse,
+     * landslide, flood, electrical) unless a `minor` phrase says it is over
+     * ("fire is out now"); a hazard to a person (violence, traffic, medical,
+     * drowning) unless a minor phrase, "nobody hurt" or a recovery says so; a
+     * seizure that stopped, unless a minor phrase */
     int serious;
+    /* not serious, and the words say the call is over, past or minor (a
+     * minor phrase, "nobody hurt", a recovery) */
+    int minor;
     int persons_affected;  /* 0 when no count was stated */
     int vulnerable_population;
     int escalating;
@@ -207,7 +217,7 @@ const char *content_mobility_name(content_mobility v);
  *               "scale": {"persons_affected": int, "vulnerable_population": bool, "escalating": bool},
  *               "urgency_keywords": [string, ...],
  *               "indicators": [{"name", "critical", "matched", "start", "end"}, ...],
- *               "serious": bool},
+ *               "serious": bool, "minor": bool},
  *  "content_score": number,
  *  "score_breakdown": {"hazard", "life_threat", "vulnerable", "scale", "location", "urgency", "total"},
  *  "evidence": [{"entity", "value", "matched", "weight", "negated", "start", "end"}, ...]}

@@ -16,8 +16,9 @@
  *     its lexicon "negated value" if it has one ("bleeding" → none) and is
  *     dropped otherwise. Phrases containing a negation word ("not breathing")
  *     are never negated again.
- *  4. Entities, in transcript order: hazard = highest weight mentioned (ties:
- *     an extension hazard beats a paper one, else the first); clinical fields
+ *  4. Entities, in transcript order: hazard points = the highest weight
+ *     mentioned, hazard name = the mechanism (content_hazard_rank; ties: the
+ *     first); clinical fields
  *     = most severe value mentioned; indicators = the first mention of each; a
  *     recovery phrase cancels the clinical values and indicators of its groups
  *     mentioned before it; flags; distinct urgency keywords.
@@ -122,6 +123,9 @@ static const char *const content_entity_names[] = {
     [LEX_URGENCY] = "urgency_keywords",
     [LEX_INDICATOR] = "indicators",
     [LEX_RECOVERY] = "recovery",
+    [LEX_SERIOUS] = "serious",
+    [LEX_MINOR] = "minor",
+    [LEX_CUE] = "cue",
     [LEX_PERSONS] = "scale.persons_affected",
     [LEX_STREET] = "location.address",
     [LEX_LANDMARK] = "location.landmark",
@@ -169,6 +173,11 @@ static void content_tokenize(content_ctx *c, size_t len) {
         t->word = lex_word_find(lex, buf, wl);
         t->number = -1;
         if (n > 0 && (boundary || (t->word >= 0 && (lex->word_flags[t->word] & LEX_WORD_BOUNDARY)))) clause++;
+        /* A word said twice in a row is one ("the the mud", "blood blood"): ASR
+         * repeats and Patois doubling ("bad bad") match as the single word. */
+        if (n > 0 && t->word >= 0 && lex->word_number[t->word] < 0 && t->word == c->tokens[n - 1].word &&
+            clause == c->tokens[n - 1].clause)
+            continue;
         t->clause = clause;
         int digits = 1;
         for (size_t k = 0; k < wl; k++)
@@ -263,16 +272,29 @@ typedef struct {
     long ev;
 } content_best;
 
-/* Offers a candidate: the hazard keeps the most points (by_points; at equal
- * points an extension hazard beats a paper one), a clinical field the most
- * severe value; other ties keep the first mentioned. */
+/* Offers a candidate: the hazard's points keep the most points (by_points),
+ * a clinical field (and the hazard's name, by content_hazard_rank) the
+ * highest value; ties keep the first mentioned. */
 static void content_best_offer(content_best *best, content_best cand, int by_points) {
     if (cand.ev < 0) return;
-    int better = by_points ? cand.points > best->points ||
-                                 (cand.points == best->points && cand.value > CONTENT_HAZARD_VIOLENCE &&
-                                  best->value <= CONTENT_HAZARD_VIOLENCE)
-                           : cand.value > best->value;
-    if (best->ev < 0 || better) *best = cand;
+    if (best->ev < 0 || (by_points ? cand.points > best->points : cand.value > best->value)) *best = cand;
+}
+
+/* Which hazard names the call — its mechanism: the extension's specific
+ * mechanisms first, then violence and fire, flood, traffic, medical (the
+ * consequence of most mechanisms), infrastructure, other. */
+static const int content_hazard_rank[CONTENT_HAZARD_COUNT] = {
+    [CONTENT_HAZARD_OTHER] = 1,     [CONTENT_HAZARD_INFRASTRUCTURE] = 2, [CONTENT_HAZARD_MEDICAL] = 3,
+    [CONTENT_HAZARD_TRAFFIC] = 4,   [CONTENT_HAZARD_FLOOD] = 5,          [CONTENT_HAZARD_FIRE] = 6,
+    [CONTENT_HAZARD_VIOLENCE] = 6,  [CONTENT_HAZARD_LANDSLIDE] = 7,      [CONTENT_HAZARD_COLLAPSE] = 7,
+    [CONTENT_HAZARD_EXPLOSION] = 7, [CONTENT_HAZARD_DROWNING] = 7,       [CONTENT_HAZARD_ELECTRICAL] = 7,
+};
+
+/* Offers a hazard mention to the points (most points) and to the name (highest rank). */
+static void content_hazard_offer(content_best *points, content_best *name, int hazard, long ev) {
+    content_best_offer(points, (content_best){hazard, lex_hazard_points[hazard], ev}, 1);
+    content_best cand = {content_hazard_rank[hazard], hazard, ev}; /* value = rank, points = the hazard */
+    content_best_offer(name, cand, 0);
 }
 
 /* The hazard an indicator phrase implies when the phrase names none itself
@@ -306,6 +328,7 @@ static const char *content_value_name(const lex_entry *e, int value) {
     case LEX_BLEEDING: return content_bleeding_name((content_bleeding)value);
     case LEX_MOBILITY: return content_mobility_name((content_mobility)value);
     case LEX_INDICATOR: return content_indicator_name((content_indicator)value);
+    case LEX_CUE: return lex_cue_name(value);
     case LEX_RECOVERY:
         return value == LEX_GROUP_BREATHING       ? "breathing"
                : value == LEX_GROUP_CONSCIOUSNESS ? "consciousness"
@@ -325,9 +348,17 @@ static int content_clinical_points(const lex_entry *e, int value) {
 }
 
 typedef struct {
-    content_best hazard, clinical[4]; /* breathing, consciousness, bleeding, mobility */
+    content_best hazard, hazard_name, clinical[4]; /* hazard points and name; breathing, consciousness, bleeding, mobility */
     long indicator_ev[CONTENT_IND_COUNT]; /* the standing mention of each indicator phrase, or -1 */
     long vulnerable_ev, escalating_ev;
+    int active;         /* a serious phrase stands */
+    int minor_phrase;   /* a minor phrase stands: over, past or minor ("fire is out now", "last week") */
+    int unhurt;         /* an injury was negated ("nobody hurt") */
+    int recovered;      /* a recovery phrase stands */
+    int seizure_stopped; /* a recovery cancelled a seizure: it still needs care */
+    content_best implied, implied_name; /* hazards implied by indicator phrases (used when none is named) */
+    content_span clinical_first;        /* the first breathing / consciousness / bleeding mention ({0, 0}: none) */
+    long cue_ev[LEX_CUE_COUNT];         /* the standing mention of each cue, or -1 */
     int persons;
     long persons_ev;
     long urgency_ev[CONTENT_KEYWORDS_MAX];
@@ -366,14 +397,19 @@ static void content_entities(content_ctx *c, content_state *s) {
             }
             long ev = content_evidence_add(c, (lex_category)cat, vname, (content_span){m->start, m->end}, negated);
             if (ev < 0) return;
+            if (value < 0 && cat == LEX_INDICATOR && e->value == CONTENT_IND_INJURY) s->unhurt = 1; /* "nobody hurt" */
+            if (value < 0 && cat >= LEX_BREATHING && cat <= LEX_BLEEDING && !s->clinical_first.end)
+                s->clinical_first = (content_span){m->start, m->end}; /* "he is not bleeding": still a medical call */
             if (value < 0) continue; /* negated and dropped */
             switch (cat) {
             case LEX_HAZARD:
-                content_best_offer(&s->hazard, (content_best){value, lex_hazard_points[value], ev}, 1);
+                content_hazard_offer(&s->hazard, &s->hazard_name, value, ev);
                 break;
             case LEX_BREATHING:
             case LEX_CONSCIOUSNESS:
             case LEX_BLEEDING:
+                if (!s->clinical_first.end) s->clinical_first = (content_span){m->start, m->end};
+                /* fall through */
             case LEX_MOBILITY:
                 content_best_offer(&s->clinical[cat - LEX_BREATHING],
                                    (content_best){value, content_clinical_points(e, value), ev}, 0);
@@ -385,11 +421,19 @@ static void content_entities(content_ctx *c, content_state *s) {
                     long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h),
                                                     (content_span){m->start, m->end}, 0);
                     if (hev < 0) return;
-                    content_best_offer(&s->hazard, (content_best){(int)h, lex_hazard_points[h], hev}, 1);
+                    content_hazard_offer(&s->implied, &s->implied_name, (int)h, hev);
                 }
                 break;
             }
+            case LEX_SERIOUS: s->active = 1; break;
+            case LEX_CUE:
+                if (s->cue_ev[value] < 0) s->cue_ev[value] = ev;
+                break;
+            case LEX_MINOR: s->minor_phrase = 1; break;
             case LEX_RECOVERY: /* what was said before about these functions no longer holds */
+                s->recovered = 1;
+                if ((value & content_indicator_group[CONTENT_IND_SEIZURE]) && s->indicator_ev[CONTENT_IND_SEIZURE] >= 0)
+                    s->seizure_stopped = 1;
                 for (int f = 0; f < 3; f++)
                     if (value & (1 << f)) s->clinical[f] = (content_best){0, 0, -1};
                 for (int q = 0; q < CONTENT_IND_COUNT; q++)
@@ -415,6 +459,15 @@ static void content_entities(content_ctx *c, content_state *s) {
             default: break;
             }
         }
+    }
+    /* No hazard named: an indicator's ("get stab": violence), else the clinical words ("she nah breathe"). */
+    if (s->hazard.ev < 0 && s->implied.ev >= 0) {
+        s->hazard = s->implied;
+        s->hazard_name = s->implied_name;
+    }
+    if (s->hazard.ev < 0 && s->clinical_first.end && !c->oom) {
+        long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(CONTENT_HAZARD_MEDICAL), s->clinical_first, 0);
+        if (hev >= 0) content_hazard_offer(&s->hazard, &s->hazard_name, CONTENT_HAZARD_MEDICAL, hev);
     }
 }
 
@@ -633,7 +686,7 @@ static void content_score(content_ctx *c, content_state *s) {
     content_result *r = c->r;
     content_evidence *ev = r->evidence;
     if (s->hazard.ev >= 0) {
-        r->hazard = (content_hazard)s->hazard.value;
+        r->hazard = (content_hazard)s->hazard_name.points;
         r->points_hazard = s->hazard.points;
         ev[s->hazard.ev].weight = s->hazard.points;
     }
@@ -646,29 +699,6 @@ static void content_score(content_ctx *c, content_state *s) {
             r->points_life_threat += s->clinical[f].points;
             ev[s->clinical[f].ev].weight = s->clinical[f].points;
         }
-    /* Indicators: the clinical values under their names, then the phrases;
-     * each critical phrase indicator scores as the paper's critical values. */
-    long ind[CONTENT_IND_COUNT];
-    for (int i = 0; i < CONTENT_IND_COUNT; i++) ind[i] = s->indicator_ev[i];
-    if (r->breathing == CONTENT_BREATHING_NOT_BREATHING) ind[CONTENT_IND_NOT_BREATHING] = s->clinical[0].ev;
-    if (r->consciousness == CONTENT_CONSCIOUSNESS_UNRESPONSIVE) ind[CONTENT_IND_UNRESPONSIVE] = s->clinical[1].ev;
-    if (r->consciousness == CONTENT_CONSCIOUSNESS_ALTERED) ind[CONTENT_IND_ALTERED] = s->clinical[1].ev;
-    if (r->bleeding == CONTENT_BLEEDING_HEAVY) ind[CONTENT_IND_HEAVY_BLEEDING] = s->clinical[2].ev;
-    if (r->bleeding == CONTENT_BLEEDING_MINOR) ind[CONTENT_IND_MINOR_BLEEDING] = s->clinical[2].ev;
-    for (int i = 0; i < CONTENT_IND_COUNT; i++) {
-        if (ind[i] < 0) continue;
-        content_indicator_hit *h = &r->indicators[r->n_indicators++];
-        h->id = (content_indicator)i;
-        h->start = ev[ind[i]].start;
-        h->end = ev[ind[i]].end;
-        memcpy(h->matched, ev[ind[i]].matched, sizeof h->matched);
-        if (s->indicator_ev[i] >= 0 && i < CONTENT_IND_CRITICAL_COUNT) {
-            r->points_life_threat += LEX_INDICATOR_POINTS;
-            ev[ind[i]].weight = LEX_INDICATOR_POINTS;
-        }
-    }
-    r->serious = (r->hazard != CONTENT_HAZARD_NONE && r->hazard != CONTENT_HAZARD_OTHER) || ind[CONTENT_IND_INJURY] >= 0 ||
-                 ind[CONTENT_IND_ALTERED] >= 0 || r->breathing == CONTENT_BREATHING_IMPAIRED;
     if (s->vulnerable_ev >= 0) {
         r->vulnerable_population = 1;
         r->points_vulnerable = 15;
@@ -694,6 +724,73 @@ static void content_score(content_ctx *c, content_state *s) {
         r->points_urgency += 5;
         ev[s->urgency_ev[u]].weight = 5;
     }
+    /* Indicators: the clinical values under their names, then the phrases;
+     * each critical phrase indicator scores as the paper's critical values. */
+    long ind[CONTENT_IND_COUNT];
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) ind[i] = s->indicator_ev[i];
+    if (r->breathing == CONTENT_BREATHING_NOT_BREATHING) ind[CONTENT_IND_NOT_BREATHING] = s->clinical[0].ev;
+    if (r->consciousness == CONTENT_CONSCIOUSNESS_UNRESPONSIVE) ind[CONTENT_IND_UNRESPONSIVE] = s->clinical[1].ev;
+    if (r->consciousness == CONTENT_CONSCIOUSNESS_ALTERED) ind[CONTENT_IND_ALTERED] = s->clinical[1].ev;
+    if (r->bleeding == CONTENT_BLEEDING_HEAVY) ind[CONTENT_IND_HEAVY_BLEEDING] = s->clinical[2].ev;
+    if (r->bleeding == CONTENT_BLEEDING_MINOR) ind[CONTENT_IND_MINOR_BLEEDING] = s->clinical[2].ev;
+    /* Cues with other findings (lexicon.h): chest pain with sweating or a
+     * collapse, a person missing in a fire or under a slide, a drowning
+     * victim not breathing, bleeding in childbirth, many people hurt. */
+    const long *cue = s->cue_ev;
+    if (ind[CONTENT_IND_CARDIAC] < 0 && cue[LEX_CUE_CHEST_PAIN] >= 0 &&
+        (cue[LEX_CUE_SWEATING] >= 0 || r->breathing == CONTENT_BREATHING_NOT_BREATHING ||
+         r->consciousness == CONTENT_CONSCIOUSNESS_UNRESPONSIVE))
+        ind[CONTENT_IND_CARDIAC] = cue[LEX_CUE_CHEST_PAIN];
+    const content_hazard hz = r->hazard;
+    if (cue[LEX_CUE_MISSING] >= 0 && ind[CONTENT_IND_ENTRAPMENT] < 0 &&
+        (hz == CONTENT_HAZARD_FIRE || hz == CONTENT_HAZARD_COLLAPSE || hz == CONTENT_HAZARD_LANDSLIDE ||
+         hz == CONTENT_HAZARD_FLOOD || hz == CONTENT_HAZARD_EXPLOSION))
+        ind[CONTENT_IND_ENTRAPMENT] = cue[LEX_CUE_MISSING];
+    if (hz == CONTENT_HAZARD_DROWNING && ind[CONTENT_IND_DROWNING] < 0) {
+        long victim = cue[LEX_CUE_MISSING] >= 0 ? cue[LEX_CUE_MISSING]
+                      : ind[CONTENT_IND_NOT_BREATHING] >= 0 ? ind[CONTENT_IND_NOT_BREATHING]
+                                                           : ind[CONTENT_IND_UNRESPONSIVE];
+        ind[CONTENT_IND_DROWNING] = victim;
+    }
+    if (cue[LEX_CUE_CHILDBIRTH] >= 0 && ind[CONTENT_IND_CHILDBIRTH_BLEEDING] < 0 &&
+        (r->bleeding == CONTENT_BLEEDING_HEAVY || r->bleeding == CONTENT_BLEEDING_MINOR))
+        ind[CONTENT_IND_CHILDBIRTH_BLEEDING] = cue[LEX_CUE_CHILDBIRTH];
+    if (ind[CONTENT_IND_CHILDBIRTH_BLEEDING] >= 0) /* the more specific name */
+        ind[CONTENT_IND_HEAVY_BLEEDING] = ind[CONTENT_IND_MINOR_BLEEDING] = -1;
+    if (ind[CONTENT_IND_MASS_CASUALTY] < 0 && s->persons >= 3 && s->persons_ev >= 0 &&
+        (ind[CONTENT_IND_WEAPON_INJURY] >= 0 || ind[CONTENT_IND_BURNS] >= 0 || ind[CONTENT_IND_INJURY] >= 0 ||
+         ind[CONTENT_IND_UNRESPONSIVE] >= 0 || ind[CONTENT_IND_HEAVY_BLEEDING] >= 0))
+        ind[CONTENT_IND_MASS_CASUALTY] = s->persons_ev;
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) {
+        if (ind[i] < 0) continue;
+        content_indicator_hit *h = &r->indicators[r->n_indicators++];
+        h->id = (content_indicator)i;
+        h->start = ev[ind[i]].start;
+        h->end = ev[ind[i]].end;
+        memcpy(h->matched, ev[ind[i]].matched, sizeof h->matched);
+        /* the paper's clinical values scored above; every other critical indicator as they do */
+        if (i < CONTENT_IND_CRITICAL_COUNT && i != CONTENT_IND_NOT_BREATHING && i != CONTENT_IND_UNRESPONSIVE &&
+            i != CONTENT_IND_HEAVY_BLEEDING) {
+            r->points_life_threat += LEX_INDICATOR_POINTS;
+            ev[ind[i]].weight += LEX_INDICATOR_POINTS;
+        }
+    }
+    if (cue[LEX_CUE_MISSING] >= 0) s->active = 1; /* a person missing */
+    /* Serious (content.h): an active emergency; harm; a hazard of the
+     * surroundings (fire, explosion, collapse, landslide, flood, live wire)
+     * unless a minor phrase says it is over; a hazard to a person (violence,
+     * traffic, medical, drowning) unless a minor phrase, "nobody hurt" or a
+     * recovery says so; a seizure that stopped, unless a minor phrase. */
+    const int surroundings = hz == CONTENT_HAZARD_FIRE || hz == CONTENT_HAZARD_EXPLOSION || hz == CONTENT_HAZARD_COLLAPSE ||
+                             hz == CONTENT_HAZARD_LANDSLIDE || hz == CONTENT_HAZARD_FLOOD ||
+                             hz == CONTENT_HAZARD_ELECTRICAL;
+    const int person = hz == CONTENT_HAZARD_VIOLENCE || hz == CONTENT_HAZARD_TRAFFIC || hz == CONTENT_HAZARD_MEDICAL ||
+                       hz == CONTENT_HAZARD_DROWNING;
+    const int harm = ind[CONTENT_IND_INJURY] >= 0 || ind[CONTENT_IND_ALTERED] >= 0 ||
+                     ind[CONTENT_IND_MINOR_BLEEDING] >= 0 || r->breathing == CONTENT_BREATHING_IMPAIRED;
+    r->serious = s->active || s->escalating_ev >= 0 || harm || (surroundings && !s->minor_phrase) ||
+                 (person && !s->minor_phrase && !s->unhurt && !s->recovered) || (s->seizure_stopped && !s->minor_phrase);
+    r->minor = !r->serious && (s->minor_phrase || s->unhurt || s->recovered);
     r->points_total = r->points_hazard + r->points_life_threat + r->points_vulnerable + r->points_scale +
                       r->points_location + r->points_urgency;
     r->content_score = (r->points_total > 100 ? 100 : r->points_total) / 100.0;
@@ -740,10 +837,12 @@ int content_extract(const content_lexicon *lex, const char *text, content_result
     }
     content_state s;
     memset(&s, 0, sizeof s);
-    s.hazard.ev = s.vulnerable_ev = s.escalating_ev = s.persons_ev = s.address_ev = s.landmark_ev = -1;
+    s.hazard.ev = s.hazard_name.ev = s.vulnerable_ev = s.escalating_ev = s.persons_ev = s.address_ev = s.landmark_ev = -1;
     for (int k = 0; k < 4; k++) s.place_first[k] = -1;
     for (int f = 0; f < 4; f++) s.clinical[f].ev = -1;
     for (int i = 0; i < CONTENT_IND_COUNT; i++) s.indicator_ev[i] = -1;
+    for (int i = 0; i < LEX_CUE_COUNT; i++) s.cue_ev[i] = -1;
+    s.implied.ev = s.implied_name.ev = -1;
 
     content_tokenize(&c, len);
     content_match_all(&c);

@@ -427,7 +427,9 @@ static const char *const lex_category_names[LEX_N_CATEGORIES] = {
     [LEX_HAZARD] = "hazard",         [LEX_BREATHING] = "breathing",   [LEX_CONSCIOUSNESS] = "consciousness",
     [LEX_BLEEDING] = "bleeding",     [LEX_MOBILITY] = "mobility",     [LEX_VULNERABLE] = "vulnerable",
     [LEX_ESCALATING] = "escalating", [LEX_URGENCY] = "urgency",       [LEX_INDICATOR] = "indicator",
-    [LEX_RECOVERY] = "recovery",     [LEX_PERSON] = "person",
+    [LEX_RECOVERY] = "recovery",     [LEX_SERIOUS] = "serious",       [LEX_MINOR] = "minor",
+    [LEX_CUE] = "cue",
+    [LEX_PERSON] = "person",
     [LEX_PERSONS] = "persons",       [LEX_NEGATION] = "negation",     [LEX_STREET] = "street",
     [LEX_LANDMARK] = "landmark",     [LEX_NEAR] = "near",             [LEX_IGNORE] = "ignore",
     [LEX_PLACE] = "place",           [LEX_NUMBER] = "number",         [LEX_STOPWORD] = "stopword",
@@ -483,6 +485,10 @@ static int lex_indicator_value(const char *s) {
                        : i;
     return -1;
 }
+
+static const char *const lex_cue_values[LEX_CUE_COUNT] = {"chest_pain", "sweating", "missing", "childbirth"};
+
+const char *lex_cue_name(int cue) { return cue >= 0 && cue < LEX_CUE_COUNT ? lex_cue_values[cue] : "unknown"; }
 
 /* A recovery value: the groups it cancels, or -1. */
 static int lex_recovery_value(const char *s) {
@@ -582,6 +588,16 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
         e.value = (uint8_t)v;
         break;
     }
+    case LEX_CUE: {
+        int v = LEX_ENUM(lex_cue_values, value);
+        if (strcmp(value, lex_cue_values[0]) == 0) v = 0; /* LEX_ENUM skips index 0 */
+        if (v < 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: cue value must be chest_pain, sweating, missing or childbirth (got \"%s\")", where,
+                             value);
+        e.value = (uint8_t)v;
+        break;
+    }
     case LEX_RECOVERY: {
         int v = lex_recovery_value(value);
         if (v < 0)
@@ -593,6 +609,8 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
     }
     case LEX_VULNERABLE:
     case LEX_ESCALATING:
+    case LEX_SERIOUS:
+    case LEX_MINOR:
         if (strcmp(value, "yes") != 0)
             return error_set(err, err_size, TRIDENT_EFORMAT, "%s: the %s value must be \"yes\"", where,
                              lex_category_names[category]);
@@ -772,6 +790,7 @@ static int lex_entry_severity(const lex_entry *e) {
     case LEX_CONSCIOUSNESS: return lex_consciousness_points[e->value];
     case LEX_BLEEDING: return lex_bleeding_points[e->value];
     case LEX_INDICATOR: return e->value < CONTENT_IND_CRITICAL_COUNT ? LEX_INDICATOR_POINTS : 5;
+    case LEX_SERIOUS: return 5;
     case LEX_VULNERABLE: return 15;
     case LEX_ESCALATING: return 10;
     case LEX_URGENCY: return 5;

@@ -21,6 +21,9 @@ typedef enum {
     LEX_URGENCY,
     LEX_INDICATOR, /* a named indicator that is not a clinical value ("heart attack" → cardiac) */
     LEX_RECOVERY,  /* cancels what came before about breathing, consciousness and/or bleeding */
+    LEX_SERIOUS,   /* an emergency still active by itself ("gas leak", "breaking in right now") */
+    LEX_MINOR,     /* the call is over, past or minor ("fire is out now", "last week", "fender bender") */
+    LEX_CUE,       /* a word that makes an indicator together with another finding (lex_cue) */
     LEX_PERSON,    /* a noun that a number can count: "people", "pickney" */
     LEX_PERSONS,   /* a phrase that states a count itself: "somebody" = 1 */
     LEX_NEGATION,  /* a negation cue */
@@ -39,6 +42,16 @@ typedef enum {
 
 /* Recovery groups (the value of a recovery entry, a bit set). */
 enum { LEX_GROUP_BREATHING = 1, LEX_GROUP_CONSCIOUSNESS = 2, LEX_GROUP_BLEEDING = 4 };
+
+/* Cues (the value of a cue entry) and the indicators they make (extract.c):
+ *   chest_pain + sweating (or collapse, not breathing, unresponsive) → cardiac
+ *   missing + a fire, collapse, landslide, flood or explosion → entrapment;
+ *     + drowning → drowning; + a person → a serious call (a missing child)
+ *   childbirth + bleeding → childbirth_bleeding */
+typedef enum { LEX_CUE_CHEST_PAIN = 0, LEX_CUE_SWEATING, LEX_CUE_MISSING, LEX_CUE_CHILDBIRTH, LEX_CUE_COUNT } lex_cue;
+
+/* The static name of a cue ("chest_pain" ...). */
+const char *lex_cue_name(int cue);
 
 /* Street kinds (the value of a street entry). */
 enum { LEX_STREET_NAME = 1, LEX_STREET_AREA = 2 };

@@ -83,6 +83,7 @@ static json_t *content_json_entities(const content_result *r) {
     bad |= content_json_set(ent, "urgency_keywords", content_json_keywords(r));
     bad |= content_json_set(ent, "indicators", content_json_indicators(r));
     bad |= content_json_set(ent, "serious", json_boolean(r->serious));
+    bad |= content_json_set(ent, "minor", json_boolean(r->minor));
     return content_json_done(ent, bad);
 }
 

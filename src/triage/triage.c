@@ -177,6 +177,16 @@ int triage_decide_words(const triage_params *params, double confidence, double c
         r->queue = cell->queue;
         triage_append(r->reasoning, rs, &n, "%s → %s: %s; %s.", r->cell, triage_names[cell->queue], signals,
                       cell->why);
+        const triage_cell *low = &triage_matrix[ch * 4 + dh];
+        if (params->rules == TRIAGE_RULES_CRITICAL && words->minor && !words->critical && !words->serious && sh &&
+            low->queue != r->queue) {
+            r->rule = "minor";
+            triage_append(r->reasoning, rs, &n,
+                          " Minor rule: the words say the call is over, past or minor and describe nothing serious, "
+                          "so their score does not raise it: read with content low, %c%c%c → %s; %s.",
+                          r->cell[0], 'L', r->cell[2], triage_names[low->queue], low->why);
+            r->queue = low->queue;
+        }
     }
     const char *matched = words->critical_matched && *words->critical_matched ? words->critical_matched : NULL;
     if (params->rules == TRIAGE_RULES_CRITICAL && words->critical) {

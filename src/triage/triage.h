@@ -22,7 +22,11 @@
  *     person, ...) → Q1-IMMEDIATE whatever the cell, the indicator and its
  *     words named in the reasoning;
  *   serious floor: a serious emergency without one (a real hazard, an injury,
- *     altered consciousness) → at least Q2-ELEVATED.
+ *     altered consciousness) → at least Q2-ELEVATED;
+ *   minor: neither, and the words say the call is over, past or minor ("the
+ *     fire is out now", "nobody hurt", "she is okay now") → the cell is read
+ *     with the content low (the score of the words it describes does not
+ *     raise the call; the voice still can).
  * The dispatcher guidance follows the queue: only Q1 and Q2 ask for units
  * (and, when escalating, for additional units); Q3 and Q5 ask for a call-back.
  *
@@ -60,6 +64,7 @@ typedef struct {
     const char *critical;         /* a critical indicator's name ("not_breathing"), NULL when none */
     const char *critical_matched; /* the transcript's words for it, NULL or "" when unknown */
     int serious;                  /* a serious emergency (hazard, injury, altered consciousness) */
+    int minor;                    /* not serious, and the words say it is over, past or minor */
 } triage_words;
 
 #define TRIAGE_REASONING_MAX 1024
@@ -72,8 +77,8 @@ typedef struct {
     int flag_audio_review;        /* 1 on every low-confidence decision */
     int escalation_required;      /* Q1, or the content says escalating */
     int early_exit;               /* 1 when an early-exit rule decided */
-    const char *rule;             /* static: "critical_indicator" or "serious_floor" when a rule of
-                                   * TRIAGE_RULES_CRITICAL changed the queue, else NULL */
+    const char *rule;             /* static: "critical_indicator", "serious_floor" or "minor" when a rule
+                                   * of TRIAGE_RULES_CRITICAL changed the queue, else NULL */
     char cell[4];                 /* "HLH" etc. (C,S,D); always filled */
     double confidence, content, distress; /* the inputs (clamped to [0,1]) */
     char reasoning[TRIAGE_REASONING_MAX];

@@ -34,12 +34,14 @@ static const content_case cases[] = {
      * — with the extension: + entrapment 30 ("trapped") = 100 */
     {"There is a fire at the school in May Pen, three pickney trapped inside.", "fire", U, U, U, "immobile", 3, 1, 0,
      NULL, "school", "May Pen", "Clarendon", "May Pen", 0, 100},
-    /* 2: medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + address 5 + 3 keywords 15 = 95 → 0.95 */
+    /* 2: medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + address 5 + 3 keywords 15 = 95 → 0.95
+     * — with the extension: + cardiac 30 ("collapse": a person collapsed) = 125 */
     {"Help! Him nah breathe, mi granny collapse at 12 Hope Road. Please hurry!", "medical", "not_breathing", U, U, U,
-     1, 1, 0, "12 Hope Road", NULL, NULL, NULL, NULL, 3, 95},
-    /* 3: "is not breathing" → not_breathing 30, "not bleeding" → none 0 = 30 → 0.30 */
-    {"She is not breathing and she is not bleeding.", NULL, "not_breathing", U, "none", U, 0, 0, 0, NULL, NULL, NULL,
-     NULL, NULL, 0, 30},
+     1, 1, 0, "12 Hope Road", NULL, NULL, NULL, NULL, 3, 125},
+    /* 3: "is not breathing" → not_breathing 30, "not bleeding" → none 0 = 30 → 0.30
+     * — with the extension: + medical 25 (clinical words with no hazard named are a medical call) = 55 */
+    {"She is not breathing and she is not bleeding.", "medical", "not_breathing", U, "none", U, 0, 0, 0, NULL, NULL, NULL,
+     NULL, NULL, 0, 55},
     /* 4: traffic 15 + address 5 = 20 → 0.20 ("nobody injured" negated; Spanish Town Road is not the town) */
     {"Car crash on Spanish Town Road, nobody injured, the driver breathing fine and walking around.", "traffic",
      "normal", U, U, "walking", 0, 0, 0, "Spanish Town Road", NULL, NULL, NULL, NULL, 0, 20},
@@ -51,9 +53,9 @@ static const content_case cases[] = {
     {"Twenty one people inside di church in Mo Bay, gunmen a fire shot", "violence", U, U, U, U, 21, 0, 0, NULL,
      "church", "Montego Bay", "St. James", "Montego Bay", 0, 60},
     /* 7: impaired 15 + altered 15 + heavy 30 + 1 person (mi son) 5 = 65 → 0.65
-     * — with the extension: ; "cyaan breathe" is not_breathing 30 (was impaired 15) = 80 */
-    {"Mi son cyaan breathe, him a talk nonsense and blood everywhere", NULL, "not_breathing", "altered", "heavy", U, 1, 0,
-     0, NULL, NULL, NULL, NULL, NULL, 0, 80},
+     * — with the extension: ; "cyaan breathe" is not_breathing 30 (was impaired 15) + medical 25 (clinical words, no hazard named) = 105 */
+    {"Mi son cyaan breathe, him a talk nonsense and blood everywhere", "medical", "not_breathing", "altered", "heavy", U, 1, 0,
+     0, NULL, NULL, NULL, NULL, NULL, 0, 105},
     /* 8: flood 20 + vulnerable 15 + 2 persons 10 + escalating 10 + 1 keyword (fast) 5 = 60 → 0.60
      * — with the extension: + entrapment 30 ("on the roof") = 90 */
     {"Flood water rising fast in Old Harbour, my grandmother and two children stuck on the roof", "flood", U, U, U, U,
@@ -71,10 +73,9 @@ static const content_case cases[] = {
     /* 12: other 5 + vulnerable 15 + minor 5 = 25 → 0.25 */
     {"Dog bite mi pickney pon her foot, it a bleed likkle", "other", U, U, "minor", U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 25},
-    /* 13: medical 25 + altered 15 + 1 person 5 + address 5 = 50 → 0.50
-     * — with the extension: + cardiac 30 ("chest pain") = 80 */
+    /* 13: medical 25 + altered 15 + 1 person 5 + address 5 = 50 → 0.50 */
     {"My husband having chest pain and him dizzy, we at 45 Red Hills Road, Stony Hill", "medical", U, "altered", U, U,
-     1, 0, 0, "45 Red Hills Road", NULL, "Stony Hill", "St. Andrew", "Stony Hill", 0, 80},
+     1, 0, 0, "45 Red Hills Road", NULL, "Stony Hill", "St. Andrew", "Stony Hill", 0, 50},
     /* 14: violence 35 + heavy 30 + 1 person 5 + landmark 5 = 75 → 0.75
      * — with the extension: + weapon_injury 30 ("get stab") = 105 */
     {"Somebody get stab outside the bar by Parade, blood a pour", "violence", U, U, "heavy", U, 1, 0, 0, NULL, "bar",
@@ -82,16 +83,16 @@ static const content_case cases[] = {
     /* 15: medical 25 + vulnerable 15 = 40 → 0.40 (alert 0, immobile 0) */
     {"The old lady fell down the stairs, she conscious but can't walk", "medical", U, "alert", U, "immobile", 0, 1, 0,
      NULL, NULL, NULL, NULL, NULL, 0, 40},
-    /* 16: not_breathing 30 + vulnerable 15 + 2 keywords 10 = 55 → 0.55 */
-    {"Baby not breathing! Please help, di baby turning blue", NULL, "not_breathing", U, U, U, 0, 1, 0, NULL, NULL,
-     NULL, NULL, NULL, 2, 55},
+    /* 16: not_breathing 30 + vulnerable 15 + 2 keywords 10 = 55 → 0.55
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 80 */
+    {"Baby not breathing! Please help, di baby turning blue", "medical", "not_breathing", U, U, U, 0, 1, 0, NULL, NULL,
+     NULL, NULL, NULL, 2, 80},
     /* 17: violence 35 = 35 → 0.35 ("nobody nuh hurt" negated) */
     {"Tief bruk in a mi yard in Spanish Town, nobody nuh hurt", "violence", U, U, U, U, 0, 0, 0, NULL, NULL,
      "Spanish Town", "St. Catherine", "Spanish Town", 0, 35},
-    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50
-     * — with the extension: + weapon_threat 30 ("still a shoot") = 80 */
+    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50 */
     {"Gunshot! Gunshot! Dem still a shoot, hurry up", "violence", U, U, U, U, 0, 0, 1, NULL, NULL, NULL, NULL, NULL, 1,
-     80},
+     50},
     /* 19: traffic 15 + 15 persons capped 20 + address 5 = 40 → 0.40 ("main road" keeps Mandeville) */
     {"Bus overturn on the Mandeville main road with 15 passengers, some of them can't move", "traffic", U, U, U,
      "immobile", 15, 0, 0, "Mandeville main road", NULL, "Mandeville", "Manchester", "Mandeville", 0, 40},
@@ -103,9 +104,9 @@ static const content_case cases[] = {
     {"Gas leak at the plaza in Ocho Rios, people feeling dizzy", "infrastructure", U, "altered", U, U, 0, 0, 0, NULL,
      "plaza", "Ocho Rios", "St. Ann", "Ocho Rios", 0, 30},
     /* 22: medical 25 (beats traffic 15) + heavy 30 + 4 persons 20 + address 5 = 80 → 0.80
-     * — with the extension: + entrapment 30 = 110 */
-    {"Three car crash on Washington Boulevard, four people injured, one woman trapped and bleeding heavily", "medical",
-     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, NULL, NULL, NULL, 0, 110},
+     * — with the extension: + entrapment 30 + mass_casualty 30 (four people injured); the hazard named is the mechanism, traffic (points: medical 25 stays the highest) = 140 */
+    {"Three car crash on Washington Boulevard, four people injured, one woman trapped and bleeding heavily", "traffic",
+     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, NULL, NULL, NULL, 0, 140},
     /* 23: violence 35 + unresponsive 30 + landmark 5 = 70 → 0.70 ("two gunmen" is not a victim count) */
     {"Two gunmen rob the shop in Linstead and beat the owner, he unresponsive", "violence", U, "unresponsive", U, U, 0,
      0, 0, NULL, "shop", "Linstead", "St. Catherine", "Linstead", 0, 70},
@@ -123,9 +124,10 @@ static const content_case cases[] = {
      * — with the extension: ; electrical 15 (was infrastructure 10) = 15 */
     {"Wire down pon the road in Morant Bay, sparking", "electrical", U, U, U, U, 0, 0, 0, NULL, NULL, "Morant Bay",
      "St. Thomas", "Morant Bay", 0, 15},
-    /* 28: minor 5 + 1 person 5 = 10 → 0.10 ("my baby mother" is not a baby) */
-    {"My baby mother cut her finger, it bleeding a little, she walking fine", NULL, U, U, "minor", "walking", 1, 0, 0,
-     NULL, NULL, NULL, NULL, NULL, 0, 10},
+    /* 28: minor 5 + 1 person 5 = 10 → 0.10 ("my baby mother" is not a baby)
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 35 */
+    {"My baby mother cut her finger, it bleeding a little, she walking fine", "medical", U, U, "minor", "walking", 1, 0, 0,
+     NULL, NULL, NULL, NULL, NULL, 0, 35},
     /* 29: fire 35 + escalating 10 + 2 keywords 10 = 55 → 0.55 */
     {"Electric fire in Savanna-la-Mar, the whole house ablaze and it spreading, please come quick", "fire", U, U, U, U,
      0, 0, 1, NULL, NULL, "Savanna-la-Mar", "Westmoreland", "Savanna-la-Mar", 2, 55},
@@ -139,22 +141,22 @@ static const content_case cases[] = {
     /* 32: traffic 15 + 1 person 5 = 20 → 0.20 */
     {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
      NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
-    /* 33: not_breathing 30 + address 5 = 35 → 0.35 */
-    {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", NULL, "not_breathing", U, U, U, 0, 0, 0,
-     "7 Lady Musgrave Road", NULL, "St. Andrew", "St. Andrew", NULL, 0, 35},
+    /* 33: not_breathing 30 + address 5 = 35 → 0.35
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 60 */
+    {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", "medical", "not_breathing", U, U, U, 0, 0, 0,
+     "7 Lady Musgrave Road", NULL, "St. Andrew", "St. Andrew", NULL, 0, 60},
     /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60
-     * — with the extension: + weapon_injury 30 ("chop up") = 90 */
+     * — with the extension: + weapon_injury 30 ("chop up") + mass_casualty 30 (five people) = 120 */
     {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
-     "Bull Bay district", NULL, NULL, NULL, NULL, 0, 90},
+     "Bull Bay district", NULL, NULL, NULL, NULL, 0, 120},
     /* 35: medical 25 + vulnerable 15 = 40 → 0.40 */
     {"Ambulance! Pregnant woman in labour, water break, she in pain", "medical", U, U, U, U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 40},
     /* 36: nothing = 0 → 0.00 ("no one is hurt" negated) */
     {"No one is hurt, the car just hit the wall", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
-    /* 37: medical 25 + altered 15 + impaired 15 = 55 → 0.55
-     * — with the extension: + cardiac 30 ("chest a hurt") = 85 */
+    /* 37: medical 25 + altered 15 + impaired 15 = 55 → 0.55 */
     {"Him head a spin and him chest a hurt, him breathing hard", "medical", "impaired", "altered", U, U, 0, 0, 0, NULL,
-     NULL, NULL, NULL, NULL, 0, 85},
+     NULL, NULL, NULL, NULL, 0, 55},
     /* 38: traffic 15 + landmark 5 = 20 → 0.20 (impaired beats walking for mobility; no points) */
     {"Man lick down by taxi in front of the Constant Spring police station, him leg broke, him can walk though",
      "traffic", U, U, U, "impaired", 0, 0, 0, NULL, "Constant Spring police station", "Constant Spring", "St. Andrew",
@@ -166,34 +168,37 @@ static const content_case cases[] = {
      * — with the extension: + overdose 30 = 75 */
     {"Him tek an overdose, him drowsy but still breathing, we deh Falmouth square", "medical", "normal", "altered", U,
      U, 0, 0, 0, NULL, "Falmouth square", "Falmouth", "Trelawny", "Falmouth", 0, 75},
-    /* 41: medical 25 + unresponsive 30 + vulnerable 15 + several (3) persons 15 + 2 keywords 10 = 95 → 0.95 */
-    {"Several people hurt in a bus crash at Cross Roads, one child unconscious, pls hurry", "medical", U,
-     "unresponsive", U, U, 3, 1, 0, NULL, NULL, "Cross Roads", "St. Andrew", "Cross Roads", 2, 95},
+    /* 41: medical 25 + unresponsive 30 + vulnerable 15 + several (3) persons 15 + 2 keywords 10 = 95 → 0.95
+     * — with the extension: + mass_casualty 30 (several people hurt); the hazard named is the mechanism, traffic = 125 */
+    {"Several people hurt in a bus crash at Cross Roads, one child unconscious, pls hurry", "traffic", U,
+     "unresponsive", U, U, 3, 1, 0, NULL, NULL, "Cross Roads", "St. Andrew", "Cross Roads", 2, 125},
     /* 42: medical 25 + altered 15 + vulnerable 15 + 1 person 5 = 60 → 0.60 ("no bleeding" → none) */
     {"Mi granny have sugar low and she confused, no bleeding", "medical", U, "altered", "none", U, 1, 1, 0, NULL, NULL,
      NULL, NULL, NULL, 0, 60},
     /* 43: violence 35 + (not_breathing 30 + unresponsive 30 + heavy 30) + vulnerable 15 + 5 persons 20 +
      *     escalating 10 + address 5 + 4 keywords capped 15 = 190 → capped 100 → 1.00
-     * — with the extension: + weapon_injury 30 ("shot") = 220 */
+     * — with the extension: + weapon_injury 30 ("shot") + mass_casualty 30 (five people shot) = 250 */
     {"Help, emergency, please hurry! Gunmen shooting, five people shot, my baby not breathing, unconscious, blood "
      "everywhere, fire spreading at 10 King Street Kingston",
      "violence", "not_breathing", "unresponsive", "heavy", U, 5, 1, 1, "10 King Street", NULL, "Kingston", "Kingston",
-     "Kingston", 4, 220},
+     "Kingston", 4, 250},
     /* 44: violence 35 + minor 5 + 1 person 5 + landmark 5 = 50 → 0.50 */
     {"Dem a fight inna di market, one man get box down, him a bleed", "violence", U, U, "minor", U, 1, 0, 0, NULL,
      "market", NULL, NULL, NULL, 0, 50},
-    /* 45: flood 20 + vulnerable 15 + 2 persons 10 = 45 → 0.45 ("pickney" is 3 words after "cyaan": outside the scope) */
+    /* 45: flood 20 + vulnerable 15 + 2 persons 10 = 45 → 0.45 ("pickney" is 3 words after "cyaan": outside the scope)
+     * — with the extension: + entrapment 30 (children missing in a flooded house) = 75 */
     {"House flooded in Clarendon and mi cyaan find mi two pickney", "flood", U, U, U, U, 2, 1, 0, NULL, NULL,
-     "Clarendon", "Clarendon", NULL, 0, 45},
+     "Clarendon", "Clarendon", NULL, 0, 75},
     /* 46: empty transcript = 0 */
     {"", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
     /* 47: infrastructure 10 + 4 persons 20 + address 5 = 35 → 0.35 (digits)
      * — with the extension: ; collapse 25 (was infrastructure 10) + entrapment 30 = 80 */
     {"Building collapse on Barry Street, 4 persons trapped", "collapse", U, U, U, "immobile", 4, 0, 0,
      "Barry Street", NULL, NULL, NULL, NULL, 0, 80},
-    /* 48: fire 35 + escalating 10 + 2 persons 10 = 55 → 0.55 (standard English, number word) */
+    /* 48: fire 35 + escalating 10 + 2 persons 10 = 55 → 0.55 (standard English, number word)
+     * — with the extension: + entrapment 30 (people still inside a burning building) = 85 */
     {"The fire is out of control and two people are still inside the building", "fire", U, U, U, U, 2, 0, 1, NULL,
-     NULL, NULL, NULL, NULL, 0, 55},
+     NULL, NULL, NULL, NULL, 0, 85},
     /* 49: medical 25 + alert 0 + walking 0 = 25 → 0.25 */
     {"He had a seizure but he is awake now and he can walk", "medical", U, "alert", U, "walking", 0, 0, 0, NULL, NULL,
      NULL, NULL, NULL, 0, 25},
@@ -273,7 +278,7 @@ static void check_json(const content_lexicon *lex) {
     if (!j) return;
     CHECK(json_object_size(j) == 4, "top-level keys: %zu", json_object_size(j));
     json_t *ent = json_object_get(j, "entities");
-    CHECK(json_is_object(ent) && json_object_size(ent) == 7, "entities has 7 keys (indicators and serious added)");
+    CHECK(json_is_object(ent) && json_object_size(ent) == 8, "entities has 8 keys (indicators, serious and minor added)");
     json_t *loc = json_object_get(ent, "location");
     const char *loc_keys[] = {"address", "landmark", "geographic_ref", "parish", "town", "lat", "lng"};
     for (size_t i = 0; i < 7; i++) CHECK(json_object_get(loc, loc_keys[i]) != NULL, "location.%s", loc_keys[i]);
@@ -295,11 +300,12 @@ static void check_json(const content_lexicon *lex) {
     CHECK(json_array_size(kw) == 2 && str_eq(json_string_value(json_array_get(kw, 0)), "please") &&
               str_eq(json_string_value(json_array_get(kw, 1)), "hurry"),
           "urgency keywords");
-    /* medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + landmark 5 + 2 keywords 10 = 90 */
-    CHECK_NEAR(json_real_value(json_object_get(j, "content_score")), 0.90, 1e-12, "content_score");
+    /* medical 25 + not_breathing 30 + cardiac 30 (collapse) + vulnerable 15 + 1 person 5 + landmark 5 + 2 keywords
+     * 10 = 120 → 1.00 */
+    CHECK_NEAR(json_real_value(json_object_get(j, "content_score")), 1.0, 1e-12, "content_score");
     json_t *bd = json_object_get(j, "score_breakdown");
-    CHECK(json_integer_value(json_object_get(bd, "life_threat")) == 30 &&
-              json_integer_value(json_object_get(bd, "total")) == 90,
+    CHECK(json_integer_value(json_object_get(bd, "life_threat")) == 60 &&
+              json_integer_value(json_object_get(bd, "total")) == 120,
           "score_breakdown");
     json_t *ev = json_object_get(j, "evidence");
     CHECK(json_is_array(ev) && json_array_size(ev) == r.n_evidence && r.n_evidence >= 7, "evidence array (%zu)",
@@ -478,6 +484,58 @@ static void check_indicators(const content_lexicon *lex) {
     CHECK(content_extract(lex, "he fell and hurt his ankle", &r) == 0 && r.serious && has_indicator(&r, "injury") &&
               !content_result_critical(&r),
           "an injury is serious, not critical");
+    content_result_free(&r);
+    /* serious and minor (content.h) */
+    static const struct {
+        const char *text;
+        int serious, minor;
+    } sm[] = {
+        {"the fire is out now, everybody is safe", 0, 1},
+        {"there is a small fire in the kitchen", 1, 0},
+        {"gas leak in the building, nobody hurt", 1, 0},
+        {"landslide block the road, nobody hurt", 1, 0},
+        {"small accident on Hope Road, no one is hurt", 0, 1},
+        {"somebody stole my phone yesterday", 0, 1},
+        {"she is okay now, breathing fine", 0, 1},
+        {"she had a seizure but it stopped and she is awake now", 1, 0},
+        {"my son had a seizure last week, he is fine right now", 0, 1},
+        {"mi cyaan find mi pickney", 1, 0},
+        {"my neighbour plays loud music", 0, 0},
+        {"the power is out on our street", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
+        CHECK(content_extract(lex, sm[i].text, &r) == 0 && r.serious == sm[i].serious && r.minor == sm[i].minor,
+              "\"%s\": serious %d minor %d, expected %d %d", sm[i].text, r.serious, r.minor, sm[i].serious,
+              sm[i].minor);
+        CHECK(!content_result_critical(&r), "\"%s\": not critical", sm[i].text);
+        content_result_free(&r);
+    }
+    /* ASR repeats are one word; cues combine with other findings */
+    CHECK(content_extract(lex, "my uncle is under the the mud", &r) == 0 && has_indicator(&r, "entrapment"),
+          "the the → the");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "chest pain since this morning", &r) == 0 && !has_indicator(&r, "cardiac") &&
+              r.hazard == CONTENT_HAZARD_MEDICAL && r.serious,
+          "chest pain alone: serious, not cardiac");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "chest pain and he is sweating", &r) == 0 && has_indicator(&r, "cardiac"),
+          "chest pain with sweating: cardiac");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "she just had the baby and she is bleeding bad", &r) == 0 &&
+              has_indicator(&r, "childbirth_bleeding") && !has_indicator(&r, "heavy_bleeding") &&
+              r.bleeding == CONTENT_BLEEDING_HEAVY,
+          "childbirth + bleeding: childbirth_bleeding (the more specific name)");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "three people shot outside the bar", &r) == 0 && has_indicator(&r, "mass_casualty"),
+          "three people shot: mass casualty");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "they pulled him out of the pool and he is not breathing", &r) == 0 &&
+              has_indicator(&r, "drowning") && r.hazard == CONTENT_HAZARD_DROWNING,
+          "pulled from the water, not breathing: drowning");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "car crash on the highway and the driver is bleeding", &r) == 0 &&
+              r.hazard == CONTENT_HAZARD_TRAFFIC,
+          "the mechanism names the hazard: traffic");
     content_result_free(&r);
 }
 

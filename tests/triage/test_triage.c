@@ -121,6 +121,22 @@ static void check_rules(void) {
           "serious HHH stays Q1");
     CHECK(triage_decide_words(&paper, 0.9, 0.25, 0.2, &serious, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
           "paper: no floor");
+    /* the minor rule: content high but the words say it is over → read with content low */
+    const triage_words minor = {.minor = 1};
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.2, &minor, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE &&
+              strcmp(r.rule, "minor") == 0 && strstr(r.reasoning, "HLL → Q5-ROUTINE"),
+          "minor rule over HHL: %s", r.reasoning);
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.7, &minor, &r) == 0 && r.queue == TRIAGE_Q3_MONITOR,
+          "minor rule over HHH: the voice still raises it to Q3");
+    CHECK(triage_decide_words(&critical, 0.3, 0.45, 0.7, &minor, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE &&
+              r.rule == NULL,
+          "minor rule over LHH: LLH is Q1 too");
+    CHECK(triage_decide_words(&paper, 0.9, 0.45, 0.2, &minor, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED,
+          "paper: no minor rule");
+    const triage_words minor_but_critical = {.minor = 1, .critical = "entrapment"};
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.2, &minor_but_critical, &r) == 0 &&
+              r.queue == TRIAGE_Q1_IMMEDIATE,
+          "a critical indicator beats a minor word");
     /* parsing */
     triage_rules rules;
     CHECK(triage_rules_parse("paper", &rules) == 0 && rules == TRIAGE_RULES_PAPER, "parse paper");
@@ -144,14 +160,16 @@ static void check_guidance(void) {
                 for (int di = 0; di < 4; di++)
                     for (int esc = 0; esc < 2; esc++)
                         for (int crit = 0; crit < 2; crit++)
-                            for (int ser = 0; ser < 2; ser++) {
+                            for (int ser = 0; ser < 2; ser++)
+                                for (int mnr = 0; mnr < 2; mnr++) {
                                 triage_params p;
                                 triage_params_init(&p);
                                 p.rules = rules ? TRIAGE_RULES_PAPER : TRIAGE_RULES_CRITICAL;
                                 const triage_words w = {.escalating = esc,
                                                         .critical = crit ? "heavy_bleeding" : NULL,
                                                         .critical_matched = crit ? "blood everywhere" : NULL,
-                                                        .serious = ser};
+                                                        .serious = ser,
+                                                        .minor = mnr};
                                 triage_result r;
                                 CHECK(triage_decide_words(&p, confs[ci], contents[si], distresses[di], &w, &r) == 0,
                                       "decide");
@@ -177,13 +195,13 @@ static void check_guidance(void) {
                                       "critical rule → Q1 named");
                                 CHECK(!rules || !strstr(r.reasoning, "rule:"), "paper mode adds no rule");
                                 CHECK(!(ser && !crit && !rules) || dispatching, "serious floor → Q1/Q2");
-                            }
+                                }
     /* every queue was reached with and without escalation */
     for (int q = 0; q < 5; q++)
         for (int e = 0; e < 2; e++)
             CHECK(seen[q][0][e] || seen[q][1][e], "queue %s escalating=%d covered", triage_queue_name((triage_queue)q),
                   e);
-    CHECK(combos == 2 * 2 * 2 * 4 * 8, "combinations %d", combos);
+    CHECK(combos == 2 * 2 * 2 * 4 * 16, "combinations %d", combos);
 }
 
 int main(void) {
