@@ -486,7 +486,7 @@ static int lex_indicator_value(const char *s) {
     return -1;
 }
 
-static const char *const lex_cue_values[LEX_CUE_COUNT] = {"chest_pain", "sweating", "missing", "childbirth"};
+static const char *const lex_cue_values[LEX_CUE_COUNT] = {"chest_pain", "sweating", "missing", "childbirth", "stuck"};
 
 const char *lex_cue_name(int cue) { return cue >= 0 && cue < LEX_CUE_COUNT ? lex_cue_values[cue] : "unknown"; }
 
@@ -593,7 +593,7 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
         if (strcmp(value, lex_cue_values[0]) == 0) v = 0; /* LEX_ENUM skips index 0 */
         if (v < 0)
             return error_set(err, err_size, TRIDENT_EFORMAT,
-                             "%s: cue value must be chest_pain, sweating, missing or childbirth (got \"%s\")", where,
+                             "%s: cue value must be chest_pain, sweating, missing, childbirth or stuck (got \"%s\")", where,
                              value);
         e.value = (uint8_t)v;
         break;

@@ -47,8 +47,17 @@ enum { LEX_GROUP_BREATHING = 1, LEX_GROUP_CONSCIOUSNESS = 2, LEX_GROUP_BLEEDING 
  *   chest_pain + sweating (or collapse, not breathing, unresponsive) → cardiac
  *   missing + a fire, collapse, landslide, flood or explosion → entrapment;
  *     + drowning → drowning; + a person → a serious call (a missing child)
- *   childbirth + bleeding → childbirth_bleeding */
-typedef enum { LEX_CUE_CHEST_PAIN = 0, LEX_CUE_SWEATING, LEX_CUE_MISSING, LEX_CUE_CHILDBIRTH, LEX_CUE_COUNT } lex_cue;
+ *   childbirth + bleeding → childbirth_bleeding
+ *   stuck ("cant get out") + a fire, collapse, landslide, flood, explosion,
+ *     live wire, crash or drowning → entrapment */
+typedef enum {
+    LEX_CUE_CHEST_PAIN = 0,
+    LEX_CUE_SWEATING,
+    LEX_CUE_MISSING,
+    LEX_CUE_CHILDBIRTH,
+    LEX_CUE_STUCK,
+    LEX_CUE_COUNT
+} lex_cue;
 
 /* The static name of a cue ("chest_pain" ...). */
 const char *lex_cue_name(int cue);
