@@ -664,8 +664,24 @@ static void content_location(content_ctx *c, content_state *s) {
                 s->address_ev = aev;
                 snprintf(r->address, sizeof r->address, "%s", span);
             }
-        } else if (pl->kind == LEX_PLACE_LANDMARK && s->landmark_ev < 0) {
-            content_landmark_offer(c, s, m->start, m->end);
+        } else if (pl->kind == LEX_PLACE_LANDMARK) {
+            if (s->landmark_ev < 0) content_landmark_offer(c, s, m->start, m->end);
+            /* a town in a landmark's name is where it is ("Black River Hospital"); a
+             * road's names where it leads ("Spanish Town Road") */
+            for (size_t u = m->start; u < m->end && s->place_first[LEX_PLACE_TOWN] < 0; u++) {
+                uint32_t node;
+                size_t len = lex_match_longest(c->lex, c->tokens, m->end - (u == m->start), u, &node);
+                const lex_node *inner = &c->lex->nodes[node];
+                for (uint32_t k = 0; len && k < inner->count; k++) {
+                    const lex_entry *e = &c->lex->entries[inner->first + k];
+                    if (e->category != LEX_PLACE || c->lex->places[e->number].kind != LEX_PLACE_TOWN) continue;
+                    if (content_evidence_add(c, LEX_PLACE, c->lex->places[e->number].name, (content_span){u, u + len},
+                                             0) < 0)
+                        return;
+                    s->place_first[LEX_PLACE_TOWN] = e->number;
+                    break;
+                }
+            }
         }
     }
     static const int order[] = {LEX_PLACE_TOWN, LEX_PLACE_LANDMARK, LEX_PLACE_ROAD, LEX_PLACE_PARISH};

@@ -28,7 +28,9 @@ typedef struct {
     int points; /* uncapped total; score = min(100, points) / 100 */
 } content_case;
 
-/* Arithmetic per row: hazard + life threat + vulnerable + persons/escalating + location + urgency. */
+/* Arithmetic per row: hazard + life threat + vulnerable + persons/escalating + location + urgency.
+ * Roads in data/content/places.tsv locate a call (geographic_ref, parish, coordinates) when no
+ * town or landmark does; a town in a landmark's name is the town. */
 static const content_case cases[] = {
     /* 1: fire 35 + 3 persons 15 + vulnerable (pickney) 15 + landmark 5 = 70 → 0.70
      * — with the extension: + entrapment 30 ("trapped") = 100 */
@@ -37,14 +39,14 @@ static const content_case cases[] = {
     /* 2: medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + address 5 + 3 keywords 15 = 95 → 0.95
      * — with the extension: + cardiac 30 ("collapse": a person collapsed) = 125 */
     {"Help! Him nah breathe, mi granny collapse at 12 Hope Road. Please hurry!", "medical", "not_breathing", U, U, U,
-     1, 1, 0, "12 Hope Road", NULL, NULL, NULL, NULL, 3, 125},
+     1, 1, 0, "12 Hope Road", NULL, "Hope Road", "St. Andrew", NULL, 3, 125},
     /* 3: "is not breathing" → not_breathing 30, "not bleeding" → none 0 = 30 → 0.30
      * — with the extension: + medical 25 (clinical words with no hazard named are a medical call) = 55 */
     {"She is not breathing and she is not bleeding.", "medical", "not_breathing", U, "none", U, 0, 0, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 55},
     /* 4: traffic 15 + address 5 = 20 → 0.20 ("nobody injured" negated; Spanish Town Road is not the town) */
     {"Car crash on Spanish Town Road, nobody injured, the driver breathing fine and walking around.", "traffic",
-     "normal", U, U, "walking", 0, 0, 0, "Spanish Town Road", NULL, NULL, NULL, NULL, 0, 20},
+     "normal", U, U, "walking", 0, 0, 0, "Spanish Town Road", NULL, "Spanish Town Road", "St. Andrew", NULL, 0, 20},
     /* 5: violence 35 + heavy 30 + 2 persons 10 = 75 → 0.75
      * — with the extension: + weapon_injury 30 ("get shot") = 105 */
     {"Dem a shoot up the place! Two man get shot and one a bleed bad.", "violence", U, U, "heavy", U, 2, 0, 0, NULL,
@@ -62,7 +64,7 @@ static const content_case cases[] = {
      2, 1, 1, NULL, NULL, "Old Harbour", "St. Catherine", "Old Harbour", 1, 90},
     /* 9: traffic 15 + unresponsive 30 + 1 person 5 + address 5 = 55 → 0.55 */
     {"A man was knocked down by a bus on Hagley Park Road, he is unconscious", "traffic", U, "unresponsive", U, U, 1,
-     0, 0, "Hagley Park Road", NULL, NULL, NULL, NULL, 0, 55},
+     0, 0, "Hagley Park Road", NULL, "Hagley Park Road", "St. Andrew", NULL, 0, 55},
     /* 10: fire 35 (beats infrastructure 10) + address 5 = 40 → 0.40 */
     {"There's smoke coming from the transformer on Church Street, the light pole on fire", "fire", U, U, U, U, 0, 0,
      0, "Church Street", NULL, NULL, NULL, NULL, 0, 40},
@@ -106,7 +108,7 @@ static const content_case cases[] = {
     /* 22: medical 25 (beats traffic 15) + heavy 30 + 4 persons 20 + address 5 = 80 → 0.80
      * — with the extension: + entrapment 30 + mass_casualty 30 (four people injured); the hazard named is the mechanism, traffic (points: medical 25 stays the highest) = 140 */
     {"Three car crash on Washington Boulevard, four people injured, one woman trapped and bleeding heavily", "traffic",
-     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, NULL, NULL, NULL, 0, 140},
+     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, "Washington Boulevard", "St. Andrew", NULL, 0, 140},
     /* 23: violence 35 + unresponsive 30 + landmark 5 = 70 → 0.70 ("two gunmen" is not a victim count) */
     {"Two gunmen rob the shop in Linstead and beat the owner, he unresponsive", "violence", U, "unresponsive", U, U, 0,
      0, 0, NULL, "shop", "Linstead", "St. Catherine", "Linstead", 0, 70},
@@ -144,7 +146,7 @@ static const content_case cases[] = {
     /* 33: not_breathing 30 + address 5 = 35 → 0.35
      * — with the extension: + medical 25 (clinical words, no hazard named) = 60 */
     {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", "medical", "not_breathing", U, U, U, 0, 0, 0,
-     "7 Lady Musgrave Road", NULL, "St. Andrew", "St. Andrew", NULL, 0, 60},
+     "7 Lady Musgrave Road", NULL, "Lady Musgrave Road", "St. Andrew", NULL, 0, 60},
     /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60
      * — with the extension: + weapon_injury 30 ("chop up") + mass_casualty 30 (five people) = 120 */
     {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
@@ -163,7 +165,7 @@ static const content_case cases[] = {
      "Constant Spring", 0, 20},
     /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75 */
     {"Please help, fire at 23 Old Hope Road and two little girls inside, smoke everywhere", "fire", U, U, U, U, 2, 1,
-     0, "23 Old Hope Road", NULL, NULL, NULL, NULL, 2, 75},
+     0, "23 Old Hope Road", NULL, "Old Hope Road", "St. Andrew", NULL, 2, 75},
     /* 40: medical 25 + altered 15 + landmark 5 = 45 → 0.45 (normal breathing 0)
      * — with the extension: + overdose 30 = 75 */
     {"Him tek an overdose, him drowsy but still breathing, we deh Falmouth square", "medical", "normal", "altered", U,
@@ -204,7 +206,7 @@ static const content_case cases[] = {
      NULL, NULL, NULL, 0, 25},
     /* 50: traffic 15 + impaired breathing 15 + minor 5 + 1 person 5 + address 5 + 1 keyword 5 = 50 → 0.50 */
     {"Motorbike crash on Hope Road, a youth wheezing and him have a small cut, come quick", "traffic", "impaired", U,
-     "minor", U, 1, 0, 0, "Hope Road", NULL, NULL, NULL, NULL, 1, 50},
+     "minor", U, 1, 0, 0, "Hope Road", NULL, "Hope Road", "St. Andrew", NULL, 1, 50},
 };
 
 static int str_eq(const char *a, const char *b) {
