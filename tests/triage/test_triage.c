@@ -147,61 +147,54 @@ static void check_rules(void) {
 }
 
 /* The guidance never contradicts the queue, for every queue and flag combination. */
+static const char *const action_start[] = {
+    [TRIAGE_Q1_IMMEDIATE] = "Dispatch immediately", [TRIAGE_Q2_ELEVATED] = "Dispatch with priority",
+    [TRIAGE_Q3_MONITOR] = "Monitor", [TRIAGE_Q5_ROUTINE] = "Routine", [TRIAGE_Q5_REVIEW] = "Review"};
+
+/* One combination: rules (0 critical, 1 paper), the three signals, the words' flags. */
+static void check_guidance_case(int paper, double c, double s, double d, int esc, int crit, int ser, int mnr,
+                                int seen[5][2]) {
+    triage_params p;
+    triage_params_init(&p);
+    p.rules = paper ? TRIAGE_RULES_PAPER : TRIAGE_RULES_CRITICAL;
+    const triage_words w = {.escalating = esc,
+                            .critical = crit ? "heavy_bleeding" : NULL,
+                            .critical_matched = crit ? "blood everywhere" : NULL,
+                            .serious = ser,
+                            .minor = mnr};
+    triage_result r;
+    CHECK(triage_decide_words(&p, c, s, d, &w, &r) == 0, "decide");
+    const char *a = r.dispatcher_action;
+    const int dispatching = r.queue == TRIAGE_Q1_IMMEDIATE || r.queue == TRIAGE_Q2_ELEVATED;
+    seen[r.queue][esc] = 1;
+    CHECK(strncmp(a, action_start[r.queue], strlen(action_start[r.queue])) == 0, "%s guidance starts with its action: %s",
+          r.queue_name, a);
+    CHECK(dispatching || (!strstr(a, "units") && !strstr(a, "Dispatch") && !strstr(a, "first aid")),
+          "%s guidance asks for no units: %s", r.queue_name, a);
+    CHECK(r.queue != TRIAGE_Q1_IMMEDIATE || (!strstr(a, "Routine") && !strstr(a, "non-emergency") &&
+                                             !strstr(a, "queue order") && !strstr(a, "Monitor")),
+          "Q1 guidance is not routine: %s", a);
+    CHECK(!esc || strstr(a, dispatching ? "additional units" : "call back at once"), "%s escalating guidance: %s",
+          r.queue_name, a);
+    CHECK((strstr(a, "Patois") != NULL) == r.flag_audio_review, "audio review text");
+    CHECK(!(crit && !paper) || (r.queue == TRIAGE_Q1_IMMEDIATE && strstr(r.reasoning, "heavy_bleeding") &&
+                                strstr(a, "heavy bleeding")),
+          "critical rule → Q1 named");
+    CHECK(!paper || !strstr(r.reasoning, "rule:"), "paper mode adds no rule");
+    CHECK(!(ser && !crit && !paper) || dispatching, "serious floor → Q1/Q2");
+}
+
 static void check_guidance(void) {
-    static const char *const action_start[] = {
-        [TRIAGE_Q1_IMMEDIATE] = "Dispatch immediately", [TRIAGE_Q2_ELEVATED] = "Dispatch with priority",
-        [TRIAGE_Q3_MONITOR] = "Monitor", [TRIAGE_Q5_ROUTINE] = "Routine", [TRIAGE_Q5_REVIEW] = "Review"};
     const double confs[] = {0.3, 0.9}, contents[] = {0.2, 0.6}, distresses[] = {0.2, 0.7, 0.85, 0.95};
-    int seen[5][2][2] = {{{0}}}; /* queue × audio review × escalating */
+    int seen[5][2] = {{0}}; /* queue × escalating */
     int combos = 0;
-    for (int rules = 0; rules < 2; rules++)
-        for (int ci = 0; ci < 2; ci++)
-            for (int si = 0; si < 2; si++)
-                for (int di = 0; di < 4; di++)
-                    for (int esc = 0; esc < 2; esc++)
-                        for (int crit = 0; crit < 2; crit++)
-                            for (int ser = 0; ser < 2; ser++)
-                                for (int mnr = 0; mnr < 2; mnr++) {
-                                triage_params p;
-                                triage_params_init(&p);
-                                p.rules = rules ? TRIAGE_RULES_PAPER : TRIAGE_RULES_CRITICAL;
-                                const triage_words w = {.escalating = esc,
-                                                        .critical = crit ? "heavy_bleeding" : NULL,
-                                                        .critical_matched = crit ? "blood everywhere" : NULL,
-                                                        .serious = ser,
-                                                        .minor = mnr};
-                                triage_result r;
-                                CHECK(triage_decide_words(&p, confs[ci], contents[si], distresses[di], &w, &r) == 0,
-                                      "decide");
-                                const char *a = r.dispatcher_action;
-                                const int dispatching = r.queue == TRIAGE_Q1_IMMEDIATE || r.queue == TRIAGE_Q2_ELEVATED;
-                                seen[r.queue][r.flag_audio_review][esc] = 1;
-                                combos++;
-                                CHECK(strncmp(a, action_start[r.queue], strlen(action_start[r.queue])) == 0,
-                                      "%s guidance starts with its action: %s", r.queue_name, a);
-                                CHECK(dispatching || (!strstr(a, "units") && !strstr(a, "Dispatch") &&
-                                                      !strstr(a, "first aid")),
-                                      "%s guidance asks for no units: %s", r.queue_name, a);
-                                CHECK(r.queue != TRIAGE_Q1_IMMEDIATE ||
-                                          (!strstr(a, "Routine") && !strstr(a, "non-emergency") &&
-                                           !strstr(a, "queue order") && !strstr(a, "Monitor")),
-                                      "Q1 guidance is not routine: %s", a);
-                                CHECK(!esc || strstr(a, dispatching ? "additional units" : "call back at once"),
-                                      "%s escalating guidance: %s", r.queue_name, a);
-                                CHECK((strstr(a, "Patois") != NULL) == r.flag_audio_review, "audio review text");
-                                CHECK(!(crit && !rules) || (r.queue == TRIAGE_Q1_IMMEDIATE &&
-                                                             strstr(r.reasoning, "heavy_bleeding") &&
-                                                             strstr(a, "heavy bleeding")),
-                                      "critical rule → Q1 named");
-                                CHECK(!rules || !strstr(r.reasoning, "rule:"), "paper mode adds no rule");
-                                CHECK(!(ser && !crit && !rules) || dispatching, "serious floor → Q1/Q2");
-                                }
-    /* every queue was reached with and without escalation */
+    for (int k = 0; k < 2 * 2 * 2 * 4 * 16; k++, combos++)
+        check_guidance_case(k & 1, confs[(k >> 1) & 1], contents[(k >> 2) & 1], distresses[(k >> 3) & 3],
+                            (k >> 5) & 1, (k >> 6) & 1, (k >> 7) & 1, (k >> 8) & 1, seen);
     for (int q = 0; q < 5; q++)
         for (int e = 0; e < 2; e++)
-            CHECK(seen[q][0][e] || seen[q][1][e], "queue %s escalating=%d covered", triage_queue_name((triage_queue)q),
-                  e);
-    CHECK(combos == 2 * 2 * 2 * 4 * 16, "combinations %d", combos);
+            CHECK(seen[q][e], "queue %s escalating=%d covered", triage_queue_name((triage_queue)q), e);
+    CHECK(combos == 512, "combinations %d", combos);
 }
 
 int main(void) {
