@@ -751,8 +751,8 @@ static void content_score(content_ctx *c, content_state *s) {
     if (r->bleeding == CONTENT_BLEEDING_MINOR) ind[CONTENT_IND_MINOR_BLEEDING] = s->clinical[2].ev;
     /* Cues with other findings (lexicon.h): chest pain with sweating or a
      * collapse, a person missing in a fire or under a slide, someone who
-     * cannot get out of one, a drowning victim not breathing, bleeding in
-     * childbirth, many people hurt. */
+     * cannot get out of one, a weapon with a threat, a drowning victim not
+     * breathing, bleeding in childbirth, many people hurt. */
     const long *cue = s->cue_ev;
     if (ind[CONTENT_IND_CARDIAC] < 0 && cue[LEX_CUE_CHEST_PAIN] >= 0 &&
         (cue[LEX_CUE_SWEATING] >= 0 || r->breathing == CONTENT_BREATHING_NOT_BREATHING ||
@@ -768,6 +768,8 @@ static void content_score(content_ctx *c, content_state *s) {
          hz == CONTENT_HAZARD_FLOOD || hz == CONTENT_HAZARD_EXPLOSION || hz == CONTENT_HAZARD_ELECTRICAL ||
          hz == CONTENT_HAZARD_TRAFFIC || hz == CONTENT_HAZARD_DROWNING))
         ind[CONTENT_IND_ENTRAPMENT] = cue[LEX_CUE_STUCK];
+    if (cue[LEX_CUE_WEAPON] >= 0 && cue[LEX_CUE_THREAT] >= 0 && ind[CONTENT_IND_WEAPON_THREAT] < 0)
+        ind[CONTENT_IND_WEAPON_THREAT] = cue[LEX_CUE_THREAT];
     if (hz == CONTENT_HAZARD_DROWNING && ind[CONTENT_IND_DROWNING] < 0) {
         long victim = cue[LEX_CUE_MISSING] >= 0 ? cue[LEX_CUE_MISSING]
                       : ind[CONTENT_IND_NOT_BREATHING] >= 0 ? ind[CONTENT_IND_NOT_BREATHING]

@@ -144,7 +144,8 @@ static uint64_t lex_hash(const char *s, size_t n) {
     return h;
 }
 
-int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n) {
+/* The interned id of word itself (not its canonical spelling), or -1. */
+static int32_t lex_word_lookup(const content_lexicon *lex, const char *word, size_t n) {
     if (!lex->word_cap) return -1;
     size_t mask = lex->word_cap - 1;
     for (size_t i = (size_t)lex_hash(word, n) & mask;; i = (i + 1) & mask) {
@@ -152,6 +153,11 @@ int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n) {
         if (!k) return -1;
         if (strncmp(k, word, n) == 0 && k[n] == '\0') return lex->word_ids[i];
     }
+}
+
+int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n) {
+    int32_t id = lex_word_lookup(lex, word, n);
+    return id >= 0 ? lex->word_canon[id] : -1;
 }
 
 static int lex_word_table_grow(content_lexicon *lex) {
@@ -189,6 +195,9 @@ static int32_t lex_word_intern(content_lexicon *lex, const char *word, size_t n)
         int32_t *num = realloc(lex->word_number, cap * sizeof *num);
         if (!num) return TRIDENT_ENOMEM;
         lex->word_number = num;
+        int32_t *canon = realloc(lex->word_canon, cap * sizeof *canon);
+        if (!canon) return TRIDENT_ENOMEM;
+        lex->word_canon = canon;
         uint8_t *flags = realloc(lex->word_flags, cap * sizeof *flags);
         if (!flags) return TRIDENT_ENOMEM;
         lex->word_flags = flags;
@@ -202,6 +211,7 @@ static int32_t lex_word_intern(content_lexicon *lex, const char *word, size_t n)
     lex->word_keys[i] = key;
     lex->word_ids[i] = id;
     lex->word_number[id] = -1;
+    lex->word_canon[id] = id;
     lex->word_flags[id] = 0;
     return id;
 }
@@ -433,7 +443,7 @@ static const char *const lex_category_names[LEX_N_CATEGORIES] = {
     [LEX_PERSONS] = "persons",       [LEX_NEGATION] = "negation",     [LEX_STREET] = "street",
     [LEX_LANDMARK] = "landmark",     [LEX_NEAR] = "near",             [LEX_IGNORE] = "ignore",
     [LEX_PLACE] = "place",           [LEX_NUMBER] = "number",         [LEX_STOPWORD] = "stopword",
-    [LEX_BOUNDARY] = "boundary",     [LEX_TRANSPARENT] = "transparent",
+    [LEX_BOUNDARY] = "boundary",     [LEX_TRANSPARENT] = "transparent", [LEX_SPELLING] = "spelling",
 };
 
 /* Value names per clinical/hazard category, indexed by enum value. */
@@ -486,7 +496,8 @@ static int lex_indicator_value(const char *s) {
     return -1;
 }
 
-static const char *const lex_cue_values[LEX_CUE_COUNT] = {"chest_pain", "sweating", "missing", "childbirth", "stuck"};
+static const char *const lex_cue_values[LEX_CUE_COUNT] = {"chest_pain", "sweating", "missing", "childbirth",
+                                                          "stuck",      "weapon",   "threat"};
 
 const char *lex_cue_name(int cue) { return cue >= 0 && cue < LEX_CUE_COUNT ? lex_cue_values[cue] : "unknown"; }
 
@@ -523,6 +534,26 @@ static int lex_parse_int(const char *s, long lo, long hi, long *out) {
 static int lex_load_word_line(content_lexicon *lex, const lex_line *ln, int category, const char *where, char *err,
                               size_t err_size) {
     int32_t words[LEX_PHRASE_WORDS_MAX];
+    if (category == LEX_SPELLING) { /* variant (column 3) → canonical (column 2), single words */
+        int32_t canon[LEX_PHRASE_WORDS_MAX];
+        int nc = lex_phrase_words(lex, ln->field[1], canon, where, err, err_size);
+        if (nc < 0) return nc;
+        char buf[LEX_WORD_MAX];
+        size_t pos = 0, len = strlen(ln->field[2]), ws, we;
+        int boundary;
+        size_t wl = lex_word_next(ln->field[2], len, &pos, buf, &ws, &we, &boundary);
+        char rest[LEX_WORD_MAX];
+        if (nc != 1 || wl == 0 || lex_word_next(ln->field[2], len, &pos, rest, &ws, &we, &boundary) != 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT, "%s: a spelling maps one word to one word", where);
+        if (lex->word_canon[canon[0]] != canon[0] || lex_word_lookup(lex, buf, wl) >= 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: \"%s\" is a variant itself, or \"%s\" is already a word of its own", where,
+                             ln->field[1], ln->field[2]);
+        int32_t id = lex_word_intern(lex, buf, wl);
+        if (id < 0) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading the lexicon");
+        lex->word_canon[id] = canon[0];
+        return 0;
+    }
     int n = lex_phrase_words(lex, ln->field[2], words, where, err, err_size);
     if (n < 0) return n;
     if (category == LEX_NEGATION) {
@@ -593,7 +624,7 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
         if (strcmp(value, lex_cue_values[0]) == 0) v = 0; /* LEX_ENUM skips index 0 */
         if (v < 0)
             return error_set(err, err_size, TRIDENT_EFORMAT,
-                             "%s: cue value must be chest_pain, sweating, missing, childbirth or stuck (got \"%s\")", where,
+                             "%s: cue value must be chest_pain, sweating, missing, childbirth, stuck, weapon or threat (got \"%s\")", where,
                              value);
         e.value = (uint8_t)v;
         break;
@@ -654,9 +685,10 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
         return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
     int rc = 0;
     char where[4400];
-    /* Pass 0: word-level lines (numbers, stopwords, boundaries, negation cue
-     * words) so that pass 1 knows which phrases negate themselves. */
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+    /* Pass 0: spellings (every later word is read through them); pass 1:
+     * word-level lines (numbers, stopwords, boundaries, negation cue words)
+     * so that pass 2 knows which phrases negate themselves. */
+    for (int pass = 0; pass < 3 && rc == 0; pass++) {
         for (size_t i = 0; i < n && rc == 0; i++) {
             const lex_line *ln = &lines[i];
             snprintf(where, sizeof where, "%s:%d", path, ln->lineno);
@@ -674,10 +706,12 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
                 break;
             }
             int word_level = category == LEX_NUMBER || category == LEX_STOPWORD || category == LEX_BOUNDARY ||
-                             category == LEX_TRANSPARENT;
-            if (pass == 0 && (word_level || category == LEX_NEGATION))
+                             category == LEX_TRANSPARENT || category == LEX_SPELLING;
+            if (pass == 0 && category == LEX_SPELLING)
                 rc = lex_load_word_line(lex, ln, category, where, err, err_size);
-            else if (pass == 1 && !word_level)
+            else if (pass == 1 && category != LEX_SPELLING && (word_level || category == LEX_NEGATION))
+                rc = lex_load_word_line(lex, ln, category, where, err, err_size);
+            else if (pass == 2 && !word_level)
                 rc = lex_load_phrase_line(lex, pending, ln, category, where, err, err_size);
         }
     }
@@ -842,15 +876,25 @@ int content_lexicon_load(const char *data_dir, content_lexicon **out, char *err,
         if (!lex->entries) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
     }
     if (rc == 0) {
+        size_t n = 0;
         for (size_t i = 0; i < pending.n; i++) {
             lex_node *nd = &lex->nodes[pending.items[i].node];
-            if (nd->count == 0) nd->first = (uint32_t)i;
+            const lex_entry *e = &pending.items[i].entry;
+            int dup = 0; /* the same meaning twice (spelling variants of one phrase: "nah breathe", "nuh breathe") */
+            for (uint32_t k = 0; k < nd->count && !dup; k++) {
+                const lex_entry *o = &lex->entries[nd->first + k];
+                dup = o->category == e->category && o->value == e->value && o->negated_value == e->negated_value &&
+                      o->number == e->number && strcmp(o->text, e->text) == 0;
+            }
+            if (dup) continue;
+            if (nd->count == 0) nd->first = (uint32_t)n;
             nd->count++;
-            lex->entries[i] = pending.items[i].entry;
-            int sev = lex_entry_severity(&lex->entries[i]);
+            lex->entries[n] = *e;
+            int sev = lex_entry_severity(e);
             if (sev > nd->severity) nd->severity = sev;
+            n++;
         }
-        lex->n_entries = pending.n;
+        lex->n_entries = n;
     }
     free(pending.items);
     if (rc != 0) {
@@ -866,6 +910,7 @@ void content_lexicon_free(content_lexicon *lex) {
     free(lex->word_keys);
     free(lex->word_ids);
     free(lex->word_number);
+    free(lex->word_canon);
     free(lex->word_flags);
     free(lex->edge_keys);
     free(lex->edge_child);

@@ -37,6 +37,7 @@ typedef enum {
     LEX_STOPWORD,
     LEX_BOUNDARY,
     LEX_TRANSPARENT, /* a word a negation's scope passes over ("got", "seriously") */
+    LEX_SPELLING,    /* a spelling variant read as its canonical word ("unda" → "under") */
     LEX_N_CATEGORIES
 } lex_category;
 
@@ -49,13 +50,16 @@ enum { LEX_GROUP_BREATHING = 1, LEX_GROUP_CONSCIOUSNESS = 2, LEX_GROUP_BLEEDING 
  *     + drowning → drowning; + a person → a serious call (a missing child)
  *   childbirth + bleeding → childbirth_bleeding
  *   stuck ("cant get out") + a fire, collapse, landslide, flood, explosion,
- *     live wire, crash or drowning → entrapment */
+ *     live wire, crash or drowning → entrapment
+ *   weapon ("machete") + threat ("threatening", "chasing") → weapon_threat */
 typedef enum {
     LEX_CUE_CHEST_PAIN = 0,
     LEX_CUE_SWEATING,
     LEX_CUE_MISSING,
     LEX_CUE_CHILDBIRTH,
     LEX_CUE_STUCK,
+    LEX_CUE_WEAPON,
+    LEX_CUE_THREAT,
     LEX_CUE_COUNT
 } lex_cue;
 
@@ -109,6 +113,7 @@ struct content_lexicon {
     int32_t *word_ids;        /* [word_cap] */
     size_t word_cap, n_words;
     int32_t *word_number;     /* [n_words] number value or -1 */
+    int32_t *word_canon;      /* [n_words] the canonical word of a spelling variant, else the word itself */
     uint8_t *word_flags;      /* [n_words] */
     size_t word_meta_cap;
     /* trie edges: key = node << 32 | word, open addressing */
@@ -141,7 +146,7 @@ struct content_lexicon {
 size_t lex_word_next(const char *text, size_t len, size_t *pos, char buf[LEX_WORD_MAX], size_t *start,
                      size_t *end, int *boundary);
 
-/* The id of an interned word, or -1. */
+/* The id of an interned word (a spelling variant's canonical word), or -1. */
 int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n);
 
 typedef struct {

@@ -113,9 +113,9 @@ static const content_case cases[] = {
     {"Two gunmen rob the shop in Linstead and beat the owner, he unresponsive", "violence", U, "unresponsive", U, U, 0,
      0, 0, NULL, "shop", "Linstead", "St. Catherine", "Linstead", 0, 70},
     /* 24: medical 25 + unresponsive 30 = 55 → 0.55
-     * — with the extension: + seizure 30 ("tek fit") = 85 */
-    {"Mi breddah a tek fit in Portmore, him nah wake up", "medical", U, "unresponsive", U, U, 0, 0, 0, NULL, NULL,
-     "Portmore", "St. Catherine", "Portmore", 0, 85},
+     * — with the extension: + seizure 30 ("tek fit") + 1 person 5 ("mi breddah" is "my brother": spellings) = 90 */
+    {"Mi breddah a tek fit in Portmore, him nah wake up", "medical", U, "unresponsive", U, U, 1, 0, 0, NULL, NULL,
+     "Portmore", "St. Catherine", "Portmore", 0, 90},
     /* 25: other 5 = 5 → 0.05 ("no fire" negated) */
     {"There is no fire, just a strange smell in the building", "other", U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL,
      NULL, 0, 5},
@@ -427,6 +427,13 @@ static const indicator_case indicator_cases[] = {
     {"she was fine now she is not breathing", "not_breathing", NULL, 1, NULL},
     {"him pass out, him okay now but the baby is not breathing", "not_breathing", "unresponsive", 1, NULL},
     {"she is not okay now, she stopped breathing", "not_breathing", NULL, 1, NULL},
+    /* spellings and cues */
+    {"two worker unda di concrete", "entrapment", NULL, 1, "collapse"},
+    {"a man with a machete is threatening the students", "weapon_threat", NULL, 1, "violence"},
+    {"a man with a gun in his waist, he is just standing there", NULL, "weapon_threat", 0, "violence"},
+    {"he keeps threatening me on the phone", NULL, "weapon_threat", 0, "violence"},
+    {"the car crash and the driver cant get out", "entrapment", NULL, 1, "traffic"},
+    {"a car is parked in front of my gate and i cant get out", NULL, "entrapment", 0, NULL},
 };
 
 static void check_indicators(const content_lexicon *lex) {
@@ -615,6 +622,9 @@ static void check_loading(void) {
     rc = content_lexicon_load(dir, &lex, err, sizeof err);
     CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:1") && strstr(err, "breathing"), "clinical indicator: %s",
           err);
+    write_data(&files, 0, "spelling\tunder\tunda di\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "one word to one word"), "bad spelling: %s", err);
     write_data(&files, 0, "recovery\tsoon\tok now\n");
     rc = content_lexicon_load(dir, &lex, err, sizeof err);
     CHECK(rc == TRIDENT_EFORMAT && strstr(err, "recovery value"), "bad recovery: %s", err);
