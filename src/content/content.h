@@ -154,7 +154,8 @@ typedef struct {
     /* a serious emergency (critical indicators aside): a `serious` phrase
      * ("gas leak", "a bruk in"), a person missing or an escalating situation;
      * harm (injury, minor bleeding, altered consciousness, impaired
-     * breathing); a hazard of the surroundings (fire, explosion, collapse,
+     * breathing) unless a minor phrase says it is minor (not after
+     * violence); a hazard of the surroundings (fire, explosion, collapse,
      * landslide, flood, electrical) unless a `minor` phrase says it is over
      * ("fire is out now"); a hazard to a person (violence, traffic, medical,
      * drowning) unless a minor phrase, "nobody hurt" or a recovery says so; a

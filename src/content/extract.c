@@ -800,7 +800,8 @@ static void content_score(content_ctx *c, content_state *s) {
         }
     }
     if (cue[LEX_CUE_MISSING] >= 0) s->active = 1; /* a person missing */
-    /* Serious (content.h): an active emergency; harm; a hazard of the
+    /* Serious (content.h): an active emergency; harm (unless a minor phrase
+     * says it is minor, except after violence); a hazard of the
      * surroundings (fire, explosion, collapse, landslide, flood, live wire)
      * unless a minor phrase says it is over; a hazard to a person (violence,
      * traffic, medical, drowning) unless a minor phrase, "nobody hurt" or a
@@ -812,7 +813,8 @@ static void content_score(content_ctx *c, content_state *s) {
                        hz == CONTENT_HAZARD_DROWNING;
     const int harm = ind[CONTENT_IND_INJURY] >= 0 || ind[CONTENT_IND_ALTERED] >= 0 ||
                      ind[CONTENT_IND_MINOR_BLEEDING] >= 0 || r->breathing == CONTENT_BREATHING_IMPAIRED;
-    r->serious = s->active || s->escalating_ev >= 0 || harm || (surroundings && !s->minor_phrase) ||
+    r->serious = s->active || s->escalating_ev >= 0 || (harm && (!s->minor_phrase || hz == CONTENT_HAZARD_VIOLENCE)) ||
+                 (surroundings && !s->minor_phrase) ||
                  (person && !s->minor_phrase && !s->unhurt && !s->recovered) || (s->seizure_stopped && !s->minor_phrase);
     r->minor = !r->serious && (s->minor_phrase || s->unhurt || s->recovered);
     r->points_total = r->points_hazard + r->points_life_threat + r->points_vulnerable + r->points_scale +
