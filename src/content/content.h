@@ -41,8 +41,8 @@
  *           (as flood), electrical 15 (as traffic: above infrastructure, a
  *           live wire can kill). The highest weight mentioned scores; the
  *           hazard reported is the mechanism: the extension's five first, then
- *           violence and fire, flood, traffic, medical (the consequence of the
- *           others), infrastructure, other (ties: the first mentioned).
+ *           violence, fire, flood and traffic, then medical (the consequence
+ *           of the others), infrastructure, other (ties: the first mentioned).
  *   life threat: the paper's terms — not_breathing, unresponsive, heavy
  *           bleeding +30 each; impaired breathing, altered consciousness +15
  *           each; minor bleeding +5 — and +30 for each other distinct critical

@@ -281,11 +281,11 @@ static void content_best_offer(content_best *best, content_best cand, int by_poi
 }
 
 /* Which hazard names the call — its mechanism: the extension's specific
- * mechanisms first, then violence and fire, flood, traffic, medical (the
+ * mechanisms first, then violence, fire, flood and traffic, then medical (the
  * consequence of most mechanisms), infrastructure, other. */
 static const int content_hazard_rank[CONTENT_HAZARD_COUNT] = {
     [CONTENT_HAZARD_OTHER] = 1,     [CONTENT_HAZARD_INFRASTRUCTURE] = 2, [CONTENT_HAZARD_MEDICAL] = 3,
-    [CONTENT_HAZARD_TRAFFIC] = 4,   [CONTENT_HAZARD_FLOOD] = 5,          [CONTENT_HAZARD_FIRE] = 6,
+    [CONTENT_HAZARD_TRAFFIC] = 6,   [CONTENT_HAZARD_FLOOD] = 6,          [CONTENT_HAZARD_FIRE] = 6,
     [CONTENT_HAZARD_VIOLENCE] = 6,  [CONTENT_HAZARD_LANDSLIDE] = 7,      [CONTENT_HAZARD_COLLAPSE] = 7,
     [CONTENT_HAZARD_EXPLOSION] = 7, [CONTENT_HAZARD_DROWNING] = 7,       [CONTENT_HAZARD_ELECTRICAL] = 7,
 };
