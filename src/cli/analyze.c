@@ -15,8 +15,8 @@
 
 static void analyze_usage(FILE *out) {
     fprintf(out,
-            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr] [--json] FILE\n"
-            "       trident analyze --transcript TEXT [--confidence C] [--distress D] --json\n\n"
+            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr] [--triage-rules R] [--json] FILE\n"
+            "       trident analyze --transcript TEXT [--confidence C] [--distress D] [--triage-rules R] --json\n\n"
             "Runs the triage pipeline (decode → ASR ‖ bio-acoustics → content → triage) on a\n"
             "recording in any format libsndfile reads (" AUDIO_ACCEPTED_FORMATS "),\n"
             "at any rate and channel count (resampled to 16 kHz mono), and prints the JSON that\n"
@@ -34,7 +34,10 @@ static void analyze_usage(FILE *out) {
             "  --json             print JSON (default: a short human-readable summary)\n"
             "  --transcript TEXT  analyse this transcript instead of a recording\n"
             "  --confidence C     ASR confidence for --transcript, in [0, 1] (default 1)\n"
-            "  --distress D       vocal distress for --transcript, in [0, 1] (default 0)\n");
+            "  --distress D       vocal distress for --transcript, in [0, 1] (default 0)\n"
+            "  --triage-rules R   critical (default): a critical indicator in the words is Q1, a\n"
+            "                     serious emergency at least Q2; paper: the paper's matrix alone\n"
+            "                     (environment: TRIDENT_TRIAGE_RULES)\n");
 }
 
 static int parse_unit(const char *flag, const char *s, double *out) {
@@ -89,6 +92,8 @@ int cli_analyze(int argc, char **argv) {
     int no_asr = 0, as_json = 0, threads = 0, have_conf = 0, have_dist = 0;
     whisper_weights weights = WHISPER_WEIGHTS_NATIVE;
     double confidence = 1, distress = 0;
+    const char *rules = getenv("TRIDENT_TRIAGE_RULES");
+    if (rules && !*rules) rules = NULL;
     for (int a = 1; a < argc; a++) {
         const char *o = argv[a];
         int has_val = a + 1 < argc;
@@ -112,6 +117,8 @@ int cli_analyze(int argc, char **argv) {
             }
         } else if (has_val && strcmp(o, "--threads") == 0) {
             threads = atoi(argv[++a]);
+        } else if (has_val && strcmp(o, "--triage-rules") == 0) {
+            rules = argv[++a];
         } else if (has_val && strcmp(o, "--transcript") == 0) {
             transcript = argv[++a];
         } else if (has_val && strcmp(o, "--confidence") == 0) {
@@ -153,6 +160,11 @@ int cli_analyze(int argc, char **argv) {
     cfg.asr.q8 = weights == WHISPER_WEIGHTS_Q8;
     cfg.language = language;
     cfg.sched.threads_per_slot = threads;
+    if (rules && triage_rules_parse(rules, &cfg.triage.rules) != 0) {
+        fprintf(stderr, "trident analyze: --triage-rules (TRIDENT_TRIAGE_RULES) must be paper or critical, got '%s'\n",
+                rules);
+        return 2;
+    }
     char err[TRIDENT_ERR_SIZE];
     service_registry *reg = NULL;
     if (service_registry_open(&cfg, &reg, err, sizeof err) != 0) {

@@ -17,13 +17,14 @@ static const cli_command commands[] = {
     {"analyze", cli_analyze, "run the whole triage pipeline on a recording or a transcript"},
     {"model-gen", cli_model_gen, "write a random-weight Whisper checkpoint at a real size (for benchmarks)"},
     {"bench", cli_bench, "measure load, mel, encoder and decoder speed"},
+    {"eval-content", cli_eval_content, "score content extraction + triage on a labelled transcript corpus"},
 };
 
 static void usage(FILE *out) {
     fprintf(out, "TRIDENT %s — emergency-call triage\n\nusage: trident COMMAND [OPTIONS]\n\ncommands:\n",
             TRIDENT_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`trident COMMAND --help` describes each command's options.\n");
 }
 

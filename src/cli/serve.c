@@ -25,7 +25,8 @@ typedef struct {
 
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
-    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_LOAD_DELAY, O_COUNT
+    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES,
+    O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -61,6 +62,10 @@ static serve_opt opts[O_COUNT] = {
                 0, 0, 0},
     [O_WEB_ROOT] = {"--web-root", "TRIDENT_WEB_ROOT", "DIR", "the dashboard's files, served under /dashboard/", OPT_STR,
                     TRIDENT_WEB_DIR, 0, 0, 0},
+    [O_TRIAGE_RULES] = {"--triage-rules", "TRIDENT_TRIAGE_RULES", "RULES",
+                         "critical: a critical indicator in the words is Q1, a serious emergency at least Q2; "
+                         "paper: the paper's matrix alone",
+                         OPT_STR, "critical", 0, 0, 0},
     [O_LOAD_DELAY] = {"--test-load-delay-ms", "TRIDENT_TEST_LOAD_DELAY_MS", "MS",
                       "testing aid: sleep before each model load (shows the loading state)", OPT_INT, "0", 0, 600000,
                       0},
@@ -162,6 +167,11 @@ int cli_serve(int argc, char **argv) {
     cfg.db = opt_str(O_DB);
     cfg.max_call_s = num[O_MAX_CALL_S];
     cfg.vad.hangover_s = num[O_HANGOVER];
+    if (triage_rules_parse(opt_str(O_TRIAGE_RULES), &cfg.triage.rules) != 0) {
+        fprintf(stderr, "trident serve: --triage-rules (TRIDENT_TRIAGE_RULES) must be paper or critical, got '%s'\n",
+                opts[O_TRIAGE_RULES].value);
+        return 2;
+    }
 
     server_config scfg;
     server_config_default(&scfg);

@@ -9,18 +9,46 @@
  * Matching, in short: the transcript is normalised (lowercase, apostrophes
  * dropped, punctuation → spaces, number words and digits → numbers), lexicon
  * phrases are matched left to right by longest match on word boundaries
- * (where two phrases overlap, the more severe reading wins, then the longer),
- * negation cues ("no", "not", "nah", "nobody", "no one" ...) negate matches
- * starting within the next 3 words of the same clause, and when several values
- * of one entity match the most severe wins (not_breathing > impaired > normal).
- * Every match is reported as evidence with the points it contributed.
+ * (where two phrases overlap, the more severe reading wins, then the longer).
+ * A negation cue ("no", "not", "nah", "nobody", "no one" ...) negates the
+ * matches starting within the next 3 words of the same clause, as long as
+ * every word in between is a function word (stopword or `transparent`): "no
+ * one is hurt" negates "hurt", "cyaan find mi pickney" does not negate the
+ * children. Phrases that contain a negation word carry their own meaning ("not
+ * breathing", "nah breathe", "cyaan breathe": the emergency itself). When
+ * several values of one entity match, the most severe wins (not_breathing >
+ * impaired > normal), except that a recovery phrase ("okay now", "breathing
+ * again", "woke up") cancels what was said before it about the functions it
+ * names (breathing, consciousness, bleeding, or all three). Every match is
+ * reported as evidence with the points it contributed.
+ *
+ * Indicators: named findings of a life at risk. Critical (a life at risk
+ * now): cardiac, not_breathing, drowning, unresponsive, seizure, overdose,
+ * heavy_bleeding, weapon_injury, burns, entrapment, electrocution,
+ * suicide_attempt, childbirth_bleeding, weapon_threat, mass_casualty.
+ * Non-critical: altered, minor_bleeding, injury. not_breathing, unresponsive,
+ * heavy_bleeding, altered and minor_bleeding are the clinical values
+ * (breathing, consciousness, bleeding) under their indicator names; the others
+ * come from `indicator` phrases in the lexicon.
  *
  * Content score = min(100, hazard + life threat + vulnerable + scale +
- * location + urgency) / 100 with the weights fixed by DESIGN.md:
- *   hazard: violence 35, fire 35, medical 25, flood 20, traffic 15,
- *           infrastructure 10, other 5 (the highest-weighted hazard mentioned)
- *   life threat: not_breathing, unresponsive, heavy bleeding +30 each;
- *           impaired breathing, altered consciousness +15 each; minor bleeding +5
+ * location + urgency) / 100, the formula fixed by DESIGN.md:
+ *   hazard: the paper's seven keep their weights — violence 35, fire 35,
+ *           medical 25, flood 20, traffic 15, infrastructure 10, other 5 —
+ *           and the extension takes the weight of the paper hazard it is
+ *           closest to: explosion 35 (as fire), collapse 25 and drowning 25
+ *           (as medical: people under rubble or in the water), landslide 20
+ *           (as flood), electrical 15 (as traffic: above infrastructure, a
+ *           live wire can kill). The highest weight mentioned scores; the
+ *           hazard reported is the mechanism: the extension's five first, then
+ *           violence, fire, flood and traffic, then medical (the consequence
+ *           of the others), infrastructure, other (ties: the first mentioned).
+ *   life threat: the paper's terms — not_breathing, unresponsive, heavy
+ *           bleeding +30 each; impaired breathing, altered consciousness +15
+ *           each; minor bleeding +5 — and +30 for each other distinct critical
+ *           indicator (the paper's +30 is what a life at risk now scores;
+ *           cardiac, drowning, seizure, ... are such findings). injury: 0
+ *           (the hazard term already scores it).
  *   vulnerable population +15
  *   scale: 5 per person capped at 20; escalating +10
  *   location: address or landmark +5
@@ -33,7 +61,8 @@
 
 typedef struct content_lexicon content_lexicon;
 
-/* Hazards in ascending weight order (CONTENT_HAZARD_NONE = not mentioned). */
+/* Hazards: the paper's seven in ascending weight order, then the extension
+ * (CONTENT_HAZARD_NONE = not mentioned). Weights above. */
 typedef enum {
     CONTENT_HAZARD_NONE = 0,
     CONTENT_HAZARD_OTHER,
@@ -43,7 +72,37 @@ typedef enum {
     CONTENT_HAZARD_MEDICAL,
     CONTENT_HAZARD_FIRE,
     CONTENT_HAZARD_VIOLENCE,
+    CONTENT_HAZARD_LANDSLIDE,
+    CONTENT_HAZARD_COLLAPSE,
+    CONTENT_HAZARD_EXPLOSION,
+    CONTENT_HAZARD_DROWNING,
+    CONTENT_HAZARD_ELECTRICAL,
+    CONTENT_HAZARD_COUNT
 } content_hazard;
+
+/* Indicators (names above); the critical ones first. */
+typedef enum {
+    CONTENT_IND_CARDIAC = 0,
+    CONTENT_IND_NOT_BREATHING,
+    CONTENT_IND_DROWNING,
+    CONTENT_IND_UNRESPONSIVE,
+    CONTENT_IND_SEIZURE,
+    CONTENT_IND_OVERDOSE,
+    CONTENT_IND_HEAVY_BLEEDING,
+    CONTENT_IND_WEAPON_INJURY,
+    CONTENT_IND_BURNS,
+    CONTENT_IND_ENTRAPMENT,
+    CONTENT_IND_ELECTROCUTION,
+    CONTENT_IND_SUICIDE_ATTEMPT,
+    CONTENT_IND_CHILDBIRTH_BLEEDING,
+    CONTENT_IND_WEAPON_THREAT,
+    CONTENT_IND_MASS_CASUALTY,
+    CONTENT_IND_ALTERED,          /* first non-critical */
+    CONTENT_IND_MINOR_BLEEDING,
+    CONTENT_IND_INJURY,
+    CONTENT_IND_COUNT
+} content_indicator;
+#define CONTENT_IND_CRITICAL_COUNT CONTENT_IND_ALTERED
 
 /* Clinical values: 0 = unknown, then ascending severity (the winner when
  * several values match is the highest). */
@@ -55,6 +114,14 @@ typedef enum { CONTENT_MOBILITY_UNKNOWN = 0, CONTENT_MOBILITY_WALKING, CONTENT_M
 #define CONTENT_TEXT_MAX 128   /* address / landmark / evidence text (truncated on a UTF-8 boundary) */
 #define CONTENT_NAME_MAX 48    /* place names, values */
 #define CONTENT_KEYWORDS_MAX 16
+
+/* One indicator found: the first mention that stands (not negated, not
+ * cancelled by a later recovery). */
+typedef struct {
+    content_indicator id;
+    char matched[CONTENT_TEXT_MAX]; /* the transcript's own words */
+    size_t start, end;              /* byte offsets of `matched` in the transcript */
+} content_indicator_hit;
 
 /* One reason for the score: which words produced which entity value. */
 typedef struct {
@@ -81,6 +148,22 @@ typedef struct {
     content_bleeding bleeding;
     content_mobility mobility;
     /* scale */
+    /* indicators found, in the order of content_indicator (critical first) */
+    content_indicator_hit indicators[CONTENT_IND_COUNT];
+    int n_indicators;
+    /* a serious emergency (critical indicators aside): a `serious` phrase
+     * ("gas leak", "a bruk in"), a person missing or an escalating situation;
+     * harm (injury, minor bleeding, altered consciousness, impaired
+     * breathing) unless a minor phrase says it is minor (not after
+     * violence); a hazard of the surroundings (fire, explosion, collapse,
+     * landslide, flood, electrical) unless a `minor` phrase says it is over
+     * ("fire is out now"); a hazard to a person (violence, traffic, medical,
+     * drowning) unless a minor phrase, "nobody hurt" or a recovery says so; a
+     * seizure that stopped, unless a minor phrase */
+    int serious;
+    /* not serious, and the words say the call is over, past or minor (a
+     * minor phrase, "nobody hurt", a recovery) */
+    int minor;
     int persons_affected;  /* 0 when no count was stated */
     int vulnerable_population;
     int escalating;
@@ -118,6 +201,11 @@ void content_result_free(content_result *result);
 
 /* Static names of the enum values ("fire", "not_breathing", ...); hazard NONE → NULL. */
 const char *content_hazard_name(content_hazard h);
+const char *content_indicator_name(content_indicator i);
+int content_indicator_is_critical(content_indicator i);
+/* The result's first critical indicator (the most urgent in the order of
+ * content_indicator), or NULL when there is none. Points into r. */
+const content_indicator_hit *content_result_critical(const content_result *r);
 const char *content_breathing_name(content_breathing v);
 const char *content_consciousness_name(content_consciousness v);
 const char *content_bleeding_name(content_bleeding v);
@@ -128,7 +216,9 @@ const char *content_mobility_name(content_mobility v);
  *               "mechanism_hazard": "fire" | ... | null,
  *               "clinical_indicators": {"breathing", "consciousness", "bleeding", "mobility"},
  *               "scale": {"persons_affected": int, "vulnerable_population": bool, "escalating": bool},
- *               "urgency_keywords": [string, ...]},
+ *               "urgency_keywords": [string, ...],
+ *               "indicators": [{"name", "critical", "matched", "start", "end"}, ...],
+ *               "serious": bool, "minor": bool},
  *  "content_score": number,
  *  "score_breakdown": {"hazard", "life_threat", "vulnerable", "scale", "location", "urgency", "total"},
  *  "evidence": [{"entity", "value", "matched", "weight", "negated", "start", "end"}, ...]}

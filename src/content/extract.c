@@ -10,13 +10,18 @@
  *     current one reaches beyond it, the more severe reading wins (safety
  *     first), then the longer one, then the earlier one.
  *  3. Negation: a negation cue negates the matches that start within the next
- *     LEX_NEGATION_SCOPE words of the same clause. A negated match takes its
- *     lexicon "negated value" if it has one ("bleeding" → none) and is dropped
- *     otherwise. Phrases containing a negation word ("not breathing") are
- *     never negated again.
- *  4. Entities: hazard = highest weight mentioned (ties: the first);
- *     clinical fields = most severe value mentioned; flags; distinct urgency
- *     keywords.
+ *     LEX_NEGATION_SCOPE words of the same clause when every unmatched word
+ *     between them is a stopword or a transparent word ("no one is hurt",
+ *     "nobody got hurt"; not "cyaan find mi pickney"). A negated match takes
+ *     its lexicon "negated value" if it has one ("bleeding" → none) and is
+ *     dropped otherwise. Phrases containing a negation word ("not breathing")
+ *     are never negated again.
+ *  4. Entities, in transcript order: hazard points = the highest weight
+ *     mentioned, hazard name = the mechanism (content_hazard_rank; ties: the
+ *     first); clinical fields
+ *     = most severe value mentioned; indicators = the first mention of each; a
+ *     recovery phrase cancels the clinical values and indicators of its groups
+ *     mentioned before it; flags; distinct urgency keywords.
  *  5. Persons: the largest count stated — a number followed within
  *     LEX_COUNT_WINDOW words by a person noun ("3 people", "two small
  *     pickney"), or a phrase that is a count ("somebody").
@@ -25,8 +30,13 @@
  *     followed by up to 3 name words ("near the big mango tree"), or a
  *     landmark word with up to 3 name words before it ("Kingston Public
  *     Hospital"). The first of each in the transcript is kept.
+ *     A gazetteer road is an address (with a house number before it).
  *  7. Place: gazetteer names, except those that are part of a street name
- *     ("Spanish Town Road"); the first town wins, else the first parish. */
+ *     ("Spanish Town Road"); the first town wins, else the first landmark,
+ *     road or parish (in that order). A gazetteer landmark is also the
+ *     landmark when none was found from landmark words.
+ *  8. Indicators: the clinical values under their indicator names, the
+ *     indicator phrases that stand, and the serious flag. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +109,11 @@ static const char *const content_entity_names[] = {
     [LEX_VULNERABLE] = "scale.vulnerable_population",
     [LEX_ESCALATING] = "scale.escalating",
     [LEX_URGENCY] = "urgency_keywords",
+    [LEX_INDICATOR] = "indicators",
+    [LEX_RECOVERY] = "recovery",
+    [LEX_SERIOUS] = "serious",
+    [LEX_MINOR] = "minor",
+    [LEX_CUE] = "cue",
     [LEX_PERSONS] = "scale.persons_affected",
     [LEX_STREET] = "location.address",
     [LEX_LANDMARK] = "location.landmark",
@@ -146,6 +161,11 @@ static void content_tokenize(content_ctx *c, size_t len) {
         t->word = lex_word_find(lex, buf, wl);
         t->number = -1;
         if (n > 0 && (boundary || (t->word >= 0 && (lex->word_flags[t->word] & LEX_WORD_BOUNDARY)))) clause++;
+        /* A word said twice in a row is one ("the the mud", "blood blood"): ASR
+         * repeats and Patois doubling ("bad bad") match as the single word. */
+        if (n > 0 && t->word >= 0 && lex->word_number[t->word] < 0 && t->word == c->tokens[n - 1].word &&
+            clause == c->tokens[n - 1].clause)
+            continue;
         t->clause = clause;
         int digits = 1;
         for (size_t k = 0; k < wl; k++)
@@ -210,15 +230,26 @@ static int content_match_has(const content_ctx *c, const content_match *m, int c
     return 0;
 }
 
+/* Can a negation's scope pass over token t (an unmatched function word)? */
+static int content_is_transparent(const content_ctx *c, size_t t) {
+    int32_t w = c->tokens[t].word;
+    return w >= 0 && (c->lex->word_flags[w] & (LEX_WORD_STOP | LEX_WORD_TRANSPARENT));
+}
+
 static void content_negate(content_ctx *c) {
     for (size_t i = 0; i < c->n_matches; i++) {
         const content_match *cue = &c->matches[i];
         if (!content_match_has(c, cue, LEX_NEGATION)) continue;
         uint32_t clause = c->tokens[cue->end - 1].clause;
+        size_t prev_end = cue->end;
         for (size_t k = i + 1; k < c->n_matches; k++) {
             content_match *m = &c->matches[k];
             if (m->start - cue->end >= LEX_NEGATION_SCOPE || c->tokens[m->start].clause != clause) break;
+            int open = 1; /* a content word between ends the scope: "cyaan find mi pickney" */
+            for (size_t t = prev_end; t < m->start && open; t++) open = content_is_transparent(c, t);
+            if (!open) break;
             m->negated = 1;
+            prev_end = m->end;
         }
     }
 }
@@ -229,12 +260,51 @@ typedef struct {
     long ev;
 } content_best;
 
-/* Offers a candidate: the hazard keeps the most points (by_points), a
- * clinical field the most severe value; ties keep the first mentioned. */
+/* Offers a candidate: the hazard's points keep the most points (by_points),
+ * a clinical field (and the hazard's name, by content_hazard_rank) the
+ * highest value; ties keep the first mentioned. */
 static void content_best_offer(content_best *best, content_best cand, int by_points) {
     if (cand.ev < 0) return;
     if (best->ev < 0 || (by_points ? cand.points > best->points : cand.value > best->value)) *best = cand;
 }
+
+/* Which hazard names the call — its mechanism: the extension's specific
+ * mechanisms first, then violence, fire, flood and traffic, then medical (the
+ * consequence of most mechanisms), infrastructure, other. */
+static const int content_hazard_rank[CONTENT_HAZARD_COUNT] = {
+    [CONTENT_HAZARD_OTHER] = 1,     [CONTENT_HAZARD_INFRASTRUCTURE] = 2, [CONTENT_HAZARD_MEDICAL] = 3,
+    [CONTENT_HAZARD_TRAFFIC] = 6,   [CONTENT_HAZARD_FLOOD] = 6,          [CONTENT_HAZARD_FIRE] = 6,
+    [CONTENT_HAZARD_VIOLENCE] = 6,  [CONTENT_HAZARD_LANDSLIDE] = 7,      [CONTENT_HAZARD_COLLAPSE] = 7,
+    [CONTENT_HAZARD_EXPLOSION] = 7, [CONTENT_HAZARD_DROWNING] = 7,       [CONTENT_HAZARD_ELECTRICAL] = 7,
+};
+
+/* Offers a hazard mention to the points (most points) and to the name (highest rank). */
+static void content_hazard_offer(content_best *points, content_best *name, int hazard, long ev) {
+    content_best_offer(points, (content_best){hazard, lex_hazard_points[hazard], ev}, 1);
+    content_best cand = {content_hazard_rank[hazard], hazard, ev}; /* value = rank, points = the hazard */
+    content_best_offer(name, cand, 0);
+}
+
+/* The hazard an indicator phrase implies when the phrase names none itself
+ * ("get stab" is violence). */
+static const content_hazard content_indicator_hazard[CONTENT_IND_COUNT] = {
+    [CONTENT_IND_CARDIAC] = CONTENT_HAZARD_MEDICAL,         [CONTENT_IND_DROWNING] = CONTENT_HAZARD_DROWNING,
+    [CONTENT_IND_SEIZURE] = CONTENT_HAZARD_MEDICAL,         [CONTENT_IND_OVERDOSE] = CONTENT_HAZARD_MEDICAL,
+    [CONTENT_IND_WEAPON_INJURY] = CONTENT_HAZARD_VIOLENCE,  [CONTENT_IND_BURNS] = CONTENT_HAZARD_FIRE,
+    [CONTENT_IND_ELECTROCUTION] = CONTENT_HAZARD_ELECTRICAL, [CONTENT_IND_SUICIDE_ATTEMPT] = CONTENT_HAZARD_MEDICAL,
+    [CONTENT_IND_CHILDBIRTH_BLEEDING] = CONTENT_HAZARD_MEDICAL, [CONTENT_IND_WEAPON_THREAT] = CONTENT_HAZARD_VIOLENCE,
+    [CONTENT_IND_INJURY] = CONTENT_HAZARD_MEDICAL,
+};
+
+/* The recovery group of each indicator (0: no recovery phrase cancels it). */
+static const int content_indicator_group[CONTENT_IND_COUNT] = {
+    [CONTENT_IND_CARDIAC] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_DROWNING] = LEX_GROUP_BREATHING,
+    [CONTENT_IND_SEIZURE] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_OVERDOSE] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_ELECTROCUTION] = LEX_GROUP_CONSCIOUSNESS,
+    [CONTENT_IND_CHILDBIRTH_BLEEDING] = LEX_GROUP_BLEEDING,
+};
 
 
 /* The name of an entry's category value (value may differ from e->value when negated). */
@@ -245,6 +315,13 @@ static const char *content_value_name(const lex_entry *e, int value) {
     case LEX_CONSCIOUSNESS: return content_consciousness_name((content_consciousness)value);
     case LEX_BLEEDING: return content_bleeding_name((content_bleeding)value);
     case LEX_MOBILITY: return content_mobility_name((content_mobility)value);
+    case LEX_INDICATOR: return content_indicator_name((content_indicator)value);
+    case LEX_CUE: return lex_cue_name(value);
+    case LEX_RECOVERY:
+        return value == LEX_GROUP_BREATHING       ? "breathing"
+               : value == LEX_GROUP_CONSCIOUSNESS ? "consciousness"
+               : value == LEX_GROUP_BLEEDING      ? "bleeding"
+                                                  : "all";
     default: return "true";
     }
 }
@@ -259,15 +336,23 @@ static int content_clinical_points(const lex_entry *e, int value) {
 }
 
 typedef struct {
-    content_best hazard, clinical[4]; /* breathing, consciousness, bleeding, mobility */
+    content_best hazard, hazard_name, clinical[4]; /* hazard points and name; breathing, consciousness, bleeding, mobility */
+    long indicator_ev[CONTENT_IND_COUNT]; /* the standing mention of each indicator phrase, or -1 */
     long vulnerable_ev, escalating_ev;
+    int active;         /* a serious phrase stands */
+    int minor_phrase;   /* a minor phrase stands: over, past or minor ("fire is out now", "last week") */
+    int unhurt;         /* an injury was negated ("nobody hurt") */
+    int recovered;      /* a recovery phrase stands */
+    int seizure_stopped; /* a recovery cancelled a seizure: it still needs care */
+    content_best implied, implied_name; /* hazards implied by indicator phrases (used when none is named) */
+    content_span clinical_first;        /* the first breathing / consciousness / bleeding mention ({0, 0}: none) */
+    long cue_ev[LEX_CUE_COUNT];         /* the standing mention of each cue, or -1 */
     int persons;
     long persons_ev;
     long urgency_ev[CONTENT_KEYWORDS_MAX];
     long address_ev, landmark_ev;
     size_t landmark_tok;
-    long place_town_ev, place_parish_ev;
-    int place_town, place_parish;
+    int place_first[4]; /* the first place mentioned of each lex_place_kind, or -1 */
 } content_state;
 
 static void content_persons_offer(content_state *s, int count, long ev) {
@@ -283,11 +368,12 @@ static void content_entities(content_ctx *c, content_state *s) {
     for (size_t i = 0; i < c->n_matches && !c->oom; i++) {
         const content_match *m = &c->matches[i];
         const lex_node *nd = &c->lex->nodes[m->node];
-        for (uint32_t k = 0; k < nd->count; k++) {
-            const lex_entry *e = &c->lex->entries[nd->first + k];
+        /* a recovery meaning first: "woke up" cancels, then says alert */
+        for (uint32_t k = 0; k < 2 * nd->count; k++) {
+            const lex_entry *e = &c->lex->entries[nd->first + k % nd->count];
             int negated = m->negated && !e->self_negating;
             int cat = e->category;
-            if (cat > LEX_PERSONS || cat == LEX_PERSON) continue;
+            if (cat > LEX_PERSONS || cat == LEX_PERSON || (cat == LEX_RECOVERY) != (k < nd->count)) continue;
             int value = e->value;
             if (negated) /* a negated value (clinical only) or dropped */
                 value = cat >= LEX_BREATHING && cat <= LEX_MOBILITY && e->negated_value ? e->negated_value : -1;
@@ -299,17 +385,47 @@ static void content_entities(content_ctx *c, content_state *s) {
             }
             long ev = content_evidence_add(c, (lex_category)cat, vname, (content_span){m->start, m->end}, negated);
             if (ev < 0) return;
+            if (value < 0 && cat == LEX_INDICATOR && e->value == CONTENT_IND_INJURY) s->unhurt = 1; /* "nobody hurt" */
+            if (value < 0 && cat >= LEX_BREATHING && cat <= LEX_BLEEDING && !s->clinical_first.end)
+                s->clinical_first = (content_span){m->start, m->end}; /* "he is not bleeding": still a medical call */
             if (value < 0) continue; /* negated and dropped */
             switch (cat) {
             case LEX_HAZARD:
-                content_best_offer(&s->hazard, (content_best){value, lex_hazard_points[value], ev}, 1);
+                content_hazard_offer(&s->hazard, &s->hazard_name, value, ev);
                 break;
             case LEX_BREATHING:
             case LEX_CONSCIOUSNESS:
             case LEX_BLEEDING:
+                if (!s->clinical_first.end) s->clinical_first = (content_span){m->start, m->end};
+                /* fall through */
             case LEX_MOBILITY:
                 content_best_offer(&s->clinical[cat - LEX_BREATHING],
                                    (content_best){value, content_clinical_points(e, value), ev}, 0);
+                break;
+            case LEX_INDICATOR: {
+                if (s->indicator_ev[value] < 0) s->indicator_ev[value] = ev;
+                content_hazard h = content_indicator_hazard[value];
+                if (h != CONTENT_HAZARD_NONE && !content_match_has(c, m, LEX_HAZARD)) {
+                    long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h),
+                                                    (content_span){m->start, m->end}, 0);
+                    if (hev < 0) return;
+                    content_hazard_offer(&s->implied, &s->implied_name, (int)h, hev);
+                }
+                break;
+            }
+            case LEX_SERIOUS: s->active = 1; break;
+            case LEX_CUE:
+                if (s->cue_ev[value] < 0) s->cue_ev[value] = ev;
+                break;
+            case LEX_MINOR: s->minor_phrase = 1; break;
+            case LEX_RECOVERY: /* what was said before about these functions no longer holds */
+                s->recovered = 1;
+                if ((value & content_indicator_group[CONTENT_IND_SEIZURE]) && s->indicator_ev[CONTENT_IND_SEIZURE] >= 0)
+                    s->seizure_stopped = 1;
+                for (int f = 0; f < 3; f++)
+                    if (value & (1 << f)) s->clinical[f] = (content_best){0, 0, -1};
+                for (int q = 0; q < CONTENT_IND_COUNT; q++)
+                    if (content_indicator_group[q] & value) s->indicator_ev[q] = -1;
                 break;
             case LEX_VULNERABLE:
                 if (s->vulnerable_ev < 0) s->vulnerable_ev = ev;
@@ -331,6 +447,15 @@ static void content_entities(content_ctx *c, content_state *s) {
             default: break;
             }
         }
+    }
+    /* No hazard named: an indicator's ("get stab": violence), else the clinical words ("she nah breathe"). */
+    if (s->hazard.ev < 0 && s->implied.ev >= 0) {
+        s->hazard = s->implied;
+        s->hazard_name = s->implied_name;
+    }
+    if (s->hazard.ev < 0 && s->clinical_first.end && !c->oom) {
+        long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(CONTENT_HAZARD_MEDICAL), s->clinical_first, 0);
+        if (hev >= 0) content_hazard_offer(&s->hazard, &s->hazard_name, CONTENT_HAZARD_MEDICAL, hev);
     }
 }
 
@@ -497,7 +622,8 @@ static void content_location(content_ctx *c, content_state *s) {
         if (m->consumed || !content_match_has(c, m, LEX_LANDMARK)) continue;
         content_landmark_offer(c, s, content_name_before(c, m, 0).first, m->end);
     }
-    /* Places. */
+    /* Places: the first of each kind; a gazetteer road is an address, a
+     * gazetteer landmark the landmark when landmark words gave none. */
     for (size_t i = 0; i < c->n_matches && !c->oom; i++) {
         const content_match *m = &c->matches[i];
         if (m->excluded_place) continue;
@@ -506,26 +632,54 @@ static void content_location(content_ctx *c, content_state *s) {
         for (uint32_t k = 0; k < nd->count; k++) {
             const lex_entry *e = &c->lex->entries[nd->first + k];
             if (e->category != LEX_PLACE) continue;
-            if (place < 0 || (c->lex->places[e->number].is_town && !c->lex->places[place].is_town)) place = e->number;
+            if (place < 0 || (c->lex->places[e->number].kind == LEX_PLACE_TOWN &&
+                              c->lex->places[place].kind != LEX_PLACE_TOWN))
+                place = e->number;
         }
         if (place < 0) continue;
         const lex_place *pl = &c->lex->places[place];
         long ev = content_evidence_add(c, LEX_PLACE, pl->name, (content_span){m->start, m->end}, 0);
         if (ev < 0) return;
-        if (pl->is_town && s->place_town < 0) {
-            s->place_town = place;
-            s->place_town_ev = ev;
-        } else if (!pl->is_town && s->place_parish < 0) {
-            s->place_parish = place;
-            s->place_parish_ev = ev;
+        if (s->place_first[pl->kind] < 0) s->place_first[pl->kind] = place;
+        if (pl->kind == LEX_PLACE_ROAD) {
+            size_t first = m->start;
+            if (first > 0 && c->tokens[first - 1].number >= 0 && c->tokens[first - 1].clause == c->tokens[first].clause)
+                first--; /* a house number: "12 Hope Road" */
+            char span[CONTENT_TEXT_MAX];
+            content_copy_span(span, sizeof span, c->text, c->tokens[first].start, c->tokens[m->end - 1].end);
+            long aev = content_evidence_add(c, LEX_STREET, span, (content_span){first, m->end}, 0);
+            if (aev >= 0 && s->address_ev < 0) {
+                s->address_ev = aev;
+                snprintf(r->address, sizeof r->address, "%s", span);
+            }
+        } else if (pl->kind == LEX_PLACE_LANDMARK) {
+            if (s->landmark_ev < 0) content_landmark_offer(c, s, m->start, m->end);
+            /* a town in a landmark's name is where it is ("Black River Hospital"); a
+             * road's names where it leads ("Spanish Town Road") */
+            for (size_t u = m->start; u < m->end && s->place_first[LEX_PLACE_TOWN] < 0; u++) {
+                uint32_t node;
+                size_t len = lex_match_longest(c->lex, c->tokens, m->end - (u == m->start), u, &node);
+                const lex_node *inner = &c->lex->nodes[node];
+                for (uint32_t k = 0; len && k < inner->count; k++) {
+                    const lex_entry *e = &c->lex->entries[inner->first + k];
+                    if (e->category != LEX_PLACE || c->lex->places[e->number].kind != LEX_PLACE_TOWN) continue;
+                    if (content_evidence_add(c, LEX_PLACE, c->lex->places[e->number].name, (content_span){u, u + len},
+                                             0) < 0)
+                        return;
+                    s->place_first[LEX_PLACE_TOWN] = e->number;
+                    break;
+                }
+            }
         }
     }
-    int place = s->place_town >= 0 ? s->place_town : s->place_parish;
+    static const int order[] = {LEX_PLACE_TOWN, LEX_PLACE_LANDMARK, LEX_PLACE_ROAD, LEX_PLACE_PARISH};
+    int place = -1;
+    for (int k = 0; k < 4 && place < 0; k++) place = s->place_first[order[k]];
     if (place >= 0) {
         const lex_place *pl = &c->lex->places[place];
         snprintf(r->geographic_ref, sizeof r->geographic_ref, "%s", pl->name);
         snprintf(r->parish, sizeof r->parish, "%s", c->lex->places[pl->parish].name);
-        if (pl->is_town) snprintf(r->town, sizeof r->town, "%s", pl->name);
+        if (pl->kind == LEX_PLACE_TOWN) snprintf(r->town, sizeof r->town, "%s", pl->name);
         r->has_coordinates = 1;
         r->lat = pl->lat;
         r->lng = pl->lng;
@@ -536,7 +690,7 @@ static void content_score(content_ctx *c, content_state *s) {
     content_result *r = c->r;
     content_evidence *ev = r->evidence;
     if (s->hazard.ev >= 0) {
-        r->hazard = (content_hazard)s->hazard.value;
+        r->hazard = (content_hazard)s->hazard_name.points;
         r->points_hazard = s->hazard.points;
         ev[s->hazard.ev].weight = s->hazard.points;
     }
@@ -574,6 +728,83 @@ static void content_score(content_ctx *c, content_state *s) {
         r->points_urgency += 5;
         ev[s->urgency_ev[u]].weight = 5;
     }
+    /* Indicators: the clinical values under their names, then the phrases;
+     * each critical phrase indicator scores as the paper's critical values. */
+    long ind[CONTENT_IND_COUNT];
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) ind[i] = s->indicator_ev[i];
+    if (r->breathing == CONTENT_BREATHING_NOT_BREATHING) ind[CONTENT_IND_NOT_BREATHING] = s->clinical[0].ev;
+    if (r->consciousness == CONTENT_CONSCIOUSNESS_UNRESPONSIVE) ind[CONTENT_IND_UNRESPONSIVE] = s->clinical[1].ev;
+    if (r->consciousness == CONTENT_CONSCIOUSNESS_ALTERED) ind[CONTENT_IND_ALTERED] = s->clinical[1].ev;
+    if (r->bleeding == CONTENT_BLEEDING_HEAVY) ind[CONTENT_IND_HEAVY_BLEEDING] = s->clinical[2].ev;
+    if (r->bleeding == CONTENT_BLEEDING_MINOR) ind[CONTENT_IND_MINOR_BLEEDING] = s->clinical[2].ev;
+    /* Cues with other findings (lexicon.h): chest pain with sweating or a
+     * collapse, a person missing in a fire or under a slide, someone who
+     * cannot get out of one, a weapon with a threat, a drowning victim not
+     * breathing, bleeding in childbirth, many people hurt. */
+    const long *cue = s->cue_ev;
+    if (ind[CONTENT_IND_CARDIAC] < 0 && cue[LEX_CUE_CHEST_PAIN] >= 0 &&
+        (cue[LEX_CUE_SWEATING] >= 0 || r->breathing == CONTENT_BREATHING_NOT_BREATHING ||
+         r->consciousness == CONTENT_CONSCIOUSNESS_UNRESPONSIVE))
+        ind[CONTENT_IND_CARDIAC] = cue[LEX_CUE_CHEST_PAIN];
+    const content_hazard hz = r->hazard;
+    if (cue[LEX_CUE_MISSING] >= 0 && ind[CONTENT_IND_ENTRAPMENT] < 0 &&
+        (hz == CONTENT_HAZARD_FIRE || hz == CONTENT_HAZARD_COLLAPSE || hz == CONTENT_HAZARD_LANDSLIDE ||
+         hz == CONTENT_HAZARD_FLOOD || hz == CONTENT_HAZARD_EXPLOSION))
+        ind[CONTENT_IND_ENTRAPMENT] = cue[LEX_CUE_MISSING];
+    if (cue[LEX_CUE_STUCK] >= 0 && ind[CONTENT_IND_ENTRAPMENT] < 0 &&
+        (hz == CONTENT_HAZARD_FIRE || hz == CONTENT_HAZARD_COLLAPSE || hz == CONTENT_HAZARD_LANDSLIDE ||
+         hz == CONTENT_HAZARD_FLOOD || hz == CONTENT_HAZARD_EXPLOSION || hz == CONTENT_HAZARD_ELECTRICAL ||
+         hz == CONTENT_HAZARD_TRAFFIC || hz == CONTENT_HAZARD_DROWNING))
+        ind[CONTENT_IND_ENTRAPMENT] = cue[LEX_CUE_STUCK];
+    if (cue[LEX_CUE_WEAPON] >= 0 && cue[LEX_CUE_THREAT] >= 0 && ind[CONTENT_IND_WEAPON_THREAT] < 0)
+        ind[CONTENT_IND_WEAPON_THREAT] = cue[LEX_CUE_THREAT];
+    if (hz == CONTENT_HAZARD_DROWNING && ind[CONTENT_IND_DROWNING] < 0) {
+        long victim = cue[LEX_CUE_MISSING] >= 0 ? cue[LEX_CUE_MISSING]
+                      : ind[CONTENT_IND_NOT_BREATHING] >= 0 ? ind[CONTENT_IND_NOT_BREATHING]
+                                                           : ind[CONTENT_IND_UNRESPONSIVE];
+        ind[CONTENT_IND_DROWNING] = victim;
+    }
+    if (cue[LEX_CUE_CHILDBIRTH] >= 0 && ind[CONTENT_IND_CHILDBIRTH_BLEEDING] < 0 &&
+        (r->bleeding == CONTENT_BLEEDING_HEAVY || r->bleeding == CONTENT_BLEEDING_MINOR))
+        ind[CONTENT_IND_CHILDBIRTH_BLEEDING] = cue[LEX_CUE_CHILDBIRTH];
+    if (ind[CONTENT_IND_CHILDBIRTH_BLEEDING] >= 0) /* the more specific name */
+        ind[CONTENT_IND_HEAVY_BLEEDING] = ind[CONTENT_IND_MINOR_BLEEDING] = -1;
+    if (ind[CONTENT_IND_MASS_CASUALTY] < 0 && s->persons >= 3 && s->persons_ev >= 0 &&
+        (ind[CONTENT_IND_WEAPON_INJURY] >= 0 || ind[CONTENT_IND_BURNS] >= 0 || ind[CONTENT_IND_INJURY] >= 0 ||
+         ind[CONTENT_IND_UNRESPONSIVE] >= 0 || ind[CONTENT_IND_HEAVY_BLEEDING] >= 0))
+        ind[CONTENT_IND_MASS_CASUALTY] = s->persons_ev;
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) {
+        if (ind[i] < 0) continue;
+        content_indicator_hit *h = &r->indicators[r->n_indicators++];
+        h->id = (content_indicator)i;
+        h->start = ev[ind[i]].start;
+        h->end = ev[ind[i]].end;
+        memcpy(h->matched, ev[ind[i]].matched, sizeof h->matched);
+        /* the paper's clinical values scored above; every other critical indicator as they do */
+        if (i < CONTENT_IND_CRITICAL_COUNT && i != CONTENT_IND_NOT_BREATHING && i != CONTENT_IND_UNRESPONSIVE &&
+            i != CONTENT_IND_HEAVY_BLEEDING) {
+            r->points_life_threat += LEX_INDICATOR_POINTS;
+            ev[ind[i]].weight += LEX_INDICATOR_POINTS;
+        }
+    }
+    if (cue[LEX_CUE_MISSING] >= 0) s->active = 1; /* a person missing */
+    /* Serious (content.h): an active emergency; harm (unless a minor phrase
+     * says it is minor, except after violence); a hazard of the
+     * surroundings (fire, explosion, collapse, landslide, flood, live wire)
+     * unless a minor phrase says it is over; a hazard to a person (violence,
+     * traffic, medical, drowning) unless a minor phrase, "nobody hurt" or a
+     * recovery says so; a seizure that stopped, unless a minor phrase. */
+    const int surroundings = hz == CONTENT_HAZARD_FIRE || hz == CONTENT_HAZARD_EXPLOSION || hz == CONTENT_HAZARD_COLLAPSE ||
+                             hz == CONTENT_HAZARD_LANDSLIDE || hz == CONTENT_HAZARD_FLOOD ||
+                             hz == CONTENT_HAZARD_ELECTRICAL;
+    const int person = hz == CONTENT_HAZARD_VIOLENCE || hz == CONTENT_HAZARD_TRAFFIC || hz == CONTENT_HAZARD_MEDICAL ||
+                       hz == CONTENT_HAZARD_DROWNING;
+    const int harm = ind[CONTENT_IND_INJURY] >= 0 || ind[CONTENT_IND_ALTERED] >= 0 ||
+                     ind[CONTENT_IND_MINOR_BLEEDING] >= 0 || r->breathing == CONTENT_BREATHING_IMPAIRED;
+    r->serious = s->active || s->escalating_ev >= 0 || (harm && (!s->minor_phrase || hz == CONTENT_HAZARD_VIOLENCE)) ||
+                 (surroundings && !s->minor_phrase) ||
+                 (person && !s->minor_phrase && !s->unhurt && !s->recovered) || (s->seizure_stopped && !s->minor_phrase);
+    r->minor = !r->serious && (s->minor_phrase || s->unhurt || s->recovered);
     r->points_total = r->points_hazard + r->points_life_threat + r->points_vulnerable + r->points_scale +
                       r->points_location + r->points_urgency;
     r->content_score = (r->points_total > 100 ? 100 : r->points_total) / 100.0;
@@ -587,6 +818,10 @@ static int content_evidence_cmp(const void *lhs, const void *rhs) {
     if (k) return k;
     k = strcmp(x->value, y->value);
     return k ? k : (x->weight > y->weight) - (x->weight < y->weight);
+}
+
+const content_indicator_hit *content_result_critical(const content_result *r) {
+    return r && r->n_indicators > 0 && content_indicator_is_critical(r->indicators[0].id) ? &r->indicators[0] : NULL;
 }
 
 int content_extract(const content_lexicon *lex, const char *text, content_result *r) {
@@ -616,10 +851,12 @@ int content_extract(const content_lexicon *lex, const char *text, content_result
     }
     content_state s;
     memset(&s, 0, sizeof s);
-    s.hazard.ev = s.vulnerable_ev = s.escalating_ev = s.persons_ev = s.address_ev = s.landmark_ev = -1;
-    s.place_town_ev = s.place_parish_ev = -1;
-    s.place_town = s.place_parish = -1;
+    s.hazard.ev = s.hazard_name.ev = s.vulnerable_ev = s.escalating_ev = s.persons_ev = s.address_ev = s.landmark_ev = -1;
+    for (int k = 0; k < 4; k++) s.place_first[k] = -1;
     for (int f = 0; f < 4; f++) s.clinical[f].ev = -1;
+    for (int i = 0; i < CONTENT_IND_COUNT; i++) s.indicator_ev[i] = -1;
+    for (int i = 0; i < LEX_CUE_COUNT; i++) s.cue_ev[i] = -1;
+    s.implied.ev = s.implied_name.ev = -1;
 
     content_tokenize(&c, len);
     content_match_all(&c);

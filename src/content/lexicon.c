@@ -144,7 +144,8 @@ static uint64_t lex_hash(const char *s, size_t n) {
     return h;
 }
 
-int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n) {
+/* The interned id of word itself (not its canonical spelling), or -1. */
+static int32_t lex_word_lookup(const content_lexicon *lex, const char *word, size_t n) {
     if (!lex->word_cap) return -1;
     size_t mask = lex->word_cap - 1;
     for (size_t i = (size_t)lex_hash(word, n) & mask;; i = (i + 1) & mask) {
@@ -152,6 +153,11 @@ int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n) {
         if (!k) return -1;
         if (strncmp(k, word, n) == 0 && k[n] == '\0') return lex->word_ids[i];
     }
+}
+
+int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n) {
+    int32_t id = lex_word_lookup(lex, word, n);
+    return id >= 0 ? lex->word_canon[id] : -1;
 }
 
 static int lex_word_table_grow(content_lexicon *lex) {
@@ -189,6 +195,9 @@ static int32_t lex_word_intern(content_lexicon *lex, const char *word, size_t n)
         int32_t *num = realloc(lex->word_number, cap * sizeof *num);
         if (!num) return TRIDENT_ENOMEM;
         lex->word_number = num;
+        int32_t *canon = realloc(lex->word_canon, cap * sizeof *canon);
+        if (!canon) return TRIDENT_ENOMEM;
+        lex->word_canon = canon;
         uint8_t *flags = realloc(lex->word_flags, cap * sizeof *flags);
         if (!flags) return TRIDENT_ENOMEM;
         lex->word_flags = flags;
@@ -202,6 +211,7 @@ static int32_t lex_word_intern(content_lexicon *lex, const char *word, size_t n)
     lex->word_keys[i] = key;
     lex->word_ids[i] = id;
     lex->word_number[id] = -1;
+    lex->word_canon[id] = id;
     lex->word_flags[id] = 0;
     return id;
 }
@@ -426,16 +436,40 @@ static int lex_lines_split(char *buf, lex_line **out, size_t *n_out) {
 static const char *const lex_category_names[LEX_N_CATEGORIES] = {
     [LEX_HAZARD] = "hazard",         [LEX_BREATHING] = "breathing",   [LEX_CONSCIOUSNESS] = "consciousness",
     [LEX_BLEEDING] = "bleeding",     [LEX_MOBILITY] = "mobility",     [LEX_VULNERABLE] = "vulnerable",
-    [LEX_ESCALATING] = "escalating", [LEX_URGENCY] = "urgency",       [LEX_PERSON] = "person",
+    [LEX_ESCALATING] = "escalating", [LEX_URGENCY] = "urgency",       [LEX_INDICATOR] = "indicator",
+    [LEX_RECOVERY] = "recovery",     [LEX_SERIOUS] = "serious",       [LEX_MINOR] = "minor",
+    [LEX_CUE] = "cue",
+    [LEX_PERSON] = "person",
     [LEX_PERSONS] = "persons",       [LEX_NEGATION] = "negation",     [LEX_STREET] = "street",
     [LEX_LANDMARK] = "landmark",     [LEX_NEAR] = "near",             [LEX_IGNORE] = "ignore",
     [LEX_PLACE] = "place",           [LEX_NUMBER] = "number",         [LEX_STOPWORD] = "stopword",
-    [LEX_BOUNDARY] = "boundary",
+    [LEX_BOUNDARY] = "boundary",     [LEX_TRANSPARENT] = "transparent", [LEX_SPELLING] = "spelling",
 };
 
 /* Value names per clinical/hazard category, indexed by enum value. */
-static const char *const lex_hazard_values[] = {NULL, "other", "infrastructure", "traffic", "flood",
-                                                "medical", "fire", "violence"};
+static const char *const lex_hazard_values[CONTENT_HAZARD_COUNT] = {
+    NULL,       "other",    "infrastructure", "traffic",  "flood",     "medical",   "fire",
+    "violence", "landslide", "collapse",      "explosion", "drowning", "electrical"};
+static const char *const lex_indicator_values[CONTENT_IND_COUNT] = {
+    [CONTENT_IND_CARDIAC] = "cardiac",
+    [CONTENT_IND_NOT_BREATHING] = "not_breathing",
+    [CONTENT_IND_DROWNING] = "drowning",
+    [CONTENT_IND_UNRESPONSIVE] = "unresponsive",
+    [CONTENT_IND_SEIZURE] = "seizure",
+    [CONTENT_IND_OVERDOSE] = "overdose",
+    [CONTENT_IND_HEAVY_BLEEDING] = "heavy_bleeding",
+    [CONTENT_IND_WEAPON_INJURY] = "weapon_injury",
+    [CONTENT_IND_BURNS] = "burns",
+    [CONTENT_IND_ENTRAPMENT] = "entrapment",
+    [CONTENT_IND_ELECTROCUTION] = "electrocution",
+    [CONTENT_IND_SUICIDE_ATTEMPT] = "suicide_attempt",
+    [CONTENT_IND_CHILDBIRTH_BLEEDING] = "childbirth_bleeding",
+    [CONTENT_IND_WEAPON_THREAT] = "weapon_threat",
+    [CONTENT_IND_MASS_CASUALTY] = "mass_casualty",
+    [CONTENT_IND_ALTERED] = "altered",
+    [CONTENT_IND_MINOR_BLEEDING] = "minor_bleeding",
+    [CONTENT_IND_INJURY] = "injury",
+};
 static const char *const lex_breathing_values[] = {NULL, "normal", "impaired", "not_breathing"};
 static const char *const lex_consciousness_values[] = {NULL, "alert", "altered", "unresponsive"};
 static const char *const lex_bleeding_values[] = {NULL, "none", "minor", "heavy"};
@@ -448,6 +482,33 @@ static int lex_enum_value(const char *const *names, int n, const char *s) {
 }
 
 #define LEX_ENUM(names, s) lex_enum_value((names), (int)(sizeof(names) / sizeof((names)[0])), (s))
+
+/* An indicator written as an `indicator` phrase: the clinical ones
+ * (not_breathing, unresponsive, heavy_bleeding, altered, minor_bleeding) are
+ * written under breathing / consciousness / bleeding instead, so -1. */
+static int lex_indicator_value(const char *s) {
+    for (int i = 0; i < CONTENT_IND_COUNT; i++)
+        if (strcmp(lex_indicator_values[i], s) == 0)
+            return i == CONTENT_IND_NOT_BREATHING || i == CONTENT_IND_UNRESPONSIVE || i == CONTENT_IND_HEAVY_BLEEDING ||
+                           i == CONTENT_IND_ALTERED || i == CONTENT_IND_MINOR_BLEEDING
+                       ? -1
+                       : i;
+    return -1;
+}
+
+static const char *const lex_cue_values[LEX_CUE_COUNT] = {"chest_pain", "sweating", "missing", "childbirth",
+                                                          "stuck",      "weapon",   "threat"};
+
+const char *lex_cue_name(int cue) { return cue >= 0 && cue < LEX_CUE_COUNT ? lex_cue_values[cue] : "unknown"; }
+
+/* A recovery value: the groups it cancels, or -1. */
+static int lex_recovery_value(const char *s) {
+    if (strcmp(s, "breathing") == 0) return LEX_GROUP_BREATHING;
+    if (strcmp(s, "consciousness") == 0) return LEX_GROUP_CONSCIOUSNESS;
+    if (strcmp(s, "bleeding") == 0) return LEX_GROUP_BLEEDING;
+    if (strcmp(s, "all") == 0) return LEX_GROUP_BREATHING | LEX_GROUP_CONSCIOUSNESS | LEX_GROUP_BLEEDING;
+    return -1;
+}
 
 static int lex_clinical_value(int category, const char *s) {
     switch (category) {
@@ -473,6 +534,26 @@ static int lex_parse_int(const char *s, long lo, long hi, long *out) {
 static int lex_load_word_line(content_lexicon *lex, const lex_line *ln, int category, const char *where, char *err,
                               size_t err_size) {
     int32_t words[LEX_PHRASE_WORDS_MAX];
+    if (category == LEX_SPELLING) { /* variant (column 3) → canonical (column 2), single words */
+        int32_t canon[LEX_PHRASE_WORDS_MAX];
+        int nc = lex_phrase_words(lex, ln->field[1], canon, where, err, err_size);
+        if (nc < 0) return nc;
+        char buf[LEX_WORD_MAX];
+        size_t pos = 0, len = strlen(ln->field[2]), ws, we;
+        int boundary;
+        size_t wl = lex_word_next(ln->field[2], len, &pos, buf, &ws, &we, &boundary);
+        char rest[LEX_WORD_MAX];
+        if (nc != 1 || wl == 0 || lex_word_next(ln->field[2], len, &pos, rest, &ws, &we, &boundary) != 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT, "%s: a spelling maps one word to one word", where);
+        if (lex->word_canon[canon[0]] != canon[0] || lex_word_lookup(lex, buf, wl) >= 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: \"%s\" is a variant itself, or \"%s\" is already a word of its own", where,
+                             ln->field[1], ln->field[2]);
+        int32_t id = lex_word_intern(lex, buf, wl);
+        if (id < 0) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading the lexicon");
+        lex->word_canon[id] = canon[0];
+        return 0;
+    }
     int n = lex_phrase_words(lex, ln->field[2], words, where, err, err_size);
     if (n < 0) return n;
     if (category == LEX_NEGATION) {
@@ -490,6 +571,8 @@ static int lex_load_word_line(content_lexicon *lex, const lex_line *ln, int cate
         lex->word_number[words[0]] = (int32_t)v;
     } else if (category == LEX_STOPWORD) {
         lex->word_flags[words[0]] |= LEX_WORD_STOP;
+    } else if (category == LEX_TRANSPARENT) {
+        lex->word_flags[words[0]] |= LEX_WORD_TRANSPARENT;
     } else {
         lex->word_flags[words[0]] |= LEX_WORD_BOUNDARY;
     }
@@ -526,8 +609,39 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
         }
         break;
     }
+    case LEX_INDICATOR: {
+        int v = lex_indicator_value(value);
+        if (v < 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: \"%s\" is not an indicator (not_breathing, unresponsive, heavy_bleeding, altered and "
+                             "minor_bleeding are written as breathing / consciousness / bleeding values)",
+                             where, value);
+        e.value = (uint8_t)v;
+        break;
+    }
+    case LEX_CUE: {
+        int v = LEX_ENUM(lex_cue_values, value);
+        if (strcmp(value, lex_cue_values[0]) == 0) v = 0; /* LEX_ENUM skips index 0 */
+        if (v < 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: cue value must be chest_pain, sweating, missing, childbirth, stuck, weapon or threat (got \"%s\")", where,
+                             value);
+        e.value = (uint8_t)v;
+        break;
+    }
+    case LEX_RECOVERY: {
+        int v = lex_recovery_value(value);
+        if (v < 0)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: recovery value must be breathing, consciousness, bleeding or all (got \"%s\")", where,
+                             value);
+        e.value = (uint8_t)v;
+        break;
+    }
     case LEX_VULNERABLE:
     case LEX_ESCALATING:
+    case LEX_SERIOUS:
+    case LEX_MINOR:
         if (strcmp(value, "yes") != 0)
             return error_set(err, err_size, TRIDENT_EFORMAT, "%s: the %s value must be \"yes\"", where,
                              lex_category_names[category]);
@@ -571,9 +685,10 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
         return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
     int rc = 0;
     char where[4400];
-    /* Pass 0: word-level lines (numbers, stopwords, boundaries, negation cue
-     * words) so that pass 1 knows which phrases negate themselves. */
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+    /* Pass 0: spellings (every later word is read through them); pass 1:
+     * word-level lines (numbers, stopwords, boundaries, negation cue words)
+     * so that pass 2 knows which phrases negate themselves. */
+    for (int pass = 0; pass < 3 && rc == 0; pass++) {
         for (size_t i = 0; i < n && rc == 0; i++) {
             const lex_line *ln = &lines[i];
             snprintf(where, sizeof where, "%s:%d", path, ln->lineno);
@@ -590,10 +705,13 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
                 rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s: unknown category \"%s\"", where, ln->field[0]);
                 break;
             }
-            int word_level = category == LEX_NUMBER || category == LEX_STOPWORD || category == LEX_BOUNDARY;
-            if (pass == 0 && (word_level || category == LEX_NEGATION))
+            int word_level = category == LEX_NUMBER || category == LEX_STOPWORD || category == LEX_BOUNDARY ||
+                             category == LEX_TRANSPARENT || category == LEX_SPELLING;
+            if (pass == 0 && category == LEX_SPELLING)
                 rc = lex_load_word_line(lex, ln, category, where, err, err_size);
-            else if (pass == 1 && !word_level)
+            else if (pass == 1 && category != LEX_SPELLING && (word_level || category == LEX_NEGATION))
+                rc = lex_load_word_line(lex, ln, category, where, err, err_size);
+            else if (pass == 2 && !word_level)
                 rc = lex_load_phrase_line(lex, pending, ln, category, where, err, err_size);
         }
     }
@@ -601,6 +719,16 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
     return rc;
 }
 
+static int lex_place_kind_parse(const char *s) {
+    static const char *const kinds[] = {"parish", "town", "road", "landmark"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, kinds[i]) == 0) return i;
+    return -1;
+}
+
+/* Loads a gazetteer file (gazetteer.tsv, places.tsv). Parishes are loaded
+ * first (pass 0), then the rows that name a parish; a parish is looked up
+ * among the places loaded so far, so places.tsv may name gazetteer.tsv's. */
 static int lex_load_gazetteer(content_lexicon *lex, lex_pending_list *pending, const lex_file *file, char *err,
                               size_t err_size) {
     const char *path = file->path;
@@ -609,10 +737,12 @@ static int lex_load_gazetteer(content_lexicon *lex, lex_pending_list *pending, c
     if (lex_lines_split(file->text, &lines, &n) != 0)
         return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
     int rc = 0;
-    lex->places = calloc(n ? n : 1, sizeof *lex->places);
-    if (!lex->places) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
+    lex_place *grown = realloc(lex->places, (lex->n_places + n + 1) * sizeof *lex->places);
+    if (!grown)
+        rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading %s", path);
+    else
+        lex->places = grown;
     char where[4400];
-    /* Pass 0: parishes; pass 1: towns (which name their parish). */
     for (int pass = 0; pass < 2 && rc == 0; pass++) {
         for (size_t i = 0; i < n && rc == 0; i++) {
             const lex_line *ln = &lines[i];
@@ -623,12 +753,13 @@ static int lex_load_gazetteer(content_lexicon *lex, lex_pending_list *pending, c
                                where, ln->nfields);
                 break;
             }
-            int is_town = strcmp(ln->field[0], "town") == 0;
-            if (!is_town && strcmp(ln->field[0], "parish") != 0) {
-                rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s: kind must be \"parish\" or \"town\"", where);
+            int kind = lex_place_kind_parse(ln->field[0]);
+            if (kind < 0) {
+                rc = error_set(err, err_size, TRIDENT_EFORMAT,
+                               "%s: kind must be \"parish\", \"town\", \"road\" or \"landmark\"", where);
                 break;
             }
-            if (is_town != pass) continue;
+            if ((kind != LEX_PLACE_PARISH) != pass) continue;
             char *end1, *end2;
             double lat = strtod(ln->field[3], &end1), lng = strtod(ln->field[4], &end2);
             if (*end1 || *end2 || end1 == ln->field[3] || end2 == ln->field[4] || !(lat >= -90 && lat <= 90) ||
@@ -638,21 +769,22 @@ static int lex_load_gazetteer(content_lexicon *lex, lex_pending_list *pending, c
                 break;
             }
             int parish = -1;
-            for (size_t p = 0; p < lex->n_places; p++)
-                if (!lex->places[p].is_town && strcmp(lex->places[p].name, ln->field[2]) == 0) parish = (int)p;
-            if (is_town && parish < 0) {
+            for (size_t p = 0; p < lex->n_places && parish < 0; p++)
+                if (lex->places[p].kind == LEX_PLACE_PARISH && strcmp(lex->places[p].name, ln->field[2]) == 0)
+                    parish = (int)p;
+            if (kind != LEX_PLACE_PARISH && parish < 0) {
                 rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s: unknown parish \"%s\"", where, ln->field[2]);
                 break;
             }
-            if (!is_town && strcmp(ln->field[1], ln->field[2]) != 0) {
+            if (kind == LEX_PLACE_PARISH && strcmp(ln->field[1], ln->field[2]) != 0) {
                 rc = error_set(err, err_size, TRIDENT_EFORMAT, "%s: a parish row names itself as its parish", where);
                 break;
             }
             int index = (int)lex->n_places++;
             lex_place *pl = &lex->places[index];
             pl->name = ln->field[1];
-            pl->is_town = is_town;
-            pl->parish = is_town ? parish : index;
+            pl->kind = kind;
+            pl->parish = kind != LEX_PLACE_PARISH ? parish : index;
             pl->lat = lat;
             pl->lng = lng;
             lex_entry e;
@@ -691,6 +823,8 @@ static int lex_entry_severity(const lex_entry *e) {
     case LEX_BREATHING: return lex_breathing_points[e->value];
     case LEX_CONSCIOUSNESS: return lex_consciousness_points[e->value];
     case LEX_BLEEDING: return lex_bleeding_points[e->value];
+    case LEX_INDICATOR: return e->value < CONTENT_IND_CRITICAL_COUNT ? LEX_INDICATOR_POINTS : 5;
+    case LEX_SERIOUS: return 5;
     case LEX_VULNERABLE: return 15;
     case LEX_ESCALATING: return 10;
     case LEX_URGENCY: return 5;
@@ -726,6 +860,15 @@ int content_lexicon_load(const char *data_dir, content_lexicon **out, char *err,
     if (rc == 0) rc = lex_load_lexicon(lex, &pending, &(lex_file){path, lex->files[0]}, err, err_size);
     if (rc == 0) rc = lex_read(dir, "gazetteer.tsv", &lex->files[1], path, sizeof path, err, err_size);
     if (rc == 0) rc = lex_load_gazetteer(lex, &pending, &(lex_file){path, lex->files[1]}, err, err_size);
+    if (rc == 0) { /* places.tsv (roads, landmarks ...) is optional */
+        rc = lex_read(dir, "places.tsv", &lex->files[2], path, sizeof path, err, err_size);
+        if (rc == TRIDENT_ENOTFOUND) {
+            rc = 0;
+            if (err && err_size) err[0] = '\0';
+        } else if (rc == 0) {
+            rc = lex_load_gazetteer(lex, &pending, &(lex_file){path, lex->files[2]}, err, err_size);
+        }
+    }
     if (rc == 0) {
         /* Group entries by trie node. */
         qsort(pending.items, pending.n, sizeof *pending.items, lex_pending_cmp);
@@ -733,15 +876,25 @@ int content_lexicon_load(const char *data_dir, content_lexicon **out, char *err,
         if (!lex->entries) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
     }
     if (rc == 0) {
+        size_t n = 0;
         for (size_t i = 0; i < pending.n; i++) {
             lex_node *nd = &lex->nodes[pending.items[i].node];
-            if (nd->count == 0) nd->first = (uint32_t)i;
+            const lex_entry *e = &pending.items[i].entry;
+            int dup = 0; /* the same meaning twice (spelling variants of one phrase: "nah breathe", "nuh breathe") */
+            for (uint32_t k = 0; k < nd->count && !dup; k++) {
+                const lex_entry *o = &lex->entries[nd->first + k];
+                dup = o->category == e->category && o->value == e->value && o->negated_value == e->negated_value &&
+                      o->number == e->number && strcmp(o->text, e->text) == 0;
+            }
+            if (dup) continue;
+            if (nd->count == 0) nd->first = (uint32_t)n;
             nd->count++;
-            lex->entries[i] = pending.items[i].entry;
-            int sev = lex_entry_severity(&lex->entries[i]);
+            lex->entries[n] = *e;
+            int sev = lex_entry_severity(e);
             if (sev > nd->severity) nd->severity = sev;
+            n++;
         }
-        lex->n_entries = pending.n;
+        lex->n_entries = n;
     }
     free(pending.items);
     if (rc != 0) {
@@ -757,14 +910,14 @@ void content_lexicon_free(content_lexicon *lex) {
     free(lex->word_keys);
     free(lex->word_ids);
     free(lex->word_number);
+    free(lex->word_canon);
     free(lex->word_flags);
     free(lex->edge_keys);
     free(lex->edge_child);
     free(lex->nodes);
     free(lex->entries);
     free(lex->places);
-    free(lex->files[0]);
-    free(lex->files[1]);
+    for (int i = 0; i < 3; i++) free(lex->files[i]);
     while (lex->arena) {
         struct lex_chunk *next = lex->arena->next;
         free(lex->arena);
@@ -775,6 +928,12 @@ void content_lexicon_free(content_lexicon *lex) {
 
 size_t content_lexicon_phrase_count(const content_lexicon *lex) { return lex ? lex->n_phrases : 0; }
 size_t content_lexicon_place_count(const content_lexicon *lex) { return lex ? lex->n_places : 0; }
+
+const char *content_indicator_name(content_indicator i) {
+    return (int)i >= 0 && i < CONTENT_IND_COUNT ? lex_indicator_values[i] : "unknown";
+}
+
+int content_indicator_is_critical(content_indicator i) { return (int)i >= 0 && i < CONTENT_IND_CRITICAL_COUNT; }
 
 const char *content_hazard_name(content_hazard h) {
     return (int)h > 0 && (int)h < (int)(sizeof lex_hazard_values / sizeof *lex_hazard_values) ? lex_hazard_values[h]

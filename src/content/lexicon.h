@@ -19,6 +19,11 @@ typedef enum {
     LEX_VULNERABLE,
     LEX_ESCALATING,
     LEX_URGENCY,
+    LEX_INDICATOR, /* a named indicator that is not a clinical value ("heart attack" → cardiac) */
+    LEX_RECOVERY,  /* cancels what came before about breathing, consciousness and/or bleeding */
+    LEX_SERIOUS,   /* an emergency still active by itself ("gas leak", "breaking in right now") */
+    LEX_MINOR,     /* the call is over, past or minor ("fire is out now", "last week", "fender bender") */
+    LEX_CUE,       /* a word that makes an indicator together with another finding (lex_cue) */
     LEX_PERSON,    /* a noun that a number can count: "people", "pickney" */
     LEX_PERSONS,   /* a phrase that states a count itself: "somebody" = 1 */
     LEX_NEGATION,  /* a negation cue */
@@ -31,8 +36,35 @@ typedef enum {
     LEX_NUMBER,
     LEX_STOPWORD,
     LEX_BOUNDARY,
+    LEX_TRANSPARENT, /* a word a negation's scope passes over ("got", "seriously") */
+    LEX_SPELLING,    /* a spelling variant read as its canonical word ("unda" → "under") */
     LEX_N_CATEGORIES
 } lex_category;
+
+/* Recovery groups (the value of a recovery entry, a bit set). */
+enum { LEX_GROUP_BREATHING = 1, LEX_GROUP_CONSCIOUSNESS = 2, LEX_GROUP_BLEEDING = 4 };
+
+/* Cues (the value of a cue entry) and the indicators they make (extract.c):
+ *   chest_pain + sweating (or collapse, not breathing, unresponsive) → cardiac
+ *   missing + a fire, collapse, landslide, flood or explosion → entrapment;
+ *     + drowning → drowning; + a person → a serious call (a missing child)
+ *   childbirth + bleeding → childbirth_bleeding
+ *   stuck ("cant get out") + a fire, collapse, landslide, flood, explosion,
+ *     live wire, crash or drowning → entrapment
+ *   weapon ("machete") + threat ("threatening", "chasing") → weapon_threat */
+typedef enum {
+    LEX_CUE_CHEST_PAIN = 0,
+    LEX_CUE_SWEATING,
+    LEX_CUE_MISSING,
+    LEX_CUE_CHILDBIRTH,
+    LEX_CUE_STUCK,
+    LEX_CUE_WEAPON,
+    LEX_CUE_THREAT,
+    LEX_CUE_COUNT
+} lex_cue;
+
+/* The static name of a cue ("chest_pain" ...). */
+const char *lex_cue_name(int cue);
 
 /* Street kinds (the value of a street entry). */
 enum { LEX_STREET_NAME = 1, LEX_STREET_AREA = 2 };
@@ -40,7 +72,7 @@ enum { LEX_STREET_NAME = 1, LEX_STREET_AREA = 2 };
 /* One meaning of a phrase. A phrase may have several (pickney: vulnerable + person). */
 typedef struct {
     uint8_t category;       /* lex_category */
-    uint8_t value;          /* enum value (hazard, clinical), street kind, or 1 */
+    uint8_t value;          /* enum value (hazard, clinical, indicator), street kind, recovery groups, or 1 */
     uint8_t negated_value;  /* value taken when negated; 0: the match is dropped */
     uint8_t self_negating;  /* the phrase contains a negation word itself ("not breathing") */
     int32_t number;         /* LEX_PERSONS: the count; LEX_PLACE: gazetteer index */
@@ -53,21 +85,27 @@ typedef struct {
     int severity;           /* the most points any entry can score (overlap resolution) */
 } lex_node;
 
-/* The points fixed by DESIGN.md, indexed by the enum values of content.h. */
-static const int lex_hazard_points[] = {0, 5, 10, 15, 20, 25, 35, 35};
+/* The points fixed by DESIGN.md, indexed by the enum values of content.h
+ * (hazards: the paper's seven, then landslide, collapse, explosion, drowning,
+ * electrical with the weight of the paper hazard each is closest to). */
+static const int lex_hazard_points[CONTENT_HAZARD_COUNT] = {0, 5, 10, 15, 20, 25, 35, 35, 20, 25, 35, 25, 15};
+#define LEX_INDICATOR_POINTS 30 /* a critical indicator that is not a clinical value */
 static const int lex_breathing_points[] = {0, 0, 15, 30};
 static const int lex_consciousness_points[] = {0, 0, 15, 30};
 static const int lex_bleeding_points[] = {0, 0, 5, 30};
 
+/* Gazetteer kinds (the first column of gazetteer.tsv / places.tsv). */
+typedef enum { LEX_PLACE_PARISH = 0, LEX_PLACE_TOWN, LEX_PLACE_ROAD, LEX_PLACE_LANDMARK } lex_place_kind;
+
 typedef struct {
-    const char *name;       /* "Spanish Town", "St. Catherine" */
-    int is_town;
+    const char *name;       /* "Spanish Town", "St. Catherine", "Hagley Park Road", "Kingston Public Hospital" */
+    int kind;               /* lex_place_kind */
     int parish;             /* index of the parish place (itself for a parish) */
     double lat, lng;
 } lex_place;
 
 /* Word flags (per interned word). */
-enum { LEX_WORD_STOP = 1, LEX_WORD_BOUNDARY = 2, LEX_WORD_NEGATION = 4 };
+enum { LEX_WORD_STOP = 1, LEX_WORD_BOUNDARY = 2, LEX_WORD_NEGATION = 4, LEX_WORD_TRANSPARENT = 8 };
 
 struct content_lexicon {
     /* interned words: open addressing, string keys in the arena */
@@ -75,6 +113,7 @@ struct content_lexicon {
     int32_t *word_ids;        /* [word_cap] */
     size_t word_cap, n_words;
     int32_t *word_number;     /* [n_words] number value or -1 */
+    int32_t *word_canon;      /* [n_words] the canonical word of a spelling variant, else the word itself */
     uint8_t *word_flags;      /* [n_words] */
     size_t word_meta_cap;
     /* trie edges: key = node << 32 | word, open addressing */
@@ -89,7 +128,7 @@ struct content_lexicon {
     lex_place *places;
     size_t n_places;
     /* storage: file buffers and an arena of strings */
-    char *files[2];
+    char *files[3];           /* lexicon.tsv, gazetteer.tsv, places.tsv (optional) */
     struct lex_chunk *arena;
 };
 
@@ -107,7 +146,7 @@ struct content_lexicon {
 size_t lex_word_next(const char *text, size_t len, size_t *pos, char buf[LEX_WORD_MAX], size_t *start,
                      size_t *end, int *boundary);
 
-/* The id of an interned word, or -1. */
+/* The id of an interned word (a spelling variant's canonical word), or -1. */
 int32_t lex_word_find(const content_lexicon *lex, const char *word, size_t n);
 
 typedef struct {

@@ -50,6 +50,20 @@ static json_t *content_json_keywords(const content_result *r) {
     return content_json_done(kw, bad);
 }
 
+static json_t *content_json_indicators(const content_result *r) {
+    json_t *list = json_array();
+    if (!list) return NULL;
+    int bad = 0;
+    for (int i = 0; i < r->n_indicators && !bad; i++) {
+        const content_indicator_hit *h = &r->indicators[i];
+        json_t *o = json_pack("{s:s, s:b, s:s, s:I, s:I}", "name", content_indicator_name(h->id), "critical",
+                              content_indicator_is_critical(h->id), "matched", h->matched, "start", (json_int_t)h->start,
+                              "end", (json_int_t)h->end);
+        bad |= o ? json_array_append_new(list, o) : -1;
+    }
+    return content_json_done(list, bad);
+}
+
 static json_t *content_json_entities(const content_result *r) {
     json_t *ent = json_object();
     if (!ent) return NULL;
@@ -65,6 +79,9 @@ static json_t *content_json_entities(const content_result *r) {
                             json_pack("{s:i, s:b, s:b}", "persons_affected", r->persons_affected,
                                       "vulnerable_population", r->vulnerable_population, "escalating", r->escalating));
     bad |= content_json_set(ent, "urgency_keywords", content_json_keywords(r));
+    bad |= content_json_set(ent, "indicators", content_json_indicators(r));
+    bad |= content_json_set(ent, "serious", json_boolean(r->serious));
+    bad |= content_json_set(ent, "minor", json_boolean(r->minor));
     return content_json_done(ent, bad);
 }
 

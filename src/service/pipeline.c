@@ -116,8 +116,14 @@ int pipeline_assess(service_registry *reg, const char *transcript, double confid
     out->content_score = cr.content_score;
     out->escalating = cr.escalating;
     out->nlp = content_result_to_json(&cr);
+    const content_indicator_hit *critical = content_result_critical(&cr);
+    const triage_words words = {.escalating = cr.escalating,
+                                .critical = critical ? content_indicator_name(critical->id) : NULL,
+                                .critical_matched = critical ? critical->matched : NULL,
+                                .serious = cr.serious,
+                                .minor = cr.minor};
+    rc = triage_decide_words(&reg->cfg.triage, confidence, out->content_score, distress, &words, &out->decision);
     content_result_free(&cr);
-    rc = triage_decide(&reg->cfg.triage, confidence, out->content_score, distress, out->escalating, &out->decision);
     if (rc != 0) {
         pipeline_assessment_clear(out);
         return error_set(err, err_size, rc, "triage failed: invalid input");

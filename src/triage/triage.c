@@ -3,6 +3,7 @@
 #include "triage/triage.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ static const int triage_levels[] = {
 };
 
 void triage_params_init(triage_params *p) {
+    p->rules = TRIAGE_RULES_CRITICAL;
     p->conf_high = 0.7;
     p->content_high = 0.4;
     p->distress_high = 0.5;
@@ -74,7 +76,21 @@ void triage_params_init(triage_params *p) {
     p->extreme_distress = 0.9;
 }
 
+int triage_rules_parse(const char *s, triage_rules *rules) {
+    if (s && strcmp(s, "critical") == 0)
+        *rules = TRIAGE_RULES_CRITICAL;
+    else if (s && strcmp(s, "paper") == 0)
+        *rules = TRIAGE_RULES_PAPER;
+    else
+        return TRIDENT_EINVAL;
+    return 0;
+}
+
+const char *triage_rules_name(triage_rules rules) { return rules == TRIAGE_RULES_PAPER ? "paper" : "critical"; }
+
 int triage_params_check(const triage_params *p, char *err, size_t err_size) {
+    if (p->rules != TRIAGE_RULES_CRITICAL && p->rules != TRIAGE_RULES_PAPER)
+        return error_set(err, err_size, TRIDENT_EINVAL, "triage rules must be paper or critical");
     const struct {
         const char *name;
         double v;
@@ -95,11 +111,22 @@ const char *triage_queue_name(triage_queue q) {
 
 static double triage_clamp(double x) { return x < 0.0 ? 0.0 : x > 1.0 ? 1.0 : x; }
 
+/* Appends printf-style text to buf (size bytes) at *n, truncating. */
+static void triage_append(char *buf, size_t size, size_t *n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void triage_append(char *buf, size_t size, size_t *n, const char *fmt, ...) {
+    if (*n >= size - 1) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *n, size - *n, fmt, ap);
+    va_end(ap);
+    if (k > 0) *n += (size_t)k < size - *n ? (size_t)k : size - 1 - *n;
+}
+
 /* The (C, S, D) order of the signals is the matrix notation of DESIGN.md and
  * the API the issue fixes, hence the lint exception. */
 // NOLINTBEGIN(bugprone-easily-swappable-parameters)
-int triage_decide(const triage_params *params, double confidence, double content, double distress, int escalating,
-                  triage_result *r) {
+int triage_decide_words(const triage_params *params, double confidence, double content, double distress,
+                        const triage_words *words, triage_result *r) {
     // NOLINTEND(bugprone-easily-swappable-parameters)
     triage_params defaults;
     memset(r, 0, sizeof *r);
@@ -109,6 +136,8 @@ int triage_decide(const triage_params *params, double confidence, double content
     }
     if (triage_params_check(params, NULL, 0) != 0) return TRIDENT_EINVAL;
     if (isnan(confidence) || isnan(content) || isnan(distress)) return TRIDENT_EINVAL;
+    const triage_words none = {0};
+    if (!words) words = &none;
     const double c = triage_clamp(confidence), s = triage_clamp(content), d = triage_clamp(distress);
     r->confidence = c;
     r->content = s;
@@ -126,45 +155,95 @@ int triage_decide(const triage_params *params, double confidence, double content
              ch ? "high" : "low", c, ch ? ">=" : "<", params->conf_high, sh ? "high" : "low", s, sh ? ">" : "<=",
              params->content_high, dh ? "high" : "low", d, dh ? ">" : "<=", params->distress_high);
 
-    size_t n;
+    size_t n = 0;
+    const size_t rs = sizeof r->reasoning;
     if (d > params->extreme_distress) {
         r->queue = TRIAGE_Q1_IMMEDIATE;
         r->early_exit = 1;
-        n = (size_t)snprintf(r->reasoning, sizeof r->reasoning,
-                             "Early exit to Q1-IMMEDIATE: extreme vocal distress (%.2f > %.2f) decides on its own, "
-                             "whatever the transcript says. %s.",
-                             d, params->extreme_distress, signals);
+        triage_append(r->reasoning, rs, &n,
+                      "Early exit to Q1-IMMEDIATE: extreme vocal distress (%.2f > %.2f) decides on its own, "
+                      "whatever the transcript says. %s.",
+                      d, params->extreme_distress, signals);
     } else if (d > params->early_distress && c < params->early_conf) {
         r->queue = TRIAGE_Q1_IMMEDIATE;
         r->early_exit = 1;
-        n = (size_t)snprintf(r->reasoning, sizeof r->reasoning,
-                             "Early exit to Q1-IMMEDIATE: very high vocal distress (%.2f > %.2f) with a transcript "
-                             "that failed (confidence %.2f < %.2f) — likely a frightened caller the ASR could not "
-                             "follow. %s.",
-                             d, params->early_distress, c, params->early_conf, signals);
+        triage_append(r->reasoning, rs, &n,
+                      "Early exit to Q1-IMMEDIATE: very high vocal distress (%.2f > %.2f) with a transcript "
+                      "that failed (confidence %.2f < %.2f) — likely a frightened caller the ASR could not "
+                      "follow. %s.",
+                      d, params->early_distress, c, params->early_conf, signals);
     } else {
         const triage_cell *cell = &triage_matrix[ch * 4 + sh * 2 + dh];
         r->queue = cell->queue;
-        n = (size_t)snprintf(r->reasoning, sizeof r->reasoning, "%s → %s: %s; %s.", r->cell,
-                             triage_names[cell->queue], signals, cell->why);
+        triage_append(r->reasoning, rs, &n, "%s → %s: %s; %s.", r->cell, triage_names[cell->queue], signals,
+                      cell->why);
+        const triage_cell *low = &triage_matrix[ch * 4 + dh];
+        if (params->rules == TRIAGE_RULES_CRITICAL && words->minor && !words->critical && !words->serious && sh &&
+            low->queue != r->queue) {
+            r->rule = "minor";
+            triage_append(r->reasoning, rs, &n,
+                          " Minor rule: the words say the call is over, past or minor and describe nothing serious, "
+                          "so their score does not raise it: read with content low, %c%c%c → %s; %s.",
+                          r->cell[0], 'L', r->cell[2], triage_names[low->queue], low->why);
+            r->queue = low->queue;
+        }
+    }
+    const char *matched = words->critical_matched && *words->critical_matched ? words->critical_matched : NULL;
+    if (params->rules == TRIAGE_RULES_CRITICAL && words->critical) {
+        if (r->queue != TRIAGE_Q1_IMMEDIATE) r->rule = "critical_indicator";
+        triage_append(r->reasoning, rs, &n,
+                      " Critical-indicator rule: the words report %s%s%s%s, a life at risk now, so the call is "
+                      "Q1-IMMEDIATE whatever the matrix cell%s%s.",
+                      words->critical, matched ? " (\"" : "", matched ? matched : "", matched ? "\")" : "",
+                      r->rule ? ", which gave " : "", r->rule ? triage_names[r->queue] : "");
+        r->queue = TRIAGE_Q1_IMMEDIATE;
+    } else if (params->rules == TRIAGE_RULES_CRITICAL && words->serious && r->queue != TRIAGE_Q1_IMMEDIATE &&
+               r->queue != TRIAGE_Q2_ELEVATED) {
+        r->rule = "serious_floor";
+        triage_append(r->reasoning, rs, &n,
+                      " Serious-emergency rule: the words describe a serious emergency (a hazard, an injury or "
+                      "altered consciousness) without a critical indicator, so the call is at least Q2-ELEVATED "
+                      "(the matrix gave %s).",
+                      triage_names[r->queue]);
+        r->queue = TRIAGE_Q2_ELEVATED;
     }
     r->queue_name = triage_names[r->queue];
     r->priority_level = triage_levels[r->queue];
     r->flag_audio_review = !ch;
-    r->escalation_required = r->queue == TRIAGE_Q1_IMMEDIATE || escalating;
-    if (escalating && n < sizeof r->reasoning)
-        snprintf(r->reasoning + n, sizeof r->reasoning - n,
-                 " The caller describes an escalating situation, so escalation is required.");
+    r->escalation_required = r->queue == TRIAGE_Q1_IMMEDIATE || words->escalating;
+    if (words->escalating)
+        triage_append(r->reasoning, rs, &n,
+                      " The caller describes an escalating situation, so escalation is required.");
 
-    n = (size_t)snprintf(r->dispatcher_action, sizeof r->dispatcher_action, "%s", triage_actions[r->queue]);
-    if (r->flag_audio_review && n < sizeof r->dispatcher_action)
-        n += (size_t)snprintf(r->dispatcher_action + n, sizeof r->dispatcher_action - n,
-                              " Listen to the recording — the caller may have switched to Patois; do not rely "
-                              "on the transcript alone.");
-    if (escalating && n < sizeof r->dispatcher_action)
-        snprintf(r->dispatcher_action + n, sizeof r->dispatcher_action - n,
-                 " The situation is escalating: request additional units and notify the supervisor.");
+    /* Guidance: the queue's action, then what the flags add, never beyond the queue. */
+    const size_t as = sizeof r->dispatcher_action;
+    const int dispatching = r->queue == TRIAGE_Q1_IMMEDIATE || r->queue == TRIAGE_Q2_ELEVATED;
+    n = 0;
+    triage_append(r->dispatcher_action, as, &n, "%s", triage_actions[r->queue]);
+    if (params->rules == TRIAGE_RULES_CRITICAL && words->critical) {
+        char what[64]; /* "not_breathing" → "not breathing" */
+        snprintf(what, sizeof what, "%s", words->critical);
+        for (char *p = what; *p; p++)
+            if (*p == '_') *p = ' ';
+        triage_append(r->dispatcher_action, as, &n,
+                      " The caller reports %s: coach them through first aid for it until units arrive.", what);
+    }
+    if (r->flag_audio_review)
+        triage_append(r->dispatcher_action, as, &n,
+                      " Listen to the recording — the caller may have switched to Patois; do not rely "
+                      "on the transcript alone.");
+    if (words->escalating)
+        triage_append(r->dispatcher_action, as, &n, "%s",
+                      dispatching ? " The situation is escalating: request additional units and notify the supervisor."
+                                  : " The caller says the situation is getting worse: call back at once and raise "
+                                    "the priority if it is confirmed.");
     return 0;
+}
+
+int triage_decide(const triage_params *params, double confidence, double content, double distress, int escalating,
+                  triage_result *r) {
+    const triage_words words = {.escalating = escalating};
+    return triage_decide_words(params, confidence, content, distress, &words, r);
 }
 
 json_t *triage_result_to_json(const triage_result *r) {

@@ -14,6 +14,22 @@
  * review. escalation_required = queue is Q1 or the content says the situation
  * is escalating.
  *
+ * Rules (triage_params.rules): TRIAGE_RULES_PAPER is the matrix and the early
+ * exits alone. TRIAGE_RULES_CRITICAL (the default) adds two rules on what the
+ * words say (triage_words), after the matrix:
+ *   critical indicator: a life at risk now in the words (not breathing,
+ *     unresponsive, heavy bleeding, entrapment, drowning, a weapon used on a
+ *     person, ...) → Q1-IMMEDIATE whatever the cell, the indicator and its
+ *     words named in the reasoning;
+ *   serious floor: a serious emergency without one (a real hazard, an injury,
+ *     altered consciousness) → at least Q2-ELEVATED;
+ *   minor: neither, and the words say the call is over, past or minor ("the
+ *     fire is out now", "nobody hurt", "she is okay now") → the cell is read
+ *     with the content low (the score of the words it describes does not
+ *     raise the call; the voice still can).
+ * The dispatcher guidance follows the queue: only Q1 and Q2 ask for units
+ * (and, when escalating, for additional units); Q3 and Q5 ask for a call-back.
+ *
  * Pure functions, no allocation except triage_result_to_json; thread-safe. */
 #ifndef TRIDENT_TRIAGE_TRIAGE_H
 #define TRIDENT_TRIAGE_TRIAGE_H
@@ -29,7 +45,10 @@ typedef enum {
     TRIAGE_Q5_REVIEW,
 } triage_queue;
 
+typedef enum { TRIAGE_RULES_CRITICAL = 0, TRIAGE_RULES_PAPER } triage_rules;
+
 typedef struct {
+    triage_rules rules;      /* TRIAGE_RULES_CRITICAL (default) or TRIAGE_RULES_PAPER */
     double conf_high;        /* confidence is high when C >= conf_high (0.7) */
     double content_high;     /* content is high when S > content_high (0.4) */
     double distress_high;    /* distress is high when D > distress_high (0.5) */
@@ -38,7 +57,17 @@ typedef struct {
     double extreme_distress; /* early exit when D > extreme_distress (0.9) */
 } triage_params;
 
-#define TRIAGE_REASONING_MAX 640
+/* What the words say, beyond the content score (from the content module's
+ * result; strings borrowed for the call). */
+typedef struct {
+    int escalating;               /* the content says the situation is escalating */
+    const char *critical;         /* a critical indicator's name ("not_breathing"), NULL when none */
+    const char *critical_matched; /* the transcript's words for it, NULL or "" when unknown */
+    int serious;                  /* a serious emergency (hazard, injury, altered consciousness) */
+    int minor;                    /* not serious, and the words say it is over, past or minor */
+} triage_words;
+
+#define TRIAGE_REASONING_MAX 1024
 #define TRIAGE_ACTION_MAX 640
 
 typedef struct {
@@ -48,6 +77,8 @@ typedef struct {
     int flag_audio_review;        /* 1 on every low-confidence decision */
     int escalation_required;      /* Q1, or the content says escalating */
     int early_exit;               /* 1 when an early-exit rule decided */
+    const char *rule;             /* static: "critical_indicator", "serious_floor" or "minor" when a rule
+                                   * of TRIAGE_RULES_CRITICAL changed the queue, else NULL */
     char cell[4];                 /* "HLH" etc. (C,S,D); always filled */
     double confidence, content, distress; /* the inputs (clamped to [0,1]) */
     char reasoning[TRIAGE_REASONING_MAX];
@@ -61,10 +92,19 @@ void triage_params_init(triage_params *p);
  * TRIDENT_EINVAL with a message naming the field. */
 int triage_params_check(const triage_params *p, char *err, size_t err_size);
 
+/* "paper" | "critical" → *rules; returns 0, or TRIDENT_EINVAL for anything else. */
+int triage_rules_parse(const char *s, triage_rules *rules);
+const char *triage_rules_name(triage_rules rules);
+
 /* Decides the queue. params NULL means the defaults. confidence, content and
  * distress are clamped to [0, 1]; NaN inputs or invalid params give
- * TRIDENT_EINVAL (result is then zeroed). escalating: nonzero when the content
- * extraction found scale.escalating. Returns 0 on success. */
+ * TRIDENT_EINVAL (result is then zeroed). words NULL: nothing beyond the
+ * score is known. Returns 0 on success. */
+int triage_decide_words(const triage_params *params, double confidence, double content, double distress,
+                        const triage_words *words, triage_result *result);
+
+/* triage_decide_words with only the escalating flag known (nonzero when the
+ * content extraction found scale.escalating). */
 int triage_decide(const triage_params *params, double confidence, double content, double distress,
                   int escalating, triage_result *result);
 

@@ -23,14 +23,16 @@ MODEL, LORA, AUDIO_DIR, RECORDINGS = fixture_paths(SHARED)
 TMP = tempfile.mkdtemp(prefix="trident-analyze-test-")
 
 
-def run(*args):
-    env = dict(os.environ)
-    env.pop("TRIDENT_MODEL", None)
-    return subprocess.run([BINARY, "analyze"] + list(args), capture_output=True, text=True, env=env, timeout=300)
+def run(*args, env=None):
+    full = dict(os.environ)
+    full.pop("TRIDENT_MODEL", None)
+    full.pop("TRIDENT_TRIAGE_RULES", None)
+    full.update(env or {})
+    return subprocess.run([BINARY, "analyze"] + list(args), capture_output=True, text=True, env=full, timeout=300)
 
 
-def analyze_json(*args):
-    r = run(*args)
+def analyze_json(*args, env=None):
+    r = run(*args, env=env)
     check(r.returncode == 0, "exit %d: %s" % (r.returncode, r.stderr))
     return json.loads(r.stdout)
 
@@ -146,7 +148,15 @@ def transcript_mode():
     check(n["entities"]["mechanism_hazard"] in ("fire", "medical"), n["entities"])
     check(n["entities"]["clinical_indicators"]["breathing"] == "not_breathing", n["entities"])
     check(n["content_score"] > 0.4, n["content_score"])
+    # HHL is Q2 in the paper's matrix; the critical-indicator rule (default) makes it Q1 and names it
+    check(a["triage"]["queue"] == "Q1-IMMEDIATE" and "not_breathing" in a["triage"]["reasoning"], a["triage"])
+    check(any(i["name"] == "not_breathing" and i["critical"] for i in n["entities"]["indicators"]), n["entities"])
+    a = analyze_json("--transcript", text, "--triage-rules", "paper", "--json")
     check(a["triage"]["queue"] == "Q2-ELEVATED" and a["triage"]["priority_level"] == 2, a["triage"])  # HHL
+    a = analyze_json("--transcript", text, "--json", env={"TRIDENT_TRIAGE_RULES": "paper"})
+    check(a["triage"]["queue"] == "Q2-ELEVATED", a["triage"])
+    r = run("--transcript", text, "--triage-rules", "strict", "--json")
+    check(r.returncode == 2 and "paper or critical" in r.stderr, r.stderr)
     a = analyze_json("--transcript", text, "--distress", "0.6", "--json")
     check(a["triage"]["queue"] == "Q1-IMMEDIATE" and a["triage"]["early_exit"] is False, a["triage"])  # HHH
     a = analyze_json("--transcript", "hello", "--confidence", "0.2", "--distress", "0.85", "--json")

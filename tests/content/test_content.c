@@ -28,56 +28,67 @@ typedef struct {
     int points; /* uncapped total; score = min(100, points) / 100 */
 } content_case;
 
-/* Arithmetic per row: hazard + life threat + vulnerable + persons/escalating + location + urgency. */
+/* Arithmetic per row: hazard + life threat + vulnerable + persons/escalating + location + urgency.
+ * Roads in data/content/places.tsv locate a call (geographic_ref, parish, coordinates) when no
+ * town or landmark does; a town in a landmark's name is the town. */
 static const content_case cases[] = {
-    /* 1: fire 35 + 3 persons 15 + vulnerable (pickney) 15 + landmark 5 = 70 → 0.70 */
+    /* 1: fire 35 + 3 persons 15 + vulnerable (pickney) 15 + landmark 5 = 70 → 0.70
+     * — with the extension: + entrapment 30 ("trapped") = 100 */
     {"There is a fire at the school in May Pen, three pickney trapped inside.", "fire", U, U, U, "immobile", 3, 1, 0,
-     NULL, "school", "May Pen", "Clarendon", "May Pen", 0, 70},
-    /* 2: medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + address 5 + 3 keywords 15 = 95 → 0.95 */
+     NULL, "school", "May Pen", "Clarendon", "May Pen", 0, 100},
+    /* 2: medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + address 5 + 3 keywords 15 = 95 → 0.95
+     * — with the extension: + cardiac 30 ("collapse": a person collapsed) = 125 */
     {"Help! Him nah breathe, mi granny collapse at 12 Hope Road. Please hurry!", "medical", "not_breathing", U, U, U,
-     1, 1, 0, "12 Hope Road", NULL, NULL, NULL, NULL, 3, 95},
-    /* 3: "is not breathing" → not_breathing 30, "not bleeding" → none 0 = 30 → 0.30 */
-    {"She is not breathing and she is not bleeding.", NULL, "not_breathing", U, "none", U, 0, 0, 0, NULL, NULL, NULL,
-     NULL, NULL, 0, 30},
+     1, 1, 0, "12 Hope Road", NULL, "Hope Road", "St. Andrew", NULL, 3, 125},
+    /* 3: "is not breathing" → not_breathing 30, "not bleeding" → none 0 = 30 → 0.30
+     * — with the extension: + medical 25 (clinical words with no hazard named are a medical call) = 55 */
+    {"She is not breathing and she is not bleeding.", "medical", "not_breathing", U, "none", U, 0, 0, 0, NULL, NULL, NULL,
+     NULL, NULL, 0, 55},
     /* 4: traffic 15 + address 5 = 20 → 0.20 ("nobody injured" negated; Spanish Town Road is not the town) */
     {"Car crash on Spanish Town Road, nobody injured, the driver breathing fine and walking around.", "traffic",
-     "normal", U, U, "walking", 0, 0, 0, "Spanish Town Road", NULL, NULL, NULL, NULL, 0, 20},
-    /* 5: violence 35 + heavy 30 + 2 persons 10 = 75 → 0.75 */
+     "normal", U, U, "walking", 0, 0, 0, "Spanish Town Road", NULL, "Spanish Town Road", "St. Andrew", NULL, 0, 20},
+    /* 5: violence 35 + heavy 30 + 2 persons 10 = 75 → 0.75
+     * — with the extension: + weapon_injury 30 ("get shot") = 105 */
     {"Dem a shoot up the place! Two man get shot and one a bleed bad.", "violence", U, U, "heavy", U, 2, 0, 0, NULL,
-     NULL, NULL, NULL, NULL, 0, 75},
+     NULL, NULL, NULL, NULL, 0, 105},
     /* 6: violence 35 + 21 persons capped 20 + landmark 5 = 60 → 0.60 */
     {"Twenty one people inside di church in Mo Bay, gunmen a fire shot", "violence", U, U, U, U, 21, 0, 0, NULL,
      "church", "Montego Bay", "St. James", "Montego Bay", 0, 60},
-    /* 7: impaired 15 + altered 15 + heavy 30 + 1 person (mi son) 5 = 65 → 0.65 */
-    {"Mi son cyaan breathe, him a talk nonsense and blood everywhere", NULL, "impaired", "altered", "heavy", U, 1, 0,
-     0, NULL, NULL, NULL, NULL, NULL, 0, 65},
-    /* 8: flood 20 + vulnerable 15 + 2 persons 10 + escalating 10 + 1 keyword (fast) 5 = 60 → 0.60 */
+    /* 7: impaired 15 + altered 15 + heavy 30 + 1 person (mi son) 5 = 65 → 0.65
+     * — with the extension: ; "cyaan breathe" is not_breathing 30 (was impaired 15) + medical 25 (clinical words, no hazard named) = 105 */
+    {"Mi son cyaan breathe, him a talk nonsense and blood everywhere", "medical", "not_breathing", "altered", "heavy", U, 1, 0,
+     0, NULL, NULL, NULL, NULL, NULL, 0, 105},
+    /* 8: flood 20 + vulnerable 15 + 2 persons 10 + escalating 10 + 1 keyword (fast) 5 = 60 → 0.60
+     * — with the extension: + entrapment 30 ("on the roof") = 90 */
     {"Flood water rising fast in Old Harbour, my grandmother and two children stuck on the roof", "flood", U, U, U, U,
-     2, 1, 1, NULL, NULL, "Old Harbour", "St. Catherine", "Old Harbour", 1, 60},
+     2, 1, 1, NULL, NULL, "Old Harbour", "St. Catherine", "Old Harbour", 1, 90},
     /* 9: traffic 15 + unresponsive 30 + 1 person 5 + address 5 = 55 → 0.55 */
     {"A man was knocked down by a bus on Hagley Park Road, he is unconscious", "traffic", U, "unresponsive", U, U, 1,
-     0, 0, "Hagley Park Road", NULL, NULL, NULL, NULL, 0, 55},
+     0, 0, "Hagley Park Road", NULL, "Hagley Park Road", "St. Andrew", NULL, 0, 55},
     /* 10: fire 35 (beats infrastructure 10) + address 5 = 40 → 0.40 */
     {"There's smoke coming from the transformer on Church Street, the light pole on fire", "fire", U, U, U, U, 0, 0,
      0, "Church Street", NULL, NULL, NULL, NULL, 0, 40},
-    /* 11: infrastructure 10 = 10 → 0.10 (parish only: no town; "no one is hurt" negated) */
-    {"Landslide block the road in Portland, no one is hurt", "infrastructure", U, U, U, U, 0, 0, 0, NULL, NULL,
-     "Portland", "Portland", NULL, 0, 10},
+    /* 11: infrastructure 10 = 10 → 0.10 (parish only: no town; "no one is hurt" negated)
+     * — with the extension: ; landslide 20 (was infrastructure 10) = 20 */
+    {"Landslide block the road in Portland, no one is hurt", "landslide", U, U, U, U, 0, 0, 0, NULL, NULL,
+     "Portland", "Portland", NULL, 0, 20},
     /* 12: other 5 + vulnerable 15 + minor 5 = 25 → 0.25 */
     {"Dog bite mi pickney pon her foot, it a bleed likkle", "other", U, U, "minor", U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 25},
     /* 13: medical 25 + altered 15 + 1 person 5 + address 5 = 50 → 0.50 */
     {"My husband having chest pain and him dizzy, we at 45 Red Hills Road, Stony Hill", "medical", U, "altered", U, U,
      1, 0, 0, "45 Red Hills Road", NULL, "Stony Hill", "St. Andrew", "Stony Hill", 0, 50},
-    /* 14: violence 35 + heavy 30 + 1 person 5 + landmark 5 = 75 → 0.75 */
+    /* 14: violence 35 + heavy 30 + 1 person 5 + landmark 5 = 75 → 0.75
+     * — with the extension: + weapon_injury 30 ("get stab") = 105 */
     {"Somebody get stab outside the bar by Parade, blood a pour", "violence", U, U, "heavy", U, 1, 0, 0, NULL, "bar",
-     NULL, NULL, NULL, 0, 75},
+     NULL, NULL, NULL, 0, 105},
     /* 15: medical 25 + vulnerable 15 = 40 → 0.40 (alert 0, immobile 0) */
     {"The old lady fell down the stairs, she conscious but can't walk", "medical", U, "alert", U, "immobile", 0, 1, 0,
      NULL, NULL, NULL, NULL, NULL, 0, 40},
-    /* 16: not_breathing 30 + vulnerable 15 + 2 keywords 10 = 55 → 0.55 */
-    {"Baby not breathing! Please help, di baby turning blue", NULL, "not_breathing", U, U, U, 0, 1, 0, NULL, NULL,
-     NULL, NULL, NULL, 2, 55},
+    /* 16: not_breathing 30 + vulnerable 15 + 2 keywords 10 = 55 → 0.55
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 80 */
+    {"Baby not breathing! Please help, di baby turning blue", "medical", "not_breathing", U, U, U, 0, 1, 0, NULL, NULL,
+     NULL, NULL, NULL, 2, 80},
     /* 17: violence 35 = 35 → 0.35 ("nobody nuh hurt" negated) */
     {"Tief bruk in a mi yard in Spanish Town, nobody nuh hurt", "violence", U, U, U, U, 0, 0, 0, NULL, NULL,
      "Spanish Town", "St. Catherine", "Spanish Town", 0, 35},
@@ -87,51 +98,59 @@ static const content_case cases[] = {
     /* 19: traffic 15 + 15 persons capped 20 + address 5 = 40 → 0.40 ("main road" keeps Mandeville) */
     {"Bus overturn on the Mandeville main road with 15 passengers, some of them can't move", "traffic", U, U, U,
      "immobile", 15, 0, 0, "Mandeville main road", NULL, "Mandeville", "Manchester", "Mandeville", 0, 40},
-    /* 20: medical 25 + unresponsive 30 + vulnerable 15 + 1 person 5 + landmark 5 = 80 → 0.80 */
-    {"A pickney drowning at the beach in Negril, him pass out", "medical", U, "unresponsive", U, U, 1, 1, 0, NULL,
-     "beach", "Negril", "Westmoreland", "Negril", 0, 80},
+    /* 20: medical 25 + unresponsive 30 + vulnerable 15 + 1 person 5 + landmark 5 = 80 → 0.80
+     * — with the extension: ; drowning 25 (was medical) + drowning indicator 30 = 110 */
+    {"A pickney drowning at the beach in Negril, him pass out", "drowning", U, "unresponsive", U, U, 1, 1, 0, NULL,
+     "beach", "Negril", "Westmoreland", "Negril", 0, 110},
     /* 21: infrastructure 10 + altered 15 + landmark 5 = 30 → 0.30 */
     {"Gas leak at the plaza in Ocho Rios, people feeling dizzy", "infrastructure", U, "altered", U, U, 0, 0, 0, NULL,
      "plaza", "Ocho Rios", "St. Ann", "Ocho Rios", 0, 30},
-    /* 22: medical 25 (beats traffic 15) + heavy 30 + 4 persons 20 + address 5 = 80 → 0.80 */
-    {"Three car crash on Washington Boulevard, four people injured, one woman trapped and bleeding heavily", "medical",
-     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, NULL, NULL, NULL, 0, 80},
+    /* 22: medical 25 (beats traffic 15) + heavy 30 + 4 persons 20 + address 5 = 80 → 0.80
+     * — with the extension: + entrapment 30 + mass_casualty 30 (four people injured); the hazard named is the mechanism, traffic (points: medical 25 stays the highest) = 140 */
+    {"Three car crash on Washington Boulevard, four people injured, one woman trapped and bleeding heavily", "traffic",
+     U, U, "heavy", "immobile", 4, 0, 0, "Washington Boulevard", NULL, "Washington Boulevard", "St. Andrew", NULL, 0, 140},
     /* 23: violence 35 + unresponsive 30 + landmark 5 = 70 → 0.70 ("two gunmen" is not a victim count) */
     {"Two gunmen rob the shop in Linstead and beat the owner, he unresponsive", "violence", U, "unresponsive", U, U, 0,
      0, 0, NULL, "shop", "Linstead", "St. Catherine", "Linstead", 0, 70},
-    /* 24: medical 25 + unresponsive 30 = 55 → 0.55 */
-    {"Mi breddah a tek fit in Portmore, him nah wake up", "medical", U, "unresponsive", U, U, 0, 0, 0, NULL, NULL,
-     "Portmore", "St. Catherine", "Portmore", 0, 55},
+    /* 24: medical 25 + unresponsive 30 = 55 → 0.55
+     * — with the extension: + seizure 30 ("tek fit") + 1 person 5 ("mi breddah" is "my brother": spellings) = 90 */
+    {"Mi breddah a tek fit in Portmore, him nah wake up", "medical", U, "unresponsive", U, U, 1, 0, 0, NULL, NULL,
+     "Portmore", "St. Catherine", "Portmore", 0, 90},
     /* 25: other 5 = 5 → 0.05 ("no fire" negated) */
     {"There is no fire, just a strange smell in the building", "other", U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL,
      NULL, 0, 5},
     /* 26: flood 20 (beats infrastructure 10) = 20 → 0.20 */
     {"Pipe burst and water a come in the house, nobody is injured", "flood", U, U, U, U, 0, 0, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 20},
-    /* 27: infrastructure 10 = 10 → 0.10 (no name before "road": no address) */
-    {"Wire down pon the road in Morant Bay, sparking", "infrastructure", U, U, U, U, 0, 0, 0, NULL, NULL, "Morant Bay",
-     "St. Thomas", "Morant Bay", 0, 10},
-    /* 28: minor 5 + 1 person 5 = 10 → 0.10 ("my baby mother" is not a baby) */
-    {"My baby mother cut her finger, it bleeding a little, she walking fine", NULL, U, U, "minor", "walking", 1, 0, 0,
-     NULL, NULL, NULL, NULL, NULL, 0, 10},
+    /* 27: infrastructure 10 = 10 → 0.10 (no name before "road": no address)
+     * — with the extension: ; electrical 15 (was infrastructure 10) = 15 */
+    {"Wire down pon the road in Morant Bay, sparking", "electrical", U, U, U, U, 0, 0, 0, NULL, NULL, "Morant Bay",
+     "St. Thomas", "Morant Bay", 0, 15},
+    /* 28: minor 5 + 1 person 5 = 10 → 0.10 ("my baby mother" is not a baby)
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 35 */
+    {"My baby mother cut her finger, it bleeding a little, she walking fine", "medical", U, U, "minor", "walking", 1, 0, 0,
+     NULL, NULL, NULL, NULL, NULL, 0, 35},
     /* 29: fire 35 + escalating 10 + 2 keywords 10 = 55 → 0.55 */
     {"Electric fire in Savanna-la-Mar, the whole house ablaze and it spreading, please come quick", "fire", U, U, U, U,
      0, 0, 1, NULL, NULL, "Savanna-la-Mar", "Westmoreland", "Savanna-la-Mar", 2, 55},
-    /* 30: violence 35 + not_breathing 30 + 2 persons 10 + landmark 5 = 80 → 0.80 */
+    /* 30: violence 35 + not_breathing 30 + 2 persons 10 + landmark 5 = 80 → 0.80
+     * — with the extension: + weapon_injury 30 ("shot") = 110 */
     {"Robbery at the Scotiabank in Half Way Tree, two security guards shot, one not breathing", "violence",
-     "not_breathing", U, U, U, 2, 0, 0, NULL, "Scotiabank", "Half Way Tree", "St. Andrew", "Half Way Tree", 0, 80},
+     "not_breathing", U, U, U, 2, 0, 0, NULL, "Scotiabank", "Half Way Tree", "St. Andrew", "Half Way Tree", 0, 110},
     /* 31: fire 35 + nuff (5) persons capped 20 + landmark 5 = 60 → 0.60 (town beats parish) */
     {"Fire a bun inna St. Elizabeth, near Black River hospital, nuff people inside", "fire", U, U, U, U, 5, 0, 0, NULL,
      "Black River hospital", "Black River", "St. Elizabeth", "Black River", 0, 60},
     /* 32: traffic 15 + 1 person 5 = 20 → 0.20 */
     {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
      NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
-    /* 33: not_breathing 30 + address 5 = 35 → 0.35 */
-    {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", NULL, "not_breathing", U, U, U, 0, 0, 0,
-     "7 Lady Musgrave Road", NULL, "St. Andrew", "St. Andrew", NULL, 0, 35},
-    /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60 */
+    /* 33: not_breathing 30 + address 5 = 35 → 0.35
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 60 */
+    {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", "medical", "not_breathing", U, U, U, 0, 0, 0,
+     "7 Lady Musgrave Road", NULL, "Lady Musgrave Road", "St. Andrew", NULL, 0, 60},
+    /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60
+     * — with the extension: + weapon_injury 30 ("chop up") + mass_casualty 30 (five people) = 120 */
     {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
-     "Bull Bay district", NULL, NULL, NULL, NULL, 0, 60},
+     "Bull Bay district", NULL, NULL, NULL, NULL, 0, 120},
     /* 35: medical 25 + vulnerable 15 = 40 → 0.40 */
     {"Ambulance! Pregnant woman in labour, water break, she in pain", "medical", U, U, U, U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 40},
@@ -146,42 +165,48 @@ static const content_case cases[] = {
      "Constant Spring", 0, 20},
     /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75 */
     {"Please help, fire at 23 Old Hope Road and two little girls inside, smoke everywhere", "fire", U, U, U, U, 2, 1,
-     0, "23 Old Hope Road", NULL, NULL, NULL, NULL, 2, 75},
-    /* 40: medical 25 + altered 15 + landmark 5 = 45 → 0.45 (normal breathing 0) */
+     0, "23 Old Hope Road", NULL, "Old Hope Road", "St. Andrew", NULL, 2, 75},
+    /* 40: medical 25 + altered 15 + landmark 5 = 45 → 0.45 (normal breathing 0)
+     * — with the extension: + overdose 30 = 75 */
     {"Him tek an overdose, him drowsy but still breathing, we deh Falmouth square", "medical", "normal", "altered", U,
-     U, 0, 0, 0, NULL, "Falmouth square", "Falmouth", "Trelawny", "Falmouth", 0, 45},
-    /* 41: medical 25 + unresponsive 30 + vulnerable 15 + several (3) persons 15 + 2 keywords 10 = 95 → 0.95 */
-    {"Several people hurt in a bus crash at Cross Roads, one child unconscious, pls hurry", "medical", U,
-     "unresponsive", U, U, 3, 1, 0, NULL, NULL, "Cross Roads", "St. Andrew", "Cross Roads", 2, 95},
+     U, 0, 0, 0, NULL, "Falmouth square", "Falmouth", "Trelawny", "Falmouth", 0, 75},
+    /* 41: medical 25 + unresponsive 30 + vulnerable 15 + several (3) persons 15 + 2 keywords 10 = 95 → 0.95
+     * — with the extension: + mass_casualty 30 (several people hurt); the hazard named is the mechanism, traffic = 125 */
+    {"Several people hurt in a bus crash at Cross Roads, one child unconscious, pls hurry", "traffic", U,
+     "unresponsive", U, U, 3, 1, 0, NULL, NULL, "Cross Roads", "St. Andrew", "Cross Roads", 2, 125},
     /* 42: medical 25 + altered 15 + vulnerable 15 + 1 person 5 = 60 → 0.60 ("no bleeding" → none) */
     {"Mi granny have sugar low and she confused, no bleeding", "medical", U, "altered", "none", U, 1, 1, 0, NULL, NULL,
      NULL, NULL, NULL, 0, 60},
     /* 43: violence 35 + (not_breathing 30 + unresponsive 30 + heavy 30) + vulnerable 15 + 5 persons 20 +
-     *     escalating 10 + address 5 + 4 keywords capped 15 = 190 → capped 100 → 1.00 */
+     *     escalating 10 + address 5 + 4 keywords capped 15 = 190 → capped 100 → 1.00
+     * — with the extension: + weapon_injury 30 ("shot") + mass_casualty 30 (five people shot) = 250 */
     {"Help, emergency, please hurry! Gunmen shooting, five people shot, my baby not breathing, unconscious, blood "
      "everywhere, fire spreading at 10 King Street Kingston",
      "violence", "not_breathing", "unresponsive", "heavy", U, 5, 1, 1, "10 King Street", NULL, "Kingston", "Kingston",
-     "Kingston", 4, 190},
+     "Kingston", 4, 250},
     /* 44: violence 35 + minor 5 + 1 person 5 + landmark 5 = 50 → 0.50 */
     {"Dem a fight inna di market, one man get box down, him a bleed", "violence", U, U, "minor", U, 1, 0, 0, NULL,
      "market", NULL, NULL, NULL, 0, 50},
-    /* 45: flood 20 + vulnerable 15 + 2 persons 10 = 45 → 0.45 ("pickney" is 3 words after "cyaan": outside the scope) */
+    /* 45: flood 20 + vulnerable 15 + 2 persons 10 = 45 → 0.45 ("pickney" is 3 words after "cyaan": outside the scope)
+     * — with the extension: + entrapment 30 (children missing in a flooded house) = 75 */
     {"House flooded in Clarendon and mi cyaan find mi two pickney", "flood", U, U, U, U, 2, 1, 0, NULL, NULL,
-     "Clarendon", "Clarendon", NULL, 0, 45},
+     "Clarendon", "Clarendon", NULL, 0, 75},
     /* 46: empty transcript = 0 */
     {"", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
-    /* 47: infrastructure 10 + 4 persons 20 + address 5 = 35 → 0.35 (digits) */
-    {"Building collapse on Barry Street, 4 persons trapped", "infrastructure", U, U, U, "immobile", 4, 0, 0,
-     "Barry Street", NULL, NULL, NULL, NULL, 0, 35},
-    /* 48: fire 35 + escalating 10 + 2 persons 10 = 55 → 0.55 (standard English, number word) */
+    /* 47: infrastructure 10 + 4 persons 20 + address 5 = 35 → 0.35 (digits)
+     * — with the extension: ; collapse 25 (was infrastructure 10) + entrapment 30 = 80 */
+    {"Building collapse on Barry Street, 4 persons trapped", "collapse", U, U, U, "immobile", 4, 0, 0,
+     "Barry Street", NULL, NULL, NULL, NULL, 0, 80},
+    /* 48: fire 35 + escalating 10 + 2 persons 10 = 55 → 0.55 (standard English, number word)
+     * — with the extension: + entrapment 30 (people still inside a burning building) = 85 */
     {"The fire is out of control and two people are still inside the building", "fire", U, U, U, U, 2, 0, 1, NULL,
-     NULL, NULL, NULL, NULL, 0, 55},
+     NULL, NULL, NULL, NULL, 0, 85},
     /* 49: medical 25 + alert 0 + walking 0 = 25 → 0.25 */
     {"He had a seizure but he is awake now and he can walk", "medical", U, "alert", U, "walking", 0, 0, 0, NULL, NULL,
      NULL, NULL, NULL, 0, 25},
     /* 50: traffic 15 + impaired breathing 15 + minor 5 + 1 person 5 + address 5 + 1 keyword 5 = 50 → 0.50 */
     {"Motorbike crash on Hope Road, a youth wheezing and him have a small cut, come quick", "traffic", "impaired", U,
-     "minor", U, 1, 0, 0, "Hope Road", NULL, NULL, NULL, NULL, 1, 50},
+     "minor", U, 1, 0, 0, "Hope Road", NULL, "Hope Road", "St. Andrew", NULL, 1, 50},
 };
 
 static int str_eq(const char *a, const char *b) {
@@ -255,7 +280,7 @@ static void check_json(const content_lexicon *lex) {
     if (!j) return;
     CHECK(json_object_size(j) == 4, "top-level keys: %zu", json_object_size(j));
     json_t *ent = json_object_get(j, "entities");
-    CHECK(json_is_object(ent) && json_object_size(ent) == 5, "entities has 5 keys");
+    CHECK(json_is_object(ent) && json_object_size(ent) == 8, "entities has 8 keys (indicators, serious and minor added)");
     json_t *loc = json_object_get(ent, "location");
     const char *loc_keys[] = {"address", "landmark", "geographic_ref", "parish", "town", "lat", "lng"};
     for (size_t i = 0; i < 7; i++) CHECK(json_object_get(loc, loc_keys[i]) != NULL, "location.%s", loc_keys[i]);
@@ -277,11 +302,12 @@ static void check_json(const content_lexicon *lex) {
     CHECK(json_array_size(kw) == 2 && str_eq(json_string_value(json_array_get(kw, 0)), "please") &&
               str_eq(json_string_value(json_array_get(kw, 1)), "hurry"),
           "urgency keywords");
-    /* medical 25 + not_breathing 30 + vulnerable 15 + 1 person 5 + landmark 5 + 2 keywords 10 = 90 */
-    CHECK_NEAR(json_real_value(json_object_get(j, "content_score")), 0.90, 1e-12, "content_score");
+    /* medical 25 + not_breathing 30 + cardiac 30 (collapse) + vulnerable 15 + 1 person 5 + landmark 5 + 2 keywords
+     * 10 = 120 → 1.00 */
+    CHECK_NEAR(json_real_value(json_object_get(j, "content_score")), 1.0, 1e-12, "content_score");
     json_t *bd = json_object_get(j, "score_breakdown");
-    CHECK(json_integer_value(json_object_get(bd, "life_threat")) == 30 &&
-              json_integer_value(json_object_get(bd, "total")) == 90,
+    CHECK(json_integer_value(json_object_get(bd, "life_threat")) == 60 &&
+              json_integer_value(json_object_get(bd, "total")) == 120,
           "score_breakdown");
     json_t *ev = json_object_get(j, "evidence");
     CHECK(json_is_array(ev) && json_array_size(ev) == r.n_evidence && r.n_evidence >= 7, "evidence array (%zu)",
@@ -331,7 +357,7 @@ static void check_json(const content_lexicon *lex) {
     content_result_free(&r);
     /* Curly apostrophes and case are normalised; repeated keywords count once. */
     CHECK(content_extract(lex, "She CAN\u2019T BREATHE! help help HELP", &r) == 0 &&
-              r.breathing == CONTENT_BREATHING_IMPAIRED && r.n_urgency_keywords == 1 && r.points_urgency == 5,
+              r.breathing == CONTENT_BREATHING_NOT_BREATHING && r.n_urgency_keywords == 1 && r.points_urgency == 5,
           "normalisation");
     content_result_free(&r);
     /* Explicit phrase beats the overlap rule: "not bleeding bad" is minor. */
@@ -351,6 +377,175 @@ static void check_json(const content_lexicon *lex) {
     content_result_free(&r);
     CHECK(content_extract(lex, NULL, &r) == TRIDENT_EINVAL, "NULL text");
     CHECK(content_extract(NULL, "x", &r) == TRIDENT_EINVAL, "NULL lexicon");
+}
+
+/* Does r report indicator name (standing)? */
+static int has_indicator(const content_result *r, const char *name) {
+    for (int i = 0; i < r->n_indicators; i++)
+        if (strcmp(content_indicator_name(r->indicators[i].id), name) == 0) return 1;
+    return 0;
+}
+
+typedef struct {
+    const char *text;
+    const char *has;     /* an indicator that must be reported, NULL = none required */
+    const char *hasnt;   /* an indicator that must not be reported, NULL = none */
+    int critical;        /* 1: some critical indicator, 0: none */
+    const char *hazard;  /* NULL: not checked */
+} indicator_case;
+
+/* The examples, negation scope and recovery. */
+static const indicator_case indicator_cases[] = {
+    /* the examples that went to Q5-ROUTINE */
+    {"The whole building is on fire and people are trapped on the second floor", "entrapment", NULL, 1, "fire"},
+    {"my daughter took a whole bottle of pills and now she is unconscious", "overdose", NULL, 1, "medical"},
+    {"my daughter took a whole bottle of pills and now she is unconscious", "unresponsive", NULL, 1, NULL},
+    {"a boy is drowning at Hellshire beach, he went under and didn't come up", "drowning", NULL, 1, "drowning"},
+    {"water coming in the house fast up to mi neck, mi an di pickney dem deh pon di roof", "entrapment", NULL, 1,
+     "flood"},
+    {"the hillside slide down on the houses in Gordon Town and people are buried under the mud", "entrapment", NULL,
+     1, "landslide"},
+    {"My husband is clutching his chest and sweating, I think he's having a heart attack", "cardiac", NULL, 1,
+     "medical"},
+    {"Mi madda fall dung an she nuh wake up", "unresponsive", NULL, 1, "medical"},
+    {"Somebody shot the shopkeeper, he is on the ground not breathing", "not_breathing", NULL, 1, "violence"},
+    {"Somebody shot the shopkeeper, he is on the ground not breathing", "weapon_injury", NULL, 1, NULL},
+    {"she is barely responsive", "altered", "unresponsive", 0, NULL},
+    /* negation keeps its scope */
+    {"no one is hurt", NULL, "injury", 0, NULL},
+    {"nobody got hurt in the accident", NULL, "injury", 0, "traffic"},
+    {"he is not bleeding", NULL, "minor_bleeding", 0, NULL},
+    {"she nah breathe", "not_breathing", NULL, 1, NULL},
+    {"him cyaan breathe", "not_breathing", NULL, 1, NULL},
+    {"he is not trapped, he walked out", NULL, "entrapment", 0, NULL},
+    {"the man is not seriously injured", NULL, "injury", 0, NULL},
+    /* recovery */
+    {"she is okay now, breathing fine", NULL, "not_breathing", 0, NULL},
+    {"she stopped breathing for a minute but she is okay now, breathing fine", NULL, "not_breathing", 0, NULL},
+    {"he had a seizure but he is awake now and he can walk", NULL, "seizure", 0, "medical"},
+    {"she was unconscious but she came to", NULL, "unresponsive", 0, NULL},
+    {"she was fine now she is not breathing", "not_breathing", NULL, 1, NULL},
+    {"him pass out, him okay now but the baby is not breathing", "not_breathing", "unresponsive", 1, NULL},
+    {"she is not okay now, she stopped breathing", "not_breathing", NULL, 1, NULL},
+    /* spellings and cues */
+    {"two worker unda di concrete", "entrapment", NULL, 1, "collapse"},
+    {"a man with a machete is threatening the students", "weapon_threat", NULL, 1, "violence"},
+    {"a man with a gun in his waist, he is just standing there", NULL, "weapon_threat", 0, "violence"},
+    {"he keeps threatening me on the phone", NULL, "weapon_threat", 0, "violence"},
+    {"the car crash and the driver cant get out", "entrapment", NULL, 1, "traffic"},
+    {"a car is parked in front of my gate and i cant get out", NULL, "entrapment", 0, NULL},
+};
+
+static void check_indicators(const content_lexicon *lex) {
+    for (size_t i = 0; i < sizeof indicator_cases / sizeof indicator_cases[0]; i++) {
+        const indicator_case *k = &indicator_cases[i];
+        content_result r;
+        CHECK(content_extract(lex, k->text, &r) == 0, "extract");
+        if (k->has) CHECK(has_indicator(&r, k->has), "\"%s\": %s expected", k->text, k->has);
+        if (k->hasnt) CHECK(!has_indicator(&r, k->hasnt), "\"%s\": no %s expected", k->text, k->hasnt);
+        CHECK((content_result_critical(&r) != NULL) == k->critical, "\"%s\": critical %d expected", k->text,
+              k->critical);
+        if (k->hazard) {
+            const char *h = content_hazard_name(r.hazard);
+            CHECK(h && strcmp(h, k->hazard) == 0, "\"%s\": hazard %s, expected %s", k->text, h ? h : "null",
+                  k->hazard);
+        }
+        content_result_free(&r);
+    }
+    content_result r;
+    /* "cyaan find mi pickney" does not negate the children */
+    CHECK(content_extract(lex, "Di house a bun dung and mi cyaan find mi pickney dem", &r) == 0 &&
+              r.vulnerable_population && r.hazard == CONTENT_HAZARD_FIRE && r.serious,
+          "cyaan find mi pickney: vulnerable");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "no pickney inside", &r) == 0 && !r.vulnerable_population, "no pickney: negated");
+    content_result_free(&r);
+    /* The indicators in the JSON, with their words and offsets; critical first. */
+    const char *text = "Dem stab him, him a bleed bad and him nah breathe";
+    CHECK(content_extract(lex, text, &r) == 0, "extract");
+    const content_indicator_hit *c = content_result_critical(&r);
+    CHECK(c && c->id == CONTENT_IND_NOT_BREATHING && strcmp(c->matched, "nah breathe") == 0 &&
+              c->start == (size_t)(strstr(text, "nah breathe") - text) && c->end == c->start + 11,
+          "first critical indicator");
+    /* violence 35 + not_breathing 30 + heavy 30 + weapon_injury 30 = 125 */
+    CHECK(r.points_life_threat == 90 && r.points_total == 125, "life threat %d total %d", r.points_life_threat,
+          r.points_total);
+    json_t *j = content_result_to_json(&r);
+    json_t *list = json_object_get(json_object_get(j, "entities"), "indicators");
+    CHECK(json_array_size(list) == 3, "3 indicators (%zu)", json_array_size(list));
+    json_t *first = json_array_get(list, 0);
+    CHECK(str_eq(json_string_value(json_object_get(first, "name")), "not_breathing") &&
+              json_is_true(json_object_get(first, "critical")) &&
+              str_eq(json_string_value(json_object_get(first, "matched")), "nah breathe") &&
+              json_integer_value(json_object_get(first, "start")) == (json_int_t)c->start,
+          "indicator JSON");
+    CHECK(str_eq(json_string_value(json_object_get(json_array_get(list, 2), "name")), "weapon_injury"),
+          "weapon_injury listed");
+    CHECK(json_is_true(json_object_get(json_object_get(j, "entities"), "serious")), "serious");
+    const content_evidence *e = find_evidence(&r, "indicators", "weapon_injury");
+    CHECK(e && e->weight == 30 && strcmp(e->matched, "stab") == 0, "indicator evidence");
+    json_decref(j);
+    content_result_free(&r);
+    /* Non-critical only: a routine call is not serious. */
+    CHECK(content_extract(lex, "my neighbour is playing loud music", &r) == 0 && !r.serious && r.n_indicators == 0,
+          "routine: nothing");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "he fell and hurt his ankle", &r) == 0 && r.serious && has_indicator(&r, "injury") &&
+              !content_result_critical(&r),
+          "an injury is serious, not critical");
+    content_result_free(&r);
+    /* serious and minor (content.h) */
+    static const struct {
+        const char *text;
+        int serious, minor;
+    } sm[] = {
+        {"the fire is out now, everybody is safe", 0, 1},
+        {"there is a small fire in the kitchen", 1, 0},
+        {"gas leak in the building, nobody hurt", 1, 0},
+        {"landslide block the road, nobody hurt", 1, 0},
+        {"small accident on Hope Road, no one is hurt", 0, 1},
+        {"somebody stole my phone yesterday", 0, 1},
+        {"she is okay now, breathing fine", 0, 1},
+        {"she had a seizure but it stopped and she is awake now", 1, 0},
+        {"my son had a seizure last week, he is fine right now", 0, 1},
+        {"mi cyaan find mi pickney", 1, 0},
+        {"my neighbour plays loud music", 0, 0},
+        {"the power is out on our street", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
+        CHECK(content_extract(lex, sm[i].text, &r) == 0 && r.serious == sm[i].serious && r.minor == sm[i].minor,
+              "\"%s\": serious %d minor %d, expected %d %d", sm[i].text, r.serious, r.minor, sm[i].serious,
+              sm[i].minor);
+        CHECK(!content_result_critical(&r), "\"%s\": not critical", sm[i].text);
+        content_result_free(&r);
+    }
+    /* ASR repeats are one word; cues combine with other findings */
+    CHECK(content_extract(lex, "my uncle is under the the mud", &r) == 0 && has_indicator(&r, "entrapment"),
+          "the the → the");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "chest pain since this morning", &r) == 0 && !has_indicator(&r, "cardiac") &&
+              r.hazard == CONTENT_HAZARD_MEDICAL && r.serious,
+          "chest pain alone: serious, not cardiac");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "chest pain and he is sweating", &r) == 0 && has_indicator(&r, "cardiac"),
+          "chest pain with sweating: cardiac");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "she just had the baby and she is bleeding bad", &r) == 0 &&
+              has_indicator(&r, "childbirth_bleeding") && !has_indicator(&r, "heavy_bleeding") &&
+              r.bleeding == CONTENT_BLEEDING_HEAVY,
+          "childbirth + bleeding: childbirth_bleeding (the more specific name)");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "three people shot outside the bar", &r) == 0 && has_indicator(&r, "mass_casualty"),
+          "three people shot: mass casualty");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "they pulled him out of the pool and he is not breathing", &r) == 0 &&
+              has_indicator(&r, "drowning") && r.hazard == CONTENT_HAZARD_DROWNING,
+          "pulled from the water, not breathing: drowning");
+    content_result_free(&r);
+    CHECK(content_extract(lex, "car crash on the highway and the driver is bleeding", &r) == 0 &&
+              r.hazard == CONTENT_HAZARD_TRAFFIC,
+          "the mechanism names the hazard: traffic");
+    content_result_free(&r);
 }
 
 /* The two files of a temporary data directory. */
@@ -422,6 +617,44 @@ static void check_loading(void) {
         content_result_free(&r);
         content_lexicon_free(lex);
     }
+    /* Indicator and recovery values are checked. */
+    write_data(&files, 0, "indicator\tnot_breathing\tno breath\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:1") && strstr(err, "breathing"), "clinical indicator: %s",
+          err);
+    write_data(&files, 0, "spelling\tunder\tunda di\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "one word to one word"), "bad spelling: %s", err);
+    write_data(&files, 0, "recovery\tsoon\tok now\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "recovery value"), "bad recovery: %s", err);
+    /* Roads and landmarks, in the gazetteer or in an optional places.tsv. */
+    write_data(&files, 0, "hazard\tfire\tfire\nnegation\tcue\tnot\n");
+    write_data(&files, 1, "parish\tSt. Andrew\tSt. Andrew\t18.07\t-76.78\nriver\tHope\tSt. Andrew\t18\t-76\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "gazetteer.tsv:2") && strstr(err, "landmark"), "bad kind: %s", err);
+    write_data(&files, 1, "parish\tSt. Andrew\tSt. Andrew\t18.07\t-76.78\nroad\tHope Road\tSt. Andrew\t18.02\t-76.77\n");
+    char places[200];
+    snprintf(places, sizeof places, "%s/places.tsv", sub);
+    FILE *f = fopen(places, "w");
+    CHECK(f != NULL, "create places.tsv");
+    if (f) {
+        fputs("landmark\tUniversity Hospital\tSt. Andrew\t18.005\t-76.745\tUHWI\n", f);
+        fclose(f);
+    }
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == 0, "roads and landmarks: %s", rc ? err : "");
+    if (rc == 0) {
+        content_result r;
+        CHECK(content_extract(lex, "fire at 12 Hope Road near UHWI", &r) == 0 && strcmp(r.address, "12 Hope Road") == 0 &&
+                  strcmp(r.landmark, "UHWI") == 0 && strcmp(r.geographic_ref, "University Hospital") == 0 &&
+                  strcmp(r.parish, "St. Andrew") == 0 && r.town[0] == '\0' && r.has_coordinates && r.lat == 18.005,
+              "road → address, landmark → landmark and coordinates: %s / %s / %s", r.address, r.landmark,
+              r.geographic_ref);
+        content_result_free(&r);
+        content_lexicon_free(lex);
+    }
+    unlink(places);
     unlink(files.lexicon);
     unlink(files.gazetteer);
     rmdir(sub);
@@ -466,6 +699,7 @@ int main(void) {
     CHECK(n >= 40, "at least 40 transcripts (%zu)", n);
     for (size_t i = 0; i < n; i++) check_case(lex, (int)i + 1, &cases[i]);
     check_json(lex);
+    check_indicators(lex);
     check_loading();
 
     pthread_t th[4];

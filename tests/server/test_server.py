@@ -113,10 +113,15 @@ def serve_help_lists_every_option_and_env_var():
     for env in ("TRIDENT_MODEL", "TRIDENT_LORA", "TRIDENT_DB", "TRIDENT_PORT", "TRIDENT_HOST", "TRIDENT_SLOTS",
                 "TRIDENT_THREADS", "TRIDENT_QUEUE", "TRIDENT_MAX_UPLOAD_MB", "TRIDENT_MAX_WS_MESSAGE_KB",
                 "TRIDENT_MAX_HEADER_KB", "TRIDENT_MAX_CALL_S", "TRIDENT_VAD_HANGOVER_S",
-                "TRIDENT_TEST_LOAD_DELAY_MS"):
+                "TRIDENT_TEST_LOAD_DELAY_MS", "TRIDENT_TRIAGE_RULES"):
         check(env in r.stdout, "--help does not list " + env)
     r = subprocess.run([BINARY, "serve", "--slots", "zero"], capture_output=True, text=True)
     check(r.returncode == 2 and "--slots" in r.stderr, r.stderr)
+    r = subprocess.run([BINARY, "serve", "--triage-rules", "matrix"], capture_output=True, text=True)
+    check(r.returncode == 2 and "--triage-rules" in r.stderr and "paper or critical" in r.stderr, r.stderr)
+    r = subprocess.run([BINARY, "serve"], capture_output=True, text=True,
+                       env=dict(os.environ, TRIDENT_TRIAGE_RULES="strict"))
+    check(r.returncode == 2 and "TRIDENT_TRIAGE_RULES" in r.stderr, r.stderr)
 
 
 @test

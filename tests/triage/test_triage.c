@@ -70,6 +70,133 @@ static void check_case(const triage_params *p, int row, const triage_case *k) {
     CHECK((strstr(r.reasoning, "Early exit") != NULL) == k->early, "row %d: reasoning names the early exit", row);
 }
 
+/* The critical-indicator rule and the serious floor against the paper's matrix. */
+static void check_rules(void) {
+    triage_params paper, critical;
+    triage_params_init(&critical);
+    CHECK(critical.rules == TRIAGE_RULES_CRITICAL, "critical rules by default");
+    paper = critical;
+    paper.rules = TRIAGE_RULES_PAPER;
+    const triage_words shot = {.critical = "not_breathing", .critical_matched = "not breathing"};
+    triage_result r;
+    /* HHL: Q2 by the matrix, Q1 by the rule, the indicator and its words named */
+    CHECK(triage_decide_words(NULL, 0.9, 0.75, 0.2, &shot, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE &&
+              strstr(r.reasoning, "not_breathing (\"not breathing\")") && strstr(r.reasoning, "HHL → Q2-ELEVATED") &&
+              strcmp(r.rule, "critical_indicator") == 0 && r.escalation_required && !r.early_exit,
+          "critical rule over HHL: %s", r.reasoning);
+    CHECK(strstr(r.dispatcher_action, "reports not breathing"), "guidance names it: %s", r.dispatcher_action);
+    CHECK(triage_decide_words(&paper, 0.9, 0.75, 0.2, &shot, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED &&
+              !strstr(r.reasoning, "not_breathing") && r.rule == NULL,
+          "paper: the matrix alone");
+    /* HLL (a low score): Q5-ROUTINE by the matrix */
+    CHECK(triage_decide_words(&critical, 0.9, 0.3, 0.2, &shot, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE,
+          "critical rule over HLL");
+    CHECK(triage_decide_words(&paper, 0.9, 0.3, 0.2, &shot, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE, "paper HLL");
+    /* LLL: Q5-REVIEW; the rule gives Q1 and keeps the audio review */
+    CHECK(triage_decide_words(&critical, 0.3, 0.3, 0.2, &shot, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE &&
+              r.flag_audio_review,
+          "critical rule over LLL");
+    /* already Q1 (HHH): named, rule not recorded as changing the queue */
+    CHECK(triage_decide_words(&critical, 0.9, 0.75, 0.7, &shot, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE &&
+              r.rule == NULL && strstr(r.reasoning, "not_breathing"),
+          "HHH with an indicator");
+    /* early exits stay in both */
+    CHECK(triage_decide_words(&paper, 0.2, 0.1, 0.85, NULL, &r) == 0 && r.early_exit && r.queue == TRIAGE_Q1_IMMEDIATE,
+          "paper early exit");
+    CHECK(triage_decide_words(&critical, 0.2, 0.1, 0.85, NULL, &r) == 0 && r.early_exit &&
+              r.queue == TRIAGE_Q1_IMMEDIATE,
+          "critical early exit");
+    /* the serious floor: Q5 and Q3 become Q2; Q1 stays */
+    const triage_words serious = {.serious = 1};
+    CHECK(triage_decide_words(&critical, 0.9, 0.25, 0.2, &serious, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED &&
+              strcmp(r.rule, "serious_floor") == 0 && strstr(r.reasoning, "the matrix gave Q5-ROUTINE"),
+          "serious floor over HLL: %s", r.reasoning);
+    CHECK(triage_decide_words(&critical, 0.9, 0.25, 0.7, &serious, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED,
+          "serious floor over HLH");
+    CHECK(triage_decide_words(&critical, 0.3, 0.25, 0.2, &serious, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED &&
+              r.flag_audio_review,
+          "serious floor over LLL");
+    CHECK(triage_decide_words(&critical, 0.9, 0.6, 0.7, &serious, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE &&
+              r.rule == NULL,
+          "serious HHH stays Q1");
+    CHECK(triage_decide_words(&paper, 0.9, 0.25, 0.2, &serious, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
+          "paper: no floor");
+    /* the minor rule: content high but the words say it is over → read with content low */
+    const triage_words minor = {.minor = 1};
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.2, &minor, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE &&
+              strcmp(r.rule, "minor") == 0 && strstr(r.reasoning, "HLL → Q5-ROUTINE"),
+          "minor rule over HHL: %s", r.reasoning);
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.7, &minor, &r) == 0 && r.queue == TRIAGE_Q3_MONITOR,
+          "minor rule over HHH: the voice still raises it to Q3");
+    CHECK(triage_decide_words(&critical, 0.3, 0.45, 0.7, &minor, &r) == 0 && r.queue == TRIAGE_Q1_IMMEDIATE &&
+              r.rule == NULL,
+          "minor rule over LHH: LLH is Q1 too");
+    CHECK(triage_decide_words(&paper, 0.9, 0.45, 0.2, &minor, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED,
+          "paper: no minor rule");
+    const triage_words minor_but_critical = {.minor = 1, .critical = "entrapment"};
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.2, &minor_but_critical, &r) == 0 &&
+              r.queue == TRIAGE_Q1_IMMEDIATE,
+          "a critical indicator beats a minor word");
+    /* parsing */
+    triage_rules rules;
+    CHECK(triage_rules_parse("paper", &rules) == 0 && rules == TRIAGE_RULES_PAPER, "parse paper");
+    CHECK(triage_rules_parse("critical", &rules) == 0 && rules == TRIAGE_RULES_CRITICAL, "parse critical");
+    CHECK(triage_rules_parse("Paper", &rules) == TRIDENT_EINVAL && triage_rules_parse(NULL, &rules) == TRIDENT_EINVAL,
+          "bad rules");
+    CHECK(strcmp(triage_rules_name(TRIAGE_RULES_PAPER), "paper") == 0, "rules name");
+}
+
+/* The guidance never contradicts the queue, for every queue and flag combination. */
+static const char *const action_start[] = {
+    [TRIAGE_Q1_IMMEDIATE] = "Dispatch immediately", [TRIAGE_Q2_ELEVATED] = "Dispatch with priority",
+    [TRIAGE_Q3_MONITOR] = "Monitor", [TRIAGE_Q5_ROUTINE] = "Routine", [TRIAGE_Q5_REVIEW] = "Review"};
+
+/* One combination: rules (0 critical, 1 paper), the three signals, the words' flags. */
+static void check_guidance_case(int paper, double c, double s, double d, int esc, int crit, int ser, int mnr,
+                                int seen[5][2]) {
+    triage_params p;
+    triage_params_init(&p);
+    p.rules = paper ? TRIAGE_RULES_PAPER : TRIAGE_RULES_CRITICAL;
+    const triage_words w = {.escalating = esc,
+                            .critical = crit ? "heavy_bleeding" : NULL,
+                            .critical_matched = crit ? "blood everywhere" : NULL,
+                            .serious = ser,
+                            .minor = mnr};
+    triage_result r;
+    CHECK(triage_decide_words(&p, c, s, d, &w, &r) == 0, "decide");
+    const char *a = r.dispatcher_action;
+    const int dispatching = r.queue == TRIAGE_Q1_IMMEDIATE || r.queue == TRIAGE_Q2_ELEVATED;
+    seen[r.queue][esc] = 1;
+    CHECK(strncmp(a, action_start[r.queue], strlen(action_start[r.queue])) == 0, "%s guidance starts with its action: %s",
+          r.queue_name, a);
+    CHECK(dispatching || (!strstr(a, "units") && !strstr(a, "Dispatch") && !strstr(a, "first aid")),
+          "%s guidance asks for no units: %s", r.queue_name, a);
+    CHECK(r.queue != TRIAGE_Q1_IMMEDIATE || (!strstr(a, "Routine") && !strstr(a, "non-emergency") &&
+                                             !strstr(a, "queue order") && !strstr(a, "Monitor")),
+          "Q1 guidance is not routine: %s", a);
+    CHECK(!esc || strstr(a, dispatching ? "additional units" : "call back at once"), "%s escalating guidance: %s",
+          r.queue_name, a);
+    CHECK((strstr(a, "Patois") != NULL) == r.flag_audio_review, "audio review text");
+    CHECK(!(crit && !paper) || (r.queue == TRIAGE_Q1_IMMEDIATE && strstr(r.reasoning, "heavy_bleeding") &&
+                                strstr(a, "heavy bleeding")),
+          "critical rule → Q1 named");
+    CHECK(!paper || !strstr(r.reasoning, "rule:"), "paper mode adds no rule");
+    CHECK(!(ser && !crit && !paper) || dispatching, "serious floor → Q1/Q2");
+}
+
+static void check_guidance(void) {
+    const double confs[] = {0.3, 0.9}, contents[] = {0.2, 0.6}, distresses[] = {0.2, 0.7, 0.85, 0.95};
+    int seen[5][2] = {{0}}; /* queue × escalating */
+    int combos = 0;
+    for (int k = 0; k < 2 * 2 * 2 * 4 * 16; k++, combos++)
+        check_guidance_case(k & 1, confs[(k >> 1) & 1], contents[(k >> 2) & 1], distresses[(k >> 3) & 3],
+                            (k >> 5) & 1, (k >> 6) & 1, (k >> 7) & 1, (k >> 8) & 1, seen);
+    for (int q = 0; q < 5; q++)
+        for (int e = 0; e < 2; e++)
+            CHECK(seen[q][e], "queue %s escalating=%d covered", triage_queue_name((triage_queue)q), e);
+    CHECK(combos == 512, "combinations %d", combos);
+}
+
 int main(void) {
     triage_params p;
     triage_params_init(&p);
@@ -144,5 +271,7 @@ int main(void) {
     CHECK(triage_decide(NULL, NAN, 0.5, 0.5, 0, &r) == TRIDENT_EINVAL, "NaN confidence");
     CHECK(triage_decide(NULL, 0.5, 0.5, NAN, 0, &r) == TRIDENT_EINVAL, "NaN distress");
     CHECK(strcmp(triage_queue_name(TRIAGE_Q5_REVIEW), "Q5-REVIEW") == 0, "queue name");
+    check_rules();
+    check_guidance();
     return check_summary();
 }
