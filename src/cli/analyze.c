@@ -15,7 +15,8 @@
 
 static void analyze_usage(FILE *out) {
     fprintf(out,
-            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr] [--json] FILE\n"
+            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr]\n"
+            "                       [--distress-model calibrated|paper] [--json] FILE\n"
             "       trident analyze --transcript TEXT [--confidence C] [--distress D] --json\n\n"
             "Runs the triage pipeline (decode → ASR ‖ bio-acoustics → content → triage) on a\n"
             "recording in any format libsndfile reads (" AUDIO_ACCEPTED_FORMATS "),\n"
@@ -29,6 +30,9 @@ static void analyze_usage(FILE *out) {
             "  --lora DIR         PEFT LoRA adapter merged at load\n"
             "  --quant q8         8-bit decoder weights converted at load (faster)\n"
             "  --no-asr           skip ASR even with a model\n"
+            "  --distress-model M calibrated (default): distress terms independent of recording\n"
+            "                     level and line; paper: the original formula, for comparison\n"
+            "                     (environment TRIDENT_DISTRESS_MODEL; the flag wins)\n"
             "  --threads N        inference threads (default: all cores)\n"
             "  --language CODE    decoding language (default en; auto detects)\n"
             "  --json             print JSON (default: a short human-readable summary)\n"
@@ -86,6 +90,7 @@ static int print_result(json_t *o, int as_json) {
 
 int cli_analyze(int argc, char **argv) {
     const char *model = NULL, *lora = NULL, *file = NULL, *transcript = NULL, *language = "en";
+    const char *distress_model = NULL;
     int no_asr = 0, as_json = 0, threads = 0, have_conf = 0, have_dist = 0;
     whisper_weights weights = WHISPER_WEIGHTS_NATIVE;
     double confidence = 1, distress = 0;
@@ -103,6 +108,8 @@ int cli_analyze(int argc, char **argv) {
             model = argv[++a];
         } else if (has_val && strcmp(o, "--lora") == 0) {
             lora = argv[++a];
+        } else if (has_val && strcmp(o, "--distress-model") == 0) {
+            distress_model = argv[++a];
         } else if (has_val && strcmp(o, "--language") == 0) {
             language = argv[++a];
         } else if (has_val && strcmp(o, "--quant") == 0) {
@@ -138,6 +145,16 @@ int cli_analyze(int argc, char **argv) {
         analyze_usage(stderr);
         return 2;
     }
+    bio_distress_model dmodel = BIO_DISTRESS_CALIBRATED;
+    const char *dm_env = getenv("TRIDENT_DISTRESS_MODEL");
+    if (!distress_model && dm_env && *dm_env && bio_distress_model_parse(dm_env, &dmodel) != 0) {
+        fprintf(stderr, "trident analyze: TRIDENT_DISTRESS_MODEL must be calibrated or paper, not '%s'\n", dm_env);
+        return 2;
+    }
+    if (distress_model && bio_distress_model_parse(distress_model, &dmodel) != 0) {
+        fprintf(stderr, "trident analyze: --distress-model takes calibrated or paper, not '%s'\n", distress_model);
+        return 2;
+    }
     if (!transcript && (have_conf || have_dist)) {
         fprintf(stderr, "trident analyze: --confidence and --distress apply to --transcript only\n");
         return 2;
@@ -153,6 +170,7 @@ int cli_analyze(int argc, char **argv) {
     cfg.asr.q8 = weights == WHISPER_WEIGHTS_Q8;
     cfg.sched.language = language;
     cfg.sched.threads_per_slot = threads;
+    cfg.distress_model = dmodel;
     char err[TRIDENT_ERR_SIZE];
     service_registry *reg = NULL;
     if (service_registry_open(&cfg, &reg, err, sizeof err) != 0) {
