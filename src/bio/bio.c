@@ -208,12 +208,9 @@ static void calibrated_compute(const bio_pyin_out *po, const bio_params *p, doub
     r->speech_f0_cv = sqrt(ss / (double)ns) / mean;
     r->pitch_movement_st = nm ? move / (double)nm : 0.0;
     r->speech_level_db = 10.0 * log10(pow_sum / (double)ns);
-    if (isnan(p->reference_level_db)) {
-        r->reference_level_db = 10.0 * log10(ref_pow / (double)ref_n);
-        r->reference_speech_s = (double)ref_n * p->hop_length / p->sample_rate;
-    } else {
-        r->reference_level_db = p->reference_level_db;
-    }
+    r->opening_level_db = 10.0 * log10(ref_pow / (double)ref_n);
+    r->opening_speech_s = (double)ref_n * p->hop_length / p->sample_rate;
+    r->reference_level_db = isnan(p->reference_level_db) ? r->opening_level_db : p->reference_level_db;
     bio_terms *c = &r->calibrated;
     c->pitch_elevation = pitch_elevation(mean, p);
     c->instability = fmin(1.0, r->speech_f0_cv / p->cv_full);
@@ -342,8 +339,9 @@ json_t *bio_result_to_json(const bio_result *r) {
         {"speech_f0_cv", json_real(r->speech_f0_cv)},
         {"pitch_movement_st", json_real(r->pitch_movement_st)},
         {"speech_level_db", r->speech_frames ? json_real(r->speech_level_db) : json_null()},
+        {"opening_level_db", r->speech_frames ? json_real(r->opening_level_db) : json_null()},
         {"reference_level_db", isnan(r->reference_level_db) ? json_null() : json_real(r->reference_level_db)},
-        {"reference_speech_s", json_real(r->reference_speech_s)},
+        {"opening_speech_s", json_real(r->opening_speech_s)},
     };
     json_field mf[] = {
         {"paper", terms_json(&r->paper)},

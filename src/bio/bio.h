@@ -125,8 +125,10 @@ typedef struct bio_result {
     double speech_f0_cv;       /* their population CV (V) */
     double pitch_movement_st;  /* mean |change| per frame of their 3-frame-smoothed pitch, semitones (J) */
     double speech_level_db;    /* power mean of their RMS, dBFS (E) */
-    double reference_level_db; /* the reference E was measured against, dBFS */
-    double reference_speech_s; /* seconds of speech it was measured on here (0: given by the caller) */
+    double opening_level_db;   /* the same over the first reference_s seconds of speech */
+    double opening_speech_s;   /* seconds of speech that opening level is measured on */
+    double reference_level_db; /* the reference E was measured against: params.reference_level_db,
+                                  or opening_level_db when that is NAN (NAN without speech) */
     /* Per-frame arrays (frames entries), only with params.keep_frames, owned
      * by the result and released by bio_result_free; NULL otherwise. */
     double *f0;              /* Hz of the decoded pitch bin (librosa's best guess, set on unvoiced frames too) */
@@ -151,8 +153,8 @@ void bio_result_free(bio_result *r);
  * "instability", "energy", "jitter", "distress_score" (the terms of the model
  * in use), "voiced_frames", "frames", "distress_model", "features": {"f0_std",
  * "rms_mean", "jitter_raw", "speech_frames", "speech_f0_mean", "speech_f0_cv",
- * "pitch_movement_st", "speech_level_db", "reference_level_db" (null without
- * speech), "reference_speech_s"}, "models": {"paper": {the five terms},
+ * "pitch_movement_st", "speech_level_db", "opening_level_db",
+ * "reference_level_db" (these three null without speech), "opening_speech_s"}, "models": {"paper": {the five terms},
  * "calibrated": {...}}}. Returns a new reference the caller owns, or NULL when
  * out of memory. */
 json_t *bio_result_to_json(const bio_result *r);

@@ -144,8 +144,8 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
         return error_set(err, err_size, bj.rc, "bio-acoustic analysis failed: %s", bj.err);
     }
     out->distress = bj.out.distress_score;
-    out->reference_level_db = bj.out.reference_level_db;
-    out->reference_speech_s = bj.out.reference_speech_s;
+    out->opening_level_db = bj.out.speech_frames ? bj.out.opening_level_db : NAN;
+    out->opening_speech_s = bj.out.opening_speech_s;
     out->bio_acoustic = bio_result_to_json(&bj.out);
     bio_result_free(&bj.out);
     if (!out->asr.text) out->asr.text = strdup("");

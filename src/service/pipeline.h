@@ -54,8 +54,8 @@ typedef struct {
                            * the kept windows' tokens, one EOT per window), 0 without ASR */
     double distress;      /* bio-acoustic distress score in [0, 1] (the registry's distress model) */
     json_t *bio_acoustic; /* the bio module's "bio_acoustic" object (owned) */
-    double reference_level_db; /* the reference level the energy term used (NAN without speech) */
-    double reference_speech_s; /* seconds of this audio's speech it was measured on (0: given in the options) */
+    double opening_level_db; /* speech level of this audio's first seconds of speech (bio_result; NAN without speech) */
+    double opening_speech_s; /* seconds of speech it is measured on (0 without speech) */
     double duration_s;
 } pipeline_signals;
 void pipeline_signals_clear(pipeline_signals *s);

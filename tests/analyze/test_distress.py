@@ -16,7 +16,7 @@ with sox and espeak-ng (Debian packages, in scripts/setup.sh):
 - `--distress-model paper` computes the paper's formula unchanged (bio-ref's
   figure for jfk) — the one that reads calm speech as distress;
 - a live call that opens calm and turns agitated: its energy term rises against
-  the caller's own opening level.
+  the caller's own opening level (`trident serve`, WebSocket, no model).
 """
 import json
 import os
@@ -30,6 +30,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
+from trident_client import Server, WebSocket  # noqa: E402
 from trident_testing import check, test, tests  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
@@ -157,7 +158,7 @@ def the_bio_json_shows_the_features_and_both_models_terms():
     check(b["distress_model"] == "calibrated", b)
     feats = b["features"]
     for k in ("rms_mean", "jitter_raw", "f0_std", "speech_frames", "speech_f0_mean", "speech_f0_cv",
-              "pitch_movement_st", "speech_level_db", "reference_level_db"):
+              "pitch_movement_st", "speech_level_db", "opening_level_db", "reference_level_db", "opening_speech_s"):
         check(k in feats, (k, feats))
     for model in ("paper", "calibrated"):
         terms = b["models"][model]
@@ -189,6 +190,72 @@ def espeak_voices_calm_and_agitated():
         rows[voice] = d
         check(d["calm"] < 0.35 and d["agitated"] > d["calm"], (voice, d))
     report("distress of espeak-ng voices (calibrated):", rows)
+
+
+def float32_pcm(path):
+    """16-kHz mono float32 little-endian samples of a file (sox converts)."""
+    raw = os.path.join(TMP, "live.f32")
+    sox(path, "-r", "16000", "-c", "1", "-e", "floating-point", "-b", "32", "-L", "-t", "raw", raw)
+    with open(raw, "rb") as f:
+        return f.read()
+
+
+@test
+def a_live_call_that_turns_agitated_is_scored_against_its_own_opening():
+    calm = VARIANTS["call_2_calm"]["calm"]
+    agitated = VARIANTS["call_2_calm"]["agitated1"]
+    silence = b"\0" * (4 * 16000 * 2)
+    server = Server(BINARY, ["--db", os.path.join(TMP, "live.db")], log_path=os.path.join(TMP, "serve.log")).start()
+    try:
+        ws = WebSocket(server.port)
+        check(ws.recv_event(timeout=10)["type"] == "connected")
+        calm_end_s = len(float32_pcm(calm) + silence) / 4 / 16000
+        pcm = float32_pcm(calm) + silence + float32_pcm(agitated) + silence
+        step = 1600 * 4
+        for off in range(0, len(pcm), step):
+            ws.send_binary(pcm[off:off + step])
+        ws.send_text(json.dumps({"type": "end"}))
+        done, started = [], {}
+        while True:
+            ev = ws.recv_event(timeout=120)
+            check(ev is not None, "no call_ended")
+            if ev["type"] == "processing_started":
+                started[ev["utterance_index"]] = ev["start"]
+            elif ev["type"] == "processing_complete":
+                done.append(ev)
+            elif ev["type"] == "call_ended":
+                break
+        ws.close()
+    finally:
+        server.stop()
+    check(len(done) >= 4, "utterances: %d" % len(done))
+    parts = {"calm": [], "agitated": []}
+    print("live call: call_2_calm then its agitated version (seed 1)")
+    for ev in done:
+        b = ev["bio_acoustic"]
+        f = b["features"]
+        part = "calm" if started[ev["utterance_index"]] < calm_end_s else "agitated"
+        own_e = 0.0 if f["speech_level_db"] is None else \
+            min(1.0, max(0.0, (f["speech_level_db"] - f["opening_level_db"]) / 10.0))
+        print("  %-8s utterance %d: %.1f s, D %.3f, E %.3f against the call's opening %s dB (alone: E %.3f, D %.3f)" % (
+            part, ev["utterance_index"], ev["chunk_duration"], ev["chunk_distress"], b["energy"],
+            "%.1f" % f["reference_level_db"] if f["reference_level_db"] is not None else "-", own_e,
+            ev["chunk_distress"] - 0.2 * (b["energy"] - own_e)))
+        parts[part].append(ev)
+    check(parts["calm"] and parts["agitated"], parts.keys())
+    refs = {round(e["bio_acoustic"]["features"]["reference_level_db"], 9) for e in parts["agitated"]}
+    check(len(refs) == 1, "one reference for the call after its opening: %s" % refs)
+
+    def weighted(evs, key):
+        return sum(e[key] * e["chunk_duration"] for e in evs) / sum(e["chunk_duration"] for e in evs)
+    calm_d, agit_d = weighted(parts["calm"], "chunk_distress"), weighted(parts["agitated"], "chunk_distress")
+    agit_e = sum(e["bio_acoustic"]["energy"] * e["chunk_duration"] for e in parts["agitated"]) / \
+        sum(e["chunk_duration"] for e in parts["agitated"])
+    print("  calm part D %.3f, agitated part D %.3f (E %.3f); the call's running D %.3f" % (
+        calm_d, agit_d, agit_e, done[-1]["distress"]))
+    check(calm_d < 0.35, calm_d)
+    check(agit_e > 0.4, "6 dB over the opening: E %.3f" % agit_e)  # the sox gain is +6 dB
+    check(agit_d >= calm_d + 0.2, (calm_d, agit_d))
 
 
 @test
