@@ -7,12 +7,14 @@ serve` over WebSocket) on the shared recordings and on versions of them built he
 with sox and espeak-ng (Debian packages, in scripts/setup.sh):
 
 - calm: call_1_calm, call_2_calm (D < 0.35) and jfk (an orator, D < 0.5) — also
-  at -10 dB and +6 dB and through an 8-kHz telephone band (300-3400 Hz): a calm
-  caller on a quiet, loud or poor line stays calm;
+  at -10 dB and +6 dB, through an 8-kHz telephone band (300-3400 Hz), through
+  the GSM 06.10 codec and with pink noise mixed in: a calm caller on a quiet,
+  loud or poor line stays calm;
 - agitated: the same recordings with the pitch raised by 5 semitones and made
   unsteady (an irregular waver of up to +-1.5 semitones at about 2.5 Hz), 20 %
   faster and 6 dB louder, in six renditions (waver seeds 1-6): on average at
   least 0.2 above their calm versions, and every rendition at least 0.1 above;
+  one of them through the telephone band or 16 dB quieter scores the same;
 - `--distress-model paper` computes the paper's formula unchanged (bio-ref's
   figure for jfk) — the one that reads calm speech as distress;
 - a live call that opens calm and turns agitated: its energy term rises against
@@ -39,11 +41,12 @@ TMP = tempfile.mkdtemp(prefix="trident-distress-test-")
 CALLS = ("call_1_calm", "call_2_calm")
 CALM_LIMIT = {"call_1_calm": 0.35, "call_2_calm": 0.35, "jfk": 0.5}
 AGITATED_SEEDS = range(1, 7)
+CALM_VARIANTS = ("calm", "minus10db", "plus6db", "telephone", "gsm", "noise")
 
 
 def sox(*args):
-    # -D: no dither, so the files (and the figures) are the same on every run
-    r = subprocess.run(["sox", "-D"] + list(args), capture_output=True, text=True)
+    # -D: no dither, -R: noise from a fixed seed, so the files (and the figures) are the same on every run
+    r = subprocess.run(["sox", "-D", "-R"] + list(args), capture_output=True, text=True)
     check(r.returncode == 0, "sox %s: %s" % (" ".join(args), r.stderr))
 
 
@@ -77,13 +80,24 @@ def variants(name):
     sox(src, p("plus6db"), "gain", "6")
     sox(src, "-r", "8000", p("8k"), "sinc", "300-3400")
     sox(p("8k"), "-r", "16000", p("telephone"))
-    for tag in ("minus10db", "plus6db", "telephone"):
+    gsm = os.path.join(TMP, name + ".gsm")  # the GSM 06.10 telephone codec
+    sox(src, "-r", "8000", gsm, "sinc", "300-3400")
+    sox(gsm, "-r", "16000", p("gsm"))
+    sox("-n", "-r", "16000", p("pink"), "synth", "%.3f" % duration_s(src), "pinknoise", "gain", "-30")
+    sox(src, "-r", "16000", p("16k"))
+    sox("-m", p("16k"), p("pink"), p("noise"))  # a hissing line, 12-20 dB below the speech
+    for tag in CALM_VARIANTS[1:]:
         out[tag] = p(tag)
     for seed in AGITATED_SEEDS:
         tag = "agitated%d" % seed
         sox(src, "-r", "16000", p(tag), "pitch", "500", "bend", *waver(duration_s(src), seed), "tempo", "-s", "1.2",
             "gain", "6")
         out[tag] = p(tag)
+    # the first agitated rendition on a poor line and 16 dB quieter
+    sox(p("agitated1"), "-r", "8000", p("a8k"), "sinc", "300-3400")
+    sox(p("a8k"), "-r", "16000", p("agitated1_telephone"))
+    sox(p("agitated1"), p("agitated1_quiet"), "gain", "-16")
+    out["agitated1_telephone"], out["agitated1_quiet"] = p("agitated1_telephone"), p("agitated1_quiet")
     return out
 
 
@@ -123,7 +137,7 @@ def calm_speech_reads_calm_on_any_level_and_line_and_agitated_speech_reads_highe
     t = table([])  # the default model: calibrated
     report("distress, calibrated model (default):", t)
     for name, row in t.items():
-        for tag in ("calm", "minus10db", "plus6db", "telephone"):
+        for tag in CALM_VARIANTS:
             check(row[tag] < CALM_LIMIT[name], "%s %s: D %.3f, not below %.2f" % (name, tag, row[tag], CALM_LIMIT[name]))
         agitated = [row["agitated%d" % s] for s in AGITATED_SEEDS]
         mean = sum(agitated) / len(agitated)
@@ -131,6 +145,8 @@ def calm_speech_reads_calm_on_any_level_and_line_and_agitated_speech_reads_highe
                                                                      min(agitated) - row["calm"]))
         check(mean >= row["calm"] + 0.2, "%s: agitated mean D %.3f not 0.2 above calm %.3f" % (name, mean, row["calm"]))
         check(min(agitated) >= row["calm"] + 0.1, "%s: an agitated rendition at %.3f" % (name, min(agitated)))
+        for tag in ("agitated1_telephone", "agitated1_quiet"):  # the line and level do not hide agitation either
+            check(abs(row[tag] - row["agitated1"]) < 0.05, "%s %s: %.3f vs %.3f" % (name, tag, row[tag], row["agitated1"]))
 
 
 @test
