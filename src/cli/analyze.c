@@ -63,7 +63,14 @@ static void print_summary(json_t *o) {
     const char *reason = json_string_value(json_object_get(asr, "reason"));
     if (reason) printf("asr:             %s\n", reason);
     if (json_object_get(o, "confidence")) printf("confidence:      %.3f\n", json_number_value(json_object_get(o, "confidence")));
-    if (bio) printf("distress:        %.3f\n", json_number_value(json_object_get(bio, "distress_score")));
+    if (bio) {
+        const char *model = json_string_value(json_object_get(bio, "distress_model"));
+        json_t *models = json_object_get(bio, "models");
+        const char *other = model && strcmp(model, "paper") == 0 ? "calibrated" : "paper";
+        printf("distress:        %.3f (%s model; %s: %.3f)\n", json_number_value(json_object_get(bio, "distress_score")),
+               model ? model : "?", other,
+               json_number_value(json_object_get(json_object_get(models, other), "distress_score")));
+    }
     printf("content score:   %.3f\n", json_number_value(json_object_get(nlp, "content_score")));
     printf("queue:           %s (priority %lld)%s%s\n", json_string_value(json_object_get(tr, "queue")),
            (long long)json_integer_value(json_object_get(tr, "priority_level")),

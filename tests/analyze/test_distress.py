@@ -245,6 +245,7 @@ def a_live_call_that_turns_agitated_is_scored_against_its_own_opening():
     finally:
         server.stop()
     check(len(done) >= 4, "utterances: %d" % len(done))
+    check(all(e["bio_acoustic"]["distress_model"] == "calibrated" for e in done), "the default model")
     parts = {"calm": [], "agitated": []}
     print("live call: call_2_calm then its agitated version (seed 1)")
     for ev in done:
@@ -272,6 +273,30 @@ def a_live_call_that_turns_agitated_is_scored_against_its_own_opening():
     check(calm_d < 0.35, calm_d)
     check(agit_e > 0.4, "6 dB over the opening: E %.3f" % agit_e)  # the sox gain is +6 dB
     check(agit_d >= calm_d + 0.2, (calm_d, agit_d))
+
+
+@test
+def serve_scores_uploads_with_the_model_it_was_started_with():
+    with open(os.path.join(AUDIO, "jfk.wav"), "rb") as f:
+        data = f.read()
+    paper = bio(os.path.join(AUDIO, "jfk.wav"), "--distress-model", "paper")
+    for args, env, model in (([], {}, "calibrated"), (["--distress-model", "paper"], {}, "paper"),
+                             ([], {"TRIDENT_DISTRESS_MODEL": "paper"}, "paper")):
+        server = Server(BINARY, ["--db", os.path.join(TMP, "upload-%s.db" % model)] + args, env_extra=env,
+                        log_path=os.path.join(TMP, "serve-upload.log")).start()
+        try:
+            status, _, a = server.upload(data, "jfk.wav")
+            check(status == 200, (status, a))
+            stored = server.get_json("/api/calls/" + a["call_id"])[1]
+        finally:
+            server.stop()
+        b = a["bio_acoustic"]
+        check(b["distress_model"] == model and b["models"] == paper["models"], (args, env, b))
+        check(b["distress_score"] == paper["models"][model]["distress_score"], (model, b))
+        check(stored["distress_score"] == b["distress_score"], (stored["distress_score"], b["distress_score"]))
+    r = subprocess.run([BINARY, "serve", "--port", "0", "--db", os.path.join(TMP, "x.db"), "--distress-model", "loud"],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 2 and "--distress-model" in r.stderr and "calibrated or paper" in r.stderr, r.stderr)
 
 
 @test
