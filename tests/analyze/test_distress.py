@@ -273,8 +273,10 @@ def a_live_call_that_turns_agitated_is_scored_against_its_own_opening():
         part = "calm" if started[ev["utterance_index"]] < calm_end_s else "agitated"
         own_e = 0.0 if f["speech_level_db"] is None else \
             min(1.0, max(0.0, (f["speech_level_db"] - f["opening_level_db"]) / 10.0))
-        print("  %-8s utterance %d: %.1f s, D %.3f, E %.3f against the call's opening %s dB (alone: E %.3f, D %.3f)" % (
-            part, ev["utterance_index"], ev["chunk_duration"], ev["chunk_distress"], b["energy"],
+        print("  %-8s utterance %d: %.1f s, D %.3f (P %.2f V %.2f J %.2f, movement %.2f st), E %.3f against the call's "
+              "opening %s dB (alone: E %.3f, D %.3f)" % (
+            part, ev["utterance_index"], ev["chunk_duration"], ev["chunk_distress"], b["pitch_elevation"],
+            b["instability"], b["jitter"], f["pitch_movement_st"], b["energy"],
             "%.1f" % f["reference_level_db"] if f["reference_level_db"] is not None else "-", own_e,
             ev["chunk_distress"] - 0.2 * (b["energy"] - own_e)))
         parts[part].append(ev)
