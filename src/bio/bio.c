@@ -1,12 +1,13 @@
 /* bio.c — bio_analyze: pYIN + RMS (pyin.c) turned into TRIDENT's distress
- * features, and the "bio_acoustic" JSON object.
+ * features under both models (bio.h), and the "bio_acoustic" JSON object.
  *
- * The features follow the original system exactly (see ../shared/bio-ref):
- * statistics over voiced frames only, population standard deviation,
- * sex-adaptive pitch elevation, RMS averaged over all frames, jitter as the
- * mean absolute difference between consecutive voiced F0 values (consecutive
- * in the list of voiced frames) relative to the mean, and everything zero
- * when no frame is voiced. */
+ * The paper's features follow the original system exactly (see
+ * ../shared/bio-ref): statistics over voiced frames only, population standard
+ * deviation, sex-adaptive pitch elevation, RMS averaged over all frames,
+ * jitter as the mean absolute difference between consecutive voiced F0 values
+ * (consecutive in the list of voiced frames) relative to the mean, and
+ * everything zero when no frame is voiced. The calibrated ones are computed
+ * from the same per-frame output on the speech frames. */
 #include "bio/bio.h"
 
 #include <math.h>

@@ -22,8 +22,9 @@
  *   speech: ~0.35); E = clip((L - R) / level_span_db) with L the speech level
  *   (power mean of the speech frames' RMS, dB) and R the caller's reference
  *   level: the first reference_s seconds of speech of this audio, or the one
- *   the caller gives (a live call's opening). Gain and a telephone band
- *   leave every calibrated term unchanged; loudness only counts as a rise
+ *   the caller gives (a live call's opening). Gain leaves every calibrated
+ *   term unchanged, a telephone band, codec or line noise moves D by at most
+ *   0.03 on the test recordings (DESIGN.md); loudness only counts as a rise
  *   over the caller's own opening.
  *
  * Every feature and term is 0 when no frame is voiced (calibrated: no speech frame).
