@@ -15,7 +15,8 @@
 
 static void analyze_usage(FILE *out) {
     fprintf(out,
-            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr] [--triage-rules R] [--json] FILE\n"
+            "usage: trident analyze [--model DIR] [--lora DIR] [--quant q8] [--no-asr]\n"
+            "                       [--triage-rules R] [--distress-model calibrated|paper] [--json] FILE\n"
             "       trident analyze --transcript TEXT [--confidence C] [--distress D] [--triage-rules R] --json\n\n"
             "Runs the triage pipeline (decode → ASR ‖ bio-acoustics → content → triage) on a\n"
             "recording in any format libsndfile reads (" AUDIO_ACCEPTED_FORMATS "),\n"
@@ -29,6 +30,9 @@ static void analyze_usage(FILE *out) {
             "  --lora DIR         PEFT LoRA adapter merged at load\n"
             "  --quant q8         8-bit decoder weights converted at load (faster)\n"
             "  --no-asr           skip ASR even with a model\n"
+            "  --distress-model M calibrated (default): distress terms independent of recording\n"
+            "                     level and line; paper: the original formula, for comparison\n"
+            "                     (environment TRIDENT_DISTRESS_MODEL; the flag wins)\n"
             "  --threads N        inference threads (default: all cores)\n"
             "  --language CODE    decoding language (default en; auto detects)\n"
             "  --json             print JSON (default: a short human-readable summary)\n"
@@ -62,7 +66,14 @@ static void print_summary(json_t *o) {
     const char *reason = json_string_value(json_object_get(asr, "reason"));
     if (reason) printf("asr:             %s\n", reason);
     if (json_object_get(o, "confidence")) printf("confidence:      %.3f\n", json_number_value(json_object_get(o, "confidence")));
-    if (bio) printf("distress:        %.3f\n", json_number_value(json_object_get(bio, "distress_score")));
+    if (bio) {
+        const char *model = json_string_value(json_object_get(bio, "distress_model"));
+        json_t *models = json_object_get(bio, "models");
+        const char *other = model && strcmp(model, "paper") == 0 ? "calibrated" : "paper";
+        printf("distress:        %.3f (%s model; %s: %.3f)\n", json_number_value(json_object_get(bio, "distress_score")),
+               model ? model : "?", other,
+               json_number_value(json_object_get(json_object_get(models, other), "distress_score")));
+    }
     printf("content score:   %.3f\n", json_number_value(json_object_get(nlp, "content_score")));
     printf("queue:           %s (priority %lld)%s%s\n", json_string_value(json_object_get(tr, "queue")),
            (long long)json_integer_value(json_object_get(tr, "priority_level")),
@@ -89,6 +100,7 @@ static int print_result(json_t *o, int as_json) {
 
 int cli_analyze(int argc, char **argv) {
     const char *model = NULL, *lora = NULL, *file = NULL, *transcript = NULL, *language = "en";
+    const char *distress_model = NULL;
     int no_asr = 0, as_json = 0, threads = 0, have_conf = 0, have_dist = 0;
     whisper_weights weights = WHISPER_WEIGHTS_NATIVE;
     double confidence = 1, distress = 0;
@@ -108,6 +120,8 @@ int cli_analyze(int argc, char **argv) {
             model = argv[++a];
         } else if (has_val && strcmp(o, "--lora") == 0) {
             lora = argv[++a];
+        } else if (has_val && strcmp(o, "--distress-model") == 0) {
+            distress_model = argv[++a];
         } else if (has_val && strcmp(o, "--language") == 0) {
             language = argv[++a];
         } else if (has_val && strcmp(o, "--quant") == 0) {
@@ -145,6 +159,16 @@ int cli_analyze(int argc, char **argv) {
         analyze_usage(stderr);
         return 2;
     }
+    bio_distress_model dmodel = BIO_DISTRESS_CALIBRATED;
+    const char *dm_env = getenv("TRIDENT_DISTRESS_MODEL");
+    if (!distress_model && dm_env && *dm_env && bio_distress_model_parse(dm_env, &dmodel) != 0) {
+        fprintf(stderr, "trident analyze: TRIDENT_DISTRESS_MODEL must be calibrated or paper, not '%s'\n", dm_env);
+        return 2;
+    }
+    if (distress_model && bio_distress_model_parse(distress_model, &dmodel) != 0) {
+        fprintf(stderr, "trident analyze: --distress-model takes calibrated or paper, not '%s'\n", distress_model);
+        return 2;
+    }
     if (!transcript && (have_conf || have_dist)) {
         fprintf(stderr, "trident analyze: --confidence and --distress apply to --transcript only\n");
         return 2;
@@ -165,6 +189,7 @@ int cli_analyze(int argc, char **argv) {
                 rules);
         return 2;
     }
+    cfg.distress_model = dmodel;
     char err[TRIDENT_ERR_SIZE];
     service_registry *reg = NULL;
     if (service_registry_open(&cfg, &reg, err, sizeof err) != 0) {

@@ -25,7 +25,8 @@ typedef struct {
 
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
-    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES,
+    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_HTTP_THREADS, O_CORS, O_WEB_ROOT,
+    O_TRIAGE_RULES,
     O_LOAD_DELAY, O_COUNT
 };
 
@@ -56,6 +57,9 @@ static serve_opt opts[O_COUNT] = {
                       "3600", 1, 86400, 0},
     [O_HANGOVER] = {"--vad-hangover-s", "TRIDENT_VAD_HANGOVER_S", "S",
                     "silence that ends a live-call utterance (original: 1.5)", OPT_NUM, "0.6", 0.05, 10, 0},
+    [O_DISTRESS_MODEL] = {"--distress-model", "TRIDENT_DISTRESS_MODEL", "M",
+                          "calibrated: level- and line-independent distress; paper: the original formula",
+                          OPT_STR, "calibrated", 0, 0, 0},
     [O_HTTP_THREADS] = {"--http-threads", "TRIDENT_HTTP_THREADS", "N",
                         "HTTP worker threads (each open WebSocket holds one)", OPT_INT, "32", 2, 4096, 0},
     [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value", OPT_STR, "*",
@@ -130,6 +134,12 @@ static int serve_parse(int argc, char **argv, double num[O_COUNT]) {
     }
     for (int i = 0; i < O_COUNT; i++)
         if (opts[i].kind != OPT_STR && opt_number(&opts[i], &num[i]) != 0) return -1;
+    bio_distress_model m;
+    if (bio_distress_model_parse(opts[O_DISTRESS_MODEL].value, &m) != 0) {
+        fprintf(stderr, "trident serve: %s (%s) must be calibrated or paper, got '%s'\n", opts[O_DISTRESS_MODEL].flag,
+                opts[O_DISTRESS_MODEL].env, opts[O_DISTRESS_MODEL].value);
+        return -1;
+    }
     return 0;
 }
 
@@ -172,6 +182,7 @@ int cli_serve(int argc, char **argv) {
                 opts[O_TRIAGE_RULES].value);
         return 2;
     }
+    bio_distress_model_parse(opts[O_DISTRESS_MODEL].value, &cfg.distress_model); /* checked in serve_parse */
 
     server_config scfg;
     server_config_default(&scfg);

@@ -2,6 +2,7 @@
  * call's worker thread, running aggregates, store updates, recording, events. */
 #include "service/live.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,9 @@ struct live_call {
     /* aggregates: written by the worker only, read by close after the join */
     char *transcript;
     double conf_sum, dist_sum, dur_sum;
+    /* the caller's reference speech level: the power mean over the opening
+     * utterances' first seconds of speech, until it covers bio's reference_s */
+    double ref_power, ref_s;
     int n_done;
     json_t *last_analysis;
     pipeline_assessment last;
@@ -96,12 +100,26 @@ static void live_fields(const live_call *c, store_fields *f, const char *analysi
     f->utterance_count = c->n_done;
 }
 
+/* Extends the caller's reference level with this utterance's opening speech
+ * until it covers bio's reference_s seconds; later utterances' energy term is
+ * measured against it (the call's own opening, not each utterance's). */
+static void live_reference_extend(live_call *c, const pipeline_signals *sig) {
+    double want = bio_params_default().reference_s;
+    if (c->ref_s >= want || !(sig->opening_speech_s > 0) || isnan(sig->opening_level_db)) return;
+    double add = fmin(sig->opening_speech_s, want - c->ref_s);
+    c->ref_power = (c->ref_power * c->ref_s + pow(10.0, sig->opening_level_db / 10.0) * add) / (c->ref_s + add);
+    c->ref_s += add;
+}
+
 static void live_process(live_call *c, utt_node *node) {
     service_registry *reg = c->reg;
     double dur = samples_s(node->u.n_samples);
     live_emit(c, json_pack("{s:s, s:i, s:f, s:f, s:f}", "type", "processing_started", "utterance_index", node->index,
                            "start", samples_s(node->u.start), "end", samples_s(node->u.end), "duration", dur));
-    pipeline_options opt = {.no_asr = 0, .unbounded = 1};
+    pipeline_options opt = {.no_asr = 0,
+                            .unbounded = 1,
+                            .has_reference = c->ref_s > 0,
+                            .reference_level_db = c->ref_s > 0 ? 10.0 * log10(c->ref_power) : 0};
     pipeline_signals sig;
     char err[TRIDENT_ERR_SIZE];
     int rc = pipeline_signals_compute(reg, node->u.samples, node->u.n_samples, &opt, &sig, err, sizeof err);
@@ -110,6 +128,7 @@ static void live_process(live_call *c, utt_node *node) {
         live_call_error_emit(c, err);
         return;
     }
+    live_reference_extend(c, &sig);
     if (text_append(&c->transcript, sig.asr.text) != 0) {
         pipeline_signals_clear(&sig);
         live_call_error_emit(c, "out of memory appending the transcript");

@@ -4,7 +4,9 @@
  * (audio/vad.h) cuts it into utterances (silence hangover, 30-s cap); each utterance
  * is analysed in order on the call's own worker thread: ASR (through the scheduler,
  * never refused for a full queue) ‖ bio-acoustics, then confidence and distress are
- * averaged over the utterances so far weighted by duration, content is scored on the
+ * averaged over the utterances so far weighted by duration (each utterance's
+ * calibrated energy term measured against the call's opening speech level: the
+ * first 3 s of speech of its first utterances), content is scored on the
  * whole transcript so far, triage decides, and the store record is updated — so a
  * crash mid-call loses at most the utterance in flight. The whole call is recorded
  * to <recordings>/<id>.wav as it arrives. live_call_close flushes the last utterance,

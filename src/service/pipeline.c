@@ -42,6 +42,8 @@ void pipeline_assessment_clear(pipeline_assessment *a) {
 typedef struct {
     const float *pcm;
     size_t n;
+    bio_distress_model model;
+    double reference_level_db; /* NAN: this audio's own opening */
     bio_result out;
     int rc;
     char err[TRIDENT_ERR_SIZE];
@@ -49,7 +51,10 @@ typedef struct {
 
 static void *bio_thread(void *arg) {
     bio_job *j = arg;
-    j->rc = bio_analyze(j->pcm, j->n, NULL, &j->out, j->err, sizeof j->err);
+    bio_params p = bio_params_default();
+    p.distress_model = j->model;
+    p.reference_level_db = j->reference_level_db;
+    j->rc = bio_analyze(j->pcm, j->n, &p, &j->out, j->err, sizeof j->err);
     return NULL;
 }
 
@@ -60,7 +65,10 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     if (rc != 0) return rc;
     out->duration_s = audio_pcm_duration(n, AUDIO_SAMPLE_RATE);
     int want_asr = !(opt && opt->no_asr) && reg->cfg.asr.model_dir;
-    bio_job bj = {.pcm = pcm, .n = n};
+    bio_job bj = {.pcm = pcm,
+                  .n = n,
+                  .model = reg->cfg.distress_model,
+                  .reference_level_db = opt && opt->has_reference ? opt->reference_level_db : NAN};
     pthread_t th;
     int threaded = want_asr && pthread_create(&th, NULL, bio_thread, &bj) == 0;
     if (!threaded) bio_thread(&bj);
@@ -95,6 +103,8 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
         return error_set(err, err_size, bj.rc, "bio-acoustic analysis failed: %s", bj.err);
     }
     out->distress = bj.out.distress_score;
+    out->opening_level_db = bj.out.speech_frames ? bj.out.opening_level_db : NAN;
+    out->opening_speech_s = bj.out.opening_speech_s;
     out->bio_acoustic = bio_result_to_json(&bj.out);
     bio_result_free(&bj.out);
     if (!out->asr.text) out->asr.text = strdup("");

@@ -26,6 +26,8 @@
 typedef struct {
     int no_asr;      /* skip ASR (reason "ASR disabled (--no-asr)") */
     int unbounded;   /* never refused for a full queue (live calls) */
+    int has_reference;         /* the caller's reference speech level is known (a live call's opening): */
+    double reference_level_db; /* the calibrated energy term is measured against it, not this audio's start */
 } pipeline_options;
 
 /* The ASR parameters of every analysis (uploads, live-call utterances, `trident
@@ -50,8 +52,10 @@ typedef struct {
     char asr_reason[640]; /* why ASR did not run, "" when it did */
     double confidence;    /* asr.confidence = exp(the engine's avg_logprob: mean log-probability of
                            * the kept windows' tokens, one EOT per window), 0 without ASR */
-    double distress;      /* bio-acoustic distress score in [0, 1] */
+    double distress;      /* bio-acoustic distress score in [0, 1] (the registry's distress model) */
     json_t *bio_acoustic; /* the bio module's "bio_acoustic" object (owned) */
+    double opening_level_db; /* speech level of this audio's first seconds of speech (bio_result; NAN without speech) */
+    double opening_speech_s; /* seconds of speech it is measured on (0 without speech) */
     double duration_s;
 } pipeline_signals;
 void pipeline_signals_clear(pipeline_signals *s);

@@ -20,6 +20,7 @@ void service_config_default(service_config *cfg) {
     cfg->vad.max_utterance_s = 30.0;
     cfg->max_call_s = 3600.0;
     triage_params_init(&cfg->triage);
+    cfg->distress_model = BIO_DISTRESS_CALIBRATED;
 }
 
 int service_registry_open(const service_config *cfg, service_registry **out, char *err, size_t err_size) {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "audio/audio.h"
+#include "bio/bio.h"
 #include "content/content.h"
 #include "service/asr.h"
 #include "service/scheduler.h"
@@ -30,11 +31,12 @@ typedef struct {
     double max_call_s;       /* longest live call or upload accepted, seconds */
     const char *data_dir;    /* content lexicons and gazetteer; NULL: $TRIDENT_DATA or the built-in data dir */
     triage_params triage;    /* thresholds */
+    bio_distress_model distress_model; /* the distress score's normalisation (bio.h) */
 } service_config;
 
 /* Fills cfg with the defaults: 1 slot using every core, queue 16, language "en",
  * VAD defaults with a 0.6-s hangover and a 30-s cap, calls up to 1 hour, default
- * triage thresholds. */
+ * triage thresholds, the calibrated distress model. */
 void service_config_default(service_config *cfg);
 
 typedef struct service_registry {

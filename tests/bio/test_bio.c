@@ -180,11 +180,11 @@ static void check_reference(const char *name) {
             {"f0_mean", r.f0_mean, 1e-6},
             {"f0_std", r.f0_std, 1e-6},
             {"f0_cv", r.f0_cv, 1e-6},
-            {"pitch_elevation", r.pitch_elevation, 1e-6},
-            {"instability", r.instability, 1e-6},
-            {"energy", r.energy, 1e-4}, /* librosa averaged float32 RMS in float32 */
-            {"jitter", r.jitter, 1e-6},
-            {"distress", r.distress_score, 1e-4},
+            {"pitch_elevation", r.paper.pitch_elevation, 1e-6}, /* the oracle is the paper's formula */
+            {"instability", r.paper.instability, 1e-6},
+            {"energy", r.paper.energy, 1e-4}, /* librosa averaged float32 RMS in float32 */
+            {"jitter", r.paper.jitter, 1e-6},
+            {"distress", r.paper.distress_score, 1e-4},
         };
         double max_feat = 0, max_f32 = 0; /* exact features; those with librosa's float32 RMS mean */
         for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
@@ -238,7 +238,9 @@ out:
 
 static int result_finite(const bio_result *r) {
     double v[] = {r->f0_mean, r->f0_std, r->f0_cv, r->pitch_elevation, r->instability, r->energy,
-                  r->jitter, r->distress_score, r->rms_mean, r->jitter_raw};
+                  r->jitter, r->distress_score, r->rms_mean, r->jitter_raw, r->paper.distress_score,
+                  r->calibrated.distress_score, r->speech_f0_mean, r->speech_f0_cv, r->pitch_movement_st,
+                  r->speech_level_db, r->opening_level_db, r->opening_speech_s};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (!isfinite(v[i])) return 0;
     return 1;
@@ -409,11 +411,18 @@ static void check_edges(void) {
 
     /* JSON: exactly the server's bio_acoustic shape */
     json_t *j = bio_result_to_json(&a);
-    CHECK(j != NULL && json_object_size(j) == 9, "json object with 9 keys");
-    const char *keys[] = {"f0_mean", "f0_cv", "pitch_elevation", "instability", "energy",
-                          "jitter", "distress_score", "voiced_frames", "frames"};
-    for (size_t i = 0; j && i < 9; i++) CHECK(json_object_get(j, keys[i]) != NULL, "json key %s", keys[i]);
+    CHECK(j != NULL && json_object_size(j) == 12, "json object with 12 keys");
+    const char *keys[] = {"f0_mean", "f0_cv", "pitch_elevation", "instability", "energy", "jitter",
+                          "distress_score", "voiced_frames", "frames", "distress_model", "features", "models"};
+    for (size_t i = 0; j && i < 12; i++) CHECK(json_object_get(j, keys[i]) != NULL, "json key %s", keys[i]);
     if (j) {
+        json_t *m = json_object_get(j, "models");
+        CHECK(json_object_size(json_object_get(j, "features")) == 11 && json_object_size(m) == 2, "json features, models");
+        CHECK(json_real_value(json_object_get(json_object_get(m, "paper"), "distress_score")) == a.paper.distress_score &&
+                  json_real_value(json_object_get(json_object_get(m, "calibrated"), "distress_score")) ==
+                      a.calibrated.distress_score,
+              "json models");
+        CHECK(strcmp(json_string_value(json_object_get(j, "distress_model")), "calibrated") == 0, "json model name");
         CHECK(json_is_integer(json_object_get(j, "frames")) &&
                   json_integer_value(json_object_get(j, "frames")) == (json_int_t)a.frames,
               "json frames");
@@ -423,6 +432,83 @@ static void check_edges(void) {
     bio_result_free(&a);
     bio_result_free(&b);
     bio_result_free(NULL);
+}
+
+/* ---- the two distress models ----------------------------------------------- */
+
+static void check_models(void) {
+    size_t n = 0;
+    int rate = 0;
+    float *pcm = wav_read(check_shared_path("bio-ref/inputs/c1_16k.wav"), &n, &rate);
+    CHECK(pcm != NULL, "read c1_16k");
+    if (!pcm) return;
+    float *quiet = malloc(n * sizeof *quiet);
+    CHECK(quiet != NULL, "malloc");
+    if (!quiet) {
+        free(pcm);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) quiet[i] = pcm[i] * 0.25f; /* -12 dB */
+    char err[TRIDENT_ERR_SIZE];
+    bio_params p = bio_params_default();
+    bio_result a, b, c;
+    int rc = bio_analyze(pcm, n, &p, &a, err, sizeof err) | bio_analyze(quiet, n, &p, &b, err, sizeof err);
+    CHECK(rc == 0, "analyse c1 at two levels: %s", err);
+    if (rc == 0) {
+        /* calibrated by default, the top-level terms are its terms */
+        CHECK(a.distress_model == BIO_DISTRESS_CALIBRATED && a.distress_score == a.calibrated.distress_score &&
+                  a.energy == a.calibrated.energy && a.jitter == a.calibrated.jitter,
+              "default model calibrated");
+        CHECK(a.calibrated.distress_score < 0.35 && a.paper.distress_score > 0.5, "c1 calm: calibrated %.3f, paper %.3f",
+              a.calibrated.distress_score, a.paper.distress_score);
+        /* -12 dB: the same speech frames and calibrated terms; the paper's energy drops */
+        CHECK(a.speech_frames == b.speech_frames && fabs(a.calibrated.distress_score - b.calibrated.distress_score) < 1e-9,
+              "calibrated D at -12 dB: %.6f vs %.6f", b.calibrated.distress_score, a.calibrated.distress_score);
+        CHECK(fabs(a.speech_level_db - b.speech_level_db - 12.04) < 0.01, "speech level -12 dB: %.3f vs %.3f",
+              b.speech_level_db, a.speech_level_db);
+        CHECK(b.paper.energy < a.paper.energy * 0.3, "paper energy follows the level");
+        CHECK(a.opening_speech_s > 2.9 && a.opening_speech_s < 3.1 && a.reference_level_db == a.opening_level_db,
+              "reference: the opening 3 s of speech (%.3f s)", a.opening_speech_s);
+        /* octave errors and pause noise stay out of the speech frames */
+        CHECK(a.speech_frames < a.voiced_frames && a.speech_f0_cv < a.f0_cv, "speech frames %zu of %zu voiced",
+              a.speech_frames, a.voiced_frames);
+        /* a given reference 6 dB below this audio's opening: E = 0.6 with level_span_db 10 */
+        bio_params q = p;
+        q.reference_level_db = a.reference_level_db - 6.0;
+        rc = bio_analyze(pcm, n, &q, &c, err, sizeof err);
+        CHECK(rc == 0 && c.opening_level_db == a.opening_level_db && c.reference_level_db == q.reference_level_db,
+              "given reference used");
+        if (rc == 0)
+            CHECK(fabs(c.calibrated.energy - (a.speech_level_db - q.reference_level_db) / 10.0) < 1e-12 &&
+                      c.calibrated.energy > 0.5,
+                  "energy over the given reference %.3f", c.calibrated.energy);
+        /* the paper model selects the paper's terms; the calibrated ones are still computed */
+        q = p;
+        q.distress_model = BIO_DISTRESS_PAPER;
+        rc = bio_analyze(pcm, n, &q, &c, err, sizeof err);
+        CHECK(rc == 0 && c.distress_model == BIO_DISTRESS_PAPER && c.distress_score == a.paper.distress_score &&
+                  c.instability == a.paper.instability && c.calibrated.distress_score == a.calibrated.distress_score,
+              "paper model");
+    }
+    /* bad calibration parameters are refused */
+    bio_params bad[6];
+    for (int i = 0; i < 6; i++) bad[i] = p;
+    bad[0].speech_gate_db = 0;
+    bad[1].pitch_window_st = NAN;
+    bad[2].movement_span_st = -1;
+    bad[3].reference_s = 0;
+    bad[4].reference_level_db = INFINITY;
+    bad[5].distress_model = (bio_distress_model)7;
+    for (int i = 0; i < 6; i++)
+        CHECK(bio_analyze(pcm, 16000, &bad[i], &c, err, sizeof err) == TRIDENT_EINVAL, "bad calibration %d refused", i);
+    /* names */
+    bio_distress_model m = BIO_DISTRESS_CALIBRATED;
+    CHECK(bio_distress_model_parse("paper", &m) == 0 && m == BIO_DISTRESS_PAPER &&
+              strcmp(bio_distress_model_name(m), "paper") == 0 && bio_distress_model_parse("Paper", &m) == -1 &&
+              bio_distress_model_parse(NULL, &m) == -1 && m == BIO_DISTRESS_PAPER,
+          "model names");
+    free(quiet);
+    free(pcm);
 }
 
 static void check_betainc(void) {
@@ -498,6 +584,7 @@ int main(void) {
     const char *names[] = {"jfk", "c1_16k", "c2_16k"};
     for (size_t i = 0; i < 3; i++) check_reference(names[i]);
     check_edges();
+    check_models();
     check_monotone();
     return check_summary();
 }
