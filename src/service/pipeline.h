@@ -26,6 +26,7 @@
 typedef struct {
     int no_asr;      /* skip ASR (reason "ASR disabled (--no-asr)") */
     int unbounded;   /* never refused for a full queue (live calls) */
+    int reserved;    /* the caller holds a place from infer_scheduler_reserve: it is used or released */
 } pipeline_options;
 
 /* The ASR parameters of every analysis (uploads, live-call utterances, `trident
