@@ -14,6 +14,7 @@ build="${2:-$root/build-fuzz}"
 shift $(( $# >= 2 ? 2 : 1 ))
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRIDENT_FUZZ=ON \
   -DTRIDENT_WERROR=OFF -DTRIDENT_OPENBLAS=OFF >/dev/null
+build="$(cd "$build" && pwd)"
 harnesses=("$@")
 if [ ${#harnesses[@]} -eq 0 ]; then
   for src in "$root"/tests/fuzz/fuzz_*.c; do
