@@ -97,18 +97,30 @@ double audio_probe_duration(const audio_probe_info *info);
 typedef struct {
     double max_wall_s;       /* the decoder is killed after this; 0: 10 s + max_seconds / 100 */
     size_t max_memory_bytes; /* address space the decoder may add; 0: derived from max_seconds */
+    const char *exe;         /* an executable whose main hands `exe AUDIO_DECODER_ARG ...` to
+                              * audio_decoder_main (the server: its own binary); NULL: fork */
 } audio_isolation;
 
-/* audio_decode_memory in a child process (fork, no exec): a hang or a crash
- * inside libsndfile cannot take the caller with it. The child runs under
- * RLIMIT_CPU and RLIMIT_AS (not in sanitizer builds, whose shadow memory
- * defeats RLIMIT_AS), is killed at the wall-clock deadline, and sends the PCM
- * back over a pipe. iso may be NULL for the defaults. Returns what
- * audio_decode_memory returns, or TRIDENT_EFORMAT when the decoder was killed
- * or crashed (the message says which), TRIDENT_EIO/ENOMEM when no child could
- * be started. *out as for audio_decode_memory (caller frees). */
+/* The first argument that makes a program run audio_decoder_main. */
+#define AUDIO_DECODER_ARG "__trident-decoder"
+
+/* audio_decode_memory in a child process, so that a hang or a crash inside
+ * libsndfile cannot take the caller with it. The child is spawned from iso->exe
+ * (the upload copied into a memfd: no page-table copy, the cost does not grow
+ * with the caller's memory) or, without exe, forked (no exec; its cost grows
+ * with the caller's anonymous memory). It runs under RLIMIT_CPU and RLIMIT_AS
+ * (not in sanitizer builds, whose shadow memory defeats RLIMIT_AS), is killed
+ * at the wall-clock deadline, and sends the PCM back over a pipe. iso may be
+ * NULL for the defaults. Returns what audio_decode_memory returns, or
+ * TRIDENT_EFORMAT when the decoder was killed, crashed or ran out of its
+ * memory (the message says which), TRIDENT_EIO/ENOMEM when no child could be
+ * started. *out as for audio_decode_memory (caller frees). */
 int audio_decode_memory_isolated(const void *data, size_t size, const audio_decode_options *opts,
                                  const audio_isolation *iso, audio_pcm *out, char *err, size_t err_size);
+
+/* The decoder process's main (argv[1] == AUDIO_DECODER_ARG): the encoded file
+ * on stdin (a seekable memfd), the result on stdout. Returns the exit status. */
+int audio_decoder_main(int argc, char **argv);
 
 /* ---- resample.c -------------------------------------------------------- */
 

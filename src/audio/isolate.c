@@ -2,25 +2,31 @@
  * crash or a memory blow-up inside libsndfile or a codec cannot take the
  * caller (the server) with it.
  *
- * The caller forks (no exec: the child shares the parent's pages copy-on-write,
- * so the upload is not copied and a fork costs about a millisecond even beside
- * a memory-mapped model). The child closes every inherited descriptor but its
- * pipe, sets RLIMIT_CPU and RLIMIT_AS, dies with its parent, runs
- * audio_decode_memory and writes a fixed header (result code, message, PCM
- * description) and the samples to the pipe, then _exits. The parent reads with
- * a wall-clock deadline and kills the child when it passes. The child touches
- * only malloc, libsndfile and libsoxr (single-threaded, no locks of their own
- * shared with other threads) and never logs. */
+ * Two ways to start the child. With an executable (audio_isolation.exe, the
+ * server passes its own binary): the upload is copied into a memfd, and
+ * posix_spawn (no page-table copy) runs `exe AUDIO_DECODER_ARG ...` with the
+ * memfd as stdin and the result pipe as stdout; its main calls
+ * audio_decoder_main. Without one: fork (no exec), which shares the parent's
+ * pages copy-on-write but copies the page tables of its anonymous memory (see
+ * DESIGN.md, "Untrusted audio"). Either child dies with its parent, runs
+ * under RLIMIT_CPU and RLIMIT_AS, runs audio_decode_memory and writes a fixed
+ * header (result code, message, PCM description) and the samples to the
+ * pipe. The parent reads with a wall-clock deadline and kills the child when
+ * it passes. A forked child touches only malloc, libsndfile and libsoxr
+ * (single-threaded, no locks shared with other threads) and never logs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,7 +82,6 @@ static size_t vm_size_now(void) {
 #endif
 
 static void child_limits(double cpu_s, size_t memory) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
     struct rlimit cpu = {(rlim_t)cpu_s + 1, (rlim_t)cpu_s + 2};
     setrlimit(RLIMIT_CPU, &cpu);
 #ifndef ISOLATE_SANITIZED
@@ -90,11 +95,10 @@ static void child_limits(double cpu_s, size_t memory) {
 #endif
 }
 
-static void child_main(int fd, const void *data, size_t size, const audio_decode_options *opts, double cpu_s,
-                       size_t memory) {
-    /* Other threads' pipes and the server's sockets stay with the parent. */
-    if (fd > 3) close_range(3, (unsigned)fd - 1, 0);
-    close_range((unsigned)fd + 1, ~0U, 0);
+/* Decodes data under the limits and writes the result to fd. Returns the
+ * child's exit status. */
+static int child_decode(int fd, const void *data, size_t size, const audio_decode_options *opts, double cpu_s,
+                        size_t memory) {
     child_limits(cpu_s, memory);
     isolate_header h;
     memset(&h, 0, sizeof h);
@@ -109,7 +113,69 @@ static void child_main(int fd, const void *data, size_t size, const audio_decode
     }
     int bad = write_all(fd, &h, sizeof h);
     if (!bad && h.rc == 0) bad = write_all(fd, pcm.samples, pcm.n_samples * sizeof(float));
-    _exit(bad ? 3 : 0);
+    audio_pcm_free(&pcm);
+    return bad ? 3 : 0;
+}
+
+int audio_decoder_main(int argc, char **argv) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1) return 2; /* the parent is already gone */
+    if (argc != 6) return 2;
+    audio_decode_options opts = {.target_rate = atoi(argv[2]), .max_seconds = atof(argv[3])};
+    double cpu_s = atof(argv[4]);
+    size_t memory = (size_t)strtoull(argv[5], NULL, 10);
+    struct stat st;
+    if (fstat(0, &st) != 0 || st.st_size <= 0) return 2;
+    void *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, 0, 0);
+    if (data == MAP_FAILED) return 2;
+    int rc = child_decode(1, data, (size_t)st.st_size, &opts, cpu_s, memory);
+    munmap(data, (size_t)st.st_size);
+    return rc;
+}
+
+/* Starts `exe AUDIO_DECODER_ARG ...` with data on stdin (a memfd) and out_fd
+ * as stdout. Returns the pid or -1 with err. */
+static pid_t decoder_spawn(const char *exe, const void *data, size_t size, int out_fd, int target, double max_s,
+                           double cpu_s, size_t memory, char *err, size_t err_size) {
+    extern char **environ;
+    int in_fd = memfd_create("trident-upload", MFD_CLOEXEC);
+    if (in_fd < 0 || write_all(in_fd, data, size) != 0) {
+        error_set(err, err_size, TRIDENT_EIO, "cannot start the audio decoder: memfd: %s", strerror(errno));
+        if (in_fd >= 0) close(in_fd);
+        return -1;
+    }
+    char a_rate[32], a_max[64], a_cpu[64], a_mem[32];
+    snprintf(a_rate, sizeof a_rate, "%d", target);
+    snprintf(a_max, sizeof a_max, "%.17g", max_s);
+    snprintf(a_cpu, sizeof a_cpu, "%.17g", cpu_s);
+    snprintf(a_mem, sizeof a_mem, "%zu", memory);
+    char *argv[] = {(char *)exe, AUDIO_DECODER_ARG, a_rate, a_max, a_cpu, a_mem, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    pid_t pid = -1;
+    int rc = posix_spawn_file_actions_init(&fa);
+    if (rc == 0) {
+        posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+        posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0); /* codecs' warnings */
+        if ((rc = posix_spawnattr_init(&attr)) == 0) {
+            posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+            posix_spawnattr_setsigdefault(&attr, &all);
+            posix_spawnattr_setsigmask(&attr, &none);
+            rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
+            posix_spawnattr_destroy(&attr);
+        }
+        posix_spawn_file_actions_destroy(&fa);
+    }
+    close(in_fd);
+    if (rc != 0) {
+        error_set(err, err_size, TRIDENT_EIO, "cannot start the audio decoder %s: %s", exe, strerror(rc));
+        return -1;
+    }
+    return pid;
 }
 
 /* Reads n bytes before the deadline. Returns 0, 1 (end of stream) or -1 (timeout/error). */
@@ -145,17 +211,32 @@ int audio_decode_memory_isolated(const void *data, size_t size, const audio_deco
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         return error_set(err, err_size, TRIDENT_EIO, "cannot start the audio decoder: pipe: %s", strerror(errno));
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(fds[0]);
-        close(fds[1]);
-        return error_set(err, err_size, e == ENOMEM || e == EAGAIN ? TRIDENT_ENOMEM : TRIDENT_EIO,
-                         "cannot start the audio decoder: fork: %s", strerror(e));
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        child_main(fds[1], data, size, opts, wall, memory);
+    pid_t pid;
+    if (iso && iso->exe) {
+        pid = decoder_spawn(iso->exe, data, size, fds[1], target, max_s, wall, memory, err, err_size);
+        if (pid < 0) {
+            close(fds[0]);
+            close(fds[1]);
+            return TRIDENT_EIO;
+        }
+    } else {
+        pid = fork();
+        if (pid < 0) {
+            int e = errno;
+            close(fds[0]);
+            close(fds[1]);
+            return error_set(err, err_size, e == ENOMEM || e == EAGAIN ? TRIDENT_ENOMEM : TRIDENT_EIO,
+                             "cannot start the audio decoder: fork: %s", strerror(e));
+        }
+        if (pid == 0) {
+            close(fds[0]);
+            /* other threads' pipes and the server's sockets stay with the parent */
+            int fd = fds[1];
+            if (fd > 3) close_range(3, (unsigned)fd - 1, 0);
+            close_range((unsigned)fd + 1, ~0U, 0);
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            _exit(child_decode(fd, data, size, opts, wall, memory));
+        }
     }
     close(fds[1]);
     double deadline = now_s() + wall;

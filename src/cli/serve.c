@@ -161,6 +161,7 @@ int cli_serve(int argc, char **argv) {
     cfg.sched.language = opt_str(O_LANGUAGE);
     cfg.db = opt_str(O_DB);
     cfg.max_call_s = num[O_MAX_CALL_S];
+    cfg.decoder_exe = "/proc/self/exe"; /* uploads are decoded by this binary in a child process */
     cfg.vad.hangover_s = num[O_HANGOVER];
 
     server_config scfg;

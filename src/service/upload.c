@@ -48,7 +48,8 @@ static int upload_decode(service_registry *reg, const void *data, size_t size, a
                          "the uploaded audio (%s) declares %.1f s; at most %.0f s are accepted", probe.container,
                          declared, reg->cfg.max_call_s);
     audio_decode_options dopt = {.target_rate = AUDIO_SAMPLE_RATE, .max_seconds = reg->cfg.max_call_s};
-    return audio_decode_memory_isolated(data, size, &dopt, NULL, pcm, err, err_size);
+    audio_isolation iso = {.exe = reg->cfg.decoder_exe};
+    return audio_decode_memory_isolated(data, size, &dopt, &iso, pcm, err, err_size);
 }
 
 int service_upload_analyze(service_registry *reg, const void *data, size_t size, const char *filename, json_t **out,

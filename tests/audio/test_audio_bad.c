@@ -146,15 +146,27 @@ static void test_isolated(void) {
     audio_pcm a, b;
     int rc = audio_decode_memory(jfk, n, NULL, &a, err, sizeof err);
     CHECK(rc == 0, "in-process: %s", err);
-    rc = audio_decode_memory_isolated(jfk, n, NULL, NULL, &b, err, sizeof err);
-    CHECK(rc == 0, "isolated: %s", err);
-    if (rc == 0 && a.samples) {
-        CHECK(a.n_samples == b.n_samples && memcmp(a.samples, b.samples, a.n_samples * sizeof(float)) == 0 &&
-                  b.source_rate == 16000 && b.source_channels == 1 && strcmp(a.source_format, b.source_format) == 0,
-              "isolated decode differs");
+    /* forked, and spawned from the trident binary (the server's way) */
+    audio_isolation spawned = {.exe = TRIDENT_BINARY};
+    const audio_isolation *ways[2] = {NULL, &spawned};
+    for (int w = 0; w < 2; w++) {
+        rc = audio_decode_memory_isolated(jfk, n, NULL, ways[w], &b, err, sizeof err);
+        CHECK(rc == 0, "isolated (%s): %s", w ? "spawned" : "forked", err);
+        if (rc == 0 && a.samples) {
+            CHECK(a.n_samples == b.n_samples && memcmp(a.samples, b.samples, a.n_samples * sizeof(float)) == 0 &&
+                      b.source_rate == 16000 && b.source_channels == 1 &&
+                      strcmp(a.source_format, b.source_format) == 0,
+                  "isolated decode (%s) differs", w ? "spawned" : "forked");
+        }
+        audio_pcm_free(&b);
     }
+    rc = audio_decode_memory_isolated(jfk, 30, NULL, &spawned, &b, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "accepted formats", "spawned: truncated header");
+    audio_isolation missing = {.exe = "/nonexistent/trident"};
+    rc = audio_decode_memory_isolated(jfk, n, NULL, &missing, &b, err, sizeof err);
+    CHECK(rc < 0 && b.samples == NULL && err[0], "a missing decoder binary is an error: %d %s", rc, err);
+    printf("%-28s -> %s\n", "spawned: no such binary", err);
     audio_pcm_free(&a);
-    audio_pcm_free(&b);
     /* errors cross the process boundary unchanged */
     rc = audio_decode_memory_isolated(jfk, 30, NULL, NULL, &b, err, sizeof err);
     expect(rc, TRIDENT_EFORMAT, err, "accepted formats", "isolated: truncated header");
@@ -172,6 +184,9 @@ static void test_isolated(void) {
         rc = audio_decode_memory_isolated(big, big_len, NULL, &fast, &b, err, sizeof err);
         expect(rc, TRIDENT_EFORMAT, err, "could not be decoded within", "isolated: past the deadline");
         CHECK(b.samples == NULL, "samples after a kill");
+        fast.exe = TRIDENT_BINARY;
+        rc = audio_decode_memory_isolated(big, big_len, NULL, &fast, &b, err, sizeof err);
+        expect(rc, TRIDENT_EFORMAT, err, "could not be decoded within", "spawned: past the deadline");
         audio_isolation tight = {.max_memory_bytes = (size_t)8 << 20};
         rc = audio_decode_memory_isolated(big, big_len, NULL, &tight, &b, err, sizeof err);
 #if defined(__SANITIZE_ADDRESS__)
@@ -181,6 +196,11 @@ static void test_isolated(void) {
         CHECK(rc == TRIDENT_EFORMAT && (strstr(err, "memory") || strstr(err, "signal")),
               "isolated: memory bound: %d %s", rc, err);
         printf("%-28s -> %s\n", "isolated: memory bound", err);
+        tight.exe = TRIDENT_BINARY;
+        rc = audio_decode_memory_isolated(big, big_len, NULL, &tight, &b, err, sizeof err);
+        CHECK(rc == TRIDENT_EFORMAT && (strstr(err, "memory") || strstr(err, "signal")),
+              "spawned: memory bound: %d %s", rc, err);
+        printf("%-28s -> %s\n", "spawned: memory bound", err);
 #endif
         audio_pcm_free(&b);
         free(big);
