@@ -65,7 +65,7 @@ void asr_transcript_clear(asr_transcript *t);
 /* Transcribes 16-kHz mono PCM with params (required; the pipeline's are
  * pipeline_asr_params) — waiting for a lazy model load if needed. Blocks until
  * done. Returns 0; TRIDENT_EBUSY when the queue is full (or on shutdown); or the
- * model's / engine's error with a message. flags: 0 or INFER_UNBOUNDED. */
+ * model's / engine's error with a message. flags: 0, INFER_UNBOUNDED or INFER_RESERVED. */
 #define INFER_UNBOUNDED 1 /* flags: never refused for a full queue (a live call's utterances) */
 #define INFER_RESERVED 2  /* flags: admitted by infer_scheduler_reserve; the place is used (and released) */
 int infer_scheduler_transcribe(infer_scheduler *sched, const float *pcm, size_t n_samples,
