@@ -7,7 +7,7 @@
  * from a path or from a memory buffer into exactly that: channels are mixed
  * down to their mean, the rate is converted with libsoxr (high quality).
  * Integer PCM is scaled the usual way (int16 / 32768). Bad input (not audio,
- * truncated, empty, NaN/Inf samples, absurd sizes) is a TRIDENT_EFORMAT /
+ * truncated, empty, NaN/Inf or huge samples, absurd sizes) is a TRIDENT_EFORMAT /
  * TRIDENT_ELIMIT error whose message says what is wrong and what is accepted.
  *
  * All functions are thread-safe: they keep no state between calls, except the
@@ -24,6 +24,11 @@
 #define AUDIO_SAMPLE_RATE 16000
 /* Default cap on decoded duration (seconds); audio_decode_options.max_seconds. */
 #define AUDIO_DEFAULT_MAX_SECONDS 7200.0
+
+/* The largest sample magnitude a decoded file may hold. Float audio is nominally
+ * within [-1, 1]; up to 64 (36 dB over full scale) passes, beyond it the
+ * samples are garbage (e.g. 1e18) that would overflow the analyses. */
+#define AUDIO_SAMPLE_MAX_ABS 64.0f
 
 /* One-line list of accepted formats, for error messages and --help texts. */
 #define AUDIO_ACCEPTED_FORMATS                                                                         \
@@ -56,12 +61,66 @@ int audio_decode_file(const char *path, const audio_decode_options *opts, audio_
                       size_t err_size);
 
 /* The same for an encoded file held in memory (an upload). data is only read
- * during the call; size 0 is an EFORMAT error ("empty"). */
+ * during the call; size 0 is an EFORMAT error ("empty"). Both run audio_probe
+ * first; both refuse a file whose header declares more than max_seconds, or
+ * more than max_seconds x 768000 samples over all channels (the decoding
+ * cost), before reading any sample. */
 int audio_decode_memory(const void *data, size_t size, const audio_decode_options *opts, audio_pcm *out,
                         char *err, size_t err_size);
 
 /* Frees pcm->samples and zeroes *pcm. NULL-safe; safe on a zeroed struct. */
 void audio_pcm_free(audio_pcm *pcm);
+
+/* ---- probe.c ----------------------------------------------------------- */
+
+/* What an encoded file's header declares. */
+typedef struct {
+    const char *container; /* "WAV", "FLAC", "OGG" or "MP3" (static) */
+    int sample_rate;       /* 0 when the header does not say (OGG, MP3) */
+    int channels;          /* 0 when the header does not say */
+    int64_t frames;        /* declared length in frames; -1 when unknown */
+} audio_probe_info;
+
+/* The structural pre-check every decode runs before libsndfile sees the
+ * bytes: the container must be an accepted one (RIFF/WAVE, FLAC, OGG, MP3, by
+ * magic bytes); a WAV file's chunks must fit in the file and its LIST
+ * sub-chunks in their LIST. Fills *out with what the header declares. what
+ * names the input in messages. Returns 0 or TRIDENT_EFORMAT. Reads data only. */
+int audio_probe(const void *data, size_t size, const char *what, audio_probe_info *out, char *err, size_t err_size);
+
+/* Declared duration in seconds, or -1 when the header does not state it. */
+double audio_probe_duration(const audio_probe_info *info);
+
+/* ---- isolate.c --------------------------------------------------------- */
+
+/* Bounds on decoding untrusted audio in a child process. */
+typedef struct {
+    double max_wall_s;       /* the decoder is killed after this; 0: 10 s + max_seconds / 100 */
+    size_t max_memory_bytes; /* address space the decoder may add; 0: derived from max_seconds */
+    const char *exe;         /* an executable whose main hands `exe AUDIO_DECODER_ARG ...` to
+                              * audio_decoder_main (the server: its own binary); NULL: fork */
+} audio_isolation;
+
+/* The first argument that makes a program run audio_decoder_main. */
+#define AUDIO_DECODER_ARG "__trident-decoder"
+
+/* audio_decode_memory in a child process, so that a hang or a crash inside
+ * libsndfile cannot take the caller with it. The child is spawned from iso->exe
+ * (the upload copied into a memfd: no page-table copy, the cost does not grow
+ * with the caller's memory) or, without exe, forked (no exec; its cost grows
+ * with the caller's anonymous memory). It runs under RLIMIT_CPU and RLIMIT_AS
+ * (not in sanitizer builds, whose shadow memory defeats RLIMIT_AS), is killed
+ * at the wall-clock deadline, and sends the PCM back over a pipe. iso may be
+ * NULL for the defaults. Returns what audio_decode_memory returns, or
+ * TRIDENT_EFORMAT when the decoder was killed, crashed or ran out of its
+ * memory (the message says which), TRIDENT_EIO/ENOMEM when no child could be
+ * started. *out as for audio_decode_memory (caller frees). */
+int audio_decode_memory_isolated(const void *data, size_t size, const audio_decode_options *opts,
+                                 const audio_isolation *iso, audio_pcm *out, char *err, size_t err_size);
+
+/* The decoder process's main (argv[1] == AUDIO_DECODER_ARG): the encoded file
+ * on stdin (a seekable memfd), the result on stdout. Returns the exit status. */
+int audio_decoder_main(int argc, char **argv);
 
 /* ---- resample.c -------------------------------------------------------- */
 

@@ -1,12 +1,18 @@
 /* decode.c — audio files (from a path or from memory) to mono float PCM at
- * 16 kHz: libsndfile reads the container and codec, channels are averaged,
- * libsoxr converts the rate, chunk by chunk so that memory stays proportional
- * to the output. Every way a file can be bad ends in a clear error. */
+ * 16 kHz: the bytes pass audio_probe, libsndfile reads the container and
+ * codec, channels are averaged, libsoxr converts the rate, chunk by chunk so
+ * that memory stays proportional to the output. A file is read through a
+ * read-only mapping, so both entry points decode the same way. Every way a
+ * file can be bad ends in a clear error. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sndfile.h>
 
@@ -18,6 +24,9 @@
 #define DECODE_MAX_CHANNELS 64
 #define DECODE_MIN_RATE 1000
 #define DECODE_MAX_RATE 768000
+/* Input samples (frames x channels) decoded per accepted second at most: the
+ * decoding cost bound (mono at the highest rate, or 48 kHz with 16 channels). */
+#define DECODE_MAX_SAMPLES_PER_S 768000.0
 
 /* "WAV (Microsoft), Signed 16 bit PCM" from the libsndfile format word. */
 static void format_describe(int format, char *buf, size_t size) {
@@ -48,9 +57,14 @@ static int decode_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what, co
         return error_set(err, err_size, TRIDENT_EINVAL, "target rate %d Hz is out of range; %d to %d Hz are accepted",
                          target, DECODE_MIN_RATE, DECODE_MAX_RATE);
     double max_frames = max_s * rate;
+    double max_input = max_s * DECODE_MAX_SAMPLES_PER_S; /* over all channels */
     if (info->frames > 0 && info->frames != SF_COUNT_MAX && (double)info->frames > max_frames + rate)
         return error_set(err, err_size, TRIDENT_ELIMIT, "%s is %.1f s long; at most %.0f s are accepted", what,
                          (double)info->frames / rate, max_s);
+    if (info->frames > 0 && info->frames != SF_COUNT_MAX && (double)info->frames * ch > max_input)
+        return error_set(err, err_size, TRIDENT_ELIMIT,
+                         "%s holds %.0f samples (%d channels at %d Hz); at most %.0f are decoded for %.0f s", what,
+                         (double)info->frames * ch, ch, rate, max_input, max_s);
 
     memset(out, 0, sizeof *out);
     format_describe(info->format, out->source_format, sizeof out->source_format);
@@ -96,10 +110,21 @@ static int decode_sndfile(SNDFILE *sf, const SF_INFO *info, const char *what, co
                                (double)(total + i) / rate, bad_ch);
                 goto done;
             }
+            if (fabsf(s) > AUDIO_SAMPLE_MAX_ABS) {
+                int bad_ch = 0;
+                for (int c = 0; c < ch; c++)
+                    if (fabsf(f[c]) > fabsf(f[bad_ch])) bad_ch = c;
+                rc = error_set(err, err_size, TRIDENT_EFORMAT,
+                               "%s contains a sample of magnitude %g at frame %zu (%.3f s), channel %d; audio "
+                               "samples must lie within [-1, 1] (magnitudes above %g are refused)",
+                               what, (double)fabsf(f[bad_ch]), total + i, (double)(total + i) / rate, bad_ch,
+                               (double)AUDIO_SAMPLE_MAX_ABS);
+                goto done;
+            }
             mono[i] = s;
         }
         total += n;
-        if ((double)total > max_frames) {
+        if ((double)total > max_frames || (double)total * ch > max_input) {
             rc = error_set(err, err_size, TRIDENT_ELIMIT, "%s is longer than the %.0f s accepted", what, max_s);
             goto done;
         }
@@ -154,27 +179,54 @@ static int open_error(const char *what, char *err, size_t err_size) {
                      AUDIO_ACCEPTED_FORMATS);
 }
 
+/* Probes and decodes data; what names it in messages. */
+static int decode_bytes(const void *data, size_t size, const char *what, const audio_decode_options *opts,
+                        audio_pcm *out, char *err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    audio_probe_info probe;
+    int rc = audio_probe(data, size, what, &probe, err, err_size);
+    if (rc != 0) return rc;
+    audio_memfile m = audio_memfile_reader(data, size);
+    SF_VIRTUAL_IO vio = audio_memfile_io();
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &m);
+    if (!sf) return open_error(what, err, err_size);
+    rc = decode_sndfile(sf, &info, what, opts, out, err, err_size);
+    sf_close(sf);
+    return rc;
+}
+
 int audio_decode_file(const char *path, const audio_decode_options *opts, audio_pcm *out, char *err,
                       size_t err_size) {
     memset(out, 0, sizeof *out);
     if (!path || !*path) return error_set(err, err_size, TRIDENT_EINVAL, "no audio file path given");
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         int e = errno;
         return error_set(err, err_size, e == ENOENT ? TRIDENT_ENOTFOUND : TRIDENT_EIO, "cannot open %s: %s", path,
                          strerror(e));
     }
-    if (fseek(fp, 0, SEEK_END) == 0 && ftell(fp) == 0) {
-        fclose(fp);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return error_set(err, err_size, TRIDENT_EIO, "cannot read %s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return error_set(err, err_size, TRIDENT_EIO, "cannot read %s: not a regular file", path);
+    }
+    if (st.st_size == 0) {
+        close(fd);
         return error_set(err, err_size, TRIDENT_EFORMAT, "%s is empty (0 bytes); accepted formats: %s", path,
                          AUDIO_ACCEPTED_FORMATS);
     }
-    fclose(fp);
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf) return open_error(path, err, err_size);
-    int rc = decode_sndfile(sf, &info, path, opts, out, err, err_size);
-    sf_close(sf);
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (map == MAP_FAILED) return error_set(err, err_size, TRIDENT_EIO, "cannot read %s: %s", path, strerror(e));
+    int rc = decode_bytes(map, (size_t)st.st_size, path, opts, out, err, err_size);
+    munmap(map, (size_t)st.st_size);
     return rc;
 }
 
@@ -184,14 +236,7 @@ int audio_decode_memory(const void *data, size_t size, const audio_decode_option
     if (!data || size == 0)
         return error_set(err, err_size, TRIDENT_EFORMAT, "the audio upload is empty (0 bytes); accepted formats: %s",
                          AUDIO_ACCEPTED_FORMATS);
-    audio_memfile m = audio_memfile_reader(data, size);
-    SF_VIRTUAL_IO vio = audio_memfile_io();
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &m);
-    if (!sf) return open_error("the uploaded data", err, err_size);
-    int rc = decode_sndfile(sf, &info, "the uploaded audio", opts, out, err, err_size);
-    sf_close(sf);
-    return rc;
+    return decode_bytes(data, size, "the uploaded audio", opts, out, err, err_size);
 }
 
 void audio_pcm_free(audio_pcm *pcm) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audio/audio.h"
 #include "base/log.h"
 #include "cli/cli.h"
 
@@ -30,6 +31,8 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
     log_level_from_env();
+    /* the server's audio decoder process (audio/isolate.c), started from this binary */
+    if (argc > 1 && strcmp(argv[1], AUDIO_DECODER_ARG) == 0) return audio_decoder_main(argc, argv);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

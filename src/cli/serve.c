@@ -176,6 +176,7 @@ int cli_serve(int argc, char **argv) {
     cfg.language = opt_str(O_LANGUAGE);
     cfg.db = opt_str(O_DB);
     cfg.max_call_s = num[O_MAX_CALL_S];
+    cfg.decoder_exe = "/proc/self/exe"; /* uploads are decoded by this binary in a child process */
     cfg.vad.hangover_s = num[O_HANGOVER];
     if (triage_rules_parse(opt_str(O_TRIAGE_RULES), &cfg.triage.rules) != 0) {
         fprintf(stderr, "trident serve: --triage-rules (TRIDENT_TRIAGE_RULES) must be paper or critical, got '%s'\n",

@@ -7,20 +7,34 @@
 #include "base/error.h"
 #include "server/internal.h"
 
+/* The status line and headers of a response, into buf (n bytes); returns the
+ * length snprintf reports. */
+static int head_format(char *buf, size_t n, const server *srv, int status, const char *reason, size_t size,
+                       const char *content_type, const char *extra_headers) {
+    return snprintf(buf, n,
+                    "HTTP/1.1 %d %s\r\n"
+                    "Content-Length: %zu\r\n"
+                    "%s%s%s"
+                    "Access-Control-Allow-Origin: %s\r\n"
+                    "Cache-Control: no-store\r\n"
+                    "%s"
+                    "\r\n",
+                    status, reason ? reason : "", size, content_type ? "Content-Type: " : "",
+                    content_type ? content_type : "", content_type ? "\r\n" : "",
+                    srv->cfg.cors_origin ? srv->cfg.cors_origin : "*", extra_headers ? extra_headers : "");
+}
+
 int http_send_bytes(struct mg_connection *conn, const server *srv, int status, const char *content_type,
                     const void *data, size_t size, const char *extra_headers) {
     const char *reason = mg_get_response_code_text(conn, status);
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\n"
-              "Content-Length: %zu\r\n"
-              "%s%s%s"
-              "Access-Control-Allow-Origin: %s\r\n"
-              "Cache-Control: no-store\r\n"
-              "%s"
-              "\r\n",
-              status, reason ? reason : "", size, content_type ? "Content-Type: " : "",
-              content_type ? content_type : "", content_type ? "\r\n" : "",
-              srv->cfg.cors_origin ? srv->cfg.cors_origin : "*", extra_headers ? extra_headers : "");
+    /* formatted here and written with mg_write: civetweb's mg_printf formats on
+     * its worker's small stack, which overflows under AddressSanitizer */
+    int n = head_format(NULL, 0, srv, status, reason, size, content_type, extra_headers);
+    char *head = n > 0 ? malloc((size_t)n + 1) : NULL;
+    if (!head) return status; /* out of memory: the client sees the connection close */
+    head_format(head, (size_t)n + 1, srv, status, reason, size, content_type, extra_headers);
+    mg_write(conn, head, (size_t)n);
+    free(head);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     /* request_method is NULL when civetweb could not parse the request (http_error callback) */
     if (size && !(ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0)) mg_write(conn, data, size);

@@ -77,6 +77,23 @@ int route_call_audio(struct mg_connection *conn, server *srv, const char *id);
 /* upload.c */
 int route_analyze(struct mg_connection *conn, server *srv);
 
+/* multipart.c: multipart/form-data bodies in memory */
+/* The boundary parameter of a Content-Type (quoted or not, among other
+ * parameters; 1 to 70 characters) into out. Returns 0 or -1 (absent/invalid). */
+int multipart_boundary_parse(const char *content_type, char *out, size_t out_size);
+typedef struct {
+    int found;
+    const unsigned char *data; /* points into the body */
+    size_t size;
+    char filename[256];
+    int has_filename;
+} multipart_file;
+/* Finds the first part named field in body. Returns 0 (out->found says whether
+ * it was there) or TRIDENT_EFORMAT with a message: no opening delimiter, no
+ * closing delimiter (a truncated body), malformed part headers. */
+int multipart_file_find(const void *body, size_t size, const char *boundary, const char *field, multipart_file *out,
+                        char *err, size_t err_size);
+
 /* static.c: the dashboard's files under /dashboard/ */
 /* Resolves dir (NULL/"": the compiled-in TRIDENT_WEB_DIR) to a real directory path in out. */
 int static_root_resolve(const char *dir, char *out, size_t out_size, char *err, size_t err_size);

@@ -125,6 +125,8 @@ char *metrics_render(server *srv) {
               "# TYPE trident_inference_queue_depth gauge\ntrident_inference_queue_depth %d\n"
               "# HELP trident_inference_queue_capacity Waiting jobs beyond which requests get 503.\n"
               "# TYPE trident_inference_queue_capacity gauge\ntrident_inference_queue_capacity %d\n"
+              "# HELP trident_inference_reserved Queue places held by admitted uploads not yet queued (they count toward capacity).\n"
+              "# TYPE trident_inference_reserved gauge\ntrident_inference_reserved %d\n"
               "# HELP trident_inference_jobs_total Finished inference jobs by outcome.\n"
               "# TYPE trident_inference_jobs_total counter\n"
               "trident_inference_jobs_total{outcome=\"ok\"} %lld\ntrident_inference_jobs_total{outcome=\"error\"} %lld\n"
@@ -136,7 +138,7 @@ char *metrics_render(server *srv) {
               "# HELP trident_inference_seconds Time spent in the engine.\n"
               "# TYPE trident_inference_seconds summary\n"
               "trident_inference_seconds_sum %.6f\ntrident_inference_seconds_count %lld\n",
-              st.slots, st.busy_slots, st.queue_depth, st.queue_max, st.jobs_done, st.jobs_failed,
+              st.slots, st.busy_slots, st.queue_depth, st.queue_max, st.reserved, st.jobs_done, st.jobs_failed,
               st.requests_rejected, st.wait_ms_sum / 1000.0, jobs, st.infer_ms_sum / 1000.0, jobs);
 
     asr_status as;

@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "service/pipeline.h"
+#include "service/record.h"
 
 typedef struct utt_node {
     struct utt_node *next;
@@ -86,18 +87,8 @@ static int text_append(char **text, const char *src) {
 
 /* Fills store fields from the running aggregates (strings borrowed). */
 static void live_fields(const live_call *c, store_fields *f, const char *analysis_json) {
-    memset(f, 0, sizeof *f);
-    f->duration_s = samples_s(c->fed);
-    f->transcript = c->transcript ? c->transcript : "";
-    f->confidence = c->dur_sum > 0 ? c->conf_sum / c->dur_sum : 0;
-    f->distress_score = c->dur_sum > 0 ? c->dist_sum / c->dur_sum : 0;
-    f->content_score = c->last.content_score;
-    f->queue = c->last.triage ? c->last.decision.queue_name : NULL;
-    f->priority_level = c->last.triage ? c->last.decision.priority_level : 0;
-    f->flag_audio_review = c->last.decision.flag_audio_review;
-    f->escalation_required = c->last.decision.escalation_required;
-    f->analysis_json = analysis_json;
-    f->utterance_count = c->n_done;
+    record_fields_fill(f, samples_s(c->fed), c->transcript, c->dur_sum > 0 ? c->conf_sum / c->dur_sum : 0,
+                       c->dur_sum > 0 ? c->dist_sum / c->dur_sum : 0, &c->last, analysis_json, c->n_done);
 }
 
 /* Extends the caller's reference level with this utterance's opening speech

@@ -61,10 +61,12 @@ static void *bio_thread(void *arg) {
 int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
                              pipeline_signals *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
+    int reserved = opt && opt->reserved;
+    int want_asr = !(opt && opt->no_asr) && reg->cfg.asr.model_dir;
     int rc = audio_pcm_validate(pcm, n, err, err_size);
+    if (reserved && (rc != 0 || !want_asr)) infer_scheduler_release(reg->sched);
     if (rc != 0) return rc;
     out->duration_s = audio_pcm_duration(n, AUDIO_SAMPLE_RATE);
-    int want_asr = !(opt && opt->no_asr) && reg->cfg.asr.model_dir;
     bio_job bj = {.pcm = pcm,
                   .n = n,
                   .model = reg->cfg.distress_model,
@@ -80,8 +82,8 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     } else {
         char aerr[TRIDENT_ERR_SIZE] = "";
         whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.language);
-        rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, opt && opt->unbounded ? INFER_UNBOUNDED : 0,
-                                        &out->asr, aerr, sizeof aerr);
+        int flags = (opt && opt->unbounded ? INFER_UNBOUNDED : 0) | (reserved ? INFER_RESERVED : 0);
+        rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, flags, &out->asr, aerr, sizeof aerr);
         if (rc == TRIDENT_EBUSY || rc == TRIDENT_ENOMEM) {
             if (threaded) pthread_join(th, NULL);
             if (bj.rc == 0) bio_result_free(&bj.out);

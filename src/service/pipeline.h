@@ -28,6 +28,7 @@ typedef struct {
     int unbounded;   /* never refused for a full queue (live calls) */
     int has_reference;         /* the caller's reference speech level is known (a live call's opening): */
     double reference_level_db; /* the calibrated energy term is measured against it, not this audio's start */
+    int reserved;    /* the caller holds a place from infer_scheduler_reserve: it is used or released */
 } pipeline_options;
 
 /* The ASR parameters of every analysis (uploads, live-call utterances, `trident

@@ -39,6 +39,7 @@ struct infer_scheduler {
     pthread_cond_t done;  /* some job finished */
     infer_job *head, *tail;
     int depth, busy, stop;
+    int reserved; /* places taken by infer_scheduler_reserve, not yet queued */
     int warm; /* set by infer_scheduler_prepare: idle slots create their sessions */
     long long jobs_done, jobs_failed, rejected;
     double wait_sum, infer_sum;
@@ -192,17 +193,42 @@ void infer_scheduler_prepare(infer_scheduler *s) {
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Queues job (bounded unless unbounded) and waits until all its windows are done. */
-static int scheduler_run(infer_scheduler *s, infer_job *job, int unbounded, char *err, size_t err_size) {
+/* 1 when a new request must be refused (the caller holds s->lock). */
+static int scheduler_full(const infer_scheduler *s) { return s->depth + s->reserved >= s->queue_max; }
+
+static int scheduler_refuse(infer_scheduler *s, char *err, size_t err_size) {
+    return error_set(err, err_size, TRIDENT_EBUSY, "inference queue is full (%d waiting); retry later", s->queue_max);
+}
+
+int infer_scheduler_reserve(infer_scheduler *s, char *err, size_t err_size) {
     pthread_mutex_lock(&s->lock);
+    int stop = s->stop, full = !stop && scheduler_full(s);
+    if (full) s->rejected++;
+    else if (!stop) s->reserved++;
+    pthread_mutex_unlock(&s->lock);
+    if (stop) return error_set(err, err_size, TRIDENT_EBUSY, "the server is shutting down");
+    return full ? scheduler_refuse(s, err, err_size) : 0;
+}
+
+void infer_scheduler_release(infer_scheduler *s) {
+    pthread_mutex_lock(&s->lock);
+    if (s->reserved > 0) s->reserved--;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Queues job (bounded unless flags say unbounded or reserved) and waits until
+ * all its windows are done. A reserved place is used here, whatever the outcome. */
+static int scheduler_run(infer_scheduler *s, infer_job *job, int flags, char *err, size_t err_size) {
+    pthread_mutex_lock(&s->lock);
+    if (flags & INFER_RESERVED) s->reserved--;
     if (s->stop) {
         pthread_mutex_unlock(&s->lock);
         return error_set(err, err_size, TRIDENT_EBUSY, "the server is shutting down");
     }
-    if (!unbounded && s->depth >= s->queue_max) {
+    if (!(flags & (INFER_UNBOUNDED | INFER_RESERVED)) && scheduler_full(s)) {
         s->rejected++;
         pthread_mutex_unlock(&s->lock);
-        return error_set(err, err_size, TRIDENT_EBUSY, "inference queue is full (%d waiting); retry later", s->queue_max);
+        return scheduler_refuse(s, err, err_size);
     }
     scheduler_job_enqueue(s, job);
     while (!job->done) pthread_cond_wait(&s->done, &s->lock);
@@ -227,26 +253,35 @@ int infer_scheduler_transcribe(infer_scheduler *s, const float *pcm, size_t n_sa
                                const whisper_transcribe_params *params, int flags, asr_transcript *out, char *err,
                                size_t err_size) {
     memset(out, 0, sizeof *out);
-    if (!params) return error_set(err, err_size, TRIDENT_EINVAL, "no transcription parameters");
+    if (!params) {
+        if (flags & INFER_RESERVED) infer_scheduler_release(s);
+        return error_set(err, err_size, TRIDENT_EINVAL, "no transcription parameters");
+    }
     /* Wait for the (lazy) model load here, in the request's thread, so that a load
      * failure reaches every waiting request and the slots never block on it. */
     const whisper_model *model = NULL;
     int rc = asr_service_model_get(s->asr, &model, err, err_size);
-    if (rc != 0) return rc;
+    if (rc != 0) {
+        if (flags & INFER_RESERVED) infer_scheduler_release(s);
+        return rc;
+    }
     /* refuse early when the queue is full, before the log-mel work (re-checked on admission) */
     pthread_mutex_lock(&s->lock);
-    int full = !(flags & INFER_UNBOUNDED) && s->depth >= s->queue_max;
+    int full = !(flags & (INFER_UNBOUNDED | INFER_RESERVED)) && scheduler_full(s);
     if (full) s->rejected++;
     pthread_mutex_unlock(&s->lock);
-    if (full) return error_set(err, err_size, TRIDENT_EBUSY, "inference queue is full (%d waiting); retry later", s->queue_max);
+    if (full) return scheduler_refuse(s, err, err_size);
     /* the log-mel of the whole recording, once, in the request's thread */
     infer_job job;
     memset(&job, 0, sizeof job);
     double t0 = clock_now_ms();
     rc = whisper_transcription_begin(model, pcm, n_samples, params, &job.t, err, err_size);
-    if (rc != 0) return rc;
+    if (rc != 0) {
+        if (flags & INFER_RESERVED) infer_scheduler_release(s);
+        return rc;
+    }
     job.infer_ms = clock_now_ms() - t0;
-    rc = scheduler_run(s, &job, flags & INFER_UNBOUNDED, err, err_size);
+    rc = scheduler_run(s, &job, flags, err, err_size);
     out->wait_ms = job.wait_ms;
     out->infer_ms = job.infer_ms;
     out->n_windows = job.steps;
@@ -279,6 +314,7 @@ void infer_scheduler_stats_get(infer_scheduler *s, infer_scheduler_stats *out) {
     out->busy_slots = s->busy;
     out->queue_depth = s->depth;
     out->queue_max = s->queue_max;
+    out->reserved = s->reserved;
     out->jobs_done = s->jobs_done;
     out->jobs_failed = s->jobs_failed;
     out->requests_rejected = s->rejected;

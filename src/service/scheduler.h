@@ -48,14 +48,23 @@ void infer_scheduler_prepare(infer_scheduler *sched);
 /* Transcribes 16-kHz mono PCM with params (required; the pipeline's are
  * pipeline_asr_params) — waiting for a lazy model load if needed. Blocks until
  * done. Returns 0; TRIDENT_EBUSY when the queue is full (or on shutdown); or the
- * model's / engine's error with a message. flags: 0 or INFER_UNBOUNDED. */
+ * model's / engine's error with a message. flags: 0, INFER_UNBOUNDED or INFER_RESERVED. */
 #define INFER_UNBOUNDED 1 /* flags: never refused for a full queue (a live call's utterances) */
+#define INFER_RESERVED 2  /* flags: admitted by infer_scheduler_reserve; the place is used (and released) */
 int infer_scheduler_transcribe(infer_scheduler *sched, const float *pcm, size_t n_samples,
                                const whisper_transcribe_params *params, int flags, asr_transcript *out, char *err,
                                size_t err_size);
 
+/* Admission before expensive preparation (an upload's decoding): takes a place
+ * in the queue if one is free — places taken and jobs waiting together stay
+ * within queue_max — else TRIDENT_EBUSY (counted as a rejected request). The
+ * holder passes INFER_RESERVED to infer_scheduler_transcribe, which uses the
+ * place, or gives it back with infer_scheduler_release. */
+int infer_scheduler_reserve(infer_scheduler *sched, char *err, size_t err_size);
+void infer_scheduler_release(infer_scheduler *sched);
+
 typedef struct {
-    int slots, busy_slots, queue_depth, queue_max;
+    int slots, busy_slots, queue_depth, queue_max, reserved;
     long long jobs_done, jobs_failed, requests_rejected;
     double wait_ms_sum, infer_ms_sum; /* over decoded windows (jobs_* count windows) */
 } infer_scheduler_stats;

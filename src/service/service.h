@@ -29,6 +29,8 @@ typedef struct {
     const char *db;          /* store path or URL; NULL: no store (the CLI) */
     audio_vad_config vad;    /* live-call segmentation (hangover_s, max_utterance_s, ...) */
     double max_call_s;       /* longest live call or upload accepted, seconds */
+    const char *decoder_exe; /* the binary uploads are decoded by (audio_isolation.exe; `trident
+                              * serve`: itself); NULL: a forked child */
     const char *data_dir;    /* content lexicons and gazetteer; NULL: $TRIDENT_DATA or the built-in data dir */
     triage_params triage;    /* thresholds */
     bio_distress_model distress_model; /* the distress score's normalisation (bio.h) */

@@ -18,6 +18,70 @@
 
 #define LORA_PREFIX "base_model.model."
 
+/* Patterns (target_modules, rank/alpha_pattern keys) come from the adapter's
+ * files: glibc's regcomp copies a repeated sub-expression once per bound of its
+ * repetition, so stacked or nested repetitions ("a+++…", "((a{9}){9}){9}")
+ * grow its work exponentially. A pattern whose expansion passes this many
+ * nodes is refused before regcomp sees it. */
+#define LORA_REGEX_MAX_NODES 20000.0
+
+/* An upper estimate of the nodes regcomp builds for the extended regex re. */
+static double regex_expanded_size(const char *re) {
+    double outer_sum[32];
+    int depth = 0;
+    double sum = 0, atom = 0;
+    for (const char *p = re; *p; p++) {
+        char c = *p;
+        if (c == '\\' && p[1]) {
+            p++;
+            sum += 1, atom = 1;
+        } else if (c == '[') {
+            /* a bracket expression is one node: skip to its closing ']' */
+            const char *q = p + 1;
+            if (*q == '^') q++;
+            if (*q == ']') q++;
+            while (*q && *q != ']') {
+                if (*q == '[' && (q[1] == ':' || q[1] == '=' || q[1] == '.')) {
+                    char close = q[1];
+                    q += 2;
+                    while (*q && !(q[0] == close && q[1] == ']')) q++;
+                    if (*q) q += 2;
+                } else {
+                    q++;
+                }
+            }
+            p = *q ? q : q - 1;
+            sum += 1, atom = 1;
+        } else if (c == '(') {
+            if (depth == 32) return LORA_REGEX_MAX_NODES * 2;
+            outer_sum[depth] = sum;
+            depth++;
+            sum = 0, atom = 0;
+        } else if (c == ')' && depth > 0) {
+            depth--;
+            atom = sum + 1;
+            sum = outer_sum[depth] + atom;
+        } else if (c == '*' || c == '+' || c == '?' || c == '{') {
+            double copies = c == '+' ? 2 : 1;
+            if (c == '{') {
+                char *end;
+                double lo = strtod(p + 1, &end), hi = lo;
+                if (*end == ',') hi = end[1] == '}' ? lo + 1 : strtod(end + 1, &end);
+                while (*end && *end != '}') end++;
+                p = *end ? end : end - 1;
+                copies = hi > lo ? hi : lo;
+                if (copies < 1) copies = 1;
+            }
+            sum += atom * (copies - 1) + 1;
+            atom = atom * copies + 1;
+        } else {
+            sum += 1, atom = c == '|' ? 0 : 1;
+        }
+        if (sum > LORA_REGEX_MAX_NODES) return sum;
+    }
+    return sum;
+}
+
 /* Compiles "^(" pattern ")$" (prefix_any: "^(.*\.)?(" pattern ")$") with Python
  * shorthand classes translated. Returns 0 or a regcomp error. */
 static int regex_compile(regex_t *re, const char *pattern, int prefix_any) {
@@ -51,6 +115,10 @@ static int regex_compile(regex_t *re, const char *pattern, int prefix_any) {
         *o++ = c;
     }
     o += sprintf(o, ")$");
+    if (regex_expanded_size(buf) > LORA_REGEX_MAX_NODES) {
+        free(buf);
+        return REG_ESIZE;
+    }
     int rc = regcomp(re, buf, REG_EXTENDED | REG_NOSUB);
     free(buf);
     return rc;
@@ -182,8 +250,10 @@ static int config_read(lora_config *c, const char *dir, char *path, size_t path_
     c->targets = json_object_get(cfg, "target_modules");
     if (json_is_string(c->targets)) {
         if (regex_compile(&c->target_re, json_string_value(c->targets), 0) != 0)
-            return error_set(err, err_size, TRIDENT_EFORMAT, "%s: target_modules regex \"%s\" does not compile", path,
-                             json_string_value(c->targets));
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "%s: target_modules regex \"%.200s\" does not compile or is too complex (stacked or "
+                             "nested repetitions)",
+                             path, json_string_value(c->targets));
         c->have_re = 1;
     } else if (!json_is_array(c->targets) || json_array_size(c->targets) == 0) {
         return error_set(err, err_size, TRIDENT_EFORMAT, "%s: target_modules must be a non-empty list or a regex string",

@@ -1,7 +1,9 @@
 /* test_audio_bad.c — malformed input never crashes the decoder and always gets
  * a clear error: not audio, truncated headers and data, empty input, NaN/Inf
- * samples, absurd channel counts and rates, corrupted headers. Also runs under
- * AddressSanitizer in CI (label asan). */
+ * and huge samples, absurd channel counts and rates, corrupted headers, chunk
+ * sizes that hang libsndfile (refused by audio_probe), and the bounds of the
+ * isolated decoder (deadline, memory). Also runs under AddressSanitizer in CI
+ * (label asan). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,6 +64,148 @@ static void expect(int rc, int want, const char *err, const char *needle, const 
     CHECK(rc == want, "%s: got %d (%s), want %d", what, rc, err, want);
     if (needle) CHECK(strstr(err, needle) != NULL, "%s: message '%s' lacks '%s'", what, err, needle);
     printf("%-28s -> %s\n", what, err);
+}
+
+static void *slurp(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *p = malloc(n > 0 ? (size_t)n : 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    *size = (size_t)n;
+    return p;
+}
+
+/* Chunk sizes libsndfile 1.2.0 mishandles: refused before it sees them. */
+static void test_chunk_sizes(void) {
+    char err[TRIDENT_ERR_SIZE];
+    audio_pcm pcm;
+    /* the 153-byte file on which sf_open never returns */
+    const char *hang = check_shared_path("repro/libsndfile-hang.wav");
+    size_t n = 0;
+    unsigned char *bytes = slurp(hang, &n);
+    CHECK(bytes && n == 153, "read %s", hang);
+    if (bytes) {
+        int rc = decode_mem(bytes, n, err, sizeof err);
+        expect(rc, TRIDENT_EFORMAT, err, "LIST sub-chunk", "libsndfile-hang.wav");
+        audio_probe_info info;
+        CHECK(audio_probe(bytes, n, "x", &info, err, sizeof err) == TRIDENT_EFORMAT, "probe the hang file");
+        free(bytes);
+    }
+    CHECK(audio_decode_file(hang, NULL, &pcm, err, sizeof err) == TRIDENT_EFORMAT && strstr(err, "LIST"),
+          "the hang file by path: %s", err);
+
+    /* a good WAV with an INFO list before its data, then with a sub-chunk size that wraps 32 bits */
+    int16_t s16[400];
+    for (int i = 0; i < 400; i++) s16[i] = (int16_t)(3000 * sin(i * 0.05));
+    unsigned char w[44 + 24 + sizeof s16];
+    make_wav(w, 1, 1, 16000, 16, sizeof s16, s16, sizeof s16);
+    memmove(w + 36 + 24, w + 36, 8 + sizeof s16); /* make room for the LIST before "data" */
+    put_tag(w + 36, "LIST");
+    put32(w + 40, 16);
+    put_tag(w + 44, "INFOISFT");
+    put32(w + 52, 4);
+    put_tag(w + 56, "abc");
+    w[59] = 0;
+    put32(w + 4, (uint32_t)(sizeof w - 8));
+    err[0] = 0;
+    int rc = decode_mem(w, sizeof w, err, sizeof err);
+    CHECK(rc == 0, "WAV with an INFO list: %s", err);
+    audio_probe_info info;
+    CHECK(audio_probe(w, sizeof w, "x", &info, err, sizeof err) == 0 && info.frames == 400 &&
+              info.sample_rate == 16000 && info.channels == 1 && strcmp(info.container, "WAV") == 0,
+          "probe: %lld frames", (long long)info.frames);
+    put32(w + 52, 0xfffffff7u);
+    rc = decode_mem(w, sizeof w, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "declares 4294967288 bytes", "LIST sub-chunk size wraps");
+    /* a chunk before the data larger than the file */
+    put32(w + 52, 4);
+    put32(w + 40, 100000);
+    rc = decode_mem(w, sizeof w, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "chunk 'LIST'", "chunk larger than the file");
+    /* a container that is not accepted */
+    memcpy(w, "FORM", 4);
+    rc = decode_mem(w, sizeof w, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "not in an accepted audio format", "AIFF-like magic");
+}
+
+/* The isolated decoder: the same result as in-process; killed at its deadline;
+ * stopped by its memory bound (not in sanitizer builds, which skip RLIMIT_AS). */
+static void test_isolated(void) {
+    char err[TRIDENT_ERR_SIZE];
+    size_t n = 0;
+    unsigned char *jfk = slurp(check_shared_path("audio/jfk.wav"), &n);
+    CHECK(jfk != NULL, "read jfk.wav");
+    if (!jfk) return;
+    audio_pcm a, b;
+    int rc = audio_decode_memory(jfk, n, NULL, &a, err, sizeof err);
+    CHECK(rc == 0, "in-process: %s", err);
+    /* forked, and spawned from the trident binary (the server's way) */
+    audio_isolation spawned = {.exe = TRIDENT_BINARY};
+    const audio_isolation *ways[2] = {NULL, &spawned};
+    for (int w = 0; w < 2; w++) {
+        rc = audio_decode_memory_isolated(jfk, n, NULL, ways[w], &b, err, sizeof err);
+        CHECK(rc == 0, "isolated (%s): %s", w ? "spawned" : "forked", err);
+        if (rc == 0 && a.samples) {
+            CHECK(a.n_samples == b.n_samples && memcmp(a.samples, b.samples, a.n_samples * sizeof(float)) == 0 &&
+                      b.source_rate == 16000 && b.source_channels == 1 &&
+                      strcmp(a.source_format, b.source_format) == 0,
+                  "isolated decode (%s) differs", w ? "spawned" : "forked");
+        }
+        audio_pcm_free(&b);
+    }
+    rc = audio_decode_memory_isolated(jfk, 30, NULL, &spawned, &b, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "accepted formats", "spawned: truncated header");
+    audio_isolation missing = {.exe = "/nonexistent/trident"};
+    rc = audio_decode_memory_isolated(jfk, n, NULL, &missing, &b, err, sizeof err);
+    CHECK(rc < 0 && b.samples == NULL && err[0], "a missing decoder binary is an error: %d %s", rc, err);
+    printf("%-28s -> %s\n", "spawned: no such binary", err);
+    audio_pcm_free(&a);
+    /* errors cross the process boundary unchanged */
+    rc = audio_decode_memory_isolated(jfk, 30, NULL, NULL, &b, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "accepted formats", "isolated: truncated header");
+    audio_decode_options shorter = {.max_seconds = 5};
+    rc = audio_decode_memory_isolated(jfk, n, &shorter, NULL, &b, err, sizeof err);
+    expect(rc, TRIDENT_ELIMIT, err, "at most 5 s", "isolated: over max_seconds");
+    /* ten minutes of 48-kHz audio cannot be decoded and resampled in 1 ms */
+    size_t frames = 48000 * 600;
+    size_t big_len = 44 + frames * 2;
+    unsigned char *big = calloc(1, big_len);
+    CHECK(big != NULL, "allocate 10 minutes");
+    if (big) {
+        make_wav(big, 1, 1, 48000, 16, (uint32_t)(frames * 2), NULL, 0);
+        audio_isolation fast = {.max_wall_s = 0.001};
+        rc = audio_decode_memory_isolated(big, big_len, NULL, &fast, &b, err, sizeof err);
+        expect(rc, TRIDENT_EFORMAT, err, "could not be decoded within", "isolated: past the deadline");
+        CHECK(b.samples == NULL, "samples after a kill");
+        fast.exe = TRIDENT_BINARY;
+        rc = audio_decode_memory_isolated(big, big_len, NULL, &fast, &b, err, sizeof err);
+        expect(rc, TRIDENT_EFORMAT, err, "could not be decoded within", "spawned: past the deadline");
+        audio_isolation tight = {.max_memory_bytes = (size_t)8 << 20};
+        rc = audio_decode_memory_isolated(big, big_len, NULL, &tight, &b, err, sizeof err);
+#if defined(__SANITIZE_ADDRESS__)
+        CHECK(rc == 0, "sanitizer build: no RLIMIT_AS, the decode completes: %s", err);
+        printf("%-28s -> decoded (no RLIMIT_AS under the sanitizer)\n", "isolated: memory bound");
+#else
+        CHECK(rc == TRIDENT_EFORMAT && (strstr(err, "memory") || strstr(err, "signal")),
+              "isolated: memory bound: %d %s", rc, err);
+        printf("%-28s -> %s\n", "isolated: memory bound", err);
+        tight.exe = TRIDENT_BINARY;
+        rc = audio_decode_memory_isolated(big, big_len, NULL, &tight, &b, err, sizeof err);
+        CHECK(rc == TRIDENT_EFORMAT && (strstr(err, "memory") || strstr(err, "signal")),
+              "spawned: memory bound: %d %s", rc, err);
+        printf("%-28s -> %s\n", "spawned: memory bound", err);
+#endif
+        audio_pcm_free(&b);
+        free(big);
+    }
+    free(jfk);
 }
 
 int main(void) {
@@ -166,6 +310,13 @@ int main(void) {
     rc = decode_mem(fwav, fwav_len, err, sizeof err);
     expect(rc, TRIDENT_EFORMAT, err, "+Inf", "stereo 48 kHz with +Inf");
 
+    /* Finite but huge samples: refused, naming the sample. */
+    fl[5] = 1e20f;
+    fwav_len = make_wav(fwav, 3, 1, 16000, 32, sizeof fl, fl, sizeof fl);
+    rc = decode_mem(fwav, fwav_len, err, sizeof err);
+    expect(rc, TRIDENT_EFORMAT, err, "magnitude 1e+20 at frame 5", "float WAV with 1e20");
+    fl[5] = 0;
+
     /* Absurd parameters. */
     wav_len = make_wav(wav, 1, 1, 1, 16, sizeof pcm16, pcm16, sizeof pcm16);
     rc = decode_mem(wav, wav_len, err, sizeof err);
@@ -197,6 +348,9 @@ int main(void) {
         fuzz_ok += decode_mem(fuzz, wav_len, err, sizeof err) == 0;
     }
     printf("%-28s -> %d of 2000 still decodable, none crashed\n", "corrupted headers", fuzz_ok);
+
+    test_chunk_sizes();
+    test_isolated();
 
     /* Random bytes, and random bytes behind real magic numbers. */
     static const char *magics[] = {"", "RIFF", "fLaC", "OggS", "ID3", "\xff\xfb"};

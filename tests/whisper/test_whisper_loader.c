@@ -335,6 +335,14 @@ static void test_adapters(void) {
                       adapter_dir("a-nothing", CFG("\"target_modules\": [\"query\", \"value\"]"), 1), "matches no");
     expect_load_error("regex matches nothing", base,
                       adapter_dir("a-renothing", CFG("\"target_modules\": \".*\\\\.qkv\""), 1), "matches no");
+    /* found by tests/fuzz/fuzz_json: stacked and nested repetitions made regcomp run for minutes */
+    expect_load_error("regex with stacked repetitions", base,
+                      adapter_dir("a-restack", CFG("\"target_modules\": \".*encoder.A+++++++++++++++++++++++++++++++"
+                                                   "+++++++++++++++++++++++++++(proj)\""), 1),
+                      "too complex");
+    expect_load_error("regex with nested counted repetitions", base,
+                      adapter_dir("a-renest", CFG("\"target_modules\": \"(((((q{9}){9}){9}){9}){9})_proj\""), 1),
+                      "too complex");
     expect_load_error("target is not linear", base,
                       adapter_dir("a-conv", CFG("\"target_modules\": [\"conv1\", \"q_proj\"]"), 1), "conv1");
     expect_load_error("tensors for untargeted modules", base,
