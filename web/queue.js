@@ -74,7 +74,7 @@ export class QueueView {
       call.status === 'in_progress' ? h('span', { class: 'chip live' }, 'LIVE') : null,
       escalate ? h('span', { class: 'chip escalate' }, '▲ ESCALATE') : null,
       review ? h('span', { class: 'chip review' }, '◉ AUDIO REVIEW') : null,
-      call.status === 'failed' || call.status === 'interrupted' ? h('span', { class: 'chip muted' }, call.status.toUpperCase()) : null,
+      !['completed', 'in_progress'].includes(call.status) ? h('span', { class: 'chip muted' }, call.status.toUpperCase()) : null,
     ].filter(Boolean));
     setText(item.parts.metrics, `D ${pct(call.distress_score)} · C ${pct(call.confidence)}`);
     item.parts.metrics.title = `distress ${pct(call.distress_score)}, ASR confidence ${pct(call.confidence)}`;

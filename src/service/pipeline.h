@@ -56,8 +56,22 @@ typedef struct {
 } pipeline_signals;
 void pipeline_signals_clear(pipeline_signals *s);
 
+/* The largest sample magnitude analysed. Float PCM is nominally within [-1, 1];
+ * up to 64 (36 dB over full scale) passes, as clipping-free float pipelines can
+ * overshoot. Beyond it the samples are garbage (e.g. int16 values sent as
+ * floats, or 1e18): their squares overflow the mel and pitch analyses into
+ * Inf/NaN, so they are refused before any analysis. */
+#define PIPELINE_SAMPLE_MAX_ABS 64.0f
+
+/* Checks samples before any analysis: finite and |x| <= PIPELINE_SAMPLE_MAX_ABS.
+ * Returns 0 or TRIDENT_EFORMAT with a message naming the first bad sample. */
+int pipeline_pcm_check(const float *pcm, size_t n, char *err, size_t err_size);
+
 /* Runs ASR and bio-acoustics concurrently on 16-kHz mono PCM. Returns 0,
- * TRIDENT_EBUSY (queue full), TRIDENT_EINVAL/EFORMAT (bad samples) or TRIDENT_ENOMEM. */
+ * TRIDENT_EBUSY (queue full), TRIDENT_EINVAL/EFORMAT (bad samples: see
+ * pipeline_pcm_check) or TRIDENT_ENOMEM. confidence and distress are always
+ * finite and in [0, 1]: an ASR result without a finite confidence counts as an
+ * ASR failure, a non-finite distress is TRIDENT_EFORMAT. */
 int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
                              pipeline_signals *out, char *err, size_t err_size);
 
