@@ -10,10 +10,15 @@
  * (1009), or a protocol error (1002: reserved bits set — no extension is ever
  * negotiated —, an unknown opcode, a fragmented or over-long control frame, a
  * continuation out of place); a client's close frame is answered with one.
+ * After {"type":"end"} or the length limit, the call is finalised on a thread of
+ * its own, so that the connection's thread goes on reading (civetweb answers the
+ * client's keepalive pings) while the last utterance is analysed; frames after
+ * that are ignored.
  *
  * civetweb 1.15 unmasks client frames itself and answers pings with pongs
  * (enable_websocket_ping_pong); the mask bit never reaches this code, so an
  * unmasked client frame cannot be refused here (README, Server). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +48,13 @@ struct ws_session {
     size_t msg_len;
     int msg_opcode;     /* 0: no message in progress */
     int msg_dropping;   /* the message in flight exceeded the limit: discard to its end */
+    /* the call being ended by the closer thread (the session writes nothing else meanwhile) */
+    int ending;
+    pthread_t closer;
+    live_call *ending_call;
+    live_end ending_how;
+    int ending_code;
+    char ending_why[160];
 };
 
 static void ws_event(void *ctx, json_t *event) {
@@ -86,6 +98,29 @@ static int ws_finish(ws_session *s, live_end how, int code, const char *why) {
     return 0;
 }
 
+static void *ws_closer(void *arg) {
+    ws_session *s = arg;
+    live_call_close(s->ending_call, s->ending_how, s->ending_why); /* emits call_ended */
+    ws_close_send(s, s->ending_code, s->ending_why);
+    return NULL;
+}
+
+/* Ends the call on the closer thread and goes on reading (returns 1); the client's
+ * close frame in answer ends the connection. Synchronous when no thread can start. */
+static int ws_finish_async(ws_session *s, live_end how, int code, const char *why) {
+    s->ending_call = s->call;
+    s->ending_how = how;
+    s->ending_code = code;
+    snprintf(s->ending_why, sizeof s->ending_why, "%s", why);
+    s->call = NULL;
+    s->ending = 1;
+    if (pthread_create(&s->closer, NULL, ws_closer, s) != 0) {
+        ws_closer(s);
+        s->ending = 2; /* done, no thread to join */
+    }
+    return 1;
+}
+
 /* A protocol error: an error event naming it, the call truncated, close 1002. */
 static int ws_protocol_error(ws_session *s, const char *what) {
     char msg[200];
@@ -126,7 +161,7 @@ static int ws_text(ws_session *s, const unsigned char *data, size_t len) {
     const char *type = json_string_value(json_object_get(j, "type"));
     int end = type && (strcmp(type, "end") == 0 || strcmp(type, "stop") == 0);
     json_decref(j);
-    if (end) return ws_finish(s, LIVE_END_CLIENT, WS_CLOSE_NORMAL, "call ended");
+    if (end) return ws_finish_async(s, LIVE_END_CLIENT, WS_CLOSE_NORMAL, "call ended");
     ws_error(s, "text messages are not audio: send binary float32 little-endian 16-kHz mono PCM, "
                 "or {\"type\":\"end\"} to end the call");
     return 1;
@@ -157,7 +192,8 @@ static int ws_binary(ws_session *s, const unsigned char *data, size_t len) {
     free(pcm);
     if (rc == 0) return 1;
     ws_error(s, err);
-    if (rc == TRIDENT_ELIMIT) return ws_finish(s, LIVE_END_REFUSED, WS_CLOSE_NORMAL, "the call reached its length limit");
+    if (rc == TRIDENT_ELIMIT)
+        return ws_finish_async(s, LIVE_END_REFUSED, WS_CLOSE_NORMAL, "the call reached its length limit");
     return 1;
 }
 
@@ -176,6 +212,7 @@ static int ws_peer_close(ws_session *s, const unsigned char *data, size_t len) {
 
 int ws_session_frame(ws_session *s, int flags, const unsigned char *data, size_t len) {
     int opcode = flags & 0x0F, fin = (flags & WS_FIN) != 0;
+    if (s->ending) return opcode != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE; /* the close reply ends the connection */
     if (s->metrics) metrics_ws_record(s->metrics, 0);
     if (flags & WS_RSV) return ws_protocol_error(s, "reserved bits set without a negotiated extension");
     if (opcode >= 0x8) {
@@ -233,6 +270,7 @@ int ws_session_frame(ws_session *s, int flags, const unsigned char *data, size_t
 
 void ws_session_close(ws_session *s, int stopping) {
     if (!s) return;
+    if (s->ending == 1) pthread_join(s->closer, NULL);
     if (s->call) live_call_close(s->call, stopping ? LIVE_END_SHUTDOWN : LIVE_END_LOST, NULL);
     free(s->msg);
     free(s);
