@@ -66,7 +66,7 @@ export class QueueView {
     item.key = key;
     item.li.className = `call ${q.cls}${call.id === this.selectedId ? ' selected' : ''}`;
     item.parts.button.setAttribute('aria-current', call.id === this.selectedId ? 'true' : 'false');
-    setText(item.parts.badge, call.queue || 'PENDING');
+    setText(item.parts.badge, call.queue || (call.status === 'abandoned' ? 'NO SPEECH' : 'PENDING'));
     item.parts.badge.className = `qbadge ${q.cls}`;
     item.parts.time.setAttribute('datetime', call.created_at || '');
     setText(item.parts.title, callTitle(call));
