@@ -158,8 +158,7 @@ static void socket_refuse(int fd, int limit) {
                      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
                      "Retry-After: 1\r\nConnection: close\r\n\r\n%s",
                      bn, body);
-    if (send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) { /* best effort: the refusal is the shutdown */
-    }
+    (void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT); /* best effort: the refusal is the shutdown */
     shutdown(fd, SHUT_RDWR); /* its worker reads end-of-file and closes the socket */
 }
 

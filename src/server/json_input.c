@@ -6,7 +6,6 @@
  * process). The scan counts '[' and '{' outside strings (honouring backslash
  * escapes) and refuses anything deeper than the limit, so the parser's
  * recursion is bounded by the limit whatever the input. */
-#include <stdio.h>
 
 #include "base/error.h"
 #include "server/internal.h"
