@@ -161,6 +161,11 @@ class Prober:
 
 @test
 def json_nested_1000_deep_refused_while_another_call_goes_on():
+    with Prober():
+        json_bomb_case()
+
+
+def json_bomb_case():
     a, a_id = open_call()
     feed(a, SPEECH[:CHUNK * 10])
     b, b_id = open_call()
@@ -373,6 +378,11 @@ def python3_websockets_client_keeps_its_call_through_keepalive_pings():
 
 @test
 def poisoned_samples_are_refused_and_the_call_ends_true():
+    with Prober():
+        poisoned_case()
+
+
+def poisoned_case():
     ws, cid = open_call()
     feed(ws, SPEECH[:CHUNK * 15])
     for poison, name in ((1e18, "1e+18"), (-3e38, "-3e+38"), (12000.0, "12000")):
