@@ -184,6 +184,7 @@ static int sockets_admit(server *srv) {
         if (conn_find(srv, &pa, pport, 0)) continue;
         if (!conn_admit(srv, &pa, pport)) {
             refusal_log(&pa, srv->cfg.max_client_connections);
+            metrics_refusal_record(&srv->metrics, 0);
             socket_refuse((int)fd, srv->cfg.max_client_connections);
         }
     }
@@ -214,6 +215,7 @@ int admission_request_check(struct mg_connection *conn, server *srv) {
     pthread_mutex_unlock(&srv->admit_lock);
     if (ok) return 0;
     refusal_log(&a, srv->cfg.max_client_connections);
+    metrics_refusal_record(&srv->metrics, 0);
     mg_disable_connection_keep_alive(conn);
     int status = http_send_error(conn, srv, 503, "Retry-After: 1\r\nConnection: close\r\n",
                                  "too many connections from %s: at most %d at once (--max-client-connections)",
@@ -266,6 +268,7 @@ int admission_live_acquire(struct mg_connection *conn, server *srv) {
     }
     pthread_mutex_unlock(&srv->admit_lock);
     if (ok) return 0;
+    metrics_refusal_record(&srv->metrics, 1);
     mg_disable_connection_keep_alive(conn);
     int status = http_send_error(conn, srv, 503, "Retry-After: 5\r\nConnection: close\r\n",
                                  "%d live calls are in progress, the most this server takes (--max-live-calls); "

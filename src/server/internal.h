@@ -35,6 +35,7 @@ typedef struct {
     long long latency_count[ROUTE_COUNT];
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
+    long long refused_client, refused_live; /* connections over --max-client-connections, calls over --max-live-calls */
 } server_metrics;
 
 /* admission.c's bookkeeping, guarded by admit_lock: the TCP connections seen on
@@ -77,6 +78,8 @@ void metrics_init(server_metrics *m);
 void metrics_destroy(server_metrics *m);
 void metrics_request_record(server_metrics *m, server_route route, int status, double seconds);
 void metrics_ws_record(server_metrics *m, int is_error);
+/* A connection refused by admission: over its client's limit (live = 0) or the live-call cap (live = 1). */
+void metrics_refusal_record(server_metrics *m, int live);
 const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
 char *metrics_render(server *srv);

@@ -254,6 +254,7 @@ def thirty_two_idle_connections_do_not_block_health_or_other_clients():
             s.close()
     status, _ = server.get_json("/health")  # the same address is welcome again
     check(status == 200)
+    check(server.metrics()['trident_connections_refused_total{reason="client_limit"}'] >= 32 - MAX_CLIENT)
 
 
 @test
@@ -295,6 +296,7 @@ def forty_websockets_at_once_the_cap_answers_503_and_calls_go_on():
             check(r.status == 503 and b"Retry-After:" in r.head and b"--max-live-calls" in r.head, r.head)
         for ws in socks:
             ws.close()
+    check(server.metrics()['trident_connections_refused_total{reason="live_cap"}'] >= 1)
     # Slots come back: a new call is accepted.
     deadline = time.time() + 10
     while True:
