@@ -1,6 +1,7 @@
 /* floats.c — see floats.h. */
 #include "base/floats.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -34,4 +35,22 @@ size_t floats_first_nonfinite(const float *x, size_t n) {
     for (; i < n; i++)
         if (nonfinite_at(x, i)) return i;
     return n;
+}
+
+uint16_t floats_fp32_to_fp16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0)); /* inf, nan */
+    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);                                  /* overflow */
+    if (ax < 0x38800000u) { /* subnormal or zero: scale so that the fp16 step is 1, round to nearest even */
+        float v;
+        memcpy(&v, &ax, 4);
+        float r = nearbyintf(v * 16777216.0f); /* 2^24 */
+        return (uint16_t)(sign | (uint32_t)r);
+    }
+    uint32_t mant = ax & 0x7fffff, exp = (ax >> 23) - 127 + 15;
+    uint32_t h = (exp << 10) | (mant >> 13), rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++; /* carries into the exponent correctly */
+    return (uint16_t)(sign | h);
 }

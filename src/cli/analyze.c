@@ -151,7 +151,7 @@ int cli_analyze(int argc, char **argv) {
     cfg.asr.lora_dir = lora;
     cfg.asr.n_threads = threads;
     cfg.asr.q8 = weights == WHISPER_WEIGHTS_Q8;
-    cfg.sched.language = language;
+    cfg.language = language;
     cfg.sched.threads_per_slot = threads;
     char err[TRIDENT_ERR_SIZE];
     service_registry *reg = NULL;

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "whisper/bench.h"
 #include "whisper/engine.h"
 
 #define MAX_FILES 16

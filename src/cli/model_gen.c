@@ -18,6 +18,8 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/floats.h"
+#include "base/rng.h"
 #include "cli/cli.h"
 
 typedef struct {
@@ -148,65 +150,16 @@ static int gen_layout(const arch_spec *a, gen_list *l) {
     return gen_norm(l, "model.decoder.layer_norm", d);
 }
 
-/* xoshiro256** seeded by splitmix64: fast, repeatable. */
-typedef struct {
-    uint64_t s[4];
-} gen_rng;
+/* Uniform in [-1, 1) from the top 24 bits of the generator's next value. */
+static float gen_uniform(rng_state *r) { return (float)((double)(rng_next(r) >> 40) * (2.0 / 16777216.0) - 1.0); }
 
-static uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static void gen_rng_seed(gen_rng *r, uint64_t seed) {
-    for (int i = 0; i < 4; i++) {
-        seed += 0x9e3779b97f4a7c15ULL;
-        uint64_t z = seed;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        r->s[i] = z ^ (z >> 31);
-    }
-}
-
-/* Uniform in [-1, 1). */
-static float gen_rng_uniform(gen_rng *r) {
-    uint64_t *s = r->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return (float)((double)(result >> 40) * (2.0 / 16777216.0) - 1.0);
-}
-
-/* IEEE half from float, round to nearest even (finite inputs of moderate size). */
-static uint16_t gen_half(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000u;
-    int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
-    uint32_t mant = x & 0x7fffffu;
-    if (exp <= 0) {
-        if (exp < -10) return (uint16_t)sign;
-        mant |= 0x800000u;
-        uint32_t shift = (uint32_t)(14 - exp);
-        uint32_t half = mant >> shift, rem = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
-        if (rem > mid || (rem == mid && (half & 1))) half++;
-        return (uint16_t)(sign | half);
-    }
-    if (exp >= 31) return (uint16_t)(sign | 0x7c00u);
-    uint32_t half = sign | ((uint32_t)exp << 10) | (mant >> 13);
-    uint32_t rem = mant & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (half & 1))) half++;
-    return (uint16_t)half;
-}
-
-static float gen_value(const gen_tensor *t, gen_rng *r, uint64_t index) {
+static float gen_value(const gen_tensor *t, rng_state *r, uint64_t index) {
     switch (t->init) {
-    case INIT_LINEAR: return gen_rng_uniform(r) / sqrtf((float)t->fan_in);
-    case INIT_BIAS: return 0.17f * gen_rng_uniform(r);
-    case INIT_GAIN: return 1.0f + 0.17f * gen_rng_uniform(r);
-    case INIT_TOKENS: return 0.606f * gen_rng_uniform(r);   /* std 0.35 */
-    case INIT_DEC_POS: return 1.732f * gen_rng_uniform(r);  /* std 1 */
+    case INIT_LINEAR: return gen_uniform(r) / sqrtf((float)t->fan_in);
+    case INIT_BIAS: return 0.17f * gen_uniform(r);
+    case INIT_GAIN: return 1.0f + 0.17f * gen_uniform(r);
+    case INIT_TOKENS: return 0.606f * gen_uniform(r);   /* std 0.35 */
+    case INIT_DEC_POS: return 1.732f * gen_uniform(r);  /* std 1 */
     case INIT_ENC_POS: {
         /* the official sinusoids(1500, d): [sin(pos·inv_t) | cos(pos·inv_t)] */
         int d = t->shape[1], half = d / 2;
@@ -324,8 +277,8 @@ static int write_safetensors(gen_list *l, int f16, uint64_t seed, const char *ou
     enum { CHUNK = 1 << 16 };
     float *buf = malloc(CHUNK * sizeof(float));
     uint16_t *hbuf = malloc(CHUNK * sizeof(uint16_t));
-    gen_rng rng;
-    gen_rng_seed(&rng, seed);
+    rng_state rng;
+    rng_seed(&rng, seed);
     uint64_t written = 0;
     double last_report = clock_now_ms();
     for (int i = 0; ok && buf && hbuf && i < l->n; i++) {
@@ -335,7 +288,7 @@ static int write_safetensors(gen_list *l, int f16, uint64_t seed, const char *ou
             size_t m = (size_t)(count - start < CHUNK ? count - start : CHUNK);
             for (size_t j = 0; j < m; j++) buf[j] = gen_value(t, &rng, start + j);
             if (f16) {
-                for (size_t j = 0; j < m; j++) hbuf[j] = gen_half(buf[j]);
+                for (size_t j = 0; j < m; j++) hbuf[j] = floats_fp32_to_fp16(buf[j]);
                 ok = fwrite(hbuf, 2, m, f) == m;
             } else {
                 ok = fwrite(buf, 4, m, f) == m;

@@ -165,7 +165,7 @@ int cli_serve(int argc, char **argv) {
     cfg.sched.slots = (int)num[O_SLOTS];
     cfg.sched.threads_per_slot = (int)num[O_THREADS];
     cfg.sched.queue_max = (int)num[O_QUEUE];
-    cfg.sched.language = opt_str(O_LANGUAGE);
+    cfg.language = opt_str(O_LANGUAGE);
     cfg.db = opt_str(O_DB);
     cfg.max_call_s = num[O_MAX_CALL_S];
     cfg.vad.hangover_s = num[O_HANGOVER];

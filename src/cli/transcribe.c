@@ -12,9 +12,11 @@
 #include "audio/audio.h"
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "whisper/engine.h"
+#include "whisper/subtitles.h"
 
 #define MAX_TEMPERATURES 16
 
@@ -215,17 +217,12 @@ static int parse(int argc, char **argv, options *o) {
     return 0;
 }
 
-static json_t *jstr(const char *s) {
-    json_t *j = json_string(s ? s : "");
-    return j ? j : json_string("");
-}
-
 static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *result_json(const whisper_result *r, double load_ms) {
     json_t *o = json_object();
-    json_object_set_new(o, "text", jstr(r->text));
-    json_object_set_new(o, "language", jstr(r->language));
+    json_object_set_new(o, "text", json_text(r->text));
+    json_object_set_new(o, "language", json_text(r->language));
     if (r->n_language_probs > 0) {
         json_t *lp = json_array();
         for (int i = 0; i < r->n_language_probs; i++)
@@ -246,7 +243,7 @@ static json_t *result_json(const whisper_result *r, double load_ms) {
         json_object_set_new(s, "seek", json_integer(g->seek));
         json_object_set_new(s, "start", jnum(g->start));
         json_object_set_new(s, "end", jnum(g->end));
-        json_object_set_new(s, "text", jstr(g->text));
+        json_object_set_new(s, "text", json_text(g->text));
         json_object_set_new(s, "tokens", toks);
         json_object_set_new(s, "token_confidences", probs);
         json_object_set_new(s, "temperature", jnum(g->temperature));
@@ -264,7 +261,7 @@ static json_t *result_json(const whisper_result *r, double load_ms) {
         for (int t = 0; t < w->n_tokens; t++) {
             json_t *tok = json_object();
             json_object_set_new(tok, "id", json_integer(w->tokens[t].id));
-            json_object_set_new(tok, "text", jstr(w->tokens[t].text));
+            json_object_set_new(tok, "text", json_text(w->tokens[t].text));
             json_object_set_new(tok, "logprob", jnum(w->tokens[t].logprob));
             json_object_set_new(tok, "confidence", jnum(exp(w->tokens[t].logprob)));
             json_array_append_new(toks, tok);
@@ -272,7 +269,7 @@ static json_t *result_json(const whisper_result *r, double load_ms) {
         json_object_set_new(j, "seek", json_integer(w->seek));
         json_object_set_new(j, "temperature", json_real(w->temperature));
         json_object_set_new(j, "tokens", toks);
-        json_object_set_new(j, "text", jstr(w->text));
+        json_object_set_new(j, "text", json_text(w->text));
         json_object_set_new(j, "sum_logprob", jnum(w->sum_logprob));
         json_object_set_new(j, "avg_logprob", jnum(w->avg_logprob));
         json_object_set_new(j, "no_speech_prob", jnum(w->no_speech_prob));

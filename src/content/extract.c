@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "content/content.h"
 #include "content/lexicon.h"
 
@@ -64,26 +65,13 @@ typedef struct {
     int oom;
 } content_ctx;
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is invalid. */
-static size_t content_utf8_len(const unsigned char *s, size_t n) {
-    if (s[0] < 0x80) return 1;
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    if (!len || len > n) return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
-        (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0; /* overlong, surrogate or beyond U+10FFFF */
-    return len;
-}
-
 /* Copies text[start, end) into out (size bytes) as valid UTF-8: invalid bytes
  * become '?', and a character that does not fit is left out whole. */
 static void content_copy_span(char *out, size_t size, const char *text, size_t start, size_t end) {
     const unsigned char *s = (const unsigned char *)text + start;
     size_t n = end > start ? end - start : 0, o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = content_utf8_len(s + i, n - i);
+        size_t k = utf8_sequence_len(s + i, n - i);
         if (o + (k ? k : 1) > size - 1) break;
         if (k) {
             memcpy(out + o, s + i, k);

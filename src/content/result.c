@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "content/content.h"
 
 void content_result_free(content_result *r) {
@@ -11,9 +12,6 @@ void content_result_free(content_result *r) {
     r->evidence = NULL;
     r->n_evidence = 0;
 }
-
-/* A string, or JSON null when empty. */
-static json_t *content_json_text(const char *s) { return s && *s ? json_string(s) : json_null(); }
 
 /* Adds key → value to obj, taking the reference; returns 0 or -1 (value NULL or set failed). */
 static int content_json_set(json_t *obj, const char *key, json_t *value) {
@@ -31,11 +29,11 @@ static json_t *content_json_location(const content_result *r) {
     json_t *loc = json_object();
     if (!loc) return NULL;
     int bad = 0;
-    bad |= content_json_set(loc, "address", content_json_text(r->address));
-    bad |= content_json_set(loc, "landmark", content_json_text(r->landmark));
-    bad |= content_json_set(loc, "geographic_ref", content_json_text(r->geographic_ref));
-    bad |= content_json_set(loc, "parish", content_json_text(r->parish));
-    bad |= content_json_set(loc, "town", content_json_text(r->town));
+    bad |= content_json_set(loc, "address", json_text_or_null(r->address));
+    bad |= content_json_set(loc, "landmark", json_text_or_null(r->landmark));
+    bad |= content_json_set(loc, "geographic_ref", json_text_or_null(r->geographic_ref));
+    bad |= content_json_set(loc, "parish", json_text_or_null(r->parish));
+    bad |= content_json_set(loc, "town", json_text_or_null(r->town));
     bad |= content_json_set(loc, "lat", r->has_coordinates ? json_real(r->lat) : json_null());
     bad |= content_json_set(loc, "lng", r->has_coordinates ? json_real(r->lng) : json_null());
     return content_json_done(loc, bad);

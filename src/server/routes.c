@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "server/internal.h"
 
@@ -18,15 +19,13 @@ int route_root(struct mg_connection *conn, server *srv) {
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
-static json_t *json_str_or_null(const char *s) { return s && *s ? json_string(s) : json_null(); }
-
 int route_health(struct mg_connection *conn, server *srv) {
     service_registry *reg = srv->reg;
     asr_status as;
     asr_service_status(reg->asr, &as);
     json_t *model = json_pack("{s:s, s:o, s:o, s:f, s:o, s:i, s:i}", "state", asr_state_name(as.state), "name",
-                              json_str_or_null(as.name), "lora", json_str_or_null(as.lora), "load_ms", as.load_ms, "error",
-                              json_str_or_null(as.error), "loads_started", as.loads_started, "loads_succeeded",
+                              json_text_or_null(as.name), "lora", json_text_or_null(as.lora), "load_ms", as.load_ms, "error",
+                              json_text_or_null(as.error), "loads_started", as.loads_started, "loads_succeeded",
                               as.loads_succeeded);
     json_t *db;
     long long total = 0, live_saved = 0, in_progress = 0, interrupted = 0;

@@ -5,6 +5,7 @@
 
 #include "audio/audio.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "server/internal.h"
 #include "service/pipeline.h"
@@ -178,7 +179,7 @@ int route_analyze(struct mg_connection *conn, server *srv) {
     } else {
         json_object_set_new(analysis, "call_id", json_null());
     }
-    json_object_set_new(analysis, "filename", pipeline_json_text(f.filename));
+    json_object_set_new(analysis, "filename", json_text(f.filename));
     status = http_send_json(conn, srv, 200, analysis, NULL);
 done:
     free(f.data);

@@ -212,3 +212,8 @@ void asr_service_status(asr_service *asr, asr_status *out) {
     out->n_threads = asr->n_threads;
     pthread_mutex_unlock(&asr->lock);
 }
+
+void asr_transcript_clear(asr_transcript *t) {
+    free(t->text);
+    memset(t, 0, sizeof *t);
+}

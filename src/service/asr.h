@@ -60,4 +60,20 @@ void asr_service_status(asr_service *asr, asr_status *out);
 /* "loaded", "loading", "lazy" or "failed". */
 const char *asr_state_name(asr_state state);
 
+/* One transcription (all windows), as infer_scheduler_transcribe (scheduler.h)
+ * returns it. text is owned by the struct: asr_transcript_clear frees it. */
+typedef struct {
+    char *text;          /* UTF-8, leading/trailing spaces trimmed */
+    double confidence;   /* exp(avg_logprob) (the engine's whisper_result.confidence) */
+    double avg_logprob;  /* the engine's: sum_logprob / (tokens + 1 per window) over the kept
+                          * windows (speech, not skipped as silence), each window's final decode */
+    double no_speech_prob; /* of the first window */
+    int n_windows;       /* 30-s windows decoded (scheduling turns; fallbacks not counted) */
+    int n_tokens;        /* tokens in the transcript's segments */
+    char language[16];
+    double wait_ms;      /* total queue wait */
+    double infer_ms;     /* total time in the engine (log-mel + every window) */
+} asr_transcript;
+void asr_transcript_clear(asr_transcript *t);
+
 #endif

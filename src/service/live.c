@@ -8,6 +8,7 @@
 #include "audio/audio.h"
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "service/pipeline.h"
 
@@ -63,7 +64,7 @@ static void live_emit(live_call *c, json_t *ev) {
 
 void live_call_error_emit(live_call *c, const char *message) {
     json_t *ev = json_pack("{s:s}", "type", "error");
-    if (ev) json_object_set_new(ev, "message", pipeline_json_text(message));
+    if (ev) json_object_set_new(ev, "message", json_text(message));
     live_emit(c, ev);
 }
 
@@ -161,8 +162,8 @@ static void live_process(live_call *c, utt_node *node) {
                            "triage", a.triage, "call_duration", samples_s(c->fed), "chunk_duration", dur, "asr_status",
                            sig.asr_status);
     if (ev) {
-        json_object_set_new(ev, "transcript", pipeline_json_text(c->transcript ? c->transcript : ""));
-        json_object_set_new(ev, "transcript_chunk", pipeline_json_text(sig.asr.text));
+        json_object_set_new(ev, "transcript", json_text(c->transcript));
+        json_object_set_new(ev, "transcript_chunk", json_text(sig.asr.text));
         if (sig.asr_reason[0]) json_object_set_new(ev, "asr_reason", json_string(sig.asr_reason));
     }
     live_emit(c, ev);

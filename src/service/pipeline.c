@@ -8,45 +8,10 @@
 
 #include "audio/audio.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/threadpool.h"
 #include "bio/bio.h"
-
-json_t *pipeline_json_text(const char *s) {
-    if (!s) s = "";
-    json_t *j = json_string(s);
-    if (j) return j;
-    /* Invalid UTF-8: copy valid sequences, replace each bad byte with U+FFFD. */
-    size_t n = strlen(s);
-    char *out = malloc(n * 3 + 1);
-    if (!out) return NULL;
-    size_t o = 0;
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xC0) == 0x80;
-        if (ok && len > 1) {
-            json_t *probe = json_stringn((const char *)p + i, len); /* rejects overlongs and surrogates */
-            ok = probe != NULL;
-            json_decref(probe);
-        }
-        if (ok) {
-            memcpy(out + o, p + i, len);
-            o += len;
-            i += len;
-        } else {
-            memcpy(out + o, "\xEF\xBF\xBD", 3);
-            o += 3;
-            i++;
-        }
-    }
-    out[o] = '\0';
-    j = json_string(out);
-    free(out);
-    return j;
-}
 
 whisper_transcribe_params pipeline_asr_params(const char *language) {
     static const float first_pass[] = {0.0f}; /* no fallback: see pipeline.h */
@@ -123,7 +88,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
                                     : "no ASR model configured: transcript empty, confidence 0; triaged on distress");
     } else {
         char aerr[TRIDENT_ERR_SIZE] = "";
-        whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.sched.language);
+        whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.language);
         rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, opt && opt->unbounded ? INFER_UNBOUNDED : 0,
                                         &out->asr, aerr, sizeof aerr);
         if (rc == TRIDENT_EBUSY || rc == TRIDENT_ENOMEM) {
@@ -201,7 +166,7 @@ json_t *pipeline_analysis_json(const char *transcript, double confidence, const 
     json_t *o = json_object();
     if (!o) return NULL;
     int bad = 0;
-    bad |= json_object_set_new(o, "transcript", pipeline_json_text(transcript));
+    bad |= json_object_set_new(o, "transcript", json_text(transcript));
     bad |= json_object_set_new(o, "confidence", json_real(confidence));
     bad |= json_object_set(o, "nlp", a->nlp);
     if (sig) {
@@ -210,9 +175,9 @@ json_t *pipeline_analysis_json(const char *transcript, double confidence, const 
         memset(&st, 0, sizeof st);
         if (reg && reg->asr) asr_service_status(reg->asr, &st);
         json_t *asr = json_pack("{s:s, s:o, s:o, s:o, s:i, s:i, s:f, s:f}", "status", sig->asr_status ? sig->asr_status : "skipped",
-                                "reason", sig->asr_reason[0] ? json_string(sig->asr_reason) : json_null(), "model",
-                                st.name[0] ? json_string(st.name) : json_null(), "lora",
-                                st.lora[0] ? json_string(st.lora) : json_null(), "windows", sig->asr.n_windows, "tokens",
+                                "reason", json_text_or_null(sig->asr_reason), "model",
+                                json_text_or_null(st.name), "lora",
+                                json_text_or_null(st.lora), "windows", sig->asr.n_windows, "tokens",
                                 sig->asr.n_tokens, "queue_wait_ms", sig->asr.wait_ms, "inference_ms", sig->asr.infer_ms);
         bad |= json_object_set_new(o, "asr", asr);
         bad |= json_object_set_new(o, "duration", json_real(sig->duration_s));

@@ -100,7 +100,4 @@ json_t *pipeline_analysis_json(const char *transcript, double confidence, const 
 int pipeline_analyze_pcm(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
                          json_t **out, pipeline_signals *sig, pipeline_assessment *a, char *err, size_t err_size);
 
-/* A JSON string from possibly invalid UTF-8 (invalid bytes become U+FFFD); NULL on OOM. */
-json_t *pipeline_json_text(const char *s);
-
 #endif

@@ -44,11 +44,6 @@ struct infer_scheduler {
     double wait_sum, infer_sum;
 };
 
-void asr_transcript_clear(asr_transcript *t) {
-    free(t->text);
-    memset(t, 0, sizeof *t);
-}
-
 /* Decodes the job's next window on the slot's session; *finished when it was the
  * last one or failed. */
 static void slot_run_step(infer_slot *slot, infer_job *job, int *finished) {

@@ -33,8 +33,6 @@ typedef struct {
     int slots;            /* >= 1 */
     int threads_per_slot; /* <= 0: all cores / slots */
     int queue_max;        /* waiting jobs beyond which new requests are refused (>= 1) */
-    const char *language; /* decoding language ("en" default; "auto" detects); the scheduler does
-                           * not use it: the pipeline reads it into its ASR parameters */
 } infer_scheduler_config;
 
 /* Starts the slot threads. The scheduler does not own asr. Free with infer_scheduler_free
@@ -46,21 +44,6 @@ void infer_scheduler_free(infer_scheduler *sched);
 /* After a successful preload: every idle slot creates its session now, so that no
  * request pays for it. Returns at once (the slots work in the background). */
 void infer_scheduler_prepare(infer_scheduler *sched);
-
-/* One transcription (all windows). text is owned by the struct: asr_transcript_clear frees it. */
-typedef struct {
-    char *text;          /* UTF-8, leading/trailing spaces trimmed */
-    double confidence;   /* exp(avg_logprob) (the engine's whisper_result.confidence) */
-    double avg_logprob;  /* the engine's: sum_logprob / (tokens + 1 per window) over the kept
-                          * windows (speech, not skipped as silence), each window's final decode */
-    double no_speech_prob; /* of the first window */
-    int n_windows;       /* 30-s windows decoded (scheduling turns; fallbacks not counted) */
-    int n_tokens;        /* tokens in the transcript's segments */
-    char language[16];
-    double wait_ms;      /* total queue wait */
-    double infer_ms;     /* total time in the engine (log-mel + every window) */
-} asr_transcript;
-void asr_transcript_clear(asr_transcript *t);
 
 /* Transcribes 16-kHz mono PCM with params (required; the pipeline's are
  * pipeline_asr_params) — waiting for a lazy model load if needed. Blocks until

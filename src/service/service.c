@@ -14,7 +14,7 @@ void service_config_default(service_config *cfg) {
     cfg->sched.slots = 1;
     cfg->sched.threads_per_slot = 0;
     cfg->sched.queue_max = 16;
-    cfg->sched.language = "en";
+    cfg->language = "en";
     audio_vad_config_default(&cfg->vad);
     cfg->vad.hangover_s = 0.6;
     cfg->vad.max_utterance_s = 30.0;

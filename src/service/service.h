@@ -24,6 +24,7 @@ typedef struct live_call live_call;
 typedef struct {
     asr_config asr;
     infer_scheduler_config sched;
+    const char *language;    /* decoding language ("en" default; "auto" detects): the pipeline's ASR parameters */
     const char *db;          /* store path or URL; NULL: no store (the CLI) */
     audio_vad_config vad;    /* live-call segmentation (hangover_s, max_utterance_s, ...) */
     double max_call_s;       /* longest live call or upload accepted, seconds */

@@ -14,7 +14,9 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file.h"
+#include "base/json.h"
 #include "base/log.h"
+#include "base/utf8.h"
 
 /* Longest values accepted for short text fields. */
 #define STORE_QUEUE_MAX 64
@@ -117,26 +119,6 @@ static int id_normalize(const char *id, char out[STORE_ID_SIZE], char *err, size
 
 /* ---- text ----------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-    unsigned c = p[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, min = 0x10000;
-    else return 0;
-    if (len > n) return 0;
-    unsigned cp = c & (0x7f >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
 /* A copy of s as valid UTF-8 without NULs or control characters other than
  * tab and newline: invalid bytes become U+FFFD. NULL → NULL. Sets *failed
  * when out of memory. Stored text must be valid UTF-8 for PostgreSQL and for
@@ -153,24 +135,7 @@ static char *text_clean(const char *s, int *failed) {
         *failed = 1;
         return NULL;
     }
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, o = 0;
-    while (i < n) {
-        size_t len = utf8_seq(p + i, n - i);
-        if (len == 0) {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        } else if (len == 1 && (p[i] < 0x20 || p[i] == 0x7f) && p[i] != '\t' && p[i] != '\n') {
-            out[o++] = ' ';
-            i++;
-        } else {
-            memcpy(out + o, p + i, len);
-            o += len;
-            i += len;
-        }
-    }
-    out[o] = '\0';
+    utf8_repair((const unsigned char *)s, n, out, UTF8_REPAIR_BYTES | UTF8_REPAIR_CONTROLS);
     return out;
 }
 
@@ -532,21 +497,6 @@ static void jset(json_t *o, const char *key, json_t *v, int *failed) {
     if (!v || json_object_set_new(o, key, v) != 0) *failed = 1;
 }
 
-/* A JSON string of s; text that is not valid UTF-8 (a row written by something
- * else) is cleaned rather than failing the whole record. */
-static json_t *jstr(const char *s) {
-    json_t *j = json_string(s);
-    if (j) return j;
-    int failed = 0;
-    char *clean = text_clean(s, &failed);
-    if (!clean) return NULL;
-    j = json_string(clean);
-    free(clean);
-    return j;
-}
-
-static json_t *jstring_or_null(const char *s) { return s ? jstr(s) : json_null(); }
-
 json_t *store_call_to_json(const store_call *c) {
     if (!c) return NULL;
     json_t *o = json_object();
@@ -561,11 +511,11 @@ json_t *store_call_to_json(const store_call *c) {
     jset(o, "created_at", json_string(created), &failed);
     jset(o, "updated_at", json_string(updated), &failed);
     jset(o, "duration", json_real(c->duration_s), &failed);
-    jset(o, "transcript", jstr(c->transcript ? c->transcript : ""), &failed);
+    jset(o, "transcript", json_text(c->transcript), &failed);
     jset(o, "confidence", json_real(c->confidence), &failed);
     jset(o, "content_score", json_real(c->content_score), &failed);
     jset(o, "distress_score", json_real(c->distress_score), &failed);
-    jset(o, "queue", jstring_or_null(c->queue), &failed);
+    jset(o, "queue", json_text_or_null(c->queue), &failed);
     jset(o, "priority_level", json_integer(c->priority_level), &failed);
     jset(o, "flag_audio_review", json_boolean(c->flag_audio_review), &failed);
     jset(o, "escalation_required", json_boolean(c->escalation_required), &failed);
@@ -575,7 +525,7 @@ json_t *store_call_to_json(const store_call *c) {
         jset(flags, "escalation_required", json_boolean(c->escalation_required), &failed);
     }
     jset(o, "flags", flags, &failed);
-    jset(o, "filename", jstring_or_null(c->filename), &failed);
+    jset(o, "filename", json_text_or_null(c->filename), &failed);
     jset(o, "utterance_count", json_integer(c->utterance_count), &failed);
     jset(o, "status_reason", jstring_or_null(c->status_reason), &failed);
     json_t *analysis = NULL;

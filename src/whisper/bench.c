@@ -1,4 +1,4 @@
-/* bench.c — the engine's benchmark hooks (engine.h, `trident bench`): the cost
+/* bench.c — the engine's benchmark hooks (bench.h, `trident bench`): the cost
  * model of one encoder window and one decoder step, and timed runs of the mel
  * spectrogram, the encoder and single-token decoder steps at a chosen context,
  * driven through the encoder's and decoder's own entry points. */
@@ -9,7 +9,7 @@
 #include "base/error.h"
 #include "whisper/decoder.h"
 #include "whisper/encoder.h"
-#include "whisper/engine.h"
+#include "whisper/bench.h"
 #include "whisper/model.h"
 #include "whisper/session.h"
 

@@ -26,7 +26,7 @@ typedef struct {
     double patience;      /* beam search: keep round(beam_size · patience) finished candidates; <= 0: 1.0 */
     double length_penalty; /* < 0: none (rank by sum_logprob / length); else ((5 + length) / 6)^penalty */
     int best_of;          /* candidates sampled at temperature > 0 (<= 1: one) */
-    whisper_rng *rng;     /* the generator for sampling (not owned) */
+    rng_state *rng;       /* the generator for sampling (not owned) */
 } whisper_decode_options;
 
 /* The outcome of one decode call (the reference's DecodingResult). */

@@ -1,4 +1,6 @@
-/* engine.h — TRIDENT's Whisper inference engine: the only header other modules include.
+/* engine.h — TRIDENT's Whisper inference engine: the header other modules
+ * include (with subtitles.h for the CLI's text/SRT/VTT output and bench.h for
+ * `trident bench`; the rest of src/whisper/ is private).
  *
  * A whisper_model is loaded once (Hugging Face Whisper directory + optional PEFT
  * LoRA adapter merged at load), is immutable afterwards and is shared by every
@@ -177,32 +179,5 @@ double whisper_transcription_progress(const whisper_transcription *t, double *to
  * must still be freed. TRIDENT_EINVAL before done, after an error or a second time. */
 int whisper_transcription_finish(whisper_transcription *t, whisper_result **out, char *err, size_t err_size);
 void whisper_transcription_free(whisper_transcription *t);
-
-/* Renders a result's segments as the reference's writers do: "txt" (each
- * segment's stripped text on its own line), "srt" (numbered cues,
- * HH:MM:SS,mmm) or "vtt" ("WEBVTT" header, [HH:]MM:SS.mmm); cue text is the
- * stripped segment text with "-->" written "->" (every segment is a cue, as
- * in the reference). Returns a string the caller frees, or NULL for an unknown format or OOM. */
-char *whisper_result_format(const whisper_result *result, const char *format);
-
-/* Writes seconds (>= 0, rounded to the millisecond) as [HH:]MM:SS<marker>mmm into
- * out (at least 32 bytes); hours appear when always_hours or when non-zero. */
-void whisper_timestamp_format(double seconds, int always_hours, char decimal_marker, char *out, size_t out_size);
-
-/* Benchmark hooks for `trident bench` (src/whisper/bench.c): each times one stage
- * on a session. They return 0 or a TRIDENT_E* code with a message in err. */
-typedef struct {
-    double encoder_flops;  /* floating-point operations of one 30-s encoder window */
-    double decoder_bytes;  /* weight bytes one decoder step reads (layers + vocabulary projection) */
-    const char *kernels;   /* the kernel path in use: "avx2", "portable", ... */
-} whisper_bench_costs;
-whisper_bench_costs whisper_bench_costs_get(const whisper_model *model);
-/* Log-mel of pcm padded to one 30-s window (*mel_ms), then the encoder on it (*encode_ms). */
-int whisper_bench_encode(whisper_session *session, const float *pcm, size_t n_samples, double *mel_ms,
-                         double *encode_ms, char *err, size_t err_size);
-/* After whisper_bench_encode: fills the self-attention cache with `context` tokens,
- * then times n_steps single-token decoder steps from there (*ms_per_token, the mean). */
-int whisper_bench_decode(whisper_session *session, int context, int n_steps, double *ms_per_token, char *err,
-                         size_t err_size);
 
 #endif

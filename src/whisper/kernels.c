@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/cpu.h"
+#include "base/floats.h"
 #include "whisper/kernels_impl.h"
 
 /* ---- element conversion ---- */
@@ -202,26 +203,8 @@ static void portable_weighted_sum_f16(float *o, const float *p, const uint16_t *
         for (int d = 0; d < dh; d++) o[d] += p[t] * whisper_fp16_to_fp32(v[(size_t)t * ldv + d]);
 }
 
-uint16_t whisper_fp32_to_fp16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000, ax = x & 0x7fffffffu;
-    if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0)); /* inf, nan */
-    if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);                                  /* overflow */
-    if (ax < 0x38800000u) { /* subnormal or zero: scale so that the fp16 step is 1, round to nearest even */
-        float v;
-        memcpy(&v, &ax, 4);
-        float r = nearbyintf(v * 16777216.0f); /* 2^24 */
-        return (uint16_t)(sign | (uint32_t)r);
-    }
-    uint32_t mant = ax & 0x7fffff, exp = (ax >> 23) - 127 + 15;
-    uint32_t h = (exp << 10) | (mant >> 13), rest = mant & 0x1fff;
-    if (rest > 0x1000 || (rest == 0x1000 && (h & 1))) h++; /* carries into the exponent correctly */
-    return (uint16_t)(sign | h);
-}
-
 static void portable_to_f16(uint16_t *dst, const float *src, size_t n) {
-    for (size_t i = 0; i < n; i++) dst[i] = whisper_fp32_to_fp16(src[i]);
+    for (size_t i = 0; i < n; i++) dst[i] = floats_fp32_to_fp16(src[i]);
 }
 
 void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n) { whisper_kernels_variant()->to_f16(dst, src, n); }

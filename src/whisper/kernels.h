@@ -47,9 +47,9 @@ void whisper_matrix_row(const whisper_matrix *w, int r, float *out);
 /* Converts n elements of dtype at src into fp32 dst (not for q8: use whisper_matrix_row). */
 void whisper_convert_fp32(float *dst, const void *src, whisper_dtype dtype, size_t n);
 
-/* fp32 → fp16 bit patterns, round to nearest even (for fp16 KV caches). */
+/* fp32 → fp16 bit patterns, round to nearest even (for fp16 KV caches; one
+ * value: base/floats.h's floats_fp32_to_fp16). */
 void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n);
-uint16_t whisper_fp32_to_fp16(float f);
 
 /* y[m][n] = Σ_k x[m][k]·w[n][k] (+ b[n] when b is non-NULL), for m < n_rows.
  * x is [n_rows][w->cols], y is [n_rows][w->rows], both contiguous; y must not alias x. */

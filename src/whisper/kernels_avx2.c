@@ -7,6 +7,8 @@
  * GELU) are polynomial approximations with relative error ~1e-7. */
 #include "whisper/kernels_impl.h"
 
+#include "base/floats.h"
+
 #ifdef WHISPER_HAVE_AVX2_VARIANT
 
 #include <immintrin.h>
@@ -508,7 +510,7 @@ AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
-    for (; i < n; i++) dst[i] = whisper_fp32_to_fp16(src[i]);
+    for (; i < n; i++) dst[i] = floats_fp32_to_fp16(src[i]);
 }
 
 AVX2 static float avx2_scale_max(float *x, int n, float scale) {

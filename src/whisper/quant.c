@@ -1,5 +1,6 @@
 /* quant.c — converting weight matrices to 8-bit values with per-block fp32
- * scales (quant.h), row ranges split over the thread pool. */
+ * scales (quant.h), row ranges split over the thread pool, and the precision
+ * rule that decides which of a model's matrices become 8-bit. */
 #include "whisper/quant.h"
 
 #include <math.h>
@@ -7,7 +8,9 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "whisper/kernels_impl.h"
+#include "whisper/model.h"
 
 #define ROWS_PER_TASK 64
 
@@ -148,4 +151,149 @@ void whisper_q8_matrix_free(whisper_q8_matrix *q) {
     free(q->q);
     free(q->scales);
     memset(q, 0, sizeof *q);
+}
+
+/* ---- the precision rule: which decoder matrices become 8-bit ---- */
+
+/* Attention logits (q·k/√d_head) whose rms reaches this are "hard": the softmax
+ * is close to one-hot, and 8-bit weights' relative error (≈ 0.55 % rms for
+ * Gaussian-like blocks of 32) moves each logit by ≈ √2 · 0.0055 · rms ≥ 0.06 —
+ * enough to switch which key dominates wherever the top two are that close,
+ * which turns a small weight error into a different attention output. Below it
+ * the softmax is soft and its output moves in proportion to the error. */
+#define Q8_HARD_LOGIT_RMS 8.0
+
+/* E[y_j²] for each output j of y = LN(x)·Wᵀ + bias, the layer norm's normalised
+ * features taken as independent with unit variance: Σ_k (g_k·w_jk)² +
+ * (bias_j + Σ_k b_k·w_jk)². out has lin->w.rows entries; row is lin->w.cols
+ * floats of scratch. */
+static void linear_output_power(const whisper_linear_weights *lin, const whisper_norm_weights *ln, float *row,
+                                double *out) {
+    for (int j = 0; j < lin->w.rows; j++) {
+        whisper_matrix_row(&lin->w, j, row);
+        double var = 0, mean = lin->b ? lin->b[j] : 0.0;
+        for (int k = 0; k < lin->w.cols; k++) {
+            var += (double)ln->g[k] * ln->g[k] * row[k] * row[k];
+            mean += (double)ln->b[k] * row[k];
+        }
+        out[j] = var + mean * mean;
+    }
+}
+
+/* A data-free estimate of the rms of an attention's logits: with q and k
+ * independent, a head's logit Σ_{j∈head} q_j·k_j / √d_head has variance
+ * mean_{j∈head} E[q_j²]·E[k_j²], so over all heads the rms is
+ * sqrt(mean_j E[q_j²]·E[k_j²]). q is fed by layer norm qn, k by kn. scratch
+ * holds d_model floats, pq and pk d_model doubles each. */
+static double attention_logit_rms(const whisper_linear_weights *q, const whisper_norm_weights *qn,
+                                  const whisper_linear_weights *k, const whisper_norm_weights *kn, float *scratch,
+                                  double *pq, double *pk) {
+    linear_output_power(q, qn, scratch, pq);
+    linear_output_power(k, kn, scratch, pk);
+    double sum = 0;
+    for (int j = 0; j < q->w.rows; j++) sum += pq[j] * pk[j];
+    return sqrt(sum / q->w.rows);
+}
+
+/* Converts src to q8 in buffers the model owns, into *dst (which may be src). */
+static int matrix_quantize_to(whisper_model *m, const whisper_matrix *src, whisper_matrix *dst, threadpool *pool) {
+    size_t values = whisper_q8_values_bytes(src->rows, src->cols);
+    size_t scales = whisper_q8_scales_count(src->rows, src->cols);
+    int8_t *q = (int8_t *)whisper_model_alloc(m, (values + sizeof(float) - 1) / sizeof(float));
+    float *sc = whisper_model_alloc(m, scales);
+    if (!q || !sc) return TRIDENT_ENOMEM;
+    whisper_matrix out;
+    int rc = whisper_q8_quantize_into(src, pool, q, sc, &out);
+    if (rc) return rc;
+    *dst = out;
+    return 0;
+}
+
+/* Converts one matrix to q8 in place (buffers the model owns). */
+static int matrix_quantize(whisper_model *m, whisper_matrix *w, threadpool *pool) {
+    size_t before = whisper_matrix_bytes(w);
+    int rc = matrix_quantize_to(m, w, w, pool);
+    if (rc == 0) m->weight_bytes = m->weight_bytes - before + whisper_matrix_bytes(w);
+    return rc;
+}
+
+/* Makes a matrix 16-bit: an fp32 one (an fp32 checkpoint's, or LoRA-merged) is
+ * rounded to fp16 in a buffer the model owns unless a value exceeds fp16's
+ * range; fp16 and bf16 ones stay as loaded. */
+static int matrix_16bit(whisper_model *m, whisper_matrix *w) {
+    if (w->dtype != WHISPER_DTYPE_F32) return 0;
+    size_t n = (size_t)w->rows * (size_t)w->cols;
+    const float *src = w->data;
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(src[i]) <= 65504.0f)) return 0;
+    uint16_t *h = (uint16_t *)whisper_model_alloc(m, (n + 1) / 2);
+    if (!h) return TRIDENT_ENOMEM;
+    whisper_convert_fp16(h, src, n);
+    size_t before = whisper_matrix_bytes(w);
+    w->data = h;
+    w->dtype = WHISPER_DTYPE_F16;
+    m->weight_bytes = m->weight_bytes - before + whisper_matrix_bytes(w);
+    return 0;
+}
+
+/* The decoder's per-step weights shrink: per decoder layer, self-attention
+ * q/k/v/out, cross-attention q/out, fc1 and fc2 become q8, and the token
+ * embedding (also the vocabulary projection) becomes 16-bit. The vocabulary
+ * projection stays 16-bit because its errors go straight into the logits: 8-bit
+ * moves them by ≈ 0.55 % of their rms, which swaps near-tied tokens
+ * (README's q8 section has the measurements). The encoder and the
+ * cross-attention k/v projections run as compute-bound GEMMs once per window,
+ * where 8-bit weights would only add error (the GEMM widens every weight to
+ * fp32 anyway); they stay as loaded (memory-mapped), as do the convolutions and
+ * vectors.
+ *
+ * Exception: when a decoder attention is hard (attention_logit_rms ≥
+ * Q8_HARD_LOGIT_RMS), the layer matrices whose outputs reach its logits — all
+ * those of the layers before it and its own up to its q (and, for
+ * self-attention, k) — become 16-bit instead; the later ones still become q8. */
+int whisper_q8_model_convert(whisper_model *m, int n_threads, char *err, size_t err_size) {
+    const int per_layer = 8, d = m->hp.d_model, n = per_layer * m->hp.dec_layers;
+    whisper_matrix **mats = malloc((size_t)n * sizeof *mats);
+    float *scratch = malloc((size_t)d * sizeof *scratch);
+    double *pq = malloc((size_t)d * sizeof *pq), *pk = malloc((size_t)d * sizeof *pk);
+    threadpool *pool = threadpool_new(n_threads);
+    int rc = mats && scratch && pq && pk && pool ? 0 : TRIDENT_ENOMEM;
+    const char *what =
+        pool ? "out of memory converting weights to 8 bits" : "cannot start threads to convert weights to 8 bits";
+    /* in the order of a decoder step; the first `keep` become 16-bit */
+    int keep = 0, hard_layer = -1;
+    const char *hard_kind = "";
+    double hard_rms = 0;
+    for (int l = 0; rc == 0 && l < m->hp.dec_layers; l++) {
+        whisper_layer_weights *L = &m->dec[l];
+        whisper_matrix *layer[] = {&L->self.q.w,  &L->self.k.w,  &L->self.v.w, &L->self.o.w,
+                                   &L->cross.q.w, &L->cross.o.w, &L->fc1.w,    &L->fc2.w};
+        memcpy(mats + per_layer * l, layer, sizeof layer);
+        double self = attention_logit_rms(&L->self.q, &L->self.ln, &L->self.k, &L->self.ln, scratch, pq, pk);
+        double cross = attention_logit_rms(&L->cross.q, &L->cross.ln, &L->cross.k, &m->enc_ln, scratch, pq, pk);
+        /* up to self k (2 matrices of the layer) or cross q (5) */
+        int upto = cross >= Q8_HARD_LOGIT_RMS ? 5 : self >= Q8_HARD_LOGIT_RMS ? 2 : 0;
+        if (upto) {
+            keep = per_layer * l + upto;
+            hard_layer = l;
+            hard_kind = upto == 5 ? "cross" : "self";
+            hard_rms = upto == 5 ? cross : self;
+        }
+    }
+    if (rc == 0 && keep)
+        log_info("whisper", "8-bit weights: decoder layer %d's %s-attention is hard (logit rms ~%.1f >= %g); the %d of "
+                 "%d decoder layer matrices upstream of it stay 16-bit",
+                 hard_layer, hard_kind, hard_rms, Q8_HARD_LOGIT_RMS, keep, n);
+    if (rc == 0) rc = matrix_16bit(m, &m->embed_tokens);
+    if (rc == 0) rc = matrix_quantize_to(m, &m->embed_tokens, &m->proj_q8, pool);
+    /* a step reads the 8-bit projection and only a few 16-bit rows */
+    if (rc == 0) m->weight_bytes = m->weight_bytes - whisper_matrix_bytes(&m->embed_tokens) + whisper_matrix_bytes(&m->proj_q8);
+    for (int i = 0; rc == 0 && i < n; i++) rc = i < keep ? matrix_16bit(m, mats[i]) : matrix_quantize(m, mats[i], pool);
+    threadpool_free(pool);
+    free(mats);
+    free(scratch);
+    free(pq);
+    free(pk);
+    if (rc) return error_set(err, err_size, rc, "%s", what);
+    return 0;
 }

@@ -1,13 +1,15 @@
 /* quant.h — 8-bit weights (private to src/whisper/): a weight matrix converted
  * at load to int8 with one fp32 scale per block of 32 consecutive elements of a
  * row (symmetric, scale = max|w| / 127 over the block, q = round(w / scale)).
- * The kernels read such a matrix as WHISPER_DTYPE_Q8 (kernels.h). */
+ * The kernels read such a matrix as WHISPER_DTYPE_Q8 (kernels.h). Which of a
+ * model's matrices are converted is decided here too (whisper_q8_model_convert). */
 #ifndef TRIDENT_WHISPER_QUANT_H
 #define TRIDENT_WHISPER_QUANT_H
 
 #include <stdint.h>
 
 #include "base/threadpool.h"
+#include "whisper/engine.h"
 #include "whisper/kernels.h"
 
 /* Bytes of the int8 values and of the scales of a rows × cols q8 matrix. */
@@ -45,5 +47,11 @@ typedef struct {
  * Returns 0 or TRIDENT_ENOMEM. */
 int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out);
 void whisper_q8_matrix_free(whisper_q8_matrix *q);
+
+/* `--quant q8` on a loaded model (the precision rule is at the function in
+ * quant.c): the decoder's per-step matrices become q8 or 16-bit in buffers the
+ * model owns, and m->weight_bytes follows. n_threads <= 0: online cores.
+ * Returns 0 or a TRIDENT_E* code with a message. */
+int whisper_q8_model_convert(whisper_model *m, int n_threads, char *err, size_t err_size);
 
 #endif

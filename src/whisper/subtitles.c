@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "whisper/decoding.h"
-#include "whisper/engine.h"
+#include "whisper/subtitles.h"
 
 void whisper_timestamp_format(double seconds, int always_hours, char decimal_marker, char *out, size_t out_size) {
     if (!(seconds >= 0)) seconds = 0;

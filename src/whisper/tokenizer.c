@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "base/file.h"
+#include "base/utf8.h"
 #include "whisper/utf8.h"
 
 #define TOK_MAX_FILE ((size_t)256 << 20) /* no tokenizer file is near this */
@@ -750,7 +751,7 @@ static char *tok_decode(const whisper_tokenizer *tok, const int *ids, size_t n_i
         memcpy(joined + o, tok->pool + sp->off, sp->len);
         o += sp->len;
     }
-    size_t len = whisper_utf8_decode_replace(joined, total, text);
+    size_t len = utf8_repair(joined, total, text, UTF8_REPAIR_SUBPARTS);
     free(joined);
     char *shrunk = realloc(text, len + 1);
     return shrunk ? shrunk : text;

@@ -248,7 +248,7 @@ static int token_list_add(token_list *l, const int *ids, int n) {
  * (avg_logprob), unless it is silence (no_speech_prob high and avg_logprob low).
  * Every attempt is recorded as a window; *out is the last one. */
 static int decode_with_fallback(whisper_session *s, whisper_result *r, const whisper_transcribe_params *p,
-                                const int *initial, int n_initial, int sot_index, int seek, whisper_rng *rng,
+                                const int *initial, int n_initial, int sot_index, int seek, rng_state *rng,
                                 whisper_decoding *out, char *err, size_t err_size) {
     const whisper_model *m = s->model;
     static const float zero = 0.0f;
@@ -317,7 +317,7 @@ struct whisper_transcription {
     int *init;                   /* scratch: [<|startofprev|> prev] + sot sequence */
     float *window;               /* scratch: one zero-padded 30-s mel window */
     double sum_kept, n_kept, sum_all, n_all;
-    whisper_rng rng;
+    rng_state rng;
     whisper_result *r;           /* accumulating; moved out by finish */
     int done, failed;
 };
@@ -441,7 +441,7 @@ static int transcription_new(const whisper_model *m, float *mel, int n_frames, i
         }
         t->n_prompt0 = t->all.n;
     }
-    whisper_rng_seed(&t->rng, p->seed);
+    rng_seed(&t->rng, p->seed);
     t->zero_pad = p->zero_pad_window > 0 || (p->zero_pad_window == 0 && content_frames > N_FRAMES_WINDOW);
     *out = t;
     return 0;

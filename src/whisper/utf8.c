@@ -1,5 +1,6 @@
-/* utf8.c — UTF-8 decoding, encoding, replacement decoding and the Unicode
- * letter / number / white-space classes used by the tokenizer's pre-tokenizer.
+/* utf8.c — UTF-8 decoding and encoding of code points and the Unicode letter /
+ * number / white-space classes used by the tokenizer's pre-tokenizer
+ * (validation is base/utf8.c's).
  *
  * The letter/number table below is data, generated from the Unicode Character
  * Database (Unicode 14.0, as shipped with Python 3.11's unicodedata) by:
@@ -12,6 +13,8 @@
  *
  * The White_Space set is small and listed by hand. */
 #include "whisper/utf8.h"
+
+#include "base/utf8.h"
 
 enum { UL = WHISPER_UTF8_LETTER, UN = WHISPER_UTF8_NUMBER };
 
@@ -235,58 +238,11 @@ int whisper_utf8_class(uint32_t cp) {
     return WHISPER_UTF8_OTHER;
 }
 
-/* For a lead byte b: the number of continuation bytes it needs (0 for ASCII,
- * -1 if b cannot start a sequence) and the valid range of the second byte. */
-static int utf8_lead(unsigned char b, unsigned char *lo, unsigned char *hi) {
-    *lo = 0x80;
-    *hi = 0xBF;
-    if (b < 0x80) return 0;
-    if (b >= 0xC2 && b <= 0xDF) return 1;
-    if (b == 0xE0) {
-        *lo = 0xA0;
-        return 2;
-    }
-    if (b == 0xED) { /* no surrogates */
-        *hi = 0x9F;
-        return 2;
-    }
-    if (b >= 0xE1 && b <= 0xEF) return 2;
-    if (b == 0xF0) {
-        *lo = 0x90;
-        return 3;
-    }
-    if (b == 0xF4) { /* nothing above U+10FFFF */
-        *hi = 0x8F;
-        return 3;
-    }
-    if (b >= 0xF1 && b <= 0xF3) return 3;
-    return -1;
-}
-
-/* Length of the valid prefix of the sequence starting at in[0] (n > 0 bytes):
- * the whole sequence length when it is well-formed, else the maximal subpart
- * (at least 1). *ok is set to 1 for a well-formed sequence. */
-static size_t utf8_span(const unsigned char *in, size_t n, int *ok) {
-    unsigned char lo, hi;
-    int need = utf8_lead(in[0], &lo, &hi);
-    *ok = 0;
-    if (need < 0) return 1;
-    size_t len = 1;
-    for (int k = 0; k < need; k++, len++) {
-        if (len >= n) return len;
-        unsigned char c = in[len];
-        if (k == 0 ? (c < lo || c > hi) : (c < 0x80 || c > 0xBF)) return len;
-    }
-    *ok = 1;
-    return len;
-}
-
 int whisper_utf8_next(const unsigned char *s, size_t n, size_t *pos, uint32_t *cp) {
     size_t p = *pos;
     if (p >= n) return -1;
-    int ok;
-    size_t len = utf8_span(s + p, n - p, &ok);
-    if (!ok) return -1;
+    size_t len = utf8_sequence_len(s + p, n - p);
+    if (len == 0) return -1;
     uint32_t v;
     switch (len) {
     case 1: v = s[p]; break;
@@ -323,26 +279,4 @@ size_t whisper_utf8_encode(uint32_t cp, unsigned char out[4]) {
     out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
     out[3] = (unsigned char)(0x80 | (cp & 0x3F));
     return 4;
-}
-
-size_t whisper_utf8_decode_replace(const unsigned char *in, size_t n, char *out) {
-    size_t i = 0, o = 0;
-    while (i < n) {
-        if (in[i] < 0x80) {
-            out[o++] = (char)in[i++];
-            continue;
-        }
-        int ok;
-        size_t len = utf8_span(in + i, n - i, &ok);
-        if (ok) {
-            for (size_t k = 0; k < len; k++) out[o++] = (char)in[i + k];
-        } else { /* U+FFFD */
-            out[o++] = (char)0xEF;
-            out[o++] = (char)0xBF;
-            out[o++] = (char)0xBD;
-        }
-        i += len;
-    }
-    out[o] = '\0';
-    return o;
 }

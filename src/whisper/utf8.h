@@ -1,9 +1,9 @@
 /* utf8.h — UTF-8 helpers for the tokenizer (private to src/whisper/).
  *
- * Strict decoding of one code point, encoding, the Unicode classes that the
- * GPT-2 pre-tokenizer pattern needs (\p{L}, \p{N}, \s) and decoding of arbitrary
- * bytes with replacement characters exactly as Python's
- * bytes.decode("utf-8", errors="replace") does. No allocation, no state. */
+ * Strict decoding of one code point, encoding, and the Unicode classes that the
+ * GPT-2 pre-tokenizer pattern needs (\p{L}, \p{N}, \s). Decoding arbitrary
+ * bytes with replacement characters is base/utf8.h's utf8_repair
+ * (UTF8_REPAIR_SUBPARTS). No allocation, no state. */
 #ifndef TRIDENT_WHISPER_UTF8_H
 #define TRIDENT_WHISPER_UTF8_H
 
@@ -28,13 +28,5 @@ int whisper_utf8_next(const unsigned char *s, size_t n, size_t *pos, uint32_t *c
 
 /* Writes the UTF-8 form of cp (<= U+10FFFF) to out and returns its length (1–4). */
 size_t whisper_utf8_encode(uint32_t cp, unsigned char out[4]);
-
-/* Decodes n arbitrary bytes to UTF-8 the way Python's
- * bytes.decode("utf-8", errors="replace") does: well-formed sequences are copied,
- * and each maximal subpart of an ill-formed sequence (a lead byte followed by the
- * continuation bytes that are still valid for it, or a single byte that cannot
- * start a sequence) becomes one U+FFFD. out must hold 3*n + 1 bytes; the result
- * is NUL-terminated and its length (without the NUL) is returned. */
-size_t whisper_utf8_decode_replace(const unsigned char *in, size_t n, char *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* test_base.c — thread pool, files, errors, clock formatting, log lines, float checks,
- * aligned blocks. */
+ * fp16 conversion, the random number generator, aligned blocks. */
 #include <float.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -15,6 +15,7 @@
 #include "base/floats.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/rng.h"
 #include "base/threadpool.h"
 #include "check.h"
 
@@ -119,8 +120,82 @@ static void test_mem(void) {
     CHECK(mem_alloc_aligned(SIZE_MAX - 1) == NULL, "a size that overflows when rounded up");
 }
 
+/* floats_fp32_to_fp16 against an independent decoding: every finite half h
+ * comes back from its value, a value halfway between two halves goes to the
+ * even one, and past the largest half to infinity; with a compiler that has
+ * _Float16, also every 97th float bit pattern against its conversion. */
+static double half_value(uint16_t h) {
+    int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    double v = e == 0 ? ldexp(m, -24) : ldexp(1024 + m, e - 25);
+    return h & 0x8000 ? -v : v;
+}
+
+static void test_fp16(void) {
+    size_t bad = 0;
+    for (uint32_t h = 0; h < 0x10000; h++) {
+        if (((h >> 10) & 0x1f) == 0x1f) continue; /* inf, nan */
+        double v = half_value((uint16_t)h);
+        if (floats_fp32_to_fp16((float)v) != h) bad++;
+        uint32_t next = (h & 0x7fff) + 1;
+        if (next < 0x7c00) { /* the midpoint to the next half up in magnitude (exact in fp32) */
+            double mid = (v + half_value((uint16_t)(next | (h & 0x8000)))) / 2;
+            uint16_t even = (h & 1) ? (uint16_t)(next | (h & 0x8000)) : (uint16_t)h;
+            if (floats_fp32_to_fp16((float)mid) != even) bad++;
+        }
+    }
+    CHECK(bad == 0, "fp16: every finite half and every midpoint (%zu wrong)", bad);
+    CHECK(floats_fp32_to_fp16(65520.0f) == 0x7c00 && floats_fp32_to_fp16(-1e30f) == 0xfc00, "fp16: overflow to inf");
+    CHECK(floats_fp32_to_fp16(INFINITY) == 0x7c00, "fp16: inf");
+    uint16_t nan16 = floats_fp32_to_fp16(NAN);
+    CHECK((nan16 & 0x7c00) == 0x7c00 && (nan16 & 0x3ff) != 0, "fp16: nan");
+    CHECK(floats_fp32_to_fp16(ldexpf(1.0f, -26)) == 0 && floats_fp32_to_fp16(-ldexpf(1.0f, -26)) == 0x8000,
+          "fp16: below half the smallest subnormal, a signed zero");
+#ifdef __FLT16_MAX__
+    bad = 0;
+    for (uint64_t bits = 0; bits < 0x100000000ull; bits += 97) {
+        uint32_t b = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b, sizeof f);
+        if (isnan(f)) continue;
+        _Float16 want = (_Float16)f;
+        uint16_t w;
+        memcpy(&w, &want, sizeof w);
+        if (floats_fp32_to_fp16(f) != w) bad++;
+    }
+    CHECK(bad == 0, "fp16: as the compiler's _Float16 (%zu differ)", bad);
+#endif
+}
+
+/* rng: the stream of xoshiro256** seeded by splitmix64 (values from an
+ * independent implementation of the published algorithms), repeatable, and
+ * rng_uniform in [0, 1). */
+static void test_rng(void) {
+    rng_state a, b;
+    rng_seed(&a, 5);
+    CHECK(rng_next(&a) == 0x49d55178ca54cf69ull && rng_next(&a) == 0x9a22115a4d2624dcull &&
+              rng_next(&a) == 0xa648b1ccf0bbbbaeull,
+          "seed 5: the first three values");
+    rng_seed(&a, 0);
+    CHECK(rng_next(&a) == 0x99ec5f36cb75f2b4ull, "seed 0 works");
+    rng_seed(&a, 42);
+    rng_seed(&b, 42);
+    int same = 1, in_range = 1;
+    double sum = 0;
+    for (int i = 0; i < 100000; i++) {
+        double u = rng_uniform(&a);
+        same &= u == rng_uniform(&b);
+        in_range &= u >= 0.0 && u < 1.0;
+        sum += u;
+    }
+    CHECK(same, "the same seed gives the same stream");
+    CHECK(in_range, "uniform values in [0, 1)");
+    CHECK_NEAR(sum / 100000, 0.5, 0.005, "uniform mean");
+}
+
 int main(void) {
     test_floats();
+    test_fp16();
+    test_rng();
     test_mem();
     for (int threads = 1; threads <= 4; threads++) {
         threadpool *pool = threadpool_new(threads);

@@ -27,6 +27,7 @@
 #include "whisper/model.h"
 #include "whisper/sampling.h"
 #include "whisper/session.h"
+#include "whisper/subtitles.h"
 #include "whisper/transcribe.h"
 #include "whisper_fixtures.h"
 
@@ -313,11 +314,11 @@ static void test_fallback(whisper_session *s) {
 
 /* The sampler alone: frequencies follow softmax(logits / T); same seed, same stream. */
 static void test_sampler(void) {
-    whisper_rng r1, r2;
-    whisper_rng_seed(&r1, 5);
-    whisper_rng_seed(&r2, 5);
+    rng_state r1, r2;
+    rng_seed(&r1, 5);
+    rng_seed(&r2, 5);
     int same = 1;
-    for (int i = 0; i < 100; i++) same &= whisper_rng_next(&r1) == whisper_rng_next(&r2);
+    for (int i = 0; i < 100; i++) same &= rng_next(&r1) == rng_next(&r2);
     CHECK(same, "rng: the same seed gives the same stream");
     float logits[3] = {0.0f, (float)log(3.0), -INFINITY};
     int counts[3] = {0, 0, 0};

@@ -9,7 +9,7 @@
  *    API; the share of positions with the same token is reported;
  *  - which decoder matrices became 8-bit and the weight bytes before and after.
  * Asserted: issue 6's target, teacher-forced agreement >= 99 % over all five
- * cases, and the mixed precision model.c chooses (token embedding 16-bit; every
+ * cases, and the mixed precision quant.c chooses (token embedding 16-bit; every
  * decoder layer matrix 8-bit except the 13 that the rsLoRA case's hard
  * attention keeps 16-bit). The figures printed here are the ones README's
  * Performance section quotes. */
