@@ -406,7 +406,7 @@ void live_call_close(live_call *c, live_end how, const char *why) {
     json_t *ev = json_pack("{s:s, s:f, s:i, s:O, s:s}", "type", "call_ended", "call_duration", samples_s(c->fed),
                            "utterance_count", c->n_done, "final_analysis", final ? final : json_null(), "status",
                            store_status_name(status));
-    if (ev) json_object_set_new(ev, "status_reason", pipeline_json_text(reason));
+    if (ev) json_object_set_new(ev, "status_reason", json_text(reason));
     if (ev && rec_ok) {
         char url[96];
         snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);

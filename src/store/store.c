@@ -527,7 +527,7 @@ json_t *store_call_to_json(const store_call *c) {
     jset(o, "flags", flags, &failed);
     jset(o, "filename", json_text_or_null(c->filename), &failed);
     jset(o, "utterance_count", json_integer(c->utterance_count), &failed);
-    jset(o, "status_reason", jstring_or_null(c->status_reason), &failed);
+    jset(o, "status_reason", json_text_or_null(c->status_reason), &failed);
     json_t *analysis = NULL;
     if (c->analysis_json) analysis = json_loads(c->analysis_json, 0, NULL);
     jset(o, "analysis", analysis ? analysis : json_null(), &failed);
