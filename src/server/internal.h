@@ -68,7 +68,7 @@ struct server {
     admit_conn *conns;
     int admit_blind;            /* /proc/self/fd unreadable: clients are counted at begin_request instead */
     int live_calls;             /* accepted /ws/live connections (the --max-live-calls cap) */
-    volatile int stopping;      /* set by server_stop: open live calls end as interrupted */
+    int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
 };

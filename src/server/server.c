@@ -226,7 +226,9 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     }
     struct mg_server_port sp[4];
     int np = mg_get_server_ports(srv->ctx, 4, sp);
+    pthread_mutex_lock(&srv->admit_lock); /* admission's scans read the port */
     srv->port = np > 0 ? sp[0].port : cfg->port;
+    pthread_mutex_unlock(&srv->admit_lock);
     mg_set_request_handler(srv->ctx, "/", server_dispatch, srv);
     ws_routes_register(srv);
     char url[320];

@@ -324,7 +324,10 @@ static void ws_close(const struct mg_connection *conn, void *cbdata) {
     server *srv = cbdata;
     server_conn *sc = mg_get_user_connection_data(conn);
     if (!sc) return;
-    ws_session_close(sc->ws, srv->stopping); /* its call_ended may not reach a closed socket */
+    pthread_mutex_lock(&srv->admit_lock);
+    int stopping = srv->stopping;
+    pthread_mutex_unlock(&srv->admit_lock);
+    ws_session_close(sc->ws, stopping); /* its call_ended may not reach a closed socket */
     sc->ws = NULL;
 }
 
