@@ -13,7 +13,8 @@ packages=(
   libkissfft-dev                              # FFT for the mel spectrogram
   libopenblas-dev                             # optional fp32 GEMM fast path
   zlib1g-dev                                  # compression ratio (decoding fallback)
-  python3                                     # integration-test client (stdlib only)
+  python3                                     # integration-test client (stdlib)
+  python3-websockets                          # a real-world WebSocket client (keepalive pings) in tests/server
   espeak-ng sox                               # generated speech in several formats for tests
   chromium                                    # the dashboard's browser test (tests/web)
   clang libclang-rt-14-dev                    # libFuzzer harnesses (tests/fuzz, -fsanitize=fuzzer)

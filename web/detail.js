@@ -58,10 +58,11 @@ export class DetailView {
     const ent = nlp.entities || {};
     const bio = a.bio_acoustic || {};
     const asr = a.asr || {};
-    const q = queueInfo(call.queue || triage.queue);
-    const queueName = call.queue || triage.queue || 'PENDING';
-    const review = !!(call.flag_audio_review || triage.flag_audio_review);
-    const escalate = !!(call.escalation_required || triage.escalation_required);
+    const abandoned = call.status === 'abandoned'; // no speech: in no queue, whatever its analysis says
+    const q = queueInfo(abandoned ? null : call.queue || triage.queue);
+    const queueName = abandoned ? 'NO SPEECH' : call.queue || triage.queue || 'PENDING';
+    const review = !abandoned && !!(call.flag_audio_review || triage.flag_audio_review);
+    const escalate = !abandoned && !!(call.escalation_required || triage.escalation_required);
     const transcript = call.transcript || a.transcript || '';
 
     const header = h('header', { class: `detail-head ${q.cls}` },

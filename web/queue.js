@@ -66,7 +66,7 @@ export class QueueView {
     item.key = key;
     item.li.className = `call ${q.cls}${call.id === this.selectedId ? ' selected' : ''}`;
     item.parts.button.setAttribute('aria-current', call.id === this.selectedId ? 'true' : 'false');
-    setText(item.parts.badge, call.queue || 'PENDING');
+    setText(item.parts.badge, call.queue || (call.status === 'abandoned' ? 'NO SPEECH' : 'PENDING'));
     item.parts.badge.className = `qbadge ${q.cls}`;
     item.parts.time.setAttribute('datetime', call.created_at || '');
     setText(item.parts.title, callTitle(call));
@@ -74,7 +74,7 @@ export class QueueView {
       call.status === 'in_progress' ? h('span', { class: 'chip live' }, 'LIVE') : null,
       escalate ? h('span', { class: 'chip escalate' }, '▲ ESCALATE') : null,
       review ? h('span', { class: 'chip review' }, '◉ AUDIO REVIEW') : null,
-      call.status === 'failed' || call.status === 'interrupted' ? h('span', { class: 'chip muted' }, call.status.toUpperCase()) : null,
+      !['completed', 'in_progress'].includes(call.status) ? h('span', { class: 'chip muted' }, call.status.toUpperCase()) : null,
     ].filter(Boolean));
     setText(item.parts.metrics, `D ${pct(call.distress_score)} · C ${pct(call.confidence)}`);
     item.parts.metrics.title = `distress ${pct(call.distress_score)}, ASR confidence ${pct(call.confidence)}`;

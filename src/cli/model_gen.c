@@ -328,7 +328,7 @@ static void model_gen_usage(FILE *out) {
 int cli_model_gen(int argc, char **argv) {
     const char *arch = NULL, *out = NULL, *vocab_from = NULL, *dtype = "f16";
     uint64_t seed = 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             model_gen_usage(stdout);
@@ -347,7 +347,6 @@ int cli_model_gen(int argc, char **argv) {
             fprintf(stderr, "model-gen: unknown option %s (see --help)\n", a);
             return 2;
         }
-        i++;
     }
     const arch_spec *spec = NULL;
     for (size_t i = 0; arch && i < sizeof arch_specs / sizeof arch_specs[0]; i++)

@@ -25,9 +25,8 @@ typedef struct {
 
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
-    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_HTTP_THREADS, O_CORS, O_WEB_ROOT,
-    O_TRIAGE_RULES,
-    O_LOAD_DELAY, O_COUNT
+    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE, O_MAX_CLIENT,
+    O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES, O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -60,8 +59,14 @@ static serve_opt opts[O_COUNT] = {
     [O_DISTRESS_MODEL] = {"--distress-model", "TRIDENT_DISTRESS_MODEL", "M",
                           "calibrated: level- and line-independent distress; paper: the original formula",
                           OPT_STR, "calibrated", 0, 0, 0},
+    [O_MAX_LIVE] = {"--max-live-calls", "TRIDENT_MAX_LIVE_CALLS", "N",
+                    "live calls at once; the next WebSocket upgrade gets 503", OPT_INT, "16", 1, 4096, 0},
+    [O_MAX_CLIENT] = {"--max-client-connections", "TRIDENT_MAX_CLIENT_CONNECTIONS", "N",
+                      "connections one client address holds at once (live calls aside)", OPT_INT, "16", 1, 4096, 0},
+    [O_REQ_TIMEOUT] = {"--request-timeout-s", "TRIDENT_REQUEST_TIMEOUT_S", "S",
+                       "longest wait for a request's headers (and each body read)", OPT_NUM, "10", 0.1, 3600, 0},
     [O_HTTP_THREADS] = {"--http-threads", "TRIDENT_HTTP_THREADS", "N",
-                        "HTTP worker threads (each open WebSocket holds one)", OPT_INT, "32", 2, 4096, 0},
+                        "HTTP worker threads; 0 = live calls + client connections + 8", OPT_INT, "0", 0, 16384, 0},
     [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value", OPT_STR, "*",
                 0, 0, 0},
     [O_WEB_ROOT] = {"--web-root", "TRIDENT_WEB_ROOT", "DIR", "the dashboard's files, served under /dashboard/", OPT_STR,
@@ -84,10 +89,10 @@ static void serve_usage(FILE *out) {
     for (int i = 0; i < O_COUNT; i++) {
         char left[64];
         snprintf(left, sizeof left, "%s%s%s", opts[i].flag, opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-        fprintf(out, "  %-24s %-28s %s%s%s%s\n", left, opts[i].env, opts[i].help, opts[i].def[0] ? " [" : "",
+        fprintf(out, "  %-28s %-32s %s%s%s%s\n", left, opts[i].env, opts[i].help, opts[i].def[0] ? " [" : "",
                 opts[i].def, opts[i].def[0] ? "]" : "");
     }
-    fprintf(out, "  %-24s %-28s %s\n", "--help", "", "show this help");
+    fprintf(out, "  %-28s %-32s %s\n", "--help", "", "show this help");
     fprintf(out, "\nLogging: TRIDENT_LOG_LEVEL=debug|info|warn|error.\n");
 }
 
@@ -190,6 +195,9 @@ int cli_serve(int argc, char **argv) {
     scfg.host = opt_str(O_HOST);
     scfg.port = (int)num[O_PORT];
     scfg.http_threads = (int)num[O_HTTP_THREADS];
+    scfg.max_live_calls = (int)num[O_MAX_LIVE];
+    scfg.max_client_connections = (int)num[O_MAX_CLIENT];
+    scfg.request_timeout_ms = (int)(num[O_REQ_TIMEOUT] * 1000);
     scfg.max_upload_bytes = (size_t)(num[O_MAX_UPLOAD_MB] * 1024 * 1024);
     scfg.max_ws_message_bytes = (size_t)(num[O_MAX_WS_KB] * 1024);
     scfg.max_header_bytes = (size_t)(num[O_MAX_HEADER_KB] * 1024);

@@ -35,7 +35,27 @@ typedef struct {
     long long latency_count[ROUTE_COUNT];
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
+    long long refused_client, refused_live; /* connections over --max-client-connections, calls over --max-live-calls */
 } server_metrics;
+
+/* admission.c's bookkeeping, guarded by admit_lock: the TCP connections seen on
+ * the listening port (by peer address and port) and how many each client address
+ * holds. */
+typedef struct {
+    int family;              /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+} admit_addr;
+typedef struct admit_client {
+    struct admit_client *next;
+    admit_addr addr;
+    int conns;               /* admitted connections holding a worker (live calls aside) */
+} admit_client;
+typedef struct admit_conn {
+    struct admit_conn *next;
+    admit_addr addr;
+    int port;
+    int counted;             /* holds one of its client's slots */
+} admit_conn;
 
 struct server {
     service_registry *reg;
@@ -43,6 +63,12 @@ struct server {
     struct mg_context *ctx;
     int port;
     server_metrics metrics;
+    pthread_mutex_t admit_lock; /* guards clients, conns and live_calls */
+    admit_client *clients;
+    admit_conn *conns;
+    int admit_blind;            /* /proc/self/fd unreadable: clients are counted at begin_request instead */
+    int live_calls;             /* accepted /ws/live connections (the --max-live-calls cap) */
+    int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
 };
@@ -52,6 +78,8 @@ void metrics_init(server_metrics *m);
 void metrics_destroy(server_metrics *m);
 void metrics_request_record(server_metrics *m, server_route route, int status, double seconds);
 void metrics_ws_record(server_metrics *m, int is_error);
+/* A connection refused by admission: over its client's limit (live = 0) or the live-call cap (live = 1). */
+void metrics_refusal_record(server_metrics *m, int live);
 const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
 char *metrics_render(server *srv);
@@ -99,7 +127,50 @@ int multipart_file_find(const void *body, size_t size, const char *boundary, con
 int static_root_resolve(const char *dir, char *out, size_t out_size, char *err, size_t err_size);
 int route_static(struct mg_connection *conn, server *srv, const char *path);
 
-/* ws.c */
+/* json_input.c: every JSON document from a client goes through json_input_parse. */
+#define JSON_INPUT_MAX_DEPTH 32
+/* 0 when no '[' / '{' outside strings nests deeper than max_depth; else TRIDENT_EINVAL naming the byte. */
+int json_input_depth_check(const char *data, size_t len, int max_depth, char *err, size_t err_size);
+/* Parses a client's JSON (depth-checked, duplicate keys refused). On success *out
+ * is a new reference owned by the caller; else TRIDENT_EINVAL with a message. */
+int json_input_parse(const char *data, size_t len, json_t **out, char *err, size_t err_size);
+
+/* admission.c: what one client may hold, on civetweb's thread-per-connection model.
+ * Per-connection state (civetweb's user connection data) for every connection. */
+typedef struct ws_session ws_session;
+typedef struct {
+    int live;        /* holds one of the --max-live-calls slots */
+    ws_session *ws;  /* the live call on this connection, if any */
+} server_conn;
+void admission_init(server *srv);
+void admission_destroy(server *srv);
+/* civetweb callbacks: counting new connections (refusing those over their
+ * client's limit at once) and releasing a connection's slots. */
+int admission_connection_open(const struct mg_connection *conn, void **conn_data);
+void admission_connection_close(const struct mg_connection *conn);
+void admission_connection_closed(const struct mg_connection *conn);
+/* For begin_request: 0 when the request's connection was admitted; otherwise
+ * answers 503 and returns the status (only when accept-time counting is blind). */
+int admission_request_check(struct mg_connection *conn, server *srv);
+/* The WebSocket connect handler's check: takes a live-call slot (moving the
+ * connection out of its address's count) and returns 0, or answers 503 with
+ * Retry-After and returns 1 (civetweb then refuses the upgrade). */
+int admission_live_acquire(struct mg_connection *conn, server *srv);
+
+/* ws.c: WS /ws/live. The session is independent of the socket (the fuzz harness
+ * drives it directly); the civetweb adapter writes its frames. */
+typedef void (*ws_write_fn)(void *ctx, int opcode, const void *data, size_t len);
+/* Opens the live call (its "connected" event goes out through write). metrics may
+ * be NULL. The caller owns *out (ws_session_close). */
+int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, ws_write_fn write,
+                    void *ctx, ws_session **out, char *err, size_t err_size);
+/* One frame as civetweb delivers it (flags: FIN, RSV1-3 and opcode, the frame's
+ * first byte). Returns 1 to go on reading, 0 when the connection must close (a
+ * close frame has been sent). */
+int ws_session_frame(ws_session *s, int flags, const unsigned char *data, size_t len);
+/* Ends the session and frees it: a call still open is finalised as lost, or
+ * interrupted when stopping is set. NULL-safe. */
+void ws_session_close(ws_session *s, int stopping);
 void ws_routes_register(server *srv);
 
 #endif

@@ -41,6 +41,13 @@ void metrics_ws_record(server_metrics *m, int is_error) {
     pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_refusal_record(server_metrics *m, int live) {
+    pthread_mutex_lock(&m->lock);
+    if (live) m->refused_live++;
+    else m->refused_client++;
+    pthread_mutex_unlock(&m->lock);
+}
+
 /* A growing text buffer; on allocation failure it stops growing and marks failed. */
 typedef struct {
     char *data;
@@ -112,6 +119,13 @@ char *metrics_render(server *srv) {
                    "# HELP trident_ws_errors_total WebSocket messages answered with an error event.\n"
                    "# TYPE trident_ws_errors_total counter\ntrident_ws_errors_total %lld\n",
               snap.ws_messages, snap.ws_errors);
+    tb_printf(&tb,
+              "# HELP trident_connections_refused_total Connections refused: over the client's limit "
+              "(--max-client-connections) or the live-call cap (--max-live-calls).\n"
+              "# TYPE trident_connections_refused_total counter\n"
+              "trident_connections_refused_total{reason=\"client_limit\"} %lld\n"
+              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n",
+              snap.refused_client, snap.refused_live);
 
     infer_scheduler_stats st;
     infer_scheduler_stats_get(reg->sched, &st);

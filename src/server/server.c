@@ -1,7 +1,9 @@
-/* server.c — civetweb start/stop, the request router, CORS preflight, the dashboard's web root. */
+/* server.c — civetweb start/stop, request framing checks, the request router, CORS
+ * preflight, the dashboard's web root. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/clock.h"
 #include "base/error.h"
@@ -12,11 +14,13 @@ void server_config_default(server_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->host = "127.0.0.1";
     cfg->port = 8000;
-    cfg->http_threads = 32;
+    cfg->http_threads = 0;
+    cfg->max_live_calls = 16;
+    cfg->max_client_connections = 16;
     cfg->max_upload_bytes = (size_t)50 << 20;
     cfg->max_ws_message_bytes = (size_t)1 << 20;
     cfg->max_header_bytes = (size_t)16 << 10;
-    cfg->request_timeout_ms = 60000;
+    cfg->request_timeout_ms = 10000;
     cfg->cors_origin = "*";
 }
 
@@ -139,6 +143,44 @@ static int server_dispatch(struct mg_connection *conn, void *cbdata) {
     return status;
 }
 
+/* Before any handler: refuses a connection admission could not shut at accept, and
+ * requests whose body framing is ambiguous (request smuggling: civetweb takes the
+ * first of two Content-Length headers and lets Transfer-Encoding override
+ * Content-Length, so a proxy in front could read another request than we do). */
+static int server_begin_request(struct mg_connection *conn) {
+    server *srv = mg_get_user_data(mg_get_context(conn));
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (!srv || !ri) return 0;
+    int status = admission_request_check(conn, srv);
+    if (status) return status;
+    int n_cl = 0, n_te = 0;
+    const char *cl = NULL, *te = NULL;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name;
+        if (!name) continue;
+        if (strcasecmp(name, "Content-Length") == 0) {
+            n_cl++;
+            cl = ri->http_headers[i].value;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            n_te++;
+            te = ri->http_headers[i].value;
+        }
+    }
+    const char *why = NULL;
+    if (n_cl > 1) why = "more than one Content-Length header";
+    else if (n_te > 1) why = "more than one Transfer-Encoding header";
+    else if (n_cl && n_te) why = "both Content-Length and Transfer-Encoding";
+    else if (n_cl && (!cl || !cl[0] || strspn(cl, "0123456789") != strlen(cl) || strlen(cl) > 18))
+        why = "a Content-Length that is not a decimal number";
+    else if (n_te && (!te || strcasecmp(te, "chunked") != 0)) why = "a Transfer-Encoding other than chunked";
+    if (!why) return 0;
+    mg_disable_connection_keep_alive(conn);
+    status = http_send_error(conn, srv, 400, "Connection: close\r\n",
+                             "request refused: %s makes the body's length ambiguous", why);
+    metrics_request_record(&srv->metrics, ROUTE_OTHER, status, 0);
+    return status;
+}
+
 static int server_log_message(const struct mg_connection *conn, const char *message) {
     (void)conn;
     log_warn("server", "civetweb: %s", message);
@@ -165,7 +207,20 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     if (!srv) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory creating the server");
     srv->reg = reg;
     srv->cfg = *cfg;
+    if (srv->cfg.max_live_calls <= 0) srv->cfg.max_live_calls = 16;
+    if (srv->cfg.max_client_connections <= 0) srv->cfg.max_client_connections = 16;
+    int held = srv->cfg.max_live_calls + srv->cfg.max_client_connections;
+    int n_threads = cfg->http_threads > 0 ? cfg->http_threads : held + SERVER_THREAD_RESERVE;
+    if (n_threads <= held) {
+        int rc = error_set(err, err_size, TRIDENT_EINVAL,
+                           "--http-threads %d is too few: one client may hold %d live calls (--max-live-calls) + %d "
+                           "connections (--max-client-connections), so at least %d are needed for /health to answer",
+                           n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections, held + 1);
+        free(srv);
+        return rc;
+    }
     metrics_init(&srv->metrics);
+    admission_init(srv);
     if (static_root_resolve(cfg->web_root, srv->web_root, sizeof srv->web_root, srv->web_root_error,
                             sizeof srv->web_root_error) != 0) {
         srv->web_root[0] = '\0';
@@ -175,11 +230,14 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
     if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d", host, cfg->port);
     else snprintf(ports, sizeof ports, "%s:%d", host, cfg->port);
-    snprintf(threads, sizeof threads, "%d", cfg->http_threads > 0 ? cfg->http_threads : 32);
+    snprintf(threads, sizeof threads, "%d", n_threads);
     snprintf(header, sizeof header, "%zu", cfg->max_header_bytes ? cfg->max_header_bytes : (size_t)16384);
-    snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 60000);
+    snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000);
     const char *options[] = {"listening_ports", ports, "num_threads", threads, "max_request_size", header,
-                             "request_timeout_ms", timeout, "websocket_timeout_ms", "3600000",
+                             "request_timeout_ms", timeout, "keep_alive_timeout_ms", "500",
+                             /* a silent WebSocket is pinged every 5 s and closed after 6 unanswered pings;
+                              * the client's pings are answered with pongs (RFC 6455 5.5.2) */
+                             "websocket_timeout_ms", "5000", "enable_websocket_ping_pong", "yes",
                              "enable_keep_alive", "yes",
                              /* civetweb answers CORS preflights (OPTIONS + Access-Control-Request-Method) itself */
                              "access_control_allow_origin", cfg->cors_origin ? cfg->cors_origin : "*",
@@ -190,21 +248,29 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     memset(&cb, 0, sizeof cb);
     cb.log_message = server_log_message;
     cb.http_error = server_http_error;
+    cb.init_connection = admission_connection_open;
+    cb.connection_close = admission_connection_close;
+    cb.connection_closed = admission_connection_closed;
+    cb.begin_request = server_begin_request;
     srv->ctx = mg_start(&cb, srv, options);
     if (!srv->ctx) {
+        admission_destroy(srv);
         metrics_destroy(&srv->metrics);
         free(srv);
         return error_set(err, err_size, TRIDENT_EIO, "cannot listen on %s (address in use or not available)", ports);
     }
     struct mg_server_port sp[4];
     int np = mg_get_server_ports(srv->ctx, 4, sp);
+    pthread_mutex_lock(&srv->admit_lock); /* admission's scans read the port */
     srv->port = np > 0 ? sp[0].port : cfg->port;
+    pthread_mutex_unlock(&srv->admit_lock);
     mg_set_request_handler(srv->ctx, "/", server_dispatch, srv);
     ws_routes_register(srv);
     char url[320];
     if (strchr(host, ':')) snprintf(url, sizeof url, "http://[%s]:%d", host, srv->port);
     else snprintf(url, sizeof url, "http://%s:%d", host, srv->port);
-    log_info("server", "Listening url=%s port=%d", url, srv->port);
+    log_info("server", "Listening url=%s port=%d threads=%d max_live_calls=%d max_client_connections=%d", url, srv->port,
+             n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections);
     if (srv->web_root[0]) log_info("server", "Dashboard url=%s/dashboard/ web_root=%s", url, srv->web_root);
     *out = srv;
     return 0;
@@ -214,7 +280,11 @@ int server_port(const server *srv) { return srv->port; }
 
 void server_stop(server *srv) {
     if (!srv) return;
+    pthread_mutex_lock(&srv->admit_lock);
+    srv->stopping = 1; /* live calls still open end as interrupted; no new one is accepted */
+    pthread_mutex_unlock(&srv->admit_lock);
     mg_stop(srv->ctx);
+    admission_destroy(srv);
     metrics_destroy(&srv->metrics);
     free(srv);
 }

@@ -19,16 +19,22 @@
 typedef struct {
     const char *host;           /* listening address, default "127.0.0.1" */
     int port;                   /* 0: any free port (see server_port) */
-    int http_threads;           /* civetweb worker threads (each WebSocket holds one), default 32 */
+    int http_threads;           /* civetweb worker threads (each connection holds one); 0 (default): max_live_calls
+                                 * + max_client_connections + SERVER_THREAD_RESERVE; fewer than the two + 1 is refused */
+    int max_live_calls;         /* open /ws/live calls; the next upgrade gets 503 + Retry-After; default 16 */
+    int max_client_connections; /* connections one client address holds at once (live calls aside), default 16 */
     size_t max_upload_bytes;    /* POST /api/analyze body limit, default 50 MB */
     size_t max_ws_message_bytes; /* one WebSocket message, default 1 MB */
     size_t max_header_bytes;    /* request line + headers, default 16 kB */
-    int request_timeout_ms;     /* default 60000 */
+    int request_timeout_ms;     /* longest wait for a request's headers, and for each read of its body; default 10000 */
     const char *cors_origin;    /* Access-Control-Allow-Origin, default "*" */
     const char *web_root;       /* the dashboard's files; NULL: the compiled-in TRIDENT_WEB_DIR */
 } server_config;
 
 void server_config_default(server_config *cfg);
+
+/* Worker threads kept beyond what one client may hold, for everyone else (/health, the dashboard). */
+#define SERVER_THREAD_RESERVE 8
 
 typedef struct server server;
 

@@ -34,6 +34,7 @@ struct live_call {
     char rec_name[64];
     size_t fed, max_samples, last_cut;
     int n_cut;
+    int limit_hit; /* audio beyond max_samples was refused */
 
     /* the utterance queue, guarded by lock */
     pthread_mutex_t lock;
@@ -49,7 +50,8 @@ struct live_call {
     /* the caller's reference speech level: the power mean over the opening
      * utterances' first seconds of speech, until it covers bio's reference_s */
     double ref_power, ref_s;
-    int n_done;
+    int n_done, n_failed;
+    char last_error[TRIDENT_ERR_SIZE]; /* the last utterance analysis failure */
     json_t *last_analysis;
     pipeline_assessment last;
 };
@@ -116,6 +118,8 @@ static void live_process(live_call *c, utt_node *node) {
     int rc = pipeline_signals_compute(reg, node->u.samples, node->u.n_samples, &opt, &sig, err, sizeof err);
     if (rc != 0) {
         log_warn("live", "utterance analysis failed call_id=%s index=%d: %s", c->id, node->index, err);
+        c->n_failed++;
+        snprintf(c->last_error, sizeof c->last_error, "%s", err);
         live_call_error_emit(c, err);
         return;
     }
@@ -235,6 +239,15 @@ static void live_free(live_call *c) {
     free(c);
 }
 
+/* Ends a record that never started (its recording, if any, unlinked), with the reason. */
+static void live_store_failed(live_call *c, const char *why) {
+    if (!c->reg->store) return;
+    store_fields f = {.transcript = "", .status_reason = why};
+    char err[TRIDENT_ERR_SIZE];
+    if (store_call_finalize(c->reg->store, c->id, STORE_STATUS_FAILED, &f, NULL, err, sizeof err) != 0)
+        log_error("live", "finalising the failed call record failed call_id=%s: %s", c->id, err);
+}
+
 int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, live_call **out, char *err,
                    size_t err_size) {
     *out = NULL;
@@ -249,32 +262,32 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
     pthread_cond_init(&c->cond, NULL);
     int rc = audio_vad_new(&reg->cfg.vad, &c->vad, err, err_size);
     if (rc != 0) goto fail;
+    if ((rc = store_id_generate(c->id, err, err_size)) != 0) goto fail;
     if (reg->store) {
-        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, NULL, err, err_size);
-        if (rc != 0) goto fail;
+        /* The recording is linked from the start: after a crash the record still points to its valid WAV. */
         char path[4096];
-        if (store_recording_path(reg->store, c->id, path, sizeof path, NULL, 0) == 0) {
-            rc = audio_wav_writer_open(path, AUDIO_SAMPLE_RATE, AUDIO_WAV_PCM16, &c->rec, err, err_size);
-            if (rc != 0) {
-                store_call_finalize(reg->store, c->id, STORE_STATUS_FAILED, NULL, NULL, NULL, 0);
-                goto fail;
-            }
-            snprintf(c->rec_name, sizeof c->rec_name, "%s.wav", c->id);
+        int recorded = store_recording_path(reg->store, c->id, path, sizeof path, NULL, 0) == 0;
+        if (recorded) snprintf(c->rec_name, sizeof c->rec_name, "%s.wav", c->id);
+        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, NULL, recorded ? c->rec_name : NULL, err,
+                               err_size);
+        if (rc != 0) goto fail;
+        if (recorded && (rc = audio_wav_writer_open(path, AUDIO_SAMPLE_RATE, AUDIO_WAV_PCM16, &c->rec, err,
+                                                    err_size)) != 0) {
+            live_store_failed(c, err);
+            goto fail;
         }
-    } else if ((rc = store_id_generate(c->id, err, err_size)) != 0) {
-        goto fail;
     }
     pthread_mutex_lock(&reg->live_lock);
     if (reg->closing) {
         pthread_mutex_unlock(&reg->live_lock);
-        if (reg->store) store_call_finalize(reg->store, c->id, STORE_STATUS_FAILED, NULL, NULL, NULL, 0);
         rc = error_set(err, err_size, TRIDENT_EBUSY, "the server is shutting down");
+        live_store_failed(c, err);
         goto fail;
     }
     if (pthread_create(&c->worker, NULL, live_worker, c) != 0) {
         pthread_mutex_unlock(&reg->live_lock);
-        if (reg->store) store_call_finalize(reg->store, c->id, STORE_STATUS_FAILED, NULL, NULL, NULL, 0);
         rc = error_set(err, err_size, TRIDENT_ENOMEM, "cannot start the live call's worker thread");
+        live_store_failed(c, err);
         goto fail;
     }
     c->worker_started = 1;
@@ -294,12 +307,12 @@ fail:
 }
 
 int live_call_feed(live_call *c, const float *pcm, size_t n, char *err, size_t err_size) {
-    int rc = audio_pcm_validate(pcm, n, err, err_size);
+    int rc = pipeline_pcm_check(pcm, n, err, err_size);
     if (rc != 0) return rc;
     int over = 0;
     if (c->fed + n > c->max_samples) {
         n = c->max_samples - c->fed;
-        over = 1;
+        over = c->limit_hit = 1;
     }
     if (n) {
         if (c->rec && (rc = audio_wav_writer_append(c->rec, pcm, n, err, err_size)) != 0) return rc;
@@ -316,7 +329,42 @@ int live_call_feed(live_call *c, const float *pcm, size_t n, char *err, size_t e
     return 0;
 }
 
-void live_call_close(live_call *c) {
+/* The true final state of a call that ended as `how` said (see live.h), with its
+ * reason in reason (always filled). */
+static store_status live_final_status(const live_call *c, live_end how, const char *why, char *reason, size_t n) {
+    double got = samples_s(c->fed);
+    if (c->n_cut == 0) {
+        snprintf(reason, n, "no speech in %.1f s of audio", got);
+        return STORE_STATUS_ABANDONED;
+    }
+    if (c->n_done == 0) {
+        snprintf(reason, n, "none of the %d utterances could be analysed: %s", c->n_failed, c->last_error);
+        return STORE_STATUS_FAILED;
+    }
+    if (c->limit_hit) {
+        snprintf(reason, n, "the call reached the %.0f-s length limit; audio after it was refused",
+                 c->reg->cfg.max_call_s);
+        return STORE_STATUS_TRUNCATED;
+    }
+    switch (how) {
+    case LIVE_END_CLIENT:
+        snprintf(reason, n, "ended by the caller after %.1f s", got);
+        return STORE_STATUS_COMPLETED;
+    case LIVE_END_LOST:
+        snprintf(reason, n, "the connection was lost without a close handshake after %.1f s%s%s", got, why ? ": " : "",
+                 why ? why : "");
+        return STORE_STATUS_TRUNCATED;
+    case LIVE_END_REFUSED:
+        snprintf(reason, n, "closed by the server after %.1f s: %s", got, why ? why : "protocol error");
+        return STORE_STATUS_TRUNCATED;
+    case LIVE_END_SHUTDOWN:
+    default:
+        snprintf(reason, n, "the server shut down %.1f s into the call", got);
+        return STORE_STATUS_INTERRUPTED;
+    }
+}
+
+void live_call_close(live_call *c, live_end how, const char *why) {
     if (!c) return;
     service_registry *reg = c->reg;
     char err[TRIDENT_ERR_SIZE];
@@ -332,7 +380,9 @@ void live_call_close(live_call *c) {
         if (!rec_ok) log_error("live", "recording could not be finalised call_id=%s: %s", c->id, err);
         c->rec = NULL;
     }
-    /* The final analysis: the last utterance's, or (no speech heard) the triage of
+    char reason[TRIDENT_ERR_SIZE + 128];
+    store_status status = live_final_status(c, how, why, reason, sizeof reason);
+    /* The final analysis: the last utterance's, or (no speech analysed) the triage of
      * an empty transcript on zero confidence and distress. */
     json_t *final = c->last_analysis ? json_incref(c->last_analysis) : NULL;
     if (!final) {
@@ -353,13 +403,20 @@ void live_call_close(live_call *c) {
         char *aj = final ? json_dumps(final, JSON_COMPACT) : NULL;
         store_fields f;
         live_fields(c, &f, aj);
-        if (store_call_finalize(reg->store, c->id, STORE_STATUS_COMPLETED, &f, rec_ok ? c->rec_name : NULL, err,
-                                sizeof err) != 0)
+        f.status_reason = reason;
+        if (status == STORE_STATUS_ABANDONED) { /* no speech: nothing to triage, in no queue */
+            f.queue = NULL;
+            f.priority_level = 0;
+            f.flag_audio_review = f.escalation_required = 0;
+        }
+        if (store_call_finalize(reg->store, c->id, status, &f, rec_ok ? c->rec_name : NULL, err, sizeof err) != 0)
             log_error("live", "finalising the call record failed call_id=%s: %s", c->id, err);
         free(aj);
     }
-    json_t *ev = json_pack("{s:s, s:f, s:i, s:O}", "type", "call_ended", "call_duration", samples_s(c->fed),
-                           "utterance_count", c->n_done, "final_analysis", final ? final : json_null());
+    json_t *ev = json_pack("{s:s, s:f, s:i, s:O, s:s}", "type", "call_ended", "call_duration", samples_s(c->fed),
+                           "utterance_count", c->n_done, "final_analysis", final ? final : json_null(), "status",
+                           store_status_name(status));
+    if (ev) json_object_set_new(ev, "status_reason", json_text(reason));
     if (ev && rec_ok) {
         char url[96];
         snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);
@@ -367,7 +424,8 @@ void live_call_close(live_call *c) {
     }
     live_emit(c, ev);
     json_decref(final);
-    log_info("live", "Live call ended call_id=%s duration_s=%.2f utterances=%d", c->id, samples_s(c->fed), c->n_done);
+    log_info("live", "Live call ended call_id=%s status=%s duration_s=%.2f utterances=%d", c->id,
+             store_status_name(status), samples_s(c->fed), c->n_done);
 
     pthread_mutex_lock(&reg->live_lock);
     for (live_call **p = &reg->live_head; *p; p = &(*p)->next)
@@ -390,6 +448,6 @@ void live_call_close_all(service_registry *reg) {
         pthread_mutex_unlock(&reg->live_lock);
         if (!c) break;
         log_info("live", "Finalising live call at shutdown call_id=%s", c->id);
-        live_call_close(c);
+        live_call_close(c, LIVE_END_SHUTDOWN, NULL);
     }
 }

@@ -9,8 +9,10 @@
  * first 3 s of speech of its first utterances), content is scored on the
  * whole transcript so far, triage decides, and the store record is updated — so a
  * crash mid-call loses at most the utterance in flight. The whole call is recorded
- * to <recordings>/<id>.wav as it arrives. live_call_close flushes the last utterance,
- * finalises the record (completed, with its recording) and emits call_ended.
+ * to <recordings>/<id>.wav as it arrives, linked to the record from the start (a
+ * crash leaves a valid WAV that the interrupted record still points to).
+ * live_call_close flushes the last utterance, finalises the record in a true
+ * final state (live_end below) and emits call_ended.
  *
  * Events are JSON objects {"type": ..., ...} passed to the callback: "connected"
  * (call_id), "buffer_update", "processing_started", "processing_complete",
@@ -40,7 +42,8 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
 /* The call's id (36-char UUID). */
 const char *live_call_id(const live_call *call);
 
-/* Feeds samples. Returns 0; TRIDENT_EFORMAT (non-finite samples; nothing is kept);
+/* Feeds samples. Returns 0; TRIDENT_EFORMAT (samples refused by
+ * pipeline_pcm_check: non-finite or beyond ±AUDIO_SAMPLE_MAX_ABS; nothing is kept);
  * TRIDENT_ELIMIT (the call reached its length limit: the rest is refused). Emits
  * "buffer_update" (and queues completed utterances for analysis). */
 int live_call_feed(live_call *call, const float *pcm, size_t n, char *err, size_t err_size);
@@ -48,10 +51,23 @@ int live_call_feed(live_call *call, const float *pcm, size_t n, char *err, size_
 /* Reports an error event to the call's client ({"type":"error","message":...}). */
 void live_call_error_emit(live_call *call, const char *message);
 
-/* Ends the call: analyses what is left, finalises the record and recording,
- * emits "call_ended" with the final analysis, joins the worker and frees call.
- * NULL-safe. */
-void live_call_close(live_call *call);
+/* How a call ended, as the transport saw it. The stored status follows from it:
+ * LIVE_END_CLIENT → completed, LIVE_END_LOST and LIVE_END_REFUSED → truncated,
+ * LIVE_END_SHUTDOWN → interrupted — except that a call in which no speech was
+ * heard is abandoned, and one whose every utterance failed to be analysed is
+ * failed (the reason is the last analysis error). */
+typedef enum {
+    LIVE_END_CLIENT = 0, /* the caller ended it ({"type":"end"}, a WebSocket close frame) */
+    LIVE_END_LOST,       /* the connection dropped without a close handshake */
+    LIVE_END_REFUSED,    /* the server ended it: length limit, oversized message, protocol error */
+    LIVE_END_SHUTDOWN,   /* the server is stopping */
+} live_end;
+
+/* Ends the call: analyses what is left, finalises the record (status from how,
+ * status_reason from why — may be NULL — and how much audio arrived) and the
+ * recording, emits "call_ended" (with "status" and "status_reason"), joins the
+ * worker and frees call. NULL-safe. */
+void live_call_close(live_call *call, live_end how, const char *why);
 
 /* Closes every live call still open (graceful shutdown). */
 void live_call_close_all(service_registry *reg);

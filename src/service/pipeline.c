@@ -58,12 +58,23 @@ static void *bio_thread(void *arg) {
     return NULL;
 }
 
+int pipeline_pcm_check(const float *pcm, size_t n, char *err, size_t err_size) {
+    int rc = audio_pcm_validate(pcm, n, err, err_size);
+    if (rc != 0) return rc;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(pcm[i]) > AUDIO_SAMPLE_MAX_ABS)
+            return error_set(err, err_size, TRIDENT_EFORMAT,
+                             "sample %zu is %g; float PCM must lie within [-1, 1] (magnitudes above %g are refused)", i,
+                             (double)pcm[i], (double)AUDIO_SAMPLE_MAX_ABS);
+    return 0;
+}
+
 int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
                              pipeline_signals *out, char *err, size_t err_size) {
     memset(out, 0, sizeof *out);
     int reserved = opt && opt->reserved;
     int want_asr = !(opt && opt->no_asr) && reg->cfg.asr.model_dir;
-    int rc = audio_pcm_validate(pcm, n, err, err_size);
+    int rc = pipeline_pcm_check(pcm, n, err, err_size);
     if (reserved && (rc != 0 || !want_asr)) infer_scheduler_release(reg->sched);
     if (rc != 0) return rc;
     out->duration_s = audio_pcm_duration(n, AUDIO_SAMPLE_RATE);
@@ -94,6 +105,14 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
             out->asr_status = "failed";
             snprintf(out->asr_reason, sizeof out->asr_reason, "ASR failed: %s; transcript empty, confidence 0", aerr);
             log_warn("pipeline", "ASR unavailable, triaging on distress: %s", aerr);
+        } else if (!(out->asr.confidence >= 0 && out->asr.confidence <= 1)) {
+            /* never reached with checked samples; kept so no NaN can reach triage or the store */
+            out->asr_status = "failed";
+            snprintf(out->asr_reason, sizeof out->asr_reason,
+                     "ASR failed: confidence %g is not a probability; transcript dropped, confidence 0",
+                     out->asr.confidence);
+            log_warn("pipeline", "%s", out->asr_reason);
+            asr_transcript_clear(&out->asr);
         } else {
             out->asr_status = "ok";
             out->confidence = out->asr.confidence;
@@ -103,6 +122,12 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     if (bj.rc != 0) {
         pipeline_signals_clear(out);
         return error_set(err, err_size, bj.rc, "bio-acoustic analysis failed: %s", bj.err);
+    }
+    if (!(bj.out.distress_score >= 0 && bj.out.distress_score <= 1)) {
+        double d = bj.out.distress_score;
+        bio_result_free(&bj.out);
+        pipeline_signals_clear(out);
+        return error_set(err, err_size, TRIDENT_EFORMAT, "bio-acoustic analysis gave distress %g, not in [0, 1]", d);
     }
     out->distress = bj.out.distress_score;
     out->opening_level_db = bj.out.speech_frames ? bj.out.opening_level_db : NAN;

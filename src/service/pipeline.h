@@ -61,8 +61,17 @@ typedef struct {
 } pipeline_signals;
 void pipeline_signals_clear(pipeline_signals *s);
 
+/* Checks samples before any analysis: finite and |x| <= AUDIO_SAMPLE_MAX_ABS
+ * (audio/audio.h: beyond it the samples are garbage, e.g. int16 values sent as
+ * floats or 1e18, whose squares overflow the mel and pitch analyses).
+ * Returns 0 or TRIDENT_EFORMAT with a message naming the first bad sample. */
+int pipeline_pcm_check(const float *pcm, size_t n, char *err, size_t err_size);
+
 /* Runs ASR and bio-acoustics concurrently on 16-kHz mono PCM. Returns 0,
- * TRIDENT_EBUSY (queue full), TRIDENT_EINVAL/EFORMAT (bad samples) or TRIDENT_ENOMEM. */
+ * TRIDENT_EBUSY (queue full), TRIDENT_EINVAL/EFORMAT (bad samples: see
+ * pipeline_pcm_check) or TRIDENT_ENOMEM. confidence and distress are always
+ * finite and in [0, 1]: an ASR result without a finite confidence counts as an
+ * ASR failure, a non-finite distress is TRIDENT_EFORMAT. */
 int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, const pipeline_options *opt,
                              pipeline_signals *out, char *err, size_t err_size);
 

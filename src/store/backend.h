@@ -26,8 +26,9 @@ typedef struct {
     const char *name;
     void (*close)(void *impl);
     int (*insert)(void *impl, const store_row *row, char *err, size_t n);
-    /* Updates fields of an in_progress call; new_status is in_progress,
-     * completed or failed; fields NULL keeps them; audio_path NULL keeps none. */
+    /* Updates fields of an in_progress call; new_status is in_progress (the
+     * audio path is kept) or a final status (audio_path is written, NULL
+     * unlinks the recording); fields NULL keeps them. */
     int (*update)(void *impl, const char *id, store_status new_status, double now, const store_fields *fields,
                   const char *audio_path, char *err, size_t n);
     int (*get)(void *impl, const char *id, store_call **out, char *err, size_t n);
@@ -55,7 +56,7 @@ int store_postgres_open(store *s, const char *url, const store_options *opt, cha
 #define STORE_CALL_COLUMNS                                                                                      \
     "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
-    "filename, utterance_count"
+    "filename, utterance_count, status_reason"
 
 typedef enum {
     STORE_COL_ID = 0,
@@ -76,15 +77,16 @@ typedef enum {
     STORE_COL_AUDIO_PATH,
     STORE_COL_FILENAME,
     STORE_COL_UTTERANCE_COUNT,
+    STORE_COL_STATUS_REASON,
 } store_column;
 
 /* The column list of an INSERT, in store_row parameter order: id, kind,
- * status, created_at, updated_at, the 11 store_fields columns (duration_s ..
- * utterance_count), audio_path, filename. Backends add their placeholders. */
+ * status, created_at, updated_at, the 12 store_fields columns (duration_s ..
+ * status_reason), audio_path, filename. Backends add their placeholders. */
 #define STORE_INSERT_COLUMNS                                                                                    \
     "(id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "        \
     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, "         \
-    "utterance_count, audio_path, filename)"
+    "utterance_count, status_reason, audio_path, filename)"
 
 /* One result row of a query selecting STORE_CALL_COLUMNS, as a backend exposes
  * it to store_call_row_read. */

@@ -45,14 +45,15 @@ static const struct {
     int nparams;
     const char *sql;
 } pg_statements[] = {
-    {"trident_insert", 18,
-     "INSERT INTO calls " STORE_INSERT_COLUMNS " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"},
-    {"trident_update_fields", 16,
+    {"trident_insert", 19,
+     "INSERT INTO calls " STORE_INSERT_COLUMNS
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"},
+    {"trident_update_fields", 17,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END, "
      "duration_s = $6, transcript = $7, confidence = $8, content_score = $9, distress_score = $10, queue = $11, "
      "priority_level = $12, flag_audio_review = $13, escalation_required = $14, analysis_json = $15, "
-     "utterance_count = $16 WHERE id = $3::text AND status = 'in_progress'"},
+     "utterance_count = $16, status_reason = $17 WHERE id = $3::text AND status = 'in_progress'"},
     {"trident_update_status", 5,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END "
@@ -163,7 +164,7 @@ static const char *num_int(pg_numbers *b, long long v) {
     return s;
 }
 
-/* Fills 11 parameters (duration .. utterance_count) from f. */
+/* Fills 12 parameters (duration .. status_reason) from f. */
 static void fields_params(const char **p, pg_numbers *b, const store_fields *f) {
     p[0] = num_double(b, f->duration_s);
     p[1] = f->transcript ? f->transcript : "";
@@ -176,6 +177,7 @@ static void fields_params(const char **p, pg_numbers *b, const store_fields *f) 
     p[8] = num_int(b, f->escalation_required ? 1 : 0);
     p[9] = f->analysis_json;
     p[10] = num_int(b, f->utterance_count);
+    p[11] = f->status_reason;
 }
 
 static double val_double(PGresult *r, int row, int col) { return strtod(PQgetvalue(r, row, col), NULL); }
@@ -215,15 +217,15 @@ static int row_read(PGresult *r, int row, store_call *c) {
 static int pg_insert(void *impl, const store_row *row, char *err, size_t n) {
     pg_store *q = impl;
     pg_numbers b = {.used = 0};
-    const char *p[18];
+    const char *p[19];
     p[0] = row->id;
     p[1] = store_kind_name(row->kind);
     p[2] = store_status_name(row->status);
     p[3] = num_double(&b, row->now);
     p[4] = p[3];
     fields_params(p + 5, &b, row->fields);
-    p[16] = row->audio_path;
-    p[17] = row->filename;
+    p[17] = row->audio_path;
+    p[18] = row->filename;
     pthread_mutex_lock(&q->lock);
     PGresult *res = NULL;
     int out = pg_run(q, ST_INSERT, p, &res, "storing a call", err, n);
@@ -237,7 +239,7 @@ static int pg_update(void *impl, const char *id, store_status new_status, double
                      const char *audio_path, char *err, size_t n) {
     pg_store *q = impl;
     pg_numbers b = {.used = 0};
-    const char *p[16];
+    const char *p[17];
     int keep_audio = new_status == STORE_STATUS_IN_PROGRESS;
     p[0] = store_status_name(new_status);
     p[1] = num_double(&b, now);

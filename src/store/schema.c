@@ -37,9 +37,50 @@ static const char migration_1[] =
     "CREATE INDEX calls_queue_created_idx ON calls (queue, created_at, id);"
     "CREATE INDEX calls_status_idx ON calls (status)";
 
+/* 2: every call ends in a true final state — statuses truncated and abandoned,
+ * and status_reason (why it ended so). A CHECK constraint cannot be altered in
+ * SQLite, so the table is rebuilt (same SQL for both backends); existing rows
+ * keep their values, with no reason. */
+static const char migration_2[] =
+    "CREATE TABLE calls_v2 ("
+    " id TEXT PRIMARY KEY CHECK (length(id) = 36),"
+    " kind TEXT NOT NULL CHECK (kind IN ('upload', 'live')),"
+    " status TEXT NOT NULL CHECK (status IN ('in_progress', 'completed', 'failed', 'interrupted', 'truncated',"
+    " 'abandoned')),"
+    " created_at DOUBLE PRECISION NOT NULL,"
+    " updated_at DOUBLE PRECISION NOT NULL,"
+    " duration_s DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " transcript TEXT NOT NULL DEFAULT '',"
+    " confidence DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " content_score DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " distress_score DOUBLE PRECISION NOT NULL DEFAULT 0,"
+    " queue TEXT,"
+    " priority_level INTEGER NOT NULL DEFAULT 0,"
+    " flag_audio_review INTEGER NOT NULL DEFAULT 0 CHECK (flag_audio_review IN (0, 1)),"
+    " escalation_required INTEGER NOT NULL DEFAULT 0 CHECK (escalation_required IN (0, 1)),"
+    " analysis_json TEXT,"
+    " audio_path TEXT,"
+    " filename TEXT,"
+    " utterance_count INTEGER NOT NULL DEFAULT 0,"
+    " status_reason TEXT"
+    ");"
+    "INSERT INTO calls_v2 (id, kind, status, created_at, updated_at, duration_s, transcript, confidence,"
+    " content_score, distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json,"
+    " audio_path, filename, utterance_count)"
+    " SELECT id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score,"
+    " distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path,"
+    " filename, utterance_count FROM calls;"
+    "DROP TABLE calls;"
+    "ALTER TABLE calls_v2 RENAME TO calls;"
+    "CREATE INDEX calls_created_idx ON calls (created_at, id);"
+    "CREATE INDEX calls_kind_created_idx ON calls (kind, created_at, id);"
+    "CREATE INDEX calls_queue_created_idx ON calls (queue, created_at, id);"
+    "CREATE INDEX calls_status_idx ON calls (status)";
+
 const char *store_schema_sql(int to_version) {
     switch (to_version) {
     case 1: return migration_1;
+    case 2: return migration_2;
     default: return NULL;
     }
 }

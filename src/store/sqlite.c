@@ -100,6 +100,7 @@ static int bind_fields(sqlite3_stmt *st, int first, const store_fields *f) {
     if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, i++, f->escalation_required ? 1 : 0);
     if (rc == SQLITE_OK) rc = bind_text(st, i++, f->analysis_json);
     if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, i++, f->utterance_count);
+    if (rc == SQLITE_OK) rc = bind_text(st, i++, f->status_reason);
     return rc;
 }
 
@@ -134,8 +135,8 @@ static int sq_insert(void *impl, const store_row *row, char *err, size_t n) {
     if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 4, row->now);
     if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 5, row->now);
     if (rc == SQLITE_OK) rc = bind_fields(st, 6, row->fields);
-    if (rc == SQLITE_OK) rc = bind_text(st, 17, row->audio_path);
-    if (rc == SQLITE_OK) rc = bind_text(st, 18, row->filename);
+    if (rc == SQLITE_OK) rc = bind_text(st, 18, row->audio_path);
+    if (rc == SQLITE_OK) rc = bind_text(st, 19, row->filename);
     int out;
     if (rc != SQLITE_OK) {
         out = sq_error(q->db, rc, "storing a call", err, n);
@@ -458,7 +459,9 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
     if (opt->recover_interrupted) {
         sqlite3_stmt *st = NULL;
         rc = sqlite3_prepare_v2(q->db,
-                                "UPDATE calls SET status = 'interrupted', updated_at = ?1 WHERE status = 'in_progress'",
+                                "UPDATE calls SET status = 'interrupted', updated_at = ?1, status_reason = "
+                                "'the server stopped while the call was in progress (recovered at the next start)' "
+                                "WHERE status = 'in_progress'",
                                 -1, &st, NULL);
         if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 1, clock_wall_s());
         if (rc == SQLITE_OK) rc = sqlite3_step(st);
@@ -472,14 +475,14 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
         (out = prepare(q, "ROLLBACK", &q->rollback, err, n)) ||
         (out = prepare(q,
                        "INSERT INTO calls " STORE_INSERT_COLUMNS " VALUES "
-                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                        &q->insert, err, n)) ||
         /* ?4 (audio path) is written only when finishing (?5 = 0). */
         (out = prepare(q,
                        "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END, "
                        "duration_s = ?6, transcript = ?7, confidence = ?8, content_score = ?9, distress_score = ?10, "
                        "queue = ?11, priority_level = ?12, flag_audio_review = ?13, escalation_required = ?14, "
-                       "analysis_json = ?15, utterance_count = ?16 WHERE id = ?3 AND status = 'in_progress'",
+                       "analysis_json = ?15, utterance_count = ?16, status_reason = ?17 WHERE id = ?3 AND status = 'in_progress'",
                        &q->update_fields, err, n)) ||
         (out = prepare(q,
                        "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END "

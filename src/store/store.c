@@ -46,6 +46,8 @@ const char *store_status_name(store_status status) {
     case STORE_STATUS_COMPLETED: return "completed";
     case STORE_STATUS_FAILED: return "failed";
     case STORE_STATUS_INTERRUPTED: return "interrupted";
+    case STORE_STATUS_TRUNCATED: return "truncated";
+    case STORE_STATUS_ABANDONED: return "abandoned";
     default: return "any";
     }
 }
@@ -58,7 +60,7 @@ store_kind store_kind_parse(const char *name) {
 
 store_status store_status_parse(const char *name) {
     if (!name) return STORE_STATUS_ANY;
-    for (int s = STORE_STATUS_IN_PROGRESS; s <= STORE_STATUS_INTERRUPTED; s++)
+    for (int s = STORE_STATUS_IN_PROGRESS; s <= STORE_STATUS_ABANDONED; s++)
         if (strcmp(name, store_status_name((store_status)s)) == 0) return (store_status)s;
     return STORE_STATUS_ANY;
 }
@@ -140,13 +142,14 @@ static char *text_clean(const char *s, int *failed) {
 /* Checked, cleaned copies of the caller's fields; strings owned here. */
 typedef struct {
     store_fields f;
-    char *transcript, *queue, *analysis;
+    char *transcript, *queue, *analysis, *reason;
 } fields_copy;
 
 static void fields_copy_free(fields_copy *c) {
     free(c->transcript);
     free(c->queue);
     free(c->analysis);
+    free(c->reason);
 }
 
 static int check_unit(double v, const char *what, char *err, size_t n) {
@@ -186,6 +189,7 @@ static int fields_prepare(const store_fields *in, fields_copy *out, char *err, s
     out->transcript = text_clean(in->transcript ? in->transcript : "", &failed);
     out->queue = text_clean(in->queue, &failed);
     out->analysis = store_strdup_or_null(in->analysis_json, &failed);
+    out->reason = text_clean(in->status_reason, &failed);
     if (failed) {
         fields_copy_free(out);
         return error_set(err, n, TRIDENT_ENOMEM, "out of memory copying a call record");
@@ -193,6 +197,7 @@ static int fields_prepare(const store_fields *in, fields_copy *out, char *err, s
     out->f.transcript = out->transcript;
     out->f.queue = out->queue;
     out->f.analysis_json = out->analysis;
+    out->f.status_reason = out->reason;
     return TRIDENT_OK;
 }
 
@@ -352,8 +357,8 @@ static int row_insert(store *s, store_kind kind, store_status status, char id[ST
 }
 
 int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
-                      char *err, size_t err_size) {
-    return row_insert(s, kind, STORE_STATUS_IN_PROGRESS, id, filename, fields, NULL, err, err_size);
+                      const char *audio_path, char *err, size_t err_size) {
+    return row_insert(s, kind, STORE_STATUS_IN_PROGRESS, id, filename, fields, audio_path, err, err_size);
 }
 
 int store_call_insert_complete(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename,
@@ -382,8 +387,9 @@ int store_call_update_progress(store *s, const char *id, const store_fields *fie
 
 int store_call_finalize(store *s, const char *id, store_status status, const store_fields *fields,
                         const char *audio_path, char *err, size_t err_size) {
-    if (status != STORE_STATUS_COMPLETED && status != STORE_STATUS_FAILED)
-        return error_set(err, err_size, TRIDENT_EINVAL, "a call is finalised as completed or failed");
+    if (status == STORE_STATUS_IN_PROGRESS || status < STORE_STATUS_IN_PROGRESS || status > STORE_STATUS_ABANDONED)
+        return error_set(err, err_size, TRIDENT_EINVAL,
+                         "a call is finalised as completed, failed, interrupted, truncated or abandoned");
     return row_update(s, id, status, fields, audio_path, err, err_size);
 }
 
@@ -421,6 +427,7 @@ int store_call_row_read(const store_row_reader *r, store_call *c) {
     c->audio_path = store_strdup_or_null(r->text(r->row, STORE_COL_AUDIO_PATH, &failed), &failed);
     c->filename = store_strdup_or_null(r->text(r->row, STORE_COL_FILENAME, &failed), &failed);
     c->utterance_count = (int)r->integer(r->row, STORE_COL_UTTERANCE_COUNT);
+    c->status_reason = store_strdup_or_null(r->text(r->row, STORE_COL_STATUS_REASON, &failed), &failed);
     return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
 }
 
@@ -430,6 +437,7 @@ static void call_strings_free(store_call *c) {
     free(c->analysis_json);
     free(c->audio_path);
     free(c->filename);
+    free(c->status_reason);
 }
 
 void store_call_free(store_call *c) {
@@ -445,7 +453,7 @@ int store_call_list(store *s, const store_filter *filter, store_page *out, char 
     if (filter) f = *filter;
     if (f.kind != STORE_KIND_ANY && f.kind != STORE_KIND_UPLOAD && f.kind != STORE_KIND_LIVE)
         return error_set(err, err_size, TRIDENT_EINVAL, "unknown call kind filter");
-    if (f.status < STORE_STATUS_ANY || f.status > STORE_STATUS_INTERRUPTED)
+    if (f.status < STORE_STATUS_ANY || f.status > STORE_STATUS_ABANDONED)
         return error_set(err, err_size, TRIDENT_EINVAL, "unknown call status filter");
     if (f.limit < 0) return error_set(err, err_size, TRIDENT_EINVAL, "limit must not be negative");
     if (f.offset < 0) return error_set(err, err_size, TRIDENT_EINVAL, "offset must not be negative");
@@ -519,6 +527,7 @@ json_t *store_call_to_json(const store_call *c) {
     jset(o, "flags", flags, &failed);
     jset(o, "filename", json_text_or_null(c->filename), &failed);
     jset(o, "utterance_count", json_integer(c->utterance_count), &failed);
+    jset(o, "status_reason", json_text_or_null(c->status_reason), &failed);
     json_t *analysis = NULL;
     if (c->analysis_json) analysis = json_loads(c->analysis_json, 0, NULL);
     jset(o, "analysis", analysis ? analysis : json_null(), &failed);

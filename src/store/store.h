@@ -19,16 +19,20 @@
  * (store_recording_path); the audio module writes the WAV file; the store keeps
  * the recording's file name relative to that directory in the call's row.
  *
- * Live calls: store_call_create (in_progress) → store_call_update_progress after
- * each utterance (transcript so far, aggregates, analysis JSON; one transaction
- * each, so a crash mid-call loses at most the utterance in flight) →
- * store_call_finalize (completed or failed, recording, final analysis).
+ * Live calls: store_call_create (in_progress, its recording linked from the
+ * start: the WAV on disk is valid at every moment) → store_call_update_progress
+ * after each utterance (transcript so far, aggregates, analysis JSON; one
+ * transaction each, so a crash mid-call loses at most the utterance in flight)
+ * → store_call_finalize (a final status with its reason, recording, final
+ * analysis). Final statuses: completed, truncated, abandoned, failed,
+ * interrupted — a call is never left in_progress by a process that ended.
  * Uploads: store_call_insert_complete in one step.
  *
  * Crash recovery: a call still in_progress when its process died stays stored
- * with everything written up to its last utterance. If store_options.
- * recover_interrupted is set (the server sets it: it owns every live call in
- * its database), store_open marks those calls status "interrupted"; otherwise
+ * with everything written up to its last utterance and its recording linked. If
+ * store_options.recover_interrupted is set (the server sets it: it owns every
+ * live call in its database), store_open marks those calls status
+ * "interrupted" (status_reason says so); otherwise
  * they are left alone (another process may still be writing them). Either
  * way store_counts reports them, and /health can show them.
  *
@@ -49,7 +53,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands (see store/schema.c). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 /* Bytes for an id including its NUL. */
 #define STORE_ID_SIZE 37
 /* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
@@ -65,7 +69,9 @@ typedef enum {
     STORE_STATUS_IN_PROGRESS = 0,
     STORE_STATUS_COMPLETED = 1,
     STORE_STATUS_FAILED = 2,
-    STORE_STATUS_INTERRUPTED = 3, /* was in_progress when its process stopped */
+    STORE_STATUS_INTERRUPTED = 3, /* was in_progress when its process stopped (or the server shut down) */
+    STORE_STATUS_TRUNCATED = 4,   /* ended before the caller finished: connection lost, length limit, closed on a protocol error */
+    STORE_STATUS_ABANDONED = 5,   /* a live connection that carried no speech */
 } store_status;
 
 typedef struct {
@@ -94,6 +100,7 @@ typedef struct {
     int escalation_required;
     const char *analysis_json; /* the full analysis as the API returns it; must parse as JSON (or NULL) */
     int utterance_count;
+    const char *status_reason; /* why the call ended as it did (truncated, failed, ...), or NULL */
 } store_fields;
 
 /* A stored call as read back. Owned by the caller: free with store_call_free
@@ -118,6 +125,7 @@ typedef struct {
     char *audio_path;    /* file name relative to the recordings directory, or NULL */
     char *filename;      /* an upload's original file name, or NULL */
     int utterance_count;
+    char *status_reason; /* NULL when none was stored */
 } store_call;
 
 typedef struct {
@@ -176,17 +184,19 @@ int store_call_audio_file(store *s, const char *id, char *out, size_t out_size, 
 
 /* Creates a call in status in_progress (a live call, or an upload still being
  * analysed). If id[0] is '\0', a fresh id is generated and written into id;
- * otherwise id must be valid and unused. fields may be NULL. */
+ * otherwise id must be valid and unused. fields may be NULL; audio_path (the
+ * recording being written, relative to the recordings directory) may be NULL. */
 int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
-                      char *err, size_t err_size);
+                      const char *audio_path, char *err, size_t err_size);
 /* Replaces an in_progress call's fields (transcript so far, aggregates,
  * analysis JSON) in one transaction. TRIDENT_ENOTFOUND for an unknown id,
  * TRIDENT_EINVAL if the call is no longer in progress. */
 int store_call_update_progress(store *s, const char *id, const store_fields *fields, char *err, size_t err_size);
-/* Ends an in_progress call with status STORE_STATUS_COMPLETED or
- * STORE_STATUS_FAILED, its final fields (may be NULL to keep the last
- * progress) and its recording's file name relative to the recordings directory
- * (e.g. "<id>.wav"; NULL for none; must not contain '/' or start with '.'). */
+/* Ends an in_progress call with a final status (completed, failed,
+ * interrupted, truncated or abandoned), its final fields (may be NULL to keep
+ * the last progress) and its recording's file name relative to the recordings
+ * directory (e.g. "<id>.wav"; NULL for none; must not contain '/' or start
+ * with '.'). */
 int store_call_finalize(store *s, const char *id, store_status status, const store_fields *fields,
                         const char *audio_path, char *err, size_t err_size);
 /* Stores a finished call (an upload) in one step, status completed. id as in
@@ -205,7 +215,7 @@ void store_page_free(store_page *page);
 /* Counts for /health and /metrics. */
 int store_counts_get(store *s, store_counts *out, char *err, size_t err_size);
 
-/* "upload"/"live", "in_progress"/"completed"/"failed"/"interrupted" (static
+/* "upload"/"live", "in_progress"/"completed"/"failed"/"interrupted"/"truncated"/"abandoned" (static
  * strings; "any" for the ANY values); and back (returns STORE_KIND_ANY /
  * STORE_STATUS_ANY for an unknown name or NULL). */
 const char *store_kind_name(store_kind kind);
@@ -217,8 +227,9 @@ store_status store_status_parse(const char *name);
  * "updated_at", "duration", "transcript", "confidence", "content_score",
  * "distress_score", "queue", "priority_level", "flag_audio_review",
  * "escalation_required", "flags": {"audio_review", "escalation_required"},
- * "filename", "utterance_count", "analysis" (the stored analysis object, or
- * null), "audio_url" ("/api/calls/<id>/audio", only when a recording exists)}.
+ * "filename", "utterance_count", "status_reason" (or null), "analysis" (the
+ * stored analysis object, or null), "audio_url" ("/api/calls/<id>/audio", only
+ * when a recording exists)}.
  * Returns a new reference owned by the caller, or NULL when out of memory. */
 json_t *store_call_to_json(const store_call *c);
 

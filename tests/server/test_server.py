@@ -113,7 +113,8 @@ def serve_help_lists_every_option_and_env_var():
     for env in ("TRIDENT_MODEL", "TRIDENT_LORA", "TRIDENT_DB", "TRIDENT_PORT", "TRIDENT_HOST", "TRIDENT_SLOTS",
                 "TRIDENT_THREADS", "TRIDENT_QUEUE", "TRIDENT_MAX_UPLOAD_MB", "TRIDENT_MAX_WS_MESSAGE_KB",
                 "TRIDENT_MAX_HEADER_KB", "TRIDENT_MAX_CALL_S", "TRIDENT_VAD_HANGOVER_S",
-                "TRIDENT_TEST_LOAD_DELAY_MS", "TRIDENT_TRIAGE_RULES"):
+                "TRIDENT_TEST_LOAD_DELAY_MS", "TRIDENT_TRIAGE_RULES", "TRIDENT_MAX_LIVE_CALLS",
+                "TRIDENT_MAX_CLIENT_CONNECTIONS", "TRIDENT_REQUEST_TIMEOUT_S", "TRIDENT_HTTP_THREADS"):
         check(env in r.stdout, "--help does not list " + env)
     r = subprocess.run([BINARY, "serve", "--slots", "zero"], capture_output=True, text=True)
     check(r.returncode == 2 and "--slots" in r.stderr, r.stderr)
@@ -318,9 +319,10 @@ def count_calls():
 
 
 def assert_stored_intact():
-    for cid, (kind, dur) in stored.items():
+    for cid, (kind, dur, *final) in stored.items():
         status, c = server.get_json("/api/calls/" + cid)
-        check(status == 200 and c["kind"] == kind and c["status"] == "completed", (cid, status, c))
+        check(status == 200 and c["kind"] == kind and c["status"] == (final[0] if final else "completed"),
+              (cid, status, c))
         status, _, wav = server.request("GET", "/api/calls/%s/audio" % cid)
         check(status == 200 and abs(read_wav_pcm16_mono(wav)[1] / 16000 - dur) < 0.06, (cid, dur))
 
@@ -424,9 +426,9 @@ def bad_websocket_messages_get_error_events():
     check(ev["type"] == "error" and "limit" in ev["message"], ev)
     ws.close()
     time.sleep(0.3)
-    status, c = server.get_json("/api/live-calls/" + cid)
-    check(status == 200 and c["status"] == "completed" and abs(c["duration"] - 0.1) < 1e-6, c)
-    stored[cid] = ("live", 0.1)
+    status, c = server.get_json("/api/live-calls/" + cid)  # silence only: no speech, abandoned
+    check(status == 200 and c["status"] == "abandoned" and abs(c["duration"] - 0.1) < 1e-6, c)
+    stored[cid] = ("live", 0.1, "abandoned")
     check(count_calls() == before + 1)
     status, h = server.get_json("/health")
     check(status == 200 and h["model"]["state"] == "loaded")
@@ -473,9 +475,9 @@ def call_length_and_header_size_limits():
     errors = [e for e in events if e["type"] == "error"]
     check(errors and "length limit" in errors[0]["message"], [e["type"] for e in events])
     check(events[-1]["type"] == "call_ended" and abs(events[-1]["call_duration"] - 2.0) < 1e-6, events[-1])
-    status, c = server.get_json("/api/live-calls/" + cid)
-    check(status == 200 and c["status"] == "completed" and abs(c["duration"] - 2.0) < 1e-6, c)
-    stored[cid] = ("live", 2.0)
+    status, c = server.get_json("/api/live-calls/" + cid)  # silence only: no speech, abandoned
+    check(status == 200 and c["status"] == "abandoned" and abs(c["duration"] - 2.0) < 1e-6, c)
+    stored[cid] = ("live", 2.0, "abandoned")
     assert_stored_intact()
 
 
@@ -490,11 +492,11 @@ def live_call_is_finalised_on_shutdown():
     check(rc == 0)
     ws.close()
     server = Server(BINARY, ["--db", DB_A], {}, os.path.join(TMP, "a3.log")).start(wait_ready=True)
-    status, c = server.get_json("/api/live-calls/" + cid)
-    check(status == 200 and c["status"] == "completed" and abs(c["duration"] - 2.0) < 1e-6, c)
+    status, c = server.get_json("/api/live-calls/" + cid)  # cut by the shutdown: interrupted, recording kept
+    check(status == 200 and c["status"] == "interrupted" and abs(c["duration"] - 2.0) < 1e-6, c)
     status, _, wav = server.request("GET", "/api/calls/%s/audio" % cid)
     check(status == 200 and read_wav_pcm16_mono(wav)[1] == 32000)
-    stored[cid] = ("live", 2.0)
+    stored[cid] = ("live", 2.0, "interrupted")
     # Without a model the server still analyses: the distress path triages.
     status, _, a = server.upload(read_file(os.path.join(AUDIO_DIR, "jfk.wav")), "jfk.wav")
     check(status == 200, a)

@@ -126,11 +126,46 @@ def multipart(fields):
     return body, "multipart/form-data; boundary=" + boundary
 
 
+class Refused(Exception):
+    """The server answered a WebSocket upgrade with an HTTP status instead of 101."""
+
+    def __init__(self, head):
+        super().__init__("handshake refused: %r" % head)
+        self.head = head
+        line = head.split(b"\r\n", 1)[0].split()
+        self.status = int(line[1]) if len(line) > 1 and line[1].isdigit() else None
+
+
+def connect(port, timeout=60, source=None):
+    """A TCP connection to the server, from the loopback address source (e.g. "127.0.0.2") if given."""
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                    source_address=(source, 0) if source else None)
+
+
+def raw_exchange(port, data, timeout=10, source=None):
+    """Sends raw bytes and returns everything the server sends until it closes the connection."""
+    s = connect(port, timeout, source)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        return out
+    finally:
+        s.close()
+
+
 class WebSocket:
     """A minimal RFC 6455 client: masked frames out, text/binary/close frames in."""
 
-    def __init__(self, port, path="/ws/live", timeout=60):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, path="/ws/live", timeout=60, source=None):
+        self.sock = connect(port, timeout, source)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                            "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, port, key)).encode())
@@ -141,12 +176,21 @@ class WebSocket:
                 raise RuntimeError("connection closed during the handshake: %r" % head)
             head += chunk
         if b" 101 " not in head.split(b"\r\n")[0]:
-            raise RuntimeError("handshake refused: %r" % head)
+            while True:  # the refusal's body, up to the server's close
+                try:
+                    chunk = self.sock.recv(65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                head += chunk
+            self.sock.close()
+            raise Refused(head)
         self.buf = b""
         self.closed = False
 
-    def send_frame(self, opcode, payload, fin=True):
-        header = bytes([(0x80 if fin else 0) | opcode])
+    def send_frame(self, opcode, payload, fin=True, rsv=0):
+        header = bytes([(0x80 if fin else 0) | rsv | opcode])
         n = len(payload)
         if n < 126:
             header += bytes([0x80 | n])
@@ -173,8 +217,9 @@ class WebSocket:
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
-    def recv(self, timeout=None):
-        """Returns (opcode, payload) of the next whole message; opcode 8 on close."""
+    def recv(self, timeout=None, control=False):
+        """Returns (opcode, payload) of the next whole message; opcode 8 on close. Pings are
+        answered; with control=True pings and pongs are returned instead."""
         if timeout is not None:
             self.sock.settimeout(timeout)
         data, first_op = b"", None
@@ -190,6 +235,8 @@ class WebSocket:
                 payload = _mask_fast(self._read(n), mask)
             else:
                 payload = self._read(n)
+            if control and op in (0x9, 0xA):
+                return op, payload
             if op == 0x9:
                 self.send_frame(0xA, payload)
                 continue

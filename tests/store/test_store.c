@@ -281,7 +281,7 @@ static void test_live_lifecycle(void) {
     CHECK(rc == 0, "open live.db: %s", err);
     if (rc) return;
     char id[STORE_ID_SIZE] = "";
-    rc = store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, err, sizeof err);
+    rc = store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, err, sizeof err);
     CHECK(rc == 0 && store_id_valid(id), "create live: %s", err);
     store_call *c = NULL;
     CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && c->status == STORE_STATUS_IN_PROGRESS &&
@@ -342,7 +342,7 @@ static void test_live_lifecycle(void) {
 
     /* A failed call, finalised without new fields: the last progress is kept. */
     char id2[STORE_ID_SIZE] = "";
-    CHECK(store_call_create(s, STORE_KIND_LIVE, id2, NULL, NULL, err, sizeof err) == 0, "create 2");
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id2, NULL, NULL, NULL, err, sizeof err) == 0, "create 2");
     store_fields p = {.transcript = "partial", .utterance_count = 1, .duration_s = 1.0};
     CHECK(store_call_update_progress(s, id2, &p, err, sizeof err) == 0, "progress 2");
     CHECK(store_call_finalize(s, id2, STORE_STATUS_FAILED, NULL, NULL, err, sizeof err) == 0, "fail 2: %s", err);
@@ -363,12 +363,12 @@ static void test_live_lifecycle(void) {
           "finalize unknown id");
     char dup[STORE_ID_SIZE];
     memcpy(dup, id, sizeof dup);
-    CHECK(store_call_create(s, STORE_KIND_LIVE, dup, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "duplicate id: %s",
+    CHECK(store_call_create(s, STORE_KIND_LIVE, dup, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "duplicate id: %s",
           err);
     char bad[STORE_ID_SIZE] = "not-a-uuid";
-    CHECK(store_call_create(s, STORE_KIND_LIVE, bad, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "invalid given id");
+    CHECK(store_call_create(s, STORE_KIND_LIVE, bad, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "invalid given id");
     char gen[STORE_ID_SIZE] = "";
-    CHECK(store_call_create(s, (store_kind)7, gen, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "bad kind");
+    CHECK(store_call_create(s, (store_kind)7, gen, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "bad kind");
 
     CHECK(store_counts_get(s, &n, err, sizeof err) == 0, "counts");
     CHECK(n.total_calls == 2 && n.live_calls_saved == 2 && n.uploads == 0 && n.in_progress == 0, "counts %lld %lld",
@@ -445,7 +445,7 @@ static void test_list(void) {
         f.utterance_count = i;
         ids[i][0] = '\0';
         int rc = i < 30 ? store_call_insert_complete(s, STORE_KIND_UPLOAD, ids[i], "u.wav", &f, NULL, err, sizeof err)
-                        : store_call_create(s, STORE_KIND_LIVE, ids[i], NULL, &f, err, sizeof err);
+                        : store_call_create(s, STORE_KIND_LIVE, ids[i], NULL, &f, NULL, err, sizeof err);
         CHECK(rc == 0, "insert %d: %s", i, err);
         if (i >= 35) CHECK(store_call_finalize(s, ids[i], STORE_STATUS_COMPLETED, NULL, NULL, err, sizeof err) == 0, "fin");
     }
@@ -568,7 +568,7 @@ static void test_malicious_ids(void) {
     store_fields f = sample_fields();
     CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == 0, "insert");
     char live[STORE_ID_SIZE] = "";
-    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, err, sizeof err) == 0, "create live");
+    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, err, sizeof err) == 0, "create live");
 
     char *big = malloc(10241);
     CHECK(big != NULL, "alloc");
@@ -732,7 +732,7 @@ static void test_refusals(void) {
     CHECK(rc == 0, "memory: %s", err);
     if (s) {
         char id[STORE_ID_SIZE] = "", p[PATH_MAX];
-        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, err, sizeof err) == 0, "memory create");
+        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, err, sizeof err) == 0, "memory create");
         CHECK(store_recording_path(s, id, p, sizeof p, err, sizeof err) == TRIDENT_EUNSUPPORTED, "memory: no recordings");
         store_close(s);
         s = NULL;
@@ -774,8 +774,10 @@ static void test_crash(void) {
         close(fd[0]);
         store *s = NULL;
         char id[STORE_ID_SIZE] = "";
-        if (open_at("crash.db", &s, NULL) != 0 || store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, err, sizeof err))
-            _exit(2);
+        if (open_at("crash.db", &s, NULL) != 0 || store_id_generate(id, err, sizeof err) != 0) _exit(2);
+        char rec[64];
+        snprintf(rec, sizeof rec, "%s.wav", id);
+        if (store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, rec, err, sizeof err)) _exit(2);
         store_fields f = {.transcript = "one", .utterance_count = 1, .duration_s = 1};
         if (store_call_update_progress(s, id, &f, err, sizeof err)) _exit(3);
         f.transcript = "one two";
@@ -804,8 +806,107 @@ static void test_crash(void) {
               c->utterance_count, c->transcript);
         CHECK(c->status == (pg_url ? STORE_STATUS_IN_PROGRESS : STORE_STATUS_INTERRUPTED), "status after crash %s",
               store_status_name(c->status));
+        char rec[64];
+        snprintf(rec, sizeof rec, "%s.wav", id);
+        CHECK(c->audio_path && strcmp(c->audio_path, rec) == 0, "the recording stays linked after the crash");
+        CHECK(pg_url ? !c->status_reason : c->status_reason && strstr(c->status_reason, "server stopped") != NULL,
+              "the interruption's reason");
         store_call_free(c);
     }
+    store_close(s);
+}
+
+/* ---- final states (schema 2) and the migration to it ---------------------- */
+
+/* Every final status with its reason, the recording linked from creation. */
+static void test_final_states(void) {
+    store *s = NULL;
+    CHECK(open_at("final.db", &s, NULL) == 0, "open final.db: %s", err);
+    if (!s) return;
+    const store_status finals[] = {STORE_STATUS_COMPLETED, STORE_STATUS_TRUNCATED, STORE_STATUS_ABANDONED,
+                                   STORE_STATUS_FAILED, STORE_STATUS_INTERRUPTED};
+    for (size_t i = 0; i < sizeof finals / sizeof finals[0]; i++) {
+        char id[STORE_ID_SIZE] = "", name[64], why[64];
+        CHECK(store_id_generate(id, err, sizeof err) == 0, "id");
+        snprintf(name, sizeof name, "%s.wav", id);
+        snprintf(why, sizeof why, "reason %zu", i);
+        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, name, err, sizeof err) == 0, "create: %s", err);
+        store_call *c = NULL;
+        CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && c->audio_path && strcmp(c->audio_path, name) == 0 &&
+                  !c->status_reason,
+              "recording linked while in progress");
+        store_call_free(c);
+        store_fields f = sample_fields();
+        f.status_reason = why;
+        CHECK(store_call_finalize(s, id, finals[i], &f, name, err, sizeof err) == 0, "finalize %s: %s",
+              store_status_name(finals[i]), err);
+        c = NULL;
+        CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && c->status == finals[i] && c->status_reason &&
+                  strcmp(c->status_reason, why) == 0,
+              "final state %s stored", store_status_name(finals[i]));
+        if (c) {
+            json_t *j = store_call_to_json(c);
+            CHECK(j && strcmp(json_string_value(json_object_get(j, "status")), store_status_name(finals[i])) == 0 &&
+                      strcmp(json_string_value(json_object_get(j, "status_reason")), why) == 0,
+                  "json status and reason");
+            json_decref(j);
+        }
+        store_call_free(c);
+        CHECK(store_status_parse(store_status_name(finals[i])) == finals[i], "status name round trip");
+        store_filter flt = {.kind = STORE_KIND_ANY, .status = finals[i]};
+        store_page page;
+        CHECK(store_call_list(s, &flt, &page, err, sizeof err) == 0 && page.total == 1, "filter by %s",
+              store_status_name(finals[i]));
+        store_page_free(&page);
+    }
+    store_close(s);
+}
+
+/* A database at schema version 1 with a call in it migrates to 2: the call kept,
+ * the new statuses accepted. */
+static void test_migration_from_1(void) {
+    char path[512];
+    const char *v1 =
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL);"
+        "INSERT INTO schema_version VALUES (1, 0);"
+        "CREATE TABLE calls (id TEXT PRIMARY KEY CHECK (length(id) = 36), kind TEXT NOT NULL CHECK (kind IN "
+        "('upload', 'live')), status TEXT NOT NULL CHECK (status IN ('in_progress', 'completed', 'failed', "
+        "'interrupted')), created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL, duration_s "
+        "DOUBLE PRECISION NOT NULL DEFAULT 0, transcript TEXT NOT NULL DEFAULT '', confidence DOUBLE PRECISION NOT "
+        "NULL DEFAULT 0, content_score DOUBLE PRECISION NOT NULL DEFAULT 0, distress_score DOUBLE PRECISION NOT NULL "
+        "DEFAULT 0, queue TEXT, priority_level INTEGER NOT NULL DEFAULT 0, flag_audio_review INTEGER NOT NULL DEFAULT "
+        "0 CHECK (flag_audio_review IN (0, 1)), escalation_required INTEGER NOT NULL DEFAULT 0 CHECK "
+        "(escalation_required IN (0, 1)), analysis_json TEXT, audio_path TEXT, filename TEXT, utterance_count INTEGER "
+        "NOT NULL DEFAULT 0);"
+        "CREATE INDEX calls_created_idx ON calls (created_at, id);"
+        "CREATE INDEX calls_status_idx ON calls (status);"
+        "INSERT INTO calls (id, kind, status, created_at, updated_at, transcript, queue, priority_level, audio_path,"
+        " utterance_count) VALUES ('6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab', 'live', 'interrupted', 1, 2,"
+        " 'fire at the market', 'Q1-IMMEDIATE', 1, '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab.wav', 2)";
+    store *s = NULL;
+    if (pg_url) {
+        CHECK(pg_raw("DROP TABLE IF EXISTS calls, schema_version") == 0 && pg_raw(v1) == 0, "make a v1 database");
+        if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v1.db");
+    } else {
+        path_in(path, sizeof path, "v1.db");
+        CHECK(raw_exec(path, v1) == SQLITE_OK, "make a v1 database");
+    }
+    CHECK(open_at("v1.db", &s, NULL) == 0, "open v1.db: %s", err);
+    if (!s) return;
+    store_info info;
+    store_info_get(s, &info);
+    CHECK(info.schema_version == STORE_SCHEMA_VERSION, "migrated to %d", info.schema_version);
+    store_call *c = NULL;
+    CHECK(store_call_get(s, "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab", &c, err, sizeof err) == 0 && c &&
+              c->status == STORE_STATUS_INTERRUPTED && strcmp(c->transcript, "fire at the market") == 0 &&
+              c->utterance_count == 2 && c->audio_path && !c->status_reason,
+          "the v1 call survives the migration: %s", err);
+    store_call_free(c);
+    char id[STORE_ID_SIZE] = "";
+    store_fields f = {.status_reason = "no speech in 2.0 s of audio"};
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, err, sizeof err) == 0 &&
+              store_call_finalize(s, id, STORE_STATUS_ABANDONED, &f, NULL, err, sizeof err) == 0,
+          "a new status after the migration: %s", err);
     store_close(s);
 }
 
@@ -827,7 +928,7 @@ static void *worker_run(void *arg) {
     for (int k = 0; k < CALLS_PER_WORKER; k++) {
         char id[STORE_ID_SIZE] = "";
         if (w->thread % 2 == 0 || k % 2 == 0) {
-            if (store_call_create(w->s, STORE_KIND_LIVE, id, NULL, NULL, e, sizeof e) != 0) {
+            if (store_call_create(w->s, STORE_KIND_LIVE, id, NULL, NULL, NULL, e, sizeof e) != 0) {
                 w->failures++;
                 fprintf(stderr, "worker %d create: %s\n", w->thread, e);
                 continue;
@@ -972,6 +1073,8 @@ int main(int argc, char **argv) {
     if (pg_url) test_pg_refusals();
     else test_refusals();
     test_crash();
+    test_final_states();
+    test_migration_from_1();
     test_concurrency();
     if (check_failures() == 0) cleanup(tmpdir);
     else fprintf(stderr, "kept %s for inspection\n", tmpdir);
