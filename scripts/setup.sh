@@ -16,6 +16,7 @@ packages=(
   python3                                     # integration-test client (stdlib only)
   espeak-ng sox                               # generated speech in several formats for tests
   chromium                                    # the dashboard's browser test (tests/web)
+  wbritish                                    # word list for scripts/derive-known-words.py (data/content/known.tsv)
 )
 # Node.js for the browser test's tooling (playwright-core): Debian's only when
 # the machine has no `node` of its own.

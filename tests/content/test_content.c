@@ -92,9 +92,10 @@ static const content_case cases[] = {
     /* 17: violence 35 = 35 → 0.35 ("nobody nuh hurt" negated) */
     {"Tief bruk in a mi yard in Spanish Town, nobody nuh hurt", "violence", U, U, U, U, 0, 0, 0, NULL, NULL,
      "Spanish Town", "St. Catherine", "Spanish Town", 0, 35},
-    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50 */
+    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50
+     * — with the word classes: + weapon_threat 30 (a weapon, "gunshot", and "shoot" in one call) = 80 */
     {"Gunshot! Gunshot! Dem still a shoot, hurry up", "violence", U, U, U, U, 0, 0, 1, NULL, NULL, NULL, NULL, NULL, 1,
-     50},
+     80},
     /* 19: traffic 15 + 15 persons capped 20 + address 5 = 40 → 0.40 ("main road" keeps Mandeville) */
     {"Bus overturn on the Mandeville main road with 15 passengers, some of them can't move", "traffic", U, U, U,
      "immobile", 15, 0, 0, "Mandeville main road", NULL, "Mandeville", "Manchester", "Mandeville", 0, 40},
@@ -137,9 +138,10 @@ static const content_case cases[] = {
      * — with the extension: + weapon_injury 30 ("shot") = 110 */
     {"Robbery at the Scotiabank in Half Way Tree, two security guards shot, one not breathing", "violence",
      "not_breathing", U, U, U, 2, 0, 0, NULL, "Scotiabank", "Half Way Tree", "St. Andrew", "Half Way Tree", 0, 110},
-    /* 31: fire 35 + nuff (5) persons capped 20 + landmark 5 = 60 → 0.60 (town beats parish) */
+    /* 31: fire 35 + nuff (5) persons capped 20 + landmark 5 = 60 → 0.60 (town beats parish)
+     * — with the word classes: + entrapment 30 (a fire and people inside) = 90 */
     {"Fire a bun inna St. Elizabeth, near Black River hospital, nuff people inside", "fire", U, U, U, U, 5, 0, 0, NULL,
-     "Black River hospital", "Black River", "St. Elizabeth", "Black River", 0, 60},
+     "Black River hospital", "Black River", "St. Elizabeth", "Black River", 0, 90},
     /* 32: traffic 15 + 1 person 5 = 20 → 0.20 */
     {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
      NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
@@ -154,8 +156,8 @@ static const content_case cases[] = {
     /* 35: medical 25 + vulnerable 15 = 40 → 0.40 */
     {"Ambulance! Pregnant woman in labour, water break, she in pain", "medical", U, U, U, U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 40},
-    /* 36: nothing = 0 → 0.00 ("no one is hurt" negated) */
-    {"No one is hurt, the car just hit the wall", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    /* 36: traffic 15 = 15 → 0.15 ("no one is hurt" negated; a vehicle + an impact word, "car ... hit", is traffic) */
+    {"No one is hurt, the car just hit the wall", "traffic", U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 15},
     /* 37: medical 25 + altered 15 + impaired 15 = 55 → 0.55 */
     {"Him head a spin and him chest a hurt, him breathing hard", "medical", "impaired", "altered", U, U, 0, 0, 0, NULL,
      NULL, NULL, NULL, NULL, 0, 55},
@@ -163,9 +165,10 @@ static const content_case cases[] = {
     {"Man lick down by taxi in front of the Constant Spring police station, him leg broke, him can walk though",
      "traffic", U, U, U, "impaired", 0, 0, 0, NULL, "Constant Spring police station", "Constant Spring", "St. Andrew",
      "Constant Spring", 0, 20},
-    /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75 */
+    /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75
+     * — with the word classes: + entrapment 30 (a fire and two girls inside) = 105 → 1.00 */
     {"Please help, fire at 23 Old Hope Road and two little girls inside, smoke everywhere", "fire", U, U, U, U, 2, 1,
-     0, "23 Old Hope Road", NULL, "Old Hope Road", "St. Andrew", NULL, 2, 75},
+     0, "23 Old Hope Road", NULL, "Old Hope Road", "St. Andrew", NULL, 2, 105},
     /* 40: medical 25 + altered 15 + landmark 5 = 45 → 0.45 (normal breathing 0)
      * — with the extension: + overdose 30 = 75 */
     {"Him tek an overdose, him drowsy but still breathing, we deh Falmouth square", "medical", "normal", "altered", U,
