@@ -52,6 +52,7 @@
 #define LEX_ADDRESS_NAMES 4
 #define LEX_LANDMARK_NAMES 3
 #define LEX_STACK_TOKENS 256
+#define LEX_INANIMATE_SCOPE 5 /* words between a thing and what is said of it ("the light at the corner is dead") */
 
 
 typedef struct {
@@ -442,7 +443,7 @@ static const content_class_match *content_class_find(const content_ctx *c, int c
     return NULL;
 }
 
-/* Words said of a thing, not a person. Within LEX_NEGATION_SCOPE words after
+/* Words said of a thing, not a person. Within LEX_INANIMATE_SCOPE words after
  * a thing, an animal, a structure or the land ("the phone is dead", "one dog
  * dead", "the stands collapsed", "the sign fall down"), with no person word
  * between, a breathing, consciousness or medical reading is dropped; after a
@@ -463,7 +464,7 @@ static void content_inanimate_mark(content_ctx *c) {
         for (size_t q = 0; cm->start > 0 && q < sizeof owner / sizeof owner[0]; q++)
             if (owner[q] >= 0 && c->tokens[cm->start - 1].word == owner[q]) body = (cm->classes & LEX_CLASS_BIT(LEX_CLASS_BODY)) != 0;
         if (!thing && !body) continue;
-        for (size_t t = cm->end; t < c->n_tokens && t <= cm->end + LEX_NEGATION_SCOPE; t++) {
+        for (size_t t = cm->end; t < c->n_tokens && t < cm->end + LEX_INANIMATE_SCOPE; t++) {
             if (c->tokens[t].clause != c->tokens[cm->start].clause) break;
             if (content_class_find(c, LEX_CLASS_PERSON, (long)t, (long)t + 1)) break;
             content_match *m = c->tok_match[t] >= 0 ? &c->matches[c->tok_match[t]] : NULL;
@@ -629,7 +630,8 @@ static void content_composites(content_ctx *c, content_state *s) {
                 content_composite_add(c, s, CONTENT_IND_OVERDOSE, content_span_of(a, b));
             else if ((b = content_class_find(c, LEX_CLASS_DRUG, s0 - 2, e0 + CONTENT_SCENE_WINDOW))) {
                 int many = 0;
-                for (long t = s0; t < (long)b->end && !many; t++) many = content_is_crowd(c, (size_t)t);
+                for (long t = s0; t < (long)b->end + CONTENT_NEAR_WINDOW && t < (long)c->n_tokens && !many; t++)
+                    many = content_is_crowd(c, (size_t)t); /* "a handful of pills", "pills, maybe six of them" */
                 if (many) content_composite_add(c, s, CONTENT_IND_OVERDOSE, content_span_of(a, b));
             }
         }
@@ -647,8 +649,10 @@ static void content_composites(content_ctx *c, content_state *s) {
                         content_composite_add(c, s, CONTENT_IND_WEAPON_THREAT, content_span_of(a, b));
         /* chest + pain ("his chest is crushing") and sweat words: the cardiac cues */
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CHEST)) && s->cue_ev[LEX_CUE_CHEST_PAIN] < 0 &&
-            (b = content_class_find(c, LEX_CLASS_PAIN, s0 - 3, e0 + 3)))
+            (b = content_class_find(c, LEX_CLASS_PAIN, s0 - 3, e0 + 3))) {
             s->cue_ev[LEX_CUE_CHEST_PAIN] = content_evidence_add(c, LEX_CUE, lex_cue_name(LEX_CUE_CHEST_PAIN), content_span_of(a, b), 0);
+            content_composite_hazard(c, s, CONTENT_HAZARD_MEDICAL, content_span_of(a, b));
+        }
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SWEAT)) && s->cue_ev[LEX_CUE_SWEATING] < 0)
             s->cue_ev[LEX_CUE_SWEATING] = content_evidence_add(c, LEX_CUE, lex_cue_name(LEX_CUE_SWEATING), content_span_of(a, a), 0);
         /* blood + pouring, gushing, everywhere, won't stop → heavy bleeding */
@@ -712,7 +716,7 @@ static void content_frames(content_ctx *c, content_state *s) {
         int cls;
         long before, after; /* scope in tokens around the frame */
     } frames[] = {
-        {LEX_CLASS_HYPOTHETICAL, 8, 15}, {LEX_CLASS_DRILL, 12, 12}, {LEX_CLASS_FICTION, 6, 3},
+        {LEX_CLASS_HYPOTHETICAL, 8, 15}, {LEX_CLASS_DRILL, 12, 12}, {LEX_CLASS_FICTION, 6, 6},
         {LEX_CLASS_PAST, 6, 4},          {LEX_CLASS_CANCEL, 100000, 100000},
     };
     for (size_t k = 0; k < c->n_classes && !c->oom; k++) {

@@ -437,6 +437,38 @@ static const indicator_case indicator_cases[] = {
     {"he keeps threatening me on the phone", NULL, "weapon_threat", 0, "violence"},
     {"the car crash and the driver cant get out", "entrapment", NULL, 1, "traffic"},
     {"a car is parked in front of my gate and i cant get out", NULL, "entrapment", 0, NULL},
+    /* word classes combined within a few words (composite rules) */
+    {"my stepfather got a knife and he keep saying he gonna kill my mom", "weapon_threat", NULL, 1, "violence"},
+    {"him have a ice pick to har throat", "weapon_threat", NULL, 1, "violence"},
+    {"a farmer walked in with a cutlass wound to the shoulder", "weapon_injury", NULL, 1, "violence"},
+    {"they knifed my cousin in the ribs", "weapon_injury", NULL, 1, "violence"},
+    {"he is not armed, he is just shouting", NULL, "weapon_threat", 0, NULL},
+    {"nuff people burned at the cookshop", "mass_casualty", NULL, 1, NULL},
+    {"three cars damaged in the car park", NULL, "mass_casualty", 0, NULL},
+    {"the wall fell and my grandfather is under the blocks", "entrapment", NULL, 1, "collapse"},
+    {"our house is burning and my two kids are upstairs", "entrapment", NULL, 1, "fire"},
+    {"the fire is in the shed, nobody is inside", NULL, "entrapment", 0, "fire"},
+    {"my toddler drank some bleach", "overdose", NULL, 1, "medical"},
+    {"she took her pressure tablets this morning", NULL, "overdose", 0, NULL},
+    {"she swallowed a handful of her sleeping pills", "overdose", NULL, 1, "medical"},
+    {"my baby lips are blue", "not_breathing", NULL, 1, "medical"},
+    {"di pickney a jerk an him nah ansa mi", "seizure", NULL, 1, "medical"},
+    {"blood is gushing from his leg", "heavy_bleeding", NULL, 1, NULL},
+    {"one a dem sink inna di river", "drowning", NULL, 1, "drowning"},
+    {"his chest is crushing and he is wet with sweat", "cardiac", NULL, 1, "medical"},
+    /* spelling tolerance: stems and one-edit slips of long words; real words stay themselves */
+    {"my father is not breating", "not_breathing", NULL, 1, "medical"},
+    {"she is unconsious", "unresponsive", NULL, 1, "medical"},
+    {"she is sitting up drinking water", NULL, "seizure", 0, NULL},
+    /* inanimate subjects and frames */
+    {"my phone is nearly dead, there is a pothole on the road", NULL, "unresponsive", 0, NULL},
+    {"one dog dead inna di road", NULL, "unresponsive", 0, NULL},
+    {"the old shed fell in during the night", NULL, "cardiac", 0, "collapse"},
+    {"what should I do if my baby stops breathing", NULL, "not_breathing", 0, NULL},
+    {"somebody got stabbed in the movie, everything is fine", NULL, "weapon_injury", 0, NULL},
+    {"my cousin got stabbed last year", NULL, "weapon_injury", 0, NULL},
+    {"he fell yesterday and now he is not breathing", "not_breathing", NULL, 1, NULL},
+    {"please cancel the ambulance, she is talking now", NULL, NULL, 0, NULL},
 };
 
 static void check_indicators(const content_lexicon *lex) {
@@ -631,6 +663,52 @@ static void check_loading(void) {
     write_data(&files, 0, "recovery\tsoon\tok now\n");
     rc = content_lexicon_load(dir, &lex, err, sizeof err);
     CHECK(rc == TRIDENT_EFORMAT && strstr(err, "recovery value"), "bad recovery: %s", err);
+    write_data(&files, 0, "hazard\tfire\tfire\nclass\tsword\tknife\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:2") && strstr(err, "not a word class"), "bad class: %s",
+          err);
+    /* Word classes, a composite rule, a guessed spelling and known.tsv's real words. */
+    write_data(&files, 0,
+               "negation\tcue\tnot\nnegation\tcue\tno\nnegation\tcue\tnobody\nclass\tweapon\tknife\nclass\tthreat\tkill\n"
+               "bleeding\theavy\tbleeding\n"
+               "hazard\tfire\tfire\n");
+    write_data(&files, 1, gaz);
+    char known[200];
+    snprintf(known, sizeof known, "%s/known.tsv", sub);
+    FILE *kf = fopen(known, "w");
+    CHECK(kf != NULL, "create known.tsv");
+    if (kf) {
+        fputs("known\t-\tbreeding\nknown\t-\ttwo words\n", kf);
+        fclose(kf);
+    }
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "known.tsv:2") && strstr(err, "single word"), "bad known word: %s", err);
+    kf = fopen(known, "w");
+    if (kf) {
+        fputs("# real words\nknown\t-\tbreeding\n", kf);
+        fclose(kf);
+    }
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == 0, "classes and known words: %s", rc ? err : "");
+    if (rc == 0) {
+        content_result r;
+        const char *text = "he has a knife and he says he will kill her";
+        CHECK(content_extract(lex, text, &r) == 0 && r.n_indicators == 1 &&
+                  r.indicators[0].id == CONTENT_IND_WEAPON_THREAT && strcmp(r.indicators[0].matched, "knife and he says he will kill") == 0 &&
+                  r.indicators[0].start == (size_t)(strstr(text, "knife") - text) && r.points_total == 30 + 35,
+              "weapon + threat: %d indicators, %s, %d points", r.n_indicators,
+              r.n_indicators ? r.indicators[0].matched : "-", r.points_total);
+        content_result_free(&r);
+        CHECK(content_extract(lex, "he has no knife, nobody will kill", &r) == 0 && r.n_indicators == 0, "negated classes");
+        content_result_free(&r);
+        CHECK(content_extract(lex, "he is bleding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_HEAVY, "a slip is corrected");
+        content_result_free(&r);
+        CHECK(content_extract(lex, "the dogs are breeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_UNKNOWN,
+              "a known word is not");
+        content_result_free(&r);
+        content_lexicon_free(lex);
+    }
+    unlink(known);
     /* Roads and landmarks, in the gazetteer or in an optional places.tsv. */
     write_data(&files, 0, "hazard\tfire\tfire\nnegation\tcue\tnot\n");
     write_data(&files, 1, "parish\tSt. Andrew\tSt. Andrew\t18.07\t-76.78\nriver\tHope\tSt. Andrew\t18\t-76\n");
