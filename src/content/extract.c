@@ -16,12 +16,18 @@
  *     its lexicon "negated value" if it has one ("bleeding" → none) and is
  *     dropped otherwise. Phrases containing a negation word ("not breathing")
  *     are never negated again.
+ *  3b. Word classes (lexicon.h, lex_class): matched on their own trie,
+ *     negated by a negation word just before them; a breathing,
+ *     consciousness or medical match said of a thing ("the phone is dead")
+ *     is dropped (content_inanimate_mark).
  *  4. Entities, in transcript order: hazard points = the highest weight
  *     mentioned, hazard name = the mechanism (content_hazard_rank; ties: the
  *     first); clinical fields
  *     = most severe value mentioned; indicators = the first mention of each; a
  *     recovery phrase cancels the clinical values and indicators of its groups
- *     mentioned before it; flags; distinct urgency keywords.
+ *     mentioned before it; flags; distinct urgency keywords. After the
+ *     phrases, the composite rules (content_composites) make indicators,
+ *     clinical values and hazards from classes close together.
  *  5. Persons: the largest count stated — a number followed within
  *     LEX_COUNT_WINDOW words by a person noun ("3 people", "two small
  *     pickney"), or a phrase that is a count ("somebody").
@@ -35,8 +41,11 @@
  *     ("Spanish Town Road"); the first town wins, else the first landmark,
  *     road or parish (in that order). A gazetteer landmark is also the
  *     landmark when none was found from landmark words.
- *  8. Indicators: the clinical values under their indicator names, the
- *     indicator phrases that stand, and the serious flag. */
+ *  8. Frames (content_frames) drop the critical findings in their scope;
+ *     indicators: the clinical values under their indicator names, the
+ *     indicator phrases and composites that stand, and the serious flag.
+ * A transcript word not in the lexicon is read through lex_word_guess
+ * (inflections, one-slip corrections of long words). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
