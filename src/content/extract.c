@@ -401,7 +401,9 @@ static int content_is_stop(const content_ctx *c, size_t t) {
 #define LEX_CLASS_BIT(k) (UINT64_C(1) << (k))
 
 /* Matches the `class` phrases (their own trie: a word may be in a phrase and
- * in classes), longest first, and applies negation to each: a negation word
+ * in classes; words an `ignore` phrase or a place name consumed are in
+ * none), longest first,
+ * and applies negation to each: a negation word
  * within LEX_NEGATION_SCOPE words before it in the clause, with only function
  * words between ("nobody is hurt", "he is not armed"), unless the class
  * phrase carries its own ("not answering"). */
@@ -411,6 +413,9 @@ static void content_classes_match(content_ctx *c) {
     while (i < c->n_tokens) {
         uint32_t node;
         size_t len = lex_match_longest_from(lex, lex->class_root, c->tokens, c->n_tokens, i, &node);
+        const content_match *covering = content_match_at(c, i);
+        if (covering && (content_match_has(c, covering, LEX_IGNORE) || content_match_has(c, covering, LEX_PLACE)))
+            len = 0; /* "tetanus shot" is no shooting, "Mavis Bank" no river bank */
         if (!len) {
             i++;
             continue;
@@ -427,7 +432,6 @@ static void content_classes_match(content_ctx *c) {
             cm->classes |= LEX_CLASS_BIT(e->value);
             self_negating |= e->self_negating;
         }
-        const content_match *covering = content_match_at(c, i);
         if (covering && covering->negated) cm->negated = 1;
         for (size_t back = 1; !self_negating && !cm->negated && back <= LEX_NEGATION_SCOPE && back <= i; back++) {
             const lex_token *t = &c->tokens[i - back];
@@ -512,31 +516,38 @@ static content_span content_span_of(const content_class_match *a, const content_
 
 /* Records a composite indicator over tokens sp (evidence "indicators", the
  * transcript's words from the first to the last class word) unless the
- * indicator already stands or a later recovery of its group cancels it; an
- * indicator that implies a hazard offers it as the phrases do. */
+ * indicator already stands or a later recovery of its group cancels it. The
+ * hazard it implies is named either way (the words named the mechanism:
+ * "cutlass wound" is violence), except a burn's (scalded, burned by acid: the
+ * fire only when nothing else is named). */
 static void content_composite_add(content_ctx *c, content_state *s, content_indicator ind, content_span sp) {
     if (s->indicator_ev[ind] >= 0 || c->oom) return;
+    content_hazard h = content_indicator_hazard[ind];
+    if (h != CONTENT_HAZARD_NONE) {
+        long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h), sp, 0);
+        if (hev < 0) return;
+        if (ind == CONTENT_IND_BURNS)
+            content_hazard_offer(&s->implied, &s->implied_name, (int)h, hev);
+        else
+            content_hazard_offer(&s->hazard, &s->hazard_name, (int)h, hev);
+    }
     for (int g = 0; g < 3; g++)
         if ((content_indicator_group[ind] & (1 << g)) && s->recovery_end[g] > sp.end) return;
-    long ev = content_evidence_add(c, LEX_INDICATOR, content_indicator_name(ind), sp, 0);
-    if (ev < 0) return;
-    s->indicator_ev[ind] = ev;
-    content_hazard h = content_indicator_hazard[ind];
-    if (h == CONTENT_HAZARD_NONE) return;
-    long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h), sp, 0);
-    if (hev < 0) return;
-    /* the words name the mechanism ("cutlass wound": violence), except a burn
-     * (scalded, burned by acid: the fire only when nothing else is named) */
-    if (ind == CONTENT_IND_BURNS)
-        content_hazard_offer(&s->implied, &s->implied_name, (int)h, hev);
-    else
-        content_hazard_offer(&s->hazard, &s->hazard_name, (int)h, hev);
+    s->indicator_ev[ind] = content_evidence_add(c, LEX_INDICATOR, content_indicator_name(ind), sp, 0);
 }
 
-/* Offers a hazard named by two class words (a flood, a collapse, a crash ...). */
+/* Offers a hazard named by two class words (a flood, a collapse, a crash ...);
+ * at the name's rank, the first mentioned in the transcript names the call
+ * ("the balcony gave way": collapse, though the phrase "gave way" alone is a
+ * landslide). */
 static void content_composite_hazard(content_ctx *c, content_state *s, content_hazard h, content_span sp) {
     long ev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h), sp, 0);
-    if (ev >= 0) content_hazard_offer(&s->hazard, &s->hazard_name, (int)h, ev);
+    if (ev < 0) return;
+    const content_best *name = &s->hazard_name;
+    if (name->ev >= 0 && name->value == content_hazard_rank[h] &&
+        c->r->evidence[ev].start < c->r->evidence[name->ev].start)
+        s->hazard_name = (content_best){content_hazard_rank[h], (int)h, ev};
+    content_hazard_offer(&s->hazard, &s->hazard_name, (int)h, ev);
 }
 
 /* A clinical value made of two class words ("lips blue": not breathing). */
@@ -575,8 +586,8 @@ static void content_composites(content_ctx *c, content_state *s) {
         long window;
     } pairs[] = {
         {LEX_CLASS_WATER, LEX_CLASS_LEVEL, CONTENT_HAZARD_FLOOD, CONTENT_NEAR_WINDOW},
-        {LEX_CLASS_STRUCTURE, LEX_CLASS_FALL, CONTENT_HAZARD_COLLAPSE, CONTENT_NEAR_WINDOW},
-        {LEX_CLASS_LAND, LEX_CLASS_FALL, CONTENT_HAZARD_LANDSLIDE, CONTENT_NEAR_WINDOW},
+        {LEX_CLASS_STRUCTURE, LEX_CLASS_FALL, CONTENT_HAZARD_COLLAPSE, CONTENT_NEAR_WINDOW - 1},
+        {LEX_CLASS_LAND, LEX_CLASS_FALL, CONTENT_HAZARD_LANDSLIDE, CONTENT_NEAR_WINDOW - 1},
         {LEX_CLASS_VEHICLE, LEX_CLASS_IMPACT, CONTENT_HAZARD_TRAFFIC, CONTENT_NEAR_WINDOW},
         {LEX_CLASS_IMPACT, LEX_CLASS_VEHICLE, CONTENT_HAZARD_TRAFFIC, CONTENT_NEAR_WINDOW},
         {LEX_CLASS_PERSON, LEX_CLASS_FALL, CONTENT_HAZARD_MEDICAL, 2},
@@ -668,8 +679,9 @@ static void content_composites(content_ctx *c, content_state *s) {
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_BLOOD)) && (b = content_class_find(c, LEX_CLASS_FLOW, s0 - 4, e0 + 4)))
             content_composite_clinical(c, s, 2, LEX_BLEEDING, CONTENT_BLEEDING_HEAVY, lex_bleeding_points[3], "heavy",
                                        content_span_of(a, b));
-        /* sank, went under, not come up + in water → drowning */
+        /* a person who sank, went under, did not come up + in water → drowning */
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SINK)) &&
+            content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_HARM_WINDOW, s0) &&
             ((b = content_class_find(c, LEX_CLASS_WATER, s0 - 2 * CONTENT_HARM_WINDOW, e0 + 2 * CONTENT_HARM_WINDOW)) || watery))
             content_composite_add(c, s, CONTENT_IND_DROWNING, b ? content_span_of(a, b) : content_span_of(a, a));
         /* a person burned badly, all over, from head to foot → burns */
