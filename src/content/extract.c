@@ -456,6 +456,20 @@ static const content_class_match *content_class_find(const content_ctx *c, int c
     return NULL;
 }
 
+/* Is a wounding word ending at token `end` said of a thing — a thing word
+ * within 4 words after it before any person or body part ("shot a video",
+ * "chopped down the big tree")? */
+static int content_said_of_thing(const content_ctx *c, size_t end) {
+    for (size_t k = 0; k < c->n_classes; k++) {
+        const content_class_match *cm = &c->classes[k];
+        if (cm->start < end) continue;
+        if (cm->start >= end + 4) break;
+        if (cm->classes & (LEX_CLASS_BIT(LEX_CLASS_PERSON) | LEX_CLASS_BIT(LEX_CLASS_BODY))) return 0;
+        if (cm->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)) return 1;
+    }
+    return 0;
+}
+
 /* Words said of a thing, not a person. Within LEX_INANIMATE_SCOPE words after
  * a thing, an animal, a structure or the land ("the phone is dead", "one dog
  * dead", "the stands collapsed", "the sign fall down"), with no person word
@@ -499,6 +513,18 @@ static void content_inanimate_mark(content_ctx *c) {
                 break;
             }
         }
+    }
+    /* a wounding word said of a thing: "shot a video", "chopped down the tree" (not
+     * a theft: "tief mi phone" is still violence) */
+    for (size_t i = 0; i < c->n_matches; i++) {
+        content_match *m = &c->matches[i];
+        const lex_node *nd = &c->lex->nodes[m->node];
+        int wounding = 0;
+        for (uint32_t q = 0; q < nd->count; q++) {
+            const lex_entry *e = &c->lex->entries[nd->first + q];
+            wounding |= e->category == LEX_INDICATOR && e->value == CONTENT_IND_WEAPON_INJURY;
+        }
+        if (wounding && !m->negated && content_said_of_thing(c, m->end)) m->inanimate = 1;
     }
 }
 
@@ -626,7 +652,7 @@ static void content_composites(content_ctx *c, content_state *s) {
                     content_composite_add(c, s, CONTENT_IND_WEAPON_INJURY, content_span_of(a, b));
         }
         /* harm verb (shot, stab, chop, juk) + a person or body part → weapon_injury */
-        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_HARM)) &&
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_HARM)) && !content_said_of_thing(c, a->end) &&
             ((b = content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_HARM_WINDOW, e0 + CONTENT_HARM_WINDOW)) ||
              (b = content_class_find(c, LEX_CLASS_BODY, s0 - CONTENT_HARM_WINDOW, e0 + CONTENT_HARM_WINDOW))))
             content_composite_add(c, s, CONTENT_IND_WEAPON_INJURY, content_span_of(a, b));
@@ -728,7 +754,8 @@ static size_t content_token_at(const content_ctx *c, size_t start) {
 }
 
 /* Frames: words that say the emergency is not real or not now. A
- * hypothetical ("what should I do if"), a drill, a film or TV, the past
+ * hypothetical ("what should I do if"), a drill, a film or TV, a medicine
+ * taken as prescribed, the past
  * ("last year", not crossing a present word: "since yesterday", "now") drop
  * the critical findings within their scope; cancelling the ambulance drops
  * them all. A frame that applies makes the call minor (content.h). */
@@ -738,7 +765,7 @@ static void content_frames(content_ctx *c, content_state *s) {
         long before, after; /* scope in tokens around the frame */
     } frames[] = {
         {LEX_CLASS_HYPOTHETICAL, 8, 15}, {LEX_CLASS_DRILL, 12, 12}, {LEX_CLASS_FICTION, 6, 6},
-        {LEX_CLASS_PAST, 6, 4},          {LEX_CLASS_CANCEL, 100000, 100000},
+        {LEX_CLASS_PAST, 6, 4},          {LEX_CLASS_CANCEL, 100000, 100000}, {LEX_CLASS_NORMAL, 10, 4},
     };
     for (size_t k = 0; k < c->n_classes && !c->oom; k++) {
         const content_class_match *f = &c->classes[k];

@@ -117,6 +117,7 @@ typedef enum {
     LEX_CLASS_IMPACT,     /* hit, crash, flip, fly off, run off the road, knocked off */
     LEX_CLASS_SELF,       /* himself, herself, locked himself: with a rope, a suicide attempt */
     LEX_CLASS_ROPE,       /* rope, noose, belt, cord */
+    LEX_CLASS_NORMAL,     /* as prescribed, like the doctor said: a frame, the normal use of a medicine */
     LEX_CLASS_COUNT
 } lex_class;
 

@@ -469,6 +469,12 @@ static const indicator_case indicator_cases[] = {
     {"my cousin got stabbed last year", NULL, "weapon_injury", 0, NULL},
     {"he fell yesterday and now he is not breathing", "not_breathing", NULL, 1, NULL},
     {"please cancel the ambulance, she is talking now", NULL, NULL, 0, NULL},
+    {"workers chopped down the big tree next to my neighbour's house", NULL, "weapon_injury", 0, NULL},
+    {"my son shot a video of the accident", NULL, "weapon_injury", 0, NULL},
+    {"smaddy tief mi phone", NULL, NULL, 0, "violence"},
+    {"my mother took all of her tablets this morning like the doctor said", NULL, "overdose", 0, NULL},
+    {"stray dogs are chasing people at the bus stop", NULL, "weapon_threat", 0, NULL},
+    {"a man is chasing people with a machete", "weapon_threat", NULL, 1, "violence"},
 };
 
 static void check_indicators(const content_lexicon *lex) {
