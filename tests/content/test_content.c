@@ -475,6 +475,9 @@ static const indicator_case indicator_cases[] = {
     {"my mother took all of her tablets this morning like the doctor said", NULL, "overdose", 0, NULL},
     {"stray dogs are chasing people at the bus stop", NULL, "weapon_threat", 0, NULL},
     {"a man is chasing people with a machete", "weapon_threat", NULL, 1, "violence"},
+    /* ASR confusions: real words written for the emergency word */
+    {"um she not breeding", "not_breathing", NULL, 1, "medical"},
+    {"my husband is having a hard attack", "cardiac", NULL, 1, "medical"},
 };
 
 static void check_indicators(const content_lexicon *lex) {
