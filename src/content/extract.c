@@ -681,6 +681,10 @@ static void content_composites(content_ctx *c, content_state *s) {
                 if (many) content_composite_add(c, s, CONTENT_IND_OVERDOSE, content_span_of(a, b));
             }
         }
+        /* the throat closing up, something stuck in the windpipe → not breathing */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_AIRWAY)) && (b = content_class_find(c, LEX_CLASS_BLOCK, s0 - 4, e0 + 4)))
+            content_composite_clinical(c, s, 0, LEX_BREATHING, CONTENT_BREATHING_NOT_BREATHING, lex_breathing_points[3],
+                                       "not_breathing", content_span_of(a, b));
         /* lips / face blue or purple → not breathing */
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_BLUE)) && (b = content_class_find(c, LEX_CLASS_BODY, s0 - 3, e0 + 3)))
             content_composite_clinical(c, s, 0, LEX_BREATHING, CONTENT_BREATHING_NOT_BREATHING, lex_breathing_points[3],

@@ -118,6 +118,8 @@ typedef enum {
     LEX_CLASS_SELF,       /* himself, herself, locked himself: with a rope, a suicide attempt */
     LEX_CLASS_ROPE,       /* rope, noose, belt, cord */
     LEX_CLASS_NORMAL,     /* as prescribed, like the doctor said: a frame, the normal use of a medicine */
+    LEX_CLASS_AIRWAY,     /* throat, windpipe, air in: with a blockage, not breathing */
+    LEX_CLASS_BLOCK,      /* closing up, blocked, stuck, lodged, barely get */
     LEX_CLASS_COUNT
 } lex_class;
 

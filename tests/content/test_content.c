@@ -478,6 +478,9 @@ static const indicator_case indicator_cases[] = {
     /* ASR confusions: real words written for the emergency word */
     {"um she not breeding", "not_breathing", NULL, 1, "medical"},
     {"my husband is having a hard attack", "cardiac", NULL, 1, "medical"},
+    {"her throat is closing up, she can barely get air in", "not_breathing", NULL, 1, "medical"},
+    {"i found my brother with a belt around his neck", "suicide_attempt", NULL, 1, "medical"},
+    {"a swarm of bees in the tree, nobody has been stung", NULL, "injury", 0, NULL},
 };
 
 static void check_indicators(const content_lexicon *lex) {
