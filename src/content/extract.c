@@ -621,9 +621,16 @@ static void content_composites(content_ctx *c, content_state *s) {
     for (size_t q = 0; q < sizeof pairs / sizeof pairs[0]; q++)
         for (size_t k = 0; k < c->n_classes && !c->oom; k++) {
             const content_class_match *a = &c->classes[k], *b;
-            if (a->negated || !(a->classes & LEX_CLASS_BIT(pairs[q].first)) ||
-                !(b = content_class_find(c, pairs[q].second, (long)a->end, (long)a->end + pairs[q].window)))
-                continue;
+            if (a->negated || !(a->classes & LEX_CLASS_BIT(pairs[q].first))) continue;
+            b = content_class_find(c, pairs[q].second, (long)a->end, (long)a->end + pairs[q].window);
+            /* a structure or the land and its verb across a place phrase ("the old shed in my
+             * yard in Bamboo fell in"), when no person comes between */
+            if (!b && (pairs[q].hazard == CONTENT_HAZARD_COLLAPSE || pairs[q].hazard == CONTENT_HAZARD_LANDSLIDE) &&
+                (b = content_class_find(c, LEX_CLASS_FALL, (long)a->end, (long)a->end + CONTENT_SCENE_WINDOW)) &&
+                (content_class_find(c, LEX_CLASS_PERSON, (long)a->end, (long)b->start) ||
+                 c->tokens[b->start].clause != c->tokens[a->start].clause))
+                b = NULL;
+            if (!b) continue;
             content_composite_hazard(c, s, pairs[q].hazard, content_span_of(a, b));
             break;
         }
