@@ -18,6 +18,7 @@ packages=(
   espeak-ng sox                               # generated speech in several formats for tests
   chromium                                    # the dashboard's browser test (tests/web)
   clang libclang-rt-14-dev                    # libFuzzer harnesses (tests/fuzz, -fsanitize=fuzzer)
+  wbritish                                    # word list for scripts/derive-known-words.py (data/content/known.tsv)
 )
 # Node.js for the browser test's tooling (playwright-core): Debian's only when
 # the machine has no `node` of its own.

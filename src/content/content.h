@@ -22,6 +22,22 @@
  * names (breathing, consciousness, bleeding, or all three). Every match is
  * reported as evidence with the points it contributed.
  *
+ * Word classes: besides phrases, the lexicon puts words in classes (weapon,
+ * harm, threat, person, body part, many, casualty, under, material, inside,
+ * ingest, substance, blue, convulse, not answering, blood, flow, sink,
+ * water, ...), matched on their own and negated like phrases. Composite
+ * rules make indicators from classes within a few words of each other — a
+ * weapon + a threat → weapon_threat, a harm verb + a person → weapon_injury,
+ * a count of 3+ people + hurt → mass_casualty, a person under rubble or
+ * inside a fire → entrapment, swallowing + a poison → overdose, lips + blue
+ * → not breathing, shaking + not answering → seizure — with the words from
+ * the first class word to the last as evidence (data/content/README.md has
+ * the table). Words said of a thing ("the phone is dead") and frames (a
+ * hypothetical, a drill, a film, the past, "cancel the ambulance") drop the
+ * critical findings they cover. A word not in the lexicon is read through
+ * its inflection ("bleedin") or, when 6 letters or more, as the lexicon word
+ * one slip away ("bleding", "unconsious"); real words (known.tsv) never are.
+ *
  * Indicators: named findings of a life at risk. Critical (a life at risk
  * now): cardiac, not_breathing, drowning, unresponsive, seizure, overdose,
  * heavy_bleeding, weapon_injury, burns, entrapment, electrocution,

@@ -16,12 +16,18 @@
  *     its lexicon "negated value" if it has one ("bleeding" → none) and is
  *     dropped otherwise. Phrases containing a negation word ("not breathing")
  *     are never negated again.
+ *  3b. Word classes (lexicon.h, lex_class): matched on their own trie,
+ *     negated by a negation word just before them; a breathing,
+ *     consciousness or medical match said of a thing ("the phone is dead")
+ *     is dropped (content_inanimate_mark).
  *  4. Entities, in transcript order: hazard points = the highest weight
  *     mentioned, hazard name = the mechanism (content_hazard_rank; ties: the
  *     first); clinical fields
  *     = most severe value mentioned; indicators = the first mention of each; a
  *     recovery phrase cancels the clinical values and indicators of its groups
- *     mentioned before it; flags; distinct urgency keywords.
+ *     mentioned before it; flags; distinct urgency keywords. After the
+ *     phrases, the composite rules (content_composites) make indicators,
+ *     clinical values and hazards from classes close together.
  *  5. Persons: the largest count stated — a number followed within
  *     LEX_COUNT_WINDOW words by a person noun ("3 people", "two small
  *     pickney"), or a phrase that is a count ("somebody").
@@ -35,8 +41,11 @@
  *     ("Spanish Town Road"); the first town wins, else the first landmark,
  *     road or parish (in that order). A gazetteer landmark is also the
  *     landmark when none was found from landmark words.
- *  8. Indicators: the clinical values under their indicator names, the
- *     indicator phrases that stand, and the serious flag. */
+ *  8. Frames (content_frames) drop the critical findings in their scope;
+ *     indicators: the clinical values under their indicator names, the
+ *     indicator phrases and composites that stand, and the serious flag.
+ * A transcript word not in the lexicon is read through lex_word_guess
+ * (inflections, one-slip corrections of long words). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +61,7 @@
 #define LEX_ADDRESS_NAMES 4
 #define LEX_LANDMARK_NAMES 3
 #define LEX_STACK_TOKENS 256
+#define LEX_INANIMATE_SCOPE 5 /* words between a thing and what is said of it ("the light at the corner is dead") */
 
 
 typedef struct {
@@ -59,8 +69,18 @@ typedef struct {
     uint32_t node;
     int negated;
     int excluded_place;  /* a place that is part of a street name */
+    int inanimate;       /* "dead" said of a phone, a battery, a dog: dropped */
     int consumed;        /* a landmark already inside a captured landmark */
 } content_match;
+
+/* A word-class match (lexicon.h, lex_class): tokens [start, end), the
+ * classes it belongs to (a bit set), and whether a negation cue before it
+ * applies ("nobody hurt", "he is not armed"). */
+typedef struct {
+    uint32_t start, end;
+    uint64_t classes;
+    int negated;
+} content_class_match;
 
 typedef struct {
     const content_lexicon *lex;
@@ -71,6 +91,8 @@ typedef struct {
     content_match *matches;
     size_t n_matches;
     int32_t *tok_match;   /* [n_tokens] index of the covering match or -1 */
+    content_class_match *classes; /* word-class matches in transcript order */
+    size_t n_classes;
     size_t ev_cap;
     int oom;
 } content_ctx;
@@ -118,6 +140,7 @@ static const char *const content_entity_names[] = {
     [LEX_STREET] = "location.address",
     [LEX_LANDMARK] = "location.landmark",
     [LEX_PLACE] = "location.geographic_ref",
+    [LEX_CLASS] = "frame",
 };
 
 /* Adds an evidence row for the entity of a category (LEX_STREET: the
@@ -159,6 +182,7 @@ static void content_tokenize(content_ctx *c, size_t len) {
         t->start = (uint32_t)s;
         t->end = (uint32_t)e;
         t->word = lex_word_find(lex, buf, wl);
+        if (t->word < 0) t->word = lex_word_guess(lex, buf, wl); /* "bleds", "unconsious" */
         t->number = -1;
         if (n > 0 && (boundary || (t->word >= 0 && (lex->word_flags[t->word] & LEX_WORD_BOUNDARY)))) clause++;
         /* A word said twice in a row is one ("the the mud", "blood blood"): ASR
@@ -344,6 +368,7 @@ typedef struct {
     int unhurt;         /* an injury was negated ("nobody hurt") */
     int recovered;      /* a recovery phrase stands */
     int seizure_stopped; /* a recovery cancelled a seizure: it still needs care */
+    size_t recovery_end[3];             /* the end of the last recovery of breathing, consciousness, bleeding (0: none) */
     content_best implied, implied_name; /* hazards implied by indicator phrases (used when none is named) */
     content_span clinical_first;        /* the first breathing / consciousness / bleeding mention ({0, 0}: none) */
     long cue_ev[LEX_CUE_COUNT];         /* the standing mention of each cue, or -1 */
@@ -362,6 +387,431 @@ static void content_persons_offer(content_state *s, int count, long ev) {
     }
 }
 
+static const content_match *content_match_at(const content_ctx *c, size_t t) {
+    return c->tok_match[t] >= 0 ? &c->matches[c->tok_match[t]] : NULL;
+}
+
+static int content_is_stop(const content_ctx *c, size_t t) {
+    int32_t w = c->tokens[t].word;
+    return w >= 0 && (c->lex->word_flags[w] & LEX_WORD_STOP);
+}
+
+/* --- word classes ------------------------------------------------------------ */
+
+#define LEX_CLASS_BIT(k) (UINT64_C(1) << (k))
+
+/* Matches the `class` phrases (their own trie: a word may be in a phrase and
+ * in classes; words an `ignore` phrase or a place name consumed are in
+ * none), longest first,
+ * and applies negation to each: a negation word
+ * within LEX_NEGATION_SCOPE words before it in the clause, with only function
+ * words between ("nobody is hurt", "he is not armed"), unless the class
+ * phrase carries its own ("not answering"). */
+static void content_classes_match(content_ctx *c) {
+    const content_lexicon *lex = c->lex;
+    size_t i = 0;
+    while (i < c->n_tokens) {
+        uint32_t node;
+        size_t len = lex_match_longest_from(lex, lex->class_root, c->tokens, c->n_tokens, i, &node);
+        const content_match *covering = content_match_at(c, i);
+        if (covering && (content_match_has(c, covering, LEX_IGNORE) || content_match_has(c, covering, LEX_PLACE)))
+            len = 0; /* "tetanus shot" is no shooting, "Mavis Bank" no river bank */
+        if (!len) {
+            i++;
+            continue;
+        }
+        content_class_match *cm = &c->classes[c->n_classes++];
+        cm->start = (uint32_t)i;
+        cm->end = (uint32_t)(i + len);
+        cm->classes = 0;
+        cm->negated = 0;
+        int self_negating = 0;
+        const lex_node *nd = &lex->nodes[node];
+        for (uint32_t k = 0; k < nd->count; k++) {
+            const lex_entry *e = &lex->entries[nd->first + k];
+            cm->classes |= LEX_CLASS_BIT(e->value);
+            self_negating |= e->self_negating;
+        }
+        if (covering && covering->negated) cm->negated = 1;
+        for (size_t back = 1; !self_negating && !cm->negated && back <= LEX_NEGATION_SCOPE && back <= i; back++) {
+            const lex_token *t = &c->tokens[i - back];
+            if (t->clause != c->tokens[i].clause || t->word < 0) break;
+            if (lex->word_flags[t->word] & LEX_WORD_NEGATION)
+                cm->negated = 1;
+            else if (!content_is_transparent(c, i - back))
+                break;
+        }
+        i += len;
+    }
+}
+
+/* The nearest standing class match of class cls that starts within [lo, hi)
+ * tokens, or NULL. */
+static const content_class_match *content_class_find(const content_ctx *c, int cls, long lo, long hi) {
+    for (size_t k = 0; k < c->n_classes; k++) {
+        const content_class_match *cm = &c->classes[k];
+        if ((long)cm->start >= hi) break;
+        if ((long)cm->start >= lo && !cm->negated && (cm->classes & LEX_CLASS_BIT(cls))) return cm;
+    }
+    return NULL;
+}
+
+/* Is a wounding word ending at token `end` said of a thing — a thing word
+ * within 4 words after it before any person or body part ("shot a video",
+ * "chopped down the big tree")? */
+static int content_said_of_thing(const content_ctx *c, size_t end) {
+    for (size_t k = 0; k < c->n_classes; k++) {
+        const content_class_match *cm = &c->classes[k];
+        if (cm->start < end) continue;
+        if (cm->start >= end + 4) break;
+        if (cm->classes & (LEX_CLASS_BIT(LEX_CLASS_PERSON) | LEX_CLASS_BIT(LEX_CLASS_BODY))) return 0;
+        if (cm->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)) return 1;
+    }
+    return 0;
+}
+
+/* Words said of a thing, not a person. Within LEX_INANIMATE_SCOPE words after
+ * a thing, an animal, a structure or the land ("the phone is dead", "one dog
+ * dead", "the stands collapsed", "the sign fall down"), with no person word
+ * between, a breathing, consciousness or medical reading is dropped; after a
+ * body part with its owner, a fire or violence word that names no injury
+ * ("her face is burning", "my shoulder is killing me") is. Negated matches
+ * are left to the negation. */
+static void content_inanimate_mark(content_ctx *c) {
+    const uint64_t things = LEX_CLASS_BIT(LEX_CLASS_INANIMATE) | LEX_CLASS_BIT(LEX_CLASS_STRUCTURE) |
+                            LEX_CLASS_BIT(LEX_CLASS_LAND);
+    static const char *const possessives[] = {"my", "his", "her", "their", "mi", "him", "your", "our"};
+    int32_t owner[sizeof possessives / sizeof possessives[0]];
+    for (size_t q = 0; q < sizeof possessives / sizeof possessives[0]; q++)
+        owner[q] = lex_word_find(c->lex, possessives[q], strlen(possessives[q]));
+    for (size_t k = 0; k < c->n_classes; k++) {
+        const content_class_match *cm = &c->classes[k];
+        const int thing = (cm->classes & things) != 0;
+        int body = 0; /* a body part with its owner: "my shoulder", "har face" */
+        for (size_t q = 0; cm->start > 0 && q < sizeof owner / sizeof owner[0]; q++)
+            if (owner[q] >= 0 && c->tokens[cm->start - 1].word == owner[q]) body = (cm->classes & LEX_CLASS_BIT(LEX_CLASS_BODY)) != 0;
+        if (!thing && !body) continue;
+        for (size_t t = cm->end; t < c->n_tokens && t < cm->end + LEX_INANIMATE_SCOPE; t++) {
+            if (c->tokens[t].clause != c->tokens[cm->start].clause) break;
+            if (content_class_find(c, LEX_CLASS_PERSON, (long)t, (long)t + 1)) break;
+            content_match *m = c->tok_match[t] >= 0 ? &c->matches[c->tok_match[t]] : NULL;
+            if (!m || m->start != t || m->negated) continue; /* a negated match is read as negated */
+            const lex_node *nd = &c->lex->nodes[m->node];
+            int said_of_person = 0, fire_or_violence = 0, injury = 0;
+            for (uint32_t q = 0; q < nd->count; q++) {
+                const lex_entry *e = &c->lex->entries[nd->first + q];
+                if (e->category == LEX_BREATHING || e->category == LEX_CONSCIOUSNESS ||
+                    (e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_MEDICAL) ||
+                    (e->category == LEX_INDICATOR && e->value == CONTENT_IND_CARDIAC))
+                    said_of_person = 1;
+                if (e->category == LEX_HAZARD && (e->value == CONTENT_HAZARD_FIRE || e->value == CONTENT_HAZARD_VIOLENCE))
+                    fire_or_violence = 1;
+                if (e->category == LEX_INDICATOR || e->category == LEX_BLEEDING) injury = 1;
+            }
+            if ((thing && said_of_person) || (body && fire_or_violence && !injury)) {
+                m->inanimate = 1;
+                break;
+            }
+        }
+    }
+    /* a wounding word said of a thing: "shot a video", "chopped down the tree" (not
+     * a theft: "tief mi phone" is still violence) */
+    for (size_t i = 0; i < c->n_matches; i++) {
+        content_match *m = &c->matches[i];
+        const lex_node *nd = &c->lex->nodes[m->node];
+        int wounding = 0;
+        for (uint32_t q = 0; q < nd->count; q++) {
+            const lex_entry *e = &c->lex->entries[nd->first + q];
+            wounding |= e->category == LEX_INDICATOR && e->value == CONTENT_IND_WEAPON_INJURY;
+        }
+        if (wounding && !m->negated && content_said_of_thing(c, m->end)) m->inanimate = 1;
+    }
+}
+
+/* --- composite rules ------------------------------------------------------------ */
+
+#define CONTENT_THREAT_WINDOW 20 /* tokens between a weapon and a threat (one call, one attacker) */
+#define CONTENT_SEIZURE_WINDOW 10 /* between shaking and not answering */
+#define CONTENT_HARM_WINDOW 6    /* between a harm verb and its victim */
+#define CONTENT_NEAR_WINDOW 4    /* between a count and its people, a position and its material ... */
+#define CONTENT_SCENE_WINDOW 8   /* between people and what happened to them */
+
+static content_span content_span_of(const content_class_match *a, const content_class_match *b) {
+    return (content_span){a->start < b->start ? a->start : b->start, a->end > b->end ? a->end : b->end};
+}
+
+/* Records a composite indicator over tokens sp (evidence "indicators", the
+ * transcript's words from the first to the last class word) unless the
+ * indicator already stands or a later recovery of its group cancels it. The
+ * hazard it implies is named either way (the words named the mechanism:
+ * "cutlass wound" is violence), except a burn's (scalded, burned by acid: the
+ * fire only when nothing else is named). */
+static void content_composite_add(content_ctx *c, content_state *s, content_indicator ind, content_span sp) {
+    if (s->indicator_ev[ind] >= 0 || c->oom) return;
+    content_hazard h = content_indicator_hazard[ind];
+    if (h != CONTENT_HAZARD_NONE) {
+        long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h), sp, 0);
+        if (hev < 0) return;
+        if (ind == CONTENT_IND_BURNS)
+            content_hazard_offer(&s->implied, &s->implied_name, (int)h, hev);
+        else
+            content_hazard_offer(&s->hazard, &s->hazard_name, (int)h, hev);
+    }
+    for (int g = 0; g < 3; g++)
+        if ((content_indicator_group[ind] & (1 << g)) && s->recovery_end[g] > sp.end) return;
+    s->indicator_ev[ind] = content_evidence_add(c, LEX_INDICATOR, content_indicator_name(ind), sp, 0);
+}
+
+/* Offers a hazard named by two class words (a flood, a collapse, a crash ...);
+ * at the name's rank, the first mentioned in the transcript names the call
+ * ("the balcony gave way": collapse, though the phrase "gave way" alone is a
+ * landslide). */
+static void content_composite_hazard(content_ctx *c, content_state *s, content_hazard h, content_span sp) {
+    long ev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(h), sp, 0);
+    if (ev < 0) return;
+    const content_best *name = &s->hazard_name;
+    if (name->ev >= 0 && name->value == content_hazard_rank[h] &&
+        c->r->evidence[ev].start < c->r->evidence[name->ev].start)
+        s->hazard_name = (content_best){content_hazard_rank[h], (int)h, ev};
+    content_hazard_offer(&s->hazard, &s->hazard_name, (int)h, ev);
+}
+
+/* A clinical value made of two class words ("lips blue": not breathing). */
+static void content_composite_clinical(content_ctx *c, content_state *s, int field, int category, int value, int points,
+                                       const char *name, content_span sp) {
+    if (s->clinical[field].ev >= 0 && s->clinical[field].value >= value) return;
+    for (int g = 0; g < 3; g++)
+        if (field == g && s->recovery_end[g] > sp.end) return;
+    long ev = content_evidence_add(c, (lex_category)category, name, sp, 0);
+    if (ev < 0) return;
+    content_best_offer(&s->clinical[field], (content_best){value, points, ev}, 0);
+    if (!s->clinical_first.end) s->clinical_first = sp;
+}
+
+/* Is there a count of 3 or more (a number or a `many` word) at token t? */
+static int content_is_crowd(const content_ctx *c, size_t t) {
+    const lex_token *tok = &c->tokens[t];
+    if (tok->number >= 3 && tok->number < 100000) return 1;
+    return content_class_find(c, LEX_CLASS_MANY, (long)t, (long)t + 1) != NULL;
+}
+
+/* The word-class rules (lexicon.h): each makes an indicator from class words
+ * close together, whatever the phrasing. */
+static void content_composites(content_ctx *c, content_state *s) {
+    const content_lexicon *lex = c->lex;
+    const int32_t in_word = lex_word_find(lex, "in", 2);
+    const int32_t toward[] = {lex_word_find(lex, "to", 2), lex_word_find(lex, "over", 4), lex_word_find(lex, "at", 2),
+                              lex_word_find(lex, "against", 7)};
+    /* hazards named by two words: water + a level ("water is at the windows") → flood; a
+     * structure + falling ("the shed fell in") → collapse; the land + sliding ("di hill a
+     * slide") → landslide; a vehicle + an impact ("fly off him bike") → traffic; a person +
+     * falling ("she fell") → medical */
+    static const struct {
+        int first, second;
+        content_hazard hazard;
+        long window;
+    } pairs[] = {
+        {LEX_CLASS_WATER, LEX_CLASS_LEVEL, CONTENT_HAZARD_FLOOD, CONTENT_NEAR_WINDOW},
+        {LEX_CLASS_STRUCTURE, LEX_CLASS_FALL, CONTENT_HAZARD_COLLAPSE, CONTENT_NEAR_WINDOW - 1},
+        {LEX_CLASS_LAND, LEX_CLASS_FALL, CONTENT_HAZARD_LANDSLIDE, CONTENT_NEAR_WINDOW - 1},
+        {LEX_CLASS_VEHICLE, LEX_CLASS_IMPACT, CONTENT_HAZARD_TRAFFIC, CONTENT_NEAR_WINDOW},
+        {LEX_CLASS_IMPACT, LEX_CLASS_VEHICLE, CONTENT_HAZARD_TRAFFIC, CONTENT_NEAR_WINDOW},
+        {LEX_CLASS_PERSON, LEX_CLASS_FALL, CONTENT_HAZARD_MEDICAL, 2},
+    };
+    for (size_t q = 0; q < sizeof pairs / sizeof pairs[0]; q++)
+        for (size_t k = 0; k < c->n_classes && !c->oom; k++) {
+            const content_class_match *a = &c->classes[k], *b;
+            if (a->negated || !(a->classes & LEX_CLASS_BIT(pairs[q].first))) continue;
+            b = content_class_find(c, pairs[q].second, (long)a->end, (long)a->end + pairs[q].window);
+            /* a structure or the land and its verb across a place phrase ("the old shed in my
+             * yard in Bamboo fell in"), when no person comes between */
+            if (!b && (pairs[q].hazard == CONTENT_HAZARD_COLLAPSE || pairs[q].hazard == CONTENT_HAZARD_LANDSLIDE) &&
+                (b = content_class_find(c, LEX_CLASS_FALL, (long)a->end, (long)a->end + CONTENT_SCENE_WINDOW)) &&
+                (content_class_find(c, LEX_CLASS_PERSON, (long)a->end, (long)b->start) ||
+                 c->tokens[b->start].clause != c->tokens[a->start].clause))
+                b = NULL;
+            if (!b) continue;
+            content_composite_hazard(c, s, pairs[q].hazard, content_span_of(a, b));
+            break;
+        }
+    const content_hazard hz = (content_hazard)s->hazard_name.points;
+    const int surroundings = s->hazard.ev >= 0 && (hz == CONTENT_HAZARD_FIRE || hz == CONTENT_HAZARD_FLOOD ||
+                                                   hz == CONTENT_HAZARD_COLLAPSE || hz == CONTENT_HAZARD_LANDSLIDE ||
+                                                   hz == CONTENT_HAZARD_EXPLOSION);
+    const int watery = s->hazard.ev >= 0 && (hz == CONTENT_HAZARD_FLOOD || hz == CONTENT_HAZARD_DROWNING ||
+                                             s->hazard.value == CONTENT_HAZARD_FLOOD ||
+                                             s->hazard.value == CONTENT_HAZARD_DROWNING);
+    for (size_t k = 0; k < c->n_classes && !c->oom; k++) {
+        const content_class_match *a = &c->classes[k];
+        if (a->negated) continue;
+        const long s0 = (long)a->start, e0 = (long)a->end;
+        const content_class_match *b;
+        /* weapon + threat (kill, shoot, murder) → weapon_threat */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_WEAPON)) &&
+            (b = content_class_find(c, LEX_CLASS_THREAT, s0 - CONTENT_THREAT_WINDOW, e0 + CONTENT_THREAT_WINDOW)))
+            content_composite_add(c, s, CONTENT_IND_WEAPON_THREAT, content_span_of(a, b));
+        /* weapon + wound ("cutlass wound"), weapon in a body part ("bullet in his leg") → weapon_injury */
+        if (a->classes & LEX_CLASS_BIT(LEX_CLASS_WEAPON)) {
+            if ((b = content_class_find(c, LEX_CLASS_WOUND, e0, e0 + 2)))
+                content_composite_add(c, s, CONTENT_IND_WEAPON_INJURY, content_span_of(a, b));
+            for (long t = e0; t < e0 + 2 && t < (long)c->n_tokens; t++)
+                if (c->tokens[t].word == in_word && (b = content_class_find(c, LEX_CLASS_BODY, t + 1, t + 4)))
+                    content_composite_add(c, s, CONTENT_IND_WEAPON_INJURY, content_span_of(a, b));
+        }
+        /* harm verb (shot, stab, chop, juk) + a person or body part → weapon_injury */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_HARM)) && !content_said_of_thing(c, a->end) &&
+            ((b = content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_HARM_WINDOW, e0 + CONTENT_HARM_WINDOW)) ||
+             (b = content_class_find(c, LEX_CLASS_BODY, s0 - CONTENT_HARM_WINDOW, e0 + CONTENT_HARM_WINDOW))))
+            content_composite_add(c, s, CONTENT_IND_WEAPON_INJURY, content_span_of(a, b));
+        /* people under a heavy material ("granddad is under the blocks", "uncle deh unda it") → entrapment */
+        /*   (after a slide or a collapse, an occupied vehicle or house under it: "a minibus is under the rocks") */
+        if (a->classes & LEX_CLASS_BIT(LEX_CLASS_UNDER)) {
+            const content_class_match *who = content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_HARM_WINDOW, s0);
+            if (!who && (hz == CONTENT_HAZARD_LANDSLIDE || hz == CONTENT_HAZARD_COLLAPSE) &&
+                !(who = content_class_find(c, LEX_CLASS_VEHICLE, s0 - CONTENT_NEAR_WINDOW, s0)))
+                who = content_class_find(c, LEX_CLASS_STRUCTURE, s0 - CONTENT_NEAR_WINDOW, s0);
+            if (who && (b = content_class_find(c, LEX_CLASS_MATERIAL, e0, e0 + CONTENT_NEAR_WINDOW)))
+                content_composite_add(c, s, CONTENT_IND_ENTRAPMENT, content_span_of(who, b));
+        }
+        /* a fire, flood, collapse or slide + people still inside / upstairs / locked in → entrapment */
+        if (surroundings && (a->classes & LEX_CLASS_BIT(LEX_CLASS_INSIDE)) &&
+            (b = content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_HARM_WINDOW, e0 + CONTENT_NEAR_WINDOW)))
+            content_composite_add(c, s, CONTENT_IND_ENTRAPMENT, content_span_of(a, b));
+        /* swallowed / drank + a poison, or + many tablets → overdose */
+        if (a->classes & LEX_CLASS_BIT(LEX_CLASS_INGEST)) {
+            if ((b = content_class_find(c, LEX_CLASS_SUBSTANCE, s0 - 2, e0 + CONTENT_HARM_WINDOW)))
+                content_composite_add(c, s, CONTENT_IND_OVERDOSE, content_span_of(a, b));
+            else if ((b = content_class_find(c, LEX_CLASS_DRUG, s0 - 2, e0 + CONTENT_SCENE_WINDOW))) {
+                int many = 0;
+                for (long t = s0; t < (long)b->end + CONTENT_NEAR_WINDOW && t < (long)c->n_tokens && !many; t++)
+                    many = content_is_crowd(c, (size_t)t); /* "a handful of pills", "pills, maybe six of them" */
+                if (many) content_composite_add(c, s, CONTENT_IND_OVERDOSE, content_span_of(a, b));
+            }
+        }
+        /* the throat closing up, something stuck in the windpipe → not breathing */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_AIRWAY)) && (b = content_class_find(c, LEX_CLASS_BLOCK, s0 - 4, e0 + 4)))
+            content_composite_clinical(c, s, 0, LEX_BREATHING, CONTENT_BREATHING_NOT_BREATHING, lex_breathing_points[3],
+                                       "not_breathing", content_span_of(a, b));
+        /* lips / face blue or purple → not breathing */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_BLUE)) && (b = content_class_find(c, LEX_CLASS_BODY, s0 - 3, e0 + 3)))
+            content_composite_clinical(c, s, 0, LEX_BREATHING, CONTENT_BREATHING_NOT_BREATHING, lex_breathing_points[3],
+                                       "not_breathing", content_span_of(a, b));
+        /* a weapon held to / over / at a person or a body part ("ice pick to her throat") → weapon_threat */
+        if (a->classes & LEX_CLASS_BIT(LEX_CLASS_WEAPON))
+            for (long t = e0; t < e0 + 3 && t < (long)c->n_tokens; t++)
+                for (size_t w = 0; w < sizeof toward / sizeof toward[0]; w++)
+                    if (toward[w] >= 0 && c->tokens[t].word == toward[w] &&
+                        ((b = content_class_find(c, LEX_CLASS_BODY, t + 1, t + 5)) ||
+                         (b = content_class_find(c, LEX_CLASS_PERSON, t + 1, t + 3))))
+                        content_composite_add(c, s, CONTENT_IND_WEAPON_THREAT, content_span_of(a, b));
+        /* chest + pain ("his chest is crushing") and sweat words: the cardiac cues */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CHEST)) && s->cue_ev[LEX_CUE_CHEST_PAIN] < 0 &&
+            (b = content_class_find(c, LEX_CLASS_PAIN, s0 - 3, e0 + 3))) {
+            s->cue_ev[LEX_CUE_CHEST_PAIN] = content_evidence_add(c, LEX_CUE, lex_cue_name(LEX_CUE_CHEST_PAIN), content_span_of(a, b), 0);
+            content_composite_hazard(c, s, CONTENT_HAZARD_MEDICAL, content_span_of(a, b));
+        }
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SWEAT)) && s->cue_ev[LEX_CUE_SWEATING] < 0)
+            s->cue_ev[LEX_CUE_SWEATING] = content_evidence_add(c, LEX_CUE, lex_cue_name(LEX_CUE_SWEATING), content_span_of(a, a), 0);
+        /* blood + pouring, gushing, everywhere, won't stop → heavy bleeding */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_BLOOD)) && (b = content_class_find(c, LEX_CLASS_FLOW, s0 - 4, e0 + 4)))
+            content_composite_clinical(c, s, 2, LEX_BLEEDING, CONTENT_BLEEDING_HEAVY, lex_bleeding_points[3], "heavy",
+                                       content_span_of(a, b));
+        /* a person who sank, went under, did not come up + in water → drowning */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SINK)) &&
+            content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_HARM_WINDOW, s0) &&
+            ((b = content_class_find(c, LEX_CLASS_WATER, s0 - 2 * CONTENT_HARM_WINDOW, e0 + 2 * CONTENT_HARM_WINDOW)) || watery))
+            content_composite_add(c, s, CONTENT_IND_DROWNING, b ? content_span_of(a, b) : content_span_of(a, a));
+        /* a person burned badly, all over, from head to foot → burns */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_BURNED)) &&
+            (b = content_class_find(c, LEX_CLASS_PERSON, s0 - CONTENT_NEAR_WINDOW - 1, s0)) &&
+            content_class_find(c, LEX_CLASS_SEVERE, s0 - CONTENT_NEAR_WINDOW, e0 + CONTENT_NEAR_WINDOW + 1))
+            content_composite_add(c, s, CONTENT_IND_BURNS, content_span_of(b, content_class_find(c, LEX_CLASS_SEVERE, s0 - CONTENT_NEAR_WINDOW, e0 + CONTENT_NEAR_WINDOW + 1)));
+        /* a structure or material that fell on a person ("the wall fell on him") → entrapment */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_ONTOP)) &&
+            (content_class_find(c, LEX_CLASS_STRUCTURE, s0 - CONTENT_NEAR_WINDOW, s0) ||
+             content_class_find(c, LEX_CLASS_MATERIAL, s0 - CONTENT_NEAR_WINDOW, s0)) &&
+            (b = content_class_find(c, LEX_CLASS_PERSON, e0, e0 + 3)))
+            content_composite_add(c, s, CONTENT_IND_ENTRAPMENT, content_span_of(a, b));
+        /* himself / herself + a rope, a noose → suicide_attempt */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SELF)) &&
+            (b = content_class_find(c, LEX_CLASS_ROPE, s0 - 2 * CONTENT_HARM_WINDOW, e0 + 2 * CONTENT_HARM_WINDOW)))
+            content_composite_add(c, s, CONTENT_IND_SUICIDE_ATTEMPT, content_span_of(a, b));
+        /* shaking / jerking + not answering, eyes rolled, foaming → seizure */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CONVULSE)) &&
+            (b = content_class_find(c, LEX_CLASS_NOANSWER, s0 - CONTENT_SEIZURE_WINDOW, e0 + CONTENT_SEIZURE_WINDOW)))
+            content_composite_add(c, s, CONTENT_IND_SEIZURE, content_span_of(a, b));
+    }
+    /* a count of 3 or more (or many, nuff, whole heap) + people + hurt, down, burned, bleeding, dead → mass_casualty */
+    for (size_t t = 0; t < c->n_tokens && !c->oom && s->indicator_ev[CONTENT_IND_MASS_CASUALTY] < 0; t++) {
+        if (!content_is_crowd(c, t)) continue;
+        const content_class_match *p = content_class_find(c, LEX_CLASS_PERSON, (long)t + 1, (long)t + CONTENT_NEAR_WINDOW);
+        const long from = p ? (long)p->end : (long)t + 1;
+        const content_class_match *hurt = content_class_find(c, LEX_CLASS_CASUALTY, from, from + (p ? CONTENT_SCENE_WINDOW : CONTENT_NEAR_WINDOW));
+        if (hurt) {
+            content_class_match crowd = {(uint32_t)t, (uint32_t)t + 1, 0, 0};
+            content_composite_add(c, s, CONTENT_IND_MASS_CASUALTY, content_span_of(&crowd, hurt));
+        }
+    }
+}
+
+/* The token at byte offset `start` (an evidence row's first token). */
+static size_t content_token_at(const content_ctx *c, size_t start) {
+    size_t lo = 0, hi = c->n_tokens;
+    while (lo + 1 < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->tokens[mid].start <= start) lo = mid; else hi = mid;
+    }
+    return lo;
+}
+
+/* Frames: words that say the emergency is not real or not now. A
+ * hypothetical ("what should I do if"), a drill, a film or TV, a medicine
+ * taken as prescribed, the past
+ * ("last year", not crossing a present word: "since yesterday", "now") drop
+ * the critical findings within their scope; cancelling the ambulance drops
+ * them all. A frame that applies makes the call minor (content.h). */
+static void content_frames(content_ctx *c, content_state *s) {
+    static const struct {
+        int cls;
+        long before, after; /* scope in tokens around the frame */
+    } frames[] = {
+        {LEX_CLASS_HYPOTHETICAL, 8, 15}, {LEX_CLASS_DRILL, 12, 12}, {LEX_CLASS_FICTION, 6, 6},
+        {LEX_CLASS_PAST, 6, 4},          {LEX_CLASS_CANCEL, 100000, 100000}, {LEX_CLASS_NORMAL, 10, 4},
+    };
+    for (size_t k = 0; k < c->n_classes && !c->oom; k++) {
+        const content_class_match *f = &c->classes[k];
+        if (f->negated) continue;
+        for (size_t q = 0; q < sizeof frames / sizeof frames[0]; q++) {
+            if (!(f->classes & LEX_CLASS_BIT(frames[q].cls))) continue;
+            const long lo = (long)f->start - frames[q].before, hi = (long)f->end + frames[q].after;
+            int applied = frames[q].cls != LEX_CLASS_PAST;
+            /* every standing critical finding: the indicators, the clinical values, the cues */
+            long *evs[CONTENT_IND_COUNT + 3 + LEX_CUE_COUNT];
+            size_t n = 0;
+            for (int i = 0; i < CONTENT_IND_CRITICAL_COUNT; i++) evs[n++] = &s->indicator_ev[i];
+            for (int g = 0; g < 3; g++)
+                if (s->clinical[g].ev >= 0 && s->clinical[g].value == 3) evs[n++] = &s->clinical[g].ev;
+            for (int q2 = 0; q2 < LEX_CUE_COUNT; q2++) evs[n++] = &s->cue_ev[q2];
+            for (size_t i = 0; i < n; i++) {
+                if (*evs[i] < 0) continue;
+                long t = (long)content_token_at(c, c->r->evidence[*evs[i]].start);
+                if (t < lo || t >= hi) continue;
+                if (frames[q].cls == LEX_CLASS_PAST) {
+                    long a = t < (long)f->start ? t : (long)f->end, b = t < (long)f->start ? (long)f->start : t;
+                    if (content_class_find(c, LEX_CLASS_PRESENT, a, b)) continue; /* "... yesterday and now ..." */
+                }
+                *evs[i] = -1;
+                applied = 1;
+            }
+            for (int g = 0; g < 3; g++)
+                if (s->clinical[g].ev < 0) s->clinical[g] = (content_best){0, 0, -1};
+            if (!applied) continue;
+            s->minor_phrase = 1;
+            content_evidence_add(c, LEX_CLASS, lex_class_name(frames[q].cls), (content_span){f->start, f->end}, 0);
+        }
+    }
+}
+
 /* Step 4: entities from the lexicon matches. */
 static void content_entities(content_ctx *c, content_state *s) {
     content_result *r = c->r;
@@ -377,6 +827,12 @@ static void content_entities(content_ctx *c, content_state *s) {
             int value = e->value;
             if (negated) /* a negated value (clinical only) or dropped */
                 value = cat >= LEX_BREATHING && cat <= LEX_MOBILITY && e->negated_value ? e->negated_value : -1;
+            if (m->inanimate) { /* "the phone is dead": every meaning dropped */
+                long ev = content_evidence_add(c, (lex_category)cat, content_value_name(e, e->value),
+                                               (content_span){m->start, m->end}, 0);
+                if (ev < 0) return;
+                continue;
+            }
             char vbuf[32];
             const char *vname = cat == LEX_URGENCY ? e->text : content_value_name(e, value < 0 ? e->value : value);
             if (cat == LEX_PERSONS) {
@@ -420,6 +876,8 @@ static void content_entities(content_ctx *c, content_state *s) {
             case LEX_MINOR: s->minor_phrase = 1; break;
             case LEX_RECOVERY: /* what was said before about these functions no longer holds */
                 s->recovered = 1;
+                for (int g = 0; g < 3; g++)
+                    if (value & (1 << g)) s->recovery_end[g] = m->end;
                 if ((value & content_indicator_group[CONTENT_IND_SEIZURE]) && s->indicator_ev[CONTENT_IND_SEIZURE] >= 0)
                     s->seizure_stopped = 1;
                 for (int f = 0; f < 3; f++)
@@ -448,6 +906,7 @@ static void content_entities(content_ctx *c, content_state *s) {
             }
         }
     }
+    content_composites(c, s);
     /* No hazard named: an indicator's ("get stab": violence), else the clinical words ("she nah breathe"). */
     if (s->hazard.ev < 0 && s->implied.ev >= 0) {
         s->hazard = s->implied;
@@ -457,15 +916,6 @@ static void content_entities(content_ctx *c, content_state *s) {
         long hev = content_evidence_add(c, LEX_HAZARD, content_hazard_name(CONTENT_HAZARD_MEDICAL), s->clinical_first, 0);
         if (hev >= 0) content_hazard_offer(&s->hazard, &s->hazard_name, CONTENT_HAZARD_MEDICAL, hev);
     }
-}
-
-static const content_match *content_match_at(const content_ctx *c, size_t t) {
-    return c->tok_match[t] >= 0 ? &c->matches[c->tok_match[t]] : NULL;
-}
-
-static int content_is_stop(const content_ctx *c, size_t t) {
-    int32_t w = c->tokens[t].word;
-    return w >= 0 && (c->lex->word_flags[w] & LEX_WORD_STOP);
 }
 
 /* Step 5: "3 people", "two small pickney", "twenty one passengers". */
@@ -688,6 +1138,7 @@ static void content_location(content_ctx *c, content_state *s) {
 
 static void content_score(content_ctx *c, content_state *s) {
     content_result *r = c->r;
+    content_frames(c, s);
     content_evidence *ev = r->evidence;
     if (s->hazard.ev >= 0) {
         r->hazard = (content_hazard)s->hazard_name.points;
@@ -834,20 +1285,23 @@ int content_extract(const content_lexicon *lex, const char *text, content_result
     lex_token stack_tokens[LEX_STACK_TOKENS];
     content_match stack_matches[LEX_STACK_TOKENS];
     int32_t stack_tok_match[LEX_STACK_TOKENS];
+    content_class_match stack_classes[LEX_STACK_TOKENS];
     content_ctx c = {.lex = lex, .text = text, .r = r};
     void *heap = NULL;
     if (max_tokens <= LEX_STACK_TOKENS) {
         c.tokens = stack_tokens;
         c.matches = stack_matches;
         c.tok_match = stack_tok_match;
+        c.classes = stack_classes;
     } else {
-        size_t per = sizeof(lex_token) + sizeof(content_match) + sizeof(int32_t);
+        size_t per = sizeof(lex_token) + sizeof(content_match) + sizeof(content_class_match) + sizeof(int32_t);
         if (max_tokens > SIZE_MAX / per) return TRIDENT_ENOMEM;
         heap = malloc(max_tokens * per);
         if (!heap) return TRIDENT_ENOMEM;
         c.matches = heap;
         c.tokens = (lex_token *)(c.matches + max_tokens);
-        c.tok_match = (int32_t *)(c.tokens + max_tokens);
+        c.classes = (content_class_match *)(c.tokens + max_tokens);
+        c.tok_match = (int32_t *)(c.classes + max_tokens);
     }
     content_state s;
     memset(&s, 0, sizeof s);
@@ -861,15 +1315,17 @@ int content_extract(const content_lexicon *lex, const char *text, content_result
     content_tokenize(&c, len);
     content_match_all(&c);
     content_negate(&c);
+    content_classes_match(&c);
+    content_inanimate_mark(&c);
     content_entities(&c, &s);
     content_counts(&c, &s);
     content_location(&c, &s);
+    if (!c.oom) content_score(&c, &s);
     free(heap);
     if (c.oom) {
         content_result_free(r);
         return TRIDENT_ENOMEM;
     }
-    content_score(&c, &s);
     if (r->n_evidence > 1) qsort(r->evidence, r->n_evidence, sizeof *r->evidence, content_evidence_cmp);
     return 0;
 }

@@ -201,6 +201,9 @@ static int32_t lex_word_intern(content_lexicon *lex, const char *word, size_t n)
         uint8_t *flags = realloc(lex->word_flags, cap * sizeof *flags);
         if (!flags) return TRIDENT_ENOMEM;
         lex->word_flags = flags;
+        const char **texts = realloc(lex->word_text, cap * sizeof *texts);
+        if (!texts) return TRIDENT_ENOMEM;
+        lex->word_text = texts;
         lex->word_meta_cap = cap;
     }
     char *key = lex_arena_strdup(lex, word, n);
@@ -213,6 +216,7 @@ static int32_t lex_word_intern(content_lexicon *lex, const char *word, size_t n)
     lex->word_number[id] = -1;
     lex->word_canon[id] = id;
     lex->word_flags[id] = 0;
+    lex->word_text[id] = key;
     return id;
 }
 
@@ -277,8 +281,8 @@ static int64_t lex_node_new(content_lexicon *lex) {
 }
 
 /* The node for a word path, creating it; or a negative error code. */
-static int64_t lex_trie_path(content_lexicon *lex, const int32_t *words, size_t n) {
-    uint32_t node = 0;
+static int64_t lex_trie_path(content_lexicon *lex, uint32_t root, const int32_t *words, size_t n) {
+    uint32_t node = root;
     for (size_t i = 0; i < n; i++) {
         int64_t child = lex_edge_find(lex, node, words[i]);
         if (child < 0) {
@@ -299,7 +303,12 @@ static int64_t lex_trie_path(content_lexicon *lex, const int32_t *words, size_t 
 
 size_t lex_match_longest(const content_lexicon *lex, const lex_token *tokens, size_t n, size_t i,
                          uint32_t *node) {
-    uint32_t cur = 0;
+    return lex_match_longest_from(lex, 0, tokens, n, i, node);
+}
+
+size_t lex_match_longest_from(const content_lexicon *lex, uint32_t root, const lex_token *tokens, size_t n, size_t i,
+                              uint32_t *node) {
+    uint32_t cur = root;
     size_t best = 0;
     for (size_t k = i; k < n && k - i < LEX_PHRASE_WORDS_MAX; k++) {
         int64_t child = lex_edge_find(lex, cur, tokens[k].word);
@@ -375,7 +384,7 @@ static int lex_add_phrase(content_lexicon *lex, lex_pending_list *pending, const
     e->self_negating = 0;
     for (int i = 0; i < n; i++)
         if (lex->word_flags[words[i]] & LEX_WORD_NEGATION) e->self_negating = 1;
-    int64_t node = lex_trie_path(lex, words, (size_t)n);
+    int64_t node = lex_trie_path(lex, e->category == LEX_CLASS ? lex->class_root : 0, words, (size_t)n);
     if (node < 0 || lex_pending_add(pending, (uint32_t)node, e) != 0)
         return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory loading the lexicon");
     lex->n_phrases++;
@@ -444,7 +453,29 @@ static const char *const lex_category_names[LEX_N_CATEGORIES] = {
     [LEX_LANDMARK] = "landmark",     [LEX_NEAR] = "near",             [LEX_IGNORE] = "ignore",
     [LEX_PLACE] = "place",           [LEX_NUMBER] = "number",         [LEX_STOPWORD] = "stopword",
     [LEX_BOUNDARY] = "boundary",     [LEX_TRANSPARENT] = "transparent", [LEX_SPELLING] = "spelling",
+    [LEX_CLASS] = "class",           [LEX_KNOWN] = "known",
 };
+
+static const char *const lex_class_values[LEX_CLASS_COUNT] = {
+    [LEX_CLASS_WEAPON] = "weapon",         [LEX_CLASS_HARM] = "harm",           [LEX_CLASS_THREAT] = "threat",
+    [LEX_CLASS_PERSON] = "person",         [LEX_CLASS_BODY] = "body",           [LEX_CLASS_MANY] = "many",
+    [LEX_CLASS_CASUALTY] = "casualty",     [LEX_CLASS_UNDER] = "under",         [LEX_CLASS_MATERIAL] = "material",
+    [LEX_CLASS_INSIDE] = "inside",         [LEX_CLASS_INGEST] = "ingest",       [LEX_CLASS_SUBSTANCE] = "substance", [LEX_CLASS_DRUG] = "drug", [LEX_CLASS_WOUND] = "wound",
+    [LEX_CLASS_BLUE] = "blue",             [LEX_CLASS_CONVULSE] = "convulse",   [LEX_CLASS_NOANSWER] = "noanswer",
+    [LEX_CLASS_INANIMATE] = "inanimate",   [LEX_CLASS_HYPOTHETICAL] = "hypothetical", [LEX_CLASS_DRILL] = "drill",
+    [LEX_CLASS_FICTION] = "fiction",       [LEX_CLASS_PAST] = "past",           [LEX_CLASS_PRESENT] = "present",
+    [LEX_CLASS_CANCEL] = "cancel",         [LEX_CLASS_CHEST] = "chest",         [LEX_CLASS_PAIN] = "pain",
+    [LEX_CLASS_SWEAT] = "sweat",           [LEX_CLASS_BLOOD] = "blood",         [LEX_CLASS_FLOW] = "flow",
+    [LEX_CLASS_SINK] = "sink",             [LEX_CLASS_WATER] = "water",         [LEX_CLASS_LEVEL] = "level",
+    [LEX_CLASS_BURNED] = "burned",         [LEX_CLASS_SEVERE] = "severe",       [LEX_CLASS_STRUCTURE] = "structure",
+    [LEX_CLASS_LAND] = "land",             [LEX_CLASS_FALL] = "fall",           [LEX_CLASS_ONTOP] = "ontop",
+    [LEX_CLASS_VEHICLE] = "vehicle",       [LEX_CLASS_IMPACT] = "impact",       [LEX_CLASS_SELF] = "self",
+    [LEX_CLASS_ROPE] = "rope",             [LEX_CLASS_NORMAL] = "normal",       [LEX_CLASS_AIRWAY] = "airway",
+    [LEX_CLASS_BLOCK] = "block",
+};
+_Static_assert(LEX_CLASS_COUNT <= 64, "word classes are a 64-bit set");
+
+const char *lex_class_name(int cls) { return cls >= 0 && cls < LEX_CLASS_COUNT ? lex_class_values[cls] : "unknown"; }
 
 /* Value names per clinical/hazard category, indexed by enum value. */
 static const char *const lex_hazard_values[CONTENT_HAZARD_COUNT] = {
@@ -573,6 +604,8 @@ static int lex_load_word_line(content_lexicon *lex, const lex_line *ln, int cate
         lex->word_flags[words[0]] |= LEX_WORD_STOP;
     } else if (category == LEX_TRANSPARENT) {
         lex->word_flags[words[0]] |= LEX_WORD_TRANSPARENT;
+    } else if (category == LEX_KNOWN) {
+        lex->word_flags[words[0]] |= LEX_WORD_KNOWN; /* never a correction's target (found as itself) */
     } else {
         lex->word_flags[words[0]] |= LEX_WORD_BOUNDARY;
     }
@@ -626,6 +659,14 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
             return error_set(err, err_size, TRIDENT_EFORMAT,
                              "%s: cue value must be chest_pain, sweating, missing, childbirth, stuck, weapon or threat (got \"%s\")", where,
                              value);
+        e.value = (uint8_t)v;
+        break;
+    }
+    case LEX_CLASS: {
+        int v = -1;
+        for (int k = 0; k < LEX_CLASS_COUNT; k++)
+            if (strcmp(lex_class_values[k], value) == 0) v = k;
+        if (v < 0) return error_set(err, err_size, TRIDENT_EFORMAT, "%s: \"%s\" is not a word class", where, value);
         e.value = (uint8_t)v;
         break;
     }
@@ -706,7 +747,7 @@ static int lex_load_lexicon(content_lexicon *lex, lex_pending_list *pending, con
                 break;
             }
             int word_level = category == LEX_NUMBER || category == LEX_STOPWORD || category == LEX_BOUNDARY ||
-                             category == LEX_TRANSPARENT || category == LEX_SPELLING;
+                             category == LEX_TRANSPARENT || category == LEX_SPELLING || category == LEX_KNOWN;
             if (pass == 0 && category == LEX_SPELLING)
                 rc = lex_load_word_line(lex, ln, category, where, err, err_size);
             else if (pass == 1 && category != LEX_SPELLING && (word_level || category == LEX_NEGATION))
@@ -833,6 +874,143 @@ static int lex_entry_severity(const lex_entry *e) {
     }
 }
 
+/* --- spelling tolerance ---------------------------------------------------------- */
+
+/* Adds (deletion key, word id) to the index, once per canonical word. */
+static int lex_deletion_add(content_lexicon *lex, const char *key, size_t n, int32_t id) {
+    size_t mask = lex->del_cap - 1, i = (size_t)lex_hash(key, n) & mask;
+    for (; lex->del_keys[i]; i = (i + 1) & mask)
+        if (strncmp(lex->del_keys[i], key, n) == 0 && lex->del_keys[i][n] == '\0' &&
+            lex->word_canon[lex->del_ids[i]] == lex->word_canon[id])
+            return 0;
+    char *k = lex_arena_strdup(lex, key, n);
+    if (!k) return TRIDENT_ENOMEM;
+    lex->del_keys[i] = k;
+    lex->del_ids[i] = id;
+    lex->n_del++;
+    return 0;
+}
+
+/* Is word w a word that may be corrected to, or guessed as (letters only, not a number)? */
+static int lex_word_correctable(const char *w, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (w[i] < 'a' || w[i] > 'z') return 0;
+    return 1;
+}
+
+/* Indexes every one-letter deletion of every interned word of LEX_FUZZY_MIN
+ * letters or more (spelling variants under their canonical word). */
+static int lex_deletions_build(content_lexicon *lex) {
+    size_t n_keys = 0;
+    for (size_t i = 0; i < lex->word_cap; i++) {
+        const char *k = lex->word_keys[i];
+        size_t n = k ? strlen(k) : 0;
+        if (n >= LEX_FUZZY_MIN) n_keys += n;
+    }
+    size_t cap = 1024;
+    while (cap < 2 * n_keys + 2) cap *= 2;
+    lex->del_keys = calloc(cap, sizeof *lex->del_keys);
+    lex->del_ids = calloc(cap, sizeof *lex->del_ids);
+    if (!lex->del_keys || !lex->del_ids) return TRIDENT_ENOMEM;
+    lex->del_cap = cap;
+    char buf[LEX_WORD_MAX];
+    for (size_t i = 0; i < lex->word_cap; i++) {
+        const char *k = lex->word_keys[i];
+        size_t n = k ? strlen(k) : 0;
+        if (n < LEX_FUZZY_MIN || n >= LEX_WORD_MAX || !lex_word_correctable(k, n)) continue;
+        int32_t id = lex->word_ids[i];
+        if (lex->word_number[lex->word_canon[id]] >= 0 || (lex->word_flags[id] & LEX_WORD_KNOWN)) continue;
+        for (size_t d = 0; d < n; d++) {
+            memcpy(buf, k, d);
+            memcpy(buf + d, k + d + 1, n - d - 1);
+            if (lex_deletion_add(lex, buf, n - 1, id) != 0) return TRIDENT_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* How b is a one-edit misspelling of a: LEX_EDIT_OMITTED (a letter of a left
+ * out), LEX_EDIT_SWAPPED (two neighbours swapped), LEX_EDIT_REPLACED,
+ * LEX_EDIT_ADDED (a letter added), or LEX_EDIT_NONE (equal, or further apart).
+ * The lower the value, the likelier the slip; a correction prefers it. */
+enum { LEX_EDIT_OMITTED = 0, LEX_EDIT_SWAPPED, LEX_EDIT_REPLACED, LEX_EDIT_ADDED, LEX_EDIT_NONE };
+
+static int lex_edit_kind(const char *a, size_t na, const char *b, size_t nb) {
+    if (na > nb + 1 || nb > na + 1) return LEX_EDIT_NONE;
+    size_t i = 0;
+    while (i < na && i < nb && a[i] == b[i]) i++;
+    if (i == na && i == nb) return LEX_EDIT_NONE;
+    const char *ra = a + i, *rb = b + i;
+    size_t la = na - i, lb = nb - i;
+    if (la == lb) {
+        if (la >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && strncmp(ra + 2, rb + 2, la - 2) == 0) return LEX_EDIT_SWAPPED;
+        return strncmp(ra + 1, rb + 1, la - 1) == 0 ? LEX_EDIT_REPLACED : LEX_EDIT_NONE;
+    }
+    if (la == lb + 1) return strncmp(ra + 1, rb, lb) == 0 ? LEX_EDIT_OMITTED : LEX_EDIT_NONE;
+    return strncmp(ra, rb + 1, la) == 0 ? LEX_EDIT_ADDED : LEX_EDIT_NONE;
+}
+
+/* The correction being chosen: the canonical word of the likeliest kind of
+ * slip, -2 when two different words tie at that kind. */
+typedef struct {
+    int32_t word;
+    int kind;
+} lex_guess;
+
+/* Offers a candidate word id (in its own spelling) for the transcript word. */
+static void lex_guess_offer(const content_lexicon *lex, const char *word, size_t n, int32_t id, lex_guess *g) {
+    if (id < 0) return;
+    const char *w = lex->word_text[id];
+    int kind = lex_edit_kind(w, strlen(w), word, n);
+    if (kind == LEX_EDIT_NONE || kind > g->kind) return;
+    int32_t canon = lex->word_canon[id];
+    if (kind < g->kind)
+        *g = (lex_guess){canon, kind};
+    else if (g->word != canon)
+        g->word = -2;
+}
+
+/* Offers every word that has the deletion key. */
+static void lex_deletion_offer(const content_lexicon *lex, const char *key, size_t kn, const char *word, size_t n,
+                               lex_guess *g) {
+    if (!lex->del_cap) return;
+    size_t mask = lex->del_cap - 1;
+    for (size_t i = (size_t)lex_hash(key, kn) & mask; lex->del_keys[i]; i = (i + 1) & mask)
+        if (strncmp(lex->del_keys[i], key, kn) == 0 && lex->del_keys[i][kn] == '\0')
+            lex_guess_offer(lex, word, n, lex->del_ids[i], g);
+}
+
+int32_t lex_word_guess(const content_lexicon *lex, const char *word, size_t n) {
+    if (n < 4 || n >= LEX_WORD_MAX || !lex_word_correctable(word, n)) return -1;
+    char buf[LEX_WORD_MAX + 2];
+    /* inflections: "bleedin" → "bleeding", "bleeds" → "bleed", "stabbed" → "stab" */
+    static const struct {
+        const char *suffix, *replace;
+    } stems[] = {{"in", "ing"}, {"s", ""}, {"es", ""}, {"ed", ""}, {"d", ""}, {"ing", ""}, {"ing", "e"}, {"", "ed"}, {"", "ing"}};
+    for (size_t k = 0; k < sizeof stems / sizeof stems[0]; k++) {
+        size_t ls = strlen(stems[k].suffix), lr = strlen(stems[k].replace);
+        if (n < ls + 3 || memcmp(word + n - ls, stems[k].suffix, ls) != 0) continue;
+        memcpy(buf, word, n - ls);
+        memcpy(buf + n - ls, stems[k].replace, lr);
+        int32_t id = lex_word_find(lex, buf, n - ls + lr);
+        if (id >= 0 && lex->word_number[id] < 0 && !(lex->word_flags[id] & LEX_WORD_STOP)) return id;
+    }
+    if (n < LEX_FUZZY_MIN) return -1;
+    lex_guess g = {-1, LEX_EDIT_NONE};
+    lex_deletion_offer(lex, word, n, word, n, &g); /* a letter left out */
+    for (size_t d = 0; d < n; d++) {
+        memcpy(buf, word, d);
+        memcpy(buf + d, word + d + 1, n - d - 1);
+        if (n - 1 >= LEX_FUZZY_MIN) {
+            int32_t id = lex_word_lookup(lex, buf, n - 1); /* a letter added */
+            if (id >= 0 && lex->word_number[lex->word_canon[id]] < 0 && !(lex->word_flags[id] & LEX_WORD_KNOWN))
+                lex_guess_offer(lex, word, n, id, &g);
+        }
+        lex_deletion_offer(lex, buf, n - 1, word, n, &g); /* replaced or swapped */
+    }
+    return g.word >= 0 ? g.word : -1;
+}
+
 static int lex_read(const char *dir, const char *name, char **buf, char *path, size_t path_size, char *err,
                     size_t err_size) {
     if (path_join(path, path_size, dir, name) != 0)
@@ -854,6 +1032,9 @@ int content_lexicon_load(const char *data_dir, content_lexicon **out, char *err,
     if (!lex) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
     lex_pending_list pending = {0};
     int rc = lex_node_new(lex) < 0 ? error_set(err, err_size, TRIDENT_ENOMEM, "out of memory") : 0;
+    int64_t class_root = rc == 0 ? lex_node_new(lex) : 0;
+    if (class_root < 0) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    lex->class_root = (uint32_t)class_root;
     if (rc == 0) rc = lex_word_table_grow(lex) ? error_set(err, err_size, TRIDENT_ENOMEM, "out of memory") : 0;
     if (rc == 0) rc = lex_edge_table_grow(lex) ? error_set(err, err_size, TRIDENT_ENOMEM, "out of memory") : 0;
     if (rc == 0) rc = lex_read(dir, "lexicon.tsv", &lex->files[0], path, sizeof path, err, err_size);
@@ -867,6 +1048,15 @@ int content_lexicon_load(const char *data_dir, content_lexicon **out, char *err,
             if (err && err_size) err[0] = '\0';
         } else if (rc == 0) {
             rc = lex_load_gazetteer(lex, &pending, &(lex_file){path, lex->files[2]}, err, err_size);
+        }
+    }
+    if (rc == 0) { /* known.tsv (words never corrected) is optional */
+        rc = lex_read(dir, "known.tsv", &lex->files[3], path, sizeof path, err, err_size);
+        if (rc == TRIDENT_ENOTFOUND) {
+            rc = 0;
+            if (err && err_size) err[0] = '\0';
+        } else if (rc == 0) {
+            rc = lex_load_lexicon(lex, &pending, &(lex_file){path, lex->files[3]}, err, err_size);
         }
     }
     if (rc == 0) {
@@ -897,6 +1087,7 @@ int content_lexicon_load(const char *data_dir, content_lexicon **out, char *err,
         lex->n_entries = n;
     }
     free(pending.items);
+    if (rc == 0 && lex_deletions_build(lex) != 0) rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
     if (rc != 0) {
         content_lexicon_free(lex);
         return rc;
@@ -912,12 +1103,15 @@ void content_lexicon_free(content_lexicon *lex) {
     free(lex->word_number);
     free(lex->word_canon);
     free(lex->word_flags);
+    free(lex->word_text);
     free(lex->edge_keys);
     free(lex->edge_child);
     free(lex->nodes);
     free(lex->entries);
     free(lex->places);
-    for (int i = 0; i < 3; i++) free(lex->files[i]);
+    free(lex->del_keys);
+    free(lex->del_ids);
+    for (int i = 0; i < 4; i++) free(lex->files[i]);
     while (lex->arena) {
         struct lex_chunk *next = lex->arena->next;
         free(lex->arena);

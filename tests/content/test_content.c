@@ -92,9 +92,10 @@ static const content_case cases[] = {
     /* 17: violence 35 = 35 → 0.35 ("nobody nuh hurt" negated) */
     {"Tief bruk in a mi yard in Spanish Town, nobody nuh hurt", "violence", U, U, U, U, 0, 0, 0, NULL, NULL,
      "Spanish Town", "St. Catherine", "Spanish Town", 0, 35},
-    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50 */
+    /* 18: violence 35 + escalating 10 + 1 keyword 5 = 50 → 0.50
+     * — with the word classes: + weapon_threat 30 (a weapon, "gunshot", and "shoot" in one call) = 80 */
     {"Gunshot! Gunshot! Dem still a shoot, hurry up", "violence", U, U, U, U, 0, 0, 1, NULL, NULL, NULL, NULL, NULL, 1,
-     50},
+     80},
     /* 19: traffic 15 + 15 persons capped 20 + address 5 = 40 → 0.40 ("main road" keeps Mandeville) */
     {"Bus overturn on the Mandeville main road with 15 passengers, some of them can't move", "traffic", U, U, U,
      "immobile", 15, 0, 0, "Mandeville main road", NULL, "Mandeville", "Manchester", "Mandeville", 0, 40},
@@ -137,9 +138,10 @@ static const content_case cases[] = {
      * — with the extension: + weapon_injury 30 ("shot") = 110 */
     {"Robbery at the Scotiabank in Half Way Tree, two security guards shot, one not breathing", "violence",
      "not_breathing", U, U, U, 2, 0, 0, NULL, "Scotiabank", "Half Way Tree", "St. Andrew", "Half Way Tree", 0, 110},
-    /* 31: fire 35 + nuff (5) persons capped 20 + landmark 5 = 60 → 0.60 (town beats parish) */
+    /* 31: fire 35 + nuff (5) persons capped 20 + landmark 5 = 60 → 0.60 (town beats parish)
+     * — with the word classes: + entrapment 30 (a fire and people inside) = 90 */
     {"Fire a bun inna St. Elizabeth, near Black River hospital, nuff people inside", "fire", U, U, U, U, 5, 0, 0, NULL,
-     "Black River hospital", "Black River", "St. Elizabeth", "Black River", 0, 60},
+     "Black River hospital", "Black River", "St. Elizabeth", "Black River", 0, 90},
     /* 32: traffic 15 + 1 person 5 = 20 → 0.20 */
     {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
      NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
@@ -154,8 +156,8 @@ static const content_case cases[] = {
     /* 35: medical 25 + vulnerable 15 = 40 → 0.40 */
     {"Ambulance! Pregnant woman in labour, water break, she in pain", "medical", U, U, U, U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 40},
-    /* 36: nothing = 0 → 0.00 ("no one is hurt" negated) */
-    {"No one is hurt, the car just hit the wall", NULL, U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 0},
+    /* 36: traffic 15 = 15 → 0.15 ("no one is hurt" negated; a vehicle + an impact word, "car ... hit", is traffic) */
+    {"No one is hurt, the car just hit the wall", "traffic", U, U, U, U, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, 15},
     /* 37: medical 25 + altered 15 + impaired 15 = 55 → 0.55 */
     {"Him head a spin and him chest a hurt, him breathing hard", "medical", "impaired", "altered", U, U, 0, 0, 0, NULL,
      NULL, NULL, NULL, NULL, 0, 55},
@@ -163,9 +165,10 @@ static const content_case cases[] = {
     {"Man lick down by taxi in front of the Constant Spring police station, him leg broke, him can walk though",
      "traffic", U, U, U, "impaired", 0, 0, 0, NULL, "Constant Spring police station", "Constant Spring", "St. Andrew",
      "Constant Spring", 0, 20},
-    /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75 */
+    /* 39: fire 35 + vulnerable 15 + 2 persons 10 + address 5 + 2 keywords 10 = 75 → 0.75
+     * — with the word classes: + entrapment 30 (a fire and two girls inside) = 105 → 1.00 */
     {"Please help, fire at 23 Old Hope Road and two little girls inside, smoke everywhere", "fire", U, U, U, U, 2, 1,
-     0, "23 Old Hope Road", NULL, "Old Hope Road", "St. Andrew", NULL, 2, 75},
+     0, "23 Old Hope Road", NULL, "Old Hope Road", "St. Andrew", NULL, 2, 105},
     /* 40: medical 25 + altered 15 + landmark 5 = 45 → 0.45 (normal breathing 0)
      * — with the extension: + overdose 30 = 75 */
     {"Him tek an overdose, him drowsy but still breathing, we deh Falmouth square", "medical", "normal", "altered", U,
@@ -434,6 +437,50 @@ static const indicator_case indicator_cases[] = {
     {"he keeps threatening me on the phone", NULL, "weapon_threat", 0, "violence"},
     {"the car crash and the driver cant get out", "entrapment", NULL, 1, "traffic"},
     {"a car is parked in front of my gate and i cant get out", NULL, "entrapment", 0, NULL},
+    /* word classes combined within a few words (composite rules) */
+    {"my stepfather got a knife and he keep saying he gonna kill my mom", "weapon_threat", NULL, 1, "violence"},
+    {"him have a ice pick to har throat", "weapon_threat", NULL, 1, "violence"},
+    {"a farmer walked in with a cutlass wound to the shoulder", "weapon_injury", NULL, 1, "violence"},
+    {"they knifed my cousin in the ribs", "weapon_injury", NULL, 1, "violence"},
+    {"he is not armed, he is just shouting", NULL, "weapon_threat", 0, NULL},
+    {"nuff people burned at the cookshop", "mass_casualty", NULL, 1, NULL},
+    {"three cars damaged in the car park", NULL, "mass_casualty", 0, NULL},
+    {"the wall fell and my grandfather is under the blocks", "entrapment", NULL, 1, "collapse"},
+    {"our house is burning and my two kids are upstairs", "entrapment", NULL, 1, "fire"},
+    {"the fire is in the shed, nobody is inside", NULL, "entrapment", 0, "fire"},
+    {"my toddler drank some bleach", "overdose", NULL, 1, "medical"},
+    {"she took her pressure tablets this morning", NULL, "overdose", 0, NULL},
+    {"she swallowed a handful of her sleeping pills", "overdose", NULL, 1, "medical"},
+    {"my baby lips are blue", "not_breathing", NULL, 1, "medical"},
+    {"di pickney a jerk an him nah ansa mi", "seizure", NULL, 1, "medical"},
+    {"blood is gushing from his leg", "heavy_bleeding", NULL, 1, NULL},
+    {"one a dem sink inna di river", "drowning", NULL, 1, "drowning"},
+    {"his chest is crushing and he is wet with sweat", "cardiac", NULL, 1, "medical"},
+    /* spelling tolerance: stems and one-edit slips of long words; real words stay themselves */
+    {"my father is not breating", "not_breathing", NULL, 1, "medical"},
+    {"she is unconsious", "unresponsive", NULL, 1, "medical"},
+    {"she is sitting up drinking water", NULL, "seizure", 0, NULL},
+    /* inanimate subjects and frames */
+    {"my phone is nearly dead, there is a pothole on the road", NULL, "unresponsive", 0, NULL},
+    {"one dog dead inna di road", NULL, "unresponsive", 0, NULL},
+    {"the old shed fell in during the night", NULL, "cardiac", 0, "collapse"},
+    {"what should I do if my baby stops breathing", NULL, "not_breathing", 0, NULL},
+    {"somebody got stabbed in the movie, everything is fine", NULL, "weapon_injury", 0, NULL},
+    {"my cousin got stabbed last year", NULL, "weapon_injury", 0, NULL},
+    {"he fell yesterday and now he is not breathing", "not_breathing", NULL, 1, NULL},
+    {"please cancel the ambulance, she is talking now", NULL, NULL, 0, NULL},
+    {"workers chopped down the big tree next to my neighbour's house", NULL, "weapon_injury", 0, NULL},
+    {"my son shot a video of the accident", NULL, "weapon_injury", 0, NULL},
+    {"smaddy tief mi phone", NULL, NULL, 0, "violence"},
+    {"my mother took all of her tablets this morning like the doctor said", NULL, "overdose", 0, NULL},
+    {"stray dogs are chasing people at the bus stop", NULL, "weapon_threat", 0, NULL},
+    {"a man is chasing people with a machete", "weapon_threat", NULL, 1, "violence"},
+    /* ASR confusions: real words written for the emergency word */
+    {"um she not breeding", "not_breathing", NULL, 1, "medical"},
+    {"my husband is having a hard attack", "cardiac", NULL, 1, "medical"},
+    {"her throat is closing up, she can barely get air in", "not_breathing", NULL, 1, "medical"},
+    {"i found my brother with a belt around his neck", "suicide_attempt", NULL, 1, "medical"},
+    {"a swarm of bees in the tree, nobody has been stung", NULL, "injury", 0, NULL},
 };
 
 static void check_indicators(const content_lexicon *lex) {
@@ -628,6 +675,52 @@ static void check_loading(void) {
     write_data(&files, 0, "recovery\tsoon\tok now\n");
     rc = content_lexicon_load(dir, &lex, err, sizeof err);
     CHECK(rc == TRIDENT_EFORMAT && strstr(err, "recovery value"), "bad recovery: %s", err);
+    write_data(&files, 0, "hazard\tfire\tfire\nclass\tsword\tknife\n");
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "lexicon.tsv:2") && strstr(err, "not a word class"), "bad class: %s",
+          err);
+    /* Word classes, a composite rule, a guessed spelling and known.tsv's real words. */
+    write_data(&files, 0,
+               "negation\tcue\tnot\nnegation\tcue\tno\nnegation\tcue\tnobody\nclass\tweapon\tknife\nclass\tthreat\tkill\n"
+               "bleeding\theavy\tbleeding\n"
+               "hazard\tfire\tfire\n");
+    write_data(&files, 1, gaz);
+    char known[200];
+    snprintf(known, sizeof known, "%s/known.tsv", sub);
+    FILE *kf = fopen(known, "w");
+    CHECK(kf != NULL, "create known.tsv");
+    if (kf) {
+        fputs("known\t-\tbreeding\nknown\t-\ttwo words\n", kf);
+        fclose(kf);
+    }
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == TRIDENT_EFORMAT && strstr(err, "known.tsv:2") && strstr(err, "single word"), "bad known word: %s", err);
+    kf = fopen(known, "w");
+    if (kf) {
+        fputs("# real words\nknown\t-\tbreeding\n", kf);
+        fclose(kf);
+    }
+    rc = content_lexicon_load(dir, &lex, err, sizeof err);
+    CHECK(rc == 0, "classes and known words: %s", rc ? err : "");
+    if (rc == 0) {
+        content_result r;
+        const char *text = "he has a knife and he says he will kill her";
+        CHECK(content_extract(lex, text, &r) == 0 && r.n_indicators == 1 &&
+                  r.indicators[0].id == CONTENT_IND_WEAPON_THREAT && strcmp(r.indicators[0].matched, "knife and he says he will kill") == 0 &&
+                  r.indicators[0].start == (size_t)(strstr(text, "knife") - text) && r.points_total == 30 + 35,
+              "weapon + threat: %d indicators, %s, %d points", r.n_indicators,
+              r.n_indicators ? r.indicators[0].matched : "-", r.points_total);
+        content_result_free(&r);
+        CHECK(content_extract(lex, "he has no knife, nobody will kill", &r) == 0 && r.n_indicators == 0, "negated classes");
+        content_result_free(&r);
+        CHECK(content_extract(lex, "he is bleding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_HEAVY, "a slip is corrected");
+        content_result_free(&r);
+        CHECK(content_extract(lex, "the dogs are breeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_UNKNOWN,
+              "a known word is not");
+        content_result_free(&r);
+        content_lexicon_free(lex);
+    }
+    unlink(known);
     /* Roads and landmarks, in the gazetteer or in an optional places.tsv. */
     write_data(&files, 0, "hazard\tfire\tfire\nnegation\tcue\tnot\n");
     write_data(&files, 1, "parish\tSt. Andrew\tSt. Andrew\t18.07\t-76.78\nriver\tHope\tSt. Andrew\t18\t-76\n");
