@@ -32,7 +32,7 @@ static float *wav_append(const char *path, float *pcm, size_t *n) {
         memcpy(out + *n, a.samples, a.n_samples * sizeof *out);
         *n += a.n_samples;
     }
-    audio_pcm_free(&a);
+    audio_pcm_clear(&a);
     return out;
 }
 
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
             ms[i] = t1 - t0;
             cpu[i] = c1 - c0;
         }
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
     qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
     qsort(cpu, (size_t)runs, sizeof *cpu, cmp_double);

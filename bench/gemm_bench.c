@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
             printf("gemv %s %5dx%4d      %7.3f ms %6.1f GB/s\n", names[m], N, K, median(t, RUNS),
                    bytes / (median(t, RUNS) * 1e6));
         }
-        whisper_q8_matrix_free(&q);
+        whisper_q8_matrix_clear(&q);
         free(x), free(w), free(y), free(h);
     }
 

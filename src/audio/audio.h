@@ -34,7 +34,7 @@
 #define AUDIO_ACCEPTED_FORMATS                                                                         \
     "WAV (PCM 8/16/24/32-bit, float, u-law, A-law), FLAC, OGG (Vorbis, Opus), MP3"
 
-/* Mono float PCM. samples is owned by the struct: release with audio_pcm_free. */
+/* Mono float PCM. samples is owned by the struct: release with audio_pcm_clear. */
 typedef struct {
     float *samples;
     size_t n_samples;
@@ -53,7 +53,7 @@ typedef struct {
 
 /* Decodes the audio file at path into mono float PCM at opts->target_rate
  * (opts may be NULL for the defaults). On success *out holds the samples,
- * owned by the caller (audio_pcm_free); on error *out is zeroed and a negative
+ * owned by the caller (audio_pcm_clear); on error *out is zeroed and a negative
  * TRIDENT_E* code is returned: ENOTFOUND/EIO (cannot open), EFORMAT (not audio
  * libsndfile reads, truncated, no samples, NaN/Inf samples), ELIMIT (longer
  * than max_seconds, absurd channel count or rate), ENOMEM. */
@@ -69,7 +69,7 @@ int audio_decode_memory(const void *data, size_t size, const audio_decode_option
                         char *err, size_t err_size);
 
 /* Frees pcm->samples and zeroes *pcm. NULL-safe; safe on a zeroed struct. */
-void audio_pcm_free(audio_pcm *pcm);
+void audio_pcm_clear(audio_pcm *pcm);
 
 /* ---- probe.c ----------------------------------------------------------- */
 

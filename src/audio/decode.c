@@ -239,7 +239,7 @@ int audio_decode_memory(const void *data, size_t size, const audio_decode_option
     return decode_bytes(data, size, "the uploaded audio", opts, out, err, err_size);
 }
 
-void audio_pcm_free(audio_pcm *pcm) {
+void audio_pcm_clear(audio_pcm *pcm) {
     if (!pcm) return;
     free(pcm->samples);
     memset(pcm, 0, sizeof *pcm);

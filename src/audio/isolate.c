@@ -113,7 +113,7 @@ static int child_decode(int fd, const void *data, size_t size, const audio_decod
     }
     int bad = write_all(fd, &h, sizeof h);
     if (!bad && h.rc == 0) bad = write_all(fd, pcm.samples, pcm.n_samples * sizeof(float));
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     return bad ? 3 : 0;
 }
 

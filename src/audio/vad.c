@@ -97,7 +97,7 @@ int audio_vad_new(const audio_vad_config *cfg, audio_vad **out, char *err, size_
     return TRIDENT_OK;
 }
 
-void audio_utterance_free(audio_utterance *u) {
+void audio_utterance_clear(audio_utterance *u) {
     if (!u) return;
     free(u->samples);
     memset(u, 0, sizeof *u);

@@ -36,7 +36,7 @@ typedef struct {
 } audio_vad_config;
 
 /* A completed utterance: samples [start, end) of the stream. samples holds
- * end - start floats owned by the caller (audio_utterance_free). capped is 1
+ * end - start floats owned by the caller (audio_utterance_clear). capped is 1
  * if the utterance was cut at max_utterance_s and speech continues. */
 typedef struct {
     size_t start, end;
@@ -69,7 +69,7 @@ int audio_vad_flush(audio_vad *vad, char *err, size_t err_size);
 int audio_vad_next(audio_vad *vad, audio_utterance *out);
 
 /* Frees u->samples and zeroes *u. NULL-safe. */
-void audio_utterance_free(audio_utterance *u);
+void audio_utterance_clear(audio_utterance *u);
 
 /* 1 while an utterance is open (speech heard, not yet ended). */
 int audio_vad_in_speech(const audio_vad *vad);

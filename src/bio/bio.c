@@ -253,7 +253,7 @@ int bio_analyze(const float *pcm, size_t n, const bio_params *params, bio_result
     if (rc) return rc;
     rc = features_compute(&po, p, out, err, err_size);
     if (rc) {
-        bio_pyin_out_free(&po);
+        bio_pyin_out_clear(&po);
         memset(out, 0, sizeof *out);
         return rc;
     }
@@ -263,8 +263,8 @@ int bio_analyze(const float *pcm, size_t n, const bio_params *params, bio_result
         out->voiced = malloc(T * sizeof *out->voiced);
         out->state = malloc(T * sizeof *out->state);
         if (!out->f0 || !out->voiced || !out->state) {
-            bio_result_free(out);
-            bio_pyin_out_free(&po);
+            bio_result_clear(out);
+            bio_pyin_out_clear(&po);
             return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory for %zu bio frames", T);
         }
         for (size_t t = 0; t < T; t++) {
@@ -278,11 +278,11 @@ int bio_analyze(const float *pcm, size_t n, const bio_params *params, bio_result
         po.voiced_prob = NULL;
         po.rms = NULL;
     }
-    bio_pyin_out_free(&po);
+    bio_pyin_out_clear(&po);
     return 0;
 }
 
-void bio_result_free(bio_result *r) {
+void bio_result_clear(bio_result *r) {
     if (!r) return;
     free(r->f0);
     free(r->voiced);

@@ -126,7 +126,7 @@ typedef struct bio_result {
     double reference_level_db; /* the reference E was measured against: params.reference_level_db,
                                   or opening_level_db when that is NAN (NAN without speech) */
     /* Per-frame arrays (frames entries), only with params.keep_frames, owned
-     * by the result and released by bio_result_free; NULL otherwise. */
+     * by the result and released by bio_result_clear; NULL otherwise. */
     double *f0;              /* Hz of the decoded pitch bin (librosa's best guess, set on unvoiced frames too) */
     unsigned char *voiced;   /* 1 where pYIN decided the frame is voiced */
     double *voiced_prob;     /* pYIN's voicing probability */
@@ -143,7 +143,7 @@ int bio_analyze(const float *pcm, size_t n, const bio_params *params, bio_result
                 char *err, size_t err_size);
 
 /* Releases the per-frame arrays of r (if any) and clears them. r may be NULL. */
-void bio_result_free(bio_result *r);
+void bio_result_clear(bio_result *r);
 
 /* The server's "bio_acoustic" object: {"f0_mean", "f0_cv", "pitch_elevation",
  * "instability", "energy", "jitter", "distress_score" (the terms of the model

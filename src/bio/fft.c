@@ -18,7 +18,7 @@
 
 #include "base/error.h"
 
-void bio_fft_free(bio_fft *f) {
+void bio_fft_clear(bio_fft *f) {
     free(f->twr);
     free(f->twi);
     free(f->sr);
@@ -39,7 +39,7 @@ int bio_fft_init(bio_fft *f, size_t n) {
     f->si = malloc(m * sizeof *f->si);
     f->rev = malloc(m * sizeof *f->rev);
     if (!f->twr || !f->twi || !f->sr || !f->si || !f->rev) {
-        bio_fft_free(f);
+        bio_fft_clear(f);
         return TRIDENT_ENOMEM;
     }
     f->twr[0] = 1.0;

@@ -24,9 +24,9 @@ typedef struct bio_fft {
 
 /* Prepares a plan for real transforms of length n (a power of two >= 8).
  * Returns 0 or TRIDENT_ENOMEM / TRIDENT_EINVAL; on error f holds no memory.
- * bio_fft_free releases the plan's tables. */
+ * bio_fft_clear releases the plan's tables. */
 int bio_fft_init(bio_fft *f, size_t n);
-void bio_fft_free(bio_fft *f);
+void bio_fft_clear(bio_fft *f);
 
 /* Real forward transform: x[0..n) -> X[k] = Xr[k] + i Xi[k] for k in
  * [0, n/2], unnormalised (X[k] = sum_j x[j] e^{-2 pi i jk/n}). work: n

@@ -170,7 +170,7 @@ typedef struct pyin_plan {
     bio_fft fft;        /* length >= frame + max_period: no circular wrap at the lags used */
 } pyin_plan;
 
-static void plan_free(pyin_plan *pl) {
+static void plan_clear(pyin_plan *pl) {
     free(pl->thr);
     free(pl->beta_probs);
     free(pl->beta_head);
@@ -178,7 +178,7 @@ static void plan_free(pyin_plan *pl) {
     free(pl->bfact);
     free(pl->logt);
     free((void *)pl->lt);
-    bio_fft_free(&pl->fft);
+    bio_fft_clear(&pl->fft);
     memset(pl, 0, sizeof *pl);
 }
 
@@ -345,7 +345,7 @@ static int plan_init(pyin_plan *pl, size_t n, const bio_params *p, char *err, si
 
     int rc = plan_transitions(pl, p, err, err_size);
     if (rc) {
-        plan_free(pl);
+        plan_clear(pl);
         return rc;
     }
     size_t L = 8;
@@ -353,7 +353,7 @@ static int plan_init(pyin_plan *pl, size_t n, const bio_params *p, char *err, si
     if (bio_fft_init(&pl->fft, L)) goto nomem;
     return 0;
 nomem:
-    plan_free(pl);
+    plan_clear(pl);
     return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory planning pYIN");
 }
 
@@ -370,7 +370,7 @@ typedef struct frame_obs {
     float *rms;
 } frame_obs;
 
-static void obs_free(frame_obs *fo) {
+static void obs_clear(frame_obs *fo) {
     free(fo->ncand);
     free(fo->cbin);
     free(fo->clog);
@@ -397,7 +397,7 @@ typedef struct frame_work {
     double *cp;    /* [cap] */
 } frame_work;
 
-static void work_free(frame_work *w) {
+static void work_clear(frame_work *w) {
     void *a[] = {w->buf, w->Xr, w->Xi, w->fwork, w->dk, w->run, w->yin, w->y0, w->trough, w->hgt, w->prob, w->cb, w->cp};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) free(a[i]);
     memset(w, 0, sizeof *w);
@@ -420,7 +420,7 @@ static int work_init(frame_work *w, const pyin_plan *pl) {
     w->cp = malloc(C * sizeof(double));
     if (!w->buf || !w->Xr || !w->Xi || !w->fwork || !w->dk || !w->run || !w->yin || !w->y0 || !w->trough ||
         !w->hgt || !w->prob || !w->cb || !w->cp) {
-        work_free(w);
+        work_clear(w);
         return TRIDENT_ENOMEM;
     }
     return 0;
@@ -535,7 +535,7 @@ static void frame_candidates(const pyin_plan *pl, frame_work *w, size_t t, frame
     fo->ulog[t] = log((1.0 - vp) / pl->N + DBL_MIN);
 }
 
-/* The front end of every frame into fo (allocated here; obs_free releases
+/* The front end of every frame into fo (allocated here; obs_clear releases
  * it). Returns 0 or TRIDENT_ENOMEM. */
 static int frames_run(const pyin_plan *pl, const float *pcm, frame_obs *fo) {
     size_t T = pl->n_frames, C = (size_t)pl->cap;
@@ -548,7 +548,7 @@ static int frames_run(const pyin_plan *pl, const float *pcm, frame_obs *fo) {
     fo->vprob = malloc(T * sizeof *fo->vprob);
     fo->rms = malloc(T * sizeof *fo->rms);
     if (!fo->ncand || !fo->cbin || !fo->clog || !fo->ulog || !fo->vprob || !fo->rms || work_init(&w, pl)) {
-        obs_free(fo);
+        obs_clear(fo);
         return TRIDENT_ENOMEM;
     }
     for (size_t t = 0; t < T; t++) {
@@ -557,7 +557,7 @@ static int frames_run(const pyin_plan *pl, const float *pcm, frame_obs *fo) {
         frame_candidates(pl, &w, t, fo);
         fo->rms[t] = (float)sqrt(energy / pl->frame);
     }
-    work_free(&w);
+    work_clear(&w);
     return 0;
 }
 
@@ -639,7 +639,7 @@ typedef struct vit_work {
     double *obs;       /* [2N]: the frame's log observations */
 } vit_work;
 
-static void vit_free(vit_work *vw) {
+static void vit_clear(vit_work *vw) {
     void *a[] = {vw->pmv, vw->smv, vw->pmi, vw->smi, vw->ks, vw->mb, vw->mk, vw->best, vw->bk, vw->obs};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) free(a[i]);
     memset(vw, 0, sizeof *vw);
@@ -659,7 +659,7 @@ static int vit_init(vit_work *vw, int N) {
     vw->obs = malloc(2 * n * sizeof(double));
     if (!vw->pmv || !vw->smv || !vw->pmi || !vw->smi || !vw->ks || !vw->mb || !vw->mk || !vw->best || !vw->bk ||
         !vw->obs) {
-        vit_free(vw);
+        vit_clear(vw);
         return TRIDENT_ENOMEM;
     }
     return 0;
@@ -775,7 +775,7 @@ static int viterbi(const pyin_plan *pl, const frame_obs *fo, int *state) {
     for (int j = 1; j < S; j++) s = prev[j] > prev[s] ? j : s;
     state[T - 1] = s;
     for (size_t t = T - 1; t > 0; t--) state[t - 1] = ptr[t * (size_t)S + state[t]];
-    vit_free(&vw);
+    vit_clear(&vw);
     rc = 0;
 done:
     free(prev);
@@ -796,19 +796,19 @@ static int pyin_observe(const float *pcm, size_t n, const bio_params *p, pyin_pl
     int rc = plan_init(pl, n, p, err, err_size);
     if (rc) return rc;
     if (2 * pl->N > UINT16_MAX || !mono_exact(pl, pl->n_frames)) {
-        plan_free(pl);
+        plan_clear(pl);
         return error_set(err, err_size, TRIDENT_EINVAL,
                          "%d pitch bins over %zu frames is beyond exact decoding (input too long?)", pl->N,
                          pl->n_frames);
     }
     if (frames_run(pl, pcm, fo)) {
-        plan_free(pl);
+        plan_clear(pl);
         return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory running pYIN on %zu samples", n);
     }
     return 0;
 }
 
-void bio_pyin_out_free(bio_pyin_out *out) {
+void bio_pyin_out_clear(bio_pyin_out *out) {
     if (!out) return;
     free(out->state);
     free(out->voiced_prob);
@@ -830,7 +830,7 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, bio_pyin_out *
     out->bin_hz = malloc((size_t)N * sizeof *out->bin_hz);
     if (!out->state || !out->bin_hz || viterbi(&pl, &fo, out->state)) {
         rc = error_set(err, err_size, TRIDENT_ENOMEM, "out of memory decoding pYIN on %zu samples", n);
-        bio_pyin_out_free(out);
+        bio_pyin_out_clear(out);
     } else {
         for (int k = 0; k < N; k++) out->bin_hz[k] = pl.fmin * pow(2.0, k / pl.bins_per_octave);
         out->n_frames = T;
@@ -840,8 +840,8 @@ int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, bio_pyin_out *
         fo.vprob = NULL;
         fo.rms = NULL;
     }
-    obs_free(&fo);
-    plan_free(&pl);
+    obs_clear(&fo);
+    plan_clear(&pl);
     return rc;
 }
 
@@ -879,7 +879,7 @@ int bio_pyin_hmm_build(const float *pcm, size_t n, const bio_params *p, bio_pyin
             }
         for (size_t t = 0; t < T; t++) frame_log_obs(&pl, &fo, t, hmm->log_obs + t * S);
     }
-    obs_free(&fo);
-    plan_free(&pl);
+    obs_clear(&fo);
+    plan_clear(&pl);
     return rc;
 }

@@ -9,7 +9,7 @@
 #include "bio/bio.h"
 
 /* Per-frame output of bio_pyin_run; arrays of n_frames entries, owned by the
- * struct and released with bio_pyin_out_free. */
+ * struct and released with bio_pyin_out_clear. */
 typedef struct bio_pyin_out {
     size_t n_frames;
     int n_pitch_bins;    /* N: states are 0..N-1 voiced, N..2N-1 unvoiced */
@@ -27,7 +27,7 @@ size_t bio_frame_count(size_t n, const bio_params *p);
  * out holds no memory. */
 int bio_pyin_run(const float *pcm, size_t n, const bio_params *p, bio_pyin_out *out, char *err,
                  size_t err_size);
-void bio_pyin_out_free(bio_pyin_out *out);
+void bio_pyin_out_clear(bio_pyin_out *out);
 
 /* The hidden Markov model that bio_pyin_run decodes, written out densely as
  * librosa's viterbi() receives it (log(p + tiny) everywhere), for a

@@ -216,13 +216,13 @@ int cli_analyze(int argc, char **argv) {
             const whisper_model *m;
             if (asr_service_model_get(reg->asr, &m, err, sizeof err) != 0) {
                 fprintf(stderr, "trident analyze: %s\n", err);
-                audio_pcm_free(&pcm);
+                audio_pcm_clear(&pcm);
                 goto done;
             }
         }
         pipeline_options opt = {.no_asr = no_asr, .unbounded = 1};
         int rc = pipeline_analyze_pcm(reg, pcm.samples, pcm.n_samples, &opt, &out, NULL, NULL, err, sizeof err);
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
         if (rc != 0) {
             fprintf(stderr, "trident analyze: %s\n", err);
             goto done;

@@ -373,7 +373,7 @@ done:
     whisper_session_free(session);
     whisper_model_free(model);
     for (int f = 0; f < n_files; f++) {
-        audio_pcm_free(&pcm[f]);
+        audio_pcm_clear(&pcm[f]);
         free(names[f]);
     }
     free(samples);

@@ -315,7 +315,7 @@ int cli_transcribe(int argc, char **argv) {
     double load_ms = clock_now_ms() - t0;
     if (rc) {
         fprintf(stderr, "trident transcribe: %s\n", err);
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
         return 1;
     }
     whisper_session *session = NULL;
@@ -323,7 +323,7 @@ int cli_transcribe(int argc, char **argv) {
     if (rc) {
         fprintf(stderr, "trident transcribe: %s\n", err);
         whisper_model_free(model);
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
         return 1;
     }
     whisper_transcribe_params tp = whisper_transcribe_params_default();
@@ -383,6 +383,6 @@ int cli_transcribe(int argc, char **argv) {
     whisper_result_free(r);
     whisper_session_free(session);
     whisper_model_free(model);
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     return status;
 }

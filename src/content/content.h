@@ -210,10 +210,10 @@ size_t content_lexicon_place_count(const content_lexicon *lex);
 
 /* Extracts entities, score and evidence from text (UTF-8, NUL-terminated,
  * may be empty). *result is overwritten (free an earlier result first) and
- * owns its evidence array: release with content_result_free. Returns 0, or
+ * owns its evidence array: release with content_result_clear. Returns 0, or
  * TRIDENT_EINVAL (NULL argument) / TRIDENT_ENOMEM, leaving *result empty. */
 int content_extract(const content_lexicon *lex, const char *text, content_result *result);
-void content_result_free(content_result *result);
+void content_result_clear(content_result *result);
 
 /* Static names of the enum values ("fire", "not_breathing", ...); hazard NONE → NULL. */
 const char *content_hazard_name(content_hazard h);

@@ -1323,7 +1323,7 @@ int content_extract(const content_lexicon *lex, const char *text, content_result
     if (!c.oom) content_score(&c, &s);
     free(heap);
     if (c.oom) {
-        content_result_free(r);
+        content_result_clear(r);
         return TRIDENT_ENOMEM;
     }
     if (r->n_evidence > 1) qsort(r->evidence, r->n_evidence, sizeof *r->evidence, content_evidence_cmp);

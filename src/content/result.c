@@ -6,7 +6,7 @@
 #include "base/json.h"
 #include "content/content.h"
 
-void content_result_free(content_result *r) {
+void content_result_clear(content_result *r) {
     if (!r) return;
     free(r->evidence);
     r->evidence = NULL;

@@ -144,7 +144,7 @@ int route_calls(struct mg_connection *conn, server *srv, int live_only) {
     json_t *o = arr ? json_pack("{s:o, s:I, s:I, s:I}", "calls", arr, "total", (json_int_t)page.total, "limit",
                                 (json_int_t)limit, "offset", (json_int_t)offset)
                     : NULL;
-    store_page_free(&page);
+    store_page_clear(&page);
     if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory listing calls");
     return http_send_json(conn, srv, 200, o, NULL);
 }

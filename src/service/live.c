@@ -191,7 +191,7 @@ static void *live_worker(void *arg) {
         if (!c->head) c->tail = NULL;
         pthread_mutex_unlock(&c->lock);
         live_process(c, node);
-        audio_utterance_free(&node->u);
+        audio_utterance_clear(&node->u);
         free(node);
         pthread_mutex_lock(&c->lock);
     }
@@ -205,7 +205,7 @@ static int live_drain(live_call *c) {
     while (audio_vad_next(c->vad, &u)) {
         utt_node *node = calloc(1, sizeof *node);
         if (!node) {
-            audio_utterance_free(&u);
+            audio_utterance_clear(&u);
             return TRIDENT_ENOMEM;
         }
         node->u = u;
@@ -227,7 +227,7 @@ static void live_free(live_call *c) {
     while (c->head) {
         utt_node *n = c->head;
         c->head = n->next;
-        audio_utterance_free(&n->u);
+        audio_utterance_clear(&n->u);
         free(n);
     }
     free(c->transcript);

@@ -97,7 +97,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
         rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, flags, &out->asr, aerr, sizeof aerr);
         if (rc == TRIDENT_EBUSY || rc == TRIDENT_ENOMEM) {
             if (threaded) pthread_join(th, NULL);
-            if (bj.rc == 0) bio_result_free(&bj.out);
+            if (bj.rc == 0) bio_result_clear(&bj.out);
             pipeline_signals_clear(out);
             return error_set(err, err_size, rc, "%s", aerr);
         }
@@ -125,7 +125,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     }
     if (!(bj.out.distress_score >= 0 && bj.out.distress_score <= 1)) {
         double d = bj.out.distress_score;
-        bio_result_free(&bj.out);
+        bio_result_clear(&bj.out);
         pipeline_signals_clear(out);
         return error_set(err, err_size, TRIDENT_EFORMAT, "bio-acoustic analysis gave distress %g, not in [0, 1]", d);
     }
@@ -133,7 +133,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     out->opening_level_db = bj.out.speech_frames ? bj.out.opening_level_db : NAN;
     out->opening_speech_s = bj.out.opening_speech_s;
     out->bio_acoustic = bio_result_to_json(&bj.out);
-    bio_result_free(&bj.out);
+    bio_result_clear(&bj.out);
     if (!out->asr.text) out->asr.text = strdup("");
     if (!out->bio_acoustic || !out->asr.text) {
         pipeline_signals_clear(out);
@@ -160,7 +160,7 @@ int pipeline_assess(service_registry *reg, const char *transcript, double confid
                                 .serious = cr.serious,
                                 .minor = cr.minor};
     rc = triage_decide_words(&reg->cfg.triage, confidence, out->content_score, distress, &words, &out->decision);
-    content_result_free(&cr);
+    content_result_clear(&cr);
     if (rc != 0) {
         pipeline_assessment_clear(out);
         return error_set(err, err_size, rc, "triage failed: invalid input");

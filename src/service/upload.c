@@ -71,7 +71,7 @@ int service_upload_analyze(service_registry *reg, const void *data, size_t size,
     pipeline_options opt = {.reserved = 1};
     rc = pipeline_analyze_pcm(reg, pcm.samples, pcm.n_samples, &opt, &analysis, &sig, &a, err, err_size);
     if (rc != 0) {
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
         return rc;
     }
     char id[STORE_ID_SIZE] = "";
@@ -82,7 +82,7 @@ int service_upload_analyze(service_registry *reg, const void *data, size_t size,
             id[0] = '\0';
         }
     }
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     pipeline_signals_clear(&sig);
     pipeline_assessment_clear(&a);
     int bad = 0;

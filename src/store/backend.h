@@ -101,7 +101,7 @@ typedef struct {
 
 /* Fills *c (overwritten) from the row r describes; the strings are copies
  * owned by c. Returns 0 or TRIDENT_ENOMEM; on failure the strings copied so far
- * are still in c: release them with store_call_free or store_page_free. */
+ * are still in c: release them with store_call_free or store_page_clear. */
 int store_call_row_read(const store_row_reader *r, store_call *c);
 
 /* Ends a backend's list: with rc 0, hands items[0 .. count) and total to page;

@@ -145,7 +145,7 @@ typedef struct {
     char *transcript, *queue, *analysis, *reason;
 } fields_copy;
 
-static void fields_copy_free(fields_copy *c) {
+static void fields_copy_clear(fields_copy *c) {
     free(c->transcript);
     free(c->queue);
     free(c->analysis);
@@ -191,7 +191,7 @@ static int fields_prepare(const store_fields *in, fields_copy *out, char *err, s
     out->analysis = store_strdup_or_null(in->analysis_json, &failed);
     out->reason = text_clean(in->status_reason, &failed);
     if (failed) {
-        fields_copy_free(out);
+        fields_copy_clear(out);
         return error_set(err, n, TRIDENT_ENOMEM, "out of memory copying a call record");
     }
     out->f.transcript = out->transcript;
@@ -344,14 +344,14 @@ static int row_insert(store *s, store_kind kind, store_status status, char id[ST
     int failed = 0;
     char *fname = text_clean(filename, &failed);
     if (failed) {
-        fields_copy_free(&fc);
+        fields_copy_clear(&fc);
         return error_set(err, n, TRIDENT_ENOMEM, "out of memory copying a call record");
     }
     store_row row = {.id = norm, .kind = kind, .status = status, .now = clock_wall_s(), .filename = fname,
                      .fields = &fc.f, .audio_path = audio_path};
     rc = s->ops->insert(s->impl, &row, err, n);
     free(fname);
-    fields_copy_free(&fc);
+    fields_copy_clear(&fc);
     if (rc == TRIDENT_OK) memcpy(id, norm, STORE_ID_SIZE);
     return rc;
 }
@@ -376,7 +376,7 @@ static int row_update(store *s, const char *id, store_status status, const store
     fields_copy fc;
     if (fields && (rc = fields_prepare(fields, &fc, err, n))) return rc;
     rc = s->ops->update(s->impl, norm, status, clock_wall_s(), fields ? &fc.f : NULL, audio_path, err, n);
-    if (fields) fields_copy_free(&fc);
+    if (fields) fields_copy_clear(&fc);
     return rc;
 }
 
@@ -431,7 +431,7 @@ int store_call_row_read(const store_row_reader *r, store_call *c) {
     return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
 }
 
-static void call_strings_free(store_call *c) {
+static void call_strings_clear(store_call *c) {
     free(c->transcript);
     free(c->queue);
     free(c->analysis_json);
@@ -442,7 +442,7 @@ static void call_strings_free(store_call *c) {
 
 void store_call_free(store_call *c) {
     if (!c) return;
-    call_strings_free(c);
+    call_strings_clear(c);
     free(c);
 }
 
@@ -467,9 +467,9 @@ int store_call_list(store *s, const store_filter *filter, store_page *out, char 
     return s->ops->list(s->impl, &f, out, err, err_size);
 }
 
-void store_page_free(store_page *page) {
+void store_page_clear(store_page *page) {
     if (!page) return;
-    for (size_t i = 0; i < page->count; i++) call_strings_free(&page->items[i]);
+    for (size_t i = 0; i < page->count; i++) call_strings_clear(&page->items[i]);
     free(page->items);
     memset(page, 0, sizeof *page);
 }
@@ -477,7 +477,7 @@ void store_page_free(store_page *page) {
 int store_page_finish(store_page *page, store_call *items, size_t count, int64_t total, int rc) {
     store_page got = {.items = items, .count = count, .total = total};
     if (rc != TRIDENT_OK) {
-        store_page_free(&got);
+        store_page_clear(&got);
         return rc;
     }
     *page = got;

@@ -104,7 +104,7 @@ typedef struct {
 } store_fields;
 
 /* A stored call as read back. Owned by the caller: free with store_call_free
- * (or store_page_free for a page's items). Strings are never NULL except where
+ * (or store_page_clear for a page's items). Strings are never NULL except where
  * noted. */
 typedef struct {
     char id[STORE_ID_SIZE];
@@ -209,9 +209,9 @@ int store_call_insert_complete(store *s, store_kind kind, char id[STORE_ID_SIZE]
 int store_call_get(store *s, const char *id, store_call **out, char *err, size_t err_size);
 void store_call_free(store_call *c);
 /* Reads a page of calls matching filter (NULL: all, default limit). On success
- * out is filled and owned by the caller (store_page_free). */
+ * out is filled and owned by the caller (store_page_clear). */
 int store_call_list(store *s, const store_filter *filter, store_page *out, char *err, size_t err_size);
-void store_page_free(store_page *page);
+void store_page_clear(store_page *page);
 /* Counts for /health and /metrics. */
 int store_counts_get(store *s, store_counts *out, char *err, size_t err_size);
 

@@ -139,15 +139,15 @@ int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_
     out->q = malloc(whisper_q8_values_bytes(src->rows, src->cols) + 1);
     out->scales = malloc((whisper_q8_scales_count(src->rows, src->cols) + 1) * sizeof(float));
     if (!out->q || !out->scales) {
-        whisper_q8_matrix_free(out);
+        whisper_q8_matrix_clear(out);
         return TRIDENT_ENOMEM;
     }
     int rc = whisper_q8_quantize_into(src, pool, out->q, out->scales, &out->m);
-    if (rc) whisper_q8_matrix_free(out);
+    if (rc) whisper_q8_matrix_clear(out);
     return rc;
 }
 
-void whisper_q8_matrix_free(whisper_q8_matrix *q) {
+void whisper_q8_matrix_clear(whisper_q8_matrix *q) {
     free(q->q);
     free(q->scales);
     memset(q, 0, sizeof *q);

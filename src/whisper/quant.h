@@ -43,10 +43,10 @@ typedef struct {
     float *scales;
 } whisper_q8_matrix;
 
-/* Quantises src into buffers the caller owns through *out (whisper_q8_matrix_free).
+/* Quantises src into buffers the caller owns through *out (whisper_q8_matrix_clear).
  * Returns 0 or TRIDENT_ENOMEM. */
 int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out);
-void whisper_q8_matrix_free(whisper_q8_matrix *q);
+void whisper_q8_matrix_clear(whisper_q8_matrix *q);
 
 /* `--quant q8` on a loaded model (the precision rule is at the function in
  * quant.c): the decoder's per-step matrices become q8 or 16-bit in buffers the

@@ -77,7 +77,7 @@ static int decode_both(const char *path, audio_pcm *out) {
         CHECK(mem.n_samples == out->n_samples &&
                   memcmp(mem.samples, out->samples, mem.n_samples * sizeof(float)) == 0,
               "%s: memory and file decodes differ", path);
-        audio_pcm_free(&mem);
+        audio_pcm_clear(&mem);
     }
     free(bytes);
     return 0;
@@ -113,7 +113,7 @@ static void test_shared_recordings(void) {
         CHECK(audio_pcm_validate(pcm.samples, pcm.n_samples, NULL, 0) == 0, "%s: finite", files[i].name);
         printf("%-32s %6d Hz -> %zu samples (%.3f s), %s\n", files[i].name, pcm.source_rate, pcm.n_samples,
                audio_pcm_duration(pcm.n_samples, 16000), pcm.source_format);
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
     }
     /* PCM16 at 16 kHz decodes to exactly int16 / 32768. */
     SF_INFO info = {0};
@@ -128,7 +128,7 @@ static void test_shared_recordings(void) {
             size_t bad = 0;
             for (size_t i = 0; i < pcm.n_samples; i++) bad += pcm.samples[i] != (float)s[i] / 32768.0f;
             CHECK(bad == 0, "jfk: %zu samples differ from int16/32768", bad);
-            audio_pcm_free(&pcm);
+            audio_pcm_clear(&pcm);
         }
         free(s);
         sf_close(sf);
@@ -190,7 +190,7 @@ static void test_generated_formats(void) {
         CHECK(pcm.sample_rate == 16000, "%s: rate", conv[i].file);
         CHECK(fabs(s - ref_s) <= 0.01 * ref_s, "%s: duration %.3f vs %.3f", conv[i].file, s, ref_s);
         CHECK(corr >= conv[i].min_corr, "%s: correlation %.4f < %.2f", conv[i].file, corr, conv[i].min_corr);
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
     }
 
     /* Opus and MP3 through libsndfile's encoders, where this libsndfile has them. */
@@ -221,7 +221,7 @@ static void test_generated_formats(void) {
         /* lossy codecs add encoder delay/padding: allow 5 % + 0.1 s */
         CHECK(fabs(s - ref_s) <= 0.05 * ref_s + 0.1, "%s: duration %.3f vs %.3f", sfconv[i].file, s, ref_s);
         CHECK(corr >= 0.95, "%s: correlation %.4f", sfconv[i].file, corr);
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
     }
 
     /* Stereo with one silent channel: the mix-down is the mean (half). */
@@ -246,7 +246,7 @@ static void test_generated_formats(void) {
                 for (size_t i = 0; i < pcm.n_samples && i < ref.n_samples; i++)
                     maxd = fmax(maxd, fabs(pcm.samples[i] - 0.5 * ref.samples[i]));
                 CHECK(maxd < 1e-7, "stereo mix-down is not the mean (%.3g)", maxd);
-                audio_pcm_free(&pcm);
+                audio_pcm_clear(&pcm);
             }
         }
         free(st);
@@ -260,12 +260,12 @@ static void test_generated_formats(void) {
     CHECK(audio_decode_file(path, &opts, &pcm8, err, sizeof err) == 0 && pcm8.sample_rate == 8000, "8 kHz: %s",
           err);
     CHECK(fabs(audio_pcm_duration(pcm8.n_samples, 8000) - ref_s) < 0.01 * ref_s, "8 kHz duration");
-    audio_pcm_free(&pcm8);
+    audio_pcm_clear(&pcm8);
     opts = (audio_decode_options){.max_seconds = 1.0};
     CHECK(audio_decode_file(path, &opts, &pcm8, err, sizeof err) == TRIDENT_ELIMIT && pcm8.samples == NULL,
           "max_seconds: %s", err);
     CHECK(strstr(err, "1 s") != NULL, "limit message: %s", err);
-    audio_pcm_free(&ref);
+    audio_pcm_clear(&ref);
 }
 
 static void test_resample(void) {
@@ -307,7 +307,7 @@ static void test_wav_writer(void) {
             CHECK(pcm.n_samples == n && memcmp(pcm.samples, x, n * sizeof(float)) == 0,
                   "format %d: WAV round trip is not exact", f);
             CHECK(strstr(pcm.source_format, f ? "float" : "16 bit") != NULL, "format '%s'", pcm.source_format);
-            audio_pcm_free(&pcm);
+            audio_pcm_clear(&pcm);
         }
         void *mem = NULL;
         size_t size = 0;
@@ -318,7 +318,7 @@ static void test_wav_writer(void) {
             CHECK(audio_decode_memory(mem, size, NULL, &pcm2, err, sizeof err) == 0 && pcm2.n_samples == n &&
                       memcmp(pcm2.samples, x, n * sizeof(float)) == 0,
                   "memory WAV round trip: %s", err);
-            audio_pcm_free(&pcm2);
+            audio_pcm_clear(&pcm2);
         }
         free(mem);
     }
@@ -330,7 +330,7 @@ static void test_wav_writer(void) {
     if (audio_decode_file(path, NULL, &c, err, sizeof err) == 0) {
         CHECK(c.n_samples == 3 && c.samples[0] == 32767 / 32768.0f && c.samples[1] == -1.0f && c.samples[2] == 0.25f,
               "clipped values %g %g %g", c.samples[0], c.samples[1], c.samples[2]);
-        audio_pcm_free(&c);
+        audio_pcm_clear(&c);
     }
     /* NaN refused by the writers. */
     float bad[2] = {0.0f, NAN};
@@ -349,7 +349,7 @@ static void test_wav_writer(void) {
             CHECK(audio_decode_file(path, NULL, &part, err, sizeof err) == 0 &&
                       part.n_samples == (size_t)(k + 1) * 4000,
                   "after append %d: %zu samples (%s)", k, part.n_samples, err);
-            audio_pcm_free(&part);
+            audio_pcm_clear(&part);
         }
         CHECK(audio_wav_writer_append(w, bad, 2, err, sizeof err) == TRIDENT_EFORMAT, "append NaN refused");
         CHECK(audio_wav_writer_count(w) == 12000, "count %zu", audio_wav_writer_count(w));
@@ -358,7 +358,7 @@ static void test_wav_writer(void) {
         CHECK(audio_decode_file(path, NULL, &all, err, sizeof err) == 0 && all.n_samples == 12000 &&
                   floats_equal(all.samples, x, 12000),
               "live recording content: %s", err);
-        audio_pcm_free(&all);
+        audio_pcm_clear(&all);
     }
     CHECK(audio_wav_writer_open("/nonexistent-dir/x.wav", 16000, AUDIO_WAV_PCM16, &w, err, sizeof err) ==
                   TRIDENT_EIO &&

@@ -56,7 +56,7 @@ static int decode_mem(const void *p, size_t n, char *err, size_t err_size) {
         CHECK(pcm.samples == NULL && pcm.n_samples == 0, "failure left samples behind");
         CHECK(err[0] != '\0', "failure (%d) without a message", rc);
     }
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     return rc;
 }
 
@@ -158,7 +158,7 @@ static void test_isolated(void) {
                       strcmp(a.source_format, b.source_format) == 0,
                   "isolated decode (%s) differs", w ? "spawned" : "forked");
         }
-        audio_pcm_free(&b);
+        audio_pcm_clear(&b);
     }
     rc = audio_decode_memory_isolated(jfk, 30, NULL, &spawned, &b, err, sizeof err);
     expect(rc, TRIDENT_EFORMAT, err, "accepted formats", "spawned: truncated header");
@@ -166,7 +166,7 @@ static void test_isolated(void) {
     rc = audio_decode_memory_isolated(jfk, n, NULL, &missing, &b, err, sizeof err);
     CHECK(rc < 0 && b.samples == NULL && err[0], "a missing decoder binary is an error: %d %s", rc, err);
     printf("%-28s -> %s\n", "spawned: no such binary", err);
-    audio_pcm_free(&a);
+    audio_pcm_clear(&a);
     /* errors cross the process boundary unchanged */
     rc = audio_decode_memory_isolated(jfk, 30, NULL, NULL, &b, err, sizeof err);
     expect(rc, TRIDENT_EFORMAT, err, "accepted formats", "isolated: truncated header");
@@ -202,7 +202,7 @@ static void test_isolated(void) {
               "spawned: memory bound: %d %s", rc, err);
         printf("%-28s -> %s\n", "spawned: memory bound", err);
 #endif
-        audio_pcm_free(&b);
+        audio_pcm_clear(&b);
         free(big);
     }
     free(jfk);

@@ -19,8 +19,8 @@ typedef struct {
     int n;
 } utt_list;
 
-static void list_free(utt_list *l) {
-    for (int i = 0; i < l->n; i++) audio_utterance_free(&l->u[i]);
+static void list_clear(utt_list *l) {
+    for (int i = 0; i < l->n; i++) audio_utterance_clear(&l->u[i]);
     l->n = 0;
 }
 
@@ -31,7 +31,7 @@ static void collect(audio_vad *v, utt_list *out) {
         if (out->n < MAX_UTT)
             out->u[out->n++] = u;
         else
-            audio_utterance_free(&u);
+            audio_utterance_clear(&u);
     }
 }
 
@@ -136,9 +136,9 @@ int main(void) {
             for (int i = 0; i < l.n && i < first.n; i++)
                 CHECK(l.u[i].start == first.u[i].start && l.u[i].end == first.u[i].end,
                       "chunk %zu: utterance %d differs", chunks[c], i);
-            list_free(&l);
+            list_clear(&l);
         }
-        list_free(&first);
+        list_clear(&first);
 
         /* A longer hangover than the pause joins the two. */
         audio_vad_config slow = cfg;
@@ -146,13 +146,13 @@ int main(void) {
         utt_list l;
         run_vad(&slow, x, n, 480, &l);
         CHECK(l.n == 1, "hangover 2.5 s: %d utterances, want 1", l.n);
-        list_free(&l);
+        list_clear(&l);
 
         /* The end of the call closes the utterance in flight. */
         run_vad(NULL, x, e2, 333, &l);
         CHECK(l.n == 2 && l.u[1].end == e2, "flush: %d utterances, last ends %.3f", l.n,
               l.n ? (double)l.u[l.n - 1].end / SR : 0.0);
-        list_free(&l);
+        list_clear(&l);
         free(x);
     }
 
@@ -176,14 +176,14 @@ int main(void) {
             CHECK(l.u[1].start == l.u[0].end && !l.u[1].capped, "second continues at the cut");
             CHECK(l.u[1].end + SR / 2 >= n, "second ends at %.3f", (double)l.u[1].end / SR);
         }
-        list_free(&l);
+        list_clear(&l);
         /* A shorter cap, for a configurable limit. */
         audio_vad_config c10 = cfg;
         c10.max_utterance_s = 10;
         run_vad(&c10, x, n, 0, &l);
         CHECK(l.n == 4, "10-s cap: %d utterances, want 4", l.n);
         for (int i = 0; i < l.n; i++) CHECK(l.u[i].n_samples <= 10 * SR, "10-s cap: utterance %d too long", i);
-        list_free(&l);
+        list_clear(&l);
         free(x);
     }
 
@@ -195,7 +195,7 @@ int main(void) {
         utt_list l;
         run_vad(NULL, x, n, 4800, &l);
         CHECK(l.n == 0, "60 s of zeros: %d utterances", l.n);
-        list_free(&l);
+        list_clear(&l);
         uint32_t seed = 7;
         double amp = pow(10.0, -45.0 / 20.0) * sqrt(3.0); /* uniform noise with RMS -45 dBFS */
         for (size_t i = 0; i < n; i++) {
@@ -204,7 +204,7 @@ int main(void) {
         }
         run_vad(NULL, x, n, 4800, &l);
         CHECK(l.n == 0, "60 s of -45 dBFS noise: %d utterances", l.n);
-        list_free(&l);
+        list_clear(&l);
         /* ... and speech over that noise is still found. */
         size_t at = 10 * SR;
         for (size_t i = 0; i < (size_t)(1.8 * SR); i++) x[at + i] += jfk.samples[(size_t)(0.3 * SR) + i];
@@ -214,7 +214,7 @@ int main(void) {
         if (l.n == 1)
             CHECK(l.u[0].start + SR / 2 >= at && l.u[0].start <= at + SR / 10, "speech in noise at %.2f",
                   (double)l.u[0].start / SR);
-        list_free(&l);
+        list_clear(&l);
         free(x);
     }
 
@@ -240,8 +240,8 @@ int main(void) {
         CHECK(audio_vad_next(v, &u) == 0 && u.samples == NULL, "nothing queued");
         audio_vad_free(v);
         audio_vad_free(NULL);
-        audio_utterance_free(NULL);
+        audio_utterance_clear(NULL);
     }
-    audio_pcm_free(&jfk);
+    audio_pcm_clear(&jfk);
     return check_summary();
 }

@@ -220,7 +220,7 @@ static void check_reference(const char *name) {
                "jitter_raw %.2g, rms_mean %.2g\n",
                name, T, r.voiced_frames, bad_state, bad_voicing, max_f0, max_vp, max_rms, max_feat, max_f32,
                fabs(r.jitter_raw - jr), fabs(r.rms_mean - rm));
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
 
     /* The dense reference decoder of the same model: the same path. */
@@ -228,7 +228,7 @@ static void check_reference(const char *name) {
     CHECK(diff == 0, "%s: %zu frames differ between the monotone search and the dense decoder", name, diff);
 
 out_po:
-    bio_pyin_out_free(&po);
+    bio_pyin_out_clear(&po);
 out:
     json_decref(ref);
     free(pcm);
@@ -271,7 +271,7 @@ static void check_edges(void) {
                 r.rms[t] != 0)
                 finite = 0;
         CHECK(finite, "silence per-frame values finite and zero");
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
 
     /* a 220 Hz sine: voiced, on the 220 Hz bin */
@@ -289,7 +289,7 @@ static void check_edges(void) {
         CHECK(r.f0_cv < 0.01, "sine f0_cv %g", r.f0_cv);
         CHECK_NEAR(r.pitch_elevation, 0.2, 0.01, "sine pitch_elevation");
         CHECK(result_finite(&r), "sine features finite");
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
 
     /* clipped noise: no NaN anywhere */
@@ -307,7 +307,7 @@ static void check_edges(void) {
             if (!isfinite(r.f0[t]) || !isfinite(r.voiced_prob[t]) || !isfinite(r.rms[t])) finite = 0;
         CHECK(finite, "clipped noise: all values finite");
         CHECK(r.distress_score >= 0 && r.distress_score <= 1, "noise distress %g", r.distress_score);
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
 
     /* a noisy sine through the dense decoder: identical decoding */
@@ -327,7 +327,7 @@ static void check_edges(void) {
                 if (a.state[t] < a.n_pitch_bins) voiced++;
             CHECK(diff == 0, "gliding sine: %zu frames differ from the dense decoder", diff);
             CHECK(voiced > a.n_frames / 3, "gliding sine voiced %zu of %zu", voiced, a.n_frames);
-            bio_pyin_out_free(&a);
+            bio_pyin_out_clear(&a);
         }
     }
 
@@ -338,13 +338,13 @@ static void check_edges(void) {
     if (rc == 0) {
         CHECK(r.frames == 1, "100 samples: %zu frames", r.frames);
         CHECK(result_finite(&r), "100 samples finite");
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
     rc = bio_analyze(x, 0, &p, &r, err, sizeof err);
     CHECK(rc == 0, "0 samples: %s", err);
     if (rc == 0) {
         CHECK(r.frames == 1 && r.voiced_frames == 0 && r.distress_score == 0, "0 samples: %zu frames", r.frames);
-        bio_result_free(&r);
+        bio_result_clear(&r);
     }
 
     /* bad input */
@@ -374,7 +374,7 @@ static void check_edges(void) {
             bio_pyin_out po;
             rc = bio_pyin_run(y, n2, &p, &po, err, sizeof err);
             CHECK(rc == TRIDENT_EINVAL && strstr(err, want), "non-finite case %zu: rc %d \"%s\"", c, rc, err);
-            if (rc == 0) bio_pyin_out_free(&po);
+            if (rc == 0) bio_pyin_out_clear(&po);
             bio_pyin_hmm m;
             rc = bio_pyin_hmm_build(y, n2, &p, &m, err, sizeof err);
             CHECK(rc == TRIDENT_EINVAL && strstr(err, want), "non-finite case %zu, dense model: rc %d \"%s\"", c,
@@ -429,9 +429,9 @@ static void check_edges(void) {
         CHECK(json_real_value(json_object_get(j, "distress_score")) == a.distress_score, "json distress");
     }
     json_decref(j);
-    bio_result_free(&a);
-    bio_result_free(&b);
-    bio_result_free(NULL);
+    bio_result_clear(&a);
+    bio_result_clear(&b);
+    bio_result_clear(NULL);
 }
 
 /* ---- the two distress models ----------------------------------------------- */
@@ -573,7 +573,7 @@ static void check_monotone(void) {
             size_t diff = dense_diff(x, n, &pk, &fast);
             CHECK(diff == 0, "monotone input %d (even width %d): %zu of %zu states differ from the dense decoder",
                   kind, even, diff, fast.n_frames);
-            bio_pyin_out_free(&fast);
+            bio_pyin_out_clear(&fast);
         }
     }
     free(x);

@@ -51,7 +51,7 @@ int npy_load(const char *path, npy_array *arr) {
     free(hdr);
     arr->data = malloc(arr->count * sizeof(float));
     if (!arr->data || fread(arr->data, sizeof(float), arr->count, f) != arr->count) {
-        npy_free(arr);
+        npy_clear(arr);
         goto bad;
     }
     fclose(f);
@@ -62,7 +62,7 @@ bad:
     return -1;
 }
 
-void npy_free(npy_array *arr) {
+void npy_clear(npy_array *arr) {
     free(arr->data);
     arr->data = NULL;
 }

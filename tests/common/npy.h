@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 typedef struct {
-    float *data;     /* owned; free with npy_free */
+    float *data;     /* owned; free with npy_clear */
     int ndim;
     size_t shape[4];
     size_t count;    /* product of shape */
@@ -13,7 +13,7 @@ typedef struct {
 
 /* Loads path into arr. Returns 0, or -1 with a message on stderr. */
 int npy_load(const char *path, npy_array *arr);
-void npy_free(npy_array *arr);
+void npy_clear(npy_array *arr);
 
 /* max |a - b| over n elements, and max |b| (for relative tolerances). */
 double npy_max_abs_diff(const float *a, const float *b, size_t n);

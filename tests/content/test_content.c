@@ -263,7 +263,7 @@ static void check_case(const content_lexicon *lex, int row, const content_case *
         if (i) CHECK(r.evidence[i - 1].start <= r.evidence[i].start, "row %d: evidence in transcript order", row);
     }
     CHECK(sum == r.points_total, "row %d: evidence weights sum %d != total %d", row, sum, r.points_total);
-    content_result_free(&r);
+    content_result_clear(&r);
 }
 
 /* Finds the first evidence row for entity with the given value. */
@@ -333,7 +333,7 @@ static void check_json(const content_lexicon *lex) {
     const content_evidence *p = find_evidence(&r, "scale.persons_affected", "1");
     CHECK(p && strcmp(p->matched, "Mi granny") == 0 && p->weight == 5, "persons evidence");
     json_decref(j);
-    content_result_free(&r);
+    content_result_clear(&r);
 
     /* Negated evidence is reported with weight 0. */
     CHECK(content_extract(lex, "No one is hurt, there is no fire", &r) == 0, "extract");
@@ -345,39 +345,39 @@ static void check_json(const content_lexicon *lex) {
     j = content_result_to_json(&r);
     CHECK(j && json_is_null(json_object_get(json_object_get(j, "entities"), "mechanism_hazard")), "hazard null");
     json_decref(j);
-    content_result_free(&r);
+    content_result_clear(&r);
 
     /* "no one is bleeding": bleeding negated takes its negated value, none. */
     CHECK(content_extract(lex, "no one is bleeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_NONE,
           "negated bleeding → none");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* A clause boundary ends the negation scope. */
     CHECK(content_extract(lex, "No, the house is on fire", &r) == 0 && r.hazard == CONTENT_HAZARD_FIRE,
           "comma ends negation");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "nothing wrong but my son is bleeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_MINOR,
           "\"but\" ends negation");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* Curly apostrophes and case are normalised; repeated keywords count once. */
     CHECK(content_extract(lex, "She CAN\u2019T BREATHE! help help HELP", &r) == 0 &&
               r.breathing == CONTENT_BREATHING_NOT_BREATHING && r.n_urgency_keywords == 1 && r.points_urgency == 5,
           "normalisation");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* Explicit phrase beats the overlap rule: "not bleeding bad" is minor. */
     CHECK(content_extract(lex, "him not bleeding bad", &r) == 0 && r.bleeding == CONTENT_BLEEDING_MINOR,
           "not bleeding bad → minor");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* Overlap: "breathing hard" (impaired) beats "he is breathing" (normal). */
     CHECK(content_extract(lex, "he is breathing hard", &r) == 0 && r.breathing == CONTENT_BREATHING_IMPAIRED,
           "overlap: more severe reading wins");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* Invalid UTF-8 inside a matched span still gives valid JSON strings. */
     CHECK(content_extract(lex, "fire at 12 H\xffpe Road", &r) == 0 && strcmp(r.address, "12 H?pe Road") == 0,
           "invalid UTF-8 replaced: %s", r.address);
     j = content_result_to_json(&r);
     CHECK(j != NULL, "JSON with invalid UTF-8 input");
     json_decref(j);
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, NULL, &r) == TRIDENT_EINVAL, "NULL text");
     CHECK(content_extract(NULL, "x", &r) == TRIDENT_EINVAL, "NULL lexicon");
 }
@@ -497,16 +497,16 @@ static void check_indicators(const content_lexicon *lex) {
             CHECK(h && strcmp(h, k->hazard) == 0, "\"%s\": hazard %s, expected %s", k->text, h ? h : "null",
                   k->hazard);
         }
-        content_result_free(&r);
+        content_result_clear(&r);
     }
     content_result r;
     /* "cyaan find mi pickney" does not negate the children */
     CHECK(content_extract(lex, "Di house a bun dung and mi cyaan find mi pickney dem", &r) == 0 &&
               r.vulnerable_population && r.hazard == CONTENT_HAZARD_FIRE && r.serious,
           "cyaan find mi pickney: vulnerable");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "no pickney inside", &r) == 0 && !r.vulnerable_population, "no pickney: negated");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* The indicators in the JSON, with their words and offsets; critical first. */
     const char *text = "Dem stab him, him a bleed bad and him nah breathe";
     CHECK(content_extract(lex, text, &r) == 0, "extract");
@@ -532,15 +532,15 @@ static void check_indicators(const content_lexicon *lex) {
     const content_evidence *e = find_evidence(&r, "indicators", "weapon_injury");
     CHECK(e && e->weight == 30 && strcmp(e->matched, "stab") == 0, "indicator evidence");
     json_decref(j);
-    content_result_free(&r);
+    content_result_clear(&r);
     /* Non-critical only: a routine call is not serious. */
     CHECK(content_extract(lex, "my neighbour is playing loud music", &r) == 0 && !r.serious && r.n_indicators == 0,
           "routine: nothing");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "he fell and hurt his ankle", &r) == 0 && r.serious && has_indicator(&r, "injury") &&
               !content_result_critical(&r),
           "an injury is serious, not critical");
-    content_result_free(&r);
+    content_result_clear(&r);
     /* serious and minor (content.h) */
     static const struct {
         const char *text;
@@ -564,35 +564,35 @@ static void check_indicators(const content_lexicon *lex) {
               "\"%s\": serious %d minor %d, expected %d %d", sm[i].text, r.serious, r.minor, sm[i].serious,
               sm[i].minor);
         CHECK(!content_result_critical(&r), "\"%s\": not critical", sm[i].text);
-        content_result_free(&r);
+        content_result_clear(&r);
     }
     /* ASR repeats are one word; cues combine with other findings */
     CHECK(content_extract(lex, "my uncle is under the the mud", &r) == 0 && has_indicator(&r, "entrapment"),
           "the the → the");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "chest pain since this morning", &r) == 0 && !has_indicator(&r, "cardiac") &&
               r.hazard == CONTENT_HAZARD_MEDICAL && r.serious,
           "chest pain alone: serious, not cardiac");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "chest pain and he is sweating", &r) == 0 && has_indicator(&r, "cardiac"),
           "chest pain with sweating: cardiac");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "she just had the baby and she is bleeding bad", &r) == 0 &&
               has_indicator(&r, "childbirth_bleeding") && !has_indicator(&r, "heavy_bleeding") &&
               r.bleeding == CONTENT_BLEEDING_HEAVY,
           "childbirth + bleeding: childbirth_bleeding (the more specific name)");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "three people shot outside the bar", &r) == 0 && has_indicator(&r, "mass_casualty"),
           "three people shot: mass casualty");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "they pulled him out of the pool and he is not breathing", &r) == 0 &&
               has_indicator(&r, "drowning") && r.hazard == CONTENT_HAZARD_DROWNING,
           "pulled from the water, not breathing: drowning");
-    content_result_free(&r);
+    content_result_clear(&r);
     CHECK(content_extract(lex, "car crash on the highway and the driver is bleeding", &r) == 0 &&
               r.hazard == CONTENT_HAZARD_TRAFFIC,
           "the mechanism names the hazard: traffic");
-    content_result_free(&r);
+    content_result_clear(&r);
 }
 
 /* The two files of a temporary data directory. */
@@ -661,7 +661,7 @@ static void check_loading(void) {
         CHECK(content_extract(lex, "fire near Papine, st andrew, not fire", &r) == 0 && r.hazard == CONTENT_HAZARD_FIRE &&
                   strcmp(r.town, "Papine") == 0 && strcmp(r.parish, "St. Andrew") == 0 && r.points_total == 35,
               "small data set");
-        content_result_free(&r);
+        content_result_clear(&r);
         content_lexicon_free(lex);
     }
     /* Indicator and recovery values are checked. */
@@ -710,14 +710,14 @@ static void check_loading(void) {
                   r.indicators[0].start == (size_t)(strstr(text, "knife") - text) && r.points_total == 30 + 35,
               "weapon + threat: %d indicators, %s, %d points", r.n_indicators,
               r.n_indicators ? r.indicators[0].matched : "-", r.points_total);
-        content_result_free(&r);
+        content_result_clear(&r);
         CHECK(content_extract(lex, "he has no knife, nobody will kill", &r) == 0 && r.n_indicators == 0, "negated classes");
-        content_result_free(&r);
+        content_result_clear(&r);
         CHECK(content_extract(lex, "he is bleding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_HEAVY, "a slip is corrected");
-        content_result_free(&r);
+        content_result_clear(&r);
         CHECK(content_extract(lex, "the dogs are breeding", &r) == 0 && r.bleeding == CONTENT_BLEEDING_UNKNOWN,
               "a known word is not");
-        content_result_free(&r);
+        content_result_clear(&r);
         content_lexicon_free(lex);
     }
     unlink(known);
@@ -744,7 +744,7 @@ static void check_loading(void) {
                   strcmp(r.parish, "St. Andrew") == 0 && r.town[0] == '\0' && r.has_coordinates && r.lat == 18.005,
               "road → address, landmark → landmark and coordinates: %s / %s / %s", r.address, r.landmark,
               r.geographic_ref);
-        content_result_free(&r);
+        content_result_clear(&r);
         content_lexicon_free(lex);
     }
     unlink(places);
@@ -766,7 +766,7 @@ static void *thread_main(void *p) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             content_result r;
             if (content_extract(a->lex, cases[i].text, &r) != 0 || r.points_total != cases[i].points) a->bad++;
-            content_result_free(&r);
+            content_result_clear(&r);
         }
     return NULL;
 }
@@ -815,7 +815,7 @@ int main(void) {
             content_result r;
             content_extract(lex, cases[i].text, &r);
             bytes += strlen(cases[i].text);
-            content_result_free(&r);
+            content_result_clear(&r);
         }
     double dt = now_seconds() - t0;
     printf("lexicon: %zu phrases, %zu places, loaded in %.2f ms\n", content_lexicon_phrase_count(lex),

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!pcm.samples || !pcm.n_samples || audio_pcm_validate(pcm.samples, pcm.n_samples, NULL, 0) != 0 ||
             audio_pcm_peak(pcm.samples, pcm.n_samples) > 1e6)
             __builtin_trap();
-        audio_pcm_free(&pcm);
+        audio_pcm_clear(&pcm);
     } else if (pcm.samples || !err[0]) {
         __builtin_trap(); /* an error leaves nothing behind and always says why */
     }

@@ -50,7 +50,7 @@ static void compare_one(const char *name, const audio_pcm *pcm) {
     }
     free(out);
     whisper_mel_free(mel);
-    npy_free(&ref);
+    npy_clear(&ref);
 }
 
 int main(void) {
@@ -116,6 +116,6 @@ int main(void) {
         free(out);
     }
     whisper_mel_free(mel);
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     return check_summary();
 }

@@ -457,7 +457,7 @@ static void test_list(void) {
                   (p.items[i - 1].created_at == p.items[i].created_at && strcmp(p.items[i - 1].id, p.items[i].id) > 0),
               "newest first at %zu", i);
     CHECK(p.count == 40 && p.items[0].utterance_count == 39, "newest is the last inserted");
-    store_page_free(&p);
+    store_page_clear(&p);
     CHECK(p.items == NULL && p.count == 0, "page freed and cleared");
 
     /* Paging through uploads 7 at a time visits each exactly once. */
@@ -472,7 +472,7 @@ static void test_list(void) {
             int u = p.items[i].utterance_count;
             if (u >= 0 && u < 40) seen[u]++;
         }
-        store_page_free(&p);
+        store_page_clear(&p);
     }
     int once = 1;
     for (int i = 0; i < 40; i++) once &= seen[i] == (i < 30 ? 1 : 0);
@@ -484,19 +484,19 @@ static void test_list(void) {
     CHECK(p.total == 2 && p.count == 2, "live Q1 total %lld", (long long)p.total);
     for (size_t i = 0; i < p.count; i++)
         CHECK(p.items[i].kind == STORE_KIND_LIVE && strcmp(p.items[i].queue, "Q1-IMMEDIATE") == 0, "live Q1 item");
-    store_page_free(&p);
+    store_page_clear(&p);
 
     f = (store_filter){.kind = STORE_KIND_LIVE, .status = STORE_STATUS_IN_PROGRESS};
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.total == 5, "live in progress %lld", (long long)p.total);
-    store_page_free(&p);
+    store_page_clear(&p);
 
     f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 10, .offset = 1000};
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.count == 0 && p.total == 40, "offset past the end");
-    store_page_free(&p);
+    store_page_clear(&p);
 
     f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .queue = "'; DROP TABLE calls;--"};
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.total == 0, "hostile queue filter matches nothing");
-    store_page_free(&p);
+    store_page_clear(&p);
 
     f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = -1};
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == TRIDENT_EINVAL, "negative limit");
@@ -506,10 +506,10 @@ static void test_list(void) {
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == TRIDENT_EINVAL, "bad kind filter");
     f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 5000};
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.count == 40, "huge limit clamped");
-    store_page_free(&p);
+    store_page_clear(&p);
     f = (store_filter){.kind = STORE_KIND_ANY, .status = STORE_STATUS_ANY, .limit = 3};
     CHECK(store_call_list(s, &f, &p, err, sizeof err) == 0 && p.count == 3 && p.total == 40, "limit 3");
-    store_page_free(&p);
+    store_page_clear(&p);
 
     store_counts n;
     CHECK(store_counts_get(s, &n, err, sizeof err) == 0, "counts");
@@ -857,7 +857,7 @@ static void test_final_states(void) {
         store_page page;
         CHECK(store_call_list(s, &flt, &page, err, sizeof err) == 0 && page.total == 1, "filter by %s",
               store_status_name(finals[i]));
-        store_page_free(&page);
+        store_page_clear(&page);
     }
     store_close(s);
 }
@@ -963,7 +963,7 @@ static void *worker_run(void *arg) {
             w->failures++;
             fprintf(stderr, "worker %d list: %s\n", w->thread, e);
         } else {
-            store_page_free(&p);
+            store_page_clear(&p);
         }
         store_counts n;
         if (store_counts_get(w->s, &n, e, sizeof e) != 0) w->failures++;
@@ -1008,7 +1008,7 @@ static void test_concurrency(void) {
     for (size_t i = 0; i < p.count; i++)
         whole &= p.items[i].utterance_count == UTTERANCES && strcmp(p.items[i].transcript, "w0 w1 w2 w3 w4 w5 w6 w7") == 0;
     CHECK(whole, "every live call has all its utterances");
-    store_page_free(&p);
+    store_page_clear(&p);
     store_close(a);
     store_close(b);
 }

@@ -208,7 +208,7 @@ int main(void) {
     st = system(cmd);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "model-gen rejects an unknown architecture");
 
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
     return check_summary();

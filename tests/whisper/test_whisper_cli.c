@@ -44,7 +44,7 @@ static run_result run(const char *args) {
     return r;
 }
 
-static void run_free(run_result *r) {
+static void run_clear(run_result *r) {
     free(r->out);
     free(r->err);
 }
@@ -56,7 +56,7 @@ static void expect_rejected(const char *what, const char *args, const char *need
     CHECK(r.status == 2, "%s: exit status %d, want 2", what, r.status);
     CHECK(strstr(r.err, needle) != NULL, "%s: stderr '%s' lacks '%s'", what, r.err, needle);
     CHECK(r.out[0] == '\0', "%s: nothing on stdout", what);
-    run_free(&r);
+    run_clear(&r);
 }
 
 static int is_num(json_t *j) { return json_is_number(j); }
@@ -121,13 +121,13 @@ static void test_json(void) {
     }
     json_decref(g);
     json_decref(j);
-    run_free(&r);
+    run_clear(&r);
 
     /* plain text: the transcript on one line, English-only model without --language */
     snprintf(args, sizeof args, "--model '%s' '%s'", model_en, jfk);
     r = run(args);
     CHECK(r.status == 0 && strlen(r.out) > 10 && r.out[0] != '{', "plain output (%d): %s", r.status, r.err);
-    run_free(&r);
+    run_clear(&r);
 }
 
 int main(void) {
@@ -140,7 +140,7 @@ int main(void) {
     run_result r = run("--help");
     CHECK(r.status == 0 && strstr(r.out, "--model DIR") && strstr(r.out, "--condition-on-previous-text"),
           "--help: %d", r.status);
-    run_free(&r);
+    run_clear(&r);
 
     test_json();
 
@@ -172,19 +172,19 @@ int main(void) {
     r = run(args);
     CHECK(r.status == 0 && r.out[0] != '\0' && strstr(r.err, "weights=q8"), "--quant q8: status %d, %s", r.status,
           r.err);
-    run_free(&r);
+    run_clear(&r);
 
     snprintf(args, sizeof args, "--model /nonexistent/model '%s'", jfk);
     r = run(args);
     CHECK(r.status == 1 && strstr(r.err, "/nonexistent/model"), "missing model: status %d, %s", r.status, r.err);
-    run_free(&r);
+    run_clear(&r);
     snprintf(args, sizeof args, "--model '%s' /nonexistent/audio.wav", model_v2);
     r = run(args);
     CHECK(r.status == 1 && strstr(r.err, "audio.wav"), "missing audio: status %d, %s", r.status, r.err);
-    run_free(&r);
+    run_clear(&r);
     snprintf(args, sizeof args, "--model '%s' --language xx '%s'", model_v2, jfk);
     r = run(args);
     CHECK(r.status == 2 && strstr(r.err, "xx"), "unknown language: status %d, %s", r.status, r.err);
-    run_free(&r);
+    run_clear(&r);
     return check_summary();
 }

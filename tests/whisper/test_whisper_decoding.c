@@ -688,7 +688,7 @@ int main(int argc, char **argv) {
     whisper_model_free(m_v2);
     whisper_session_free(s_en);
     whisper_model_free(m_en);
-    audio_pcm_free(&jfk);
-    audio_pcm_free(&long_pcm);
+    audio_pcm_clear(&jfk);
+    audio_pcm_clear(&long_pcm);
     return check_summary();
 }

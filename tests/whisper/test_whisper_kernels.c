@@ -84,7 +84,7 @@ static test_matrix make_matrix(int rows, int cols, whisper_dtype dt) {
     t.m.data = buf;
     t.m.scales = sc;
     t.data = buf;
-    whisper_q8_matrix_free(&q);
+    whisper_q8_matrix_clear(&q);
     /* the quantisation error is at most half a step of each block's scale */
     double worst = 0;
     int nb = (cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
@@ -429,7 +429,7 @@ static void test_q8_top_exact(void) {
     CHECK(wrong_plain > 0, "the near-ties do defeat a plain 8-bit pass (%d of %d rows)", wrong_plain, 40 * R);
     CHECK(far == 0, "q8 top-exact: every entry within its error bound (%d outside)", far);
     threadpool_free(pool);
-    whisper_q8_matrix_free(&q);
+    whisper_q8_matrix_clear(&q);
     free(x), free(ref), free(got), free(plain), free(scratch), free(w.exact), free(w.data);
 }
 

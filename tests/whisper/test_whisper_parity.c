@@ -163,11 +163,11 @@ static void run_fixture(const whisper_fixture *f) {
             whisper_result_free(r);
         }
     }
-    audio_pcm_free(&pcm);
+    audio_pcm_clear(&pcm);
     json_decref(g);
-    npy_free(&mel);
-    npy_free(&enc);
-    npy_free(&logits);
+    npy_clear(&mel);
+    npy_clear(&enc);
+    npy_clear(&logits);
     whisper_session_free(s);
 out_model:
     whisper_model_free(m);

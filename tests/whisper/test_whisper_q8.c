@@ -127,7 +127,7 @@ static void run_fixture(const whisper_fixture *f, const audio_pcm *jfk, totals *
         free(lf);
         free(lq);
     }
-    npy_free(&mel);
+    npy_clear(&mel);
     json_decref(g);
     free(mel_path);
     free(greedy_path);
@@ -168,7 +168,7 @@ int main(void) {
     totals t = {0};
     if (rc == 0)
         for (size_t i = 0; i < whisper_fixture_count; i++) run_fixture(&whisper_fixtures[i], &jfk, &t);
-    audio_pcm_free(&jfk);
+    audio_pcm_clear(&jfk);
     double tf = t.tf_total ? (double)t.tf_same / t.tf_total : 0, fr = t.fr_total ? (double)t.fr_same / t.fr_total : 0;
     printf("q8 vs float: teacher-forced %ld/%ld = %.2f%%, free-running %ld/%ld = %.2f%%, max|logit diff| %.4g "
            "(rel %.3g)\n",

@@ -233,6 +233,6 @@ int main(void) {
     }
     whisper_model_free(m);
     whisper_model_free(m_en);
-    audio_pcm_free(&long_pcm);
+    audio_pcm_clear(&long_pcm);
     return check_summary();
 }
