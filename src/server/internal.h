@@ -84,6 +84,10 @@ const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
 char *metrics_render(server *srv);
 
+/* Runs fn(arg) on a thread with a large stack (stack.c) and waits for it.
+ * Returns 0, or -1 when no thread could be started (fn did not run). */
+int server_large_stack_run(void (*fn)(void *), void *arg);
+
 /* http.c: responses. Each returns the status sent. body is stolen (decref'd). */
 int http_send_json(struct mg_connection *conn, const server *srv, int status, json_t *body, const char *extra_headers);
 int http_send_error(struct mg_connection *conn, const server *srv, int status, const char *extra_headers,

@@ -66,43 +66,7 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
 
 static int method_is(const struct mg_request_info *ri, const char *m) { return strcmp(ri->request_method, m) == 0; }
 
-/* civetweb's worker threads have small stacks (Debian's build: 100 KB), too
- * small for an upload's decoding and analysis under AddressSanitizer. Such a
- * route runs on a thread of its own with SERVER_LARGE_STACK bytes of stack
- * (only the pages touched are committed) while the worker waits for it. */
-#define SERVER_LARGE_STACK ((size_t)8 << 20)
-
-typedef struct {
-    int (*route)(struct mg_connection *, server *);
-    struct mg_connection *conn;
-    server *srv;
-    int status;
-} large_stack_call;
-
-static void *large_stack_main(void *arg) {
-    large_stack_call *c = arg;
-    c->status = c->route(c->conn, c->srv);
-    return NULL;
-}
-
-static int server_on_large_stack(int (*route)(struct mg_connection *, server *), struct mg_connection *conn,
-                                 server *srv) {
-    large_stack_call c = {route, conn, srv, 0};
-    pthread_attr_t attr;
-    pthread_t th;
-    int ok = pthread_attr_init(&attr) == 0;
-    if (ok && pthread_attr_setstacksize(&attr, SERVER_LARGE_STACK) == 0 &&
-        pthread_create(&th, &attr, large_stack_main, &c) == 0) {
-        pthread_join(th, NULL);
-    } else {
-        c.status = http_send_error(conn, srv, 503, "Retry-After: 5\r\n", "cannot start a request thread; retry later");
-    }
-    if (ok) pthread_attr_destroy(&attr);
-    return c.status;
-}
-
-static int server_dispatch(struct mg_connection *conn, void *cbdata) {
-    server *srv = cbdata;
+static int server_dispatch_work(struct mg_connection *conn, server *srv) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     double t0 = clock_now_ms();
     const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
@@ -125,7 +89,7 @@ static int server_dispatch(struct mg_connection *conn, void *cbdata) {
         case ROUTE_HEALTH: status = is_get ? route_health(conn, srv) : -405; break;
         case ROUTE_READY: status = is_get ? route_ready(conn, srv) : -405; break;
         case ROUTE_METRICS: status = is_get ? route_metrics(conn, srv) : -405; break;
-        case ROUTE_ANALYZE: status = method_is(ri, "POST") ? server_on_large_stack(route_analyze, conn, srv) : -405; break;
+        case ROUTE_ANALYZE: status = method_is(ri, "POST") ? route_analyze(conn, srv) : -405; break;
         case ROUTE_CALLS: status = is_get ? route_calls(conn, srv, 0) : -405; break;
         case ROUTE_LIVE_CALLS: status = is_get ? route_calls(conn, srv, 1) : -405; break;
         case ROUTE_CALL: status = is_get ? route_call(conn, srv, id, 0) : -405; break;
@@ -141,6 +105,26 @@ static int server_dispatch(struct mg_connection *conn, void *cbdata) {
     }
     metrics_request_record(&srv->metrics, route, status, (clock_now_ms() - t0) / 1000.0);
     return status;
+}
+
+typedef struct {
+    struct mg_connection *conn;
+    server *srv;
+    int status;
+} dispatch_job;
+
+static void dispatch_run(void *arg) {
+    dispatch_job *j = arg;
+    j->status = server_dispatch_work(j->conn, j->srv);
+}
+
+/* civetweb's request handler: every request is handled off the worker's small
+ * stack (stack.c); 503 when no thread can be started. */
+static int server_dispatch(struct mg_connection *conn, void *cbdata) {
+    dispatch_job j = {conn, cbdata, 0};
+    if (server_large_stack_run(dispatch_run, &j) != 0)
+        j.status = http_send_error(conn, j.srv, 503, "Retry-After: 5\r\n", "cannot start a request thread; retry later");
+    return j.status;
 }
 
 /* Before any handler: refuses a connection admission could not shut at accept, and

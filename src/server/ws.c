@@ -287,8 +287,7 @@ static int ws_connect(const struct mg_connection *conn, void *cbdata) {
     return admission_live_acquire((struct mg_connection *)conn, cbdata);
 }
 
-static void ws_ready(struct mg_connection *conn, void *cbdata) {
-    server *srv = cbdata;
+static void ws_ready_work(struct mg_connection *conn, server *srv) {
     metrics_request_record(&srv->metrics, ROUTE_WS_LIVE, 101, 0);
     server_conn *sc = mg_get_user_connection_data(conn);
     char err[TRIDENT_ERR_SIZE];
@@ -313,15 +312,7 @@ static void ws_ready(struct mg_connection *conn, void *cbdata) {
     sc->ws = s;
 }
 
-static int ws_data(struct mg_connection *conn, int flags, char *data, size_t len, void *cbdata) {
-    (void)cbdata;
-    server_conn *sc = mg_get_user_connection_data(conn);
-    if (!sc || !sc->ws) return 0; /* the call could not be opened */
-    return ws_session_frame(sc->ws, flags, (const unsigned char *)data, len);
-}
-
-static void ws_close(const struct mg_connection *conn, void *cbdata) {
-    server *srv = cbdata;
+static void ws_close_work(const struct mg_connection *conn, server *srv) {
     server_conn *sc = mg_get_user_connection_data(conn);
     if (!sc) return;
     pthread_mutex_lock(&srv->admit_lock);
@@ -329,6 +320,52 @@ static void ws_close(const struct mg_connection *conn, void *cbdata) {
     pthread_mutex_unlock(&srv->admit_lock);
     ws_session_close(sc->ws, stopping); /* its call_ended may not reach a closed socket */
     sc->ws = NULL;
+}
+
+/* civetweb's callbacks: each runs its work off the worker's small stack
+ * (stack.c; JSON and the call's analysis go deep), or inline when no thread
+ * can be started. */
+typedef struct {
+    struct mg_connection *conn;
+    server *srv;
+    int flags;
+    const unsigned char *data;
+    size_t len;
+    int keep_open;
+} ws_callback;
+
+static void ws_ready_run(void *arg) {
+    ws_callback *e = arg;
+    ws_ready_work(e->conn, e->srv);
+}
+
+static void ws_ready(struct mg_connection *conn, void *cbdata) {
+    ws_callback e = {.conn = conn, .srv = cbdata};
+    if (server_large_stack_run(ws_ready_run, &e) != 0) ws_ready_run(&e);
+}
+
+static void ws_data_run(void *arg) {
+    ws_callback *e = arg;
+    server_conn *sc = mg_get_user_connection_data(e->conn);
+    /* no session: the call could not be opened, close */
+    e->keep_open = sc && sc->ws ? ws_session_frame(sc->ws, e->flags, e->data, e->len) : 0;
+}
+
+static int ws_data(struct mg_connection *conn, int flags, char *data, size_t len, void *cbdata) {
+    ws_callback e = {.conn = conn, .srv = cbdata, .flags = flags, .data = (const unsigned char *)data, .len = len};
+    if (server_large_stack_run(ws_data_run, &e) != 0) ws_data_run(&e);
+    return e.keep_open;
+}
+
+static void ws_close_run(void *arg) {
+    ws_callback *e = arg;
+    ws_close_work(e->conn, e->srv);
+}
+
+static void ws_close(const struct mg_connection *conn, void *cbdata) {
+    /* civetweb passes the connection const; the work only reads its user data */
+    ws_callback e = {.conn = (struct mg_connection *)conn, .srv = cbdata};
+    if (server_large_stack_run(ws_close_run, &e) != 0) ws_close_run(&e);
 }
 
 void ws_routes_register(server *srv) {
