@@ -12,11 +12,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import BIO_KEYS, QUEUES, TRIAGE_KEYS, check, fixture_paths, test, tests  # noqa: E402
+from trident_testing import BIO_KEYS, QUEUES, TRIAGE_KEYS, check, fixture_paths, test, run_tests  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, RECORDINGS = fixture_paths(SHARED)
@@ -171,18 +170,7 @@ def transcript_mode():
 
 
 def main():
-    failed = 0
-    for fn in tests:
-        try:
-            fn()
-            print("PASS", fn.__name__, flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL", fn.__name__, flush=True)
-            traceback.print_exc()
-    print("%d/%d analyze tests passed" % (len(tests) - failed, len(tests)))
-    shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    return run_tests("analyze", finish=lambda failed: shutil.rmtree(TMP, ignore_errors=True))
 
 
 if __name__ == "__main__":

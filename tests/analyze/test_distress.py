@@ -27,13 +27,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from trident_client import Server, WebSocket  # noqa: E402
-from trident_testing import check, test, tests  # noqa: E402
+from trident_testing import check, test, run_tests  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 AUDIO = os.path.join(SHARED, "audio")
@@ -332,18 +331,7 @@ def bad_distress_model_is_a_clear_error():
 
 
 def main():
-    failed = 0
-    for fn in tests:
-        try:
-            fn()
-            print("PASS", fn.__name__, flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL", fn.__name__, flush=True)
-            traceback.print_exc()
-    print("%d/%d distress tests passed" % (len(tests) - failed, len(tests)))
-    shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    return run_tests("distress", finish=lambda failed: shutil.rmtree(TMP, ignore_errors=True))
 
 
 if __name__ == "__main__":

@@ -9,10 +9,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, test, tests  # noqa: E402
+from trident_testing import check, test, run_tests  # noqa: E402
 
 BINARY = sys.argv[1]
 CORPORA = sys.argv[2:]
@@ -110,17 +109,7 @@ def bad_files_and_usage_are_refused():
 
 
 def main():
-    failed = 0
-    for fn in tests:
-        try:
-            fn()
-            print("PASS", fn.__name__, flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL", fn.__name__, flush=True)
-            traceback.print_exc()
-    print("%d/%d eval-content tests passed" % (len(tests) - failed, len(tests)))
-    return 1 if failed else 0
+    return run_tests("eval-content")
 
 
 if __name__ == "__main__":

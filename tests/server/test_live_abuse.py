@@ -21,14 +21,12 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trident_client import Refused, Server, WebSocket, connect, raw_exchange, read_wav_pcm16_mono  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, fixture_paths, test  # noqa: E402
-from trident_testing import tests as results  # noqa: E402
+from trident_testing import check, fixture_paths, test, run_tests  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, _ = fixture_paths(SHARED)
@@ -472,24 +470,17 @@ def shutdown_mid_call_interrupts_it_with_its_recording():
 
 
 def main():
-    failed = 0
-    for fn in results:
-        t0 = time.time()
-        try:
-            fn()
-            print("PASS %-75s %6.2fs" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s" % fn.__name__, flush=True)
-            traceback.print_exc()
-            if server and server.proc:
-                print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
-    if server and server.proc and server.proc.poll() is None:
-        server.stop()
-    print("%d/%d live-abuse tests passed" % (len(results) - failed, len(results)))
-    if failed == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    def on_failure(fn):
+        if server and server.proc:
+            print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
+
+    def finish(failed):
+        if server and server.proc and server.proc.poll() is None:
+            server.stop()
+        if not failed:
+            shutil.rmtree(TMP, ignore_errors=True)
+
+    return run_tests("live-abuse", on_failure, finish)
 
 
 if __name__ == "__main__":

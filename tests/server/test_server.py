@@ -20,15 +20,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trident_client import Server, WebSocket, multipart, read_wav_pcm16_mono  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import BIO_KEYS, QUEUES, TRIAGE_KEYS, check, fixture_paths, test  # noqa: E402
-from trident_testing import tests as results  # noqa: E402
+from trident_testing import BIO_KEYS, QUEUES, TRIAGE_KEYS, check, fixture_paths, test, run_tests  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, RECORDINGS = fixture_paths(SHARED)
@@ -624,26 +622,19 @@ LAST_USE = {"live_call_is_finalised_on_shutdown", "preload_failure_lazy_mode_and
 
 
 def main():
-    failed = 0
-    for fn in results:
-        t0 = time.time()
-        try:
-            fn()
-            print("PASS %-75s %6.2fs" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s" % fn.__name__, flush=True)
-            traceback.print_exc()
-            if server and server.proc:
-                print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
-                if server.proc.poll() is None and fn.__name__ in LAST_USE:
-                    server.stop()  # the test owning this server failed before stopping it
-    if server and server.proc and server.proc.poll() is None:
-        server.stop()
-    print("%d/%d server tests passed" % (len(results) - failed, len(results)))
-    if failed == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    def on_failure(fn):
+        if server and server.proc:
+            print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
+            if server.proc.poll() is None and fn.__name__ in LAST_USE:
+                server.stop()  # the test owning this server failed before stopping it
+
+    def finish(failed):
+        if server and server.proc and server.proc.poll() is None:
+            server.stop()
+        if not failed:
+            shutil.rmtree(TMP, ignore_errors=True)
+
+    return run_tests("server", on_failure, finish)
 
 
 if __name__ == "__main__":

@@ -19,13 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trident_client import Server  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, fixture_paths, test  # noqa: E402
-from trident_testing import tests as results  # noqa: E402
+from trident_testing import check, fixture_paths, test, run_tests  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, _ = fixture_paths(SHARED)
@@ -245,26 +243,19 @@ def admission_comes_before_decoding():
 
 
 def main():
-    failed = 0
-    for fn in results:
-        t0 = time.time()
-        try:
-            fn()
-            print("PASS %-70s %6.2fs" % (fn.__name__, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("FAIL %s" % fn.__name__, flush=True)
-            traceback.print_exc()
-            for s in servers:
-                if s.proc and s.proc.poll() is not None and s.proc.returncode != 0:
-                    print("---- server log (tail) ----\n" + s.log_text()[-3000:], flush=True)
-    for s in servers:
-        if s.proc and s.proc.poll() is None:
-            s.stop()
-    print("%d/%d upload tests passed" % (len(results) - failed, len(results)))
-    if failed == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    return 1 if failed else 0
+    def on_failure(fn):
+        for s in servers:
+            if s.proc and s.proc.poll() is not None and s.proc.returncode != 0:
+                print("---- server log (tail) ----\n" + s.log_text()[-3000:], flush=True)
+
+    def finish(failed):
+        for s in servers:
+            if s.proc and s.proc.poll() is None:
+                s.stop()
+        if not failed:
+            shutil.rmtree(TMP, ignore_errors=True)
+
+    return run_tests("upload", on_failure, finish)
 
 
 if __name__ == "__main__":
