@@ -45,22 +45,6 @@ static double xcorr_max(const float *a, size_t na, const float *b, size_t nb, in
     return best;
 }
 
-static void *slurp(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
-
 /* Decodes path from the file and from memory; both must agree exactly. */
 static int decode_both(const char *path, audio_pcm *out) {
     char err[TRIDENT_ERR_SIZE] = "";
@@ -68,7 +52,7 @@ static int decode_both(const char *path, audio_pcm *out) {
     CHECK(rc == 0, "decode %s: %s", path, err);
     if (rc) return rc;
     size_t size = 0;
-    void *bytes = slurp(path, &size);
+    char *bytes = check_read_file(path, &size);
     CHECK(bytes != NULL, "read %s", path);
     audio_pcm mem;
     rc = audio_decode_memory(bytes, size, NULL, &mem, err, sizeof err);

@@ -66,22 +66,6 @@ static void expect(int rc, int want, const char *err, const char *needle, const 
     printf("%-28s -> %s\n", what, err);
 }
 
-static void *slurp(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    *size = (size_t)n;
-    return p;
-}
-
 /* Chunk sizes libsndfile 1.2.0 mishandles: refused before it sees them. */
 static void test_chunk_sizes(void) {
     char err[TRIDENT_ERR_SIZE];
@@ -89,7 +73,7 @@ static void test_chunk_sizes(void) {
     /* the 153-byte file on which sf_open never returns */
     const char *hang = check_shared_path("repro/libsndfile-hang.wav");
     size_t n = 0;
-    unsigned char *bytes = slurp(hang, &n);
+    unsigned char *bytes = (unsigned char *)check_read_file(hang, &n);
     CHECK(bytes && n == 153, "read %s", hang);
     if (bytes) {
         int rc = decode_mem(bytes, n, err, sizeof err);
@@ -140,7 +124,7 @@ static void test_chunk_sizes(void) {
 static void test_isolated(void) {
     char err[TRIDENT_ERR_SIZE];
     size_t n = 0;
-    unsigned char *jfk = slurp(check_shared_path("audio/jfk.wav"), &n);
+    unsigned char *jfk = (unsigned char *)check_read_file(check_shared_path("audio/jfk.wav"), &n);
     CHECK(jfk != NULL, "read jfk.wav");
     if (!jfk) return;
     audio_pcm a, b;

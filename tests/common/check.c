@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/file.h"
+
 static int check_passed, check_failed;
 
 void check_record(int ok, const char *file, int line, const char *fmt, ...) {
@@ -34,4 +36,12 @@ const char *check_shared_path(const char *relative) {
     if (!root || !*root) root = TRIDENT_SHARED;
     snprintf(buf, sizeof buf, "%s/%s", root, relative);
     return buf;
+}
+
+char *check_read_file(const char *path, size_t *size) {
+    char *data = NULL, err[256];
+    size_t n = 0;
+    if (file_read_all(path, 0, &data, &n, err, sizeof err) != 0) return NULL;
+    if (size) *size = n;
+    return data;
 }

@@ -25,4 +25,8 @@ int check_failures(void);
  * Returns a pointer to a static buffer that the next call overwrites. */
 const char *check_shared_path(const char *relative);
 
+/* The whole file at path, NUL-terminated (the NUL not counted in *size; size may
+ * be NULL), or NULL when it cannot be read. The caller frees it. */
+char *check_read_file(const char *path, size_t *size);
+
 #endif

@@ -17,16 +17,10 @@ typedef struct {
     int status;
 } run_result;
 
+/* The file's text, or "" when it cannot be read (caller frees). */
 static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return strdup("");
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)n + 1);
-    if (n > 0 && fread(s, 1, (size_t)n, f) != (size_t)n) s[0] = '\0';
-    fclose(f);
-    return s;
+    char *s = check_read_file(path, NULL);
+    return s ? s : strdup("");
 }
 
 static run_result run(const char *args) {
