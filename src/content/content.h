@@ -180,6 +180,13 @@ typedef struct {
     /* not serious, and the words say the call is over, past or minor (a
      * minor phrase, "nobody hurt", a recovery) */
     int minor;
+    /* a person may be in trouble (triage: never Q5): serious, an indicator,
+     * a clinical value beyond normal, a hazard other than infrastructure or
+     * other, or a standing word of a sign class (harm, casualty, blue,
+     * convulse, noanswer, blood, sink, burned, sweat, sign: "he's not
+     * right", "she's gasping") not negated and not said of a thing ("the
+     * battery is dead"); never when minor */
+    int concern;
     int persons_affected;  /* 0 when no count was stated */
     int vulnerable_population;
     int escalating;

@@ -812,6 +812,39 @@ static void content_frames(content_ctx *c, content_state *s) {
     }
 }
 
+/* Does a word of a sign class stand (not negated): harm, casualty, blue,
+ * convulse, noanswer, blood, sink, burned, sweat or a vague sign ("not
+ * right", "gasping") — the safety net's evidence that a person may be in
+ * trouble even when no rule completes a finding? */
+static int content_sign_stands(const content_ctx *c) {
+    const uint64_t signs = LEX_CLASS_BIT(LEX_CLASS_HARM) | LEX_CLASS_BIT(LEX_CLASS_CASUALTY) |
+                           LEX_CLASS_BIT(LEX_CLASS_BLUE) | LEX_CLASS_BIT(LEX_CLASS_CONVULSE) |
+                           LEX_CLASS_BIT(LEX_CLASS_NOANSWER) | LEX_CLASS_BIT(LEX_CLASS_BLOOD) |
+                           LEX_CLASS_BIT(LEX_CLASS_SINK) | LEX_CLASS_BIT(LEX_CLASS_BURNED) |
+                           LEX_CLASS_BIT(LEX_CLASS_SWEAT) | LEX_CLASS_BIT(LEX_CLASS_SIGN);
+    const uint64_t things = LEX_CLASS_BIT(LEX_CLASS_INANIMATE) | LEX_CLASS_BIT(LEX_CLASS_STRUCTURE) |
+                            LEX_CLASS_BIT(LEX_CLASS_LAND);
+    for (size_t k = 0; k < c->n_classes; k++) {
+        const content_class_match *cm = &c->classes[k];
+        if (cm->negated || !(cm->classes & signs)) continue;
+        if (content_said_of_thing(c, cm->end)) continue; /* "a dead dog", "chopped down the tree" */
+        int of_thing = 0; /* "the phone is dead", "one dog dead": the nearest thing or person before it */
+        for (size_t b = k; b-- > 0;) {
+            const content_class_match *p = &c->classes[b];
+            if (p->end + LEX_INANIMATE_SCOPE <= cm->start ||
+                c->tokens[p->start].clause != c->tokens[cm->start].clause)
+                break;
+            if (p->classes & LEX_CLASS_BIT(LEX_CLASS_PERSON)) break;
+            if (p->classes & things) {
+                of_thing = 1;
+                break;
+            }
+        }
+        if (!of_thing) return 1;
+    }
+    return 0;
+}
+
 /* Step 4: entities from the lexicon matches. */
 static void content_entities(content_ctx *c, content_state *s) {
     content_result *r = c->r;
@@ -1256,6 +1289,10 @@ static void content_score(content_ctx *c, content_state *s) {
                  (surroundings && !s->minor_phrase) ||
                  (person && !s->minor_phrase && !s->unhurt && !s->recovered) || (s->seizure_stopped && !s->minor_phrase);
     r->minor = !r->serious && (s->minor_phrase || s->unhurt || s->recovered);
+    r->concern = !r->minor && (r->serious || r->n_indicators > 0 || content_sign_stands(c) || r->breathing > CONTENT_BREATHING_NORMAL ||
+                               r->consciousness > CONTENT_CONSCIOUSNESS_ALERT || r->bleeding > CONTENT_BLEEDING_NONE ||
+                               r->mobility > CONTENT_MOBILITY_WALKING ||
+                               (hz != CONTENT_HAZARD_NONE && hz != CONTENT_HAZARD_OTHER && hz != CONTENT_HAZARD_INFRASTRUCTURE));
     r->points_total = r->points_hazard + r->points_life_threat + r->points_vulnerable + r->points_scale +
                       r->points_location + r->points_urgency;
     r->content_score = (r->points_total > 100 ? 100 : r->points_total) / 100.0;
