@@ -458,12 +458,17 @@ static const content_class_match *content_class_find(const content_ctx *c, int c
 
 /* Is a wounding word ending at token `end` said of a thing — a thing word
  * within 4 words after it before any person or body part ("shot a video",
- * "chopped down the big tree")? */
+ * "chopped down the big tree"; an owner before the thing is no person:
+ * "stabbing at her phone")? */
 static int content_said_of_thing(const content_ctx *c, size_t end) {
     for (size_t k = 0; k < c->n_classes; k++) {
         const content_class_match *cm = &c->classes[k];
         if (cm->start < end) continue;
         if (cm->start >= end + 4) break;
+        const content_class_match *next = k + 1 < c->n_classes ? &c->classes[k + 1] : NULL;
+        if ((cm->classes & LEX_CLASS_BIT(LEX_CLASS_PERSON)) && next && next->start <= cm->end + 1 &&
+            (next->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)))
+            continue; /* an owner before the thing: "stabbing at her phone", "fitting his new shoes" */
         if (cm->classes & (LEX_CLASS_BIT(LEX_CLASS_PERSON) | LEX_CLASS_BIT(LEX_CLASS_BODY))) return 0;
         if (cm->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)) return 1;
     }
@@ -504,6 +509,14 @@ static void content_inanimate_mark(content_ctx *c) {
                     (e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_MEDICAL) ||
                     (e->category == LEX_INDICATOR && e->value == CONTENT_IND_CARDIAC))
                     said_of_person = 1;
+                /* a seizure, drowning or entrapment of an object or an animal ("the dog is shaking",
+                 * "my phone is drowning in ...", "my car is trapped"), not of a structure or the land */
+                if ((cm->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)) &&
+                    ((e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_DROWNING) ||
+                     (e->category == LEX_INDICATOR &&
+                      (e->value == CONTENT_IND_SEIZURE || e->value == CONTENT_IND_DROWNING ||
+                       e->value == CONTENT_IND_ENTRAPMENT))))
+                    said_of_person = 1;
                 if (e->category == LEX_HAZARD && (e->value == CONTENT_HAZARD_FIRE || e->value == CONTENT_HAZARD_VIOLENCE))
                     fire_or_violence = 1;
                 if (e->category == LEX_INDICATOR || e->category == LEX_BLEEDING) injury = 1;
@@ -514,15 +527,20 @@ static void content_inanimate_mark(content_ctx *c) {
             }
         }
     }
-    /* a wounding word said of a thing: "shot a video", "chopped down the tree" (not
-     * a theft: "tief mi phone" is still violence) */
+    /* a wounding or convulsing word said of a thing: "shot a video", "chopped down
+     * the tree", "fitting his new shoes", "shooting a music video" (not a theft:
+     * "tief mi phone" is still violence) */
     for (size_t i = 0; i < c->n_matches; i++) {
         content_match *m = &c->matches[i];
         const lex_node *nd = &c->lex->nodes[m->node];
         int wounding = 0;
         for (uint32_t q = 0; q < nd->count; q++) {
             const lex_entry *e = &c->lex->entries[nd->first + q];
-            wounding |= e->category == LEX_INDICATOR && e->value == CONTENT_IND_WEAPON_INJURY;
+            wounding |= e->category == LEX_INDICATOR &&
+                        (e->value == CONTENT_IND_WEAPON_INJURY || e->value == CONTENT_IND_SEIZURE);
+            wounding |= e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_VIOLENCE &&
+                        (content_class_find(c, LEX_CLASS_HARM, (long)m->start, (long)m->start + 1) ||
+                         content_class_find(c, LEX_CLASS_THREAT, (long)m->start, (long)m->start + 1));
         }
         if (wounding && !m->negated && content_said_of_thing(c, m->end)) m->inanimate = 1;
     }
@@ -736,8 +754,9 @@ static void content_composites(content_ctx *c, content_state *s) {
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SELF)) &&
             (b = content_class_find(c, LEX_CLASS_ROPE, s0 - 2 * CONTENT_HARM_WINDOW, e0 + 2 * CONTENT_HARM_WINDOW)))
             content_composite_add(c, s, CONTENT_IND_SUICIDE_ATTEMPT, content_span_of(a, b));
-        /* shaking / jerking + not answering, eyes rolled, foaming → seizure */
-        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CONVULSE)) &&
+        /* shaking / jerking + not answering, eyes rolled, foaming → seizure (not the caller
+         * shaking a person: "we tried shaking her") */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CONVULSE)) && !content_class_find(c, LEX_CLASS_PERSON, e0, e0 + 1) &&
             (b = content_class_find(c, LEX_CLASS_NOANSWER, s0 - CONTENT_SEIZURE_WINDOW, e0 + CONTENT_SEIZURE_WINDOW)))
             content_composite_add(c, s, CONTENT_IND_SEIZURE, content_span_of(a, b));
     }
