@@ -527,8 +527,9 @@ static void content_inanimate_mark(content_ctx *c) {
             }
         }
     }
-    /* a wounding or convulsing word said of a thing: "shot a video", "chopped down
-     * the tree", "fitting his new shoes", "shooting a music video" (not a theft:
+    /* a wounding, breaking or convulsing word said of a thing: "shot a video", "chopped
+     * down the tree", "broke the window", "fitting his new shoes", "shooting a music
+     * video" (not a theft:
      * "tief mi phone" is still violence) */
     for (size_t i = 0; i < c->n_matches; i++) {
         content_match *m = &c->matches[i];
@@ -537,7 +538,8 @@ static void content_inanimate_mark(content_ctx *c) {
         for (uint32_t q = 0; q < nd->count; q++) {
             const lex_entry *e = &c->lex->entries[nd->first + q];
             wounding |= e->category == LEX_INDICATOR &&
-                        (e->value == CONTENT_IND_WEAPON_INJURY || e->value == CONTENT_IND_SEIZURE);
+                        (e->value == CONTENT_IND_WEAPON_INJURY || e->value == CONTENT_IND_SEIZURE ||
+                         e->value == CONTENT_IND_INJURY);
             wounding |= e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_VIOLENCE &&
                         (content_class_find(c, LEX_CLASS_HARM, (long)m->start, (long)m->start + 1) ||
                          content_class_find(c, LEX_CLASS_THREAT, (long)m->start, (long)m->start + 1));
