@@ -32,7 +32,8 @@
  * inside a fire → entrapment, swallowing + a poison → overdose, lips + blue
  * → not breathing, shaking + not answering → seizure — with the words from
  * the first class word to the last as evidence (data/content/README.md has
- * the table). Words said of a thing ("the phone is dead") and frames (a
+ * the table). A dispatcher's question answered no ("Is he breathing? No.",
+ * "is she awake? nah") is not breathing / unresponsive. Words said of a thing ("the phone is dead") and frames (a
  * hypothetical, a drill, a film, the past, "cancel the ambulance") drop the
  * critical findings they cover. A word not in the lexicon is read through
  * its inflection ("bleedin") or, when 6 letters or more, as the lexicon word

@@ -775,6 +775,60 @@ static void content_composites(content_ctx *c, content_state *s) {
     }
 }
 
+/* Is token t one of the words ws (interned ids, -1 = not in the lexicon)? */
+static int content_word_is(const content_ctx *c, size_t t, const int32_t *ws, size_t n) {
+    for (size_t q = 0; q < n; q++)
+        if (ws[q] >= 0 && c->tokens[t].word == ws[q]) return 1;
+    return 0;
+}
+
+/* A dispatcher's question answered no: "Is he breathing? No.", "you asked if
+ * she's breathing no she's not", "is she awake? nah" → not breathing /
+ * unresponsive. The question runs from the start of its clause (an
+ * auxiliary first: is, does, can ..., or an "if" in it) to the answer word
+ * (no, nah, nope, nuh), which ends the text or its clause or is followed by a
+ * function word, a negation, a pronoun or a person ("no blood" is no answer); the
+ * question must name breathing or consciousness (a breathing or
+ * consciousness phrase, not negated). */
+static void content_answers(content_ctx *c, content_state *s) {
+    const content_lexicon *lex = c->lex;
+    static const char *const aux_s[] = {"is", "does", "can", "are", "was", "did", "has", "do"};
+    static const char *const no_s[] = {"no", "nah", "nope", "nuh"};
+    static const char *const after_s[] = {"he", "she", "hes", "shes", "him", "har", "her", "it", "its", "i", "nothing", "notn", "nutten"};
+    int32_t aux[sizeof aux_s / sizeof aux_s[0]], no[sizeof no_s / sizeof no_s[0]], after[sizeof after_s / sizeof after_s[0]];
+    for (size_t q = 0; q < sizeof aux / sizeof aux[0]; q++) aux[q] = lex_word_find(lex, aux_s[q], strlen(aux_s[q]));
+    for (size_t q = 0; q < sizeof no / sizeof no[0]; q++) no[q] = lex_word_find(lex, no_s[q], strlen(no_s[q]));
+    for (size_t q = 0; q < sizeof after / sizeof after[0]; q++) after[q] = lex_word_find(lex, after_s[q], strlen(after_s[q]));
+    const int32_t if_word = lex_word_find(lex, "if", 2);
+    for (size_t t = 1; t < c->n_tokens && !c->oom; t++) {
+        if (!content_word_is(c, t, no, sizeof no / sizeof no[0])) continue;
+        if (t + 1 < c->n_tokens && c->tokens[t + 1].clause == c->tokens[t].clause) {
+            const int32_t w = c->tokens[t + 1].word;
+            if (!(w >= 0 && (lex->word_flags[w] & (LEX_WORD_STOP | LEX_WORD_NEGATION))) &&
+                !content_word_is(c, t + 1, no, sizeof no / sizeof no[0]) &&
+                !content_word_is(c, t + 1, after, sizeof after / sizeof after[0]) &&
+                !content_class_find(c, LEX_CLASS_PERSON, (long)t + 1, (long)t + 2))
+                continue;
+        }
+        size_t q0 = t - 1;
+        while (q0 > 0 && c->tokens[q0 - 1].clause == c->tokens[t - 1].clause) q0--;
+        int question = content_word_is(c, q0, aux, sizeof aux / sizeof aux[0]);
+        for (size_t u = q0; u < t && !question; u++) question = if_word >= 0 && c->tokens[u].word == if_word;
+        if (!question) continue;
+        for (size_t u = q0; u < t; u++) {
+            const content_match *m = content_match_at(c, u);
+            if (!m || m->start != u || m->negated || m->inanimate) continue;
+            const content_span sp = {q0, t + 1};
+            if (content_match_has(c, m, LEX_BREATHING))
+                content_composite_clinical(c, s, 0, LEX_BREATHING, CONTENT_BREATHING_NOT_BREATHING,
+                                           lex_breathing_points[3], "not_breathing", sp);
+            else if (content_match_has(c, m, LEX_CONSCIOUSNESS))
+                content_composite_clinical(c, s, 1, LEX_CONSCIOUSNESS, CONTENT_CONSCIOUSNESS_UNRESPONSIVE,
+                                           lex_consciousness_points[3], "unresponsive", sp);
+        }
+    }
+}
+
 /* The token at byte offset `start` (an evidence row's first token). */
 static size_t content_token_at(const content_ctx *c, size_t start) {
     size_t lo = 0, hi = c->n_tokens;
@@ -961,6 +1015,7 @@ static void content_entities(content_ctx *c, content_state *s) {
         }
     }
     content_composites(c, s);
+    content_answers(c, s);
     /* No hazard named: an indicator's ("get stab": violence), else the clinical words ("she nah breathe"). */
     if (s->hazard.ev < 0 && s->implied.ev >= 0) {
         s->hazard = s->implied;

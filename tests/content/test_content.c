@@ -572,6 +572,25 @@ static void check_indicators(const content_lexicon *lex) {
         CHECK(!content_result_critical(&r), "\"%s\": not critical", sm[i].text);
         content_result_free(&r);
     }
+    /* a dispatcher's question answered no (content_answers) */
+    static const struct {
+        const char *text;
+        content_breathing breathing;
+        content_consciousness consciousness;
+    } qa[] = {
+        {"Is he breathing? No.", CONTENT_BREATHING_NOT_BREATHING, CONTENT_CONSCIOUSNESS_UNKNOWN},
+        {"you asked if shes breathing no shes not", CONTENT_BREATHING_NOT_BREATHING, CONTENT_CONSCIOUSNESS_UNKNOWN},
+        {"Is she awake? Nah.", CONTENT_BREATHING_UNKNOWN, CONTENT_CONSCIOUSNESS_UNRESPONSIVE},
+        {"Is he breathing? No blood though, he is talking", CONTENT_BREATHING_NORMAL, CONTENT_CONSCIOUSNESS_ALERT},
+        {"He is breathing. No, he isn't bleeding.", CONTENT_BREATHING_NORMAL, CONTENT_CONSCIOUSNESS_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof qa / sizeof qa[0]; i++) {
+        CHECK(content_extract(lex, qa[i].text, &r) == 0 && r.breathing == qa[i].breathing &&
+                  r.consciousness == qa[i].consciousness,
+              "\"%s\": breathing %d consciousness %d, expected %d %d", qa[i].text, (int)r.breathing,
+              (int)r.consciousness, (int)qa[i].breathing, (int)qa[i].consciousness);
+        content_result_free(&r);
+    }
     /* ASR repeats are one word; cues combine with other findings */
     CHECK(content_extract(lex, "my uncle is under the the mud", &r) == 0 && has_indicator(&r, "entrapment"),
           "the the → the");
