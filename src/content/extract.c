@@ -457,14 +457,14 @@ static const content_class_match *content_class_find(const content_ctx *c, int c
 }
 
 /* Is a wounding word ending at token `end` said of a thing — a thing word
- * within 4 words after it before any person or body part ("shot a video",
+ * within 4 words after it in its clause before any person or body part ("shot a video",
  * "chopped down the big tree"; an owner before the thing is no person:
  * "stabbing at her phone")? */
 static int content_said_of_thing(const content_ctx *c, size_t end) {
     for (size_t k = 0; k < c->n_classes; k++) {
         const content_class_match *cm = &c->classes[k];
         if (cm->start < end) continue;
-        if (cm->start >= end + 4) break;
+        if (cm->start >= end + 4 || (end > 0 && c->tokens[cm->start].clause != c->tokens[end - 1].clause)) break;
         const content_class_match *next = k + 1 < c->n_classes ? &c->classes[k + 1] : NULL;
         if ((cm->classes & LEX_CLASS_BIT(LEX_CLASS_PERSON)) && next && next->start <= cm->end + 1 &&
             (next->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)))
@@ -527,9 +527,9 @@ static void content_inanimate_mark(content_ctx *c) {
             }
         }
     }
-    /* a wounding, breaking or convulsing word said of a thing: "shot a video", "chopped
-     * down the tree", "broke the window", "fitting his new shoes", "shooting a music
-     * video" (not a theft:
+    /* a wounding, cutting, breaking or convulsing word said of a thing: "shot a video",
+     * "chopped down the tree", "cut my son's hair", "broke the window", "fitting his new
+     * shoes", "shooting a music video" (not a theft:
      * "tief mi phone" is still violence) */
     for (size_t i = 0; i < c->n_matches; i++) {
         content_match *m = &c->matches[i];
@@ -537,9 +537,10 @@ static void content_inanimate_mark(content_ctx *c) {
         int wounding = 0;
         for (uint32_t q = 0; q < nd->count; q++) {
             const lex_entry *e = &c->lex->entries[nd->first + q];
-            wounding |= e->category == LEX_INDICATOR &&
-                        (e->value == CONTENT_IND_WEAPON_INJURY || e->value == CONTENT_IND_SEIZURE ||
-                         e->value == CONTENT_IND_INJURY);
+            wounding |= (e->category == LEX_INDICATOR &&
+                         (e->value == CONTENT_IND_WEAPON_INJURY || e->value == CONTENT_IND_SEIZURE ||
+                          e->value == CONTENT_IND_INJURY)) ||
+                        (e->category == LEX_BLEEDING && e->value == CONTENT_BLEEDING_MINOR);
             wounding |= e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_VIOLENCE &&
                         (content_class_find(c, LEX_CLASS_HARM, (long)m->start, (long)m->start + 1) ||
                          content_class_find(c, LEX_CLASS_THREAT, (long)m->start, (long)m->start + 1));

@@ -146,9 +146,10 @@ static const content_case cases[] = {
     {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
      NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
     /* 33: not_breathing 30 + address 5 = 35 → 0.35
-     * — with the extension: + medical 25 (clinical words, no hazard named) = 60 */
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 60
+     * — and "doing CPR" is a cardiac arrest: + cardiac 30 = 90 */
     {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", "medical", "not_breathing", U, U, U, 0, 0, 0,
-     "7 Lady Musgrave Road", NULL, "Lady Musgrave Road", "St. Andrew", NULL, 0, 60},
+     "7 Lady Musgrave Road", NULL, "Lady Musgrave Road", "St. Andrew", NULL, 0, 90},
     /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60
      * — with the extension: + weapon_injury 30 ("chop up") + mass_casualty 30 (five people) = 120 */
     {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
