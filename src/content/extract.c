@@ -402,13 +402,14 @@ static int content_is_stop(const content_ctx *c, size_t t) {
 
 /* Matches the `class` phrases (their own trie: a word may be in a phrase and
  * in classes; words an `ignore` phrase or a place name consumed are in
- * none), longest first,
+ * none; a year after "in" is in the class past), longest first,
  * and applies negation to each: a negation word
  * within LEX_NEGATION_SCOPE words before it in the clause, with only function
  * words between ("nobody is hurt", "he is not armed"), unless the class
  * phrase carries its own ("not answering"). */
 static void content_classes_match(content_ctx *c) {
     const content_lexicon *lex = c->lex;
+    const int32_t in_word = lex_word_find(lex, "in", 2);
     size_t i = 0;
     while (i < c->n_tokens) {
         uint32_t node;
@@ -417,6 +418,11 @@ static void content_classes_match(content_ctx *c) {
         if (covering && (content_match_has(c, covering, LEX_IGNORE) || content_match_has(c, covering, LEX_PLACE)))
             len = 0; /* "tetanus shot" is no shooting, "Mavis Bank" no river bank */
         if (!len) {
+            /* a year after "in" is the past ("drowned in 1987", "back in 2019") */
+            const int32_t num = c->tokens[i].number;
+            if (num >= 1900 && num <= 2100 && i > 0 && in_word >= 0 && c->tokens[i - 1].word == in_word)
+                c->classes[c->n_classes++] = (content_class_match){(uint32_t)i, (uint32_t)i + 1,
+                                                                   LEX_CLASS_BIT(LEX_CLASS_PAST), 0};
             i++;
             continue;
         }

@@ -564,6 +564,8 @@ static void check_indicators(const content_lexicon *lex) {
         {"the battery on my phone is dead", 0, 0, 0},
         {"there is a dead dog in the road", 0, 0, 0},
         {"sorry, my son was playing with the phone", 0, 0, 0},
+        /* a year after "in" is the past */
+        {"my grandfather drowned in 1987 and I need the report", 0, 1, 0},
     };
     for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
         CHECK(content_extract(lex, sm[i].text, &r) == 0 && r.serious == sm[i].serious && r.minor == sm[i].minor &&
