@@ -274,6 +274,7 @@ int cli_eval_content(int argc, char **argv) {
         goto done;
     }
     long kind_n[KIND_COUNT] = {0}, kind_ok[KIND_COUNT] = {0}, kind_exact[KIND_COUNT] = {0}, pred_n[KIND_COUNT] = {0};
+    long in_q5[KIND_COUNT] = {0}; /* rows left in a Q5 queue, per kind */
     long hazard_ok = 0, tp[CONTENT_IND_COUNT] = {0}, fp[CONTENT_IND_COUNT] = {0}, fn[CONTENT_IND_COUNT] = {0};
     for (size_t i = 0; i < n; i++) {
         if (eval_row_run(reg, &rows[i], &res[i], err, sizeof err) != 0) {
@@ -285,6 +286,7 @@ int cli_eval_content(int argc, char **argv) {
         pred_n[pk]++;
         kind_ok[k] += eval_queue_ok(k, res[i].queue);
         kind_exact[k] += pk == k;
+        in_q5[k] += res[i].queue == TRIAGE_Q5_ROUTINE || res[i].queue == TRIAGE_Q5_REVIEW;
         hazard_ok += strcmp(res[i].hazard, rows[i].hazard) == 0;
         for (int d = 0; d < CONTENT_IND_COUNT; d++) {
             tp[d] += rows[i].want[d] && res[i].got[d];
@@ -333,6 +335,8 @@ int cli_eval_content(int argc, char **argv) {
                    json_object_set_new(o, "emergency_q1_q2", eval_share_json(emergencies_ok, emergencies)) |
                    json_object_set_new(o, "routine_q3_q5", eval_share_json(kind_ok[KIND_ROUTINE], kind_n[KIND_ROUTINE])) |
                    json_object_set_new(o, "hazard_accuracy", eval_share_json(hazard_ok, (long)n)) |
+                   json_object_set_new(o, "emergency_q5", eval_share_json(in_q5[KIND_CRITICAL] + in_q5[KIND_SERIOUS], emergencies)) |
+                   json_object_set_new(o, "routine_q5", eval_share_json(in_q5[KIND_ROUTINE], kind_n[KIND_ROUTINE])) |
                    json_object_set(o, "kinds", kinds) | json_object_set(o, "indicators", inds) |
                    json_object_set(o, "misses", misses);
         char *s = bad ? NULL : json_dumps(o, JSON_INDENT(2));
@@ -357,7 +361,11 @@ int cli_eval_content(int argc, char **argv) {
                100 * eval_ratio(emergencies_ok, emergencies));
         printf("routine -> Q3/Q5              %4ld/%-4ld %6.1f %%\n", kind_ok[KIND_ROUTINE], kind_n[KIND_ROUTINE],
                100 * eval_ratio(kind_ok[KIND_ROUTINE], kind_n[KIND_ROUTINE]));
-        printf("hazard right                  %4ld/%-4zu %6.1f %%\n\n", hazard_ok, n, 100 * eval_ratio(hazard_ok, (long)n));
+        printf("hazard right                  %4ld/%-4zu %6.1f %%\n", hazard_ok, n, 100 * eval_ratio(hazard_ok, (long)n));
+        printf("critical+serious left in Q5   %4ld/%-4ld %6.1f %%\n", in_q5[KIND_CRITICAL] + in_q5[KIND_SERIOUS], emergencies,
+               100 * eval_ratio(in_q5[KIND_CRITICAL] + in_q5[KIND_SERIOUS], emergencies));
+        printf("routine in Q5 (rest Q3)       %4ld/%-4ld %6.1f %%\n\n", in_q5[KIND_ROUTINE], kind_n[KIND_ROUTINE],
+               100 * eval_ratio(in_q5[KIND_ROUTINE], kind_n[KIND_ROUTINE]));
         printf("kind (Q1 = critical, Q2 = serious, Q3/Q5 = routine)   n  recall  precision\n");
         for (int k = 0; k < KIND_COUNT; k++)
             printf("  %-50s %4ld  %5.1f %%  %5.1f %%\n", kind_names[k], kind_n[k], 100 * eval_ratio(kind_exact[k], kind_n[k]),

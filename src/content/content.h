@@ -32,7 +32,8 @@
  * inside a fire → entrapment, swallowing + a poison → overdose, lips + blue
  * → not breathing, shaking + not answering → seizure — with the words from
  * the first class word to the last as evidence (data/content/README.md has
- * the table). Words said of a thing ("the phone is dead") and frames (a
+ * the table). A dispatcher's question answered no ("Is he breathing? No.",
+ * "is she awake? nah") is not breathing / unresponsive. Words said of a thing ("the phone is dead") and frames (a
  * hypothetical, a drill, a film, the past, "cancel the ambulance") drop the
  * critical findings they cover. A word not in the lexicon is read through
  * its inflection ("bleedin") or, when 6 letters or more, as the lexicon word
@@ -180,6 +181,13 @@ typedef struct {
     /* not serious, and the words say the call is over, past or minor (a
      * minor phrase, "nobody hurt", a recovery) */
     int minor;
+    /* a person may be in trouble (triage: never Q5): serious, an indicator,
+     * a clinical value beyond normal, a hazard other than infrastructure or
+     * other, or a standing word of a sign class (harm, casualty, blue,
+     * convulse, noanswer, blood, sink, burned, sweat, sign: "he's not
+     * right", "she's gasping") not negated and not said of a thing ("the
+     * battery is dead"); never when minor */
+    int concern;
     int persons_affected;  /* 0 when no count was stated */
     int vulnerable_population;
     int escalating;

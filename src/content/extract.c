@@ -402,13 +402,14 @@ static int content_is_stop(const content_ctx *c, size_t t) {
 
 /* Matches the `class` phrases (their own trie: a word may be in a phrase and
  * in classes; words an `ignore` phrase or a place name consumed are in
- * none), longest first,
+ * none; a year after "in" is in the class past), longest first,
  * and applies negation to each: a negation word
  * within LEX_NEGATION_SCOPE words before it in the clause, with only function
  * words between ("nobody is hurt", "he is not armed"), unless the class
  * phrase carries its own ("not answering"). */
 static void content_classes_match(content_ctx *c) {
     const content_lexicon *lex = c->lex;
+    const int32_t in_word = lex_word_find(lex, "in", 2);
     size_t i = 0;
     while (i < c->n_tokens) {
         uint32_t node;
@@ -417,6 +418,11 @@ static void content_classes_match(content_ctx *c) {
         if (covering && (content_match_has(c, covering, LEX_IGNORE) || content_match_has(c, covering, LEX_PLACE)))
             len = 0; /* "tetanus shot" is no shooting, "Mavis Bank" no river bank */
         if (!len) {
+            /* a year after "in" is the past ("drowned in 1987", "back in 2019") */
+            const int32_t num = c->tokens[i].number;
+            if (num >= 1900 && num <= 2100 && i > 0 && in_word >= 0 && c->tokens[i - 1].word == in_word)
+                c->classes[c->n_classes++] = (content_class_match){(uint32_t)i, (uint32_t)i + 1,
+                                                                   LEX_CLASS_BIT(LEX_CLASS_PAST), 0};
             i++;
             continue;
         }
@@ -457,13 +463,18 @@ static const content_class_match *content_class_find(const content_ctx *c, int c
 }
 
 /* Is a wounding word ending at token `end` said of a thing — a thing word
- * within 4 words after it before any person or body part ("shot a video",
- * "chopped down the big tree")? */
+ * within 4 words after it in its clause before any person or body part ("shot a video",
+ * "chopped down the big tree"; an owner before the thing is no person:
+ * "stabbing at her phone")? */
 static int content_said_of_thing(const content_ctx *c, size_t end) {
     for (size_t k = 0; k < c->n_classes; k++) {
         const content_class_match *cm = &c->classes[k];
         if (cm->start < end) continue;
-        if (cm->start >= end + 4) break;
+        if (cm->start >= end + 4 || (end > 0 && c->tokens[cm->start].clause != c->tokens[end - 1].clause)) break;
+        const content_class_match *next = k + 1 < c->n_classes ? &c->classes[k + 1] : NULL;
+        if ((cm->classes & LEX_CLASS_BIT(LEX_CLASS_PERSON)) && next && next->start <= cm->end + 1 &&
+            (next->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)))
+            continue; /* an owner before the thing: "stabbing at her phone", "fitting his new shoes" */
         if (cm->classes & (LEX_CLASS_BIT(LEX_CLASS_PERSON) | LEX_CLASS_BIT(LEX_CLASS_BODY))) return 0;
         if (cm->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)) return 1;
     }
@@ -504,6 +515,14 @@ static void content_inanimate_mark(content_ctx *c) {
                     (e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_MEDICAL) ||
                     (e->category == LEX_INDICATOR && e->value == CONTENT_IND_CARDIAC))
                     said_of_person = 1;
+                /* a seizure, drowning or entrapment of an object or an animal ("the dog is shaking",
+                 * "my phone is drowning in ...", "my car is trapped"), not of a structure or the land */
+                if ((cm->classes & LEX_CLASS_BIT(LEX_CLASS_INANIMATE)) &&
+                    ((e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_DROWNING) ||
+                     (e->category == LEX_INDICATOR &&
+                      (e->value == CONTENT_IND_SEIZURE || e->value == CONTENT_IND_DROWNING ||
+                       e->value == CONTENT_IND_ENTRAPMENT))))
+                    said_of_person = 1;
                 if (e->category == LEX_HAZARD && (e->value == CONTENT_HAZARD_FIRE || e->value == CONTENT_HAZARD_VIOLENCE))
                     fire_or_violence = 1;
                 if (e->category == LEX_INDICATOR || e->category == LEX_BLEEDING) injury = 1;
@@ -514,15 +533,23 @@ static void content_inanimate_mark(content_ctx *c) {
             }
         }
     }
-    /* a wounding word said of a thing: "shot a video", "chopped down the tree" (not
-     * a theft: "tief mi phone" is still violence) */
+    /* a wounding, cutting, breaking or convulsing word said of a thing: "shot a video",
+     * "chopped down the tree", "cut my son's hair", "broke the window", "fitting his new
+     * shoes", "shooting a music video" (not a theft:
+     * "tief mi phone" is still violence) */
     for (size_t i = 0; i < c->n_matches; i++) {
         content_match *m = &c->matches[i];
         const lex_node *nd = &c->lex->nodes[m->node];
         int wounding = 0;
         for (uint32_t q = 0; q < nd->count; q++) {
             const lex_entry *e = &c->lex->entries[nd->first + q];
-            wounding |= e->category == LEX_INDICATOR && e->value == CONTENT_IND_WEAPON_INJURY;
+            wounding |= (e->category == LEX_INDICATOR &&
+                         (e->value == CONTENT_IND_WEAPON_INJURY || e->value == CONTENT_IND_SEIZURE ||
+                          e->value == CONTENT_IND_INJURY)) ||
+                        (e->category == LEX_BLEEDING && e->value == CONTENT_BLEEDING_MINOR);
+            wounding |= e->category == LEX_HAZARD && e->value == CONTENT_HAZARD_VIOLENCE &&
+                        (content_class_find(c, LEX_CLASS_HARM, (long)m->start, (long)m->start + 1) ||
+                         content_class_find(c, LEX_CLASS_THREAT, (long)m->start, (long)m->start + 1));
         }
         if (wounding && !m->negated && content_said_of_thing(c, m->end)) m->inanimate = 1;
     }
@@ -736,8 +763,9 @@ static void content_composites(content_ctx *c, content_state *s) {
         if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_SELF)) &&
             (b = content_class_find(c, LEX_CLASS_ROPE, s0 - 2 * CONTENT_HARM_WINDOW, e0 + 2 * CONTENT_HARM_WINDOW)))
             content_composite_add(c, s, CONTENT_IND_SUICIDE_ATTEMPT, content_span_of(a, b));
-        /* shaking / jerking + not answering, eyes rolled, foaming → seizure */
-        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CONVULSE)) &&
+        /* shaking / jerking + not answering, eyes rolled, foaming → seizure (not the caller
+         * shaking a person: "we tried shaking her") */
+        if ((a->classes & LEX_CLASS_BIT(LEX_CLASS_CONVULSE)) && !content_class_find(c, LEX_CLASS_PERSON, e0, e0 + 1) &&
             (b = content_class_find(c, LEX_CLASS_NOANSWER, s0 - CONTENT_SEIZURE_WINDOW, e0 + CONTENT_SEIZURE_WINDOW)))
             content_composite_add(c, s, CONTENT_IND_SEIZURE, content_span_of(a, b));
     }
@@ -750,6 +778,60 @@ static void content_composites(content_ctx *c, content_state *s) {
         if (hurt) {
             content_class_match crowd = {(uint32_t)t, (uint32_t)t + 1, 0, 0};
             content_composite_add(c, s, CONTENT_IND_MASS_CASUALTY, content_span_of(&crowd, hurt));
+        }
+    }
+}
+
+/* Is token t one of the words ws (interned ids, -1 = not in the lexicon)? */
+static int content_word_is(const content_ctx *c, size_t t, const int32_t *ws, size_t n) {
+    for (size_t q = 0; q < n; q++)
+        if (ws[q] >= 0 && c->tokens[t].word == ws[q]) return 1;
+    return 0;
+}
+
+/* A dispatcher's question answered no: "Is he breathing? No.", "you asked if
+ * she's breathing no she's not", "is she awake? nah" → not breathing /
+ * unresponsive. The question runs from the start of its clause (an
+ * auxiliary first: is, does, can ..., or an "if" in it) to the answer word
+ * (no, nah, nope, nuh), which ends the text or its clause or is followed by a
+ * function word, a negation, a pronoun or a person ("no blood" is no answer); the
+ * question must name breathing or consciousness (a breathing or
+ * consciousness phrase, not negated). */
+static void content_answers(content_ctx *c, content_state *s) {
+    const content_lexicon *lex = c->lex;
+    static const char *const aux_s[] = {"is", "does", "can", "are", "was", "did", "has", "do"};
+    static const char *const no_s[] = {"no", "nah", "nope", "nuh"};
+    static const char *const after_s[] = {"he", "she", "hes", "shes", "him", "har", "her", "it", "its", "i", "nothing", "notn", "nutten"};
+    int32_t aux[sizeof aux_s / sizeof aux_s[0]], no[sizeof no_s / sizeof no_s[0]], after[sizeof after_s / sizeof after_s[0]];
+    for (size_t q = 0; q < sizeof aux / sizeof aux[0]; q++) aux[q] = lex_word_find(lex, aux_s[q], strlen(aux_s[q]));
+    for (size_t q = 0; q < sizeof no / sizeof no[0]; q++) no[q] = lex_word_find(lex, no_s[q], strlen(no_s[q]));
+    for (size_t q = 0; q < sizeof after / sizeof after[0]; q++) after[q] = lex_word_find(lex, after_s[q], strlen(after_s[q]));
+    const int32_t if_word = lex_word_find(lex, "if", 2);
+    for (size_t t = 1; t < c->n_tokens && !c->oom; t++) {
+        if (!content_word_is(c, t, no, sizeof no / sizeof no[0])) continue;
+        if (t + 1 < c->n_tokens && c->tokens[t + 1].clause == c->tokens[t].clause) {
+            const int32_t w = c->tokens[t + 1].word;
+            if (!(w >= 0 && (lex->word_flags[w] & (LEX_WORD_STOP | LEX_WORD_NEGATION))) &&
+                !content_word_is(c, t + 1, no, sizeof no / sizeof no[0]) &&
+                !content_word_is(c, t + 1, after, sizeof after / sizeof after[0]) &&
+                !content_class_find(c, LEX_CLASS_PERSON, (long)t + 1, (long)t + 2))
+                continue;
+        }
+        size_t q0 = t - 1;
+        while (q0 > 0 && c->tokens[q0 - 1].clause == c->tokens[t - 1].clause) q0--;
+        int question = content_word_is(c, q0, aux, sizeof aux / sizeof aux[0]);
+        for (size_t u = q0; u < t && !question; u++) question = if_word >= 0 && c->tokens[u].word == if_word;
+        if (!question) continue;
+        for (size_t u = q0; u < t; u++) {
+            const content_match *m = content_match_at(c, u);
+            if (!m || m->start != u || m->negated || m->inanimate) continue;
+            const content_span sp = {q0, t + 1};
+            if (content_match_has(c, m, LEX_BREATHING))
+                content_composite_clinical(c, s, 0, LEX_BREATHING, CONTENT_BREATHING_NOT_BREATHING,
+                                           lex_breathing_points[3], "not_breathing", sp);
+            else if (content_match_has(c, m, LEX_CONSCIOUSNESS))
+                content_composite_clinical(c, s, 1, LEX_CONSCIOUSNESS, CONTENT_CONSCIOUSNESS_UNRESPONSIVE,
+                                           lex_consciousness_points[3], "unresponsive", sp);
         }
     }
 }
@@ -810,6 +892,39 @@ static void content_frames(content_ctx *c, content_state *s) {
             content_evidence_add(c, LEX_CLASS, lex_class_name(frames[q].cls), (content_span){f->start, f->end}, 0);
         }
     }
+}
+
+/* Does a word of a sign class stand (not negated): harm, casualty, blue,
+ * convulse, noanswer, blood, sink, burned, sweat or a vague sign ("not
+ * right", "gasping") — the safety net's evidence that a person may be in
+ * trouble even when no rule completes a finding? */
+static int content_sign_stands(const content_ctx *c) {
+    const uint64_t signs = LEX_CLASS_BIT(LEX_CLASS_HARM) | LEX_CLASS_BIT(LEX_CLASS_CASUALTY) |
+                           LEX_CLASS_BIT(LEX_CLASS_BLUE) | LEX_CLASS_BIT(LEX_CLASS_CONVULSE) |
+                           LEX_CLASS_BIT(LEX_CLASS_NOANSWER) | LEX_CLASS_BIT(LEX_CLASS_BLOOD) |
+                           LEX_CLASS_BIT(LEX_CLASS_SINK) | LEX_CLASS_BIT(LEX_CLASS_BURNED) |
+                           LEX_CLASS_BIT(LEX_CLASS_SWEAT) | LEX_CLASS_BIT(LEX_CLASS_SIGN);
+    const uint64_t things = LEX_CLASS_BIT(LEX_CLASS_INANIMATE) | LEX_CLASS_BIT(LEX_CLASS_STRUCTURE) |
+                            LEX_CLASS_BIT(LEX_CLASS_LAND);
+    for (size_t k = 0; k < c->n_classes; k++) {
+        const content_class_match *cm = &c->classes[k];
+        if (cm->negated || !(cm->classes & signs)) continue;
+        if (content_said_of_thing(c, cm->end)) continue; /* "a dead dog", "chopped down the tree" */
+        int of_thing = 0; /* "the phone is dead", "one dog dead": the nearest thing or person before it */
+        for (size_t b = k; b-- > 0;) {
+            const content_class_match *p = &c->classes[b];
+            if (p->end + LEX_INANIMATE_SCOPE <= cm->start ||
+                c->tokens[p->start].clause != c->tokens[cm->start].clause)
+                break;
+            if (p->classes & LEX_CLASS_BIT(LEX_CLASS_PERSON)) break;
+            if (p->classes & things) {
+                of_thing = 1;
+                break;
+            }
+        }
+        if (!of_thing) return 1;
+    }
+    return 0;
 }
 
 /* Step 4: entities from the lexicon matches. */
@@ -907,6 +1022,7 @@ static void content_entities(content_ctx *c, content_state *s) {
         }
     }
     content_composites(c, s);
+    content_answers(c, s);
     /* No hazard named: an indicator's ("get stab": violence), else the clinical words ("she nah breathe"). */
     if (s->hazard.ev < 0 && s->implied.ev >= 0) {
         s->hazard = s->implied;
@@ -1256,6 +1372,10 @@ static void content_score(content_ctx *c, content_state *s) {
                  (surroundings && !s->minor_phrase) ||
                  (person && !s->minor_phrase && !s->unhurt && !s->recovered) || (s->seizure_stopped && !s->minor_phrase);
     r->minor = !r->serious && (s->minor_phrase || s->unhurt || s->recovered);
+    r->concern = !r->minor && (r->serious || r->n_indicators > 0 || content_sign_stands(c) || r->breathing > CONTENT_BREATHING_NORMAL ||
+                               r->consciousness > CONTENT_CONSCIOUSNESS_ALERT || r->bleeding > CONTENT_BLEEDING_NONE ||
+                               r->mobility > CONTENT_MOBILITY_WALKING ||
+                               (hz != CONTENT_HAZARD_NONE && hz != CONTENT_HAZARD_OTHER && hz != CONTENT_HAZARD_INFRASTRUCTURE));
     r->points_total = r->points_hazard + r->points_life_threat + r->points_vulnerable + r->points_scale +
                       r->points_location + r->points_urgency;
     r->content_score = (r->points_total > 100 ? 100 : r->points_total) / 100.0;

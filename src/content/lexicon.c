@@ -471,7 +471,7 @@ static const char *const lex_class_values[LEX_CLASS_COUNT] = {
     [LEX_CLASS_LAND] = "land",             [LEX_CLASS_FALL] = "fall",           [LEX_CLASS_ONTOP] = "ontop",
     [LEX_CLASS_VEHICLE] = "vehicle",       [LEX_CLASS_IMPACT] = "impact",       [LEX_CLASS_SELF] = "self",
     [LEX_CLASS_ROPE] = "rope",             [LEX_CLASS_NORMAL] = "normal",       [LEX_CLASS_AIRWAY] = "airway",
-    [LEX_CLASS_BLOCK] = "block",
+    [LEX_CLASS_BLOCK] = "block",           [LEX_CLASS_SIGN] = "sign",
 };
 _Static_assert(LEX_CLASS_COUNT <= 64, "word classes are a 64-bit set");
 

@@ -120,6 +120,7 @@ typedef enum {
     LEX_CLASS_NORMAL,     /* as prescribed, like the doctor said: a frame, the normal use of a medicine */
     LEX_CLASS_AIRWAY,     /* throat, windpipe, air in: with a blockage, not breathing */
     LEX_CLASS_BLOCK,      /* closing up, blocked, stuck, lodged, barely get */
+    LEX_CLASS_SIGN,       /* a vague sign of a person in trouble: not right, gasping, limp, pale, moaning */
     LEX_CLASS_COUNT
 } lex_class;
 

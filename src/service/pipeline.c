@@ -158,7 +158,8 @@ int pipeline_assess(service_registry *reg, const char *transcript, double confid
                                 .critical = critical ? content_indicator_name(critical->id) : NULL,
                                 .critical_matched = critical ? critical->matched : NULL,
                                 .serious = cr.serious,
-                                .minor = cr.minor};
+                                .minor = cr.minor,
+                                .concern = cr.concern};
     rc = triage_decide_words(&reg->cfg.triage, confidence, out->content_score, distress, &words, &out->decision);
     content_result_clear(&cr);
     if (rc != 0) {

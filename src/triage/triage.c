@@ -206,6 +206,14 @@ int triage_decide_words(const triage_params *params, double confidence, double c
                       "(the matrix gave %s).",
                       triage_names[r->queue]);
         r->queue = TRIAGE_Q2_ELEVATED;
+    } else if (params->rules == TRIAGE_RULES_CRITICAL && words->concern && !words->minor &&
+               (r->queue == TRIAGE_Q5_ROUTINE || r->queue == TRIAGE_Q5_REVIEW)) {
+        r->rule = "concern_floor";
+        triage_append(r->reasoning, rs, &n,
+                      " Safety net: the words carry a sign that a person may be in trouble and do not say it is "
+                      "over, past or minor, so the call is at least Q3-MONITOR (the matrix gave %s).",
+                      triage_names[r->queue]);
+        r->queue = TRIAGE_Q3_MONITOR;
     }
     r->queue_name = triage_names[r->queue];
     r->priority_level = triage_levels[r->queue];

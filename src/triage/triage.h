@@ -26,7 +26,11 @@
  *   minor: neither, and the words say the call is over, past or minor ("the
  *     fire is out now", "nobody hurt", "she is okay now") → the cell is read
  *     with the content low (the score of the words it describes does not
- *     raise the call; the voice still can).
+ *     raise the call; the voice still can);
+ *   concern floor (the safety net): the words carry any sign that a person
+ *     may be in trouble (triage_words.concern) and do not call it over, past
+ *     or minor → at least Q3-MONITOR: such a call is never left in a Q5
+ *     queue, however vaguely it is described.
  * The dispatcher guidance follows the queue: only Q1 and Q2 ask for units
  * (and, when escalating, for additional units); Q3 and Q5 ask for a call-back.
  *
@@ -65,6 +69,7 @@ typedef struct {
     const char *critical_matched; /* the transcript's words for it, NULL or "" when unknown */
     int serious;                  /* a serious emergency (hazard, injury, altered consciousness) */
     int minor;                    /* not serious, and the words say it is over, past or minor */
+    int concern;                  /* a sign that a person may be in trouble, not over/past/minor */
 } triage_words;
 
 #define TRIAGE_REASONING_MAX 1024
@@ -77,7 +82,7 @@ typedef struct {
     int flag_audio_review;        /* 1 on every low-confidence decision */
     int escalation_required;      /* Q1, or the content says escalating */
     int early_exit;               /* 1 when an early-exit rule decided */
-    const char *rule;             /* static: "critical_indicator", "serious_floor" or "minor" when a rule
+    const char *rule;             /* static: "critical_indicator", "serious_floor", "concern_floor" or "minor" when a rule
                                    * of TRIAGE_RULES_CRITICAL changed the queue, else NULL */
     char cell[4];                 /* "HLH" etc. (C,S,D); always filled */
     double confidence, content, distress; /* the inputs (clamped to [0,1]) */

@@ -146,9 +146,10 @@ static const content_case cases[] = {
     {"Accident in St. Catherine, somebody hit by a car and can't get up", "traffic", U, U, U, "immobile", 1, 0, 0,
      NULL, NULL, "St. Catherine", "St. Catherine", NULL, 0, 20},
     /* 33: not_breathing 30 + address 5 = 35 → 0.35
-     * — with the extension: + medical 25 (clinical words, no hazard named) = 60 */
+     * — with the extension: + medical 25 (clinical words, no hazard named) = 60
+     * — and "doing CPR" is a cardiac arrest: + cardiac 30 = 90 */
     {"Him stop breathing, we doing CPR at 7 Lady Musgrave Road, St. Andrew", "medical", "not_breathing", U, U, U, 0, 0, 0,
-     "7 Lady Musgrave Road", NULL, "Lady Musgrave Road", "St. Andrew", NULL, 0, 60},
+     "7 Lady Musgrave Road", NULL, "Lady Musgrave Road", "St. Andrew", NULL, 0, 90},
     /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60
      * — with the extension: + weapon_injury 30 ("chop up") + mass_casualty 30 (five people) = 120 */
     {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
@@ -283,7 +284,7 @@ static void check_json(const content_lexicon *lex) {
     if (!j) return;
     CHECK(json_object_size(j) == 4, "top-level keys: %zu", json_object_size(j));
     json_t *ent = json_object_get(j, "entities");
-    CHECK(json_is_object(ent) && json_object_size(ent) == 8, "entities has 8 keys (indicators, serious and minor added)");
+    CHECK(json_is_object(ent) && json_object_size(ent) == 9, "entities has 9 keys (indicators, serious, minor and concern added)");
     json_t *loc = json_object_get(ent, "location");
     const char *loc_keys[] = {"address", "landmark", "geographic_ref", "parish", "town", "lat", "lng"};
     for (size_t i = 0; i < 7; i++) CHECK(json_object_get(loc, loc_keys[i]) != NULL, "location.%s", loc_keys[i]);
@@ -541,29 +542,56 @@ static void check_indicators(const content_lexicon *lex) {
               !content_result_critical(&r),
           "an injury is serious, not critical");
     content_result_clear(&r);
-    /* serious and minor (content.h) */
+    /* serious, minor and concern (content.h) */
     static const struct {
         const char *text;
-        int serious, minor;
+        int serious, minor, concern;
     } sm[] = {
-        {"the fire is out now, everybody is safe", 0, 1},
-        {"there is a small fire in the kitchen", 1, 0},
-        {"gas leak in the building, nobody hurt", 1, 0},
-        {"landslide block the road, nobody hurt", 1, 0},
-        {"small accident on Hope Road, no one is hurt", 0, 1},
-        {"somebody stole my phone yesterday", 0, 1},
-        {"she is okay now, breathing fine", 0, 1},
-        {"she had a seizure but it stopped and she is awake now", 1, 0},
-        {"my son had a seizure last week, he is fine right now", 0, 1},
-        {"mi cyaan find mi pickney", 1, 0},
-        {"my neighbour plays loud music", 0, 0},
-        {"the power is out on our street", 0, 0},
+        {"the fire is out now, everybody is safe", 0, 1, 0},
+        {"there is a small fire in the kitchen", 1, 0, 1},
+        {"gas leak in the building, nobody hurt", 1, 0, 1},
+        {"landslide block the road, nobody hurt", 1, 0, 1},
+        {"small accident on Hope Road, no one is hurt", 0, 1, 0},
+        {"somebody stole my phone yesterday", 0, 1, 0},
+        {"she is okay now, breathing fine", 0, 1, 0},
+        {"she had a seizure but it stopped and she is awake now", 1, 0, 1},
+        {"my son had a seizure last week, he is fine right now", 0, 1, 0},
+        {"mi cyaan find mi pickney", 1, 0, 1},
+        {"my neighbour plays loud music", 0, 0, 0},
+        {"the power is out on our street", 0, 0, 0},
+        /* the safety net: a sign of trouble no rule completes */
+        {"my father is just not right, he is moaning and pale", 0, 0, 1},
+        {"the battery on my phone is dead", 0, 0, 0},
+        {"there is a dead dog in the road", 0, 0, 0},
+        {"sorry, my son was playing with the phone", 0, 0, 0},
+        /* a year after "in" is the past */
+        {"my grandfather drowned in 1987 and I need the report", 0, 1, 0},
     };
     for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
-        CHECK(content_extract(lex, sm[i].text, &r) == 0 && r.serious == sm[i].serious && r.minor == sm[i].minor,
-              "\"%s\": serious %d minor %d, expected %d %d", sm[i].text, r.serious, r.minor, sm[i].serious,
-              sm[i].minor);
+        CHECK(content_extract(lex, sm[i].text, &r) == 0 && r.serious == sm[i].serious && r.minor == sm[i].minor &&
+                  r.concern == sm[i].concern,
+              "\"%s\": serious %d minor %d concern %d, expected %d %d %d", sm[i].text, r.serious, r.minor, r.concern,
+              sm[i].serious, sm[i].minor, sm[i].concern);
         CHECK(!content_result_critical(&r), "\"%s\": not critical", sm[i].text);
+        content_result_clear(&r);
+    }
+    /* a dispatcher's question answered no (content_answers) */
+    static const struct {
+        const char *text;
+        content_breathing breathing;
+        content_consciousness consciousness;
+    } qa[] = {
+        {"Is he breathing? No.", CONTENT_BREATHING_NOT_BREATHING, CONTENT_CONSCIOUSNESS_UNKNOWN},
+        {"you asked if shes breathing no shes not", CONTENT_BREATHING_NOT_BREATHING, CONTENT_CONSCIOUSNESS_UNKNOWN},
+        {"Is she awake? Nah.", CONTENT_BREATHING_UNKNOWN, CONTENT_CONSCIOUSNESS_UNRESPONSIVE},
+        {"Is he breathing? No blood though, he is talking", CONTENT_BREATHING_NORMAL, CONTENT_CONSCIOUSNESS_ALERT},
+        {"He is breathing. No, he isn't bleeding.", CONTENT_BREATHING_NORMAL, CONTENT_CONSCIOUSNESS_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof qa / sizeof qa[0]; i++) {
+        CHECK(content_extract(lex, qa[i].text, &r) == 0 && r.breathing == qa[i].breathing &&
+                  r.consciousness == qa[i].consciousness,
+              "\"%s\": breathing %d consciousness %d, expected %d %d", qa[i].text, (int)r.breathing,
+              (int)r.consciousness, (int)qa[i].breathing, (int)qa[i].consciousness);
         content_result_clear(&r);
     }
     /* ASR repeats are one word; cues combine with other findings */

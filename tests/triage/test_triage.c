@@ -137,6 +137,23 @@ static void check_rules(void) {
     CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.2, &minor_but_critical, &r) == 0 &&
               r.queue == TRIAGE_Q1_IMMEDIATE,
           "a critical indicator beats a minor word");
+    /* the concern floor (safety net): a sign of trouble is never left in Q5 */
+    const triage_words concern = {.concern = 1};
+    CHECK(triage_decide_words(&critical, 0.9, 0.1, 0.2, &concern, &r) == 0 && r.queue == TRIAGE_Q3_MONITOR &&
+              strcmp(r.rule, "concern_floor") == 0 && strstr(r.reasoning, "Q5-ROUTINE") &&
+              strstr(r.dispatcher_action, "Monitor"),
+          "concern floor over HLL: %s", r.reasoning);
+    CHECK(triage_decide_words(&critical, 0.3, 0.1, 0.2, &concern, &r) == 0 && r.queue == TRIAGE_Q3_MONITOR &&
+              r.flag_audio_review,
+          "concern floor over LLL: Q3, still flagged for review");
+    CHECK(triage_decide_words(&critical, 0.9, 0.45, 0.2, &concern, &r) == 0 && r.queue == TRIAGE_Q2_ELEVATED &&
+              r.rule == NULL,
+          "concern floor never lowers");
+    const triage_words concern_minor = {.concern = 1, .minor = 1};
+    CHECK(triage_decide_words(&critical, 0.9, 0.1, 0.2, &concern_minor, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
+          "over, past or minor: no floor");
+    CHECK(triage_decide_words(&paper, 0.9, 0.1, 0.2, &concern, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
+          "paper: no concern floor");
     /* parsing */
     triage_rules rules;
     CHECK(triage_rules_parse("paper", &rules) == 0 && rules == TRIAGE_RULES_PAPER, "parse paper");
