@@ -24,7 +24,7 @@ typedef struct {
 } serve_opt;
 
 enum {
-    O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
+    O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_AUDIO_CTX_FIT, O_MAX_UPLOAD_MB,
     O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_LOAD_DELAY, O_COUNT
 };
 
@@ -45,6 +45,9 @@ static serve_opt opts[O_COUNT] = {
                  100000, 0},
     [O_LANGUAGE] = {"--language", "TRIDENT_LANGUAGE", "CODE", "decoding language, or auto", OPT_STR, "en", 0, 0, 0},
     [O_Q8] = {"--q8", "TRIDENT_Q8", NULL, "8-bit weights (converted at load)", OPT_FLAG, "0", 0, 1, 0},
+    [O_AUDIO_CTX_FIT] = {"--audio-ctx-fit", "TRIDENT_AUDIO_CTX_FIT", NULL,
+                         "encode an utterance over its own frames, not 30 s (faster; changes the model's input)",
+                         OPT_FLAG, "0", 0, 1, 0},
     [O_MAX_UPLOAD_MB] = {"--max-upload-mb", "TRIDENT_MAX_UPLOAD_MB", "N", "largest POST /api/analyze body", OPT_NUM,
                          "50", 0.001, 4096, 0},
     [O_MAX_WS_KB] = {"--max-ws-message-kb", "TRIDENT_MAX_WS_MESSAGE_KB", "N", "largest WebSocket message", OPT_NUM,
@@ -159,6 +162,7 @@ int cli_serve(int argc, char **argv) {
     cfg.sched.threads_per_slot = (int)num[O_THREADS];
     cfg.sched.queue_max = (int)num[O_QUEUE];
     cfg.sched.language = opt_str(O_LANGUAGE);
+    cfg.audio_ctx_fit = num[O_AUDIO_CTX_FIT] != 0;
     cfg.db = opt_str(O_DB);
     cfg.max_call_s = num[O_MAX_CALL_S];
     cfg.vad.hangover_s = num[O_HANGOVER];
