@@ -43,14 +43,16 @@ ap.add_argument("--model", action="append", required=True)
 ap.add_argument("--threads", default="2")
 ap.add_argument("--q8", action="store_true")
 ap.add_argument("--audio-ctx-fit", default="both", choices=["both", "on", "off"])
-ap.add_argument("--audio", action="append")
+ap.add_argument("--audio", action="append", help="recording (16-bit mono, 16 or 48 kHz); FILE@A-B: seconds A to B")
 ap.add_argument("--json", action="store_true", help="also print one JSON object per run")
 args = ap.parse_args()
-clips = args.audio or [os.path.join(shared, "audio", f) for f in ("jfk.wav", "call_1_calm.wav")]
+# two single utterances (as the VAD cuts them): 2.8 s of jfk.wav, 6.7 s of call_1_calm.wav
+clips = args.audio or [os.path.join(shared, "audio", f) for f in ("jfk.wav@0-3", "call_1_calm.wav@0-7.1")]
 
 
-def float32_16k(path):
-    """A PCM16 WAV (16 or 48 kHz, mono) as float32 16-kHz bytes (48 kHz: mean of each 3 samples)."""
+def float32_16k(spec):
+    """A PCM16 WAV (16 or 48 kHz, mono; FILE@A-B: seconds A to B) as float32 16-kHz bytes (48 kHz: mean of 3)."""
+    path, _, span = spec.partition("@")
     with wave.open(path) as w:
         rate, ch = w.getframerate(), w.getnchannels()
         if w.getsampwidth() != 2 or ch != 1 or rate not in (16000, 48000):
@@ -58,6 +60,9 @@ def float32_16k(path):
         pcm = array.array("h", w.readframes(w.getnframes()))
     if rate == 48000:
         pcm = [(pcm[i] + pcm[i + 1] + pcm[i + 2]) / 3 for i in range(0, len(pcm) - 2, 3)]
+    if span:
+        a, b = (float(v) for v in span.split("-"))
+        pcm = pcm[int(a * 16000):int(b * 16000)]
     return array.array("f", (x / 32768.0 for x in pcm)).tobytes()
 
 
@@ -104,7 +109,7 @@ def run(model, fit):
         pcm = float32_16k(clip)
         sent += stream(ws, pcm, sent_at)
         sent += stream(ws, silence, sent_at)
-        last, proc, t_start, end_s = None, [], {}, {}
+        last, proc, t_start, end_s, spans = None, [], {}, {}, []
         # done when every chunk has been acknowledged and every utterance cut so far has completed
         while updates < sent or completed < cut:
             t, ev = events.get(timeout=3600)
@@ -116,6 +121,7 @@ def run(model, fit):
             elif ev["type"] == "processing_started":
                 t_start[ev["utterance_index"]] = t
                 end_s[ev["utterance_index"]] = ev["end"]
+                spans.append((round(ev["start"], 2), round(ev["end"], 2)))
             elif ev["type"] == "processing_complete":
                 completed += 1
                 i = ev["utterance_index"]
@@ -125,9 +131,9 @@ def run(model, fit):
                 proc.append(t - t_start[i])
             elif ev["type"] == "error":
                 sys.exit("server error: %s" % ev)
-        rows.append({"clip": os.path.basename(clip), "speech_s": round(len(pcm) / 4 / 16000, 2),
+        rows.append({"clip": os.path.basename(clip).replace("@", " "), "speech_s": round(len(pcm) / 4 / 16000, 2),
                      "latency_s": round(last, 3), "last_processing_s": round(proc[-1], 3),
-                     "utterances": len(proc)})
+                     "utterances": len(proc), "spans_s": spans})
     ws.send_text('{"type": "end"}')
     server.stop()
     ws.close()
