@@ -413,6 +413,12 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+#define ATT_PF_KEYS 16 /* keys / values prefetched ahead: a head's rows are d_model apart, not sequential */
+
+AVX2 static inline void prefetch_row(const void *p, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
+}
+
 /* Attention over keys/values stored as T (loaded 8 at a time by LOAD, one at a
  * time by SCALAR): SCORES is one query against n keys — d_head 64 (every
  * Whisper size) keeps the query in 8 registers and reduces 4 keys' sums
@@ -444,6 +450,8 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
         int t = 0;                                                                                               \
         for (; t + 4 <= n; t += 4) {                                                                             \
             const T *k0 = k + (size_t)t * ldk;                                                                   \
+            if (t + ATT_PF_KEYS + 4 <= n)                                                                        \
+                for (int r = 0; r < 4; r++) prefetch_row(k0 + (size_t)(ATT_PF_KEYS + r) * ldk, 64 * sizeof(T));  \
             __m256 a0 = KEY_DOT(k0, LOAD), a1 = KEY_DOT(k0 + ldk, LOAD), a2 = KEY_DOT(k0 + 2 * (size_t)ldk, LOAD); \
             __m256 a3 = KEY_DOT(k0 + 3 * (size_t)ldk, LOAD);                                                     \
             __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));                           \
@@ -468,6 +476,7 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
         __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;          \
         for (int t = 0; t < n; t++) {                                                                            \
             const T *vt = v + (size_t)t * ldv;                                                                   \
+            if (t + ATT_PF_KEYS < n) prefetch_row(vt + (size_t)ATT_PF_KEYS * ldv, 64 * sizeof(T));              \
             __m256 pv = _mm256_broadcast_ss(p + t);                                                              \
             o0 = _mm256_fmadd_ps(pv, LOAD(vt), o0), o1 = _mm256_fmadd_ps(pv, LOAD(vt + 8), o1);                  \
             o2 = _mm256_fmadd_ps(pv, LOAD(vt + 16), o2), o3 = _mm256_fmadd_ps(pv, LOAD(vt + 24), o3);            \
