@@ -214,8 +214,14 @@ AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const
         const int8_t *w0 = q + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
         const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K);
+        int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
         for (int b = 0; b < full; b++) {
             int k = b * B;
+            if (prefetch) { /* 4 rows × 32 bytes consumed per step, 2 lines prefetched */
+                _mm_prefetch(pf + (size_t)b * 128, _MM_HINT_T0);
+                _mm_prefetch(pf + (size_t)b * 128 + 64, _MM_HINT_T0);
+            }
             __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + k)), ax = _mm256_abs_epi8(xv);
             a0 = q8_block_dot(a0, ax, xv, w0 + k, xd[b] * s0[b]);
             a1 = q8_block_dot(a1, ax, xv, w1 + k, xd[b] * s1[b]);

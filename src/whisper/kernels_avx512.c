@@ -112,8 +112,12 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
         const int8_t *w0 = q + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
         const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* as the float GEMV */
+        int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
         for (int p = 0; p < pairs; p++) {
             int k = p * 2 * B, b = 2 * p;
+            if (prefetch) /* 4 rows × 64 bytes consumed per step, 4 lines prefetched */
+                for (int l = 0; l < 4; l++) _mm_prefetch(pf + (size_t)(4 * p + l) * 64, _MM_HINT_T0);
             __m512i xv = _mm512_loadu_si512(xq + k), ax = _mm512_abs_epi8(xv);
             __mmask64 neg = _mm512_movepi8_mask(xv);
             __m128 xd2 = _mm_castpd_ps(_mm_load_sd((const double *)(xd + b)));
