@@ -17,12 +17,19 @@ static int cpu_has_f16c(void) {
     return (ecx & bit_F16C) != 0;
 }
 
+/* AVX512-VNNI from CPUID leaf 7 sub-leaf 0 (ECX bit 11). */
+static int cpu_has_avx512vnni(void) {
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return 0;
+    return (ecx & (1u << 11)) != 0;
+}
+
 static void cpu_detect(void) {
     __builtin_cpu_init();
     cpu_cached.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     cpu_cached.avx512 = cpu_cached.avx2 && __builtin_cpu_supports("avx512f") &&
                         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-                        __builtin_cpu_supports("avx512dq");
+                        __builtin_cpu_supports("avx512dq") && cpu_has_avx512vnni();
     const char *cap = getenv("TRIDENT_CPU");
     if (cap) {
         if (strcmp(cap, "portable") == 0) cpu_cached.avx2 = cpu_cached.avx512 = 0;

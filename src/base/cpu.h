@@ -7,7 +7,7 @@
 
 typedef struct {
     int avx2;     /* AVX2 + FMA + F16C */
-    int avx512;   /* AVX-512 F + BW + VL (+ DQ) */
+    int avx512;   /* AVX-512 F + BW + VL + DQ + VNNI (Ice Lake, Zen 4 and later) */
 } cpu_features;
 
 /* The features of this CPU, detected once. TRIDENT_CPU=portable|avx2|avx512 in

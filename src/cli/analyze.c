@@ -33,6 +33,8 @@ static void analyze_usage(FILE *out) {
             "  --distress-model M calibrated (default): distress terms independent of recording\n"
             "                     level and line; paper: the original formula, for comparison\n"
             "                     (environment TRIDENT_DISTRESS_MODEL; the flag wins)\n"
+            "  --audio-ctx-fit    encode a recording shorter than 30 s over its own frames only\n"
+            "                     (faster; changes the model's input) [TRIDENT_AUDIO_CTX_FIT=1]\n"
             "  --threads N        inference threads (default: all cores)\n"
             "  --language CODE    decoding language (default en; auto detects)\n"
             "  --json             print JSON (default: a short human-readable summary)\n"
@@ -101,7 +103,7 @@ static int print_result(json_t *o, int as_json) {
 int cli_analyze(int argc, char **argv) {
     const char *model = NULL, *lora = NULL, *file = NULL, *transcript = NULL, *language = "en";
     const char *distress_model = NULL;
-    int no_asr = 0, as_json = 0, threads = 0, have_conf = 0, have_dist = 0;
+    int no_asr = 0, audio_ctx_fit = cli_audio_ctx_fit_env(), as_json = 0, threads = 0, have_conf = 0, have_dist = 0;
     whisper_weights weights = WHISPER_WEIGHTS_NATIVE;
     double confidence = 1, distress = 0;
     const char *rules = getenv("TRIDENT_TRIAGE_RULES");
@@ -116,6 +118,8 @@ int cli_analyze(int argc, char **argv) {
             as_json = 1;
         } else if (strcmp(o, "--no-asr") == 0) {
             no_asr = 1;
+        } else if (strcmp(o, "--audio-ctx-fit") == 0) {
+            audio_ctx_fit = 1;
         } else if (has_val && strcmp(o, "--model") == 0) {
             model = argv[++a];
         } else if (has_val && strcmp(o, "--lora") == 0) {
@@ -183,6 +187,7 @@ int cli_analyze(int argc, char **argv) {
     cfg.asr.n_threads = threads;
     cfg.asr.q8 = weights == WHISPER_WEIGHTS_Q8;
     cfg.language = language;
+    cfg.audio_ctx_fit = audio_ctx_fit;
     cfg.sched.threads_per_slot = threads;
     if (rules && triage_rules_parse(rules, &cfg.triage.rules) != 0) {
         fprintf(stderr, "trident analyze: --triage-rules (TRIDENT_TRIAGE_RULES) must be paper or critical, got '%s'\n",

@@ -23,3 +23,8 @@ int cli_quant_parse(const char *s, whisper_weights *weights) {
         return -1;
     return 0;
 }
+
+int cli_audio_ctx_fit_env(void) {
+    const char *e = getenv("TRIDENT_AUDIO_CTX_FIT");
+    return e && strcmp(e, "1") == 0;
+}

@@ -13,4 +13,8 @@ int cli_int_parse(const char *s, int min, int max, int *out);
  * into *weights. Returns 0, or -1 (leaving *weights unchanged) otherwise. */
 int cli_quant_parse(const char *s, whisper_weights *weights);
 
+/* TRIDENT_AUDIO_CTX_FIT from the environment: 1 when set to "1" (the default of
+ * --audio-ctx-fit for transcribe and analyze; serve reads it with its options). */
+int cli_audio_ctx_fit_env(void);
+
 #endif

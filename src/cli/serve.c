@@ -24,9 +24,9 @@ typedef struct {
 } serve_opt;
 
 enum {
-    O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_MAX_UPLOAD_MB,
-    O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE, O_MAX_CLIENT,
-    O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES, O_LOAD_DELAY, O_COUNT
+    O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_AUDIO_CTX_FIT,
+    O_MAX_UPLOAD_MB, O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE,
+    O_MAX_CLIENT, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES, O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -46,6 +46,9 @@ static serve_opt opts[O_COUNT] = {
                  100000, 0},
     [O_LANGUAGE] = {"--language", "TRIDENT_LANGUAGE", "CODE", "decoding language, or auto", OPT_STR, "en", 0, 0, 0},
     [O_Q8] = {"--q8", "TRIDENT_Q8", NULL, "8-bit weights (converted at load)", OPT_FLAG, "0", 0, 1, 0},
+    [O_AUDIO_CTX_FIT] = {"--audio-ctx-fit", "TRIDENT_AUDIO_CTX_FIT", NULL,
+                         "encode an utterance over its own frames, not 30 s (faster; changes the model's input)",
+                         OPT_FLAG, "0", 0, 1, 0},
     [O_MAX_UPLOAD_MB] = {"--max-upload-mb", "TRIDENT_MAX_UPLOAD_MB", "N", "largest POST /api/analyze body", OPT_NUM,
                          "50", 0.001, 4096, 0},
     [O_MAX_WS_KB] = {"--max-ws-message-kb", "TRIDENT_MAX_WS_MESSAGE_KB", "N", "largest WebSocket message", OPT_NUM,
@@ -179,6 +182,7 @@ int cli_serve(int argc, char **argv) {
     cfg.sched.threads_per_slot = (int)num[O_THREADS];
     cfg.sched.queue_max = (int)num[O_QUEUE];
     cfg.language = opt_str(O_LANGUAGE);
+    cfg.audio_ctx_fit = num[O_AUDIO_CTX_FIT] != 0;
     cfg.db = opt_str(O_DB);
     cfg.max_call_s = num[O_MAX_CALL_S];
     cfg.decoder_exe = "/proc/self/exe"; /* uploads are decoded by this binary in a child process */

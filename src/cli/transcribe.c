@@ -28,7 +28,7 @@ static void usage(FILE *out) {
             "                          [--length-penalty A] [--temperature T[,T...]] [--best-of N] [--seed N]\n"
             "                          [--compression-ratio-threshold X] [--logprob-threshold X]\n"
             "                          [--no-speech-threshold X] [--condition-on-previous-text on|off]\n"
-            "                          [--prompt TEXT] [--threads N] [--quant q8] FILE\n"
+            "                          [--prompt TEXT] [--threads N] [--quant q8] [--audio-ctx-fit] FILE\n"
             "\n"
             "Transcribes FILE (" AUDIO_ACCEPTED_FORMATS "; resampled to 16 kHz mono; any length)\n"
             "with a Hugging Face Whisper model directory and an optional PEFT LoRA adapter,\n"
@@ -58,6 +58,8 @@ static void usage(FILE *out) {
             "  --prompt TEXT      initial prompt (e.g. local place names to bias recognition)\n"
             "  --threads N        compute threads (default: online cores)                      [TRIDENT_THREADS]\n"
             "  --quant q8         8-bit decoder weights converted at load (faster; README, Performance)\n"
+            "  --audio-ctx-fit    encode a window shorter than 30 s over its own frames only (faster;\n"
+            "                     changes the model's input, so the transcript may differ) [TRIDENT_AUDIO_CTX_FIT=1]\n"
             "\n"
             "A progress line goes to stderr for recordings longer than 60 s.\n"
             "Exit status: 0 done, 1 failure (unreadable model or audio), 2 bad option.\n");
@@ -68,6 +70,7 @@ typedef enum { FORMAT_TXT, FORMAT_JSON, FORMAT_SRT, FORMAT_VTT } output_format;
 typedef struct {
     const char *model, *lora, *language, *task, *prompt, *file;
     int timestamps, beam_size, best_of, threads, condition; /* timestamps, condition: -1 unset */
+    int audio_ctx_fit;
     whisper_weights weights;
     output_format format;
     double patience, length_penalty, cr_threshold, lp_threshold, ns_threshold;
@@ -110,6 +113,7 @@ static int bad(const char *flag, const char *want, const char *v) {
 static int parse(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->model = getenv("TRIDENT_MODEL");
+    o->audio_ctx_fit = cli_audio_ctx_fit_env();
     o->lora = getenv("TRIDENT_LORA");
     o->beam_size = 1;
     o->best_of = 5;
@@ -137,6 +141,8 @@ static int parse(int argc, char **argv, options *o) {
             return -1;
         } else if (strcmp(a, "--json") == 0) {
             o->format = FORMAT_JSON, takes = 0;
+        } else if (strcmp(a, "--audio-ctx-fit") == 0) {
+            o->audio_ctx_fit = 1, takes = 0;
         } else if (strcmp(a, "--timestamps") == 0) {
             o->timestamps = 1, takes = 0;
         } else if (strcmp(a, "--no-timestamps") == 0) {
@@ -335,6 +341,7 @@ int cli_transcribe(int argc, char **argv) {
     tp.length_penalty = o.length_penalty;
     tp.temperatures = o.temps;
     tp.n_temperatures = o.n_temps;
+    tp.audio_ctx_fit = o.audio_ctx_fit;
     tp.best_of = o.best_of;
     tp.seed = o.seed;
     tp.compression_ratio_threshold = o.cr_threshold;

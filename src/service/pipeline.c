@@ -93,6 +93,7 @@ int pipeline_signals_compute(service_registry *reg, const float *pcm, size_t n, 
     } else {
         char aerr[TRIDENT_ERR_SIZE] = "";
         whisper_transcribe_params tp = pipeline_asr_params(reg->cfg.language);
+        tp.audio_ctx_fit = reg->cfg.audio_ctx_fit;
         int flags = (opt && opt->unbounded ? INFER_UNBOUNDED : 0) | (reserved ? INFER_RESERVED : 0);
         rc = infer_scheduler_transcribe(reg->sched, pcm, n, &tp, flags, &out->asr, aerr, sizeof aerr);
         if (rc == TRIDENT_EBUSY || rc == TRIDENT_ENOMEM) {

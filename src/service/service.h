@@ -34,6 +34,7 @@ typedef struct {
     const char *data_dir;    /* content lexicons and gazetteer; NULL: $TRIDENT_DATA or the built-in data dir */
     triage_params triage;    /* thresholds */
     bio_distress_model distress_model; /* the distress score's normalisation (bio.h) */
+    int audio_ctx_fit;       /* 1: encode short utterances over their own frames (whisper_transcribe_params) */
 } service_config;
 
 /* Fills cfg with the defaults: 1 slot using every core, queue 16, language "en",

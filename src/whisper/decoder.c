@@ -1,6 +1,7 @@
 /* decoder.c — the text decoder's forward pass, as the official TextDecoder:
  * token + positional embedding, pre-LN residual blocks (causal self-attention
- * over the KV cache, cross-attention over the window's audio features, MLP),
+ * over the KV cache, cross-attention over the window's audio features — the
+ * s->n_ctx positions the encoder produced —, MLP),
  * final layer norm, logits = x · embed_tokensᵀ (the tied output projection).
  * Sessions of q8 models keep the cross-attention keys/values in fp16: a
  * decoder step streams them once per layer, so that halves a quarter to a
@@ -19,18 +20,18 @@
 void whisper_decoder_begin(whisper_session *s) {
     const whisper_model *m = s->model;
     const whisper_hparams *hp = &m->hp;
-    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model;
+    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model, used = (size_t)s->n_ctx * hp->d_model;
     for (int l = 0; l < hp->dec_layers; l++) {
         const whisper_attn_weights *c = &m->dec[l].cross;
         if (s->cross_k16) { /* q8 model: computed in fp32 (encoder scratch), kept in fp16 */
-            whisper_linear(s->pool, s->e_k, s->enc_out, hp->n_audio_ctx, &c->k.w, c->k.b);
-            whisper_linear(s->pool, s->e_v, s->enc_out, hp->n_audio_ctx, &c->v.w, c->v.b);
-            whisper_convert_fp16(s->cross_k16 + l * per_layer, s->e_k, per_layer);
-            whisper_convert_fp16(s->cross_v16 + l * per_layer, s->e_v, per_layer);
+            whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
+            whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
+            whisper_convert_fp16(s->cross_k16 + l * per_layer, s->e_k, used);
+            whisper_convert_fp16(s->cross_v16 + l * per_layer, s->e_v, used);
             continue;
         }
-        whisper_linear(s->pool, s->cross_k + l * per_layer, s->enc_out, hp->n_audio_ctx, &c->k.w, c->k.b);
-        whisper_linear(s->pool, s->cross_v + l * per_layer, s->enc_out, hp->n_audio_ctx, &c->v.w, c->v.b);
+        whisper_linear(s->pool, s->cross_k + l * per_layer, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
+        whisper_linear(s->pool, s->cross_v + l * per_layer, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
     }
     s->cross_ready = 1;
     s->kv.n = 0;
@@ -68,7 +69,7 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         /* cross-attention over the audio features */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->cross.ln.g, L->cross.ln.b, WHISPER_LN_EPS);
         whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
-        whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, d, d, d, n, hp->n_audio_ctx, hp->dec_heads, dh, 0};
+        whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, d, d, d, n, s->n_ctx, hp->dec_heads, dh, 0};
         if (s->cross_k16) {
             whisper_attention_f16kv(pool, &ca, s->cross_k16 + l * cross_layer, s->cross_v16 + l * cross_layer,
                                     s->scores);

@@ -40,9 +40,13 @@ static void attention_block(whisper_session *s, float *x, int T, const whisper_a
 }
 
 void whisper_encoder_forward(whisper_session *s, const float *mel, int ld_mel) {
+    whisper_encoder_forward_ctx(s, mel, ld_mel, s->model->hp.n_audio_ctx);
+}
+
+void whisper_encoder_forward_ctx(whisper_session *s, const float *mel, int ld_mel, int n_ctx) {
     const whisper_model *m = s->model;
     const whisper_hparams *hp = &m->hp;
-    int d = hp->d_model, T = hp->n_audio_ctx, T1 = 2 * T;
+    int d = hp->d_model, T = n_ctx > 0 && n_ctx < hp->n_audio_ctx ? n_ctx : hp->n_audio_ctx, T1 = 2 * T;
     threadpool *pool = s->pool;
     float *x = s->enc_out;
 
@@ -63,5 +67,6 @@ void whisper_encoder_forward(whisper_session *s, const float *mel, int ld_mel) {
         whisper_add(x, s->e_h, (size_t)T * d);
     }
     whisper_layer_norm(pool, x, x, T, d, m->enc_ln.g, m->enc_ln.b, WHISPER_LN_EPS);
+    s->n_ctx = T;
     s->cross_ready = 0;
 }

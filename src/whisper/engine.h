@@ -82,6 +82,12 @@ typedef struct {
      * 1 for longer audio — each matches its fixture. */
     int zero_pad_window;
     int sample_len;            /* most tokens per window; 0: n_text_ctx / 2 (224, the reference's) */
+    /* 0 (default): every window is encoded as 30 s (n_audio_ctx positions), as the
+     * model was trained. 1: a window with less than 30 s of audio is encoded over
+     * its own frames only, rounded up to a multiple of 64 encoder positions (1.28 s;
+     * whisper.cpp's audio_ctx) — much faster for short utterances, but it changes
+     * the model's input and so may change the transcript. */
+    int audio_ctx_fit;
 } whisper_transcribe_params;
 
 /* The defaults above (language "en" is NOT a default: language NULL = auto). */

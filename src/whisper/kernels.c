@@ -1,5 +1,6 @@
-/* kernels.c — element conversion, the portable kernel variant, the run-time
- * choice between it and the AVX2 variant (kernels_avx2.c), and the pointwise
+/* kernels.c — element conversion, q8 quantisation of a row, the portable kernel
+ * variant, the run-time choice between it and the AVX2 / AVX-512 variants
+ * (kernels_avx2.c, kernels_avx512.c), and the pointwise
  * kernels (layer norm, GELU, softmax). Linear layers are in kernels_gemm.c,
  * attention in kernels_attention.c. */
 #include "whisper/kernels.h"
@@ -11,7 +12,7 @@
 #include "base/floats.h"
 #include "whisper/kernels_impl.h"
 
-/* ---- element conversion ---- */
+/* ---- element conversion, q8 quantisation ---- */
 
 size_t whisper_dtype_size(whisper_dtype dtype) {
     return dtype == WHISPER_DTYPE_F32 ? 4 : dtype == WHISPER_DTYPE_Q8 ? 1 : 2;
@@ -75,6 +76,20 @@ float whisper_q8_get(const whisper_matrix *w, int r, int k) {
            w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK];
 }
 
+void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale) {
+    for (int k0 = 0, b = 0; k0 < n; k0 += WHISPER_Q8_BLOCK, b++) {
+        int k1 = k0 + WHISPER_Q8_BLOCK < n ? k0 + WHISPER_Q8_BLOCK : n;
+        float amax = 0.0f;
+        for (int k = k0; k < k1; k++) amax = fmaxf(amax, fabsf(x[k]));
+        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        scale[b] = amax / 127.0f;
+        for (int k = k0; k < k1; k++) {
+            float v = nearbyintf(x[k] * inv);
+            q[k] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
+        }
+    }
+}
+
 /* Elements k0 … k0+kn−1 of row r of w as fp32. */
 static void row_segment(const whisper_matrix *w, int r, int k0, int kn, float *out) {
     if (w->dtype == WHISPER_DTYPE_Q8) {
@@ -136,6 +151,25 @@ static void portable_linear_tile(float *y, int ldy, const float *x, int ldx, int
 
 static void portable_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
     for (int n = n0; n < n1; n++) portable_linear_tile(y - n0, 0, x, 0, 0, 1, w, n, n + 1, NULL);
+}
+
+float whisper_q8_dot_tail(const int8_t *xq, const float *xd, const int8_t *wq, const float *sc, int b0, int K) {
+    int nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    float s = 0.0f;
+    for (int b = b0; b < nb; b++) {
+        int k1 = (b + 1) * WHISPER_Q8_BLOCK < K ? (b + 1) * WHISPER_Q8_BLOCK : K;
+        int32_t d = 0;
+        for (int k = b * WHISPER_Q8_BLOCK; k < k1; k++) d += xq[k] * wq[k];
+        s += (float)d * (xd[b] * sc[b]);
+    }
+    return s;
+}
+
+static void portable_gemv_q8(float *y, const int8_t *xq, const float *xd, const whisper_matrix *w, int n0, int n1) {
+    int K = w->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    for (int n = n0; n < n1; n++)
+        y[n - n0] = whisper_q8_dot_tail(xq, xd, (const int8_t *)w->data + (size_t)n * K, w->scales + (size_t)n * nb,
+                                        0, K);
 }
 
 static void portable_gemm_tile(float *c, int ldc, const float *a, int lda, const float *p, int kc, int mr, int nr,
@@ -245,7 +279,7 @@ static void portable_gelu(float *x, size_t n) {
 }
 
 const whisper_kernel_variant whisper_kernels_portable = {
-    portable_linear_tile, portable_gemv,     portable_gemm_tile, portable_pack_panel,
+    portable_linear_tile, portable_gemv,     portable_gemv_q8,   portable_gemm_tile, portable_pack_panel,
     portable_dot,         portable_axpy,     portable_scores,    portable_weighted_sum,
     portable_scores_f16,  portable_weighted_sum_f16,
     portable_to_f16,      portable_scale_max, portable_exp_sum,  portable_norm_row,
@@ -254,9 +288,22 @@ const whisper_kernel_variant whisper_kernels_portable = {
 
 const whisper_kernel_variant *whisper_kernels_variant(void) {
 #ifdef WHISPER_HAVE_AVX2_VARIANT
-    if (cpu_features_get().avx2) return &whisper_kernels_avx2;
+    cpu_features f = cpu_features_get();
+    if (f.avx512) return whisper_kernels_avx512();
+    if (f.avx2) return &whisper_kernels_avx2;
 #endif
     return &whisper_kernels_portable;
+}
+
+int whisper_kernels_runnable(const whisper_kernel_variant *out[3]) {
+    int n = 0;
+    out[n++] = &whisper_kernels_portable;
+#ifdef WHISPER_HAVE_AVX2_VARIANT
+    cpu_features f = cpu_features_get();
+    if (f.avx2) out[n++] = &whisper_kernels_avx2;
+    if (f.avx512) out[n++] = whisper_kernels_avx512();
+#endif
+    return n;
 }
 
 const char *whisper_kernels_path(void) { return whisper_kernels_variant()->name; }

@@ -3,10 +3,11 @@
  * The math of the forward pass, separated from the plumbing: linear layers
  * (y = x·Wᵀ + b) over fp32 activations and fp32 / fp16 / bf16 / q8 weights (fp16,
  * bf16 and q8 are converted to fp32 in registers or in small per-thread packed
- * panels, never copied whole), layer norm, exact erf GELU (fused into the linear
+ * panels, never copied whole; a single row against q8 weights is quantised to
+ * int8 per block of 32 instead, for integer dot products), layer norm, exact erf GELU (fused into the linear
  * layer where asked), softmax and multi-head attention (blocked so that one
- * head's scores stay in cache). Each kernel has a portable C path and an
- * AVX2/FMA/F16C path chosen at run time (base/cpu.h); the hot ones split their
+ * head's scores stay in cache). Each kernel has a portable C path, an
+ * AVX2/FMA/F16C path and (GEMVs) an AVX-512 path, chosen at run time (base/cpu.h); the hot ones split their
  * work over a thread pool (NULL pool = run on the caller). Results do not depend
  * on the thread count. Callers only see whisper_matrix and the functions below;
  * the variants live behind kernels_impl.h. */
@@ -95,7 +96,7 @@ void whisper_attention(threadpool *pool, const whisper_attention_args *args, flo
 void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
                              const uint16_t *v16, float *scratch);
 
-/* "avx2" or "portable": the path the kernels take on this machine. */
+/* "avx512", "avx2" or "portable": the path the kernels take on this machine. */
 const char *whisper_kernels_path(void);
 
 #endif

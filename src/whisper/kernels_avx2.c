@@ -2,7 +2,8 @@
  * by kernels.c when base/cpu.h reports AVX2). fp16, bf16 and q8 weights are
  * widened to fp32 in registers, 8 at a time: in the GEMV (4 weight rows per
  * pass, each streamed once), in the small-batch row kernel and while packing
- * GEMM panels (8×8 register transposes). The GEMM micro-kernel keeps a 6×16
+ * GEMM panels (8×8 register transposes). The q8 GEMV instead multiplies int8
+ * weights by int8-quantised activations (maddubs/madd). The GEMM micro-kernel keeps a 6×16
  * tile of the output in 12 ymm accumulators. exp (for softmax) and erf (for
  * GELU) are polynomial approximations with relative error ~1e-7. */
 #include "whisper/kernels_impl.h"
@@ -154,10 +155,6 @@ AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, in
 #define GEMV_PF_ROWS 8 /* software prefetch distance in weight rows */
 #endif
 
-AVX2 static inline __m256 load_q8x8(const int8_t *p) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-}
-
 #define DEFINE_GEMV(NAME, WTYPE, LOAD, SCALAR)                                                                       \
     AVX2 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1) {                           \
         int n = n0;                                                                                                  \
@@ -201,26 +198,18 @@ DEFINE_GEMV(gemv_f32, float, _mm256_loadu_ps, ID)
 DEFINE_GEMV(gemv_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
 DEFINE_GEMV(gemv_bf16, uint16_t, load_bf16, whisper_bf16_to_fp32)
 
-/* q8: per block of 32, the 4 partial products are summed unscaled, then scaled once. */
-AVX2 static float q8_row_dot(const int8_t *w, const float *sc, const float *x, int K) {
-    const int B = WHISPER_Q8_BLOCK;
-    __m256 acc = _mm256_setzero_ps();
-    int k = 0;
-    for (; k + B <= K; k += B) {
-        __m256 t = _mm256_mul_ps(load_q8x8(w + k), _mm256_loadu_ps(x + k));
-        t = _mm256_fmadd_ps(load_q8x8(w + k + 8), _mm256_loadu_ps(x + k + 8), t);
-        t = _mm256_fmadd_ps(load_q8x8(w + k + 16), _mm256_loadu_ps(x + k + 16), t);
-        t = _mm256_fmadd_ps(load_q8x8(w + k + 24), _mm256_loadu_ps(x + k + 24), t);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(sc[k / B]), t, acc);
-    }
-    float s = hsum(acc);
-    for (; k < K; k++) s += x[k] * (float)w[k] * sc[k / B];
-    return s;
+/* q8 against quantised activations: per block of 32, |x| (unsigned) times w
+ * with x's sign (vpsignb) → maddubs to 16-bit pairs (|x|, |w| ≤ 127: no
+ * saturation) → madd to 8 int32 sums, converted and scaled by xd·wd once. */
+AVX2 static inline __m256 q8_block_dot(__m256 acc, __m256i ax, __m256i xv, const int8_t *w, float d) {
+    __m256i sw = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)w), xv);
+    __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sw), _mm256_set1_epi16(1));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d), acc);
 }
 
-AVX2 static void gemv_q8(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
+AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const whisper_matrix *w, int n0, int n1) {
     const int B = WHISPER_Q8_BLOCK;
-    int K = w->cols, nb = (K + B - 1) / B, full = K / B * B;
+    int K = w->cols, nb = (K + B - 1) / B, full = K / B;
     const int8_t *q = w->data;
     int n = n0;
     for (; n + 4 <= n1; n += 4) {
@@ -228,39 +217,34 @@ AVX2 static void gemv_q8(float *y, const float *x, const whisper_matrix *w, int 
         const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K);
-        size_t pf_bytes = (size_t)4 * K, pf_off = 0;
         int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
-        for (int k = 0; k < full; k += B) {
-            if (prefetch && pf_off < pf_bytes) {
-                _mm_prefetch(pf + pf_off, _MM_HINT_T0);
-                _mm_prefetch(pf + pf_off + 64, _MM_HINT_T0);
-                pf_off += 128;
+        for (int b = 0; b < full; b++) {
+            int k = b * B;
+            if (prefetch) { /* 4 rows × 32 bytes consumed per step, 2 lines prefetched */
+                _mm_prefetch(pf + (size_t)b * 128, _MM_HINT_T0);
+                _mm_prefetch(pf + (size_t)b * 128 + 64, _MM_HINT_T0);
             }
-            __m256 x0 = _mm256_loadu_ps(x + k), x1 = _mm256_loadu_ps(x + k + 8);
-            __m256 x2 = _mm256_loadu_ps(x + k + 16), x3 = _mm256_loadu_ps(x + k + 24);
-#define Q8_BLOCK_ROW(A, W, S)                                                                                        \
-    do {                                                                                                             \
-        __m256 t = _mm256_mul_ps(load_q8x8(W + k), x0);                                                              \
-        t = _mm256_fmadd_ps(load_q8x8(W + k + 8), x1, t);                                                            \
-        t = _mm256_fmadd_ps(load_q8x8(W + k + 16), x2, t);                                                           \
-        t = _mm256_fmadd_ps(load_q8x8(W + k + 24), x3, t);                                                           \
-        A = _mm256_fmadd_ps(_mm256_set1_ps(S[k / B]), t, A);                                                         \
-    } while (0)
-            Q8_BLOCK_ROW(a0, w0, s0);
-            Q8_BLOCK_ROW(a1, w1, s1);
-            Q8_BLOCK_ROW(a2, w2, s2);
-            Q8_BLOCK_ROW(a3, w3, s3);
-#undef Q8_BLOCK_ROW
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + k)), ax = _mm256_abs_epi8(xv);
+            a0 = q8_block_dot(a0, ax, xv, w0 + k, xd[b] * s0[b]);
+            a1 = q8_block_dot(a1, ax, xv, w1 + k, xd[b] * s1[b]);
+            a2 = q8_block_dot(a2, ax, xv, w2 + k, xd[b] * s2[b]);
+            a3 = q8_block_dot(a3, ax, xv, w3 + k, xd[b] * s3[b]);
         }
-        float r[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
-        const int8_t *ws[4] = {w0, w1, w2, w3};
-        const float *ss[4] = {s0, s1, s2, s3};
-        for (int i = 0; i < 4; i++) {
-            for (int k = full; k < K; k++) r[i] += x[k] * (float)ws[i][k] * ss[i][k / B];
-            y[n - n0 + i] = r[i];
-        }
+        y[n - n0] = hsum(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, full, K);
+        y[n - n0 + 1] = hsum(a1) + whisper_q8_dot_tail(xq, xd, w1, s1, full, K);
+        y[n - n0 + 2] = hsum(a2) + whisper_q8_dot_tail(xq, xd, w2, s2, full, K);
+        y[n - n0 + 3] = hsum(a3) + whisper_q8_dot_tail(xq, xd, w3, s3, full, K);
     }
-    for (; n < n1; n++) y[n - n0] = q8_row_dot(q + (size_t)n * K, w->scales + (size_t)n * nb, x, K);
+    for (; n < n1; n++) {
+        const int8_t *w0 = q + (size_t)n * K;
+        const float *s0 = w->scales + (size_t)n * nb;
+        __m256 a0 = _mm256_setzero_ps();
+        for (int b = 0; b < full; b++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + b * B));
+            a0 = q8_block_dot(a0, _mm256_abs_epi8(xv), xv, w0 + b * B, xd[b] * s0[b]);
+        }
+        y[n - n0] = hsum(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, full, K);
+    }
 }
 
 AVX2 static void avx2_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
@@ -268,7 +252,7 @@ AVX2 static void avx2_gemv(float *y, const float *x, const whisper_matrix *w, in
     case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1); break;
     case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1); break;
     case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1); break;
-    case WHISPER_DTYPE_Q8: gemv_q8(y, x, w, n0, n1); break;
+    case WHISPER_DTYPE_Q8: break; /* gemv_q8 */
     }
 }
 
@@ -437,6 +421,12 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
     for (; i < n; i++) y[i] += a * x[i];
 }
 
+#define ATT_PF_KEYS 16 /* keys / values prefetched ahead: a head's rows are d_model apart, not sequential */
+
+AVX2 static inline void prefetch_row(const void *p, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
+}
+
 /* Attention over keys/values stored as T (loaded 8 at a time by LOAD, one at a
  * time by SCALAR): SCORES is one query against n keys — d_head 64 (every
  * Whisper size) keeps the query in 8 registers and reduces 4 keys' sums
@@ -468,6 +458,8 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
         int t = 0;                                                                                               \
         for (; t + 4 <= n; t += 4) {                                                                             \
             const T *k0 = k + (size_t)t * ldk;                                                                   \
+            if (t + ATT_PF_KEYS + 4 <= n)                                                                        \
+                for (int r = 0; r < 4; r++) prefetch_row(k0 + (size_t)(ATT_PF_KEYS + r) * ldk, 64 * sizeof(T));  \
             __m256 a0 = KEY_DOT(k0, LOAD), a1 = KEY_DOT(k0 + ldk, LOAD), a2 = KEY_DOT(k0 + 2 * (size_t)ldk, LOAD); \
             __m256 a3 = KEY_DOT(k0 + 3 * (size_t)ldk, LOAD);                                                     \
             __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));                           \
@@ -492,6 +484,7 @@ AVX2 static void avx2_axpy(float *y, float a, const float *x, int n) {
         __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;          \
         for (int t = 0; t < n; t++) {                                                                            \
             const T *vt = v + (size_t)t * ldv;                                                                   \
+            if (t + ATT_PF_KEYS < n) prefetch_row(vt + (size_t)ATT_PF_KEYS * ldv, 64 * sizeof(T));              \
             __m256 pv = _mm256_broadcast_ss(p + t);                                                              \
             o0 = _mm256_fmadd_ps(pv, LOAD(vt), o0), o1 = _mm256_fmadd_ps(pv, LOAD(vt + 8), o1);                  \
             o2 = _mm256_fmadd_ps(pv, LOAD(vt + 16), o2), o3 = _mm256_fmadd_ps(pv, LOAD(vt + 24), o3);            \
@@ -569,7 +562,7 @@ AVX2 static void avx2_norm_row(float *y, const float *x, int n, const float *g, 
 }
 
 const whisper_kernel_variant whisper_kernels_avx2 = {
-    avx2_linear_tile, avx2_gemv,    avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
+    avx2_linear_tile, avx2_gemv,    avx2_gemv_q8,   avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
     avx2_scores,      avx2_weighted_sum, avx2_scores_f16, avx2_weighted_sum_f16, avx2_to_f16, avx2_scale_max,
     avx2_exp_sum,     avx2_norm_row,     avx2_gelu,       "avx2",
 };

@@ -1,7 +1,9 @@
 /* kernels_gemm.c — linear layers y = x·Wᵀ + b (and the fused GELU form) over
  * the thread pool, in three shapes:
  *  - one activation row (a decoder step): a GEMV that streams each weight row
- *    once, split into fixed row ranges;
+ *    once, split into fixed row ranges; against q8 weights the row is first
+ *    quantised the same way (per block of 32) and the blocks are integer dot
+ *    products, as whisper.cpp's q8_0 does;
  *  - a few rows (a decoder prompt): each weight row against up to 4 rows at once;
  *  - many rows (the encoder): a blocked GEMM. A task owns a block of MB rows ×
  *    NB columns; for each KC-deep slice it converts its weight columns (fp32,
@@ -38,6 +40,8 @@ typedef struct {
     int M, N, K;
     int n_blocks;  /* tasks along N */
     float *panels; /* GEMM: one NB·KC buffer per thread */
+    int8_t *xq;    /* q8 GEMV: the quantised activation row and its block scales */
+    float *xd;
 } linear_job;
 
 static void epilogue(const linear_job *j, int m0, int m1, int n0, int n1) {
@@ -80,7 +84,10 @@ static void gemv_task(void *ctx, int task, int thread) {
     (void)thread;
     const linear_job *j = ctx;
     int n0 = task * GEMV_ROWS, n1 = n0 + GEMV_ROWS < j->N ? n0 + GEMV_ROWS : j->N;
-    j->v->gemv(j->y + n0, j->x, j->w, n0, n1);
+    if (j->xq)
+        j->v->gemv_q8(j->y + n0, j->xq, j->xd, j->w, n0, n1);
+    else
+        j->v->gemv(j->y + n0, j->x, j->w, n0, n1);
     epilogue(j, 0, 1, n0, n1);
 }
 
@@ -105,9 +112,20 @@ static void run(threadpool *pool, int n_tasks, long work, threadpool_fn fn, line
 static void linear(threadpool *pool, float *y, const float *x, int M, const whisper_matrix *w, const float *b,
                    int gelu) {
     if (M <= 0 || w->rows <= 0) return;
-    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL};
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL, NULL, NULL};
     long work = (long)M * j.N * j.K;
-    if (M == 1) {
+    if (M == 1 && w->dtype == WHISPER_DTYPE_Q8) {
+        int nb = (j.K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+        j.xd = malloc((size_t)nb * sizeof(float) + (size_t)j.K);
+        if (j.xd) {
+            j.xq = (int8_t *)(j.xd + nb);
+            whisper_q8_quantize_row(x, j.K, j.xq, j.xd);
+            run(pool, (j.N + GEMV_ROWS - 1) / GEMV_ROWS, work, gemv_task, &j);
+            free(j.xd);
+            return;
+        }
+        /* no memory for the quantised row: the small-batch path below (fp32 activations) */
+    } else if (M == 1) {
         run(pool, (j.N + GEMV_ROWS - 1) / GEMV_ROWS, work, gemv_task, &j);
         return;
     }

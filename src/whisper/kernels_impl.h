@@ -2,8 +2,8 @@
  *
  * A variant provides the inner loops; kernels_gemm.c, kernels_attention.c and
  * kernels.c own tiling, threading and the choice of variant at run time. To add
- * one (AVX-512, ...), write kernels_<isa>.c with these functions and select it in
- * whisper_kernels_variant(). */
+ * one, write kernels_<isa>.c with these functions (or override some of another
+ * variant's, as kernels_avx512.c does) and select it in whisper_kernels_variant(). */
 #ifndef TRIDENT_WHISPER_KERNELS_IMPL_H
 #define TRIDENT_WHISPER_KERNELS_IMPL_H
 
@@ -20,8 +20,12 @@ typedef struct {
      * (the small-batch path: a few activation rows against each weight row) */
     void (*linear_tile)(float *y, int ldy, const float *x, int ldx, int m0, int m1, const whisper_matrix *w, int n0,
                         int n1, const float *b);
-    /* y[n − n0] = x·w[n] for n in [n0, n1): one activation row, weights streamed once */
+    /* y[n − n0] = x·w[n] for n in [n0, n1): one activation row, weights streamed once (not q8) */
     void (*gemv)(float *y, const float *x, const whisper_matrix *w, int n0, int n1);
+    /* The same for q8 weights against an activation row quantised the same way
+     * (whisper_q8_quantize_row: x[k] = xq[k]·xd[k / 32]): per block of 32 an exact
+     * integer dot product, scaled by xd[b]·scale[n][b] and summed in fp32. */
+    void (*gemv_q8)(float *y, const int8_t *xq, const float *xd, const whisper_matrix *w, int n0, int n1);
     /* The micro-tile: c[i][j] (row stride ldc) = (accumulate ? c[i][j] : 0) + Σ_k a[i][k]·p[k][j]
      * for i < mr ≤ MR, j < nr ≤ NR, k < kc; a has row stride lda; p is a packed panel [kc][NR]. */
     void (*gemm_tile)(float *c, int ldc, const float *a, int lda, const float *p, int kc, int mr, int nr,
@@ -53,10 +57,24 @@ extern const whisper_kernel_variant whisper_kernels_portable;
 #if defined(__x86_64__) || defined(__i386__)
 #define WHISPER_HAVE_AVX2_VARIANT 1
 extern const whisper_kernel_variant whisper_kernels_avx2;
+/* The AVX2 variant with AVX-512 (F, BW, VL, DQ, VNNI) GEMVs (kernels_avx512.c). */
+const whisper_kernel_variant *whisper_kernels_avx512(void);
 #endif
 
 /* The variant this machine uses (base/cpu.h, capped by TRIDENT_CPU). */
 const whisper_kernel_variant *whisper_kernels_variant(void);
+
+/* Every variant this machine can run, portable first (at most 3); returns how many. */
+int whisper_kernels_runnable(const whisper_kernel_variant *out[3]);
+
+/* Quantises n values per block of WHISPER_Q8_BLOCK: scale[b] = max|x| / 127 over
+ * the block, q[k] = x[k] / scale rounded to nearest even (0 for an all-zero
+ * block). The weights' rule at load (quant.c) and the activations' before a q8 GEMV. */
+void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale);
+
+/* Σ over blocks b0 … ⌈K/32⌉−1 of (integer dot of xq and wq over the block)·xd[b]·sc[b]:
+ * one q8 row against quantised activations, from block b0 on (the variants' tail). */
+float whisper_q8_dot_tail(const int8_t *xq, const float *xd, const int8_t *wq, const float *sc, int b0, int K);
 
 /* Packs a float source into a panel p[kc][NR]: element (k, j) of the panel is
  * src[(n0 + j)·ld + k0 + k] when transposed (rows of src are panel columns,

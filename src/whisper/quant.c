@@ -35,18 +35,7 @@ static void quant_task(void *ctx, int task, int thread) {
     float *buf = j->rows + (size_t)thread * K;
     for (int r = r0; r < r1; r++) {
         whisper_matrix_row(w, r, buf);
-        int8_t *q = j->q + (size_t)r * K;
-        for (int b = 0; b < nb; b++) {
-            int k0 = b * WHISPER_Q8_BLOCK, k1 = k0 + WHISPER_Q8_BLOCK < K ? k0 + WHISPER_Q8_BLOCK : K;
-            float amax = 0.0f;
-            for (int k = k0; k < k1; k++) amax = fmaxf(amax, fabsf(buf[k]));
-            float scale = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-            j->scales[(size_t)r * nb + b] = scale;
-            for (int k = k0; k < k1; k++) {
-                float v = nearbyintf(buf[k] * inv);
-                q[k] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
-            }
-        }
+        whisper_q8_quantize_row(buf, K, j->q + (size_t)r * K, j->scales + (size_t)r * nb);
     }
 }
 
@@ -72,7 +61,7 @@ int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t
 typedef struct {
     const whisper_matrix *q;
     const float *y;     /* one row of the q8 pass */
-    const float *xabs;  /* [nb]: Σ|x| of each block of 32 */
+    const float *xabs;  /* [nb]: Σ|x| + 32·127·xd of each block of 32 (xd = max|x| / 127) */
     float *bound;       /* [q->rows] */
     float lower[BOUND_MAX_TASKS]; /* per task: max over its entries of y − bound */
     int rows_per_task;
@@ -88,7 +77,7 @@ static void bound_task(void *ctx, int task, int thread) {
         const float *sc = j->q->scales + (size_t)v * nb;
         float e = 0.0f;
         for (int b = 0; b < nb; b++) e += sc[b] * j->xabs[b];
-        /* quantisation error ≤ scale/2 per weight; 1e-3 relative and 1e-5 of
+        /* quantisation error ≤ scale/2 · xabs per block (quant.h); 1e-3 relative and 1e-5 of
          * |y| absolute cover fp32 rounding of both passes */
         float bound = 0.5005f * e + 1e-5f * fabsf(j->y[v]) + 1e-6f;
         j->bound[v] = bound;
@@ -118,8 +107,9 @@ void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int
         float *yr = y + (size_t)r * V;
         for (int b = 0; b < nb; b++) {
             int k1 = (b + 1) * WHISPER_Q8_BLOCK < K ? (b + 1) * WHISPER_Q8_BLOCK : K;
-            float a = 0.0f;
-            for (int k = b * WHISPER_Q8_BLOCK; k < k1; k++) a += fabsf(xr[k]);
+            float a = 0.0f, amax = 0.0f;
+            for (int k = b * WHISPER_Q8_BLOCK; k < k1; k++) a += fabsf(xr[k]), amax = fmaxf(amax, fabsf(xr[k]));
+            a += (float)(WHISPER_Q8_BLOCK * 127) * (amax / 127.0f);
             xabs[b] = a;
         }
         j.y = yr;

@@ -21,6 +21,7 @@ int whisper_session_new(const whisper_model *model, int n_threads, whisper_sessi
     whisper_session *s = calloc(1, sizeof *s);
     if (!s) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory creating a session");
     s->model = model;
+    s->n_ctx = model->hp.n_audio_ctx;
     s->pool = threadpool_new(n_threads > 0 ? n_threads : model->n_threads);
     if (!s->pool) {
         free(s);

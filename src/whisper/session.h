@@ -24,6 +24,7 @@ struct whisper_session {
 
     /* encoder */
     float *enc_out;                 /* [n_audio_ctx][d]: the audio features of the current window */
+    int n_ctx;                      /* the positions of enc_out in use (n_audio_ctx unless shortened) */
     float *e_big;                   /* im2col buffers and the MLP's hidden layer */
     float *e_h, *e_q, *e_k, *e_v, *e_a;
 

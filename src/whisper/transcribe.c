@@ -486,6 +486,16 @@ static int transcription_more(const whisper_transcription *t) {
     return t->seek < t->content_frames && (t->p.max_windows == 0 || t->n_windows < t->p.max_windows);
 }
 
+#define AUDIO_CTX_STEP 64 /* encoder positions the fitted context is rounded up to */
+
+/* Encoder positions for a window holding `frames` mel frames of audio. */
+static int window_ctx(const whisper_model *m, const whisper_transcribe_params *p, int frames) {
+    int full = m->hp.n_audio_ctx;
+    if (!p->audio_ctx_fit || frames >= 2 * full) return full;
+    int n = ((frames + 1) / 2 + AUDIO_CTX_STEP - 1) / AUDIO_CTX_STEP * AUDIO_CTX_STEP;
+    return n < full ? n : full;
+}
+
 /* One iteration of the official transcribe() loop on session s. */
 static int transcription_window(whisper_session *s, whisper_transcription *t, char *err, size_t err_size) {
     const whisper_model *m = t->model;
@@ -497,7 +507,7 @@ static int transcription_window(whisper_session *s, whisper_transcription *t, ch
     if (t->detect) {
         /* the first 3000 frames of the padded signal's mel, as pad_or_trim(mel, N_FRAMES) */
         double t0 = clock_now_ms();
-        whisper_encoder_forward(s, t->mel, n_frames);
+        whisper_encoder_forward_ctx(s, t->mel, n_frames, window_ctx(m, p, content_frames));
         r->encode_ms += clock_now_ms() - t0;
         if ((rc = whisper_language_detect(s, r, err, err_size))) return rc;
         t->n_sot = whisper_initial_tokens(m, r->language, p->task, p->timestamps, t->initial, err, err_size);
@@ -505,6 +515,7 @@ static int transcription_window(whisper_session *s, whisper_transcription *t, ch
         t->detect = 0;
     }
     int segment_size = content_frames - seek < N_FRAMES_WINDOW ? content_frames - seek : N_FRAMES_WINDOW;
+    int n_ctx = window_ctx(m, p, segment_size);
     double t0 = clock_now_ms();
     if (t->zero_pad && segment_size < N_FRAMES_WINDOW) {
         /* mel[:, seek : seek + segment_size], zero-padded to 3000 frames (pad_or_trim) */
@@ -513,10 +524,10 @@ static int transcription_window(whisper_session *s, whisper_transcription *t, ch
             memcpy(row, t->mel + (size_t)c * n_frames + seek, (size_t)segment_size * sizeof *row);
             memset(row + segment_size, 0, (size_t)(N_FRAMES_WINDOW - segment_size) * sizeof *row);
         }
-        whisper_encoder_forward(s, t->window, N_FRAMES_WINDOW);
+        whisper_encoder_forward_ctx(s, t->window, N_FRAMES_WINDOW, n_ctx);
     } else {
         /* mel[:, seek : seek + 3000] of the padded signal */
-        whisper_encoder_forward(s, t->mel + seek, n_frames);
+        whisper_encoder_forward_ctx(s, t->mel + seek, n_frames, n_ctx);
     }
     r->encode_ms += clock_now_ms() - t0;
 

@@ -1,7 +1,8 @@
 /* test_whisper_kernels.c — the numeric kernels against plain double-precision
  * references: fp16/bf16 conversion, linear layers for fp32/fp16/bf16/q8 weights
- * (q8 against its own dequantised values) on the portable and AVX2 variants —
- * the few-rows tile, the GEMV, the GEMM micro-kernel with packed panels, and
+ * (q8 against its own dequantised values) on every variant this CPU runs
+ * (portable, AVX2, AVX-512) — the few-rows tile, the GEMV, the q8 GEMV on
+ * quantised activations, the GEMM micro-kernel with packed panels, and
  * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
  * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
  * error bounds, layer norm, GELU and exp (vector approximations vs libm),
@@ -129,15 +130,21 @@ static test_matrix make_matrix_float(int rows, int cols, whisper_dtype dt) {
     return t;
 }
 
+/* x replaced by its q8 quantisation's values (whisper_q8_quantize_row), which quantise to themselves. */
+static void quantized_values(float *x, int K) {
+    int8_t *q = malloc((size_t)K);
+    float *d = malloc(sizeof(float) * (size_t)(K / WHISPER_Q8_BLOCK + 1));
+    whisper_q8_quantize_row(x, K, q, d);
+    for (int k = 0; k < K; k++) x[k] = (float)q[k] * d[k / WHISPER_Q8_BLOCK];
+    free(q), free(d);
+}
+
 static void test_linear(void) {
     const int sizes[][3] = {{1, 1, 1},     {1, 67, 19},   {7, 67, 19},  {5, 8, 16},  {70, 130, 33},
                             {3, 256, 64},  {1, 300, 141}, {16, 40, 17}, {37, 517, 150}, {61, 96, 300}};
     threadpool *pool = threadpool_new(3);
-    cpu_features cf = cpu_features_get();
-    const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
-#ifdef WHISPER_HAVE_AVX2_VARIANT
-    if (cf.avx2) vars[1] = &whisper_kernels_avx2;
-#endif
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
     for (int dt = 0; dt < 4; dt++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             int M = sizes[s][0], K = sizes[s][1], N = sizes[s][2];
@@ -146,6 +153,7 @@ static void test_linear(void) {
             float *y = malloc((size_t)M * N * sizeof *y), *y2 = malloc((size_t)M * N * sizeof *y2);
             double *ref = malloc((size_t)M * N * sizeof *ref);
             for (int i = 0; i < M * K; i++) x[i] = frand();
+            if (dt == WHISPER_DTYPE_Q8 && M == 1) quantized_values(x, K); /* the GEMV quantises x: test_gemv_q8 */
             for (int i = 0; i < N; i++) b[i] = frand();
             double scale = 1.0;
             for (int m = 0; m < M; m++)
@@ -156,20 +164,21 @@ static void test_linear(void) {
                     if (fabs(acc) > scale) scale = fabs(acc);
                 }
             double tol = 1e-5 * scale * sqrt((double)K), worst;
-            for (int v = 0; v < 2; v++) {
-                if (!vars[v]) continue;
+            for (int v = 0; v < n_vars; v++) {
                 /* few-rows tile */
                 vars[v]->linear_tile(y, N, x, K, 0, M, &w.m, 0, N, b);
                 worst = 0;
                 for (int i = 0; i < M * N; i++) worst = fmax(worst, fabs(y[i] - ref[i]));
                 CHECK(worst <= tol, "%s linear dtype %d %dx%dx%d: error %g > %g", vars[v]->name, dt, M, K, N, worst, tol);
-                /* GEMV of the first row, in two row ranges */
+                /* GEMV of the first row, in two row ranges (q8: test_gemv_q8) */
                 int half = N / 2;
-                vars[v]->gemv(y, x, &w.m, 0, half);
-                vars[v]->gemv(y + half, x, &w.m, half, N);
-                worst = 0;
-                for (int n = 0; n < N; n++) worst = fmax(worst, fabs(y[n] + b[n] - ref[n]));
-                CHECK(worst <= tol, "%s gemv dtype %d %dx%d: error %g", vars[v]->name, dt, K, N, worst);
+                if (dt != WHISPER_DTYPE_Q8) {
+                    vars[v]->gemv(y, x, &w.m, 0, half);
+                    vars[v]->gemv(y + half, x, &w.m, half, N);
+                    worst = 0;
+                    for (int n = 0; n < N; n++) worst = fmax(worst, fabs(y[n] + b[n] - ref[n]));
+                    CHECK(worst <= tol, "%s gemv dtype %d %dx%d: error %g", vars[v]->name, dt, K, N, worst);
+                }
                 /* packed panels + micro-tiles, K split in two slices */
                 const int MR = WHISPER_GEMM_MR, NR = WHISPER_GEMM_NR;
                 int k_split = K > 8 ? K / 2 : K;
@@ -221,16 +230,73 @@ static void test_linear(void) {
     threadpool_free(pool);
 }
 
+/* The q8 GEMV against activations quantised per block: every variant's
+ * gemv_q8 against a double reference of the quantised activations times the
+ * stored weights (integer block sums are exact, so only fp32 scaling and
+ * summation differ), every variant against the portable one, and
+ * whisper_linear of one row — which quantises x itself — against the same
+ * reference and, within the bound of quant.h, against fp32 activations. */
+static void test_gemv_q8(void) {
+    const int sizes[][2] = {{1, 5}, {31, 7}, {64, 4}, {96, 13}, {200, 9}, {384, 37}, {512, 66}, {1536, 21}};
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
+    threadpool *pool = threadpool_new(2);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int K = sizes[s][0], N = sizes[s][1], nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+        test_matrix w = make_matrix(N, K, WHISPER_DTYPE_Q8);
+        float *x = malloc(sizeof(float) * K), *xd = malloc(sizeof(float) * nb), *y = malloc(sizeof(float) * N);
+        float *y0 = malloc(sizeof(float) * N);
+        int8_t *xq = malloc((size_t)K);
+        double *ref = malloc(sizeof(double) * N), *ref_f = malloc(sizeof(double) * N);
+        for (int k = 0; k < K; k++) x[k] = frand() * (k % 7 == 3 ? 4.0f : 1.0f);
+        if (K > 40) x[40] = 0.0f;
+        whisper_q8_quantize_row(x, K, xq, xd);
+        double scale = 1.0;
+        for (int n = 0; n < N; n++) {
+            double a = 0, f = 0;
+            for (int k = 0; k < K; k++) {
+                a += (double)xq[k] * xd[k / WHISPER_Q8_BLOCK] * w.exact[(size_t)n * K + k];
+                f += (double)x[k] * w.exact[(size_t)n * K + k];
+            }
+            ref[n] = a, ref_f[n] = f;
+            scale = fmax(scale, fabs(a));
+        }
+        double tol = 1e-5 * scale * sqrt((double)K);
+        for (int v = 0; v < n_vars; v++) {
+            int half = N / 2;
+            vars[v]->gemv_q8(y, xq, xd, &w.m, 0, half);
+            vars[v]->gemv_q8(y + half, xq, xd, &w.m, half, N);
+            double worst = 0, diff = 0;
+            for (int n = 0; n < N; n++) worst = fmax(worst, fabs(y[n] - ref[n]));
+            CHECK(worst <= tol, "%s gemv_q8 %dx%d: error %g > %g", vars[v]->name, K, N, worst, tol);
+            if (v == 0) memcpy(y0, y, sizeof(float) * N);
+            for (int n = 0; n < N; n++) diff = fmax(diff, fabs(y[n] - y0[n]));
+            CHECK(diff <= tol, "%s gemv_q8 %dx%d vs portable: %g", vars[v]->name, K, N, diff);
+        }
+        whisper_linear(pool, y, x, 1, &w.m, NULL);
+        double worst = 0, outside = 0;
+        for (int n = 0; n < N; n++) {
+            worst = fmax(worst, fabs(y[n] - ref[n]));
+            /* the activations' share of quant.h's bound: |e|·|ŵ| ≤ xd/2 · Σ|ŵ| per block */
+            double bound = 0;
+            for (int k = 0; k < K; k++) bound += 0.5 * xd[k / WHISPER_Q8_BLOCK] * fabs(w.exact[(size_t)n * K + k]);
+            outside += fabs(y[n] - ref_f[n]) > bound * 1.001 + tol;
+        }
+        CHECK(worst <= tol, "whisper_linear q8 one row %dx%d: error %g vs quantised activations", K, N, worst);
+        CHECK(outside == 0, "whisper_linear q8 one row %dx%d: %g entries outside the activation error bound", K, N,
+              outside);
+        free(x), free(xd), free(y), free(y0), free(xq), free(ref), free(ref_f), free(w.exact), free(w.data);
+    }
+    threadpool_free(pool);
+}
+
 /* The vector exp (softmax) and erf (GELU) of every variant against libm. */
 static void test_approximations(void) {
-    const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
-#ifdef WHISPER_HAVE_AVX2_VARIANT
-    if (cpu_features_get().avx2) vars[1] = &whisper_kernels_avx2;
-#endif
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
     enum { N = 4099 };
     static float x[N], g[N];
-    for (int v = 0; v < 2; v++) {
-        if (!vars[v]) continue;
+    for (int v = 0; v < n_vars; v++) {
         for (int i = 0; i < N; i++) x[i] = -100.0f + 100.0f * i / (N - 1); /* −100 … 0 */
         x[7] = -INFINITY;
         float sum = vars[v]->exp_sum(x, N, 0.0f);
@@ -344,18 +410,15 @@ static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
 
 /* fp32 → fp16: both variants agree with each other and with the exact rounding rule. */
 static void test_fp16_rounding(void) {
-    const whisper_kernel_variant *vars[2] = {&whisper_kernels_portable, NULL};
-#ifdef WHISPER_HAVE_AVX2_VARIANT
-    if (cpu_features_get().avx2) vars[1] = &whisper_kernels_avx2;
-#endif
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
     enum { N = 20000 };
     static float x[N];
-    static uint16_t h[2][N];
+    static uint16_t h[3][N];
     for (int i = 0; i < N; i++) x[i] = ldexpf(frand(), (int)(i % 40) - 28); /* subnormal … overflow-free range */
     x[0] = 65520.0f, x[1] = -1e6f, x[2] = 0.0f, x[3] = -0.0f, x[4] = ldexpf(1.0f, -25), x[5] = ldexpf(3.0f, -26);
     int bad = 0;
-    for (int v = 0; v < 2; v++) {
-        if (!vars[v]) continue;
+    for (int v = 0; v < n_vars; v++) {
         vars[v]->to_f16(h[v], x, N);
         for (int i = 0; i < N; i++) {
             /* nearest fp16 value: no other pattern is strictly closer */
@@ -370,7 +433,8 @@ static void test_fp16_rounding(void) {
         }
     }
     CHECK(bad == 0, "fp32 → fp16 rounds to nearest (%d wrong)", bad);
-    if (vars[1]) CHECK(memcmp(h[0], h[1], sizeof h[0]) == 0, "portable and AVX2 fp16 rounding agree");
+    for (int v = 1; v < n_vars; v++)
+        CHECK(memcmp(h[0], h[v], sizeof h[0]) == 0, "portable and %s fp16 rounding agree", vars[v]->name);
 }
 
 /* The q8 projection with exact top entries: on a vocabulary-shaped fp16 matrix
@@ -393,7 +457,8 @@ static void test_q8_top_exact(void) {
     float *plain = malloc(sizeof(float) * R * V), *scratch = malloc(sizeof(float) * whisper_q8_top_exact_scratch(&q.m));
     for (int i = 0; i < R * K; i++) x[i] = frand();
     threadpool *pool = threadpool_new(2);
-    int wrong = 0, wrong_plain = 0, far = 0;
+    int wrong = 0, wrong_plain = 0, far = 0, wrong_one = 0;
+    float *one = malloc(sizeof(float) * V);
     for (int trial = 0; trial < 40; trial++) {
         /* aim each row of x at a random near-tied pair, so the top two differ by ~1 ulp of a weight */
         for (int r = 0; r < R; r++) {
@@ -413,6 +478,11 @@ static void test_q8_top_exact(void) {
                 c = pr[v] > pr[c] ? v : c;
             }
             wrong += a != b || fabsf(gr[b] - rr[a]) > 1e-4f * (1 + fabsf(rr[a]));
+            /* one row alone: the q8 pass quantises its activations too */
+            whisper_q8_linear_top_exact(trial & 1 ? pool : NULL, one, x + (size_t)r * K, 1, &q.m, &w.m, scratch);
+            int d = 0;
+            for (int v = 1; v < V; v++) d = one[v] > one[d] ? v : d;
+            wrong_one += a != d || fabsf(one[d] - rr[a]) > 1e-4f * (1 + fabsf(rr[a]));
             wrong_plain += a != c;
             const float *xr = x + (size_t)r * K;
             for (int v = 0; v < V; v++) {
@@ -426,11 +496,13 @@ static void test_q8_top_exact(void) {
         }
     }
     CHECK(wrong == 0, "q8 top-exact: argmax and its value equal the 16-bit projection's (%d rows wrong)", wrong);
+    CHECK(wrong_one == 0, "q8 top-exact, one row: argmax and its value equal the 16-bit projection's (%d wrong)",
+          wrong_one);
     CHECK(wrong_plain > 0, "the near-ties do defeat a plain 8-bit pass (%d of %d rows)", wrong_plain, 40 * R);
     CHECK(far == 0, "q8 top-exact: every entry within its error bound (%d outside)", far);
     threadpool_free(pool);
     whisper_q8_matrix_clear(&q);
-    free(x), free(ref), free(got), free(plain), free(scratch), free(w.exact), free(w.data);
+    free(x), free(ref), free(got), free(plain), free(scratch), free(w.exact), free(w.data), free(one);
 }
 
 static void test_attention(void) {
@@ -447,6 +519,7 @@ int main(void) {
     printf("kernel path: %s\n", whisper_kernels_path());
     test_conversion();
     test_linear();
+    test_gemv_q8();
     test_approximations();
     test_fp16_rounding();
     test_pointwise();

@@ -44,14 +44,19 @@ static int argmax(const float *x, int n) {
     return best;
 }
 
-/* Logits of rows ni−1 … ni+n−1 for init + tokens from mel: [(n + 1)][n_vocab], caller frees. */
+/* Logits of rows ni−1 … ni+n−1 for init + tokens from mel: [(n + 1)][n_vocab], caller frees.
+ * The initial tokens in one call, then one token per call, as a greedy decode
+ * runs (single rows take the GEMV, whose q8 path quantises the activations). */
 static float *teacher_forced(whisper_session *s, const npy_array *mel, const int *seq, int ni, int n) {
     const whisper_model *m = s->model;
-    float *out = malloc((size_t)(n + 1) * m->hp.n_vocab * sizeof *out);
+    size_t V = (size_t)m->hp.n_vocab;
+    float *out = malloc((size_t)(n + 1) * V * sizeof *out);
     if (!out) return NULL;
     whisper_encoder_forward(s, mel->data, (int)mel->shape[1]);
     whisper_decoder_begin(s);
-    if (whisper_decoder_forward(s, &s->kv, seq, ni + n, ni - 1, out) != 0) {
+    int rc = whisper_decoder_forward(s, &s->kv, seq, ni, ni - 1, out);
+    for (int i = 0; rc == 0 && i < n; i++) rc = whisper_decoder_forward(s, &s->kv, seq + ni + i, 1, 0, out + (i + 1) * V);
+    if (rc) {
         free(out);
         return NULL;
     }

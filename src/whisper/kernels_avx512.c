@@ -1,0 +1,162 @@
+/* kernels_avx512.c — the AVX-512 kernel variant (x86-64; chosen at run time by
+ * kernels.c when base/cpu.h reports AVX-512 F/BW/VL/DQ and VNNI): the AVX2
+ * variant with the decoder's GEMVs 16 lanes wide. fp32 / fp16 / bf16 weights
+ * are widened 16 at a time (vcvtph2ps zmm) into FMAs, 4 weight rows per pass;
+ * the last partial vector of a row is a masked load. q8 weights meet the
+ * int8-quantised activations in vpdpbusd: 64 bytes (two blocks of 32) per
+ * instruction, |x| as the unsigned operand and x's sign moved onto w. */
+#include "whisper/kernels_impl.h"
+
+#ifdef WHISPER_HAVE_AVX2_VARIANT
+
+#include <immintrin.h>
+#include <pthread.h>
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")))
+
+AVX512 static inline __m512 load_f32(const float *p) { return _mm512_loadu_ps(p); }
+AVX512 static inline __m512 load_f32_mask(__mmask16 m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+AVX512 static inline __m512 load_f16(const uint16_t *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+}
+AVX512 static inline __m512 load_f16_mask(__mmask16 m, const uint16_t *p) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+}
+AVX512 static inline __m512 load_bf16(const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+AVX512 static inline __m512 load_bf16_mask(__mmask16 m, const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)), 16));
+}
+
+#define GEMV_PF_ROWS 8 /* software prefetch distance in weight rows */
+
+/* 4 weight rows per pass against x, 16 elements per step, the rows GEMV_PF_ROWS
+ * ahead prefetched meanwhile (128 bytes per step: a 16-wide fp16 step reads 32
+ * bytes of each of 4 rows); rows past a multiple of 4 one at a time. */
+#define DEFINE_GEMV(NAME, WTYPE, LOAD, LOAD_MASK)                                                                   \
+    AVX512 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1) {                      \
+        int k16 = K / 16 * 16;                                                                                      \
+        __mmask16 tail = (__mmask16)((1u << (K - k16)) - 1);                                                        \
+        int n = n0;                                                                                                 \
+        for (; n + 4 <= n1; n += 4) {                                                                               \
+            const WTYPE *w0 = w + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;                          \
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                             \
+            const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* GEMV_PF_ROWS rows ahead */            \
+            size_t pf_bytes = (size_t)4 * K * sizeof(WTYPE), pf_off = 0;                                            \
+            int prefetch = n + GEMV_PF_ROWS + 4 <= n1;                                                              \
+            for (int k = 0; k < k16; k += 16) {                                                                     \
+                if (prefetch && pf_off < pf_bytes) {                                                                \
+                    _mm_prefetch(pf + pf_off, _MM_HINT_T0);                                                         \
+                    _mm_prefetch(pf + pf_off + 64, _MM_HINT_T0);                                                    \
+                    pf_off += 128;                                                                                  \
+                }                                                                                                   \
+                __m512 xv = _mm512_loadu_ps(x + k);                                                                 \
+                a0 = _mm512_fmadd_ps(LOAD(w0 + k), xv, a0);                                                         \
+                a1 = _mm512_fmadd_ps(LOAD(w1 + k), xv, a1);                                                         \
+                a2 = _mm512_fmadd_ps(LOAD(w2 + k), xv, a2);                                                         \
+                a3 = _mm512_fmadd_ps(LOAD(w3 + k), xv, a3);                                                         \
+            }                                                                                                       \
+            if (tail) {                                                                                             \
+                __m512 xv = _mm512_maskz_loadu_ps(tail, x + k16);                                                   \
+                a0 = _mm512_fmadd_ps(LOAD_MASK(tail, w0 + k16), xv, a0);                                            \
+                a1 = _mm512_fmadd_ps(LOAD_MASK(tail, w1 + k16), xv, a1);                                            \
+                a2 = _mm512_fmadd_ps(LOAD_MASK(tail, w2 + k16), xv, a2);                                            \
+                a3 = _mm512_fmadd_ps(LOAD_MASK(tail, w3 + k16), xv, a3);                                            \
+            }                                                                                                       \
+            y[n - n0] = _mm512_reduce_add_ps(a0), y[n - n0 + 1] = _mm512_reduce_add_ps(a1);                         \
+            y[n - n0 + 2] = _mm512_reduce_add_ps(a2), y[n - n0 + 3] = _mm512_reduce_add_ps(a3);                     \
+        }                                                                                                           \
+        for (; n < n1; n++) {                                                                                       \
+            const WTYPE *w0 = w + (size_t)n * K;                                                                    \
+            __m512 a0 = _mm512_setzero_ps();                                                                        \
+            for (int k = 0; k < k16; k += 16) a0 = _mm512_fmadd_ps(LOAD(w0 + k), _mm512_loadu_ps(x + k), a0);       \
+            if (tail)                                                                                               \
+                a0 = _mm512_fmadd_ps(LOAD_MASK(tail, w0 + k16), _mm512_maskz_loadu_ps(tail, x + k16), a0);          \
+            y[n - n0] = _mm512_reduce_add_ps(a0);                                                                   \
+        }                                                                                                           \
+    }
+
+DEFINE_GEMV(gemv_f32, float, load_f32, load_f32_mask)
+DEFINE_GEMV(gemv_f16, uint16_t, load_f16, load_f16_mask)
+DEFINE_GEMV(gemv_bf16, uint16_t, load_bf16, load_bf16_mask)
+
+AVX512 static void avx512_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
+    switch (w->dtype) {
+    case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_Q8: break; /* gemv_q8 */
+    }
+}
+
+/* Two blocks of one row: 16 int32 sums (lanes 0–7 block b, 8–15 block b+1) of
+ * |x|·(w with x's sign), scaled lane-wise by xd·wd of their block. */
+AVX512 static inline __m512 q8_pair(__m512 acc, __m512i ax, __mmask64 neg, __m128 xd2, const int8_t *w,
+                                    const float *sc) {
+    const __m512i half = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    __m512i wv = _mm512_loadu_si512(w);
+    wv = _mm512_mask_sub_epi8(wv, neg, _mm512_setzero_si512(), wv);
+    __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, wv);
+    __m128 s = _mm_mul_ps(xd2, _mm_castpd_ps(_mm_load_sd((const double *)sc)));
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(half, _mm512_castps128_ps512(s)), acc);
+}
+
+AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, const whisper_matrix *w, int n0,
+                                  int n1) {
+    const int B = WHISPER_Q8_BLOCK;
+    int K = w->cols, nb = (K + B - 1) / B, pairs = K / (2 * B);
+    const int8_t *q = w->data;
+    int n = n0;
+    for (; n + 4 <= n1; n += 4) {
+        const int8_t *w0 = q + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* as the float GEMV */
+        int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
+        for (int p = 0; p < pairs; p++) {
+            int k = p * 2 * B, b = 2 * p;
+            if (prefetch) /* 4 rows × 64 bytes consumed per step, 4 lines prefetched */
+                for (int l = 0; l < 4; l++) _mm_prefetch(pf + (size_t)(4 * p + l) * 64, _MM_HINT_T0);
+            __m512i xv = _mm512_loadu_si512(xq + k), ax = _mm512_abs_epi8(xv);
+            __mmask64 neg = _mm512_movepi8_mask(xv);
+            __m128 xd2 = _mm_castpd_ps(_mm_load_sd((const double *)(xd + b)));
+            a0 = q8_pair(a0, ax, neg, xd2, w0 + k, s0 + b);
+            a1 = q8_pair(a1, ax, neg, xd2, w1 + k, s1 + b);
+            a2 = q8_pair(a2, ax, neg, xd2, w2 + k, s2 + b);
+            a3 = q8_pair(a3, ax, neg, xd2, w3 + k, s3 + b);
+        }
+        y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, 2 * pairs, K);
+        y[n - n0 + 1] = _mm512_reduce_add_ps(a1) + whisper_q8_dot_tail(xq, xd, w1, s1, 2 * pairs, K);
+        y[n - n0 + 2] = _mm512_reduce_add_ps(a2) + whisper_q8_dot_tail(xq, xd, w2, s2, 2 * pairs, K);
+        y[n - n0 + 3] = _mm512_reduce_add_ps(a3) + whisper_q8_dot_tail(xq, xd, w3, s3, 2 * pairs, K);
+    }
+    for (; n < n1; n++) {
+        const int8_t *w0 = q + (size_t)n * K;
+        const float *s0 = w->scales + (size_t)n * nb;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int p = 0; p < pairs; p++) {
+            __m512i xv = _mm512_loadu_si512(xq + p * 2 * B);
+            __m128 xd2 = _mm_castpd_ps(_mm_load_sd((const double *)(xd + 2 * p)));
+            a0 = q8_pair(a0, _mm512_abs_epi8(xv), _mm512_movepi8_mask(xv), xd2, w0 + p * 2 * B, s0 + 2 * p);
+        }
+        y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, 2 * pairs, K);
+    }
+}
+
+static whisper_kernel_variant avx512_variant;
+static pthread_once_t avx512_once = PTHREAD_ONCE_INIT;
+
+static void avx512_init(void) {
+    avx512_variant = whisper_kernels_avx2;
+    avx512_variant.gemv = avx512_gemv;
+    avx512_variant.gemv_q8 = avx512_gemv_q8;
+    avx512_variant.name = "avx512";
+}
+
+const whisper_kernel_variant *whisper_kernels_avx512(void) {
+    pthread_once(&avx512_once, avx512_init);
+    return &avx512_variant;
+}
+
+#endif
