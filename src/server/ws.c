@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio/audio.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "server/internal.h"
@@ -181,15 +180,7 @@ static int ws_binary(ws_session *s, const unsigned char *data, size_t len) {
         ws_error(s, msg);
         return 1;
     }
-    float *pcm = malloc(len);
-    if (!pcm) {
-        ws_error(s, "out of memory");
-        return 1;
-    }
-    size_t n = 0;
-    int rc = audio_pcm_from_f32le(data, len, pcm, len / 4, &n, err, sizeof err);
-    if (rc == 0) rc = live_call_feed(s->call, pcm, n, err, sizeof err);
-    free(pcm);
+    int rc = live_call_feed_f32le(s->call, data, len, err, sizeof err);
     if (rc == 0) return 1;
     ws_error(s, err);
     if (rc == TRIDENT_ELIMIT)

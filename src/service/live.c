@@ -329,6 +329,18 @@ int live_call_feed(live_call *c, const float *pcm, size_t n, char *err, size_t e
     return 0;
 }
 
+int live_call_feed_f32le(live_call *c, const void *bytes, size_t len, char *err, size_t err_size) {
+    if (len == 0 || len % 4 != 0)
+        return error_set(err, err_size, TRIDENT_EINVAL, "%zu bytes are not whole float32 samples", len);
+    float *pcm = malloc(len);
+    if (!pcm) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory");
+    size_t n = 0;
+    int rc = audio_pcm_from_f32le(bytes, len, pcm, len / 4, &n, err, err_size);
+    if (rc == 0) rc = live_call_feed(c, pcm, n, err, err_size);
+    free(pcm);
+    return rc;
+}
+
 /* The true final state of a call that ended as `how` said (see live.h), with its
  * reason in reason (always filled). */
 static store_status live_final_status(const live_call *c, live_end how, const char *why, char *reason, size_t n) {

@@ -48,6 +48,10 @@ const char *live_call_id(const live_call *call);
  * "buffer_update" (and queues completed utterances for analysis). */
 int live_call_feed(live_call *call, const float *pcm, size_t n, char *err, size_t err_size);
 
+/* Feeds samples as they arrive on the wire: little-endian float32, len a positive
+ * multiple of 4 (else TRIDENT_EINVAL). Otherwise as live_call_feed. */
+int live_call_feed_f32le(live_call *call, const void *bytes, size_t len, char *err, size_t err_size);
+
 /* Reports an error event to the call's client ({"type":"error","message":...}). */
 void live_call_error_emit(live_call *call, const char *message);
 
