@@ -1,4 +1,5 @@
-/* routes.c — the read-only routes: API info, health, readiness, metrics, stored calls. */
+/* routes.c — the read-only routes: API info, health, readiness, metrics, stored calls (a call with its dispatch
+ * state and history). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,10 +12,13 @@
 #include "server/internal.h"
 
 int route_root(struct mg_connection *conn, server *srv) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s]}", "name", "TRIDENT emergency-call triage API",
-                          "version", TRIDENT_VERSION, "docs", "see README.md, section API", "endpoints", "GET /health",
-                          "GET /ready", "GET /metrics", "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}",
-                          "GET /api/calls/{id}/audio", "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
+                          "TRIDENT emergency-call triage API", "version", TRIDENT_VERSION, "docs",
+                          "see README.md, section API", "endpoints", "GET /health", "GET /ready", "GET /metrics",
+                          "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}", "GET /api/calls/{id}/audio",
+                          "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live", "GET /api/queue",
+                          "POST /api/queue/next",
+                          "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}",
                           "GET /");
     return http_send_json(conn, srv, 200, o, NULL);
 }
@@ -159,9 +163,21 @@ int route_call(struct mg_connection *conn, server *srv, const char *id, int live
         return http_send_error(conn, srv, 404, NULL, live_only ? "Live call not found" : "Call not found");
     }
     if (rc != 0) return http_send_error(conn, srv, 500, NULL, "%s", err);
-    json_t *o = store_call_to_json(c);
+    json_t *o = dispatch_call_json(srv, c);
+    store_history_entry *h = NULL;
+    size_t hn = 0;
+    rc = store_call_history(srv->reg->store, c->id, &h, &hn, err, sizeof err);
     store_call_free(c);
-    if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory");
+    if (rc != 0) {
+        json_decref(o);
+        return http_send_error(conn, srv, 500, NULL, "%s", err);
+    }
+    json_t *hj = store_history_to_json(h, hn);
+    store_history_free(h, hn);
+    if (!o || !hj || json_object_set_new(o, "history", hj) != 0) {
+        json_decref(o);
+        return http_send_error(conn, srv, 500, NULL, "out of memory");
+    }
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
