@@ -1199,6 +1199,34 @@ static void test_dispatch_lifecycle(void) {
     store_close(s);
 }
 
+/* A live call waits from its start (untriaged: last) and moves as its triage changes. */
+static void test_live_call_in_queue(void) {
+    store *s = NULL;
+    CHECK(open_at("live-queue.db", &s, NULL) == 0, "open: %s", err);
+    if (!s) return;
+    char up[STORE_ID_SIZE], live[STORE_ID_SIZE] = "";
+    CHECK(upload_in(s, "Q3-MONITOR", up) == 0, "upload: %s", err);
+    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, err, sizeof err) == 0, "live call: %s", err);
+    char q[4][STORE_ID_SIZE];
+    int64_t total = 0;
+    CHECK(queue_ids(s, q, 4, &total) == 2 && strcmp(q[1], live) == 0, "the new live call waits, untriaged last");
+    store_fields f = {.transcript = "he is not breathing", .queue = "Q1-IMMEDIATE", .priority_level = 1,
+                      .utterance_count = 1};
+    CHECK(store_call_update_progress(s, live, &f, err, sizeof err) == 0, "progress: %s", err);
+    CHECK(queue_ids(s, q, 4, &total) == 2 && strcmp(q[0], live) == 0, "triaged Q1, it leads the queue");
+    store_call *c = NULL;
+    CHECK(store_queue_next(s, "alice", &c, err, sizeof err) == 0 && strcmp(c->id, live) == 0 &&
+              c->status == STORE_STATUS_IN_PROGRESS,
+          "a live call can be claimed while in progress: %s", err);
+    store_call_free(c);
+    CHECK(store_call_finalize(s, live, STORE_STATUS_COMPLETED, NULL, NULL, err, sizeof err) == 0, "finalize: %s", err);
+    CHECK(store_call_get(s, live, &c, err, sizeof err) == 0 && c->dispatch_state == STORE_DISPATCH_CLAIMED &&
+              strcmp(c->claimed_by, "alice") == 0,
+          "ending the call keeps its claim");
+    store_call_free(c);
+    store_close(s);
+}
+
 /* A database at schema version 2 with calls in it migrates to 3: every call
  * kept; older than a day → resolved, younger → waiting, abandoned → cancelled. */
 static void test_migration_from_2(void) {
@@ -1381,6 +1409,7 @@ int main(int argc, char **argv) {
     test_migration_from_1();
     test_concurrency();
     test_dispatch_lifecycle();
+    test_live_call_in_queue();
     test_migration_from_2();
     test_concurrent_claims();
     if (check_failures() == 0) cleanup(tmpdir);
