@@ -3,7 +3,6 @@
  * flags), POST /api/queue/next (claim the most urgent waiting call) and
  * POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}.
  * The lifecycle rules and the atomic claim live in the store (store.h). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/file.h"
-#include "base/json.h"
 #include "base/log.h"
 #include "server/internal.h"
 #include "triage/triage.h"
@@ -173,17 +171,8 @@ int route_queue(struct mg_connection *conn, server *srv) {
     if (!srv->reg->store) return store_missing(conn, srv);
     const char *qs = mg_get_request_info(conn)->query_string;
     long long limit = STORE_LIST_DEFAULT;
-    if (qs) {
-        char buf[32];
-        int got = mg_get_var(qs, strlen(qs), "limit", buf, sizeof buf);
-        if (got != -1) {
-            char *end;
-            errno = 0;
-            limit = got > 0 ? strtoll(buf, &end, 10) : -1;
-            if (got <= 0 || errno || *end || limit < 0 || limit > STORE_LIST_MAX)
-                return http_send_error(conn, srv, 400, NULL, "limit must be an integer between 0 and %d", STORE_LIST_MAX);
-        }
-    }
+    if (http_query_int(qs, "limit", STORE_LIST_MAX, &limit) < 0)
+        return http_send_error(conn, srv, 400, NULL, "limit must be an integer between 0 and %d", STORE_LIST_MAX);
     store_page page;
     char err[TRIDENT_ERR_SIZE];
     int rc = store_queue_list(srv->reg->store, limit, &page, err, sizeof err);

@@ -110,6 +110,8 @@ int http_send_bytes(struct mg_connection *conn, const server *srv, int status, c
 int http_status_for(int code);
 
 /* routes.c */
+/* Reads an optional integer query parameter in 0..max; returns 0, 1 (absent) or -1 (bad). */
+int http_query_int(const char *qs, const char *name, long long max, long long *out);
 int route_root(struct mg_connection *conn, server *srv);
 int route_health(struct mg_connection *conn, server *srv);
 int route_ready(struct mg_connection *conn, server *srv);

@@ -82,8 +82,7 @@ int route_metrics(struct mg_connection *conn, server *srv) {
     return rc;
 }
 
-/* Reads an optional non-negative integer query parameter; returns 0, 1 (absent) or -1 (bad). */
-static int query_int(const char *qs, const char *name, long long max, long long *out) {
+int http_query_int(const char *qs, const char *name, long long max, long long *out) {
     if (!qs) return 1;
     char buf[32];
     int n = mg_get_var(qs, strlen(qs), name, buf, sizeof buf);
@@ -105,9 +104,9 @@ int route_calls(struct mg_connection *conn, server *srv, int live_only) {
     if (!srv->reg->store) return store_missing(conn, srv);
     const char *qs = mg_get_request_info(conn)->query_string;
     long long limit = STORE_LIST_DEFAULT, offset = 0;
-    if (query_int(qs, "limit", STORE_LIST_MAX, &limit) < 0)
+    if (http_query_int(qs, "limit", STORE_LIST_MAX, &limit) < 0)
         return http_send_error(conn, srv, 400, NULL, "limit must be an integer between 0 and %d", STORE_LIST_MAX);
-    if (query_int(qs, "offset", LLONG_MAX / 2, &offset) < 0)
+    if (http_query_int(qs, "offset", LLONG_MAX / 2, &offset) < 0)
         return http_send_error(conn, srv, 400, NULL, "offset must be a non-negative integer");
     char queue[64] = "", status_s[32] = "", kind_s[32] = "";
     store_filter f = {STORE_KIND_ANY, STORE_STATUS_ANY, NULL, limit, offset};

@@ -8,8 +8,8 @@ SQLite database, seeded through POST /api/analyze only. Checks 401/403 for missi
 viewer tokens and for a server without --dispatchers; every lifecycle route; 409 with the current
 state; 400 for bad bodies (override without a reason, JSON bombs); the queue order and overdue
 flags; and 4 dispatcher threads claiming 200 waiting calls as fast as they can — every call claimed
-exactly once, none lost. With PG_URL (tests/server/run_dispatch_postgres.sh starts a throw-away
-PostgreSQL), the claim race runs on 2 servers sharing that database.
+exactly once, none lost. With PG_URL (tests/store/run_postgres.sh starts a throw-away PostgreSQL),
+only the claim race runs, on 2 servers sharing that database.
 """
 import json
 import math
@@ -19,6 +19,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trident_client import Server  # noqa: E402
@@ -180,6 +181,9 @@ def lifecycle_over_http():
     check(status == 404, "unknown action: %s" % status)
     status, _, _ = s.request("GET", "/api/queue/next")
     check(status == 405, "GET on claim-next: %s" % status)
+    for q in ["limit=abc", "limit=-1", "limit=1001", "limit="]:
+        status, _, _ = s.request("GET", "/api/queue?" + q)
+        check(status == 400, "/api/queue?%s: %s" % (q, status))
     status, call = s.get_json("/api/calls/%s" % a)
     check(len(call["history"]) == 6, "refused requests left no history")
 
@@ -195,7 +199,6 @@ def queue_order_and_overdue():
     post(s, "/api/calls/%s/override" % ids[1], "alice", {"queue": "Q1-IMMEDIATE", "reason": "fire"})
     status, q = s.get_json("/api/queue")
     check([c["id"] for c in q["calls"]][:2] == [ids[1], ids[2]], "Q1, then Q2: %s" % [c["id"] for c in q["calls"]])
-    import time
     time.sleep(1.5)
     status, q = s.get_json("/api/queue")
     flags = {c["id"]: c["dispatch"]["overdue"] for c in q["calls"]}
