@@ -22,7 +22,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server  # noqa: E402
+from trident_client import Server, WebSocket  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, test, tests, run_tests  # noqa: E402
 
@@ -208,6 +208,31 @@ def queue_order_and_overdue():
     check(status == 200 and body["id"] == ids[1] and body["dispatch"]["state"] == "claimed", "next is the Q1 call")
     status, q = s.get_json("/api/queue")
     check(q["calls"][0]["dispatch"]["state"] == "claimed" and q["total"] == 3, "claimed calls stay listed")
+
+
+@test
+def live_call_waits_from_its_start():
+    s = start("live")
+    ws = WebSocket(s.port)
+    cid = ws.recv_event(timeout=10)["call_id"]
+    status, q = s.get_json("/api/queue")
+    mine = [c for c in q["calls"] if c["id"] == cid]
+    check(mine and mine[0]["status"] == "in_progress" and mine[0]["dispatch"]["state"] == "waiting",
+          "a live call waits from its start: %s" % q)
+    # Silence only: the call ends abandoned and leaves the queue, cancelled.
+    ws.send_binary(struct.pack("<1600f", *([0.0] * 1600)))
+    ws.recv_event(timeout=10)
+    ws.close()
+    for _ in range(100):
+        status, c = s.get_json("/api/calls/" + cid)
+        if c["status"] != "in_progress":
+            break
+        time.sleep(0.05)
+    check(c["status"] == "abandoned" and c["dispatch"]["state"] == "cancelled", "abandoned → cancelled: %s" % c)
+    status, q = s.get_json("/api/queue")
+    check(all(x["id"] != cid for x in q["calls"]), "an abandoned call is not in the queue")
+    status, body = post(s, "/api/calls/%s/claim" % cid, "alice")
+    check(status == 409 and body["dispatch"]["state"] == "cancelled", "an abandoned call cannot be claimed")
 
 
 def claim_race(urls_servers, calls):
