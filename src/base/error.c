@@ -26,6 +26,7 @@ const char *error_name(int code) {
     case TRIDENT_EBUSY: return "busy";
     case TRIDENT_ELIMIT: return "limit exceeded";
     case TRIDENT_EDB: return "database error";
+    case TRIDENT_ECONFLICT: return "conflict";
     default: return "error";
     }
 }

@@ -22,6 +22,7 @@ enum {
     TRIDENT_EBUSY = -7,    /* a bounded queue or resource is full */
     TRIDENT_ELIMIT = -8,   /* a configured limit was exceeded */
     TRIDENT_EDB = -9,      /* database error */
+    TRIDENT_ECONFLICT = -10, /* the record's current state forbids the change (another holder, a final state) */
 };
 
 /* Formats a message into err (if err is non-NULL) and returns code, so that

@@ -26,7 +26,8 @@ typedef struct {
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_AUDIO_CTX_FIT,
     O_MAX_UPLOAD_MB, O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE,
-    O_MAX_CLIENT, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES, O_LOAD_DELAY, O_COUNT
+    O_MAX_CLIENT, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES, O_DISPATCHERS, O_OVERDUE,
+    O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -78,6 +79,12 @@ static serve_opt opts[O_COUNT] = {
                          "critical: a critical indicator in the words is Q1, a serious emergency at least Q2; "
                          "paper: the paper's matrix alone",
                          OPT_STR, "critical", 0, 0, 0},
+    [O_DISPATCHERS] = {"--dispatchers", "TRIDENT_DISPATCHERS", "FILE",
+                        "dispatcher tokens: lines token<TAB>name<TAB>role (dispatcher or viewer); without it the "
+                        "dispatch routes answer 403",
+                        OPT_STR, "", 0, 0, 0},
+    [O_OVERDUE] = {"--overdue-s", "TRIDENT_OVERDUE_S", "S", "a Q2/Q3 call waiting longer is flagged overdue", OPT_NUM,
+                   "120", 1, 86400, 0},
     [O_LOAD_DELAY] = {"--test-load-delay-ms", "TRIDENT_TEST_LOAD_DELAY_MS", "MS",
                       "testing aid: sleep before each model load (shows the loading state)", OPT_INT, "0", 0, 600000,
                       0},
@@ -207,6 +214,8 @@ int cli_serve(int argc, char **argv) {
     scfg.max_header_bytes = (size_t)(num[O_MAX_HEADER_KB] * 1024);
     scfg.cors_origin = opt_str(O_CORS);
     scfg.web_root = opt_str(O_WEB_ROOT);
+    scfg.dispatchers_file = opt_str(O_DISPATCHERS);
+    scfg.overdue_s = num[O_OVERDUE];
 
     log_info("trident", "Starting TRIDENT backend version=%s slots=%d queue=%d host=%s port=%d", TRIDENT_VERSION,
              cfg.sched.slots, cfg.sched.queue_max, scfg.host ? scfg.host : "127.0.0.1", scfg.port);

@@ -77,6 +77,7 @@ int http_status_for(int code) {
     case TRIDENT_ENOTFOUND: return 404;
     case TRIDENT_ELIMIT: return 413;
     case TRIDENT_EBUSY: return 503;
+    case TRIDENT_ECONFLICT: return 409;
     default: return 500;
     }
 }

@@ -21,6 +21,9 @@ typedef enum {
     ROUTE_LIVE_CALL,
     ROUTE_WS_LIVE,
     ROUTE_DASHBOARD,
+    ROUTE_QUEUE,
+    ROUTE_QUEUE_NEXT,
+    ROUTE_CALL_ACTION,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -57,6 +60,13 @@ typedef struct admit_conn {
     int counted;             /* holds one of its client's slots */
 } admit_conn;
 
+/* One line of the --dispatchers file. */
+typedef struct {
+    char *token;
+    char *name;       /* shown in the history */
+    int can_dispatch; /* role dispatcher (1) or viewer (0) */
+} server_dispatcher;
+
 struct server {
     service_registry *reg;
     server_config cfg;
@@ -71,6 +81,8 @@ struct server {
     int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
+    server_dispatcher *dispatchers; /* from cfg.dispatchers_file; none: the lifecycle routes answer 403 */
+    size_t n_dispatchers;
 };
 
 /* metrics.c */
@@ -98,6 +110,8 @@ int http_send_bytes(struct mg_connection *conn, const server *srv, int status, c
 int http_status_for(int code);
 
 /* routes.c */
+/* Reads an optional integer query parameter in 0..max; returns 0, 1 (absent) or -1 (bad). */
+int http_query_int(const char *qs, const char *name, long long max, long long *out);
 int route_root(struct mg_connection *conn, server *srv);
 int route_health(struct mg_connection *conn, server *srv);
 int route_ready(struct mg_connection *conn, server *srv);
@@ -105,6 +119,20 @@ int route_metrics(struct mg_connection *conn, server *srv);
 int route_calls(struct mg_connection *conn, server *srv, int live_only);
 int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only);
 int route_call_audio(struct mg_connection *conn, server *srv, const char *id);
+
+/* dispatch.c: the dispatch floor */
+/* Reads the --dispatchers file (lines token<TAB>name<TAB>role; '#' comments and
+ * blank lines skipped). On success *out (caller frees with dispatchers_free)
+ * holds *count >= 1 entries; TRIDENT_EFORMAT names the bad line. */
+int dispatchers_load(const char *path, server_dispatcher **out, size_t *count, char *err, size_t n);
+void dispatchers_free(server_dispatcher *d, size_t count);
+/* The store_action of a URL's last segment (claim … override, "notes"), or STORE_ACTION_COUNT. */
+int dispatch_action_parse(const char *name);
+/* store_call_to_json with dispatch.overdue; a new reference, or NULL when out of memory. */
+json_t *dispatch_call_json(const server *srv, const store_call *c);
+int route_queue(struct mg_connection *conn, server *srv);
+int route_queue_next(struct mg_connection *conn, server *srv);
+int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action);
 
 /* upload.c */
 int route_analyze(struct mg_connection *conn, server *srv);

@@ -1,4 +1,5 @@
-/* routes.c — the read-only routes: API info, health, readiness, metrics, stored calls. */
+/* routes.c — the read-only routes: API info, health, readiness, metrics, stored calls (a call with its dispatch
+ * state and history). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,10 +12,13 @@
 #include "server/internal.h"
 
 int route_root(struct mg_connection *conn, server *srv) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s]}", "name", "TRIDENT emergency-call triage API",
-                          "version", TRIDENT_VERSION, "docs", "see README.md, section API", "endpoints", "GET /health",
-                          "GET /ready", "GET /metrics", "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}",
-                          "GET /api/calls/{id}/audio", "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
+                          "TRIDENT emergency-call triage API", "version", TRIDENT_VERSION, "docs",
+                          "see README.md, section API", "endpoints", "GET /health", "GET /ready", "GET /metrics",
+                          "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}", "GET /api/calls/{id}/audio",
+                          "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live", "GET /api/queue",
+                          "POST /api/queue/next",
+                          "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}",
                           "GET /");
     return http_send_json(conn, srv, 200, o, NULL);
 }
@@ -78,8 +82,7 @@ int route_metrics(struct mg_connection *conn, server *srv) {
     return rc;
 }
 
-/* Reads an optional non-negative integer query parameter; returns 0, 1 (absent) or -1 (bad). */
-static int query_int(const char *qs, const char *name, long long max, long long *out) {
+int http_query_int(const char *qs, const char *name, long long max, long long *out) {
     if (!qs) return 1;
     char buf[32];
     int n = mg_get_var(qs, strlen(qs), name, buf, sizeof buf);
@@ -101,9 +104,9 @@ int route_calls(struct mg_connection *conn, server *srv, int live_only) {
     if (!srv->reg->store) return store_missing(conn, srv);
     const char *qs = mg_get_request_info(conn)->query_string;
     long long limit = STORE_LIST_DEFAULT, offset = 0;
-    if (query_int(qs, "limit", STORE_LIST_MAX, &limit) < 0)
+    if (http_query_int(qs, "limit", STORE_LIST_MAX, &limit) < 0)
         return http_send_error(conn, srv, 400, NULL, "limit must be an integer between 0 and %d", STORE_LIST_MAX);
-    if (query_int(qs, "offset", LLONG_MAX / 2, &offset) < 0)
+    if (http_query_int(qs, "offset", LLONG_MAX / 2, &offset) < 0)
         return http_send_error(conn, srv, 400, NULL, "offset must be a non-negative integer");
     char queue[64] = "", status_s[32] = "", kind_s[32] = "";
     store_filter f = {STORE_KIND_ANY, STORE_STATUS_ANY, NULL, limit, offset};
@@ -159,9 +162,21 @@ int route_call(struct mg_connection *conn, server *srv, const char *id, int live
         return http_send_error(conn, srv, 404, NULL, live_only ? "Live call not found" : "Call not found");
     }
     if (rc != 0) return http_send_error(conn, srv, 500, NULL, "%s", err);
-    json_t *o = store_call_to_json(c);
+    json_t *o = dispatch_call_json(srv, c);
+    store_history_entry *h = NULL;
+    size_t hn = 0;
+    rc = store_call_history(srv->reg->store, c->id, &h, &hn, err, sizeof err);
     store_call_free(c);
-    if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory");
+    if (rc != 0) {
+        json_decref(o);
+        return http_send_error(conn, srv, 500, NULL, "%s", err);
+    }
+    json_t *hj = store_history_to_json(h, hn);
+    store_history_free(h, hn);
+    if (!o || !hj || json_object_set_new(o, "history", hj) != 0) {
+        json_decref(o);
+        return http_send_error(conn, srv, 500, NULL, "out of memory");
+    }
     return http_send_json(conn, srv, 200, o, NULL);
 }
 

@@ -22,12 +22,16 @@ void server_config_default(server_config *cfg) {
     cfg->max_header_bytes = (size_t)16 << 10;
     cfg->request_timeout_ms = 10000;
     cfg->cors_origin = "*";
+    cfg->overdue_s = 120;
 }
 
 /* Splits "/api/calls/{id}[/audio]" style paths. Returns the route and sets *id
  * (a pointer into buf) for routes with an id. */
-static server_route route_match(const char *path, char *buf, size_t buf_size, const char **id) {
+static server_route route_match(const char *path, char *buf, size_t buf_size, const char **id, const char **action) {
     *id = NULL;
+    *action = NULL;
+    if (strcmp(path, "/api/queue") == 0) return ROUTE_QUEUE;
+    if (strcmp(path, "/api/queue/next") == 0) return ROUTE_QUEUE_NEXT;
     if (strcmp(path, "/") == 0) return ROUTE_ROOT;
     if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0) return ROUTE_READY;
@@ -55,10 +59,11 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
         return r;
     }
     snprintf(buf, buf_size, "%s", rest);
-    size_t n = strlen(buf);
-    if (r == ROUTE_CALL && n > 6 && strcmp(buf + n - 6, "/audio") == 0) {
-        buf[n - 6] = '\0';
-        r = ROUTE_CALL_AUDIO;
+    char *slash = r == ROUTE_CALL ? strchr(buf, '/') : NULL;
+    if (slash) {
+        *slash = '\0';
+        *action = slash + 1;
+        r = strcmp(*action, "audio") == 0 ? ROUTE_CALL_AUDIO : ROUTE_CALL_ACTION;
     }
     *id = buf;
     return r;
@@ -72,8 +77,9 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
     const char *path = ri->local_uri_raw ? ri->local_uri_raw : ri->local_uri;
     if (!path) path = "";
     char idbuf[128];
-    const char *id = NULL;
-    server_route route = route_match(path, idbuf, sizeof idbuf, &id);
+    const char *id = NULL, *action = NULL;
+    server_route route = route_match(path, idbuf, sizeof idbuf, &id, &action);
+    int is_post = method_is(ri, "POST");
     int status;
     if (method_is(ri, "OPTIONS")) {
         char hdr[512];
@@ -89,13 +95,20 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_HEALTH: status = is_get ? route_health(conn, srv) : -405; break;
         case ROUTE_READY: status = is_get ? route_ready(conn, srv) : -405; break;
         case ROUTE_METRICS: status = is_get ? route_metrics(conn, srv) : -405; break;
-        case ROUTE_ANALYZE: status = method_is(ri, "POST") ? route_analyze(conn, srv) : -405; break;
+        case ROUTE_ANALYZE: status = is_post ? route_analyze(conn, srv) : -405; break;
         case ROUTE_CALLS: status = is_get ? route_calls(conn, srv, 0) : -405; break;
         case ROUTE_LIVE_CALLS: status = is_get ? route_calls(conn, srv, 1) : -405; break;
         case ROUTE_CALL: status = is_get ? route_call(conn, srv, id, 0) : -405; break;
         case ROUTE_LIVE_CALL: status = is_get ? route_call(conn, srv, id, 1) : -405; break;
         case ROUTE_CALL_AUDIO: status = is_get ? route_call_audio(conn, srv, id) : -405; break;
         case ROUTE_DASHBOARD: status = is_get ? route_static(conn, srv, path) : -405; break;
+        case ROUTE_QUEUE: status = is_get ? route_queue(conn, srv) : -405; break;
+        case ROUTE_QUEUE_NEXT: status = is_post ? route_queue_next(conn, srv) : -405; break;
+        case ROUTE_CALL_ACTION:
+            if (dispatch_action_parse(action) == STORE_ACTION_COUNT)
+                status = http_send_error(conn, srv, 404, NULL, "Not Found");
+            else status = is_post ? route_call_action(conn, srv, id, action) : -405;
+            break;
         case ROUTE_WS_LIVE:
             status = http_send_error(conn, srv, 400, NULL, "/ws/live is a WebSocket endpoint: send an Upgrade request");
             break;
@@ -203,6 +216,17 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
         free(srv);
         return rc;
     }
+    if (cfg->dispatchers_file && cfg->dispatchers_file[0]) {
+        int rc = dispatchers_load(cfg->dispatchers_file, &srv->dispatchers, &srv->n_dispatchers, err, err_size);
+        if (rc) {
+            free(srv);
+            return rc;
+        }
+        log_info("server", "dispatch enabled dispatchers=%zu file=%s", srv->n_dispatchers, cfg->dispatchers_file);
+    } else {
+        log_info("server", "dispatch disabled (no --dispatchers): the lifecycle routes answer 403");
+    }
+    if (!(srv->cfg.overdue_s > 0)) srv->cfg.overdue_s = 120;
     metrics_init(&srv->metrics);
     admission_init(srv);
     if (static_root_resolve(cfg->web_root, srv->web_root, sizeof srv->web_root, srv->web_root_error,
@@ -240,6 +264,7 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     if (!srv->ctx) {
         admission_destroy(srv);
         metrics_destroy(&srv->metrics);
+        dispatchers_free(srv->dispatchers, srv->n_dispatchers);
         free(srv);
         return error_set(err, err_size, TRIDENT_EIO, "cannot listen on %s (address in use or not available)", ports);
     }
@@ -270,5 +295,6 @@ void server_stop(server *srv) {
     mg_stop(srv->ctx);
     admission_destroy(srv);
     metrics_destroy(&srv->metrics);
+    dispatchers_free(srv->dispatchers, srv->n_dispatchers);
     free(srv);
 }

@@ -6,6 +6,9 @@
  *   GET /api/calls  /api/calls/{id}  /api/calls/{id}/audio
  *   GET /api/live-calls?limit&offset&queue  /api/live-calls/{id}
  *   WS  /ws/live (binary float32 16-kHz mono PCM in, JSON events out)
+ *   GET /api/queue  POST /api/queue/next
+ *   POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}
+ *        (Authorization: Bearer TOKEN of a dispatcher in --dispatchers FILE)
  *   GET /dashboard/... (the dispatcher dashboard's static files, from web_root)
  * Errors are {"detail": "..."} with a 4xx/5xx status; every response carries CORS
  * headers. The server does not own the registry. */
@@ -29,6 +32,8 @@ typedef struct {
     int request_timeout_ms;     /* longest wait for a request's headers, and for each read of its body; default 10000 */
     const char *cors_origin;    /* Access-Control-Allow-Origin, default "*" */
     const char *web_root;       /* the dashboard's files; NULL: the compiled-in TRIDENT_WEB_DIR */
+    const char *dispatchers_file; /* token<TAB>name<TAB>role lines; NULL/"": the lifecycle routes answer 403 */
+    double overdue_s;           /* a Q2/Q3 call waiting longer is flagged overdue; default 120 */
 } server_config;
 
 void server_config_default(server_config *cfg);

@@ -34,6 +34,15 @@ typedef struct {
     int (*get)(void *impl, const char *id, store_call **out, char *err, size_t n);
     int (*list)(void *impl, const store_filter *f, store_page *out, char *err, size_t n);
     int (*counts)(void *impl, store_counts *out, char *err, size_t n);
+    /* One dispatch transaction: lock call id (NULL: the first waiting call in
+     * queue order, skipping locked rows; none → TRIDENT_ENOTFOUND), decide
+     * with store_dispatch_decide, update, append the history row, commit. The
+     * id acted on is written to acted_id (also on TRIDENT_ECONFLICT). */
+    int (*dispatch)(void *impl, const char *id, const store_dispatch_request *req, double now,
+                    char acted_id[STORE_ID_SIZE], char *err, size_t n);
+    /* The open queue (limit already clamped). */
+    int (*queue)(void *impl, int64_t limit, store_page *out, char *err, size_t n);
+    int (*history)(void *impl, const char *id, store_history_entry **out, size_t *count, char *err, size_t n);
 } store_backend;
 
 struct store {
@@ -56,7 +65,8 @@ int store_postgres_open(store *s, const char *url, const store_options *opt, cha
 #define STORE_CALL_COLUMNS                                                                                      \
     "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
-    "filename, utterance_count, status_reason"
+    "filename, utterance_count, status_reason, dispatch_state, claimed_by, duplicate_of, queue_override, "     \
+    "waiting_since, dispatch_updated_at"
 
 typedef enum {
     STORE_COL_ID = 0,
@@ -78,15 +88,23 @@ typedef enum {
     STORE_COL_FILENAME,
     STORE_COL_UTTERANCE_COUNT,
     STORE_COL_STATUS_REASON,
+    STORE_COL_DISPATCH_STATE,
+    STORE_COL_CLAIMED_BY,
+    STORE_COL_DUPLICATE_OF,
+    STORE_COL_QUEUE_OVERRIDE,
+    STORE_COL_WAITING_SINCE,
+    STORE_COL_DISPATCH_UPDATED_AT,
 } store_column;
 
 /* The column list of an INSERT, in store_row parameter order: id, kind,
  * status, created_at, updated_at, the 12 store_fields columns (duration_s ..
- * status_reason), audio_path, filename. Backends add their placeholders. */
+ * status_reason), audio_path, filename; then waiting_since and
+ * dispatch_updated_at, both bound to the creation time (parameter 4). Backends
+ * add their placeholders. */
 #define STORE_INSERT_COLUMNS                                                                                    \
     "(id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "        \
     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, "         \
-    "utterance_count, status_reason, audio_path, filename)"
+    "utterance_count, status_reason, audio_path, filename, waiting_since, dispatch_updated_at)"
 
 /* One result row of a query selecting STORE_CALL_COLUMNS, as a backend exposes
  * it to store_call_row_read. */
@@ -107,6 +125,37 @@ int store_call_row_read(const store_row_reader *r, store_call *c);
 /* Ends a backend's list: with rc 0, hands items[0 .. count) and total to page;
  * otherwise frees them (the strings of each item and the array). Returns rc. */
 int store_page_finish(store_page *page, store_call *items, size_t count, int64_t total, int rc);
+
+/* The queue-order key (an expression both backends index): the override, else
+ * the triage queue, untriaged calls last. Text order is the urgency order:
+ * Q1-IMMEDIATE < Q2-ELEVATED < Q3-MONITOR < Q5-REVIEW < Q5-ROUTINE < Q9. */
+#define STORE_QUEUE_KEY "coalesce(queue_override, queue, 'Q9')"
+/* The open queue's rows, in order (both backends; the LIMIT is theirs). */
+#define STORE_QUEUE_SELECT                                                                                      \
+    "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE dispatch_state IN ('waiting', 'claimed') ORDER BY " \
+    STORE_QUEUE_KEY ", waiting_since, id"
+/* The first waiting call in queue order (the backend adds its locking clause). */
+#define STORE_QUEUE_NEXT_SELECT \
+    "SELECT id FROM calls WHERE dispatch_state = 'waiting' ORDER BY " STORE_QUEUE_KEY ", waiting_since, id LIMIT 1"
+/* The SQL run right after migration 3 with parameter 1 = now -
+ * STORE_MIGRATION_RESOLVED_AGE_S (SQLite and PostgreSQL both read $1). */
+#define STORE_MIGRATION_3_AGE_SQL \
+    "UPDATE calls SET dispatch_state = 'resolved' WHERE dispatch_state = 'waiting' AND created_at < $1"
+
+/* What a dispatch action does to a call whose current state is cur (held by
+ * claimed_by, NULL if none; status is its call status). Fills the new state and
+ * holder; TRIDENT_ECONFLICT with a message when the state forbids it. */
+typedef struct {
+    store_dispatch_state to;
+    const char *claimed_by; /* borrowed: the actor, the old holder, or NULL */
+    int wait_again;         /* waiting_since := now */
+} store_dispatch_decision;
+int store_dispatch_decide(const char *id, const store_dispatch_request *req, store_dispatch_state cur,
+                          const char *claimed_by, store_dispatch_decision *d, char *err, size_t n);
+
+/* Reads one history row whose columns are seq, at, actor, action, from_state,
+ * to_state, note (in this order: STORE_HISTORY_COLUMNS). */
+#define STORE_HISTORY_COLUMNS "seq, at, actor, action, from_state, to_state, note"
 
 /* Duplicates a string (NULL → NULL); sets *failed on allocation failure. */
 char *store_strdup_or_null(const char *s, int *failed);

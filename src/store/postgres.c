@@ -36,6 +36,9 @@ typedef struct {
     pthread_mutex_t lock;
 } pg_store;
 
+/* A call finalised as abandoned (no speech) leaves the queue at once ($1: the new status). */
+#define PG_ABANDONED_CANCELS "dispatch_state = CASE WHEN $1::text = 'abandoned' THEN 'cancelled' ELSE dispatch_state END"
+
 #define PG_LIST_WHERE                                                                             \
     " WHERE ($1::text IS NULL OR kind = $1::text) AND ($2::text IS NULL OR status = $2::text)" \
     " AND ($3::text IS NULL OR queue = $3::text)"
@@ -47,17 +50,17 @@ static const struct {
 } pg_statements[] = {
     {"trident_insert", 19,
      "INSERT INTO calls " STORE_INSERT_COLUMNS
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"},
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $4, $4)"},
     {"trident_update_fields", 17,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END, "
      "duration_s = $6, transcript = $7, confidence = $8, content_score = $9, distress_score = $10, queue = $11, "
      "priority_level = $12, flag_audio_review = $13, escalation_required = $14, analysis_json = $15, "
-     "utterance_count = $16, status_reason = $17 WHERE id = $3::text AND status = 'in_progress'"},
+     "utterance_count = $16, status_reason = $17, " PG_ABANDONED_CANCELS " WHERE id = $3::text AND status = 'in_progress'"},
     {"trident_update_status", 5,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
-     "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END "
-     "WHERE id = $3::text AND status = 'in_progress'"},
+     "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END, " PG_ABANDONED_CANCELS
+     " WHERE id = $3::text AND status = 'in_progress'"},
     {"trident_status_of", 1, "SELECT status FROM calls WHERE id = $1::text"},
     {"trident_get", 1, "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE id = $1::text"},
     {"trident_list", 5,
@@ -69,6 +72,22 @@ static const struct {
      "coalesce(sum(CASE WHEN kind = 'live' THEN 1 ELSE 0 END), 0), "
      "coalesce(sum(CASE WHEN status = 'in_progress' THEN 1 ELSE 0 END), 0), "
      "coalesce(sum(CASE WHEN status = 'interrupted' THEN 1 ELSE 0 END), 0) FROM calls"},
+    /* Row locks taken inside a dispatch transaction: the next waiting call
+     * skips rows another transaction holds, so concurrent claim-next calls on
+     * any number of instances each get a different call. */
+    {"trident_next", 0, STORE_QUEUE_NEXT_SELECT " FOR UPDATE SKIP LOCKED"},
+    {"trident_lock_row", 1, "SELECT dispatch_state, claimed_by FROM calls WHERE id = $1::text FOR UPDATE"},
+    {"trident_dispatch_update", 7,
+     "UPDATE calls SET dispatch_state = $2::text, claimed_by = $3::text, waiting_since = CASE WHEN $4::integer = 1 "
+     "THEN $5::double precision ELSE waiting_since END, duplicate_of = coalesce($6::text, duplicate_of), "
+     "queue_override = coalesce($7::text, queue_override), dispatch_updated_at = $5::double precision "
+     "WHERE id = $1::text"},
+    {"trident_history_insert", 7,
+     "INSERT INTO call_history (call_id, seq, at, actor, action, from_state, to_state, note) VALUES ($1::text, "
+     "(SELECT coalesce(max(seq), 0) + 1 FROM call_history WHERE call_id = $1::text), $2, $3, $4, $5, $6, $7)"},
+    {"trident_history", 1, "SELECT " STORE_HISTORY_COLUMNS " FROM call_history WHERE call_id = $1::text ORDER BY seq"},
+    {"trident_queue", 1, STORE_QUEUE_SELECT " LIMIT $1::bigint"},
+    {"trident_queue_count", 0, "SELECT count(*) FROM calls WHERE dispatch_state IN ('waiting', 'claimed')"},
 };
 
 /* ---- errors and execution ------------------------------------------------- */
@@ -142,7 +161,10 @@ static int pg_run(pg_store *q, int stmt, const char *const *values, PGresult **r
     return TRIDENT_OK;
 }
 
-enum { ST_INSERT, ST_UPDATE_FIELDS, ST_UPDATE_STATUS, ST_STATUS_OF, ST_GET, ST_LIST, ST_LIST_COUNT, ST_COUNTS };
+enum {
+    ST_INSERT, ST_UPDATE_FIELDS, ST_UPDATE_STATUS, ST_STATUS_OF, ST_GET, ST_LIST, ST_LIST_COUNT, ST_COUNTS, ST_NEXT,
+    ST_LOCK_ROW, ST_DISPATCH_UPDATE, ST_HISTORY_INSERT, ST_HISTORY, ST_QUEUE, ST_QUEUE_COUNT
+};
 
 /* ---- parameters and rows -------------------------------------------------- */
 
@@ -327,6 +349,139 @@ static int pg_list(void *impl, const store_filter *f, store_page *page, char *er
     return store_page_finish(page, items, count, total, out);
 }
 
+/* The body of pg_dispatch, inside its transaction. */
+static int dispatch_locked(pg_store *q, const char *id, const store_dispatch_request *req, double now,
+                           char acted[STORE_ID_SIZE], char *err, size_t n) {
+    PGresult *res = NULL;
+    int out = TRIDENT_OK;
+    if (!id) {
+        out = pg_run(q, ST_NEXT, NULL, &res, "finding the next waiting call", err, n);
+        if (!out && PQntuples(res) == 0) out = error_set(err, n, TRIDENT_ENOTFOUND, "no call is waiting");
+        if (!out) snprintf(acted, STORE_ID_SIZE, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+        if (out) return out;
+    } else {
+        snprintf(acted, STORE_ID_SIZE, "%s", id);
+    }
+    const char *p1[1] = {acted};
+    out = pg_run(q, ST_LOCK_ROW, p1, &res, "reading a call's dispatch state", err, n);
+    if (!out && PQntuples(res) == 0) out = error_set(err, n, TRIDENT_ENOTFOUND, "call %s not found", acted);
+    char state[32] = "", holder[STORE_ACTOR_MAX + 1] = "";
+    int no_holder = 1;
+    if (!out) {
+        snprintf(state, sizeof state, "%s", PQgetvalue(res, 0, 0));
+        no_holder = PQgetisnull(res, 0, 1);
+        snprintf(holder, sizeof holder, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    if (out) return out;
+    if (req->action == STORE_ACTION_DUPLICATE) {
+        const char *po[1] = {req->of};
+        out = pg_run(q, ST_STATUS_OF, po, &res, "reading the original call", err, n);
+        if (!out && PQntuples(res) == 0) out = error_set(err, n, TRIDENT_ENOTFOUND, "the original call %s not found", req->of);
+        PQclear(res);
+        if (out) return out;
+    }
+    store_dispatch_state cur = store_dispatch_parse(state);
+    store_dispatch_decision d;
+    if ((out = store_dispatch_decide(acted, req, cur, no_holder ? NULL : holder, &d, err, n))) return out;
+    pg_numbers b = {.used = 0};
+    const char *now_s = num_double(&b, now);
+    const char *pu[7] = {acted, store_dispatch_name(d.to), d.claimed_by, num_int(&b, d.wait_again), now_s,
+                         req->action == STORE_ACTION_DUPLICATE ? req->of : NULL,
+                         req->action == STORE_ACTION_OVERRIDE ? req->queue : NULL};
+    out = pg_run(q, ST_DISPATCH_UPDATE, pu, &res, "updating a call's dispatch state", err, n);
+    PQclear(res);
+    if (out) return out;
+    const char *ph[7] = {acted, now_s, req->actor, store_action_name(req->action), store_dispatch_name(cur),
+                         store_dispatch_name(d.to), req->note};
+    out = pg_run(q, ST_HISTORY_INSERT, ph, &res, "appending to a call's history", err, n);
+    PQclear(res);
+    return out;
+}
+
+static int pg_dispatch(void *impl, const char *id, const store_dispatch_request *req, double now,
+                       char acted[STORE_ID_SIZE], char *err, size_t n) {
+    pg_store *q = impl;
+    pthread_mutex_lock(&q->lock);
+    int out = pg_ensure(q, err, n);
+    if (!out) out = pg_exec_sql(q, "BEGIN", "starting a transaction", err, n);
+    if (!out) {
+        out = dispatch_locked(q, id, req, now, acted, err, n);
+        if (!out) out = pg_exec_sql(q, "COMMIT", "committing a dispatch change", err, n);
+        if (out) pg_exec_sql(q, "ROLLBACK", "rolling back", NULL, 0);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return out;
+}
+
+static int pg_queue(void *impl, int64_t limit, store_page *page, char *err, size_t n) {
+    pg_store *q = impl;
+    pg_numbers b = {.used = 0};
+    const char *p[1] = {num_int(&b, limit)};
+    store_call *items = NULL;
+    size_t count = 0;
+    int64_t total = 0;
+    pthread_mutex_lock(&q->lock);
+    int out = pg_ensure(q, err, n);
+    if (!out) out = pg_exec_sql(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read", err, n);
+    int in_tx = out == TRIDENT_OK;
+    PGresult *res = NULL;
+    if (!out) out = pg_run(q, ST_QUEUE_COUNT, NULL, &res, "counting the queue", err, n);
+    if (!out) total = val_int(res, 0, 0);
+    PQclear(res);
+    res = NULL;
+    if (!out) out = pg_run(q, ST_QUEUE, p, &res, "listing the queue", err, n);
+    if (!out) {
+        int rows = PQntuples(res);
+        items = calloc(rows > 0 ? (size_t)rows : 1, sizeof *items);
+        if (!items) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory listing the queue");
+        for (int i = 0; !out && i < rows; i++) {
+            int r = row_read(res, i, &items[count]);
+            count++;
+            if (r) out = error_set(err, n, r, "out of memory listing the queue");
+        }
+    }
+    PQclear(res);
+    if (in_tx) pg_exec_sql(q, out ? "ROLLBACK" : "COMMIT", "ending a read", NULL, 0);
+    pthread_mutex_unlock(&q->lock);
+    return store_page_finish(page, items, count, total, out);
+}
+
+static int pg_history(void *impl, const char *id, store_history_entry **outp, size_t *count, char *err, size_t n) {
+    pg_store *q = impl;
+    const char *p[1] = {id};
+    pthread_mutex_lock(&q->lock);
+    PGresult *res = NULL;
+    int out = pg_run(q, ST_HISTORY, p, &res, "reading a call's history", err, n);
+    store_history_entry *h = NULL;
+    int rows = out ? 0 : PQntuples(res);
+    if (rows > 0) {
+        h = calloc((size_t)rows, sizeof *h);
+        if (!h) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading a call's history");
+    }
+    int failed = 0;
+    for (int i = 0; h && i < rows; i++) {
+        h[i].seq = (int)val_int(res, i, 0);
+        h[i].at = val_double(res, i, 1);
+        h[i].actor = store_strdup_or_null(PQgetvalue(res, i, 2), &failed);
+        h[i].action = store_strdup_or_null(PQgetvalue(res, i, 3), &failed);
+        h[i].from_state = store_strdup_or_null(PQgetvalue(res, i, 4), &failed);
+        h[i].to_state = store_strdup_or_null(PQgetvalue(res, i, 5), &failed);
+        h[i].note = PQgetisnull(res, i, 6) ? NULL : store_strdup_or_null(PQgetvalue(res, i, 6), &failed);
+    }
+    PQclear(res);
+    pthread_mutex_unlock(&q->lock);
+    if (!out && failed) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading a call's history");
+    if (out) {
+        store_history_free(h, h ? (size_t)rows : 0);
+        return out;
+    }
+    *outp = h;
+    *count = (size_t)rows;
+    return TRIDENT_OK;
+}
+
 static int pg_counts(void *impl, store_counts *c, char *err, size_t n) {
     pg_store *q = impl;
     pthread_mutex_lock(&q->lock);
@@ -360,6 +515,9 @@ static const store_backend postgres_backend = {
     .get = pg_get,
     .list = pg_list,
     .counts = pg_counts,
+    .dispatch = pg_dispatch,
+    .queue = pg_queue,
+    .history = pg_history,
 };
 
 /* ---- open and migrate ----------------------------------------------------- */
@@ -409,6 +567,13 @@ static int pg_migrate(pg_store *q, const char *where, int *version, char *err, s
             PGresult *res =
                 PQexecParams(q->conn, "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)", 2, NULL, p,
                              NULL, NULL, 0);
+            if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) out = pg_result_error(q, res, what, err, n);
+            PQclear(res);
+        }
+        if (!out && v == 3) {
+            pg_numbers b = {.used = 0};
+            const char *p[1] = {num_double(&b, clock_wall_s() - STORE_MIGRATION_RESOLVED_AGE_S)};
+            PGresult *res = PQexecParams(q->conn, STORE_MIGRATION_3_AGE_SQL, 1, NULL, p, NULL, NULL, 0);
             if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) out = pg_result_error(q, res, what, err, n);
             PQclear(res);
         }

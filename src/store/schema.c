@@ -77,10 +77,42 @@ static const char migration_2[] =
     "CREATE INDEX calls_queue_created_idx ON calls (queue, created_at, id);"
     "CREATE INDEX calls_status_idx ON calls (status)";
 
+/* 3: the dispatch lifecycle — each call's dispatch state, who holds it, the
+ * duplicate link, a queue override and when it began waiting; the append-only
+ * history; two partial indexes in queue order (the waiting calls for
+ * claim-next, the open ones for GET /api/queue). Existing calls start waiting
+ * since their creation (abandoned ones cancelled); the backend then resolves
+ * those older than STORE_MIGRATION_RESOLVED_AGE_S (STORE_MIGRATION_3_AGE_SQL). */
+static const char migration_3[] =
+    "ALTER TABLE calls ADD COLUMN dispatch_state TEXT NOT NULL DEFAULT 'waiting' CHECK (dispatch_state IN"
+    " ('waiting', 'claimed', 'dispatched', 'resolved', 'cancelled', 'duplicate'));"
+    "ALTER TABLE calls ADD COLUMN claimed_by TEXT;"
+    "ALTER TABLE calls ADD COLUMN duplicate_of TEXT;"
+    "ALTER TABLE calls ADD COLUMN queue_override TEXT;"
+    "ALTER TABLE calls ADD COLUMN waiting_since DOUBLE PRECISION NOT NULL DEFAULT 0;"
+    "ALTER TABLE calls ADD COLUMN dispatch_updated_at DOUBLE PRECISION NOT NULL DEFAULT 0;"
+    "UPDATE calls SET waiting_since = created_at, dispatch_updated_at = created_at;"
+    "UPDATE calls SET dispatch_state = 'cancelled' WHERE status = 'abandoned';"
+    "CREATE TABLE call_history ("
+    " call_id TEXT NOT NULL REFERENCES calls (id),"
+    " seq INTEGER NOT NULL,"
+    " at DOUBLE PRECISION NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " from_state TEXT NOT NULL,"
+    " to_state TEXT NOT NULL,"
+    " note TEXT,"
+    " PRIMARY KEY (call_id, seq)"
+    ");"
+    "CREATE INDEX calls_waiting_idx ON calls ((" STORE_QUEUE_KEY "), waiting_since, id) WHERE dispatch_state = 'waiting';"
+    "CREATE INDEX calls_open_idx ON calls ((" STORE_QUEUE_KEY "), waiting_since, id)"
+    " WHERE dispatch_state IN ('waiting', 'claimed')";
+
 const char *store_schema_sql(int to_version) {
     switch (to_version) {
     case 1: return migration_1;
     case 2: return migration_2;
+    case 3: return migration_3;
     default: return NULL;
     }
 }

@@ -38,7 +38,11 @@ typedef struct {
     pthread_mutex_t lock;
     sqlite3_stmt *begin_immediate, *begin_read, *commit, *rollback;
     sqlite3_stmt *insert, *update_fields, *update_status, *status_of, *get, *list, *list_count, *counts;
+    sqlite3_stmt *next, *lock_row, *dispatch_update, *history_insert, *history, *queue, *queue_count;
 } sqlite_store;
+
+/* A call finalised as abandoned (no speech) leaves the queue at once (?1: the new status). */
+#define ABANDONED_CANCELS "dispatch_state = CASE WHEN ?1 = 'abandoned' THEN 'cancelled' ELSE dispatch_state END"
 
 #define LIST_WHERE " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR queue = ?3)"
 
@@ -270,6 +274,173 @@ static int sq_list(void *impl, const store_filter *f, store_page *page, char *er
     return store_page_finish(page, items, count, total, out);
 }
 
+/* Copies column col of the current row (text or NULL) into out; returns 1 when NULL. */
+static int column_copy(sqlite3_stmt *st, int col, char *out, size_t size) {
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, size, "%s", t ? (const char *)t : "");
+    return t == NULL;
+}
+
+/* The body of sq_dispatch, inside its write transaction. */
+static int dispatch_locked(sqlite_store *q, const char *id, const store_dispatch_request *req, double now,
+                           char acted[STORE_ID_SIZE], char *err, size_t n) {
+    int rc, out = TRIDENT_OK;
+    if (!id) {
+        rc = sqlite3_step(q->next);
+        if (rc == SQLITE_ROW) column_copy(q->next, 0, acted, STORE_ID_SIZE);
+        else if (rc == SQLITE_DONE) out = error_set(err, n, TRIDENT_ENOTFOUND, "no call is waiting");
+        else out = sq_error(q->db, rc, "finding the next waiting call", err, n);
+        sqlite3_reset(q->next);
+        if (out) return out;
+    } else {
+        snprintf(acted, STORE_ID_SIZE, "%s", id);
+    }
+    char state[32] = "", holder[STORE_ACTOR_MAX + 1] = "";
+    int no_holder = 1;
+    rc = bind_text(q->lock_row, 1, acted);
+    if (rc == SQLITE_OK) rc = sqlite3_step(q->lock_row);
+    if (rc == SQLITE_ROW) {
+        column_copy(q->lock_row, 0, state, sizeof state);
+        no_holder = column_copy(q->lock_row, 1, holder, sizeof holder);
+    } else if (rc == SQLITE_DONE) {
+        out = error_set(err, n, TRIDENT_ENOTFOUND, "call %s not found", acted);
+    } else {
+        out = sq_error(q->db, rc, "reading a call's dispatch state", err, n);
+    }
+    sqlite3_reset(q->lock_row);
+    sqlite3_clear_bindings(q->lock_row);
+    if (out) return out;
+    if (req->action == STORE_ACTION_DUPLICATE) {
+        rc = bind_text(q->status_of, 1, req->of);
+        if (rc == SQLITE_OK) rc = sqlite3_step(q->status_of);
+        if (rc == SQLITE_DONE) out = error_set(err, n, TRIDENT_ENOTFOUND, "the original call %s not found", req->of);
+        else if (rc != SQLITE_ROW) out = sq_error(q->db, rc, "reading the original call", err, n);
+        sqlite3_reset(q->status_of);
+        sqlite3_clear_bindings(q->status_of);
+        if (out) return out;
+    }
+    store_dispatch_state cur = store_dispatch_parse(state);
+    store_dispatch_decision d;
+    if ((out = store_dispatch_decide(acted, req, cur, no_holder ? NULL : holder, &d, err, n))) return out;
+    sqlite3_stmt *st = q->dispatch_update;
+    rc = bind_text(st, 1, acted);
+    if (rc == SQLITE_OK) rc = bind_text(st, 2, store_dispatch_name(d.to));
+    if (rc == SQLITE_OK) rc = bind_text(st, 3, d.claimed_by);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 4, d.wait_again);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 5, now);
+    if (rc == SQLITE_OK) rc = bind_text(st, 6, req->action == STORE_ACTION_DUPLICATE ? req->of : NULL);
+    if (rc == SQLITE_OK) rc = bind_text(st, 7, req->action == STORE_ACTION_OVERRIDE ? req->queue : NULL);
+    out = rc == SQLITE_OK ? step_done(q, st, "updating a call's dispatch state", err, n)
+                          : sq_error(q->db, rc, "updating a call's dispatch state", err, n);
+    sqlite3_clear_bindings(st);
+    if (out) return out;
+    st = q->history_insert;
+    rc = bind_text(st, 1, acted);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 2, now);
+    if (rc == SQLITE_OK) rc = bind_text(st, 3, req->actor);
+    if (rc == SQLITE_OK) rc = bind_text(st, 4, store_action_name(req->action));
+    if (rc == SQLITE_OK) rc = bind_text(st, 5, store_dispatch_name(cur));
+    if (rc == SQLITE_OK) rc = bind_text(st, 6, store_dispatch_name(d.to));
+    if (rc == SQLITE_OK) rc = bind_text(st, 7, req->note);
+    out = rc == SQLITE_OK ? step_done(q, st, "appending to a call's history", err, n)
+                          : sq_error(q->db, rc, "appending to a call's history", err, n);
+    sqlite3_clear_bindings(st);
+    return out;
+}
+
+static int sq_dispatch(void *impl, const char *id, const store_dispatch_request *req, double now,
+                       char acted[STORE_ID_SIZE], char *err, size_t n) {
+    sqlite_store *q = impl;
+    pthread_mutex_lock(&q->lock);
+    /* BEGIN IMMEDIATE takes the database's write lock first: between this
+     * connection's read of the state and its update no other connection (or
+     * process) can write. */
+    int out = step_done(q, q->begin_immediate, "starting a transaction", err, n);
+    if (out == TRIDENT_OK) {
+        out = dispatch_locked(q, id, req, now, acted, err, n);
+        if (out == TRIDENT_OK) out = step_done(q, q->commit, "committing a dispatch change", err, n);
+        if (out != TRIDENT_OK) rollback(q);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return out;
+}
+
+static int sq_queue(void *impl, int64_t limit, store_page *page, char *err, size_t n) {
+    sqlite_store *q = impl;
+    store_call *items = calloc((size_t)limit, sizeof *items);
+    if (!items) return error_set(err, n, TRIDENT_ENOMEM, "out of memory listing the queue");
+    size_t count = 0;
+    int64_t total = 0;
+    pthread_mutex_lock(&q->lock);
+    int out = step_done(q, q->begin_read, "starting a read", err, n);
+    if (out == TRIDENT_OK) {
+        int rc = sqlite3_step(q->queue_count);
+        if (rc == SQLITE_ROW) total = sqlite3_column_int64(q->queue_count, 0);
+        else out = sq_error(q->db, rc, "counting the queue", err, n);
+        sqlite3_reset(q->queue_count);
+    }
+    if (out == TRIDENT_OK) {
+        sqlite3_stmt *st = q->queue;
+        int rc = sqlite3_bind_int64(st, 1, limit);
+        if (rc != SQLITE_OK) out = sq_error(q->db, rc, "listing the queue", err, n);
+        while (out == TRIDENT_OK && count < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int r = row_read(st, &items[count]);
+            count++;
+            if (r) out = error_set(err, n, r, "out of memory listing the queue");
+        }
+        if (out == TRIDENT_OK && rc != SQLITE_ROW && rc != SQLITE_DONE) out = sq_error(q->db, rc, "listing the queue", err, n);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (!sqlite3_get_autocommit(q->db)) step_done(q, q->commit, "ending a read", NULL, 0);
+    pthread_mutex_unlock(&q->lock);
+    return store_page_finish(page, items, count, total, out);
+}
+
+static int sq_history(void *impl, const char *id, store_history_entry **outp, size_t *count, char *err, size_t n) {
+    sqlite_store *q = impl;
+    store_history_entry *h = NULL;
+    size_t used = 0, cap = 0;
+    int failed = 0, out = TRIDENT_OK, rc;
+    pthread_mutex_lock(&q->lock);
+    sqlite3_stmt *st = q->history;
+    int bound = bind_text(st, 1, id);
+    rc = bound;
+    while (bound == SQLITE_OK && !failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (used == cap) {
+            size_t ncap = cap ? 2 * cap : 8;
+            store_history_entry *nh = realloc(h, ncap * sizeof *nh);
+            if (!nh) {
+                failed = 1;
+                break;
+            }
+            h = nh;
+            cap = ncap;
+        }
+        store_history_entry *e = &h[used++];
+        memset(e, 0, sizeof *e);
+        e->seq = sqlite3_column_int(st, 0);
+        e->at = sqlite3_column_double(st, 1);
+        e->actor = store_strdup_or_null((const char *)sqlite3_column_text(st, 2), &failed);
+        e->action = store_strdup_or_null((const char *)sqlite3_column_text(st, 3), &failed);
+        e->from_state = store_strdup_or_null((const char *)sqlite3_column_text(st, 4), &failed);
+        e->to_state = store_strdup_or_null((const char *)sqlite3_column_text(st, 5), &failed);
+        e->note = store_strdup_or_null((const char *)sqlite3_column_text(st, 6), &failed);
+    }
+    if (failed) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading a call's history");
+    else if (rc != SQLITE_DONE) out = sq_error(q->db, rc, "reading a call's history", err, n);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    pthread_mutex_unlock(&q->lock);
+    if (out) {
+        store_history_free(h, used);
+        return out;
+    }
+    *outp = h;
+    *count = used;
+    return TRIDENT_OK;
+}
+
 static int sq_counts(void *impl, store_counts *c, char *err, size_t n) {
     sqlite_store *q = impl;
     pthread_mutex_lock(&q->lock);
@@ -295,7 +466,8 @@ static void sq_close(void *impl) {
     if (!q) return;
     sqlite3_stmt **all[] = {&q->begin_immediate, &q->begin_read, &q->commit, &q->rollback, &q->insert,
                             &q->update_fields, &q->update_status, &q->status_of, &q->get, &q->list,
-                            &q->list_count, &q->counts};
+                            &q->list_count, &q->counts, &q->next, &q->lock_row, &q->dispatch_update,
+                            &q->history_insert, &q->history, &q->queue, &q->queue_count};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(*all[i]);
     if (q->db) {
         /* The last connection to close checkpoints the WAL into the database file. */
@@ -314,6 +486,9 @@ static const store_backend sqlite_backend = {
     .get = sq_get,
     .list = sq_list,
     .counts = sq_counts,
+    .dispatch = sq_dispatch,
+    .queue = sq_queue,
+    .history = sq_history,
 };
 
 /* ---- open and migrate ----------------------------------------------------- */
@@ -388,6 +563,13 @@ static int migrate(sqlite_store *q, const char *path, int *version, char *err, s
                                         &st, NULL);
             if (rc == SQLITE_OK) rc = sqlite3_bind_int(st, 1, v);
             if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 2, clock_wall_s());
+            if (rc == SQLITE_OK) rc = sqlite3_step(st);
+            if (rc != SQLITE_DONE) out = sq_error(q->db, rc, what, err, n);
+            sqlite3_finalize(st);
+        }
+        if (!out && v == 3) {
+            int rc = sqlite3_prepare_v2(q->db, STORE_MIGRATION_3_AGE_SQL, -1, &st, NULL);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_double(st, 1, clock_wall_s() - STORE_MIGRATION_RESOLVED_AGE_S);
             if (rc == SQLITE_OK) rc = sqlite3_step(st);
             if (rc != SQLITE_DONE) out = sq_error(q->db, rc, what, err, n);
             sqlite3_finalize(st);
@@ -475,18 +657,19 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
         (out = prepare(q, "ROLLBACK", &q->rollback, err, n)) ||
         (out = prepare(q,
                        "INSERT INTO calls " STORE_INSERT_COLUMNS " VALUES "
-                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?4, ?4)",
                        &q->insert, err, n)) ||
         /* ?4 (audio path) is written only when finishing (?5 = 0). */
         (out = prepare(q,
                        "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END, "
                        "duration_s = ?6, transcript = ?7, confidence = ?8, content_score = ?9, distress_score = ?10, "
                        "queue = ?11, priority_level = ?12, flag_audio_review = ?13, escalation_required = ?14, "
-                       "analysis_json = ?15, utterance_count = ?16, status_reason = ?17 WHERE id = ?3 AND status = 'in_progress'",
+                       "analysis_json = ?15, utterance_count = ?16, status_reason = ?17, " ABANDONED_CANCELS
+                       " WHERE id = ?3 AND status = 'in_progress'",
                        &q->update_fields, err, n)) ||
         (out = prepare(q,
-                       "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END "
-                       "WHERE id = ?3 AND status = 'in_progress'",
+                       "UPDATE calls SET status = ?1, updated_at = ?2, audio_path = CASE WHEN ?5 THEN audio_path ELSE ?4 END, "
+                       ABANDONED_CANCELS " WHERE id = ?3 AND status = 'in_progress'",
                        &q->update_status, err, n)) ||
         (out = prepare(q, "SELECT status FROM calls WHERE id = ?1", &q->status_of, err, n)) ||
         (out = prepare(q, "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE id = ?1", &q->get, err, n)) ||
@@ -498,7 +681,24 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
         (out = prepare(q,
                        "SELECT count(*), coalesce(sum(kind = 'upload'), 0), coalesce(sum(kind = 'live'), 0), "
                        "coalesce(sum(status = 'in_progress'), 0), coalesce(sum(status = 'interrupted'), 0) FROM calls",
-                       &q->counts, err, n)))
+                       &q->counts, err, n)) ||
+        (out = prepare(q, STORE_QUEUE_NEXT_SELECT, &q->next, err, n)) ||
+        (out = prepare(q, "SELECT dispatch_state, claimed_by FROM calls WHERE id = ?1", &q->lock_row, err, n)) ||
+        (out = prepare(q,
+                       "UPDATE calls SET dispatch_state = ?2, claimed_by = ?3, waiting_since = CASE WHEN ?4 THEN ?5 "
+                       "ELSE waiting_since END, duplicate_of = coalesce(?6, duplicate_of), queue_override = "
+                       "coalesce(?7, queue_override), dispatch_updated_at = ?5 WHERE id = ?1",
+                       &q->dispatch_update, err, n)) ||
+        (out = prepare(q,
+                       "INSERT INTO call_history (call_id, seq, at, actor, action, from_state, to_state, note) VALUES "
+                       "(?1, (SELECT coalesce(max(seq), 0) + 1 FROM call_history WHERE call_id = ?1), ?2, ?3, ?4, ?5, "
+                       "?6, ?7)",
+                       &q->history_insert, err, n)) ||
+        (out = prepare(q, "SELECT " STORE_HISTORY_COLUMNS " FROM call_history WHERE call_id = ?1 ORDER BY seq",
+                       &q->history, err, n)) ||
+        (out = prepare(q, STORE_QUEUE_SELECT " LIMIT ?1", &q->queue, err, n)) ||
+        (out = prepare(q, "SELECT count(*) FROM calls WHERE dispatch_state IN ('waiting', 'claimed')", &q->queue_count,
+                       err, n)))
         return out;
     return TRIDENT_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -63,6 +64,30 @@ store_status store_status_parse(const char *name) {
     for (int s = STORE_STATUS_IN_PROGRESS; s <= STORE_STATUS_ABANDONED; s++)
         if (strcmp(name, store_status_name((store_status)s)) == 0) return (store_status)s;
     return STORE_STATUS_ANY;
+}
+
+static const char *const dispatch_names[] = {"waiting", "claimed", "dispatched", "resolved", "cancelled", "duplicate"};
+static const char *const action_names[] = {"claim", "release", "dispatch", "resolve", "cancel", "duplicate", "override",
+                                           "note"};
+
+const char *store_dispatch_name(store_dispatch_state st) {
+    return st >= STORE_DISPATCH_WAITING && st <= STORE_DISPATCH_DUPLICATE ? dispatch_names[st] : "any";
+}
+
+store_dispatch_state store_dispatch_parse(const char *name) {
+    for (int i = 0; name && i <= STORE_DISPATCH_DUPLICATE; i++)
+        if (strcmp(name, dispatch_names[i]) == 0) return (store_dispatch_state)i;
+    return STORE_DISPATCH_ANY;
+}
+
+const char *store_action_name(store_action a) {
+    return a >= STORE_ACTION_CLAIM && a < STORE_ACTION_COUNT ? action_names[a] : "unknown";
+}
+
+store_action store_action_parse(const char *name) {
+    for (int i = 0; name && i < STORE_ACTION_COUNT; i++)
+        if (strcmp(name, action_names[i]) == 0) return (store_action)i;
+    return STORE_ACTION_COUNT;
 }
 
 /* ---- ids ------------------------------------------------------------------ */
@@ -428,6 +453,12 @@ int store_call_row_read(const store_row_reader *r, store_call *c) {
     c->filename = store_strdup_or_null(r->text(r->row, STORE_COL_FILENAME, &failed), &failed);
     c->utterance_count = (int)r->integer(r->row, STORE_COL_UTTERANCE_COUNT);
     c->status_reason = store_strdup_or_null(r->text(r->row, STORE_COL_STATUS_REASON, &failed), &failed);
+    c->dispatch_state = store_dispatch_parse(r->text(r->row, STORE_COL_DISPATCH_STATE, &failed));
+    c->claimed_by = store_strdup_or_null(r->text(r->row, STORE_COL_CLAIMED_BY, &failed), &failed);
+    c->duplicate_of = store_strdup_or_null(r->text(r->row, STORE_COL_DUPLICATE_OF, &failed), &failed);
+    c->queue_override = store_strdup_or_null(r->text(r->row, STORE_COL_QUEUE_OVERRIDE, &failed), &failed);
+    c->waiting_since = r->real(r->row, STORE_COL_WAITING_SINCE);
+    c->dispatch_updated_at = r->real(r->row, STORE_COL_DISPATCH_UPDATED_AT);
     return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
 }
 
@@ -438,6 +469,9 @@ static void call_strings_clear(store_call *c) {
     free(c->audio_path);
     free(c->filename);
     free(c->status_reason);
+    free(c->claimed_by);
+    free(c->duplicate_of);
+    free(c->queue_override);
 }
 
 void store_call_free(store_call *c) {
@@ -490,6 +524,161 @@ int store_counts_get(store *s, store_counts *out, char *err, size_t err_size) {
     return s->ops->counts(s->impl, out, err, err_size);
 }
 
+/* ---- dispatch ------------------------------------------------------------- */
+
+/* The call's state forbids the action: a message naming who holds it. */
+static int conflict(const char *id, const store_dispatch_request *req, store_dispatch_state cur, const char *holder,
+                    char *err, size_t n) {
+    if ((cur == STORE_DISPATCH_CLAIMED || cur == STORE_DISPATCH_DISPATCHED) && holder && strcmp(holder, req->actor) != 0)
+        return error_set(err, n, TRIDENT_ECONFLICT, "call %s is %s by %s; %s is not possible", id,
+                         store_dispatch_name(cur), holder, store_action_name(req->action));
+    return error_set(err, n, TRIDENT_ECONFLICT, "call %s is %s; %s is not possible", id, store_dispatch_name(cur),
+                     store_action_name(req->action));
+}
+
+int store_dispatch_decide(const char *id, const store_dispatch_request *req, store_dispatch_state cur,
+                          const char *claimed_by, store_dispatch_decision *d, char *err, size_t n) {
+    int mine = claimed_by && strcmp(claimed_by, req->actor) == 0;
+    int held_by_me = (cur == STORE_DISPATCH_CLAIMED || cur == STORE_DISPATCH_DISPATCHED) && mine;
+    int open_to_me = cur == STORE_DISPATCH_WAITING || (cur == STORE_DISPATCH_CLAIMED && mine);
+    d->to = cur;
+    d->claimed_by = claimed_by;
+    d->wait_again = 0;
+    switch (req->action) {
+    case STORE_ACTION_CLAIM:
+        if (cur != STORE_DISPATCH_WAITING) return conflict(id, req, cur, claimed_by, err, n);
+        d->to = STORE_DISPATCH_CLAIMED;
+        d->claimed_by = req->actor;
+        return TRIDENT_OK;
+    case STORE_ACTION_RELEASE:
+        if (!(cur == STORE_DISPATCH_CLAIMED && mine)) return conflict(id, req, cur, claimed_by, err, n);
+        d->to = STORE_DISPATCH_WAITING;
+        d->claimed_by = NULL;
+        d->wait_again = 1;
+        return TRIDENT_OK;
+    case STORE_ACTION_DISPATCH:
+        if (!(cur == STORE_DISPATCH_CLAIMED && mine)) return conflict(id, req, cur, claimed_by, err, n);
+        d->to = STORE_DISPATCH_DISPATCHED;
+        return TRIDENT_OK;
+    case STORE_ACTION_RESOLVE:
+        if (!held_by_me) return conflict(id, req, cur, claimed_by, err, n);
+        d->to = STORE_DISPATCH_RESOLVED;
+        return TRIDENT_OK;
+    case STORE_ACTION_CANCEL:
+    case STORE_ACTION_DUPLICATE:
+        if (!open_to_me) return conflict(id, req, cur, claimed_by, err, n);
+        d->to = req->action == STORE_ACTION_CANCEL ? STORE_DISPATCH_CANCELLED : STORE_DISPATCH_DUPLICATE;
+        d->claimed_by = req->actor;
+        return TRIDENT_OK;
+    case STORE_ACTION_OVERRIDE:
+        if (!open_to_me) return conflict(id, req, cur, claimed_by, err, n);
+        return TRIDENT_OK;
+    case STORE_ACTION_NOTE: return TRIDENT_OK;
+    default: return error_set(err, n, TRIDENT_EINVAL, "unknown dispatch action");
+    }
+}
+
+/* 1 when s is well-formed UTF-8 throughout. */
+static int utf8_ok(const char *s) {
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_sequence_len((const unsigned char *)s + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static int text_ok(const char *t, size_t max) { return t && t[0] && strlen(t) <= max && utf8_ok(t); }
+
+/* Checks a request before any backend sees it. */
+static int request_check(const char *id, const store_dispatch_request *req, char *err, size_t n) {
+    if (!req || req->action < STORE_ACTION_CLAIM || req->action >= STORE_ACTION_COUNT)
+        return error_set(err, n, TRIDENT_EINVAL, "unknown dispatch action");
+    if (!text_ok(req->actor, STORE_ACTOR_MAX))
+        return error_set(err, n, TRIDENT_EINVAL, "a dispatcher name of 1..%d bytes of UTF-8 is required", STORE_ACTOR_MAX);
+    if (req->note && (strlen(req->note) > STORE_NOTE_MAX || !utf8_ok(req->note)))
+        return error_set(err, n, TRIDENT_EINVAL, "a note is at most %d bytes of UTF-8", STORE_NOTE_MAX);
+    int needs_note = req->action == STORE_ACTION_OVERRIDE || req->action == STORE_ACTION_NOTE;
+    if (needs_note && !text_ok(req->note, STORE_NOTE_MAX))
+        return error_set(err, n, TRIDENT_EINVAL, "%s needs a non-empty %s", store_action_name(req->action),
+                         req->action == STORE_ACTION_OVERRIDE ? "reason" : "note");
+    if (req->action == STORE_ACTION_OVERRIDE && !text_ok(req->queue, STORE_QUEUE_MAX))
+        return error_set(err, n, TRIDENT_EINVAL, "override needs the queue to move the call to");
+    if (req->action == STORE_ACTION_DUPLICATE) {
+        if (!store_id_valid(req->of)) return error_set(err, n, TRIDENT_EINVAL, "duplicate needs the id of the original call");
+        if (id && strcasecmp(req->of, id) == 0) return error_set(err, n, TRIDENT_EINVAL, "a call cannot duplicate itself");
+    }
+    return TRIDENT_OK;
+}
+
+int store_call_dispatch(store *s, const char *id, const store_dispatch_request *req, store_call **out, char *err,
+                        size_t err_size) {
+    if (out) *out = NULL;
+    if (!s) return error_set(err, err_size, TRIDENT_EINVAL, "store: missing handle");
+    char norm[STORE_ID_SIZE], of[STORE_ID_SIZE], acted[STORE_ID_SIZE] = "";
+    int rc = id_normalize(id, norm, err, err_size);
+    if (rc) return rc;
+    if ((rc = request_check(norm, req, err, err_size))) return rc;
+    store_dispatch_request r = *req;
+    if (r.action == STORE_ACTION_DUPLICATE) {
+        id_normalize(req->of, of, NULL, 0);
+        r.of = of;
+    }
+    rc = s->ops->dispatch(s->impl, norm, &r, clock_wall_s(), acted, err, err_size);
+    if ((rc == TRIDENT_OK || rc == TRIDENT_ECONFLICT) && out) {
+        char gerr[TRIDENT_ERR_SIZE];
+        int g = store_call_get(s, norm, out, gerr, sizeof gerr);
+        if (g && rc == TRIDENT_OK) return error_set(err, err_size, g, "%s", gerr);
+    }
+    return rc;
+}
+
+int store_queue_next(store *s, const char *actor, store_call **out, char *err, size_t err_size) {
+    if (!s || !out) return error_set(err, err_size, TRIDENT_EINVAL, "store_queue_next: missing handle or output");
+    *out = NULL;
+    store_dispatch_request r = {.action = STORE_ACTION_CLAIM, .actor = actor};
+    int rc = request_check(NULL, &r, err, err_size);
+    if (rc) return rc;
+    char acted[STORE_ID_SIZE] = "";
+    rc = s->ops->dispatch(s->impl, NULL, &r, clock_wall_s(), acted, err, err_size);
+    if (rc) return rc;
+    return store_call_get(s, acted, out, err, err_size);
+}
+
+int store_queue_list(store *s, int64_t limit, store_page *out, char *err, size_t err_size) {
+    if (!s || !out) return error_set(err, err_size, TRIDENT_EINVAL, "store_queue_list: missing handle or output");
+    memset(out, 0, sizeof *out);
+    if (limit < 0) return error_set(err, err_size, TRIDENT_EINVAL, "limit must not be negative");
+    if (limit == 0) limit = STORE_LIST_DEFAULT;
+    if (limit > STORE_LIST_MAX) limit = STORE_LIST_MAX;
+    return s->ops->queue(s->impl, limit, out, err, err_size);
+}
+
+int store_call_history(store *s, const char *id, store_history_entry **out, size_t *count, char *err, size_t err_size) {
+    if (!s || !out || !count) return error_set(err, err_size, TRIDENT_EINVAL, "store_call_history: missing output");
+    *out = NULL;
+    *count = 0;
+    char norm[STORE_ID_SIZE];
+    int rc = id_normalize(id, norm, err, err_size);
+    if (rc) return rc;
+    return s->ops->history(s->impl, norm, out, count, err, err_size);
+}
+
+void store_history_free(store_history_entry *h, size_t count) {
+    if (!h) return;
+    for (size_t i = 0; i < count; i++) {
+        free(h[i].actor);
+        free(h[i].action);
+        free(h[i].from_state);
+        free(h[i].to_state);
+        free(h[i].note);
+    }
+    free(h);
+}
+
+const char *store_call_effective_queue(const store_call *c) { return c->queue_override ? c->queue_override : c->queue; }
+
 /* ---- JSON ----------------------------------------------------------------- */
 
 /* json_object_set_new that records failure (a NULL value or a failed set). */
@@ -531,6 +720,7 @@ json_t *store_call_to_json(const store_call *c) {
     json_t *analysis = NULL;
     if (c->analysis_json) analysis = json_loads(c->analysis_json, 0, NULL);
     jset(o, "analysis", analysis ? analysis : json_null(), &failed);
+    jset(o, "dispatch", store_dispatch_to_json(c), &failed);
     if (c->audio_path) {
         char url[80];
         snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);
@@ -541,4 +731,41 @@ json_t *store_call_to_json(const store_call *c) {
         return NULL;
     }
     return o;
+}
+
+json_t *store_dispatch_to_json(const store_call *c) {
+    json_t *o = json_object();
+    if (!o) return NULL;
+    int failed = 0;
+    char since[32], updated[32];
+    clock_iso8601(c->waiting_since, since, sizeof since);
+    clock_iso8601(c->dispatch_updated_at, updated, sizeof updated);
+    jset(o, "state", json_string(store_dispatch_name(c->dispatch_state)), &failed);
+    jset(o, "claimed_by", json_text_or_null(c->claimed_by), &failed);
+    jset(o, "duplicate_of", json_text_or_null(c->duplicate_of), &failed);
+    jset(o, "queue", json_text_or_null(store_call_effective_queue(c)), &failed);
+    jset(o, "queue_override", json_text_or_null(c->queue_override), &failed);
+    jset(o, "waiting_since", json_string(since), &failed);
+    jset(o, "updated_at", json_string(updated), &failed);
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *store_history_to_json(const store_history_entry *h, size_t count) {
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < count; i++) {
+        char at[32];
+        clock_iso8601(h[i].at, at, sizeof at);
+        json_t *e = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "seq", h[i].seq, "at", at, "by",
+                              json_text(h[i].actor), "action", json_text(h[i].action), "from", json_text(h[i].from_state),
+                              "to", json_text(h[i].to_state), "note", json_text_or_null(h[i].note));
+        if (!e || json_array_append_new(arr, e) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
 }

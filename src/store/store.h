@@ -36,6 +36,22 @@
  * they are left alone (another process may still be writing them). Either
  * way store_counts reports them, and /health can show them.
  *
+ * Dispatch (schema 3): every call also has a dispatch state — waiting →
+ * claimed (by one dispatcher) → dispatched → resolved, or released (back to
+ * waiting), cancelled, duplicate (of another call). A call enters waiting when
+ * it is stored (a live call when it starts); a call finalised as abandoned is
+ * cancelled at once and never waits. Every change made through
+ * store_call_dispatch is one write transaction that reads the call's current
+ * state (locked: SELECT … FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite),
+ * decides by the rules of store_call_dispatch, updates the call and appends
+ * one row to its history (call_history: who, when, what, from, to, note; rows
+ * are never changed or deleted). store_queue_next picks the most urgent waiting
+ * call and claims it in the same kind of transaction (SKIP LOCKED on
+ * PostgreSQL), so no call is ever handed to two dispatchers, on one server or
+ * on several sharing a database. The queue order: effective queue (the
+ * override if any, else the triage queue; untriaged last), then the longest
+ * waiting first (waiting_since), then id — one query over a partial index.
+ *
  * Threads: a store handle may be used from any number of threads at once.
  * Each backend keeps one connection guarded by one mutex (its `lock`,
  * DESIGN: a shared service is guarded by one named mutex); writes to SQLite
@@ -53,7 +69,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands (see store/schema.c). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 /* Bytes for an id including its NUL. */
 #define STORE_ID_SIZE 37
 /* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
@@ -73,6 +89,56 @@ typedef enum {
     STORE_STATUS_TRUNCATED = 4,   /* ended before the caller finished: connection lost, length limit, closed on a protocol error */
     STORE_STATUS_ABANDONED = 5,   /* a live connection that carried no speech */
 } store_status;
+
+/* A call's dispatch state. */
+typedef enum {
+    STORE_DISPATCH_ANY = -1,
+    STORE_DISPATCH_WAITING = 0,
+    STORE_DISPATCH_CLAIMED = 1,
+    STORE_DISPATCH_DISPATCHED = 2,
+    STORE_DISPATCH_RESOLVED = 3,
+    STORE_DISPATCH_CANCELLED = 4,
+    STORE_DISPATCH_DUPLICATE = 5,
+} store_dispatch_state;
+
+/* What a dispatcher does to a call (store_call_dispatch). */
+typedef enum {
+    STORE_ACTION_CLAIM = 0, /* waiting → claimed by the actor */
+    STORE_ACTION_RELEASE,   /* claimed by the actor → waiting (waits again from now) */
+    STORE_ACTION_DISPATCH,  /* claimed by the actor → dispatched */
+    STORE_ACTION_RESOLVE,   /* claimed or dispatched by the actor → resolved */
+    STORE_ACTION_CANCEL,    /* waiting, or claimed by the actor → cancelled */
+    STORE_ACTION_DUPLICATE, /* waiting, or claimed by the actor → duplicate (of another call) */
+    STORE_ACTION_OVERRIDE,  /* waiting, or claimed by the actor: queue replaced; reason (note) mandatory */
+    STORE_ACTION_NOTE,      /* any state: a note in the history; note mandatory */
+    STORE_ACTION_COUNT
+} store_action;
+
+/* Seconds after which a call stored before schema 3 counts as resolved when
+ * migrating (younger ones become waiting). */
+#define STORE_MIGRATION_RESOLVED_AGE_S 86400.0
+/* Longest dispatcher name and note stored. */
+#define STORE_ACTOR_MAX 128
+#define STORE_NOTE_MAX 4096
+
+typedef struct {
+    store_action action;
+    const char *actor; /* the dispatcher's name (required, 1..STORE_ACTOR_MAX bytes) */
+    const char *note;  /* optional (the reason for OVERRIDE, the text for NOTE: required) */
+    const char *of;    /* DUPLICATE: the id of the call this one duplicates */
+    const char *queue; /* OVERRIDE: the queue the call moves to (a triage queue name) */
+} store_dispatch_request;
+
+/* One history row. Strings owned by the array (store_history_free). */
+typedef struct {
+    int seq;            /* 1, 2, ... per call */
+    double at;          /* Unix epoch seconds */
+    char *actor;
+    char *action;       /* store_action_name */
+    char *from_state;   /* store_dispatch_name */
+    char *to_state;
+    char *note;         /* NULL when none */
+} store_history_entry;
 
 typedef struct {
     /* Directory for recordings; NULL means "<directory of the db>/recordings".
@@ -126,6 +192,12 @@ typedef struct {
     char *filename;      /* an upload's original file name, or NULL */
     int utterance_count;
     char *status_reason; /* NULL when none was stored */
+    store_dispatch_state dispatch_state;
+    char *claimed_by;     /* the dispatcher holding (or who last held) the call, or NULL */
+    char *duplicate_of;   /* DUPLICATE: the original call's id, else NULL */
+    char *queue_override; /* the queue a dispatcher moved the call to, or NULL */
+    double waiting_since; /* when it last entered waiting (created, or released) */
+    double dispatch_updated_at;
 } store_call;
 
 typedef struct {
@@ -215,6 +287,41 @@ void store_page_clear(store_page *page);
 /* Counts for /health and /metrics. */
 int store_counts_get(store *s, store_counts *out, char *err, size_t err_size);
 
+/* Applies a dispatcher's action to call id in one transaction (see the top of
+ * this file) and appends it to the history. On success, if out is non-NULL,
+ * *out is the call as it is now (owned by the caller: store_call_free).
+ * TRIDENT_ENOTFOUND (unknown id, or DUPLICATE's original unknown),
+ * TRIDENT_EINVAL (bad request: no actor, no reason, unknown queue, a call
+ * duplicating itself), TRIDENT_ECONFLICT when the call's current state forbids
+ * the action (claimed by another dispatcher, already final, ...) — then, if out
+ * is non-NULL, *out is the call as it is (for the 409 answer). */
+int store_call_dispatch(store *s, const char *id, const store_dispatch_request *req, store_call **out, char *err,
+                        size_t err_size);
+/* Claims the most urgent waiting call for actor, atomically. *out (owned by the
+ * caller) is the claimed call; TRIDENT_ENOTFOUND when no call is waiting. */
+int store_queue_next(store *s, const char *actor, store_call **out, char *err, size_t err_size);
+/* The open queue: waiting and claimed calls in queue order (see above), at
+ * most limit (0 → STORE_LIST_DEFAULT, clamped to STORE_LIST_MAX); total counts them all. */
+int store_queue_list(store *s, int64_t limit, store_page *out, char *err, size_t err_size);
+/* Call id's history, oldest first. On success *out (owned by the caller:
+ * store_history_free) holds *count entries (*out may be NULL when 0). */
+int store_call_history(store *s, const char *id, store_history_entry **out, size_t *count, char *err, size_t err_size);
+void store_history_free(store_history_entry *h, size_t count);
+/* [{"seq", "at" (ISO-8601), "by", "action", "from", "to", "note"}], a new reference or NULL (out of memory). */
+json_t *store_history_to_json(const store_history_entry *h, size_t count);
+/* {"state", "claimed_by", "duplicate_of", "queue" (effective), "queue_override",
+ * "waiting_since" (ISO-8601), "updated_at"}: a new reference or NULL. */
+json_t *store_dispatch_to_json(const store_call *c);
+/* The queue the call is ordered by: the override if any, else its triage queue (NULL: untriaged). */
+const char *store_call_effective_queue(const store_call *c);
+
+/* "waiting", "claimed", ... and "claim", "release", ... (static; "any"/"unknown" otherwise), and back
+ * (STORE_DISPATCH_ANY / STORE_ACTION_COUNT for an unknown name). */
+const char *store_dispatch_name(store_dispatch_state st);
+store_dispatch_state store_dispatch_parse(const char *name);
+const char *store_action_name(store_action a);
+store_action store_action_parse(const char *name);
+
 /* "upload"/"live", "in_progress"/"completed"/"failed"/"interrupted"/"truncated"/"abandoned" (static
  * strings; "any" for the ANY values); and back (returns STORE_KIND_ANY /
  * STORE_STATUS_ANY for an unknown name or NULL). */
@@ -229,7 +336,7 @@ store_status store_status_parse(const char *name);
  * "escalation_required", "flags": {"audio_review", "escalation_required"},
  * "filename", "utterance_count", "status_reason" (or null), "analysis" (the
  * stored analysis object, or null), "audio_url" ("/api/calls/<id>/audio", only
- * when a recording exists)}.
+ * when a recording exists), "dispatch" (store_dispatch_to_json)}.
  * Returns a new reference owned by the caller, or NULL when out of memory. */
 json_t *store_call_to_json(const store_call *c);
 

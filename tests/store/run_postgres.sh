@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# run_postgres.sh TEST_BINARY — runs the store tests against a throw-away
+# run_postgres.sh COMMAND [ARGS...] — runs COMMAND ARGS... URL against a throw-away
 # PostgreSQL server: initdb in a temporary directory, a server listening only
 # on a Unix socket there, the tests, then stop and delete. Exits 77 (skipped)
 # when the PostgreSQL server programs are not installed (Debian: postgresql).
 set -euo pipefail
-test_binary=$1
 
 bindir=""
 if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/initdb" ]; then bindir=$(pg_config --bindir); fi
@@ -35,4 +34,4 @@ trap cleanup EXIT
   -o "-c listen_addresses='' -k $dir -c fsync=off" start >/dev/null ||
   { cat "$dir/server.log"; exit 1; }
 
-"$test_binary" "postgresql:///postgres?host=$dir&user=trident"
+"$@" "postgresql:///postgres?host=$dir&user=trident"

@@ -1,7 +1,8 @@
 /* test_store.c — the call store on real SQLite files in a fresh temporary
  * directory: uploads and live calls, reads, filters and paging, counts,
  * reopening, migrations and refused databases, malicious ids, bad input,
- * concurrent writers, and the API's JSON.
+ * concurrent writers, the API's JSON, the dispatch lifecycle (every
+ * transition, conflicts, the history, the queue order) and concurrent claims.
  *
  * `test_store postgresql://...` runs the backend-independent tests against a
  * PostgreSQL server instead (tests/store/run_postgres.sh starts a throw-away
@@ -19,10 +20,12 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "check.h"
+#include "store/backend.h"
 #include "store/store.h"
 
 static char tmpdir[256];
@@ -58,7 +61,7 @@ static int open_at(const char *name, store **s, const store_options *opt) {
         int seen = 0;
         for (int i = 0; i < pg_seen_count; i++) seen |= strcmp(pg_seen[i], name) == 0;
         if (!seen) {
-            CHECK(pg_raw("DROP TABLE IF EXISTS calls, schema_version") == 0, "wipe PostgreSQL tables");
+            CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0, "wipe PostgreSQL tables");
             if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", name);
         }
         store_options o = {0};
@@ -885,7 +888,7 @@ static void test_migration_from_1(void) {
         " 'fire at the market', 'Q1-IMMEDIATE', 1, '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab.wav', 2)";
     store *s = NULL;
     if (pg_url) {
-        CHECK(pg_raw("DROP TABLE IF EXISTS calls, schema_version") == 0 && pg_raw(v1) == 0, "make a v1 database");
+        CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0 && pg_raw(v1) == 0, "make a v1 database");
         if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v1.db");
     } else {
         path_in(path, sizeof path, "v1.db");
@@ -1013,6 +1016,335 @@ static void test_concurrency(void) {
     store_close(b);
 }
 
+/* ---- dispatch ------------------------------------------------------------- */
+
+/* Stores an upload triaged into queue (NULL: untriaged) and returns its id in id. */
+static int upload_in(store *s, const char *queue, char id[STORE_ID_SIZE]) {
+    store_fields f = {.transcript = "help", .queue = queue, .priority_level = queue ? queue[1] - '0' : 0};
+    id[0] = '\0';
+    return store_call_insert_complete(s, STORE_KIND_UPLOAD, id, "u.wav", &f, NULL, err, sizeof err);
+}
+
+/* Runs one action; returns its code and checks the call's state afterwards. */
+static int act(store *s, const char *id, store_action a, const char *actor, const char *note, const char *extra,
+               store_dispatch_state want_state, const char *want_holder) {
+    store_dispatch_request r = {.action = a, .actor = actor, .note = note};
+    if (a == STORE_ACTION_DUPLICATE) r.of = extra;
+    if (a == STORE_ACTION_OVERRIDE) r.queue = extra;
+    store_call *c = NULL;
+    err[0] = '\0';
+    int rc = store_call_dispatch(s, id, &r, &c, err, sizeof err);
+    if (rc == 0 || rc == TRIDENT_ECONFLICT) {
+        CHECK(c && c->dispatch_state == want_state, "%s by %s: state %s, want %s (%s)", store_action_name(a), actor,
+              c ? store_dispatch_name(c->dispatch_state) : "none", store_dispatch_name(want_state), err);
+        if (c && want_holder)
+            CHECK(c->claimed_by && strcmp(c->claimed_by, want_holder) == 0, "%s by %s: held by %s, want %s",
+                  store_action_name(a), actor, c->claimed_by ? c->claimed_by : "nobody", want_holder);
+    }
+    store_call_free(c);
+    return rc;
+}
+
+/* The ids of the open queue, in order, into ids (at most max); returns the count or -1. */
+static int queue_ids(store *s, char ids[][STORE_ID_SIZE], int max, int64_t *total) {
+    store_page p;
+    if (store_queue_list(s, max, &p, err, sizeof err) != 0) return -1;
+    int n = (int)p.count;
+    for (int i = 0; i < n; i++) memcpy(ids[i], p.items[i].id, STORE_ID_SIZE);
+    *total = p.total;
+    store_page_clear(&p);
+    return n;
+}
+
+static void test_dispatch_lifecycle(void) {
+    store *s = NULL;
+    CHECK(open_at("dispatch.db", &s, NULL) == 0, "open: %s", err);
+    if (!s) return;
+    enum { Q3, Q1, Q2, NONE, LIVE };
+    char id[5][STORE_ID_SIZE];
+    CHECK(upload_in(s, "Q3-MONITOR", id[Q3]) == 0 && upload_in(s, "Q1-IMMEDIATE", id[Q1]) == 0 &&
+              upload_in(s, "Q2-ELEVATED", id[Q2]) == 0 && upload_in(s, NULL, id[NONE]) == 0,
+          "store calls: %s", err);
+    /* A live connection that carried no speech never waits. */
+    id[LIVE][0] = '\0';
+    store_fields nf = {.status_reason = "no speech"};
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id[LIVE], NULL, NULL, NULL, err, sizeof err) == 0 &&
+              store_call_finalize(s, id[LIVE], STORE_STATUS_ABANDONED, &nf, NULL, err, sizeof err) == 0,
+          "abandoned live call: %s", err);
+
+    char q[8][STORE_ID_SIZE];
+    int64_t total = 0;
+    int n = queue_ids(s, q, 8, &total);
+    CHECK(n == 4 && total == 4 && strcmp(q[0], id[Q1]) == 0 && strcmp(q[1], id[Q2]) == 0 && strcmp(q[2], id[Q3]) == 0 &&
+              strcmp(q[3], id[NONE]) == 0,
+          "queue order Q1, Q2, Q3, untriaged without the abandoned call (%d, total %lld): %s", n, (long long)total, err);
+
+    /* Claim-next hands out the most urgent call. */
+    store_call *c = NULL;
+    CHECK(store_queue_next(s, "alice", &c, err, sizeof err) == 0 && c && strcmp(c->id, id[Q1]) == 0 &&
+              c->dispatch_state == STORE_DISPATCH_CLAIMED && c->claimed_by && strcmp(c->claimed_by, "alice") == 0,
+          "alice takes the Q1 call: %s", err);
+    store_call_free(c);
+    /* Someone else's call: every change but a note is a conflict. */
+    CHECK(act(s, id[Q1], STORE_ACTION_CLAIM, "bob", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == TRIDENT_ECONFLICT &&
+              strstr(err, "alice"),
+          "bob cannot claim alice's call: %s", err);
+    CHECK(act(s, id[Q1], STORE_ACTION_RELEASE, "bob", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == TRIDENT_ECONFLICT,
+          "bob cannot release it");
+    CHECK(act(s, id[Q1], STORE_ACTION_DISPATCH, "bob", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == TRIDENT_ECONFLICT,
+          "bob cannot dispatch it");
+    CHECK(act(s, id[Q1], STORE_ACTION_CANCEL, "bob", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == TRIDENT_ECONFLICT,
+          "bob cannot cancel it");
+    CHECK(act(s, id[Q1], STORE_ACTION_RELEASE, "alice", "wrong desk", NULL, STORE_DISPATCH_WAITING, NULL) == 0,
+          "alice releases: %s", err);
+    CHECK(act(s, id[Q1], STORE_ACTION_CLAIM, "bob", NULL, NULL, STORE_DISPATCH_CLAIMED, "bob") == 0, "bob claims: %s", err);
+    CHECK(act(s, id[Q1], STORE_ACTION_RESOLVE, "alice", NULL, NULL, STORE_DISPATCH_CLAIMED, "bob") == TRIDENT_ECONFLICT,
+          "alice cannot resolve bob's call");
+    CHECK(act(s, id[Q1], STORE_ACTION_DISPATCH, "bob", "2 units", NULL, STORE_DISPATCH_DISPATCHED, "bob") == 0,
+          "bob dispatches: %s", err);
+    CHECK(act(s, id[Q1], STORE_ACTION_DISPATCH, "bob", NULL, NULL, STORE_DISPATCH_DISPATCHED, "bob") == TRIDENT_ECONFLICT,
+          "no second dispatch");
+    CHECK(act(s, id[Q1], STORE_ACTION_RESOLVE, "bob", NULL, NULL, STORE_DISPATCH_RESOLVED, "bob") == 0,
+          "bob resolves: %s", err);
+    CHECK(act(s, id[Q1], STORE_ACTION_RESOLVE, "bob", NULL, NULL, STORE_DISPATCH_RESOLVED, NULL) == TRIDENT_ECONFLICT,
+          "a resolved call stays resolved");
+    CHECK(act(s, id[Q1], STORE_ACTION_CLAIM, "carol", NULL, NULL, STORE_DISPATCH_RESOLVED, NULL) == TRIDENT_ECONFLICT,
+          "a resolved call cannot be claimed");
+    CHECK(act(s, id[Q1], STORE_ACTION_NOTE, "carol", "caller rang back", NULL, STORE_DISPATCH_RESOLVED, NULL) == 0,
+          "a note on a resolved call: %s", err);
+    CHECK(act(s, id[Q1], STORE_ACTION_NOTE, "carol", NULL, NULL, STORE_DISPATCH_RESOLVED, NULL) == TRIDENT_EINVAL,
+          "a note without text is refused");
+
+    /* Its history, in order, with who and the notes. */
+    store_history_entry *h = NULL;
+    size_t hn = 0;
+    CHECK(store_call_history(s, id[Q1], &h, &hn, err, sizeof err) == 0 && hn == 6, "history of 6, got %zu: %s", hn, err);
+    const char *want[6][4] = {{"claim", "alice", "waiting", "claimed"},  {"release", "alice", "claimed", "waiting"},
+                              {"claim", "bob", "waiting", "claimed"},    {"dispatch", "bob", "claimed", "dispatched"},
+                              {"resolve", "bob", "dispatched", "resolved"}, {"note", "carol", "resolved", "resolved"}};
+    for (size_t i = 0; h && i < hn && i < 6; i++)
+        CHECK(h[i].seq == (int)i + 1 && strcmp(h[i].action, want[i][0]) == 0 && strcmp(h[i].actor, want[i][1]) == 0 &&
+                  strcmp(h[i].from_state, want[i][2]) == 0 && strcmp(h[i].to_state, want[i][3]) == 0 && h[i].at > 0,
+              "history %zu: %s by %s %s → %s", i, h[i].action, h[i].actor, h[i].from_state, h[i].to_state);
+    CHECK(hn == 6 && h[1].note && strcmp(h[1].note, "wrong desk") == 0 && !h[0].note &&
+              strcmp(h[5].note, "caller rang back") == 0,
+          "notes kept");
+    json_t *hj = store_history_to_json(h, hn);
+    CHECK(hj && json_array_size(hj) == hn &&
+              strcmp(json_string_value(json_object_get(json_array_get(hj, 3), "by")), "bob") == 0,
+          "history JSON");
+    json_decref(hj);
+    store_history_free(h, hn);
+
+    /* Override: a reason is mandatory; the call moves in the queue. */
+    CHECK(act(s, id[Q3], STORE_ACTION_OVERRIDE, "alice", NULL, "Q1-IMMEDIATE", STORE_DISPATCH_WAITING, NULL) ==
+              TRIDENT_EINVAL,
+          "override without a reason is refused");
+    CHECK(act(s, id[Q3], STORE_ACTION_OVERRIDE, "alice", "child not breathing", "Q1-IMMEDIATE", STORE_DISPATCH_WAITING,
+              NULL) == 0,
+          "override: %s", err);
+    n = queue_ids(s, q, 8, &total);
+    CHECK(n == 3 && strcmp(q[0], id[Q3]) == 0 && strcmp(q[1], id[Q2]) == 0, "the overridden call leads the queue");
+    CHECK(store_call_get(s, id[Q3], &c, err, sizeof err) == 0 && c->queue_override &&
+              strcmp(store_call_effective_queue(c), "Q1-IMMEDIATE") == 0 && strcmp(c->queue, "Q3-MONITOR") == 0,
+          "override kept beside the triage queue");
+    json_t *j = c ? store_call_to_json(c) : NULL;
+    json_t *d = j ? json_object_get(j, "dispatch") : NULL;
+    CHECK(d && strcmp(json_string_value(json_object_get(d, "state")), "waiting") == 0 &&
+              strcmp(json_string_value(json_object_get(d, "queue")), "Q1-IMMEDIATE") == 0,
+          "dispatch JSON");
+    json_decref(j);
+    store_call_free(c);
+
+    /* Duplicate: of another, existing call only. */
+    CHECK(act(s, id[Q2], STORE_ACTION_DUPLICATE, "alice", NULL, id[Q2], STORE_DISPATCH_WAITING, NULL) == TRIDENT_EINVAL,
+          "a call cannot duplicate itself");
+    CHECK(act(s, id[Q2], STORE_ACTION_DUPLICATE, "alice", NULL, "00000000-0000-4000-8000-000000000000",
+              STORE_DISPATCH_WAITING, NULL) == TRIDENT_ENOTFOUND,
+          "duplicate of an unknown call: %s", err);
+    CHECK(act(s, id[Q2], STORE_ACTION_DUPLICATE, "alice", "same fire", id[Q3], STORE_DISPATCH_DUPLICATE, "alice") == 0,
+          "duplicate: %s", err);
+    CHECK(store_call_get(s, id[Q2], &c, err, sizeof err) == 0 && c->duplicate_of && strcmp(c->duplicate_of, id[Q3]) == 0,
+          "duplicate_of kept");
+    store_call_free(c);
+    CHECK(act(s, id[Q2], STORE_ACTION_CLAIM, "bob", NULL, NULL, STORE_DISPATCH_DUPLICATE, NULL) == TRIDENT_ECONFLICT,
+          "a duplicate cannot be claimed");
+    /* Cancel. */
+    CHECK(act(s, id[Q3], STORE_ACTION_CANCEL, "alice", "hoax", NULL, STORE_DISPATCH_CANCELLED, "alice") == 0,
+          "cancel: %s", err);
+    CHECK(act(s, id[Q3], STORE_ACTION_CANCEL, "alice", NULL, NULL, STORE_DISPATCH_CANCELLED, NULL) == TRIDENT_ECONFLICT,
+          "cancel twice");
+    CHECK(act(s, id[Q3], STORE_ACTION_OVERRIDE, "alice", "why", "Q2-ELEVATED", STORE_DISPATCH_CANCELLED, NULL) ==
+              TRIDENT_ECONFLICT,
+          "no override on a closed call");
+    CHECK(act(s, id[LIVE], STORE_ACTION_CLAIM, "alice", NULL, NULL, STORE_DISPATCH_CANCELLED, NULL) == TRIDENT_ECONFLICT,
+          "an abandoned call cannot be claimed");
+    /* The untriaged call is the last one waiting; then the queue is empty. */
+    CHECK(store_queue_next(s, "bob", &c, err, sizeof err) == 0 && strcmp(c->id, id[NONE]) == 0, "last call: %s", err);
+    store_call_free(c);
+    c = NULL;
+    CHECK(store_queue_next(s, "bob", &c, err, sizeof err) == TRIDENT_ENOTFOUND && !c, "empty queue: %s", err);
+    /* Bad requests. */
+    store_dispatch_request bad = {.action = STORE_ACTION_CLAIM, .actor = ""};
+    CHECK(store_call_dispatch(s, id[Q1], &bad, NULL, err, sizeof err) == TRIDENT_EINVAL, "no actor");
+    bad = (store_dispatch_request){.action = STORE_ACTION_COUNT, .actor = "x"};
+    CHECK(store_call_dispatch(s, id[Q1], &bad, NULL, err, sizeof err) == TRIDENT_EINVAL, "unknown action");
+    bad = (store_dispatch_request){.action = STORE_ACTION_CLAIM, .actor = "x"};
+    CHECK(store_call_dispatch(s, "../etc/passwd", &bad, NULL, err, sizeof err) == TRIDENT_ENOTFOUND, "bad id");
+    CHECK(store_call_dispatch(s, "00000000-0000-4000-8000-000000000000", &bad, NULL, err, sizeof err) ==
+              TRIDENT_ENOTFOUND,
+          "unknown id");
+    CHECK(store_call_history(s, "00000000-0000-4000-8000-000000000000", &h, &hn, err, sizeof err) == 0 && hn == 0,
+          "no history for an unknown id");
+    store_close(s);
+}
+
+/* A live call waits from its start (untriaged: last) and moves as its triage changes. */
+static void test_live_call_in_queue(void) {
+    store *s = NULL;
+    CHECK(open_at("live-queue.db", &s, NULL) == 0, "open: %s", err);
+    if (!s) return;
+    char up[STORE_ID_SIZE], live[STORE_ID_SIZE] = "";
+    CHECK(upload_in(s, "Q3-MONITOR", up) == 0, "upload: %s", err);
+    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, err, sizeof err) == 0, "live call: %s", err);
+    char q[4][STORE_ID_SIZE];
+    int64_t total = 0;
+    CHECK(queue_ids(s, q, 4, &total) == 2 && strcmp(q[1], live) == 0, "the new live call waits, untriaged last");
+    store_fields f = {.transcript = "he is not breathing", .queue = "Q1-IMMEDIATE", .priority_level = 1,
+                      .utterance_count = 1};
+    CHECK(store_call_update_progress(s, live, &f, err, sizeof err) == 0, "progress: %s", err);
+    CHECK(queue_ids(s, q, 4, &total) == 2 && strcmp(q[0], live) == 0, "triaged Q1, it leads the queue");
+    store_call *c = NULL;
+    CHECK(store_queue_next(s, "alice", &c, err, sizeof err) == 0 && strcmp(c->id, live) == 0 &&
+              c->status == STORE_STATUS_IN_PROGRESS,
+          "a live call can be claimed while in progress: %s", err);
+    store_call_free(c);
+    CHECK(store_call_finalize(s, live, STORE_STATUS_COMPLETED, NULL, NULL, err, sizeof err) == 0, "finalize: %s", err);
+    CHECK(store_call_get(s, live, &c, err, sizeof err) == 0 && c->dispatch_state == STORE_DISPATCH_CLAIMED &&
+              strcmp(c->claimed_by, "alice") == 0,
+          "ending the call keeps its claim");
+    store_call_free(c);
+    store_close(s);
+}
+
+/* A database at schema version 2 with calls in it migrates to 3: every call
+ * kept; older than a day → resolved, younger → waiting, abandoned → cancelled. */
+static void test_migration_from_2(void) {
+    char sql[8192];
+    double now = (double)time(NULL);
+    snprintf(sql, sizeof sql,
+             STORE_SCHEMA_VERSION_TABLE ";%s;%s;INSERT INTO schema_version VALUES (1, 0), (2, 0);"
+             "INSERT INTO calls (id, kind, status, created_at, updated_at, transcript, queue) VALUES "
+             "('11111111-1111-4111-8111-111111111111', 'upload', 'completed', %.0f, %.0f, 'old', 'Q1-IMMEDIATE'),"
+             "('22222222-2222-4222-8222-222222222222', 'upload', 'completed', %.0f, %.0f, 'recent', 'Q2-ELEVATED'),"
+             "('33333333-3333-4333-8333-333333333333', 'live', 'abandoned', %.0f, %.0f, '', NULL)",
+             store_schema_sql(1), store_schema_sql(2), now - 3 * 86400, now - 3 * 86400, now - 60, now - 60, now - 30,
+             now - 30);
+    char path[512];
+    if (pg_url) {
+        CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0 && pg_raw(sql) == 0,
+              "make a v2 database");
+        if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v2.db");
+    } else {
+        path_in(path, sizeof path, "v2.db");
+        CHECK(raw_exec(path, sql) == SQLITE_OK, "make a v2 database");
+    }
+    store *s = NULL;
+    CHECK(open_at("v2.db", &s, NULL) == 0, "open v2.db: %s", err);
+    if (!s) return;
+    const char *ids[3] = {"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",
+                          "33333333-3333-4333-8333-333333333333"};
+    const store_dispatch_state want[3] = {STORE_DISPATCH_RESOLVED, STORE_DISPATCH_WAITING, STORE_DISPATCH_CANCELLED};
+    for (int i = 0; i < 3; i++) {
+        store_call *c = NULL;
+        CHECK(store_call_get(s, ids[i], &c, err, sizeof err) == 0 && c && c->dispatch_state == want[i] &&
+                  c->waiting_since == c->created_at,
+              "v2 call %d kept as %s, got %s: %s", i, store_dispatch_name(want[i]),
+              c ? store_dispatch_name(c->dispatch_state) : "none", err);
+        store_call_free(c);
+    }
+    store_call *c = NULL;
+    CHECK(store_queue_next(s, "alice", &c, err, sizeof err) == 0 && strcmp(c->id, ids[1]) == 0,
+          "the recent call is claimable: %s", err);
+    store_call_free(c);
+    store_close(s);
+}
+
+/* Four threads on two handles (two connections, as two servers would be) claim
+ * 100 waiting calls as fast as they can: each call exactly once. */
+#define CLAIM_CALLS 100
+#define CLAIMERS 4
+typedef struct {
+    store *s;
+    char name[16];
+    char got[CLAIM_CALLS][STORE_ID_SIZE];
+    int count, failures;
+} claimer;
+
+static void *claimer_run(void *arg) {
+    claimer *w = arg;
+    char e[TRIDENT_ERR_SIZE];
+    for (;;) {
+        store_call *c = NULL;
+        int rc = store_queue_next(w->s, w->name, &c, e, sizeof e);
+        if (rc == TRIDENT_ENOTFOUND) break;
+        if (rc != 0 || w->count >= CLAIM_CALLS || strcmp(c->claimed_by, w->name) != 0) {
+            fprintf(stderr, "%s: %s\n", w->name, rc ? e : "claimed by someone else");
+            w->failures++;
+            store_call_free(c);
+            if (rc == TRIDENT_EBUSY) continue;
+            break;
+        }
+        memcpy(w->got[w->count++], c->id, STORE_ID_SIZE);
+        store_call_free(c);
+    }
+    return NULL;
+}
+
+static int id_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+static void test_concurrent_claims(void) {
+    store *a = NULL, *b = NULL;
+    CHECK(open_at("claims.db", &a, NULL) == 0 && open_at("claims.db", &b, NULL) == 0, "open: %s", err);
+    if (!a || !b) {
+        store_close(a);
+        store_close(b);
+        return;
+    }
+    static char stored[CLAIM_CALLS][STORE_ID_SIZE];
+    static const char *queues[] = {"Q1-IMMEDIATE", "Q2-ELEVATED", "Q3-MONITOR", "Q5-REVIEW", "Q5-ROUTINE"};
+    for (int i = 0; i < CLAIM_CALLS; i++) CHECK(upload_in(a, queues[i % 5], stored[i]) == 0, "store: %s", err);
+    static claimer w[CLAIMERS];
+    pthread_t th[CLAIMERS];
+    for (int i = 0; i < CLAIMERS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].s = i % 2 ? b : a;
+        snprintf(w[i].name, sizeof w[i].name, "d%d", i);
+        CHECK(pthread_create(&th[i], NULL, claimer_run, &w[i]) == 0, "thread %d", i);
+    }
+    static char all[CLAIMERS * CLAIM_CALLS][STORE_ID_SIZE];
+    int n = 0, failures = 0;
+    for (int i = 0; i < CLAIMERS; i++) {
+        pthread_join(th[i], NULL);
+        failures += w[i].failures;
+        for (int k = 0; k < w[i].count; k++) memcpy(all[n++], w[i].got[k], STORE_ID_SIZE);
+    }
+    CHECK(failures == 0, "claim failures: %d", failures);
+    qsort(all, (size_t)n, STORE_ID_SIZE, id_cmp);
+    qsort(stored, CLAIM_CALLS, STORE_ID_SIZE, id_cmp);
+    int same = n == CLAIM_CALLS;
+    for (int i = 0; same && i < n; i++) same = strcmp(all[i], stored[i]) == 0;
+    CHECK(same, "every call claimed exactly once: %d claims of %d calls", n, CLAIM_CALLS);
+    store_page p;
+    CHECK(store_queue_list(b, 0, &p, err, sizeof err) == 0 && p.total == CLAIM_CALLS, "all claimed and open");
+    int claimed = 1;
+    for (size_t i = 0; i < p.count; i++) claimed &= p.items[i].dispatch_state == STORE_DISPATCH_CLAIMED;
+    CHECK(claimed, "every open call is claimed");
+    store_page_clear(&p);
+    store_close(a);
+    store_close(b);
+}
+
 /* ---- names ---------------------------------------------------------------- */
 
 static void test_names(void) {
@@ -1076,6 +1408,10 @@ int main(int argc, char **argv) {
     test_final_states();
     test_migration_from_1();
     test_concurrency();
+    test_dispatch_lifecycle();
+    test_live_call_in_queue();
+    test_migration_from_2();
+    test_concurrent_claims();
     if (check_failures() == 0) cleanup(tmpdir);
     else fprintf(stderr, "kept %s for inspection\n", tmpdir);
     return check_summary();

@@ -1,0 +1,320 @@
+"""test_dispatch.py — the dispatch floor over HTTP: identities, the lifecycle routes, the queue and
+concurrent claim-next.
+
+usage: test_dispatch.py TRIDENT_BINARY [PG_URL]
+
+Drives a real `trident serve` (no model: uploads are stored without ASR, fast) on a temporary
+SQLite database, seeded through POST /api/analyze only. Checks 401/403 for missing, unknown and
+viewer tokens and for a server without --dispatchers; every lifecycle route; 409 with the current
+state; 400 for bad bodies (override without a reason, JSON bombs); the queue order and overdue
+flags; and 4 dispatcher threads claiming 200 waiting calls as fast as they can — every call claimed
+exactly once, none lost. With PG_URL (tests/store/run_postgres.sh starts a throw-away PostgreSQL),
+only the claim race runs, on 2 servers sharing that database.
+"""
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from trident_client import Server, WebSocket  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from trident_testing import check, test, tests, run_tests  # noqa: E402
+
+BINARY = sys.argv[1]
+PG_URL = sys.argv[2] if len(sys.argv) > 2 else None
+TMP = tempfile.mkdtemp(prefix="trident-dispatch-test-")
+TOKENS = {"alice": "alice-token-0123456789", "bob": "bob-token-0123456789ab", "carol": "carol-token-0123456789",
+          "dan": "dan-token-01234567890", "vera": "viewer-token-0123456789"}
+DISPATCHERS = os.path.join(TMP, "dispatchers.tsv")
+with open(DISPATCHERS, "w") as f:
+    f.write("# token\tname\trole\n")
+    for name, token in TOKENS.items():
+        f.write("%s\t%s\t%s\n" % (token, name.capitalize(), "viewer" if name == "vera" else "dispatcher"))
+servers = []
+
+
+def start(name, db=None, extra=None):
+    args = ["--db", db or os.path.join(TMP, name + ".db")] + (extra if extra is not None else
+                                                              ["--dispatchers", DISPATCHERS])
+    s = Server(BINARY, args, {}, os.path.join(TMP, name + ".log")).start()
+    servers.append(s)
+    return s
+
+
+def short_wav(seconds=0.3, freq=440.0):
+    n = int(16000 * seconds)
+    pcm = b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * freq * i / 16000))) for i in range(n))
+    return (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)
+
+
+WAV = short_wav()
+
+
+def seed(s, n):
+    """n uploads; returns their ids."""
+    ids = []
+    for _ in range(n):
+        status, _, body = s.upload(WAV)
+        check(status == 200 and body and body.get("call_id"), "upload: %s %s" % (status, body))
+        ids.append(body["call_id"])
+    return ids
+
+
+def post(s, path, who=None, body=None, token=None):
+    headers = {}
+    if who or token:
+        headers["Authorization"] = "Bearer " + (token or TOKENS[who])
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    status, _, resp = s.request("POST", path, data, headers)
+    return status, (json.loads(resp) if resp else None)
+
+
+@test
+def identities_are_required():
+    s = start("noauth", extra=[])
+    [cid] = seed(s, 1)
+    status, body = post(s, "/api/queue/next", "alice")
+    check(status == 403 and "--dispatchers" in body["detail"], "no dispatchers configured: %s %s" % (status, body))
+    status, body = post(s, "/api/calls/%s/claim" % cid, "alice")
+    check(status == 403, "claim without dispatchers: %s" % status)
+    status, q = s.get_json("/api/queue")
+    check(status == 200 and q["total"] == 1 and q["calls"][0]["dispatch"]["state"] == "waiting", "queue readable")
+    s.stop()
+    # A bad dispatchers file stops the server at start with the line named.
+    bad = os.path.join(TMP, "bad.tsv")
+    with open(bad, "w") as f:
+        f.write("short\tAl\tdispatcher\n")
+    srv = Server(BINARY, ["--db", os.path.join(TMP, "bad.db"), "--dispatchers", bad], {}, os.path.join(TMP, "bad.log"))
+    try:
+        srv.start(timeout=20)
+        srv.stop()
+        check(False, "a bad dispatchers file was accepted")
+    except RuntimeError as e:
+        check("line 1" in str(e), "the bad line is named: %s" % e)
+
+    s = start("auth")
+    [cid] = seed(s, 1)
+    status, _ = post(s, "/api/queue/next")
+    check(status == 401, "no token: %s" % status)
+    status, _ = post(s, "/api/queue/next", token="not-a-known-token-123")
+    check(status == 401, "unknown token: %s" % status)
+    status, body = post(s, "/api/calls/%s/claim" % cid, "vera")
+    check(status == 403 and "viewer" in body["detail"], "viewer: %s %s" % (status, body))
+    status, q = s.get_json("/api/queue")
+    check(q["calls"][0]["dispatch"]["state"] == "waiting", "nothing changed by refused requests")
+
+
+@test
+def lifecycle_over_http():
+    s = start("life")
+    a, b, c = seed(s, 3)
+    status, body = post(s, "/api/calls/%s/claim" % a, "alice", {"note": "on it"})
+    check(status == 200 and body["dispatch"]["state"] == "claimed" and body["dispatch"]["claimed_by"] == "Alice",
+          "claim: %s %s" % (status, body))
+    status, body = post(s, "/api/calls/%s/claim" % a, "bob")
+    check(status == 409 and body["dispatch"]["state"] == "claimed" and body["dispatch"]["claimed_by"] == "Alice"
+          and "Alice" in body["detail"], "409 with the current state: %s %s" % (status, body))
+    status, body = post(s, "/api/calls/%s/release" % a, "alice")
+    check(status == 200 and body["dispatch"]["state"] == "waiting", "release: %s" % body)
+    status, body = post(s, "/api/calls/%s/claim" % a, "bob")
+    check(status == 200 and body["dispatch"]["claimed_by"] == "Bob", "bob claims")
+    status, body = post(s, "/api/calls/%s/dispatch" % a, "bob", {"note": "ambulance 12"})
+    check(status == 200 and body["dispatch"]["state"] == "dispatched", "dispatch: %s" % body)
+    status, body = post(s, "/api/calls/%s/resolve" % a, "alice")
+    check(status == 409 and body["dispatch"]["state"] == "dispatched", "alice cannot resolve bob's call")
+    status, body = post(s, "/api/calls/%s/resolve" % a, "bob")
+    check(status == 200 and body["dispatch"]["state"] == "resolved", "resolve")
+    status, body = post(s, "/api/calls/%s/notes" % a, "carol", {"note": "caller thanked us"})
+    check(status == 200 and body["dispatch"]["state"] == "resolved", "note: %s %s" % (status, body))
+    status, body = post(s, "/api/calls/%s/notes" % a, "carol", {})
+    check(status == 400, "a note needs text: %s" % status)
+    # Override: 400 without a reason or with an unknown queue.
+    status, body = post(s, "/api/calls/%s/override" % b, "alice", {"queue": "Q1-IMMEDIATE"})
+    check(status == 400 and "reason" in body["detail"], "override without reason: %s %s" % (status, body))
+    status, body = post(s, "/api/calls/%s/override" % b, "alice", {"queue": "Q0-NOW", "reason": "x"})
+    check(status == 400, "override to an unknown queue: %s" % status)
+    status, body = post(s, "/api/calls/%s/override" % b, "alice", {"queue": "Q1-IMMEDIATE", "reason": "smoke"})
+    check(status == 200 and body["dispatch"]["queue_override"] == "Q1-IMMEDIATE", "override: %s" % body)
+    status, q = s.get_json("/api/queue")
+    check(q["calls"][0]["id"] == b, "the overridden call leads the queue")
+    # Duplicate and cancel.
+    status, body = post(s, "/api/calls/%s/duplicate" % c, "alice", {})
+    check(status == 400, "duplicate without of: %s" % status)
+    status, body = post(s, "/api/calls/%s/duplicate" % c, "alice", {"of": "00000000-0000-4000-8000-000000000000"})
+    check(status == 404, "duplicate of an unknown call: %s" % status)
+    status, body = post(s, "/api/calls/%s/duplicate" % c, "alice", {"of": b, "note": "same address"})
+    check(status == 200 and body["dispatch"]["state"] == "duplicate" and body["dispatch"]["duplicate_of"] == b,
+          "duplicate: %s" % body)
+    status, body = post(s, "/api/calls/%s/cancel" % b, "alice", {"note": "hoax"})
+    check(status == 200 and body["dispatch"]["state"] == "cancelled", "cancel")
+    status, body = post(s, "/api/calls/%s/cancel" % b, "alice")
+    check(status == 409 and body["dispatch"]["state"] == "cancelled", "cancel twice: %s" % status)
+    # The call carries its dispatch state and history.
+    status, call = s.get_json("/api/calls/%s" % a)
+    check(status == 200 and call["dispatch"]["state"] == "resolved", "GET call: dispatch")
+    steps = [(h["action"], h["by"], h["from"], h["to"]) for h in call["history"]]
+    check(steps == [("claim", "Alice", "waiting", "claimed"), ("release", "Alice", "claimed", "waiting"),
+                    ("claim", "Bob", "waiting", "claimed"), ("dispatch", "Bob", "claimed", "dispatched"),
+                    ("resolve", "Bob", "dispatched", "resolved"), ("note", "Carol", "resolved", "resolved")],
+          "history: %s" % steps)
+    check(call["history"][0]["note"] == "on it" and call["history"][3]["note"] == "ambulance 12", "notes in history")
+    # Bad input: clear errors, nothing changed, the server still answering.
+    for bad in [b"{", b"[1,2]", b"{\"note\": 5}", b"[" * 1000 + b"]" * 1000, b"{\"note\": \"x\", \"note\": \"y\"}"]:
+        status, body = post(s, "/api/calls/%s/notes" % a, "carol", bad)
+        check(status == 400 and body and body.get("detail"), "bad body %r: %s %s" % (bad[:20], status, body))
+    status, body = post(s, "/api/calls/%s/notes" % a, "carol", b"x" * 20000)
+    check(status == 413, "oversized body: %s" % status)
+    for path in ["/api/calls/not-an-id/claim", "/api/calls/00000000-0000-4000-8000-000000000000/claim"]:
+        status, _ = post(s, path, "alice")
+        check(status == 404, "%s: %s" % (path, status))
+    status, _ = post(s, "/api/calls/%s/explode" % a, "alice")
+    check(status == 404, "unknown action: %s" % status)
+    status, _, _ = s.request("GET", "/api/queue/next")
+    check(status == 405, "GET on claim-next: %s" % status)
+    for q in ["limit=abc", "limit=-1", "limit=1001", "limit="]:
+        status, _, _ = s.request("GET", "/api/queue?" + q)
+        check(status == 400, "/api/queue?%s: %s" % (q, status))
+    status, call = s.get_json("/api/calls/%s" % a)
+    check(len(call["history"]) == 6, "refused requests left no history")
+
+
+@test
+def queue_order_and_overdue():
+    s = start("order", extra=["--dispatchers", DISPATCHERS, "--overdue-s", "1"])
+    ids = seed(s, 3)
+    # Without a model every upload lands in one queue: the order is then the longest waiting first.
+    status, q = s.get_json("/api/queue")
+    check(status == 200 and [c["id"] for c in q["calls"]] == ids, "longest waiting first: %s" % q)
+    post(s, "/api/calls/%s/override" % ids[2], "alice", {"queue": "Q2-ELEVATED", "reason": "caller distressed"})
+    post(s, "/api/calls/%s/override" % ids[1], "alice", {"queue": "Q1-IMMEDIATE", "reason": "fire"})
+    status, q = s.get_json("/api/queue")
+    check([c["id"] for c in q["calls"]][:2] == [ids[1], ids[2]], "Q1, then Q2: %s" % [c["id"] for c in q["calls"]])
+    time.sleep(1.5)
+    status, q = s.get_json("/api/queue")
+    flags = {c["id"]: c["dispatch"]["overdue"] for c in q["calls"]}
+    check(flags[ids[2]] is True and flags[ids[1]] is False and q["overdue"] >= 1,
+          "a Q2 call waiting past --overdue-s is overdue, a Q1 call is not flagged: %s" % flags)
+    status, body = post(s, "/api/queue/next", "alice")
+    check(status == 200 and body["id"] == ids[1] and body["dispatch"]["state"] == "claimed", "next is the Q1 call")
+    status, q = s.get_json("/api/queue")
+    check(q["calls"][0]["dispatch"]["state"] == "claimed" and q["total"] == 3, "claimed calls stay listed")
+
+
+@test
+def live_call_waits_from_its_start():
+    s = start("live")
+    ws = WebSocket(s.port)
+    cid = ws.recv_event(timeout=10)["call_id"]
+    status, q = s.get_json("/api/queue")
+    mine = [c for c in q["calls"] if c["id"] == cid]
+    check(mine and mine[0]["status"] == "in_progress" and mine[0]["dispatch"]["state"] == "waiting",
+          "a live call waits from its start: %s" % q)
+    # Silence only: the call ends abandoned and leaves the queue, cancelled.
+    ws.send_binary(struct.pack("<1600f", *([0.0] * 1600)))
+    ws.recv_event(timeout=10)
+    ws.close()
+    for _ in range(100):
+        status, c = s.get_json("/api/calls/" + cid)
+        if c["status"] != "in_progress":
+            break
+        time.sleep(0.05)
+    check(c["status"] == "abandoned" and c["dispatch"]["state"] == "cancelled", "abandoned → cancelled: %s" % c)
+    status, q = s.get_json("/api/queue")
+    check(all(x["id"] != cid for x in q["calls"]), "an abandoned call is not in the queue")
+    status, body = post(s, "/api/calls/%s/claim" % cid, "alice")
+    check(status == 409 and body["dispatch"]["state"] == "cancelled", "an abandoned call cannot be claimed")
+
+
+def claim_race(urls_servers, calls):
+    """4 dispatcher threads (spread over the servers) claim until the queue is empty."""
+    got = {name: [] for name in ["alice", "bob", "carol", "dan"]}
+    errors = []
+
+    def run(name, srv):
+        while True:
+            try:
+                status, body = post(srv, "/api/queue/next", name)
+            except Exception as e:  # noqa: BLE001 — reported below
+                errors.append("%s: %r" % (name, e))
+                return
+            if status == 204:
+                return
+            if status != 200 or body["dispatch"]["claimed_by"] != name.capitalize():
+                errors.append("%s: %s %s" % (name, status, body))
+                return
+            got[name].append(body["id"])
+
+    threads = [threading.Thread(target=run, args=(name, urls_servers[i % len(urls_servers)]))
+               for i, name in enumerate(got)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not errors, "claim errors: %s" % errors[:5])
+    claimed = [cid for ids in got.values() for cid in ids]
+    check(len(claimed) == len(calls) and sorted(claimed) == sorted(calls),
+          "every call claimed exactly once: %d claims, %d distinct, %d calls" %
+          (len(claimed), len(set(claimed)), len(calls)))
+    print("  claims per dispatcher: %s" % {k: len(v) for k, v in got.items()})
+    return got
+
+
+@test
+def four_dispatchers_claim_200_calls():
+    s = start("race")
+    calls = seed(s, 200)
+    got = claim_race([s], calls)
+    status, q = s.get_json("/api/queue?limit=1000")
+    check(q["total"] == 200 and all(c["dispatch"]["state"] == "claimed" for c in q["calls"]), "all claimed, none lost")
+    owner = {cid: name.capitalize() for name, ids in got.items() for cid in ids}
+    check(all(c["dispatch"]["claimed_by"] == owner[c["id"]] for c in q["calls"]), "each held by who got it")
+
+
+if PG_URL:
+    @test
+    def two_servers_on_postgresql_claim_200_calls():
+        a = start("pg-a", db=PG_URL)
+        b = start("pg-b", db=PG_URL)
+        calls = seed(a, 100) + seed(b, 100)
+        claim_race([a, b], calls)
+        status, q = b.get_json("/api/queue?limit=1000")
+        check(q["total"] == 200 and all(c["dispatch"]["state"] == "claimed" for c in q["calls"]),
+              "all claimed, none lost (seen from server b)")
+
+
+@test
+def servers_exit_cleanly():
+    """Every server stops on SIGTERM with status 0 (under ASan: no leak, no error report)."""
+    for s in servers:
+        rc = s.stop()
+        check(rc == 0, "%s exited with %s:\n%s" % (s.log_path, rc, s.log_text()[-3000:]))
+
+
+def finish(failed):
+    for s in servers:
+        if s.proc and s.proc.poll() is None:
+            s.stop()
+
+
+def on_failure(fn):
+    for s in servers:
+        print("---- %s\n%s" % (s.log_path, s.log_text()[-3000:]))
+
+
+if __name__ == "__main__":
+    if PG_URL:  # the SQLite tests ran in server_dispatch already: only the PostgreSQL race here
+        tests[:] = [two_servers_on_postgresql_claim_200_calls, servers_exit_cleanly]
+    rc = run_tests("dispatch", on_failure=on_failure, finish=finish)
+    if rc == 0:
+        shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(rc)
