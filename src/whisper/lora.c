@@ -25,13 +25,21 @@
  * nodes is refused before regcomp sees it. */
 #define LORA_REGEX_MAX_NODES 20000.0
 
-/* An upper estimate of the nodes regcomp builds for the extended regex re. */
+/* An upper estimate of the nodes regcomp builds for the extended regex re;
+ * LORA_REGEX_MAX_NODES * 2 for a quantifier stacked on a quantifier ("a**",
+ * "a+{3}"), which Python's re refuses as "multiple repeat" and whose epsilon
+ * closures glibc computes in exponential time (found by fuzz_json). A lone '?'
+ * after a quantifier, Python's lazy form, is allowed: it matches the same. */
 static double regex_expanded_size(const char *re) {
     double outer_sum[32];
     int depth = 0;
     double sum = 0, atom = 0;
+    int quantified = 0; /* the previous token was a quantifier (1), or a lazy '?' after one (2) */
     for (const char *p = re; *p; p++) {
         char c = *p;
+        int is_quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+        if (is_quantifier && quantified && !(c == '?' && quantified == 1)) return LORA_REGEX_MAX_NODES * 2;
+        quantified = is_quantifier ? (quantified ? 2 : 1) : 0;
         if (c == '\\' && p[1]) {
             p++;
             sum += 1, atom = 1;

@@ -7,6 +7,7 @@
 # usage: tests/fuzz/run.sh SECONDS [BUILD_DIR] [HARNESS...]
 #   BUILD_DIR defaults to build-fuzz; HARNESS names (e.g. fuzz_audio) limit the run.
 #   Extra libFuzzer flags: FUZZ_FLAGS="-runs=1000000" tests/fuzz/run.sh 0
+#   The seed is fixed (1) so that a CI run repeats; FUZZ_SEED=0 picks a random one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 seconds="${1:?usage: run.sh SECONDS [BUILD_DIR] [HARNESS...]}"
@@ -29,7 +30,7 @@ for h in "${harnesses[@]}"; do
   corpus="$root/tests/fuzz/corpus/${h#fuzz_}"
   mkdir -p "$scratch/$h"
   echo "== $h: ${seconds} s on $corpus"
-  flags=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$scratch/$h/")
+  flags=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -seed="${FUZZ_SEED:-1}" -artifact_prefix="$scratch/$h/")
   [ "$seconds" -gt 0 ] && flags+=(-max_total_time="$seconds")
   # shellcheck disable=SC2086
   if ! (cd "$scratch/$h" && "$build/tests/fuzz/$h" "${flags[@]}" ${FUZZ_FLAGS:-} "$scratch/$h" "$corpus" \

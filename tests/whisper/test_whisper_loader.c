@@ -343,6 +343,11 @@ static void test_adapters(void) {
     expect_load_error("regex with nested counted repetitions", base,
                       adapter_dir("a-renest", CFG("\"target_modules\": \"(((((q{9}){9}){9}){9}){9})_proj\""), 1),
                       "too complex");
+    /* found by fuzz_json in CI: a bracket then 40 stacked stars; regcomp's epsilon closures took minutes */
+    expect_load_error("regex with stars stacked after a bracket", base,
+                      adapter_dir("a-restar", CFG("\"target_modules\": \".+ed]|||er.*(q[p*****]**********"
+                                                  "******************************]***|{{{{{[{{?]or|)\""), 1),
+                      "too complex");
     expect_load_error("target is not linear", base,
                       adapter_dir("a-conv", CFG("\"target_modules\": [\"conv1\", \"q_proj\"]"), 1), "conv1");
     expect_load_error("tensors for untargeted modules", base,
