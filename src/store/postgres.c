@@ -310,8 +310,40 @@ static int pg_get(void *impl, const char *id, store_call **out, char *err, size_
     return TRIDENT_OK;
 }
 
+/* A page of calls and the count of all that match, in one snapshot: count_stmt
+ * (with count_params) then list_stmt (with list_params); what names it in errors. */
+static int pg_page_read(pg_store *q, int count_stmt, const char *const *count_params, int list_stmt,
+                        const char *const *list_params, const char *what, store_page *page, char *err, size_t n) {
+    store_call *items = NULL;
+    size_t count = 0;
+    int64_t total = 0;
+    pthread_mutex_lock(&q->lock);
+    int out = pg_ensure(q, err, n);
+    if (!out) out = pg_exec_sql(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read", err, n);
+    int in_tx = out == TRIDENT_OK;
+    PGresult *res = NULL;
+    if (!out) out = pg_run(q, count_stmt, count_params, &res, what, err, n);
+    if (!out) total = val_int(res, 0, 0);
+    PQclear(res);
+    res = NULL;
+    if (!out) out = pg_run(q, list_stmt, list_params, &res, what, err, n);
+    if (!out) {
+        int rows = PQntuples(res);
+        items = calloc(rows > 0 ? (size_t)rows : 1, sizeof *items);
+        if (!items) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory %s", what);
+        for (int i = 0; !out && i < rows; i++) {
+            int r = row_read(res, i, &items[count]);
+            count++;
+            if (r) out = error_set(err, n, r, "out of memory %s", what);
+        }
+    }
+    PQclear(res);
+    if (in_tx) pg_exec_sql(q, out ? "ROLLBACK" : "COMMIT", "ending a read", NULL, 0);
+    pthread_mutex_unlock(&q->lock);
+    return store_page_finish(page, items, count, total, out);
+}
+
 static int pg_list(void *impl, const store_filter *f, store_page *page, char *err, size_t n) {
-    pg_store *q = impl;
     pg_numbers b = {.used = 0};
     const char *p[5];
     p[0] = f->kind == STORE_KIND_ANY ? NULL : store_kind_name(f->kind);
@@ -319,34 +351,7 @@ static int pg_list(void *impl, const store_filter *f, store_page *page, char *er
     p[2] = f->queue;
     p[3] = num_int(&b, f->limit);
     p[4] = num_int(&b, f->offset);
-    store_call *items = NULL;
-    size_t count = 0;
-    int64_t total = 0;
-    pthread_mutex_lock(&q->lock);
-    int out = pg_ensure(q, err, n);
-    /* One snapshot for the count and the page. */
-    if (!out) out = pg_exec_sql(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read", err, n);
-    int in_tx = out == TRIDENT_OK;
-    PGresult *res = NULL;
-    if (!out) out = pg_run(q, ST_LIST_COUNT, p, &res, "counting calls", err, n);
-    if (!out) total = val_int(res, 0, 0);
-    PQclear(res);
-    res = NULL;
-    if (!out) out = pg_run(q, ST_LIST, p, &res, "listing calls", err, n);
-    if (!out) {
-        int rows = PQntuples(res);
-        items = calloc(rows > 0 ? (size_t)rows : 1, sizeof *items);
-        if (!items) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory listing calls");
-        for (int i = 0; !out && i < rows; i++) {
-            int r = row_read(res, i, &items[count]);
-            count++;
-            if (r) out = error_set(err, n, r, "out of memory listing calls");
-        }
-    }
-    PQclear(res);
-    if (in_tx) pg_exec_sql(q, out ? "ROLLBACK" : "COMMIT", "ending a read", NULL, 0);
-    pthread_mutex_unlock(&q->lock);
-    return store_page_finish(page, items, count, total, out);
+    return pg_page_read(impl, ST_LIST_COUNT, p, ST_LIST, p, "listing calls", page, err, n);
 }
 
 /* The body of pg_dispatch, inside its transaction. */
@@ -416,36 +421,9 @@ static int pg_dispatch(void *impl, const char *id, const store_dispatch_request 
 }
 
 static int pg_queue(void *impl, int64_t limit, store_page *page, char *err, size_t n) {
-    pg_store *q = impl;
     pg_numbers b = {.used = 0};
     const char *p[1] = {num_int(&b, limit)};
-    store_call *items = NULL;
-    size_t count = 0;
-    int64_t total = 0;
-    pthread_mutex_lock(&q->lock);
-    int out = pg_ensure(q, err, n);
-    if (!out) out = pg_exec_sql(q, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read", err, n);
-    int in_tx = out == TRIDENT_OK;
-    PGresult *res = NULL;
-    if (!out) out = pg_run(q, ST_QUEUE_COUNT, NULL, &res, "counting the queue", err, n);
-    if (!out) total = val_int(res, 0, 0);
-    PQclear(res);
-    res = NULL;
-    if (!out) out = pg_run(q, ST_QUEUE, p, &res, "listing the queue", err, n);
-    if (!out) {
-        int rows = PQntuples(res);
-        items = calloc(rows > 0 ? (size_t)rows : 1, sizeof *items);
-        if (!items) out = error_set(err, n, TRIDENT_ENOMEM, "out of memory listing the queue");
-        for (int i = 0; !out && i < rows; i++) {
-            int r = row_read(res, i, &items[count]);
-            count++;
-            if (r) out = error_set(err, n, r, "out of memory listing the queue");
-        }
-    }
-    PQclear(res);
-    if (in_tx) pg_exec_sql(q, out ? "ROLLBACK" : "COMMIT", "ending a read", NULL, 0);
-    pthread_mutex_unlock(&q->lock);
-    return store_page_finish(page, items, count, total, out);
+    return pg_page_read(impl, ST_QUEUE_COUNT, NULL, ST_QUEUE, p, "listing the queue", page, err, n);
 }
 
 static int pg_history(void *impl, const char *id, store_history_entry **outp, size_t *count, char *err, size_t n) {
