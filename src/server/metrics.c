@@ -42,10 +42,9 @@ void metrics_ws_record(server_metrics *m, int is_error) {
     pthread_mutex_unlock(&m->lock);
 }
 
-void metrics_refusal_record(server_metrics *m, int live) {
+void metrics_refusal_record(server_metrics *m, metrics_refusal why) {
     pthread_mutex_lock(&m->lock);
-    if (live) m->refused_live++;
-    else m->refused_client++;
+    m->refused[why]++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -122,11 +121,14 @@ char *metrics_render(server *srv) {
               snap.ws_messages, snap.ws_errors);
     tb_printf(&tb,
               "# HELP trident_connections_refused_total Connections refused: over the client's limit "
-              "(--max-client-connections) or the live-call cap (--max-live-calls).\n"
+              "(--max-client-connections) or the live-call cap (--max-live-calls), or live calls cut "
+              "for a WebSocket frame beyond --max-ws-message-kb.\n"
               "# TYPE trident_connections_refused_total counter\n"
               "trident_connections_refused_total{reason=\"client_limit\"} %lld\n"
-              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n",
-              snap.refused_client, snap.refused_live);
+              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n"
+              "trident_connections_refused_total{reason=\"frame_too_large\"} %lld\n",
+              snap.refused[METRICS_REFUSED_CLIENT_LIMIT], snap.refused[METRICS_REFUSED_LIVE_CAP],
+              snap.refused[METRICS_REFUSED_FRAME]);
 
     infer_scheduler_stats st;
     infer_scheduler_stats_get(reg->sched, &st);
