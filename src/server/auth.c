@@ -108,6 +108,18 @@ int auth_init(server *srv, char *err, size_t n) {
 
 /* ---- who is asking ---------------------------------------------------------- */
 
+static int origin_ok(const struct mg_connection *conn, const server *srv);
+
+/* A cookie-carrying request that changes something must come from a page of
+ * this server or a listed origin (cross-site request forgery, beside SameSite). */
+static int cookie_write_refused(struct mg_connection *conn, server *srv) {
+    const char *m = mg_get_request_info(conn)->request_method;
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || origin_ok(conn, srv)) return 0;
+    metrics_auth_record(&srv->metrics, 403);
+    return http_send_error(conn, srv, 403, NULL, "a request from another site's page is refused (Origin %.200s)",
+                           mg_get_header(conn, "Origin"));
+}
+
 /* 1 when requests without credentials are served (as "local", a supervisor):
  * no active token in the store and the server may run open. Logs changes. */
 static int auth_open(server *srv) {
@@ -143,7 +155,7 @@ int auth_identify(struct mg_connection *conn, server *srv, access_identity *who)
     const char *cookies = mg_get_header(conn, "Cookie");
     if (st && cookies && mg_get_cookie(cookies, SESSION_COOKIE, session, sizeof session) > 0) {
         int rc = access_session_check(st, session, who, err, sizeof err);
-        if (rc == 0) return 0;
+        if (rc == 0) return cookie_write_refused(conn, srv);
         if (rc != TRIDENT_ENOTFOUND)
             return http_send_error(conn, srv, 503, "Retry-After: 5\r\n", "cannot check the session: %s", err);
         if (!auth_open(srv)) return send_401(conn, srv, "the session has expired or was signed out");
@@ -190,10 +202,16 @@ static int origin_same(const struct mg_connection *conn, const char *origin) {
     return strncasecmp(origin, scheme, sl) == 0 && strcasecmp(origin + sl, host) == 0;
 }
 
+/* 1 when the request has no Origin (not a browser's page) or its Origin is this server's or listed. */
+static int origin_ok(const struct mg_connection *conn, const server *srv) {
+    const char *origin = mg_get_header(conn, "Origin");
+    return !origin || origin_same(conn, origin) || origin_listed(srv, origin);
+}
+
 int auth_ws_check(struct mg_connection *conn, server *srv) {
     const char *origin = mg_get_header(conn, "Origin");
     int status;
-    if (origin && !origin_same(conn, origin) && !origin_listed(srv, origin)) {
+    if (!origin_ok(conn, srv)) {
         metrics_auth_record(&srv->metrics, 403);
         status = http_send_error(conn, srv, 403, "Connection: close\r\n",
                                  "a WebSocket from origin %.200s is refused: only this server's own pages and "
@@ -319,11 +337,14 @@ int route_session(struct mg_connection *conn, server *srv) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     char err[TRIDENT_ERR_SIZE];
     access_identity who;
+    int status;
     if (strcmp(ri->request_method, "GET") == 0 || strcmp(ri->request_method, "HEAD") == 0) {
-        int status = auth_identify(conn, srv, &who);
+        status = auth_identify(conn, srv, &who);
         if (status) return status;
         return http_send_json(conn, srv, 200, identity_json(&who, srv->auth_state), NULL);
     }
+    /* signing in or out from another site's page (login CSRF) is refused */
+    if ((status = cookie_write_refused(conn, srv)) != 0) return status;
     if (strcmp(ri->request_method, "DELETE") == 0) {
         char session[ACCESS_SECRET_SIZE + 8];
         const char *cookies = mg_get_header(conn, "Cookie");
@@ -337,7 +358,7 @@ int route_session(struct mg_connection *conn, server *srv) {
     if (strcmp(ri->request_method, "POST") != 0) return -405;
     if (!srv->reg->store) return http_send_error(conn, srv, 503, NULL, "no token store is configured (--db)");
     json_t *body = NULL;
-    int status = http_body_json(conn, srv, SESSION_BODY_MAX, &body);
+    status = http_body_json(conn, srv, SESSION_BODY_MAX, &body);
     if (status) return status;
     const char *token = json_string_value(json_object_get(body, "token"));
     if (!token) {

@@ -225,6 +225,19 @@ def cookie_sign_in():
     check(status == 200 and "max-age=0" in hdrs.get("set-cookie", "").lower(), "sign out: %s %s" % (status, hdrs))
     status, _, _ = s.request("GET", "/api/calls", headers=cookie)
     check(status == 401, "the old cookie after sign-out: %s" % status)
+    # from another site's page: no sign-in, and a dispatcher's cookie changes nothing (beside SameSite=Strict)
+    own = "http://127.0.0.1:%d" % s.port
+    status, hdrs, _ = post_json(s, "/api/session", {"token": s.tokens["dora"]}, {"Origin": "https://evil.example"})
+    check(status == 403 and "set-cookie" not in hdrs, "sign-in from another site: %s" % status)
+    status, hdrs, _ = post_json(s, "/api/session", {"token": s.tokens["dora"]}, {"Origin": own})
+    check(status == 200, "sign-in from the server's own page: %s" % status)
+    dora = {"Cookie": hdrs["set-cookie"].split(";")[0]}
+    status, _, _ = post_json(s, "/api/calls/%s/claim" % cid, headers=dict(dora, Origin="https://evil.example"))
+    check(status == 403, "a cookie claim from another site's page: %s" % status)
+    status, c = s.get_json("/api/calls/" + cid, dora)
+    check(c["dispatch"]["state"] == "waiting", "nothing changed")
+    status, _, body = post_json(s, "/api/calls/%s/claim" % cid, headers=dict(dora, Origin=own))
+    check(status == 200 and body["dispatch"]["claimed_by"] == "dora", "the dashboard's own claim: %s" % status)
     # bad sign-ins: clear errors, no cookie
     for body, want in [({"token": "trd_" + "1" * 64}, 401), ({"token": 5}, 400), ({}, 400), (b"{", 400),
                        (b"[" * 100 + b"]" * 100, 400), (b"x" * 5000, 413), ({"token": "\u00e9" * 40}, 401)]:
