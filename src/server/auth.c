@@ -139,6 +139,24 @@ static int send_401(struct mg_connection *conn, server *srv, const char *why) {
                            "%s: send Authorization: Bearer TOKEN, or sign in at /dashboard/signin.html", why);
 }
 
+/* With auth off, only requests addressed to a loopback name are served: a page
+ * of another site that re-points its own name at 127.0.0.1 (DNS rebinding) is
+ * same-origin to the browser, but its Host is still that name. */
+static int host_rebound(struct mg_connection *conn, server *srv) {
+    const char *host = mg_get_header(conn, "Host");
+    if (!host || srv->cfg.insecure) return 0;
+    char name[256];
+    const char *end = host[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+    size_t len = end ? (size_t)(end - host) : strlen(host);
+    if (host[0] == '[') host++, len = len ? len - 1 : 0;
+    snprintf(name, sizeof name, "%.*s", (int)len, host);
+    if (host_loopback(name) && name[0]) return 0;
+    metrics_auth_record(&srv->metrics, 403);
+    return http_send_error(conn, srv, 403, NULL,
+                           "auth is off and this server answers only requests addressed to a loopback name, not %.200s",
+                           mg_get_header(conn, "Host"));
+}
+
 int auth_identify(struct mg_connection *conn, server *srv, access_identity *who) {
     char err[TRIDENT_ERR_SIZE];
     const char *auth = mg_get_header(conn, "Authorization");
@@ -162,6 +180,8 @@ int auth_identify(struct mg_connection *conn, server *srv, access_identity *who)
     } else if (!auth_open(srv)) {
         return send_401(conn, srv, "authentication required");
     }
+    int status = host_rebound(conn, srv);
+    if (status) return status;
     snprintf(who->name, sizeof who->name, "local");
     who->role = ACCESS_ROLE_SUPERVISOR;
     return 0;

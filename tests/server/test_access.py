@@ -125,6 +125,29 @@ def token_cli_add_list_revoke():
 
 
 @test
+def loopback_without_tokens_runs_open_until_one_exists():
+    s = start("open", tokens=False)
+    check("auth is off" in s.log_text(), "the log says auth is off")
+    status, me = s.get_json("/api/session")
+    check(status == 200 and me == {"name": "local", "role": "supervisor", "auth": False}, "who: %s" % me)
+    status, _ = s.get_json("/api/calls")
+    check(status == 200, "open: %s" % status)
+    # a foreign name pointed at 127.0.0.1 (DNS rebinding) is not served
+    for host, want in [("evil.example:%d" % s.port, 403), ("localhost:%d" % s.port, 200), ("[::1]:%d" % s.port, 200)]:
+        status, _, _ = s.request("GET", "/api/calls", headers={"Host": host})
+        check(status == want, "Host %s: %s, want %s" % (host, status, want))
+    # the first token turns auth on, without a restart
+    out = token_cli("add", "--db", s.db, "--name", "sue", "--role", "supervisor")
+    check(out.returncode == 0, out.stderr)
+    s.tokens = {"sue": out.stdout.strip()}
+    status, _ = s.get_json("/api/calls")
+    check(status == 401, "auth on after the first token: %s" % status)
+    status, _ = s.get_json("/api/calls", bearer(s, "sue"))
+    check(status == 200, "with the token: %s" % status)
+    check("auth is on" in s.log_text(), "the change is logged")
+
+
+@test
 def roles_401_403_and_headers():
     s = start("roles")
     status, hdrs, body = s.request("GET", "/api/calls")
