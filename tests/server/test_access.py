@@ -1,11 +1,14 @@
 """test_access.py — access control over a real `trident serve`: API tokens, roles, the dashboard's
 cookie sign-in, the WebSocket's credential and Origin, CORS, the bind rule, the audit log, retention.
 
-usage: test_access.py TRIDENT_BINARY
+usage: test_access.py TRIDENT_BINARY [PG_URL]
 
 Tokens are made, listed and revoked with `trident token` on real SQLite files; the servers run
 without a model (uploads are stored without ASR, with their recordings). Nothing is mocked: the
 retention test stores calls, closes one through the API and restarts the server with --retain-days.
+With PG_URL (tests/store/run_postgres.sh starts a throw-away PostgreSQL) only the shared-database
+test runs: two servers on one PostgreSQL accept the same tokens and sessions, a revocation made with
+the CLI stops both, and both write one audit log.
 """
 import http.client
 import json
@@ -24,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from trident_testing import check, test, tests, run_tests  # noqa: E402
 
 BINARY = sys.argv[1]
+PG_URL = sys.argv[2] if len(sys.argv) > 2 else None
 TMP = tempfile.mkdtemp(prefix="trident-access-test-")
 ROLES = {"sue": "supervisor", "dora": "dispatcher", "vic": "viewer", "ingo": "ingest"}
 servers = []
@@ -434,6 +438,29 @@ def retention_deletes_closed_calls():
         "trident_retention_deleted_calls_total"))
 
 
+if PG_URL:
+    @test
+    def two_servers_on_postgresql_share_tokens_sessions_and_audit():
+        a = start("pg-a", db=PG_URL)
+        b = start("pg-b", db=PG_URL, tokens=a.tokens)
+        cid = upload(a)
+        _, hdrs, _ = post_json(a, "/api/session", {"token": a.tokens["dora"]})
+        cookie = {"Cookie": hdrs["set-cookie"].split(";")[0]}
+        for srv in (a, b):
+            for h in (bearer(srv, "vic"), cookie):
+                status, _ = srv.get_json("/api/calls/" + cid, h)
+                check(status == 200, "server %s accepts the token and the session: %s" % (srv.log_path, status))
+        status, log = b.get_json("/api/audit?call_id=" + cid, bearer(b, "sue"))
+        check(status == 200 and log["total"] == 4 and {e["by"] for e in log["entries"]} == {"vic", "dora"},
+              "one audit log for both servers: %s" % log)
+        out = token_cli("revoke", "dora", "--db", PG_URL)
+        check(out.returncode == 0, out.stderr)
+        for srv in (a, b):
+            for h in (bearer(srv, "dora"), cookie):
+                status, _ = srv.get_json("/api/calls", h)
+                check(status == 401, "revoked on every server at once: %s" % status)
+
+
 @test
 def servers_exit_cleanly():
     for s in servers:
@@ -453,6 +480,8 @@ def on_failure(fn):
 
 
 if __name__ == "__main__":
+    if PG_URL:  # the SQLite tests ran in server_access already
+        tests[:] = [two_servers_on_postgresql_share_tokens_sessions_and_audit, servers_exit_cleanly]
     rc = run_tests("access", on_failure=on_failure, finish=finish)
     if rc == 0:
         shutil.rmtree(TMP, ignore_errors=True)
