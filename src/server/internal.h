@@ -154,6 +154,14 @@ typedef struct {
 int multipart_file_find(const void *body, size_t size, const char *boundary, const char *field, multipart_file *out,
                         char *err, size_t err_size);
 
+/* tls.c: HTTPS and WSS */
+/* Checks that cert (PEM chain) and key (PEM private key) are readable, parse and
+ * belong together. Returns 0 or a TRIDENT_E* code with a message naming the file. */
+int tls_files_check(const char *cert, const char *key, char *err, size_t err_size);
+/* civetweb's init_ssl callback (user_data: the server): loads cfg.tls_cert and
+ * cfg.tls_key into civetweb's SSL_CTX. Returns 1 (done) or -1 (logged). */
+int tls_context_init(void *ssl_ctx, void *user_data);
+
 /* static.c: the dashboard's files under /dashboard/ */
 /* Resolves dir (NULL/"": the compiled-in TRIDENT_WEB_DIR) to a real directory path in out. */
 int static_root_resolve(const char *dir, char *out, size_t out_size, char *err, size_t err_size);

@@ -227,6 +227,15 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
         log_info("server", "dispatch disabled (no --dispatchers): the lifecycle routes answer 403");
     }
     if (!(srv->cfg.overdue_s > 0)) srv->cfg.overdue_s = 120;
+    int tls = (cfg->tls_cert && *cfg->tls_cert) || (cfg->tls_key && *cfg->tls_key);
+    if (tls) {
+        int rc = tls_files_check(cfg->tls_cert, cfg->tls_key, err, err_size);
+        if (rc) {
+            dispatchers_free(srv->dispatchers, srv->n_dispatchers);
+            free(srv);
+            return rc;
+        }
+    }
     metrics_init(&srv->metrics);
     admission_init(srv);
     if (static_root_resolve(cfg->web_root, srv->web_root, sizeof srv->web_root, srv->web_root_error,
@@ -236,8 +245,9 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     }
     char ports[300], threads[16], header[32], timeout[32];
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
-    if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d", host, cfg->port);
-    else snprintf(ports, sizeof ports, "%s:%d", host, cfg->port);
+    /* with TLS the one port speaks HTTPS and WSS only ('s'); plain HTTP to it fails its handshake */
+    if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d%s", host, cfg->port, tls ? "s" : "");
+    else snprintf(ports, sizeof ports, "%s:%d%s", host, cfg->port, tls ? "s" : "");
     snprintf(threads, sizeof threads, "%d", n_threads);
     snprintf(header, sizeof header, "%zu", cfg->max_header_bytes ? cfg->max_header_bytes : (size_t)16384);
     snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000);
@@ -250,8 +260,10 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
                              /* civetweb answers CORS preflights (OPTIONS + Access-Control-Request-Method) itself */
                              "access_control_allow_origin", cfg->cors_origin ? cfg->cors_origin : "*",
                              "access_control_allow_methods", "GET, POST, OPTIONS",
-                             "access_control_allow_headers", "Content-Type, Authorization, X-Requested-With", NULL};
-    mg_init_library(MG_FEATURES_WEBSOCKET);
+                             "access_control_allow_headers", "Content-Type, Authorization, X-Requested-With",
+                             /* TLS 1.2 and later (read only when the port is 's') */
+                             "ssl_protocol_version", "4", NULL};
+    mg_init_library(MG_FEATURES_WEBSOCKET | (tls ? MG_FEATURES_TLS : 0));
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.log_message = server_log_message;
@@ -260,12 +272,18 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     cb.connection_close = admission_connection_close;
     cb.connection_closed = admission_connection_closed;
     cb.begin_request = server_begin_request;
+    if (tls) cb.init_ssl = tls_context_init;
     srv->ctx = mg_start(&cb, srv, options);
     if (!srv->ctx) {
         admission_destroy(srv);
         metrics_destroy(&srv->metrics);
         dispatchers_free(srv->dispatchers, srv->n_dispatchers);
         free(srv);
+        if (tls)
+            return error_set(err, err_size, TRIDENT_EIO,
+                             "cannot listen with TLS on %s (address in use or not available, or civetweb could not "
+                             "load OpenSSL's libssl.so: install libssl-dev; the log has civetweb's reason)",
+                             ports);
         return error_set(err, err_size, TRIDENT_EIO, "cannot listen on %s (address in use or not available)", ports);
     }
     struct mg_server_port sp[4];
@@ -276,10 +294,11 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     mg_set_request_handler(srv->ctx, "/", server_dispatch, srv);
     ws_routes_register(srv);
     char url[320];
-    if (strchr(host, ':')) snprintf(url, sizeof url, "http://[%s]:%d", host, srv->port);
-    else snprintf(url, sizeof url, "http://%s:%d", host, srv->port);
-    log_info("server", "Listening url=%s port=%d threads=%d max_live_calls=%d max_client_connections=%d", url, srv->port,
-             n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections);
+    const char *scheme = tls ? "https" : "http";
+    if (strchr(host, ':')) snprintf(url, sizeof url, "%s://[%s]:%d", scheme, host, srv->port);
+    else snprintf(url, sizeof url, "%s://%s:%d", scheme, host, srv->port);
+    log_info("server", "Listening url=%s port=%d threads=%d max_live_calls=%d max_client_connections=%d tls=%s", url,
+             srv->port, n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections, tls ? "on" : "off");
     if (srv->web_root[0]) log_info("server", "Dashboard url=%s/dashboard/ web_root=%s", url, srv->web_root);
     *out = srv;
     return 0;

@@ -34,6 +34,8 @@ typedef struct {
     const char *web_root;       /* the dashboard's files; NULL: the compiled-in TRIDENT_WEB_DIR */
     const char *dispatchers_file; /* token<TAB>name<TAB>role lines; NULL/"": the lifecycle routes answer 403 */
     double overdue_s;           /* a Q2/Q3 call waiting longer is flagged overdue; default 120 */
+    const char *tls_cert;       /* PEM certificate chain: HTTPS and WSS on the port (with tls_key); NULL: plain HTTP */
+    const char *tls_key;        /* PEM private key of tls_cert (unencrypted) */
 } server_config;
 
 void server_config_default(server_config *cfg);
