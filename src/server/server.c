@@ -41,6 +41,11 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     if (strcmp(path, "/api/live-calls") == 0) return ROUTE_LIVE_CALLS;
     if (strcmp(path, "/ws/live") == 0) return ROUTE_WS_LIVE;
     if (strncmp(path, "/dashboard", 10) == 0 && (path[10] == '\0' || path[10] == '/')) return ROUTE_DASHBOARD;
+    if (strcmp(path, "/v1/audio/transcriptions") == 0) return ROUTE_V1_TRANSCRIPTIONS;
+    if (strcmp(path, "/v1/audio/translations") == 0) return ROUTE_V1_TRANSLATIONS;
+    if (strcmp(path, "/v1/models") == 0) return ROUTE_V1_MODELS;
+    if (strncmp(path, "/v1/models/", 11) == 0 && path[11] && !strchr(path + 11, '/')) return ROUTE_V1_MODEL;
+    if (strncmp(path, "/v1/", 4) == 0) return ROUTE_V1_OTHER;
     const char *rest = NULL;
     server_route r = ROUTE_OTHER;
     if (strncmp(path, "/api/calls/", 11) == 0) {
@@ -109,6 +114,11 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
                 status = http_send_error(conn, srv, 404, NULL, "Not Found");
             else status = is_post ? route_call_action(conn, srv, id, action) : -405;
             break;
+        case ROUTE_V1_TRANSCRIPTIONS:
+        case ROUTE_V1_TRANSLATIONS:
+        case ROUTE_V1_MODELS:
+        case ROUTE_V1_MODEL:
+        case ROUTE_V1_OTHER: status = route_openai(conn, srv, route, path); break;
         case ROUTE_WS_LIVE:
             status = http_send_error(conn, srv, 400, NULL, "/ws/live is a WebSocket endpoint: send an Upgrade request");
             break;
