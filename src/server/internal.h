@@ -30,6 +30,7 @@ typedef enum {
     ROUTE_V1_MODELS,
     ROUTE_V1_MODEL,
     ROUTE_V1_OTHER,
+    ROUTE_OPENAPI,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -139,6 +140,9 @@ json_t *dispatch_call_json(const server *srv, const store_call *c);
 int route_queue(struct mg_connection *conn, server *srv);
 int route_queue_next(struct mg_connection *conn, server *srv);
 int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action);
+
+/* openapi.c: GET /openapi.json (docs/openapi.json, compiled in) */
+int route_openapi(struct mg_connection *conn, server *srv);
 
 /* openai.c: the OpenAI-compatible routes (ROUTE_V1_*; path is the request's) */
 int route_openai(struct mg_connection *conn, server *srv, server_route route, const char *path);

@@ -13,7 +13,7 @@ static const char *const route_labels[ROUTE_COUNT] = {
     "/", "/health", "/ready", "/metrics", "/api/analyze", "/api/calls", "/api/calls/{id}", "/api/calls/{id}/audio",
     "/api/live-calls", "/api/live-calls/{id}", "/ws/live", "/dashboard/", "/api/queue", "/api/queue/next",
     "/api/calls/{id}/{action}", "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/models",
-    "/v1/models/{id}", "/v1/other", "other"};
+    "/v1/models/{id}", "/v1/other", "/openapi.json", "other"};
 
 const char *route_label(server_route route) { return route_labels[route]; }
 

@@ -36,6 +36,7 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0) return ROUTE_READY;
     if (strcmp(path, "/metrics") == 0) return ROUTE_METRICS;
+    if (strcmp(path, "/openapi.json") == 0) return ROUTE_OPENAPI;
     if (strcmp(path, "/api/analyze") == 0) return ROUTE_ANALYZE;
     if (strcmp(path, "/api/calls") == 0) return ROUTE_CALLS;
     if (strcmp(path, "/api/live-calls") == 0) return ROUTE_LIVE_CALLS;
@@ -100,6 +101,7 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_HEALTH: status = is_get ? route_health(conn, srv) : -405; break;
         case ROUTE_READY: status = is_get ? route_ready(conn, srv) : -405; break;
         case ROUTE_METRICS: status = is_get ? route_metrics(conn, srv) : -405; break;
+        case ROUTE_OPENAPI: status = is_get ? route_openapi(conn, srv) : -405; break;
         case ROUTE_ANALYZE: status = is_post ? route_analyze(conn, srv) : -405; break;
         case ROUTE_CALLS: status = is_get ? route_calls(conn, srv, 0) : -405; break;
         case ROUTE_LIVE_CALLS: status = is_get ? route_calls(conn, srv, 1) : -405; break;

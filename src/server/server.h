@@ -10,6 +10,9 @@
  *   POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}
  *        (Authorization: Bearer TOKEN of a dispatcher in --dispatchers FILE)
  *   GET /dashboard/... (the dispatcher dashboard's static files, from web_root)
+ *   GET /openapi.json (docs/openapi.json: every route, compiled in)
+ *   POST /v1/audio/transcriptions  /v1/audio/translations  GET /v1/models[/{id}]
+ *        (OpenAI-compatible; errors {"error": {"message", "type", "param", "code"}})
  * Errors are {"detail": "..."} with a 4xx/5xx status; every response carries CORS
  * headers. The server does not own the registry. */
 #ifndef TRIDENT_SERVER_SERVER_H
