@@ -60,6 +60,13 @@ int service_upload_transcribe(service_registry *reg, const void *data, size_t si
     *duration_s = 0;
     int rc = infer_scheduler_reserve(reg->sched, err, err_size);
     if (rc != 0) return rc;
+    /* the model first (a lazy load happens here): its failure is not the audio's */
+    const whisper_model *model = NULL;
+    char why[TRIDENT_ERR_SIZE];
+    if (asr_service_model_get(reg->asr, &model, why, sizeof why) != 0) {
+        infer_scheduler_release(reg->sched);
+        return error_set(err, err_size, TRIDENT_ENOTFOUND, "the ASR model is unavailable: %s", why);
+    }
     audio_pcm pcm;
     rc = upload_decode(reg, data, size, &pcm, err, err_size);
     if (rc == 0) {

@@ -259,11 +259,29 @@ def stop_server():
     check(server.stop() == 0, server.log_text()[-2000:])
 
 
+def without_a_usable_model_503_model_unavailable():
+    jfk = read_file(JFK)
+    for name, args in (("none", []), ("broken", ["--model", os.path.join(TMP, "no-such-model")])):
+        srv = Server(BINARY, args + ["--db", os.path.join(TMP, name + ".db")],
+                     log_path=os.path.join(TMP, name + ".log")).start()
+        try:
+            expect_openai_error(transcribe([("model", "whisper-1")], jfk, srv=srv), 503, "model", "model_unavailable",
+                                ["model"])
+            status, _, data = srv.request("GET", "/v1/models")
+            ids = [m["id"] for m in json.loads(data)["data"]]
+            check(status == 200 and ids == ([] if name == "none" else ["whisper-1", "no-such-model"]), ids)
+            status, h = srv.get_json("/health")
+            check(status == 200 and h["total_calls"] == 0, h)
+        finally:
+            check(srv.stop() == 0, srv.log_text()[-2000:])
+
+
 for fn in ([] if HOSTILE else [sdk_request_gets_the_text_of_trident_transcribe, every_response_format_has_its_structure,
                                translation_prompt_temperature_and_language_reach_the_engine, models_are_listed]):
     test(fn)
 test(bad_requests_get_openai_errors_and_the_server_keeps_serving)
 test(stop_server)
+test(without_a_usable_model_503_model_unavailable)
 
 
 def main():
