@@ -59,10 +59,7 @@ static int tls_file_readable(const char *flag, const char *path, char *err, size
     return 0;
 }
 
-int trident_libssl_compat(void); /* compat/libssl.c: what civetweb finds as "libssl.so" */
-
 int tls_files_check(const char *cert, const char *key, char *err, size_t err_size) {
-    if (!trident_libssl_compat()) return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "no OpenSSL 3 shim");
     if (!cert || !*cert || !key || !*key)
         return error_set(err, err_size, TRIDENT_EINVAL,
                          "TLS needs both --tls-cert FILE and --tls-key FILE (PEM certificate chain and private key)");

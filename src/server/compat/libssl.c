@@ -18,7 +18,3 @@ struct x509_st *SSL_get1_peer_certificate(const struct ssl_st *s);
 /* OpenSSL 1.1's name: the peer's certificate with a reference the caller frees. */
 struct x509_st *SSL_get_peer_certificate(const struct ssl_st *s);
 struct x509_st *SSL_get_peer_certificate(const struct ssl_st *s) { return SSL_get1_peer_certificate(s); }
-
-/* Referenced by the server (tls.c) so that the linker keeps this library. */
-int trident_libssl_compat(void);
-int trident_libssl_compat(void) { return 1; }
