@@ -4,9 +4,10 @@ usage: test_tls.py TRIDENT_BINARY SHARED_DIR
 
 Makes a self-signed certificate with the openssl CLI in a temporary directory,
 then: start-up refuses missing, garbage and mismatched files with a message naming
-the file; /health, an upload and a live call (WebSocket) work over TLS with the
-certificate verified by Python's ssl module; plain HTTP to the TLS port gets no
-HTTP answer (its handshake fails) and the server keeps serving.
+the file; /health, an upload, an OpenAI-style transcription and a live call
+(WebSocket) work over TLS with the certificate verified by Python's ssl module;
+plain HTTP to the TLS port gets no HTTP answer (its handshake fails) and the
+server keeps serving.
 """
 import array
 import json
@@ -19,7 +20,7 @@ import tempfile
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, raw_exchange  # noqa: E402
+from trident_client import Server, WebSocket, multipart, raw_exchange  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import QUEUES, check, fixture_paths, test, run_tests  # noqa: E402
 
@@ -104,6 +105,11 @@ def upload_over_https():
     check(status == 200 and c["status"] == "completed" and c["transcript"] == a["transcript"], c)
     status, headers, wav = server.request("GET", "/api/calls/%s/audio" % a["call_id"])
     check(status == 200 and headers["content-type"] == "audio/wav" and wav[:4] == b"RIFF")
+    # an OpenAI client with base_url https://host:port/v1
+    body, ctype = multipart({"model": "whisper-1", "temperature": "1", "response_format": "text",
+                             "file": ("jfk.wav", data)})
+    status, headers, text = server.request("POST", "/v1/audio/transcriptions", body, {"Content-Type": ctype})
+    check(status == 200 and headers["content-type"].startswith("text/plain") and text.strip(), (status, text[:200]))
 
 
 def wav_float32(path):
