@@ -1,7 +1,7 @@
 /* dispatch.c — the dispatch floor's routes: dispatcher identities (--dispatchers
  * FILE, bearer tokens), GET /api/queue (the open queue in order, overdue
- * flags), POST /api/queue/next (claim the most urgent waiting call) and
- * POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}.
+ * flags), POST /api/queue/next (claim the most urgent waiting call), GET /api/me
+ * (who a token is) and POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}.
  * The lifecycle rules and the atomic claim live in the store (store.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,8 +104,8 @@ static int token_equal(const char *a, const char *b) {
     return diff == 0;
 }
 
-/* The dispatcher allowed to change calls, or NULL after answering 401/403 (*status set). */
-static const server_dispatcher *dispatcher_require(struct mg_connection *conn, server *srv, int *status) {
+/* The dispatcher or viewer the request's bearer token names, or NULL after answering 401/403 (*status set). */
+static const server_dispatcher *dispatcher_identify(struct mg_connection *conn, server *srv, int *status) {
     if (srv->n_dispatchers == 0) {
         *status = http_send_error(conn, srv, 403, NULL,
                                   "dispatch is disabled: configure dispatchers with --dispatchers FILE "
@@ -121,11 +121,14 @@ static const server_dispatcher *dispatcher_require(struct mg_connection *conn, s
     const server_dispatcher *found = NULL;
     for (size_t i = 0; i < srv->n_dispatchers; i++)
         if (token_equal(auth + 7, srv->dispatchers[i].token)) found = &srv->dispatchers[i];
-    if (!found) {
-        *status = http_send_error(conn, srv, 401, challenge, "unknown token");
-        return NULL;
-    }
-    if (!found->can_dispatch) {
+    if (!found) *status = http_send_error(conn, srv, 401, challenge, "unknown token");
+    return found;
+}
+
+/* The dispatcher allowed to change calls, or NULL after answering 401/403 (*status set). */
+static const server_dispatcher *dispatcher_require(struct mg_connection *conn, server *srv, int *status) {
+    const server_dispatcher *found = dispatcher_identify(conn, srv, status);
+    if (found && !found->can_dispatch) {
         *status = http_send_error(conn, srv, 403, NULL, "%s is a viewer and cannot change calls", found->name);
         return NULL;
     }
@@ -193,6 +196,15 @@ int route_queue(struct mg_connection *conn, server *srv) {
                     : NULL;
     store_page_clear(&page);
     if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory listing the queue");
+    return http_send_json(conn, srv, 200, o, NULL);
+}
+
+int route_me(struct mg_connection *conn, server *srv) {
+    int status = 0;
+    const server_dispatcher *who = dispatcher_identify(conn, srv, &status);
+    if (!who) return status;
+    json_t *o = json_pack("{s:s, s:s}", "name", who->name, "role", who->can_dispatch ? "dispatcher" : "viewer");
+    if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory");
     return http_send_json(conn, srv, 200, o, NULL);
 }
 

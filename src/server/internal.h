@@ -24,6 +24,7 @@ typedef enum {
     ROUTE_QUEUE,
     ROUTE_QUEUE_NEXT,
     ROUTE_CALL_ACTION,
+    ROUTE_ME,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -131,6 +132,8 @@ int dispatch_action_parse(const char *name);
 /* store_call_to_json with dispatch.overdue; a new reference, or NULL when out of memory. */
 json_t *dispatch_call_json(const server *srv, const store_call *c);
 int route_queue(struct mg_connection *conn, server *srv);
+/* GET /api/me: {"name", "role"} of the bearer token's dispatcher or viewer. */
+int route_me(struct mg_connection *conn, server *srv);
 int route_queue_next(struct mg_connection *conn, server *srv);
 int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action);
 

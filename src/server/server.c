@@ -32,6 +32,7 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     *action = NULL;
     if (strcmp(path, "/api/queue") == 0) return ROUTE_QUEUE;
     if (strcmp(path, "/api/queue/next") == 0) return ROUTE_QUEUE_NEXT;
+    if (strcmp(path, "/api/me") == 0) return ROUTE_ME;
     if (strcmp(path, "/") == 0) return ROUTE_ROOT;
     if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0) return ROUTE_READY;
@@ -104,6 +105,7 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_DASHBOARD: status = is_get ? route_static(conn, srv, path) : -405; break;
         case ROUTE_QUEUE: status = is_get ? route_queue(conn, srv) : -405; break;
         case ROUTE_QUEUE_NEXT: status = is_post ? route_queue_next(conn, srv) : -405; break;
+        case ROUTE_ME: status = is_get ? route_me(conn, srv) : -405; break;
         case ROUTE_CALL_ACTION:
             if (dispatch_action_parse(action) == STORE_ACTION_COUNT)
                 status = http_send_error(conn, srv, 404, NULL, "Not Found");

@@ -6,7 +6,7 @@
  *   GET /api/calls  /api/calls/{id}  /api/calls/{id}/audio
  *   GET /api/live-calls?limit&offset&queue  /api/live-calls/{id}
  *   WS  /ws/live (binary float32 16-kHz mono PCM in, JSON events out)
- *   GET /api/queue  POST /api/queue/next
+ *   GET /api/queue  POST /api/queue/next  GET /api/me
  *   POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}
  *        (Authorization: Bearer TOKEN of a dispatcher in --dispatchers FILE)
  *   GET /dashboard/... (the dispatcher dashboard's static files, from web_root)

@@ -79,6 +79,12 @@ def post(s, path, who=None, body=None, token=None):
     return status, (json.loads(resp) if resp else None)
 
 
+def me(s, who=None, token=None):
+    headers = {"Authorization": "Bearer " + (token or TOKENS[who])} if who or token else {}
+    status, _, resp = s.request("GET", "/api/me", None, headers)
+    return status, (json.loads(resp) if resp else None)
+
+
 @test
 def identities_are_required():
     s = start("noauth", extra=[])
@@ -89,6 +95,7 @@ def identities_are_required():
     check(status == 403, "claim without dispatchers: %s" % status)
     status, q = s.get_json("/api/queue")
     check(status == 200 and q["total"] == 1 and q["calls"][0]["dispatch"]["state"] == "waiting", "queue readable")
+    check(me(s, "alice")[0] == 403, "GET /api/me without dispatchers")
     s.stop()
     # A bad dispatchers file stops the server at start with the line named.
     bad = os.path.join(TMP, "bad.tsv")
@@ -112,6 +119,12 @@ def identities_are_required():
     check(status == 403 and "viewer" in body["detail"], "viewer: %s %s" % (status, body))
     status, q = s.get_json("/api/queue")
     check(q["calls"][0]["dispatch"]["state"] == "waiting", "nothing changed by refused requests")
+    # GET /api/me names the token's holder and role; 401 without a token or for an unknown one.
+    check(me(s, "alice") == (200, {"name": "Alice", "role": "dispatcher"}), "me alice: %s" % (me(s, "alice"),))
+    check(me(s, "vera") == (200, {"name": "Vera", "role": "viewer"}), "me vera: %s" % (me(s, "vera"),))
+    check(me(s)[0] == 401 and me(s, token="not-a-known-token-123")[0] == 401, "me without a known token")
+    status, _, _ = s.request("POST", "/api/me", b"", {"Authorization": "Bearer " + TOKENS["alice"]})
+    check(status == 405, "POST /api/me: %s" % status)
 
 
 @test
