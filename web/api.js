@@ -1,22 +1,67 @@
-// api.js — the server's HTTP API as the dashboard uses it (README "## API").
+// api.js — the server's HTTP API as the dashboard uses it (README "## API"),
+// and the one place that knows how a request says who is asking (the dispatcher
+// token, kept in localStorage; swap `auth` to change how the dashboard signs in).
 // Every function resolves with parsed JSON or throws an Error whose message is
-// the server's {"detail"} (or a plain description when there is none).
+// the server's {"detail"} (or a plain description when there is none); err.status
+// is the HTTP status and, for 409, err.dispatch the call's state as it is now.
+
+const TOKEN_KEY = 'trident.dispatcher-token';
+
+// Who is asking: a bearer token pasted once and kept in this browser (in memory
+// only when the browser refuses storage).
+let memoryToken = '';
+export const auth = {
+  token() {
+    try { return localStorage.getItem(TOKEN_KEY) || memoryToken; } catch { return memoryToken; }
+  },
+  set(token) {
+    memoryToken = token;
+    try { localStorage.setItem(TOKEN_KEY, token); } catch { /* kept in memory */ }
+  },
+  clear() {
+    memoryToken = '';
+    try { localStorage.removeItem(TOKEN_KEY); } catch { /* nothing stored */ }
+  },
+  headers() {
+    const t = this.token();
+    return t ? { Authorization: `Bearer ${t}` } : {};
+  },
+};
 
 async function errorFrom(response) {
   let detail = `${response.status} ${response.statusText}`.trim();
+  let dispatch = null;
   try {
     const body = await response.json();
     if (body && typeof body.detail === 'string') detail = body.detail;
+    if (body && body.dispatch) dispatch = body.dispatch;
   } catch { /* not JSON: keep the status line */ }
   const err = new Error(detail);
   err.status = response.status;
+  err.dispatch = dispatch;
   return err;
 }
 
 async function getJson(path) {
-  const response = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
+  const response = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json', ...auth.headers() } });
   if (!response.ok) throw await errorFrom(response);
   return response.json();
+}
+
+// POST with an optional JSON body; resolves null for 204 (nothing to answer).
+async function postJson(path, body) {
+  const headers = { Accept: 'application/json', ...auth.headers() };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method: 'POST', cache: 'no-store', headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 204 ? null : response.json();
+}
+
+// GET /: the API's name, version and endpoint list.
+export function fetchInfo() {
+  return getJson('/');
 }
 
 export function fetchHealth() {
@@ -31,6 +76,30 @@ export function fetchCall(id) {
   return getJson(`/api/calls/${encodeURIComponent(id)}`);
 }
 
+// The open queue (waiting and claimed calls) in the server's dispatch order.
+export function fetchQueue(limit = 200) {
+  return getJson(`/api/queue?limit=${limit}`);
+}
+
+// {"name", "role"} of the token's holder.
+export function fetchMe() {
+  return getJson('/api/me');
+}
+
+// Claims the most urgent waiting call: the call, or null when none waits.
+export function takeNextCall() {
+  return postJson('/api/queue/next');
+}
+
+// A lifecycle step: claim, release, dispatch, resolve, cancel, duplicate ({of}),
+// override ({queue, reason}) or notes ({note}). Resolves {"id", "dispatch"}.
+export function callAction(id, action, body) {
+  return postJson(`/api/calls/${encodeURIComponent(id)}/${action}`, body);
+}
+
+// The server's change stream (Server-Sent Events).
+export const EVENTS_URL = '/api/events';
+
 export function audioUrl(id) {
   return `/api/calls/${encodeURIComponent(id)}/audio`;
 }
@@ -42,6 +111,7 @@ export function analyzeFile(file, { onProgress, onUploaded } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/analyze');
+    for (const [k, v] of Object.entries(auth.headers())) xhr.setRequestHeader(k, v);
     xhr.responseType = 'text';
     xhr.upload.addEventListener('progress', (ev) => {
       if (onProgress) onProgress(ev.lengthComputable ? ev.loaded / ev.total : null);
