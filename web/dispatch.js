@@ -99,6 +99,7 @@ export class DispatchPanel {
       this.dupForm.hidden = true;
       this.ovReason.value = '';
       this.noteText.value = '';
+      this.ovQueue.value = (call.dispatch && call.dispatch.queue) || call.queue || 'Q1-IMMEDIATE';
     }
     this.call = call;
     this.me = me;
@@ -139,7 +140,6 @@ export class DispatchPanel {
       setText(this.override, `Queue overridden to ${d.queue_override} (triage: ${call.queue || 'none'})` +
         (last ? ` by ${last.by} at ${clockTime(last.at)} — reason: ${last.note || '—'}` : ''));
     }
-    if (!this.ovQueue.matches(':focus')) this.ovQueue.value = (d && d.queue) || call.queue || 'Q1-IMMEDIATE';
 
     const key = JSON.stringify(history.map((e) => e.seq));
     if (this.history.dataset.key !== key) {

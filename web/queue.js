@@ -127,7 +127,8 @@ export class QueueView {
     this.summary.dataset.key = key;
     this.summary.replaceChildren(...[...counts].map(([q, n]) =>
       h('li', { class: `qcount ${queueInfo(q).cls}`, title: `${q}: ${n}` },
-        h('span', { class: 'qcount-label' }, `${queueInfo(q).short} ${queueInfo(q).label}`), h('strong', {}, n))));
+        h('span', { class: 'qcount-label' }, queueInfo(q).short), h('span', { class: 'qcount-label' }, queueInfo(q).label),
+        h('strong', {}, n))));
   }
 
   select(id) {
