@@ -71,7 +71,7 @@ export class QueueView {
     item.parts.time.setAttribute('datetime', call.created_at || '');
     setText(item.parts.title, callTitle(call));
     item.parts.flags.replaceChildren(...[
-      d.overdue ? h('span', { class: 'chip overdue' }, '⏱ OVERDUE') : null,
+      d.overdue ? h('span', { class: 'chip overdue' }, 'OVERDUE') : null,
       d.state && d.state !== 'waiting' ? h('span', { class: `chip state-${d.state}` },
         `${d.state.toUpperCase()}${d.claimed_by ? ` · ${d.claimed_by}` : ''}`) : null,
       d.queue_override ? h('span', { class: 'chip muted' }, 'OVERRIDE') : null,
