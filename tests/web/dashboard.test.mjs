@@ -55,7 +55,8 @@ async function step(name, fn) {
     console.log(`ok - ${name}`);
   } catch (err) {
     results.push([name, false]);
-    console.log(`not ok - ${name}\n  ${String(err && err.stack ? err.stack : err).replace(/\n/g, '\n  ')}`);
+    const text = String(err && err.stack ? err.stack : err) + (err && err.cause ? `\ncause: ${err.cause.stack || err.cause}` : '');
+    console.log(`not ok - ${name}\n  ${text.replace(/\n/g, '\n  ')}`);
   }
 }
 function check(cond, msg) {
@@ -114,33 +115,52 @@ class Server {
   }
 }
 
-// A raw GET: the path goes on the request line exactly as written (no normalisation).
-function rawGet(base, rawPath, headers = {}) {
+// One request on a connection of its own (no keep-alive: the server closes an idle
+// connection after 500 ms, and a pooled one reused at that moment fails with EPIPE).
+// The path goes on the request line exactly as written (no normalisation).
+function request(base, method, p, headers = {}, body = null) {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, headers }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, method, path: p, agent: false,
+      headers: { ...headers, ...(body ? { 'Content-Length': body.length } : {}) } }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', reject);
+    if (body) req.write(body);
     req.end();
   });
 }
 
 async function getJson(base, p) {
-  const r = await fetch(base + p);
-  check(r.ok, `${p} answered ${r.status}`);
-  return r.json();
+  const r = await request(base, 'GET', p);
+  check(r.status === 200, `${p} answered ${r.status}`);
+  return JSON.parse(r.body);
 }
 
-// POST /api/analyze with one file; resolves the stored call's id.
+// A lifecycle POST as a dispatcher: {status, body}.
+function postAs(base, p, token) {
+  return request(base, 'POST', p, { Authorization: `Bearer ${token}` });
+}
+
+// POST /api/analyze, multipart field "file": {status, body} (body parsed when JSON).
+async function upload(base, name, bytes) {
+  const boundary = `----trident-test-${Math.random().toString(16).slice(2)}`;
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: audio/wav\r\n\r\n`),
+    bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const r = await request(base, 'POST', '/api/analyze', { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body);
+  let json = null;
+  try { json = JSON.parse(r.body); } catch { /* not JSON */ }
+  return { status: r.status, body: json };
+}
+
+// Uploads one file; resolves the stored call's id.
 async function uploadTo(base, name, bytes) {
-  const form = new FormData();
-  form.append('file', new Blob([bytes], { type: 'audio/wav' }), name);
-  const r = await fetch(`${base}/api/analyze`, { method: 'POST', body: form });
-  check(r.ok, `upload ${name}: ${r.status}`);
-  return (await r.json()).call_id;
+  const r = await upload(base, name, bytes);
+  check(r.status === 200 && r.body && r.body.call_id, `upload ${name}: ${r.status}`);
+  return r.body.call_id;
 }
 
 // 0.3 s of a 440-Hz tone, 16-kHz PCM16 WAV: no voice, no distress (Q5-REVIEW without a model).
@@ -196,31 +216,31 @@ try {
   });
 
   await step('GET / is still the API info JSON', async () => {
-    const r = await rawGet(B, '/');
+    const r = await request(B, 'GET', '/');
     check(r.status === 200 && r.headers['content-type'] === 'application/json', r.headers);
     const info = JSON.parse(r.body);
     check(info.name && info.version && Array.isArray(info.endpoints) && info.endpoints.includes('GET /health'), info);
   });
 
   await step('static files: redirect, content types, caching headers, 304', async () => {
-    const redirect = await rawGet(B, '/dashboard');
+    const redirect = await request(B, 'GET', '/dashboard');
     check(redirect.status === 301 && redirect.headers.location === '/dashboard/', redirect);
     const types = {
       '/dashboard/': 'text/html', '/dashboard/index.html': 'text/html', '/dashboard/app.js': 'text/javascript',
       '/dashboard/pcm-worklet.js': 'text/javascript', '/dashboard/style.css': 'text/css', '/dashboard/icon.svg': 'image/svg+xml',
     };
     for (const [p, type] of Object.entries(types)) {
-      const r = await rawGet(B, p);
+      const r = await request(B, 'GET', p);
       check(r.status === 200, `${p}: ${r.status}`);
       check(r.headers['content-type'].startsWith(type), `${p}: ${r.headers['content-type']}`);
       check(r.headers['cache-control'] === 'no-cache' && r.headers.etag, `${p}: ${JSON.stringify(r.headers)}`);
       check(r.headers['x-content-type-options'] === 'nosniff', r.headers);
-      const again = await rawGet(B, p, { 'If-None-Match': r.headers.etag });
+      const again = await request(B, 'GET', p, { 'If-None-Match': r.headers.etag });
       check(again.status === 304 && again.body === '', `${p} revalidation: ${again.status}`);
     }
-    const index = await rawGet(B, '/dashboard/');
+    const index = await request(B, 'GET', '/dashboard/');
     check(index.body === fs.readFileSync(path.join(SOURCE, 'web/index.html'), 'utf8'), 'index.html differs from web/index.html');
-    const post = await fetch(`${B}/dashboard/`, { method: 'POST', body: 'x' });
+    const post = await request(B, 'POST', '/dashboard/', {}, Buffer.from('x'));
     check(post.status === 405, `POST /dashboard/: ${post.status}`);
   });
 
@@ -234,7 +254,7 @@ try {
       '/dashboard/nothere.js', '/dashboardx', '/dashboard/app.js/',
     ];
     for (const p of attempts) {
-      const r = await rawGet(B, p);
+      const r = await request(B, 'GET', p);
       check(r.status === 404, `${p}: ${r.status}`);
       check(!r.body.includes('root:') && !r.body.includes('cmake_minimum_required'), `${p} leaked a file`);
       check(typeof JSON.parse(r.body).detail === 'string', `${p}: ${r.body}`);
@@ -250,11 +270,11 @@ try {
     fs.symlinkSync(SOURCE, path.join(root, 'src'));
     other = await new Server(['--db', path.join(TMP, 'other.db')], { TRIDENT_WEB_ROOT: root }).ready();
     check(other.log.includes(`web_root=${fs.realpathSync(root)}`), other.log);
-    check((await rawGet(other.base, '/dashboard/')).body.includes('<title>t</title>'), 'index from TRIDENT_WEB_ROOT');
-    check((await rawGet(other.base, '/dashboard/sub/a.css')).headers['content-type'].startsWith('text/css'), 'sub/a.css');
-    check((await rawGet(other.base, '/dashboard/leak.txt')).status === 404, 'symlink to /etc/passwd served');
-    check((await rawGet(other.base, '/dashboard/src/CMakeLists.txt')).status === 404, 'symlinked directory served');
-    check((await rawGet(other.base, '/dashboard/sub')).status === 404, 'directory served');
+    check((await request(other.base, 'GET', '/dashboard/')).body.includes('<title>t</title>'), 'index from TRIDENT_WEB_ROOT');
+    check((await request(other.base, 'GET', '/dashboard/sub/a.css')).headers['content-type'].startsWith('text/css'), 'sub/a.css');
+    check((await request(other.base, 'GET', '/dashboard/leak.txt')).status === 404, 'symlink to /etc/passwd served');
+    check((await request(other.base, 'GET', '/dashboard/src/CMakeLists.txt')).status === 404, 'symlinked directory served');
+    check((await request(other.base, 'GET', '/dashboard/sub')).status === 404, 'directory served');
     await other.stop();
     other = null;
   });
@@ -465,11 +485,9 @@ try {
 
   await step('an upload the server refuses shows its {"detail"}', async () => {
     const bad = Buffer.from('this is not audio at all, just text pretending to be a recording\n'.repeat(20));
-    const form = new FormData();
-    form.append('file', new Blob([bad]), 'notes.wav');
-    const direct = await fetch(`${B}/api/analyze`, { method: 'POST', body: form });
+    const direct = await upload(B, 'notes.wav', bad);
     check(direct.status === 400, direct.status);
-    const detail = (await direct.json()).detail;
+    const detail = direct.body.detail;
     const before = consoleErrors.length;
     await page.setInputFiles('#upload-file', { name: 'notes.wav', mimeType: 'audio/wav', buffer: bad });
     await page.click('#upload-submit');
@@ -689,8 +707,8 @@ try {
     const held = [];
     const hold = (route) => (route.request().method() === 'GET' ? held.push(route) : route.continue());
     await pageB.route(/\/api\/(queue|calls|events)/, hold);
-    const r = await fetch(`${F}/api/calls/${ids.tone2}/claim`, { method: 'POST', headers: { Authorization: `Bearer ${TOKENS.alice}` } });
-    check(r.status === 200, r.status);
+    const r = await postAs(F, `/api/calls/${ids.tone2}/claim`, TOKENS.alice);
+    check(r.status === 200, r);
     check((await pageB.textContent('#dispatch-state')).startsWith('waiting'), 'page B was not stale');
     await pageB.click('#act-claim');
     await pageB.waitForSelector('#dispatch-message[data-kind="conflict"]:not([hidden])', { timeout: 10000 });
@@ -702,8 +720,8 @@ try {
     for (const route of held) await route.continue().catch(() => {});
     const c = await apiCall(ids.tone2);
     check(c.dispatch.claimed_by === 'Alice' && !c.history.some((e) => e.by === 'Bob'), c.history);
-    const rel = await fetch(`${F}/api/calls/${ids.tone2}/release`, { method: 'POST', headers: { Authorization: `Bearer ${TOKENS.alice}` } });
-    check(rel.status === 200, rel.status);
+    const rel = await postAs(F, `/api/calls/${ids.tone2}/release`, TOKENS.alice);
+    check(rel.status === 200, rel);
   });
 
   await step('two dashboards taking the next call as fast as they can never get the same call', async () => {
@@ -820,6 +838,7 @@ try {
   await server.stop();
   const failed = results.filter(([, ok]) => !ok).length;
   if (failed) console.log(`--- server log ---\n${server.log.split('\n').slice(-40).join('\n')}`);
+  if (failed && floor) console.log(`--- dispatch server log ---\n${floor.log.split('\n').slice(-40).join('\n')}`);
   fs.rmSync(TMP, { recursive: true, force: true });
   console.log(`${results.length - failed} passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
