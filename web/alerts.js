@@ -3,14 +3,10 @@
 // banner in the page, a flashing tab title, a short tone and, when the browser
 // allows it, a desktop notification. The title keeps the number of Q1 calls
 // waiting; the flashing stops when the dispatcher acknowledges the alert.
-import { clockTime, setText } from './format.js';
+import { clockTime, effectiveQueue, setText } from './format.js';
 
 const Q1 = 'Q1-IMMEDIATE';
 const FLASH_MS = 1000;
-
-function effectiveQueue(call) {
-  return (call.dispatch && call.dispatch.queue) || call.queue;
-}
 
 export class Q1Alerts {
   // els: {banner, text, ack, enable}; onOpen(id) shows a call (notification or banner clicked).

@@ -5,7 +5,7 @@
 // arrives from updates.js (the event stream, or polling without one); each
 // change refetches the queue and the open call, debounced.
 import { fetchHealth, fetchCalls, fetchCall, fetchQueue, takeNextCall, analyzeFile } from './api.js';
-import { QueueView, effectiveQueue } from './queue.js';
+import { QueueView } from './queue.js';
 import { DetailView } from './detail.js';
 import { DispatchPanel } from './dispatch.js';
 import { MapView } from './map.js';
@@ -13,7 +13,7 @@ import { LivePanel } from './live.js';
 import { Session } from './session.js';
 import { Q1Alerts } from './alerts.js';
 import { LiveUpdates } from './updates.js';
-import { seconds, clockTime, setText } from './format.js';
+import { seconds, clockTime, effectiveQueue, setText } from './format.js';
 
 const HEALTH_EVERY_MS = 5000;
 const DEBOUNCE_MS = 150;

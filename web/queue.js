@@ -3,12 +3,7 @@
 // each call's dispatch state: who holds it, overdue. The list is updated in
 // place, keyed by call id, so a refresh changes only what changed (no flicker,
 // focus and scroll position kept).
-import { QUEUES, queueInfo, pct, clockTime, ago, h, setText } from './format.js';
-
-// The queue a call is ordered by: an override if any, else its triage.
-export function effectiveQueue(call) {
-  return (call.dispatch && call.dispatch.queue) || call.queue || null;
-}
+import { QUEUES, queueInfo, effectiveQueue, pct, clockTime, ago, h, setText } from './format.js';
 
 export function callTitle(call) {
   if (call.kind === 'live') return call.status === 'in_progress' ? 'Live call (on the line)' : 'Live call';
