@@ -1,32 +1,15 @@
-// api.js — the server's HTTP API as the dashboard uses it (README "## API"),
-// and the one place that knows how a request says who is asking (the dispatcher
-// token, kept in localStorage; swap `auth` to change how the dashboard signs in).
+// api.js — the server's HTTP API as the dashboard uses it (README "## API").
 // Every function resolves with parsed JSON or throws an Error whose message is
 // the server's {"detail"} (or a plain description when there is none); err.status
 // is the HTTP status and, for 409, err.dispatch the call's state as it is now.
+// A 401 (not signed in, the session expired or its token was revoked) goes to
+// the sign-in page; the session cookie goes with every request by itself.
 
-const TOKEN_KEY = 'trident.dispatcher-token';
+const SIGN_IN = '/dashboard/signin.html';
 
-// Who is asking: a bearer token pasted once and kept in this browser (in memory
-// only when the browser refuses storage).
-let memoryToken = '';
-export const auth = {
-  token() {
-    try { return localStorage.getItem(TOKEN_KEY) || memoryToken; } catch { return memoryToken; }
-  },
-  set(token) {
-    memoryToken = token;
-    try { localStorage.setItem(TOKEN_KEY, token); } catch { /* kept in memory */ }
-  },
-  clear() {
-    memoryToken = '';
-    try { localStorage.removeItem(TOKEN_KEY); } catch { /* nothing stored */ }
-  },
-  headers() {
-    const t = this.token();
-    return t ? { Authorization: `Bearer ${t}` } : {};
-  },
-};
+function signInOn401(status) {
+  if (status === 401) location.assign(SIGN_IN);
+}
 
 async function errorFrom(response) {
   let detail = `${response.status} ${response.statusText}`.trim();
@@ -36,6 +19,7 @@ async function errorFrom(response) {
     if (body && typeof body.detail === 'string') detail = body.detail;
     if (body && body.dispatch) dispatch = body.dispatch;
   } catch { /* not JSON: keep the status line */ }
+  signInOn401(response.status);
   const err = new Error(detail);
   err.status = response.status;
   err.dispatch = dispatch;
@@ -43,14 +27,14 @@ async function errorFrom(response) {
 }
 
 async function getJson(path) {
-  const response = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json', ...auth.headers() } });
+  const response = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
   if (!response.ok) throw await errorFrom(response);
   return response.json();
 }
 
 // POST with an optional JSON body; resolves null for 204 (nothing to answer).
 async function postJson(path, body) {
-  const headers = { Accept: 'application/json', ...auth.headers() };
+  const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
     method: 'POST', cache: 'no-store', headers, body: body === undefined ? undefined : JSON.stringify(body),
@@ -81,9 +65,15 @@ export function fetchQueue(limit = 200) {
   return getJson(`/api/queue?limit=${limit}`);
 }
 
-// {"name", "role"} of the token's holder.
-export function fetchMe() {
-  return getJson('/api/me');
+// Who is signed in: {"name", "role", "auth"} (auth false: the server has no tokens).
+export function fetchSession() {
+  return getJson('/api/session');
+}
+
+// Ends the session on the server (the cookie is cleared), then shows the sign-in page.
+export async function signOut() {
+  await fetch('/api/session', { method: 'DELETE' });
+  location.assign(SIGN_IN);
 }
 
 // Claims the most urgent waiting call: the call, or null when none waits.
@@ -111,7 +101,6 @@ export function analyzeFile(file, { onProgress, onUploaded } = {}) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/analyze');
-    for (const [k, v] of Object.entries(auth.headers())) xhr.setRequestHeader(k, v);
     xhr.responseType = 'text';
     xhr.upload.addEventListener('progress', (ev) => {
       if (onProgress) onProgress(ev.lengthComputable ? ev.loaded / ev.total : null);
@@ -123,6 +112,7 @@ export function analyzeFile(file, { onProgress, onUploaded } = {}) {
       if (xhr.status >= 200 && xhr.status < 300 && body) {
         resolve(body);
       } else {
+        signInOn401(xhr.status);
         const detail = body && typeof body.detail === 'string'
           ? body.detail : `upload failed: ${xhr.status} ${xhr.statusText}`.trim();
         const err = new Error(detail);

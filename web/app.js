@@ -23,10 +23,7 @@ const $ = (id) => document.getElementById(id);
 // dispatched calls of mine, duplicate targets); selected: the open call with its history.
 const state = { queue: [], recent: [], selectedId: null, selected: null, loaded: false };
 
-const session = new Session({
-  root: $('session'), form: $('token-form'), input: $('token-input'), me: $('me'), name: $('me-name'),
-  clear: $('token-clear'), error: $('session-error'),
-}, () => {
+const session = new Session({ root: $('session'), name: $('me-name'), signOut: $('sign-out') }, () => {
   detail.dispatch.setMe(session.me);
   renderWork();
 });
@@ -126,7 +123,7 @@ function renderWork() {
   setText($('mine-count'), calls.length ? String(calls.length) : '');
   const me = session.dispatcher();
   $('take-next').disabled = !me;
-  $('take-next').title = me ? 'Claim the most urgent waiting call' : 'Paste a dispatcher token in the header first';
+  $('take-next').title = me ? 'Claim the most urgent waiting call' : 'Only a dispatcher or a supervisor takes calls';
 }
 
 function render() {

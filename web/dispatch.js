@@ -7,7 +7,8 @@
 import { callAction } from './api.js';
 import { QUEUES, clockTime, words, h, setText } from './format.js';
 
-// When each action is offered (docs/api.md, Dispatch): state → may I, given whether I hold the call.
+// When each action is offered (docs/api.md, Dispatch): state → may I, given whether I hold the call
+// (and my role: a dispatcher or supervisor acts, only a supervisor overrides).
 const ALLOWED = {
   claim: (st) => st === 'waiting',
   dispatch: (st, mine) => st === 'claimed' && mine,
@@ -70,9 +71,11 @@ export class DispatchPanel {
     this.ovReason = h('input', { id: 'override-reason', type: 'text', maxlength: 500, autocomplete: 'off',
       placeholder: 'reason (required)' });
     this.ovButton = h('button', { type: 'submit', id: 'override-submit' }, 'Override');
+    this.ovWho = h('span', { class: 'muted', id: 'override-who' }, 'a supervisor’s step');
     this.ovForm = h('form', { id: 'override-form', class: 'inline-form', onsubmit: (ev) => { ev.preventDefault(); this.submitOverride(); } },
       h('label', { for: 'override-queue' }, 'Move to'), this.ovQueue,
-      h('label', { for: 'override-reason', class: 'visually-hidden' }, 'Reason for the override'), this.ovReason, this.ovButton);
+      h('label', { for: 'override-reason', class: 'visually-hidden' }, 'Reason for the override'), this.ovReason, this.ovButton,
+      this.ovWho);
 
     this.noteText = h('input', { id: 'note-text', type: 'text', maxlength: 2000, autocomplete: 'off', placeholder: 'a note for the history' });
     this.noteButton = h('button', { type: 'submit', id: 'note-submit' }, 'Add note');
@@ -115,7 +118,8 @@ export class DispatchPanel {
     const call = this.call;
     const d = call.dispatch || null;
     const st = d ? d.state : null;
-    const dispatcher = this.me && this.me.role === 'dispatcher' ? this.me : null;
+    const dispatcher = this.me && ['dispatcher', 'supervisor'].includes(this.me.role) ? this.me : null;
+    const supervisor = !!(dispatcher && dispatcher.role === 'supervisor');
     const mine = !!(dispatcher && d && d.claimed_by === dispatcher.name);
     this.root.dataset.state = st || 'none';
     this.root.dataset.mine = mine ? 'true' : 'false';
@@ -124,11 +128,12 @@ export class DispatchPanel {
     for (const [action, button] of Object.entries(this.buttons)) {
       button.disabled = this.busy || !dispatcher || !st || !ALLOWED[action](st, mine);
     }
-    const canOverride = !this.busy && dispatcher && st && ALLOWED.override(st, mine);
+    const canOverride = !this.busy && supervisor && st && ALLOWED.override(st, mine);
     for (const el of [this.ovQueue, this.ovReason, this.ovButton]) el.disabled = !canOverride;
+    this.ovWho.hidden = supervisor;
     for (const el of [this.noteText, this.noteButton]) el.disabled = this.busy || !dispatcher || !st;
-    setText(this.hint, !this.me ? 'Paste your dispatcher token in the header to work this call.'
-      : !dispatcher ? `${this.me.name} is a viewer: the call can be read, not changed.`
+    setText(this.hint, !this.me ? 'Sign in to work this call.'
+      : !dispatcher ? `${this.me.name} is a ${this.me.role}: the call can be read, not changed.`
         : st === 'claimed' && !mine ? `${d.claimed_by} is working this call.` : '');
     this.hint.hidden = !this.hint.textContent;
 
@@ -141,7 +146,7 @@ export class DispatchPanel {
         (last ? ` by ${last.by} at ${clockTime(last.at)} — reason: ${last.note || '—'}` : ''));
     }
 
-    const key = JSON.stringify(history.map((e) => e.seq));
+    const key = JSON.stringify([call.id, history.map((e) => e.seq)]);
     if (this.history.dataset.key !== key) {
       this.history.dataset.key = key;
       this.history.replaceChildren(...(history.length ? history.map((e) => h('li', { dataset: { action: e.action } },

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "server/server.h"
+#include "service/access.h"
 
 typedef enum {
     ROUTE_ROOT = 0,
@@ -24,7 +25,9 @@ typedef enum {
     ROUTE_QUEUE,
     ROUTE_QUEUE_NEXT,
     ROUTE_CALL_ACTION,
-    ROUTE_ME,
+    ROUTE_SESSION,
+    ROUTE_AUDIT,
+    ROUTE_TOKENS,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -39,7 +42,8 @@ typedef struct {
     long long latency_count[ROUTE_COUNT];
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
-    long long refused_client, refused_live; /* connections over --max-client-connections, calls over --max-live-calls */
+    long long refused[3]; /* by metrics_refusal: connections and calls refused or cut */
+    long long auth_401, auth_403; /* requests refused: no or a bad credential; a role without the right */
 } server_metrics;
 
 /* admission.c's bookkeeping, guarded by admit_lock: the TCP connections seen on
@@ -54,19 +58,17 @@ typedef struct admit_client {
     admit_addr addr;
     int conns;               /* admitted connections holding a worker (live calls aside) */
 } admit_client;
+typedef struct server_conn server_conn;
 typedef struct admit_conn {
     struct admit_conn *next;
     admit_addr addr;
     int port;
     int counted;             /* holds one of its client's slots */
+    int fd;                  /* its socket, -1 when unknown (counted at begin_request) or closing */
+    server_conn *live;       /* the live call's connection data while it is open, else NULL */
+    unsigned long guard_frames;      /* the frame guard's view: frames delivered at its last look */
+    unsigned long long guard_base;   /* bytes consumed from the socket when a frame was last seen */
 } admit_conn;
-
-/* One line of the --dispatchers file. */
-typedef struct {
-    char *token;
-    char *name;       /* shown in the history */
-    int can_dispatch; /* role dispatcher (1) or viewer (0) */
-} server_dispatcher;
 
 struct server {
     service_registry *reg;
@@ -80,10 +82,15 @@ struct server {
     int admit_blind;            /* /proc/self/fd unreadable: clients are counted at begin_request instead */
     int live_calls;             /* accepted /ws/live connections (the --max-live-calls cap) */
     int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
+    pthread_t guard;            /* the frame guard's thread (admission.c) */
+    pthread_cond_t guard_wake;  /* wakes it to stop (with admit_lock) */
+    int guard_running, guard_stop;
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
-    server_dispatcher *dispatchers; /* from cfg.dispatchers_file; none: the lifecycle routes answer 403 */
-    size_t n_dispatchers;
+    char **cors;                 /* the --cors-origin allow-list (auth.c) */
+    size_t n_cors;
+    int auth_may_open;           /* loopback or --insecure: served without tokens while the store holds none */
+    int auth_state;              /* 1 while auth is on (atomic; auth.c logs its changes) */
 };
 
 /* metrics.c */
@@ -91,8 +98,15 @@ void metrics_init(server_metrics *m);
 void metrics_destroy(server_metrics *m);
 void metrics_request_record(server_metrics *m, server_route route, int status, double seconds);
 void metrics_ws_record(server_metrics *m, int is_error);
-/* A connection refused by admission: over its client's limit (live = 0) or the live-call cap (live = 1). */
-void metrics_refusal_record(server_metrics *m, int live);
+/* Why a connection was refused or cut (admission.c). */
+typedef enum {
+    METRICS_REFUSED_CLIENT_LIMIT = 0, /* over --max-client-connections */
+    METRICS_REFUSED_LIVE_CAP,         /* a live call over --max-live-calls */
+    METRICS_REFUSED_FRAME,            /* a live call shut by the frame guard */
+} metrics_refusal;
+void metrics_refusal_record(server_metrics *m, metrics_refusal why);
+/* A request refused by access control (status 401 or 403). */
+void metrics_auth_record(server_metrics *m, int status);
 const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
 char *metrics_render(server *srv);
@@ -109,6 +123,38 @@ int http_send_bytes(struct mg_connection *conn, const server *srv, int status, c
                     const void *data, size_t size, const char *extra_headers);
 /* Maps a TRIDENT_E* code from decoding/validation to an HTTP status. */
 int http_status_for(int code);
+/* Reads a JSON object body of at most max bytes (empty: *out NULL, allowed).
+ * Returns 0 (*out a new reference or NULL) or the status sent (400, 413). */
+int http_body_json(struct mg_connection *conn, server *srv, size_t max, json_t **out);
+/* The headers every API response carries: nosniff, no referrer, no framing. */
+#define HTTP_SECURITY_HEADERS                                                                         \
+    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n" \
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+
+/* auth.c: access control */
+/* Reads the --cors-origin list and decides whether the server may start:
+ * tokens in the store (auth on), none on loopback (auth off, logged), none
+ * elsewhere (refused unless --insecure; logged either way). */
+int auth_init(server *srv, char *err, size_t n);
+void auth_clear(server *srv);
+/* Who is asking: a bearer token, else the session cookie, else (auth off)
+ * "local", a supervisor. Returns 0 with *who filled, or the status sent (401, 503). */
+int auth_identify(struct mg_connection *conn, server *srv, access_identity *who);
+/* auth_identify, then 403 unless who's role allows p. Returns 0 or the status sent. */
+int auth_require(struct mg_connection *conn, server *srv, access_permission p, access_identity *who);
+/* The CORS header for the request's Origin when it is on the allow-list (into out;
+ * returns 1), else out is "" (returns 0): same origin only. */
+int http_cors_header(const struct mg_connection *conn, const server *srv, char *out, size_t n);
+/* The WebSocket upgrade's checks: the Origin (own or allow-listed; none: a
+ * non-browser client) and a credential allowing ACCESS_INGEST. 0, or the status sent. */
+int auth_ws_check(struct mg_connection *conn, server *srv);
+/* Appends an audit row (who opened action "call" or "recording" of call_id, from
+ * the client's address). 0, or 503 sent when it cannot be written. */
+int auth_audit(struct mg_connection *conn, server *srv, const access_identity *who, const char *action,
+               const char *call_id);
+int route_session(struct mg_connection *conn, server *srv);
+int route_audit(struct mg_connection *conn, server *srv);
+int route_tokens(struct mg_connection *conn, server *srv);
 
 /* routes.c */
 /* Reads an optional integer query parameter in 0..max; returns 0, 1 (absent) or -1 (bad). */
@@ -118,24 +164,19 @@ int route_health(struct mg_connection *conn, server *srv);
 int route_ready(struct mg_connection *conn, server *srv);
 int route_metrics(struct mg_connection *conn, server *srv);
 int route_calls(struct mg_connection *conn, server *srv, int live_only);
-int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only);
-int route_call_audio(struct mg_connection *conn, server *srv, const char *id);
+/* The call and audio routes write an audit row for who before they answer. */
+int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only, const access_identity *who);
+int route_call_audio(struct mg_connection *conn, server *srv, const char *id, const access_identity *who);
 
-/* dispatch.c: the dispatch floor */
-/* Reads the --dispatchers file (lines token<TAB>name<TAB>role; '#' comments and
- * blank lines skipped). On success *out (caller frees with dispatchers_free)
- * holds *count >= 1 entries; TRIDENT_EFORMAT names the bad line. */
-int dispatchers_load(const char *path, server_dispatcher **out, size_t *count, char *err, size_t n);
-void dispatchers_free(server_dispatcher *d, size_t count);
+/* dispatch.c: the dispatch floor (who: the token's identity, checked by the router) */
 /* The store_action of a URL's last segment (claim … override, "notes"), or STORE_ACTION_COUNT. */
 int dispatch_action_parse(const char *name);
 /* store_call_to_json with dispatch.overdue; a new reference, or NULL when out of memory. */
 json_t *dispatch_call_json(const server *srv, const store_call *c);
 int route_queue(struct mg_connection *conn, server *srv);
-/* GET /api/me: {"name", "role"} of the bearer token's dispatcher or viewer. */
-int route_me(struct mg_connection *conn, server *srv);
-int route_queue_next(struct mg_connection *conn, server *srv);
-int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action);
+int route_queue_next(struct mg_connection *conn, server *srv, const access_identity *who);
+int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action,
+                      const access_identity *who);
 
 /* upload.c */
 int route_analyze(struct mg_connection *conn, server *srv);
@@ -173,10 +214,11 @@ int json_input_parse(const char *data, size_t len, json_t **out, char *err, size
 /* admission.c: what one client may hold, on civetweb's thread-per-connection model.
  * Per-connection state (civetweb's user connection data) for every connection. */
 typedef struct ws_session ws_session;
-typedef struct {
+struct server_conn {
     int live;        /* holds one of the --max-live-calls slots */
     ws_session *ws;  /* the live call on this connection, if any */
-} server_conn;
+    unsigned long frames; /* WebSocket frames delivered (atomic: the frame guard reads it) */
+};
 void admission_init(server *srv);
 void admission_destroy(server *srv);
 /* civetweb callbacks: counting new connections (refusing those over their
@@ -191,6 +233,18 @@ int admission_request_check(struct mg_connection *conn, server *srv);
  * connection out of its address's count) and returns 0, or answers 503 with
  * Retry-After and returns 1 (civetweb then refuses the upgrade). */
 int admission_live_acquire(struct mg_connection *conn, server *srv);
+/* The frame guard: civetweb 1.15 allocates a WebSocket frame's declared length
+ * (up to 2 GB) and reads all of it before the data handler sees any, so the
+ * message limit alone cannot bound what one frame makes the server hold. Every
+ * 20 ms the guard looks at each live call whose socket it knows: the bytes
+ * civetweb has consumed from the socket (TCP_INFO bytes received less the unread
+ * queue) since the last frame it delivered; past --max-ws-message-kb + 1/8 +
+ * 64 KB the socket is shut down (the worker's read fails, the call ends), logged
+ * and counted. Started by server_start, stopped by server_stop; 0 or an errno. */
+int admission_guard_start(server *srv);
+void admission_guard_stop(server *srv);
+/* A frame delivered on a live connection (the data handler, every frame). */
+void admission_frame_seen(server_conn *sc);
 
 /* ws.c: WS /ws/live. The session is independent of the socket (the fuzz harness
  * drives it directly); the civetweb adapter writes its frames. */

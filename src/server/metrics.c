@@ -12,7 +12,7 @@ static const double bucket_le[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
 static const char *const route_labels[ROUTE_COUNT] = {
     "/", "/health", "/ready", "/metrics", "/api/analyze", "/api/calls", "/api/calls/{id}", "/api/calls/{id}/audio",
     "/api/live-calls", "/api/live-calls/{id}", "/ws/live", "/dashboard/", "/api/queue", "/api/queue/next",
-    "/api/calls/{id}/{action}", "/api/me", "other"};
+    "/api/calls/{id}/{action}", "/api/session", "/api/audit", "/api/tokens", "other"};
 
 const char *route_label(server_route route) { return route_labels[route]; }
 
@@ -42,10 +42,16 @@ void metrics_ws_record(server_metrics *m, int is_error) {
     pthread_mutex_unlock(&m->lock);
 }
 
-void metrics_refusal_record(server_metrics *m, int live) {
+void metrics_auth_record(server_metrics *m, int status) {
     pthread_mutex_lock(&m->lock);
-    if (live) m->refused_live++;
-    else m->refused_client++;
+    if (status == 401) m->auth_401++;
+    else m->auth_403++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_refusal_record(server_metrics *m, metrics_refusal why) {
+    pthread_mutex_lock(&m->lock);
+    m->refused[why]++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -122,11 +128,26 @@ char *metrics_render(server *srv) {
               snap.ws_messages, snap.ws_errors);
     tb_printf(&tb,
               "# HELP trident_connections_refused_total Connections refused: over the client's limit "
-              "(--max-client-connections) or the live-call cap (--max-live-calls).\n"
+              "(--max-client-connections) or the live-call cap (--max-live-calls), or live calls cut "
+              "for a WebSocket frame beyond --max-ws-message-kb.\n"
               "# TYPE trident_connections_refused_total counter\n"
               "trident_connections_refused_total{reason=\"client_limit\"} %lld\n"
-              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n",
-              snap.refused_client, snap.refused_live);
+              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n"
+              "trident_connections_refused_total{reason=\"frame_too_large\"} %lld\n",
+              snap.refused[METRICS_REFUSED_CLIENT_LIMIT], snap.refused[METRICS_REFUSED_LIVE_CAP],
+              snap.refused[METRICS_REFUSED_FRAME]);
+    tb_printf(&tb,
+              "# HELP trident_auth_refused_total Requests refused by access control: no or a bad credential (401), "
+              "a role without the right (403).\n"
+              "# TYPE trident_auth_refused_total counter\n"
+              "trident_auth_refused_total{code=\"401\"} %lld\ntrident_auth_refused_total{code=\"403\"} %lld\n",
+              snap.auth_401, snap.auth_403);
+    if (reg->retention)
+        tb_printf(&tb,
+                  "# HELP trident_retention_deleted_calls_total Calls (recording, transcript, history) deleted past "
+                  "--retain-days.\n"
+                  "# TYPE trident_retention_deleted_calls_total counter\ntrident_retention_deleted_calls_total %lld\n",
+                  (long long)retention_deleted(reg->retention));
 
     infer_scheduler_stats st;
     infer_scheduler_stats_get(reg->sched, &st);

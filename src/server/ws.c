@@ -17,7 +17,9 @@
  *
  * civetweb 1.15 unmasks client frames itself and answers pings with pongs
  * (enable_websocket_ping_pong); the mask bit never reaches this code, so an
- * unmasked client frame cannot be refused here (README, Server). */
+ * unmasked client frame cannot be refused here (README, Server). It also
+ * allocates a frame's declared length before reading it; the frame guard
+ * (admission.c) cuts a connection whose frame outgrows the message limit. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,9 +275,28 @@ static void ws_conn_write(void *ctx, int opcode, const void *data, size_t len) {
     mg_websocket_write(ctx, opcode, data, len);
 }
 
+typedef struct {
+    struct mg_connection *conn;
+    server *srv;
+    int refused;
+} ws_connect_job;
+
+static void ws_connect_run(void *arg) {
+    ws_connect_job *j = arg;
+    j->refused = auth_ws_check(j->conn, j->srv) != 0 || admission_live_acquire(j->conn, j->srv) != 0;
+}
+
+/* The upgrade: the Origin and the credential (auth.c; a store query, so off the
+ * worker's small stack), then a live-call slot. Non-zero refuses it (the answer is sent). */
 static int ws_connect(const struct mg_connection *conn, void *cbdata) {
     /* civetweb passes the connection const; answering the refusal writes to it. */
-    return admission_live_acquire((struct mg_connection *)conn, cbdata);
+    ws_connect_job j = {(struct mg_connection *)conn, cbdata, 1};
+    if (server_large_stack_run(ws_connect_run, &j) != 0) {
+        http_send_error(j.conn, j.srv, 503, "Retry-After: 5\r\nConnection: close\r\n",
+                        "cannot start a request thread; retry later");
+        return 1;
+    }
+    return j.refused;
 }
 
 static void ws_ready_work(struct mg_connection *conn, server *srv) {
@@ -343,6 +364,7 @@ static void ws_data_run(void *arg) {
 }
 
 static int ws_data(struct mg_connection *conn, int flags, char *data, size_t len, void *cbdata) {
+    admission_frame_seen(mg_get_user_connection_data(conn));
     ws_callback e = {.conn = conn, .srv = cbdata, .flags = flags, .data = (const unsigned char *)data, .len = len};
     if (server_large_stack_run(ws_data_run, &e) != 0) ws_data_run(&e);
     return e.keep_open;

@@ -16,6 +16,7 @@
 #include "bio/bio.h"
 #include "content/content.h"
 #include "service/asr.h"
+#include "service/retention.h"
 #include "service/scheduler.h"
 #include "store/store.h"
 #include "triage/triage.h"
@@ -35,6 +36,7 @@ typedef struct {
     triage_params triage;    /* thresholds */
     bio_distress_model distress_model; /* the distress score's normalisation (bio.h) */
     int audio_ctx_fit;       /* 1: encode short utterances over their own frames (whisper_transcribe_params) */
+    double retain_days;      /* closed calls older than this are deleted (retention.h); < 0 (default): kept */
 } service_config;
 
 /* Fills cfg with the defaults: 1 slot using every core, queue 16, language "en",
@@ -45,6 +47,7 @@ void service_config_default(service_config *cfg);
 typedef struct service_registry {
     service_config cfg;       /* strings borrowed from the creator; they must outlive the registry */
     store *store;             /* NULL without a database */
+    retention_sweeper *retention; /* NULL unless cfg.retain_days >= 0 and there is a store */
     asr_service *asr;
     infer_scheduler *sched;
     content_lexicon *lexicon; /* loaded once, immutable, shared */

@@ -461,6 +461,69 @@ static int sq_counts(void *impl, store_counts *c, char *err, size_t n) {
     return out;
 }
 
+/* Runs one statement of sq_exec; collects its rows into out when out is non-NULL. */
+static int exec_one(sqlite_store *q, const store_stmt *stmt, const char *const *params, store_rows *out, char *err,
+                    size_t n) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, stmt->sql, -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < stmt->nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx > 0) rc = bind_text(st, idx, params[i]);
+    }
+    int res = TRIDENT_OK;
+    int cols = rc == SQLITE_OK ? sqlite3_column_count(st) : 0;
+    size_t cap = 0;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW || !out) continue;
+        if ((size_t)(out->rows + 1) * (size_t)cols > cap) {
+            size_t ncap = cap ? cap * 2 : (size_t)cols * 16;
+            char **c = realloc(out->cells, ncap * sizeof *c);
+            if (!c) {
+                res = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading rows");
+                break;
+            }
+            out->cells = c;
+            cap = ncap;
+        }
+        for (int c = 0; c < cols; c++) {
+            const unsigned char *t = sqlite3_column_text(st, c);
+            char **cell = &out->cells[(size_t)out->rows * (size_t)cols + (size_t)c];
+            *cell = t ? strdup((const char *)t) : NULL;
+            if (t && !*cell) res = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading rows");
+        }
+        out->rows++;
+        out->cols = cols;
+        if (res) break;
+    }
+    if (!res && rc != SQLITE_DONE) {
+        if ((rc & 0xff) == SQLITE_CONSTRAINT && rc != SQLITE_CONSTRAINT_CHECK && rc != SQLITE_CONSTRAINT_NOTNULL)
+            res = error_set(err, n, TRIDENT_ECONFLICT, "%s", sqlite3_errmsg(q->db));
+        else
+            res = sq_error(q->db, rc, "running a statement", err, n);
+    }
+    if (out) out->changes = sqlite3_changes(q->db);
+    sqlite3_finalize(st);
+    return res;
+}
+
+static int sq_exec(void *impl, const store_stmt *stmts, size_t n_stmts, const char *const *params, store_rows *out,
+                   char *err, size_t n) {
+    sqlite_store *q = impl;
+    if (out) memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&q->lock);
+    int res = n_stmts > 1 ? step_done(q, q->begin_immediate, "starting a transaction", err, n) : TRIDENT_OK;
+    for (size_t i = 0; !res && i < n_stmts; i++)
+        res = exec_one(q, &stmts[i], params, i + 1 == n_stmts ? out : NULL, err, n);
+    if (!res && n_stmts > 1) res = step_done(q, q->commit, "committing a transaction", err, n);
+    if (res) rollback(q);
+    pthread_mutex_unlock(&q->lock);
+    if (res && out) store_rows_clear(out);
+    return res;
+}
+
 static void sq_close(void *impl) {
     sqlite_store *q = impl;
     if (!q) return;
@@ -481,6 +544,7 @@ static void sq_close(void *impl) {
 static const store_backend sqlite_backend = {
     .name = "sqlite",
     .close = sq_close,
+    .exec = sq_exec,
     .insert = sq_insert,
     .update = sq_update,
     .get = sq_get,

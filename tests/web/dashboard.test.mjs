@@ -14,12 +14,13 @@
 // recording), evidence highlighting on byte offsets, the map, an upload error
 // showing the server's {"detail"}, and a live call from the fake microphone
 // (processing_complete in the panel, then a stored live call in the queue).
-// Then the dispatch floor, on a second server with --dispatchers (no model,
-// --distress-model paper, --overdue-s 2) and two browser contexts as two
-// dispatchers: the token field, the queue in the server's order, the Q1 alert
-// (banner, tab title, desktop notification), take next (the Q1 call first),
-// dispatch/resolve/claim/release/cancel/duplicate read back through the API,
-// override refused without a reason and shown with one, a note in the history,
+// Then the dispatch floor, on a second server with API tokens (no model,
+// --distress-model paper, --overdue-s 2), each person signed in in a browser
+// context of their own: who is signed in, the queue in the server's order, the
+// Q1 alert (banner, tab title, desktop notification), take next (the Q1 call
+// first), dispatch/resolve/claim/release/cancel/duplicate read back through the
+// API, override not offered to a dispatcher, a supervisor's refused without a
+// reason and shown with one on both pages, a note in the history,
 // the overdue highlight, a 409 shown with the call's current state, both pages
 // taking next at once never getting the same call, a viewer offered no change,
 // and the layout at 1024×768 and 1920×1080 (controls on screen, inside their
@@ -133,8 +134,8 @@ function request(base, method, p, headers = {}, body = null) {
   });
 }
 
-async function getJson(base, p) {
-  const r = await request(base, 'GET', p);
+async function getJson(base, p, token = null) {
+  const r = await request(base, 'GET', p, token ? { Authorization: `Bearer ${token}` } : {});
   check(r.status === 200, `${p} answered ${r.status}`);
   return JSON.parse(r.body);
 }
@@ -145,20 +146,21 @@ function postAs(base, p, token) {
 }
 
 // POST /api/analyze, multipart field "file": {status, body} (body parsed when JSON).
-async function upload(base, name, bytes) {
+async function upload(base, name, bytes, token = null) {
   const boundary = `----trident-test-${Math.random().toString(16).slice(2)}`;
   const body = Buffer.concat([
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: audio/wav\r\n\r\n`),
     bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  const r = await request(base, 'POST', '/api/analyze', { 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body);
+  const r = await request(base, 'POST', '/api/analyze', { 'Content-Type': `multipart/form-data; boundary=${boundary}`,
+    ...(token ? { Authorization: `Bearer ${token}` } : {}) }, body);
   let json = null;
   try { json = JSON.parse(r.body); } catch { /* not JSON */ }
   return { status: r.status, body: json };
 }
 
 // Uploads one file; resolves the stored call's id.
-async function uploadTo(base, name, bytes) {
-  const r = await upload(base, name, bytes);
+async function uploadTo(base, name, bytes, token = null) {
+  const r = await upload(base, name, bytes, token);
   check(r.status === 200 && r.body && r.body.call_id, `upload ${name}: ${r.status}`);
   return r.body.call_id;
 }
@@ -203,8 +205,7 @@ let other = null;
 let context = null;
 let floor = null;
 let browser = null;
-const DISPATCHERS = path.join(TMP, 'dispatchers.tsv');
-const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789ab', vera: 'viewer-token-0123456789' };
+const TOKENS = {}; // name → the API token `trident token add` made for the dispatch floor
 const consoleErrors = [];
 
 try {
@@ -500,13 +501,18 @@ try {
     check(await page.locator('#upload-submit').isEnabled(), 'submit stays disabled');
   });
 
-  // ---- the dispatch floor: a second server with dispatchers, no model (fast uploads, triaged on
-  // distress: with --distress-model paper the calm recordings go to Q1-IMMEDIATE, a short tone to
-  // Q5-REVIEW) and --overdue-s 2; two browser contexts are two dispatchers.
-  fs.writeFileSync(DISPATCHERS, Object.entries(TOKENS).map(([name, t]) =>
-    `${t}\t${name[0].toUpperCase()}${name.slice(1)}\t${name === 'vera' ? 'viewer' : 'dispatcher'}`).join('\n') + '\n');
-  floor = await new Server(['--db', path.join(TMP, 'floor.db'), '--dispatchers', DISPATCHERS, '--overdue-s', '2',
-    '--distress-model', 'paper', '--web-root', path.join(SOURCE, 'web')]).ready();
+  // ---- the dispatch floor: a second server with API tokens (Alice and Bob dispatchers, Sue a
+  // supervisor, Vera a viewer), no model (fast uploads, triaged on distress: with --distress-model
+  // paper the calm recordings go to Q1-IMMEDIATE, a short tone to Q5-REVIEW) and --overdue-s 2; each
+  // person signs in in a browser context of their own. The script reads and uploads as Sue.
+  const FLOOR_DB = path.join(TMP, 'floor.db');
+  for (const [name, role] of [['alice', 'dispatcher'], ['bob', 'dispatcher'], ['sue', 'supervisor'], ['vera', 'viewer']]) {
+    const made = spawnSync(BINARY, ['token', 'add', '--db', FLOOR_DB, '--name', name[0].toUpperCase() + name.slice(1), '--role', role], { encoding: 'utf8' });
+    check(made.status === 0 && made.stdout.trim().startsWith('trd_'), `token add ${name}: ${made.stderr}`);
+    TOKENS[name] = made.stdout.trim();
+  }
+  floor = await new Server(['--db', FLOOR_DB, '--overdue-s', '2', '--distress-model', 'paper',
+    '--web-root', path.join(SOURCE, 'web')]).ready();
   const F = floor.base;
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -535,10 +541,13 @@ try {
     await p.goto(`${F}/dashboard/`);
     return p;
   }
+  // The dashboard without a session goes to the sign-in page; the token brings it back, signed in.
   async function signIn(p, who) {
-    await p.fill('#token-input', TOKENS[who]);
-    await p.click('#token-save');
-    await p.waitForFunction(() => !document.querySelector('#me').hidden, null, { timeout: 10000 });
+    await p.waitForURL(`${F}/dashboard/signin.html`, { timeout: 20000 });
+    await p.fill('#signin-token', TOKENS[who]);
+    await p.click('#signin-submit');
+    await p.waitForURL(`${F}/dashboard/`, { timeout: 20000 });
+    await p.waitForFunction(() => document.querySelector('#session').dataset.role !== 'none', null, { timeout: 10000 });
   }
   const rowOf = (p, id) => p.locator(`#queue-list li.call[data-id="${id}"]`);
   const pageOrder = (p) => p.$$eval('#queue-list li.call', (lis) => lis.map((li) => li.dataset.id));
@@ -549,25 +558,22 @@ try {
       return b && b.getAttribute('aria-current') === 'true' && document.querySelector('#dispatch');
     }, id, { timeout: 10000 });
   }
-  const apiCall = (id) => getJson(F, `/api/calls/${id}`);
+  const apiCall = (id) => getJson(F, `/api/calls/${id}`, TOKENS.sue);
   const stateIs = (id, st) => until(`call ${id} ${st}`, async () => (await apiCall(id)).dispatch.state === st, 15000, 100);
 
   let pageA = null;
   let pageB = null;
-  await step('a dispatcher pastes a token: the header names them; a token the server does not know is refused', async () => {
+  await step('each dispatcher signs in; the header names them and their role, and stays so on reload', async () => {
     pageA = await dispatcherPage('alice');
-    await pageA.fill('#token-input', 'not-a-token-the-server-knows');
-    await pageA.click('#token-save');
-    await pageA.waitForSelector('#session-error:not([hidden])', { timeout: 10000 });
-    check((await pageA.textContent('#session-error')).includes('does not know'), await pageA.textContent('#session-error'));
-    check(await pageA.locator('#take-next').isDisabled(), 'take next offered without a dispatcher');
     await signIn(pageA, 'alice');
     check((await pageA.textContent('#me-name')) === 'Alice · dispatcher', await pageA.textContent('#me-name'));
     check(await pageA.locator('#take-next').isEnabled(), 'take next disabled for a dispatcher');
+    check(await pageA.locator('#sign-out').isVisible(), 'no sign-out');
     await pageA.reload();
     await pageA.waitForFunction(() => document.querySelector('#me-name').textContent === 'Alice · dispatcher', null, { timeout: 10000 });
     pageB = await dispatcherPage('bob');
     await signIn(pageB, 'bob');
+    check((await pageB.textContent('#me-name')) === 'Bob · dispatcher', await pageB.textContent('#me-name'));
     // Both have read the (empty) queue: what arrives from now on is new to them.
     for (const p of [pageA, pageB]) await p.waitForSelector('#queue-empty:not([hidden])', { timeout: 10000 });
     check(['events', 'polling'].includes(await pageA.getAttribute('#updates', 'data-mode')), 'update mode');
@@ -575,10 +581,10 @@ try {
 
   const ids = {};
   await step('the open queue is shown in the server\'s order: Q1 first, then the longest waiting', async () => {
-    ids.tone1 = await uploadTo(F, 'tone1.wav', TONE_WAV);
-    ids.tone2 = await uploadTo(F, 'tone2.wav', TONE_WAV);
-    ids.calm = await uploadTo(F, 'call_1_calm.wav', fs.readFileSync(UPLOAD_WAV));
-    const api = (await getJson(F, '/api/queue')).calls;
+    ids.tone1 = await uploadTo(F, 'tone1.wav', TONE_WAV, TOKENS.sue);
+    ids.tone2 = await uploadTo(F, 'tone2.wav', TONE_WAV, TOKENS.sue);
+    ids.calm = await uploadTo(F, 'call_1_calm.wav', fs.readFileSync(UPLOAD_WAV), TOKENS.sue);
+    const api = (await getJson(F, '/api/queue', TOKENS.sue)).calls;
     check(api[0].id === ids.calm && api[0].dispatch.queue === 'Q1-IMMEDIATE', api.map((c) => c.dispatch.queue));
     check(api[1].id === ids.tone1 && api[2].id === ids.tone2, 'longest waiting first within a queue');
     await until('page A in the server order', async () => JSON.stringify(await pageOrder(pageA)) === JSON.stringify(api.map((c) => c.id)), 15000, 200);
@@ -640,30 +646,45 @@ try {
     await pageA.click('#act-cancel');
     await stateIs(ids.tone1, 'cancelled');
     check((await apiCall(ids.tone1)).history.map((e) => e.action).join() === 'claim,release,cancel', 'history');
+    await until('the page shows this call\'s history', async () => JSON.stringify(await pageA.$$eval('#history li', (lis) => lis.map((li) => li.dataset.action)))
+      === JSON.stringify(['claim', 'release', 'cancel']), 10000);
   });
 
-  await step('override without a reason is refused; with one it moves the call and the reason is shown', async () => {
+  let pageS = null;
+  await step('override: not offered to a dispatcher; a supervisor\'s without a reason is refused, with one it moves the call and the reason is shown', async () => {
     await openCall(pageA, ids.tone2);
-    await pageA.selectOption('#override-queue', 'Q2-ELEVATED');
-    await pageA.fill('#override-reason', '   ');
-    await pageA.click('#override-submit');
-    await pageA.waitForSelector('#dispatch-message:not([hidden])', { timeout: 5000 });
-    check((await pageA.textContent('#dispatch-message')).includes('reason'), await pageA.textContent('#dispatch-message'));
+    check(await pageA.locator('#override-submit').isDisabled() && await pageA.locator('#override-reason').isDisabled(), 'override offered to a dispatcher');
+    check(await pageA.locator('#override-who').isVisible(), 'no word on who overrides');
+    pageS = await dispatcherPage('sue');
+    await signIn(pageS, 'sue');
+    check((await pageS.textContent('#me-name')) === 'Sue · supervisor', await pageS.textContent('#me-name'));
+    await until('the call on Sue\'s page', async () => (await rowOf(pageS, ids.tone2).count()) === 1, 15000, 200);
+    await openCall(pageS, ids.tone2);
+    check(await pageS.locator('#override-who').isHidden(), 'supervisor told override is not theirs');
+    await pageS.selectOption('#override-queue', 'Q2-ELEVATED');
+    await pageS.fill('#override-reason', '   ');
+    await pageS.click('#override-submit');
+    await pageS.waitForSelector('#dispatch-message:not([hidden])', { timeout: 5000 });
+    check((await pageS.textContent('#dispatch-message')).includes('reason'), await pageS.textContent('#dispatch-message'));
     await sleep(300);
     let c = await apiCall(ids.tone2);
     check(c.dispatch.queue_override === null && !c.history.some((e) => e.action === 'override'), c.dispatch);
     const reason = 'neighbour reports smoke from the roof';
-    await pageA.fill('#override-reason', reason);
-    await pageA.click('#override-submit');
+    await pageS.fill('#override-reason', reason);
+    await pageS.click('#override-submit');
     await until('the override stored', async () => (await apiCall(ids.tone2)).dispatch.queue_override === 'Q2-ELEVATED', 10000);
     c = await apiCall(ids.tone2);
-    check(c.history.some((e) => e.action === 'override' && e.note === reason && e.by === 'Alice'), c.history);
-    await until('the reason in the detail', async () => {
-      const t = await pageA.textContent('#dispatch-override');
-      return t.includes('Q2-ELEVATED') && t.includes(reason) && t.includes('Alice');
-    }, 10000);
-    await until('the reason in the history', async () => (await pageA.textContent('#history li[data-action="override"]')).includes(reason), 10000);
-    await until('the row moved to Q2', async () => (await rowOf(pageA, ids.tone2).locator('.qbadge').textContent()) === 'Q2-ELEVATED', 10000);
+    check(c.history.some((e) => e.action === 'override' && e.note === reason && e.by === 'Sue'), c.history);
+    for (const p of [pageS, pageA]) {
+      await until('the reason in the detail', async () => {
+        const t = await p.textContent('#dispatch-override');
+        return t.includes('Q2-ELEVATED') && t.includes(reason) && t.includes('Sue');
+      }, 15000, 200);
+      await until('the reason in the history', async () => (await p.locator('#history li[data-action="override"]').count()) === 1
+        && (await p.textContent('#history li[data-action="override"]')).includes(reason), 10000);
+      await until('the row moved to Q2', async () => (await rowOf(p, ids.tone2).locator('.qbadge').textContent()) === 'Q2-ELEVATED', 10000);
+    }
+    await pageS.context().close();
   });
 
   await step('a note appears in the history (page and API)', async () => {
@@ -677,7 +698,7 @@ try {
   });
 
   await step('a Q2 call waiting past --overdue-s is highlighted in the queue and the detail', async () => {
-    await until('the server flags it', async () => (await getJson(F, '/api/queue')).calls.some((c) => c.id === ids.tone2 && c.dispatch.overdue), 15000, 200);
+    await until('the server flags it', async () => (await getJson(F, '/api/queue', TOKENS.sue)).calls.some((c) => c.id === ids.tone2 && c.dispatch.overdue), 15000, 200);
     await until('the row highlighted', async () => (await rowOf(pageA, ids.tone2).getAttribute('class')).includes('overdue'), 15000, 200);
     check((await rowOf(pageA, ids.tone2).textContent()).includes('OVERDUE'), 'no overdue label');
     check(await pageA.locator('#dispatch .chip.overdue').isVisible(), 'no overdue chip in the detail');
@@ -688,7 +709,7 @@ try {
   });
 
   await step('mark a call a duplicate of another', async () => {
-    ids.jfk = await uploadTo(F, 'jfk.wav', fs.readFileSync(path.join(AUDIO, 'jfk.wav')));
+    ids.jfk = await uploadTo(F, 'jfk.wav', fs.readFileSync(path.join(AUDIO, 'jfk.wav')), TOKENS.sue);
     await until('the new call on page A', async () => (await rowOf(pageA, ids.jfk).count()) === 1, 15000, 200);
     await openCall(pageA, ids.jfk);
     await pageA.click('#act-duplicate');
@@ -698,6 +719,7 @@ try {
     await stateIs(ids.jfk, 'duplicate');
     check((await apiCall(ids.jfk)).dispatch.duplicate_of === ids.calm, 'duplicate_of');
     await until('the detail says so', async () => (await pageA.textContent('#dispatch-state')) === `duplicate of ${ids.calm}`, 10000);
+
   });
 
   await step('a step another dispatcher got to first: 409, and the page shows the call as it now is', async () => {
@@ -725,8 +747,8 @@ try {
   });
 
   await step('two dashboards taking the next call as fast as they can never get the same call', async () => {
-    for (let i = 0; i < 8; i++) await uploadTo(F, `burst${i}.wav`, TONE_WAV);
-    const waiting = (await getJson(F, '/api/queue')).calls.filter((c) => c.dispatch.state === 'waiting').map((c) => c.id);
+    for (let i = 0; i < 8; i++) await uploadTo(F, `burst${i}.wav`, TONE_WAV, TOKENS.sue);
+    const waiting = (await getJson(F, '/api/queue', TOKENS.sue)).calls.filter((c) => c.dispatch.state === 'waiting').map((c) => c.id);
     check(waiting.length === 9, waiting.length);
     const takeAll = async (p) => {
       const got = [];
@@ -756,6 +778,11 @@ try {
       }
     }
     console.log(`  take-next: Alice ${a.length}, Bob ${b.length} of ${waiting.length}`);
+    // Two calls whose histories are one claim each: opening one after the other shows each its own.
+    for (const [who, id] of [['Bob', b[0]], ['Alice', a[0]], ['Bob', b[1]]]) {
+      await openCall(pageA, id);
+      await until(`${who}'s claim in the history`, async () => (await pageA.textContent('#history')).includes(`${who} claim`), 10000);
+    }
     await until('my calls on both pages', async () => (await pageA.locator('#mine-list li.call').count()) === a.length
       && (await pageB.locator('#mine-list li.call').count()) === b.length, 15000, 200);
   });
@@ -785,7 +812,7 @@ try {
       const shot = SCREENSHOT.replace(/\.png$/, `-${w}x${hgt}.png`);
       await pageA.screenshot({ path: shot });
       console.log(`  screenshot: ${shot}`);
-      const controls = ['#take-next', '#token-clear', '#queue-list li.call', '#mine-list li.call', '#act-claim', '#act-dispatch',
+      const controls = ['#take-next', '#sign-out', '#queue-list li.call', '#mine-list li.call', '#act-claim', '#act-dispatch',
         '#act-resolve', '#act-release', '#act-cancel', '#act-duplicate', '#override-queue', '#override-reason',
         '#override-submit', '#note-text', '#note-submit', '#upload-submit', '#live-start', '#live-end'];
       const panels = ['header.top', '.work', '.queue', '.detail-panel', '.map-panel', '.upload-panel', '.live-panel'];
@@ -822,8 +849,9 @@ try {
     });
   }
 
-  await step('the dispatch pages logged no errors but the refused token (401) and the conflict (409)', async () => {
+  await step('the dispatch pages logged no errors but the 401 before signing in and the conflict (409)', async () => {
     const unexpected = floorErrors.filter((e) => !/status of (401|409)/.test(e));
+    check(floorErrors.some((e) => e.includes('401')), 'no page went to sign in on a 401');
     check(unexpected.length === 0, unexpected);
     check(floorErrors.some((e) => e.includes('409')), 'the conflict was not a 409');
   });
