@@ -158,7 +158,9 @@ static void rows(threadpool *pool, const whisper_attention_args *args, const uin
                  float *scratch) {
     row_job j = {whisper_kernels_variant(), args, k16, v16, scratch, (args->n_q + ROW_Q_BLOCK - 1) / ROW_Q_BLOCK};
     int n_tasks = args->n_heads * j.q_blocks;
-    if (!pool || (long)args->n_q * args->n_kv < 4096) {
+    /* one head of one query over its keys is worth a task once the keys span
+     * a few hundred KB: a decoder step's cross-attention (1500 keys) is */
+    if (!pool || (long)args->n_q * args->n_kv * args->n_heads * args->d_head < 32768) {
         for (int t = 0; t < n_tasks; t++) row_task(&j, t, 0);
         return;
     }
