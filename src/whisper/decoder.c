@@ -59,9 +59,10 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         float *kc = kv->k + l * self_layer, *vc = kv->v + l * self_layer;
         /* causal self-attention over the cache */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->self.ln.g, L->self.ln.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->d_q, s->d_h, n, &L->self.q.w, L->self.q.b);
-        whisper_linear(pool, kc + (size_t)pos0 * d, s->d_h, n, &L->self.k.w, L->self.k.b);
-        whisper_linear(pool, vc + (size_t)pos0 * d, s->d_h, n, &L->self.v.w, L->self.v.b);
+        whisper_linear_out qkv[3] = {{s->d_q, &L->self.q.w, L->self.q.b},
+                                     {kc + (size_t)pos0 * d, &L->self.k.w, L->self.k.b},
+                                     {vc + (size_t)pos0 * d, &L->self.v.w, L->self.v.b}};
+        whisper_linear_multi(pool, s->d_h, n, qkv, 3);
         whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1};
         whisper_attention(pool, &sa, s->scores);
         whisper_linear(pool, s->d_h, s->d_a, n, &L->self.o.w, L->self.o.b);
@@ -82,8 +83,7 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         whisper_add(x, s->d_h, (size_t)n * d);
         /* MLP */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->ln_mlp.g, L->ln_mlp.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->d_f, s->d_h, n, &L->fc1.w, L->fc1.b);
-        whisper_gelu(pool, s->d_f, (size_t)n * hp->dec_ffn);
+        whisper_linear_gelu(pool, s->d_f, s->d_h, n, &L->fc1.w, L->fc1.b);
         whisper_linear(pool, s->d_h, s->d_f, n, &L->fc2.w, L->fc2.b);
         whisper_add(x, s->d_h, (size_t)n * d);
     }

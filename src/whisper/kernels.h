@@ -56,16 +56,26 @@ void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n);
  * x is [n_rows][w->cols], y is [n_rows][w->rows], both contiguous; y must not alias x. */
 void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b);
 
-/* y = GELU(x·Wᵀ + b), GELU applied while the output block is in cache. */
+/* Several linear layers of the same input: outs[i].y = x·outs[i].wᵀ + outs[i].b
+ * for i < n ≤ WHISPER_LINEAR_MULTI_MAX, each as whisper_linear computes it (the
+ * same values). A single row takes one pass over the pool for all of them. */
+#define WHISPER_LINEAR_MULTI_MAX 4
+typedef struct {
+    float *y;
+    const whisper_matrix *w;
+    const float *b;
+} whisper_linear_out;
+
+void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const whisper_linear_out *outs, int n);
+
+/* y = GELU(x·Wᵀ + b) with the exact erf form (PyTorch's default GELU: x·Φ(x)),
+ * applied while the output block is in cache. */
 void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,
                          const float *b);
 
 /* Row-wise layer norm over n_cols with gain g and bias b: y may equal x. */
 void whisper_layer_norm(threadpool *pool, float *y, const float *x, int n_rows, int n_cols,
                         const float *g, const float *b, float eps);
-
-/* In place: x = x·Φ(x) with the exact erf form (PyTorch's default GELU). */
-void whisper_gelu(threadpool *pool, float *x, size_t n);
 
 /* y[i] += x[i] for i < n. */
 void whisper_add(float *y, const float *x, size_t n);

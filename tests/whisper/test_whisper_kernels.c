@@ -2,7 +2,8 @@
  * references: fp16/bf16 conversion, linear layers for fp32/fp16/bf16/q8 weights
  * (q8 against its own dequantised values) on every variant this CPU runs
  * (portable, AVX2, AVX-512) — the few-rows tile, the GEMV, the q8 GEMV on
- * quantised activations, the GEMM micro-kernel with packed panels, and
+ * quantised activations and that quantisation, several layers of one input in
+ * one pass, the GEMM micro-kernel with packed panels, and
  * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
  * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
  * error bounds, layer norm, GELU and exp (vector approximations vs libm),
@@ -290,6 +291,68 @@ static void test_gemv_q8(void) {
     threadpool_free(pool);
 }
 
+/* Several layers of one input (Q, K, V): whisper_linear_multi gives exactly
+ * whisper_linear's values for each, with mixed q8 / fp16 weights, on one row
+ * (one pass over the pool) and on three, threaded or not. */
+static void test_linear_multi(void) {
+    enum { K = 200, R = 3 };
+    const int rows[3] = {70, 129, 64};
+    const whisper_dtype dts[3] = {WHISPER_DTYPE_Q8, WHISPER_DTYPE_F16, WHISPER_DTYPE_Q8};
+    test_matrix w[3];
+    float x[R * K], bias[129], *y[3], *ref[3];
+    for (int i = 0; i < R * K; i++) x[i] = frand();
+    for (int i = 0; i < 129; i++) bias[i] = frand();
+    whisper_linear_out outs[3];
+    for (int i = 0; i < 3; i++) {
+        w[i] = make_matrix(rows[i], K, dts[i]);
+        y[i] = malloc(sizeof(float) * R * rows[i]);
+        ref[i] = malloc(sizeof(float) * R * rows[i]);
+        outs[i] = (whisper_linear_out){y[i], &w[i].m, i == 1 ? NULL : bias};
+    }
+    threadpool *pool = threadpool_new(2);
+    for (int t = 0; t < 4; t++) {
+        threadpool *p = t & 1 ? pool : NULL;
+        int n_rows = t < 2 ? 1 : R;
+        for (int i = 0; i < 3; i++) whisper_linear(p, ref[i], x, n_rows, &w[i].m, outs[i].b);
+        whisper_linear_multi(p, x, n_rows, outs, 3);
+        for (int i = 0; i < 3; i++)
+            CHECK(memcmp(y[i], ref[i], sizeof(float) * n_rows * rows[i]) == 0,
+                  "linear_multi layer %d, %d rows%s: whisper_linear's values", i, n_rows, p ? ", threaded" : "");
+    }
+    threadpool_free(pool);
+    for (int i = 0; i < 3; i++) free(y[i]), free(ref[i]), free(w[i].exact), free(w[i].data);
+}
+
+/* Per-block quantisation of an activation row: every variant writes the
+ * portable rule's bytes and scales (odd lengths, an all-zero block, values on
+ * the rounding half-way points and at ±max), and the rule holds. */
+static void test_q8_quantize(void) {
+    const int sizes[] = {1, 7, 31, 32, 33, 96, 200, 384, 1031};
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int K = sizes[s], nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+        float *x = malloc(sizeof(float) * K), *d0 = malloc(sizeof(float) * nb), *d = malloc(sizeof(float) * nb);
+        int8_t *q0 = malloc((size_t)K), *q = malloc((size_t)K);
+        for (int k = 0; k < K; k++) x[k] = frand() * (k % 5 == 1 ? 30.0f : 1.0f);
+        for (int k = 32; k < 64 && k < K; k++) x[k] = 0.0f;          /* an all-zero block */
+        for (int k = 64; k < 96 && k < K; k++) x[k] = (float)(k - 80) + 0.5f; /* max 15.5: 127/15.5 · (j+0.5) */
+        if (K > 100) x[100] = -x[101] * 1000.0f;                     /* a block's max negative */
+        vars[0]->q8_quantize(x, K, q0, d0);
+        for (int k = 0; k < K; k++) {
+            float sc = d0[k / WHISPER_Q8_BLOCK], amax = sc * 127.0f;
+            CHECK(q0[k] >= -127 && fabsf(x[k] - q0[k] * sc) <= 0.5001f * sc + 1e-6f * amax,
+                  "portable q8 quantisation of x[%d] = %g: %d · %g", k, x[k], q0[k], sc);
+        }
+        for (int v = 1; v < n_vars; v++) {
+            vars[v]->q8_quantize(x, K, q, d);
+            CHECK(memcmp(q, q0, (size_t)K) == 0 && memcmp(d, d0, sizeof(float) * nb) == 0,
+                  "%s q8 quantisation of %d values equals the portable one", vars[v]->name, K);
+        }
+        free(x), free(d0), free(d), free(q0), free(q);
+    }
+}
+
 /* The vector exp (softmax) and erf (GELU) of every variant against libm. */
 static void test_approximations(void) {
     const whisper_kernel_variant *vars[3];
@@ -322,7 +385,7 @@ static void test_approximations(void) {
 
 static void test_pointwise(void) {
     float g[5] = {-3.0f, -1.0f, 0.0f, 0.5f, 2.0f};
-    whisper_gelu(NULL, g, 5);
+    whisper_kernels_variant()->gelu(g, 5);
     const double want[5] = {-0.00404969631, -0.158655254, 0.0, 0.345731116, 1.95449974};
     for (int i = 0; i < 5; i++) CHECK_NEAR(g[i], want[i], 1e-6, "gelu (erf form)");
 
@@ -520,6 +583,8 @@ int main(void) {
     test_conversion();
     test_linear();
     test_gemv_q8();
+    test_q8_quantize();
+    test_linear_multi();
     test_approximations();
     test_fp16_rounding();
     test_pointwise();
