@@ -68,6 +68,14 @@ typedef struct {
 
 void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const whisper_linear_out *outs, int n);
 
+/* whisper_linear of one row (y = x·Wᵀ + b) that also calls then(ctx, y, n0, n1,
+ * thread) on each range [n0, n1) of outputs once they are written, on the thread
+ * that wrote them (thread < threadpool_size(pool)): a pass over the outputs
+ * while they are in cache, in the same run of the pool. */
+typedef void (*whisper_rows_fn)(void *ctx, const float *y, int n0, int n1, int thread);
+void whisper_gemv_then(threadpool *pool, float *y, const float *x, const whisper_matrix *w, const float *b,
+                       whisper_rows_fn then, void *ctx);
+
 /* y = GELU(x·Wᵀ + b) with the exact erf form (PyTorch's default GELU: x·Φ(x)),
  * applied while the output block is in cache. */
 void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,

@@ -43,6 +43,8 @@ typedef struct {
     float *panels; /* GEMM: one NB·KC buffer per thread */
     int8_t *xq;    /* q8 GEMV: the quantised activation row and its block scales */
     float *xd;
+    whisper_rows_fn then; /* GEMV: called on each task's outputs, or NULL */
+    void *then_ctx;
 } linear_job;
 
 static void epilogue(const linear_job *j, int m0, int m1, int n0, int n1) {
@@ -90,6 +92,7 @@ static void gemv_task(void *ctx, int task, int thread) {
     else
         j->v->gemv(j->y + n0, j->x, j->w, n0, n1);
     epilogue(j, 0, 1, n0, n1);
+    if (j->then) j->then(j->then_ctx, j->y, n0, n1, thread);
 }
 
 static void small_task(void *ctx, int task, int thread) {
@@ -157,7 +160,7 @@ static int gemv_multi(threadpool *pool, linear_job *jobs, int n) {
 static void linear(threadpool *pool, float *y, const float *x, int M, const whisper_matrix *w, const float *b,
                    int gelu) {
     if (M <= 0 || w->rows <= 0) return;
-    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL, NULL, NULL};
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL, NULL, NULL, NULL, NULL};
     long work = (long)M * j.N * j.K;
     if (M == 1 && gemv_multi(pool, &j, 1) == 0) return;
     /* M == 1 here only without memory for the quantised row: the small-batch path (fp32 activations) */
@@ -187,12 +190,21 @@ void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const wh
         const whisper_matrix *w = outs[i].w;
         if (n_rows == 1 && w->rows > 0) {
             linear_job j = {whisper_kernels_variant(), outs[i].y, x, w, outs[i].b, 0, 1, w->rows, w->cols, 0, NULL,
-                            NULL, NULL};
+                            NULL, NULL, NULL, NULL};
             jobs[m++] = j;
         }
     }
     if (n_rows == 1 && (m == 0 || gemv_multi(pool, jobs, m) == 0)) return;
     for (int i = 0; i < n; i++) linear(pool, outs[i].y, x, n_rows, outs[i].w, outs[i].b, 0);
+}
+
+void whisper_gemv_then(threadpool *pool, float *y, const float *x, const whisper_matrix *w, const float *b,
+                       whisper_rows_fn then, void *ctx) {
+    if (w->rows <= 0) return;
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, 0, 1, w->rows, w->cols, 0, NULL, NULL, NULL, then, ctx};
+    if (gemv_multi(pool, &j, 1) == 0) return;
+    linear(pool, y, x, 1, w, b, 0); /* no memory for a quantised row */
+    then(ctx, y, 0, w->rows, 0);
 }
 
 void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,
