@@ -3,6 +3,8 @@
  * over the KV cache, cross-attention over the window's audio features — the
  * s->n_ctx positions the encoder produced —, MLP),
  * final layer norm, logits = x · embed_tokensᵀ (the tied output projection).
+ * A single-token step runs each attention with its input projections as one
+ * pool run of one task per head (whisper_attention_step).
  * Sessions of q8 models keep the cross-attention keys/values in fp16: a
  * decoder step streams them once per layer, so that halves a quarter to a
  * third of its memory traffic (an approximation, like the 8-bit weights). q8
@@ -59,25 +61,37 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         float *kc = kv->k + l * self_layer, *vc = kv->v + l * self_layer;
         /* causal self-attention over the cache */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->self.ln.g, L->self.ln.b, WHISPER_LN_EPS);
-        whisper_linear_out qkv[3] = {{s->d_q, &L->self.q.w, L->self.q.b},
-                                     {kc + (size_t)pos0 * d, &L->self.k.w, L->self.k.b},
-                                     {vc + (size_t)pos0 * d, &L->self.v.w, L->self.v.b}};
-        whisper_linear_multi(pool, s->d_h, n, qkv, 3);
+        float *k_new = kc + (size_t)pos0 * d, *v_new = vc + (size_t)pos0 * d;
         whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1};
-        whisper_attention(pool, &sa, s->scores);
+        whisper_step_proj sp = {&L->self.q.w, &L->self.k.w, &L->self.v.w, L->self.q.b, L->self.k.b, L->self.v.b,
+                                s->d_q, k_new, v_new};
+        if (n > 1 || whisper_attention_step(pool, s->d_h, &sp, &sa, NULL, NULL, s->scores) != 0) {
+            whisper_linear_out qkv[3] = {{s->d_q, &L->self.q.w, L->self.q.b},
+                                         {k_new, &L->self.k.w, L->self.k.b},
+                                         {v_new, &L->self.v.w, L->self.v.b}};
+            whisper_linear_multi(pool, s->d_h, n, qkv, 3);
+            whisper_attention(pool, &sa, s->scores);
+        }
         whisper_linear(pool, s->d_h, s->d_a, n, &L->self.o.w, L->self.o.b);
         whisper_add(x, s->d_h, (size_t)n * d);
         /* cross-attention over the audio features */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->cross.ln.g, L->cross.ln.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
         whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, d, d, d, n, s->n_ctx, hp->dec_heads, dh, 0};
+        const uint16_t *k16 = NULL, *v16 = NULL;
         if (s->cross_k16) {
-            whisper_attention_f16kv(pool, &ca, s->cross_k16 + l * cross_layer, s->cross_v16 + l * cross_layer,
-                                    s->scores);
+            k16 = s->cross_k16 + l * cross_layer;
+            v16 = s->cross_v16 + l * cross_layer;
         } else {
             ca.k = s->cross_k + l * cross_layer;
             ca.v = s->cross_v + l * cross_layer;
-            whisper_attention(pool, &ca, s->scores);
+        }
+        whisper_step_proj cp = {&L->cross.q.w, NULL, NULL, L->cross.q.b, NULL, NULL, s->d_q, NULL, NULL};
+        if (n > 1 || whisper_attention_step(pool, s->d_h, &cp, &ca, k16, v16, s->scores) != 0) {
+            whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
+            if (k16)
+                whisper_attention_f16kv(pool, &ca, k16, v16, s->scores);
+            else
+                whisper_attention(pool, &ca, s->scores);
         }
         whisper_linear(pool, s->d_h, s->d_a, n, &L->cross.o.w, L->cross.o.b);
         whisper_add(x, s->d_h, (size_t)n * d);

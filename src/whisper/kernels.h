@@ -114,6 +114,24 @@ void whisper_attention(threadpool *pool, const whisper_attention_args *args, flo
 void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
                              const uint16_t *v16, float *scratch);
 
+/* One decoder step's attention with its input projections, in one pool run of
+ * one task per head: task h computes head h's slice of q = x·wqᵀ + bq (and, for
+ * self-attention, of k and v, written to the caches' current row) and then
+ * head h's attention of args (n_q = 1; args->q is p->q), over fp16 keys/values
+ * k16 / v16 when non-NULL (as whisper_attention_f16kv). wk, wv NULL: the keys
+ * and values are all there already (cross-attention). The values are those of
+ * whisper_linear and whisper_attention. x has wq->cols floats. Returns 0, or -1
+ * (nothing done) without memory for x quantised for q8 weights. */
+typedef struct {
+    const whisper_matrix *wq, *wk, *wv;
+    const float *bq, *bk, *bv;
+    float *q, *k, *v; /* outputs: q (d_model floats), the K and V caches' rows for this step */
+} whisper_step_proj;
+
+int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_proj *p,
+                           const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
+                           float *scratch);
+
 /* "avx512", "avx2" or "portable": the path the kernels take on this machine. */
 const char *whisper_kernels_path(void);
 

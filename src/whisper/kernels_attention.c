@@ -7,7 +7,9 @@
  * stays in L2), exponentiates them in place (the softmax's normalisation is
  * applied to the output rows instead of the scores) and multiplies them by the
  * packed values, KC keys at a time. Short runs (decoder steps, prompts, causal)
- * and fp16 keys/values go row by row: scores, softmax, weighted sum of values. */
+ * and fp16 keys/values go row by row: scores, softmax, weighted sum of values.
+ * A decoder step can fuse its projections in: one task per head computes the
+ * head's slices of Q (and K, V) and then its attention, one pool run in all. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +167,46 @@ static void rows(threadpool *pool, const whisper_attention_args *args, const uin
         return;
     }
     threadpool_run(pool, n_tasks, row_task, &j);
+}
+
+/* ---- a decoder step's projections and attention, per head ---- */
+
+typedef struct {
+    row_job att;
+    const whisper_step_proj *p;
+    const float *x;
+    const int8_t *xq; /* x quantised, when a projection is q8 */
+    const float *xd;
+} step_job;
+
+static void step_task(void *ctx, int h, int thread) {
+    step_job *j = ctx;
+    const whisper_step_proj *p = j->p;
+    int n0 = h * j->att.a->d_head, n1 = n0 + j->att.a->d_head;
+    whisper_gemv_rows(j->att.v, p->q, j->x, j->xq, j->xd, p->wq, p->bq, n0, n1);
+    if (p->wk) {
+        whisper_gemv_rows(j->att.v, p->k, j->x, j->xq, j->xd, p->wk, p->bk, n0, n1);
+        whisper_gemv_rows(j->att.v, p->v, j->x, j->xq, j->xd, p->wv, p->bv, n0, n1);
+    }
+    row_task(&j->att, h, thread);
+}
+
+int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_proj *p,
+                           const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
+                           float *scratch) {
+    const whisper_matrix *ws[3] = {p->wq, p->wk, p->wv};
+    int K = p->wq->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK, any_q8 = 0;
+    for (int i = 0; i < 3; i++) any_q8 |= ws[i] && ws[i]->dtype == WHISPER_DTYPE_Q8;
+    float *xd = NULL;
+    if (any_q8) {
+        xd = malloc((size_t)nb * sizeof(float) + (size_t)K);
+        if (!xd) return -1;
+        whisper_q8_quantize_row(x, K, (int8_t *)(xd + nb), xd);
+    }
+    step_job j = {{whisper_kernels_variant(), args, k16, v16, scratch, 1}, p, x, xd ? (int8_t *)(xd + nb) : NULL, xd};
+    threadpool_run(pool, args->n_heads, step_task, &j);
+    free(xd);
+    return 0;
 }
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch) {

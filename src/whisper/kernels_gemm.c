@@ -83,15 +83,22 @@ static void gemm_task(void *ctx, int task, int thread) {
     epilogue(j, m0, m1, n0, n1);
 }
 
+void whisper_gemv_rows(const whisper_kernel_variant *v, float *y, const float *x, const int8_t *xq, const float *xd,
+                       const whisper_matrix *w, const float *b, int n0, int n1) {
+    if (w->dtype == WHISPER_DTYPE_Q8)
+        v->gemv_q8(y + n0, xq, xd, w, n0, n1);
+    else
+        v->gemv(y + n0, x, w, n0, n1);
+    if (b)
+        for (int n = n0; n < n1; n++) y[n] += b[n];
+}
+
 static void gemv_task(void *ctx, int task, int thread) {
     (void)thread;
     const linear_job *j = ctx;
     int n0 = task * GEMV_ROWS, n1 = n0 + GEMV_ROWS < j->N ? n0 + GEMV_ROWS : j->N;
-    if (j->xq)
-        j->v->gemv_q8(j->y + n0, j->xq, j->xd, j->w, n0, n1);
-    else
-        j->v->gemv(j->y + n0, j->x, j->w, n0, n1);
-    epilogue(j, 0, 1, n0, n1);
+    whisper_gemv_rows(j->v, j->y, j->x, j->xq, j->xd, j->w, j->b, n0, n1);
+    if (j->gelu) j->v->gelu(j->y + n0, (size_t)(n1 - n0));
     if (j->then) j->then(j->then_ctx, j->y, n0, n1, thread);
 }
 

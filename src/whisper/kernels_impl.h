@@ -75,6 +75,12 @@ int whisper_kernels_runnable(const whisper_kernel_variant *out[3]);
  * before a q8 GEMV; runs the machine's variant. */
 void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale);
 
+/* y[n] = x·w[n] + b[n] (b may be NULL) for n in [n0, n1): one activation row; for
+ * q8 w, xq / xd is x quantised by whisper_q8_quantize_row. Each output is the same
+ * whatever range it is computed in (the GEMV of whisper_linear). */
+void whisper_gemv_rows(const whisper_kernel_variant *v, float *y, const float *x, const int8_t *xq, const float *xd,
+                       const whisper_matrix *w, const float *b, int n0, int n1);
+
 /* One block of whisper_q8_quantize_row (n ≤ WHISPER_Q8_BLOCK values): the portable rule. */
 void whisper_q8_quantize_block(const float *x, int n, int8_t *q, float *scale);
 

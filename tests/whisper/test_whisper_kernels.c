@@ -7,7 +7,8 @@
  * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
  * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
  * error bounds, layer norm, GELU and exp (vector approximations vs libm),
- * softmax, causal / full / blocked attention (fp32 and fp16 keys/values), and
+ * softmax, causal / full / blocked attention (fp32 and fp16 keys/values), a
+ * decoder step's attention fused with its projections per head, and
  * the q8 vocabulary projection with exact top entries on near-tied rows. */
 #include <math.h>
 #include <stdint.h>
@@ -323,6 +324,62 @@ static void test_linear_multi(void) {
     for (int i = 0; i < 3; i++) free(y[i]), free(ref[i]), free(w[i].exact), free(w[i].data);
 }
 
+/* A decoder step's attention with its projections per head
+ * (whisper_attention_step) gives exactly the values of whisper_linear and
+ * whisper_attention: self-attention (Q, K, V; the new cache row written) over
+ * fp32 caches and cross-attention (Q only) over fp16 keys/values, with q8 and
+ * fp16 weights, threaded or not. */
+static void test_attention_step(void) {
+    enum { H = 3, DH = 64, D = H * DH, T = 150 };
+    threadpool *pool = threadpool_new(2);
+    float x[D], bias[3][D];
+    for (int i = 0; i < D; i++) x[i] = frand(), bias[0][i] = frand(), bias[1][i] = frand(), bias[2][i] = frand();
+    float *kc = malloc(sizeof(float) * 2 * T * D), *vc = kc + T * D, *kc2 = malloc(sizeof(float) * 2 * T * D);
+    float *vc2 = kc2 + T * D, *scratch = malloc(sizeof(float) * 2 * T);
+    uint16_t *k16 = malloc(sizeof(uint16_t) * 2 * T * D), *v16 = k16 + T * D;
+    for (int i = 0; i < 2 * T * D; i++) kc[i] = frand();
+    for (int i = 0; i < 2 * T * D; i++) { /* fp16 patterns of magnitude 1/8 … 1 */
+        k16[i] = (uint16_t)(((rng >> 20) & 1) << 15 | (12 + (rng >> 30) % 3) << 10 | ((rng >> 40) & 1023));
+        (void)frand();
+    }
+    for (int dt = 0; dt < 2; dt++)
+        for (int t = 0; t < 2; t++) {
+            threadpool *p = t ? pool : NULL;
+            test_matrix w[3];
+            for (int i = 0; i < 3; i++) w[i] = make_matrix(D, D, dt ? WHISPER_DTYPE_F16 : WHISPER_DTYPE_Q8);
+            float q[D], out[D], q_ref[D], out_ref[D];
+            int pos = T - 1;
+            /* self-attention at position pos */
+            memcpy(kc2, kc, sizeof(float) * 2 * T * D);
+            whisper_linear(p, q_ref, x, 1, &w[0].m, bias[0]);
+            whisper_linear(p, kc2 + (size_t)pos * D, x, 1, &w[1].m, bias[1]);
+            whisper_linear(p, vc2 + (size_t)pos * D, x, 1, &w[2].m, bias[2]);
+            whisper_attention_args ref = {q_ref, kc2, vc2, out_ref, D, D, D, D, 1, T, H, DH, 1};
+            whisper_attention(p, &ref, scratch);
+            whisper_step_proj sp = {&w[0].m, &w[1].m, &w[2].m, bias[0], bias[1], bias[2], q,
+                                    kc + (size_t)pos * D, vc + (size_t)pos * D};
+            whisper_attention_args a = {q, kc, vc, out, D, D, D, D, 1, T, H, DH, 1};
+            CHECK(whisper_attention_step(p, x, &sp, &a, NULL, NULL, scratch) == 0, "attention step runs");
+            CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0 &&
+                      memcmp(kc, kc2, sizeof(float) * 2 * T * D) == 0,
+                  "self-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
+                  p ? ", threaded" : "");
+            /* cross-attention over fp16 keys and values */
+            whisper_linear(p, q_ref, x, 1, &w[0].m, NULL);
+            whisper_attention_args cref = {q_ref, NULL, NULL, out_ref, D, D, D, D, 1, T, H, DH, 0};
+            whisper_attention_f16kv(p, &cref, k16, v16, scratch);
+            whisper_step_proj cp = {&w[0].m, NULL, NULL, NULL, NULL, NULL, q, NULL, NULL};
+            whisper_attention_args ca = {q, NULL, NULL, out, D, D, D, D, 1, T, H, DH, 0};
+            CHECK(whisper_attention_step(p, x, &cp, &ca, k16, v16, scratch) == 0, "cross step runs");
+            CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0,
+                  "cross-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
+                  p ? ", threaded" : "");
+            for (int i = 0; i < 3; i++) free(w[i].exact), free(w[i].data);
+        }
+    free(kc), free(kc2), free(k16), free(scratch);
+    threadpool_free(pool);
+}
+
 /* Per-block quantisation of an activation row: every variant writes the
  * portable rule's bytes and scales (odd lengths, an all-zero block, values on
  * the rounding half-way points and at ±max), and the rule holds. */
@@ -587,6 +644,7 @@ int main(void) {
     test_gemv_q8();
     test_q8_quantize();
     test_linear_multi();
+    test_attention_step();
     test_approximations();
     test_fp16_rounding();
     test_pointwise();
