@@ -19,21 +19,36 @@
 #include "whisper/kernels.h"
 #include "whisper/quant.h"
 
+/* Rows [n][d] of src into dst laid out [head][n_audio_ctx][d_head] (fp32 or, with dst16, fp16). */
+static void to_head_major(const whisper_hparams *hp, const float *src, int n, float *dst, uint16_t *dst16) {
+    int d = hp->d_model, dh = d / hp->dec_heads;
+    for (int h = 0; h < hp->dec_heads; h++)
+        for (int t = 0; t < n; t++) {
+            const float *row = src + (size_t)t * d + (size_t)h * dh;
+            size_t at = ((size_t)h * hp->n_audio_ctx + (size_t)t) * dh;
+            if (dst16)
+                whisper_convert_fp16(dst16 + at, row, (size_t)dh);
+            else
+                memcpy(dst + at, row, (size_t)dh * sizeof(float));
+        }
+}
+
 void whisper_decoder_begin(whisper_session *s) {
     const whisper_model *m = s->model;
     const whisper_hparams *hp = &m->hp;
-    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model, used = (size_t)s->n_ctx * hp->d_model;
+    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model;
     for (int l = 0; l < hp->dec_layers; l++) {
         const whisper_attn_weights *c = &m->dec[l].cross;
-        if (s->cross_k16) { /* q8 model: computed in fp32 (encoder scratch), kept in fp16 */
-            whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
-            whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
-            whisper_convert_fp16(s->cross_k16 + l * per_layer, s->e_k, used);
-            whisper_convert_fp16(s->cross_v16 + l * per_layer, s->e_v, used);
-            continue;
+        /* computed in fp32 (encoder scratch), kept head by head, in fp16 for q8 models */
+        whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
+        whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
+        if (s->cross_k16) {
+            to_head_major(hp, s->e_k, s->n_ctx, NULL, s->cross_k16 + l * per_layer);
+            to_head_major(hp, s->e_v, s->n_ctx, NULL, s->cross_v16 + l * per_layer);
+        } else {
+            to_head_major(hp, s->e_k, s->n_ctx, s->cross_k + l * per_layer, NULL);
+            to_head_major(hp, s->e_v, s->n_ctx, s->cross_v + l * per_layer, NULL);
         }
-        whisper_linear(s->pool, s->cross_k + l * per_layer, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
-        whisper_linear(s->pool, s->cross_v + l * per_layer, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
     }
     s->cross_ready = 1;
     s->kv.n = 0;
@@ -62,7 +77,7 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         /* causal self-attention over the cache */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->self.ln.g, L->self.ln.b, WHISPER_LN_EPS);
         float *k_new = kc + (size_t)pos0 * d, *v_new = vc + (size_t)pos0 * d;
-        whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1};
+        whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1, 0};
         whisper_step_proj sp = {&L->self.q.w, &L->self.k.w, &L->self.v.w, L->self.q.b, L->self.k.b, L->self.v.b,
                                 s->d_q, k_new, v_new};
         if (n > 1 || whisper_attention_step(pool, s->d_h, &sp, &sa, NULL, NULL, s->scores) != 0) {
@@ -76,7 +91,8 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         whisper_add(x, s->d_h, (size_t)n * d);
         /* cross-attention over the audio features */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->cross.ln.g, L->cross.ln.b, WHISPER_LN_EPS);
-        whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, d, d, d, n, s->n_ctx, hp->dec_heads, dh, 0};
+        whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, dh, dh, d, n, s->n_ctx, hp->dec_heads, dh, 0,
+                                     (size_t)hp->n_audio_ctx * dh};
         const uint16_t *k16 = NULL, *v16 = NULL;
         if (s->cross_k16) {
             k16 = s->cross_k16 + l * cross_layer;

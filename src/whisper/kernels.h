@@ -94,7 +94,9 @@ void whisper_softmax(float *x, int n);
 /* Multi-head scaled dot-product attention, rows of width n_heads·d_head:
  * out[i] = softmax(q[i]·kᵀ / sqrt(d_head)) · v per head, over keys 0 … n_kv−1;
  * with causal, query i sits at position n_kv − n_q + i and sees keys up to it.
- * q, k, v, out have row strides ldq, ldk, ldv, ldo (floats). scratch holds at least
+ * q, k, v, out have row strides ldq, ldk, ldv, ldo (floats); head h's keys and
+ * values start kv_head·h elements into k and v (0: d_head, rows holding every
+ * head; a head-major layout [head][key][d_head] has ldk = ldv = d_head). scratch holds at least
  * threadpool_size(pool) · n_kv floats. Long query runs (the encoder) use a blocked
  * path with its own buffers; if those cannot be allocated it falls back to the
  * row-by-row path. */
@@ -104,6 +106,7 @@ typedef struct {
     int ldq, ldk, ldv, ldo;
     int n_q, n_kv, n_heads, d_head;
     int causal;
+    size_t kv_head;
 } whisper_attention_args;
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch);

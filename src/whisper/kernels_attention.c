@@ -23,6 +23,9 @@
 #define BLOCKED_MIN_Q 64
 #define ROW_Q_BLOCK 16
 
+/* Elements from one head's first key (value) to the next head's. */
+static size_t kv_head(const whisper_attention_args *a) { return a->kv_head ? a->kv_head : (size_t)a->d_head; }
+
 /* ---- row by row ---- */
 
 typedef struct {
@@ -45,15 +48,15 @@ static void row_task(void *ctx, int task, int thread) {
         const float *q = a->q + (size_t)i * a->ldq + (size_t)h * dh;
         int n_keys = a->causal ? a->n_kv - a->n_q + i + 1 : a->n_kv;
         if (j->k16)
-            j->v->scores_f16(s, q, j->k16 + (size_t)h * dh, a->ldk, n_keys, dh, scale);
+            j->v->scores_f16(s, q, j->k16 + h * kv_head(a), a->ldk, n_keys, dh, scale);
         else
-            j->v->scores(s, q, a->k + (size_t)h * dh, a->ldk, n_keys, dh, scale);
+            j->v->scores(s, q, a->k + h * kv_head(a), a->ldk, n_keys, dh, scale);
         whisper_softmax(s, n_keys);
         float *o = a->out + (size_t)i * a->ldo + (size_t)h * dh;
         if (j->v16)
-            j->v->weighted_sum_f16(o, s, j->v16 + (size_t)h * dh, a->ldv, n_keys, dh);
+            j->v->weighted_sum_f16(o, s, j->v16 + h * kv_head(a), a->ldv, n_keys, dh);
         else
-            j->v->weighted_sum(o, s, a->v + (size_t)h * dh, a->ldv, n_keys, dh);
+            j->v->weighted_sum(o, s, a->v + h * kv_head(a), a->ldv, n_keys, dh);
     }
 }
 
@@ -76,12 +79,12 @@ static void pack_task(void *ctx, int h, int thread) {
     int dh = a->d_head;
     for (int p = 0; p < j->k_panels; p++) {
         int nr = a->n_kv - p * NR < NR ? a->n_kv - p * NR : NR;
-        whisper_pack_f32(j->kp + h * j->kp_head + (size_t)p * dh * NR, a->k + (size_t)h * dh, a->ldk, 1, p * NR, nr,
+        whisper_pack_f32(j->kp + h * j->kp_head + (size_t)p * dh * NR, a->k + h * kv_head(a), a->ldk, 1, p * NR, nr,
                          0, dh);
     }
     for (int p = 0; p < j->v_panels; p++) {
         int nr = dh - p * NR < NR ? dh - p * NR : NR;
-        whisper_pack_f32(j->vp + h * j->vp_head + (size_t)p * a->n_kv * NR, a->v + (size_t)h * dh, a->ldv, 0, p * NR,
+        whisper_pack_f32(j->vp + h * j->vp_head + (size_t)p * a->n_kv * NR, a->v + h * kv_head(a), a->ldv, 0, p * NR,
                          nr, 0, a->n_kv);
     }
 }

@@ -336,7 +336,8 @@ static void test_attention_step(void) {
     for (int i = 0; i < D; i++) x[i] = frand(), bias[0][i] = frand(), bias[1][i] = frand(), bias[2][i] = frand();
     float *kc = malloc(sizeof(float) * 2 * T * D), *vc = kc + T * D, *kc2 = malloc(sizeof(float) * 2 * T * D);
     float *vc2 = kc2 + T * D, *scratch = malloc(sizeof(float) * 2 * T);
-    uint16_t *k16 = malloc(sizeof(uint16_t) * 2 * T * D), *v16 = k16 + T * D;
+    uint16_t *k16 = malloc(sizeof(uint16_t) * 4 * T * D), *v16 = k16 + T * D, *k16h = v16 + T * D, *v16h = k16h + T * D;
+    float *kh = malloc(sizeof(float) * 2 * T * D), *vh = kh + T * D;
     for (int i = 0; i < 2 * T * D; i++) kc[i] = frand();
     for (int i = 0; i < 2 * T * D; i++) { /* fp16 patterns of magnitude 1/8 … 1 */
         k16[i] = (uint16_t)(((rng >> 20) & 1) << 15 | (12 + (rng >> 30) % 3) << 10 | ((rng >> 40) & 1023));
@@ -354,11 +355,11 @@ static void test_attention_step(void) {
             whisper_linear(p, q_ref, x, 1, &w[0].m, bias[0]);
             whisper_linear(p, kc2 + (size_t)pos * D, x, 1, &w[1].m, bias[1]);
             whisper_linear(p, vc2 + (size_t)pos * D, x, 1, &w[2].m, bias[2]);
-            whisper_attention_args ref = {q_ref, kc2, vc2, out_ref, D, D, D, D, 1, T, H, DH, 1};
+            whisper_attention_args ref = {q_ref, kc2, vc2, out_ref, D, D, D, D, 1, T, H, DH, 1, 0};
             whisper_attention(p, &ref, scratch);
             whisper_step_proj sp = {&w[0].m, &w[1].m, &w[2].m, bias[0], bias[1], bias[2], q,
                                     kc + (size_t)pos * D, vc + (size_t)pos * D};
-            whisper_attention_args a = {q, kc, vc, out, D, D, D, D, 1, T, H, DH, 1};
+            whisper_attention_args a = {q, kc, vc, out, D, D, D, D, 1, T, H, DH, 1, 0};
             CHECK(whisper_attention_step(p, x, &sp, &a, NULL, NULL, scratch) == 0, "attention step runs");
             CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0 &&
                       memcmp(kc, kc2, sizeof(float) * 2 * T * D) == 0,
@@ -366,17 +367,36 @@ static void test_attention_step(void) {
                   p ? ", threaded" : "");
             /* cross-attention over fp16 keys and values */
             whisper_linear(p, q_ref, x, 1, &w[0].m, NULL);
-            whisper_attention_args cref = {q_ref, NULL, NULL, out_ref, D, D, D, D, 1, T, H, DH, 0};
+            whisper_attention_args cref = {q_ref, NULL, NULL, out_ref, D, D, D, D, 1, T, H, DH, 0, 0};
             whisper_attention_f16kv(p, &cref, k16, v16, scratch);
             whisper_step_proj cp = {&w[0].m, NULL, NULL, NULL, NULL, NULL, q, NULL, NULL};
-            whisper_attention_args ca = {q, NULL, NULL, out, D, D, D, D, 1, T, H, DH, 0};
+            whisper_attention_args ca = {q, NULL, NULL, out, D, D, D, D, 1, T, H, DH, 0, 0};
             CHECK(whisper_attention_step(p, x, &cp, &ca, k16, v16, scratch) == 0, "cross step runs");
             CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0,
                   "cross-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
                   p ? ", threaded" : "");
+            /* the same keys and values laid out head by head ([head][key][d_head]) */
+            for (int h = 0; h < H; h++)
+                for (int t2 = 0; t2 < T; t2++)
+                    for (int i = 0; i < DH; i++) {
+                        k16h[((size_t)h * T + t2) * DH + i] = k16[(size_t)t2 * D + h * DH + i];
+                        v16h[((size_t)h * T + t2) * DH + i] = v16[(size_t)t2 * D + h * DH + i];
+                        kh[((size_t)h * T + t2) * DH + i] = kc[(size_t)t2 * D + h * DH + i];
+                        vh[((size_t)h * T + t2) * DH + i] = vc[(size_t)t2 * D + h * DH + i];
+                    }
+            whisper_attention_args hm = {q, NULL, NULL, out, D, DH, DH, D, 1, T, H, DH, 0, (size_t)T * DH};
+            CHECK(whisper_attention_step(p, x, &cp, &hm, k16h, v16h, scratch) == 0 &&
+                      memcmp(out, out_ref, sizeof out) == 0,
+                  "cross-attention step over head-major fp16 keys/values%s", p ? ", threaded" : "");
+            whisper_attention_args rows = {q_ref, kc, vc, out_ref, D, D, D, D, 1, T, H, DH, 0, 0};
+            whisper_attention(p, &rows, scratch);
+            hm.k = kh, hm.v = vh;
+            whisper_attention(p, &hm, scratch);
+            CHECK(memcmp(out, out_ref, sizeof out) == 0, "attention over head-major fp32 keys/values%s",
+                  p ? ", threaded" : "");
             for (int i = 0; i < 3; i++) free(w[i].exact), free(w[i].data);
         }
-    free(kc), free(kc2), free(k16), free(scratch);
+    free(kc), free(kc2), free(k16), free(kh), free(scratch);
     threadpool_free(pool);
 }
 
@@ -483,7 +503,7 @@ static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
     for (int i = 0; i < NQ * D; i++) q[i] = frand();
     for (int i = 0; i < NKV * D; i++) k[i] = frand(), v[i] = frand();
     for (int causal = 0; causal < 2; causal++) {
-        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention(own ? NULL : pool, &a, scratch);
         double worst = 0;
         for (int h = 0; h < H; h++)
@@ -515,9 +535,9 @@ static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
         v[i] = whisper_fp16_to_fp32(v16[i]);
     }
     for (int causal = 0; causal < 2; causal++) {
-        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention(NULL, &a, scratch);
-        whisper_attention_args a16 = {q, NULL, NULL, out16, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_args a16 = {q, NULL, NULL, out16, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention_f16kv(pool, &a16, k16, v16, scratch);
         double worst = 0;
         for (int i = 0; i < NQ * D; i++) worst = fmax(worst, fabs(out[i] - out16[i]));
