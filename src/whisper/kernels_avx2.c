@@ -564,6 +564,8 @@ AVX2 static void avx2_norm_row(float *y, const float *x, int n, const float *g, 
 /* Whole blocks 8 lanes at a time: max|x| over 32 values, x·(127/max) rounded to
  * nearest even (vroundps, as nearbyintf), packed to int8; the scale and its
  * inverse are computed as the portable rule does, so the bytes are the same. */
+#define ROUND_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* an immediate, also at -O0 */
+
 AVX2 static void avx2_q8_quantize(const float *x, int n, int8_t *q, float *scale) {
     const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -579,11 +581,10 @@ AVX2 static void avx2_q8_quantize(const float *x, int n, int8_t *q, float *scale
         float amax = _mm_cvtss_f32(h), inv = amax > 0.0f ? 127.0f / amax : 0.0f;
         scale[b] = amax / 127.0f;
         __m256 iv = _mm256_set1_ps(inv);
-        const int R = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, iv), R));
-        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, iv), R));
-        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, iv), R));
-        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, iv), R));
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, iv), ROUND_EVEN));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, iv), ROUND_EVEN));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, iv), ROUND_EVEN));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, iv), ROUND_EVEN));
         /* packs saturate at ±127 here (|x·inv| ≤ 127 up to rounding), then undo their lane interleave */
         __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
         p = _mm256_max_epi8(p, _mm256_set1_epi8(-127));
