@@ -141,7 +141,7 @@ int main(int argc, char **argv) {
         int H = d / 64;
         float *q = randoms((size_t)T * d, 7), *k = randoms((size_t)T * d, 8), *v = randoms((size_t)T * d, 9);
         float *o = malloc((size_t)T * d * sizeof *o), *scratch = malloc((size_t)threads * T * sizeof *scratch);
-        whisper_attention_args a = {q, k, v, o, d, d, d, d, T, T, H, 64, 0};
+        whisper_attention_args a = {q, k, v, o, d, d, d, d, T, T, H, 64, 0, 0};
         for (int r = 0; r < RUNS; r++) {
             double t0 = clock_now_ms();
             whisper_attention(pool, &a, scratch);
@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
         double flops = 4.0 * T * T * d;
         printf("attention %dx%d x %d heads %7.2f ms %6.1f GFLOP/s\n", T, T, H, median(t, RUNS),
                flops / (median(t, RUNS) * 1e6));
-        whisper_attention_args a1 = {q, k, v, o, d, d, d, d, 1, T, H, 64, 0};
+        whisper_attention_args a1 = {q, k, v, o, d, d, d, d, 1, T, H, 64, 0, 0};
         for (int r = 0; r < RUNS; r++) {
             double t0 = clock_now_ms();
             for (int i = 0; i < 10; i++) whisper_attention(pool, &a1, scratch);

@@ -3,6 +3,8 @@
  * over the KV cache, cross-attention over the window's audio features — the
  * s->n_ctx positions the encoder produced —, MLP),
  * final layer norm, logits = x · embed_tokensᵀ (the tied output projection).
+ * A single-token step runs each attention with its input projections as one
+ * pool run of one task per head (whisper_attention_step).
  * Sessions of q8 models keep the cross-attention keys/values in fp16: a
  * decoder step streams them once per layer, so that halves a quarter to a
  * third of its memory traffic (an approximation, like the 8-bit weights). q8
@@ -17,21 +19,36 @@
 #include "whisper/kernels.h"
 #include "whisper/quant.h"
 
+/* Rows [n][d] of src into dst laid out [head][n_audio_ctx][d_head] (fp32 or, with dst16, fp16). */
+static void to_head_major(const whisper_hparams *hp, const float *src, int n, float *dst, uint16_t *dst16) {
+    int d = hp->d_model, dh = d / hp->dec_heads;
+    for (int h = 0; h < hp->dec_heads; h++)
+        for (int t = 0; t < n; t++) {
+            const float *row = src + (size_t)t * d + (size_t)h * dh;
+            size_t at = ((size_t)h * hp->n_audio_ctx + (size_t)t) * dh;
+            if (dst16)
+                whisper_convert_fp16(dst16 + at, row, (size_t)dh);
+            else
+                memcpy(dst + at, row, (size_t)dh * sizeof(float));
+        }
+}
+
 void whisper_decoder_begin(whisper_session *s) {
     const whisper_model *m = s->model;
     const whisper_hparams *hp = &m->hp;
-    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model, used = (size_t)s->n_ctx * hp->d_model;
+    size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model;
     for (int l = 0; l < hp->dec_layers; l++) {
         const whisper_attn_weights *c = &m->dec[l].cross;
-        if (s->cross_k16) { /* q8 model: computed in fp32 (encoder scratch), kept in fp16 */
-            whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
-            whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
-            whisper_convert_fp16(s->cross_k16 + l * per_layer, s->e_k, used);
-            whisper_convert_fp16(s->cross_v16 + l * per_layer, s->e_v, used);
-            continue;
+        /* computed in fp32 (encoder scratch), kept head by head, in fp16 for q8 models */
+        whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
+        whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
+        if (s->cross_k16) {
+            to_head_major(hp, s->e_k, s->n_ctx, NULL, s->cross_k16 + l * per_layer);
+            to_head_major(hp, s->e_v, s->n_ctx, NULL, s->cross_v16 + l * per_layer);
+        } else {
+            to_head_major(hp, s->e_k, s->n_ctx, s->cross_k + l * per_layer, NULL);
+            to_head_major(hp, s->e_v, s->n_ctx, s->cross_v + l * per_layer, NULL);
         }
-        whisper_linear(s->pool, s->cross_k + l * per_layer, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
-        whisper_linear(s->pool, s->cross_v + l * per_layer, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
     }
     s->cross_ready = 1;
     s->kv.n = 0;
@@ -59,31 +76,44 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         float *kc = kv->k + l * self_layer, *vc = kv->v + l * self_layer;
         /* causal self-attention over the cache */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->self.ln.g, L->self.ln.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->d_q, s->d_h, n, &L->self.q.w, L->self.q.b);
-        whisper_linear(pool, kc + (size_t)pos0 * d, s->d_h, n, &L->self.k.w, L->self.k.b);
-        whisper_linear(pool, vc + (size_t)pos0 * d, s->d_h, n, &L->self.v.w, L->self.v.b);
-        whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1};
-        whisper_attention(pool, &sa, s->scores);
+        float *k_new = kc + (size_t)pos0 * d, *v_new = vc + (size_t)pos0 * d;
+        whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1, 0};
+        whisper_step_proj sp = {&L->self.q.w, &L->self.k.w, &L->self.v.w, L->self.q.b, L->self.k.b, L->self.v.b,
+                                s->d_q, k_new, v_new};
+        if (n > 1 || whisper_attention_step(pool, s->d_h, &sp, &sa, NULL, NULL, s->scores) != 0) {
+            whisper_linear_out qkv[3] = {{s->d_q, &L->self.q.w, L->self.q.b},
+                                         {k_new, &L->self.k.w, L->self.k.b},
+                                         {v_new, &L->self.v.w, L->self.v.b}};
+            whisper_linear_multi(pool, s->d_h, n, qkv, 3);
+            whisper_attention(pool, &sa, s->scores);
+        }
         whisper_linear(pool, s->d_h, s->d_a, n, &L->self.o.w, L->self.o.b);
         whisper_add(x, s->d_h, (size_t)n * d);
         /* cross-attention over the audio features */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->cross.ln.g, L->cross.ln.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
-        whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, d, d, d, n, s->n_ctx, hp->dec_heads, dh, 0};
+        whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, dh, dh, d, n, s->n_ctx, hp->dec_heads, dh, 0,
+                                     (size_t)hp->n_audio_ctx * dh};
+        const uint16_t *k16 = NULL, *v16 = NULL;
         if (s->cross_k16) {
-            whisper_attention_f16kv(pool, &ca, s->cross_k16 + l * cross_layer, s->cross_v16 + l * cross_layer,
-                                    s->scores);
+            k16 = s->cross_k16 + l * cross_layer;
+            v16 = s->cross_v16 + l * cross_layer;
         } else {
             ca.k = s->cross_k + l * cross_layer;
             ca.v = s->cross_v + l * cross_layer;
-            whisper_attention(pool, &ca, s->scores);
+        }
+        whisper_step_proj cp = {&L->cross.q.w, NULL, NULL, L->cross.q.b, NULL, NULL, s->d_q, NULL, NULL};
+        if (n > 1 || whisper_attention_step(pool, s->d_h, &cp, &ca, k16, v16, s->scores) != 0) {
+            whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
+            if (k16)
+                whisper_attention_f16kv(pool, &ca, k16, v16, s->scores);
+            else
+                whisper_attention(pool, &ca, s->scores);
         }
         whisper_linear(pool, s->d_h, s->d_a, n, &L->cross.o.w, L->cross.o.b);
         whisper_add(x, s->d_h, (size_t)n * d);
         /* MLP */
         whisper_layer_norm(pool, s->d_h, x, n, d, L->ln_mlp.g, L->ln_mlp.b, WHISPER_LN_EPS);
-        whisper_linear(pool, s->d_f, s->d_h, n, &L->fc1.w, L->fc1.b);
-        whisper_gelu(pool, s->d_f, (size_t)n * hp->dec_ffn);
+        whisper_linear_gelu(pool, s->d_f, s->d_h, n, &L->fc1.w, L->fc1.b);
         whisper_linear(pool, s->d_h, s->d_f, n, &L->fc2.w, L->fc2.b);
         whisper_add(x, s->d_h, (size_t)n * d);
     }

@@ -33,7 +33,7 @@ static void attention_block(whisper_session *s, float *x, int T, const whisper_a
     whisper_linear(pool, s->e_q, s->e_h, T, &w->q.w, w->q.b);
     whisper_linear(pool, s->e_k, s->e_h, T, &w->k.w, w->k.b);
     whisper_linear(pool, s->e_v, s->e_h, T, &w->v.w, w->v.b);
-    whisper_attention_args a = {s->e_q, s->e_k, s->e_v, s->e_a, d, d, d, d, T, T, n_heads, d / n_heads, 0};
+    whisper_attention_args a = {s->e_q, s->e_k, s->e_v, s->e_a, d, d, d, d, T, T, n_heads, d / n_heads, 0, 0};
     whisper_attention(pool, &a, s->scores);
     whisper_linear(pool, s->e_h, s->e_a, T, &w->o.w, w->o.b);
     whisper_add(x, s->e_h, (size_t)T * d);

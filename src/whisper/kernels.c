@@ -1,7 +1,7 @@
 /* kernels.c — element conversion, q8 quantisation of a row, the portable kernel
  * variant, the run-time choice between it and the AVX2 / AVX-512 variants
  * (kernels_avx2.c, kernels_avx512.c), and the pointwise
- * kernels (layer norm, GELU, softmax). Linear layers are in kernels_gemm.c,
+ * kernels (layer norm, softmax). Linear layers are in kernels_gemm.c,
  * attention in kernels_attention.c. */
 #include "whisper/kernels.h"
 
@@ -76,18 +76,24 @@ float whisper_q8_get(const whisper_matrix *w, int r, int k) {
            w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK];
 }
 
-void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale) {
-    for (int k0 = 0, b = 0; k0 < n; k0 += WHISPER_Q8_BLOCK, b++) {
-        int k1 = k0 + WHISPER_Q8_BLOCK < n ? k0 + WHISPER_Q8_BLOCK : n;
-        float amax = 0.0f;
-        for (int k = k0; k < k1; k++) amax = fmaxf(amax, fabsf(x[k]));
-        float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-        scale[b] = amax / 127.0f;
-        for (int k = k0; k < k1; k++) {
-            float v = nearbyintf(x[k] * inv);
-            q[k] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
-        }
+void whisper_q8_quantize_block(const float *x, int n, int8_t *q, float *scale) {
+    float amax = 0.0f;
+    for (int k = 0; k < n; k++) amax = fmaxf(amax, fabsf(x[k]));
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    *scale = amax / 127.0f;
+    for (int k = 0; k < n; k++) {
+        float v = nearbyintf(x[k] * inv);
+        q[k] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
     }
+}
+
+void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale) {
+    whisper_kernels_variant()->q8_quantize(x, n, q, scale);
+}
+
+static void portable_q8_quantize(const float *x, int n, int8_t *q, float *scale) {
+    for (int k0 = 0, b = 0; k0 < n; k0 += WHISPER_Q8_BLOCK, b++)
+        whisper_q8_quantize_block(x + k0, n - k0 < WHISPER_Q8_BLOCK ? n - k0 : WHISPER_Q8_BLOCK, q + k0, scale + b);
 }
 
 /* Elements k0 … k0+kn−1 of row r of w as fp32. */
@@ -283,7 +289,7 @@ const whisper_kernel_variant whisper_kernels_portable = {
     portable_dot,         portable_axpy,     portable_scores,    portable_weighted_sum,
     portable_scores_f16,  portable_weighted_sum_f16,
     portable_to_f16,      portable_scale_max, portable_exp_sum,  portable_norm_row,
-    portable_gelu,        "portable",
+    portable_gelu,        portable_q8_quantize, "portable",
 };
 
 const whisper_kernel_variant *whisper_kernels_variant(void) {
@@ -308,7 +314,7 @@ int whisper_kernels_runnable(const whisper_kernel_variant *out[3]) {
 
 const char *whisper_kernels_path(void) { return whisper_kernels_variant()->name; }
 
-/* ---- layer norm, GELU, softmax ---- */
+/* ---- layer norm, softmax ---- */
 
 typedef struct {
     float *y;
@@ -339,28 +345,6 @@ void whisper_layer_norm(threadpool *pool, float *y, const float *x, int n_rows, 
         return;
     }
     threadpool_run(pool, (n_rows + 31) / 32, norm_task, &j);
-}
-
-typedef struct {
-    float *x;
-    size_t n, chunk;
-} gelu_job;
-
-static void gelu_task(void *ctx, int task, int thread) {
-    (void)thread;
-    const gelu_job *j = ctx;
-    size_t i0 = (size_t)task * j->chunk, i1 = i0 + j->chunk < j->n ? i0 + j->chunk : j->n;
-    whisper_kernels_variant()->gelu(j->x + i0, i1 - i0);
-}
-
-void whisper_gelu(threadpool *pool, float *x, size_t n) {
-    const size_t chunk = 16384;
-    if (!pool || n <= chunk) {
-        whisper_kernels_variant()->gelu(x, n);
-        return;
-    }
-    gelu_job j = {x, n, chunk};
-    threadpool_run(pool, (int)((n + chunk - 1) / chunk), gelu_task, &j);
 }
 
 void whisper_add(float *y, const float *x, size_t n) {

@@ -56,16 +56,34 @@ void whisper_convert_fp16(uint16_t *dst, const float *src, size_t n);
  * x is [n_rows][w->cols], y is [n_rows][w->rows], both contiguous; y must not alias x. */
 void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b);
 
-/* y = GELU(x·Wᵀ + b), GELU applied while the output block is in cache. */
+/* Several linear layers of the same input: outs[i].y = x·outs[i].wᵀ + outs[i].b
+ * for i < n ≤ WHISPER_LINEAR_MULTI_MAX, each as whisper_linear computes it (the
+ * same values). A single row takes one pass over the pool for all of them. */
+#define WHISPER_LINEAR_MULTI_MAX 4
+typedef struct {
+    float *y;
+    const whisper_matrix *w;
+    const float *b;
+} whisper_linear_out;
+
+void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const whisper_linear_out *outs, int n);
+
+/* whisper_linear of one row (y = x·Wᵀ + b) that also calls then(ctx, y, n0, n1,
+ * thread) on each range [n0, n1) of outputs once they are written, on the thread
+ * that wrote them (thread < threadpool_size(pool)): a pass over the outputs
+ * while they are in cache, in the same run of the pool. */
+typedef void (*whisper_rows_fn)(void *ctx, const float *y, int n0, int n1, int thread);
+void whisper_gemv_then(threadpool *pool, float *y, const float *x, const whisper_matrix *w, const float *b,
+                       whisper_rows_fn then, void *ctx);
+
+/* y = GELU(x·Wᵀ + b) with the exact erf form (PyTorch's default GELU: x·Φ(x)),
+ * applied while the output block is in cache. */
 void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,
                          const float *b);
 
 /* Row-wise layer norm over n_cols with gain g and bias b: y may equal x. */
 void whisper_layer_norm(threadpool *pool, float *y, const float *x, int n_rows, int n_cols,
                         const float *g, const float *b, float eps);
-
-/* In place: x = x·Φ(x) with the exact erf form (PyTorch's default GELU). */
-void whisper_gelu(threadpool *pool, float *x, size_t n);
 
 /* y[i] += x[i] for i < n. */
 void whisper_add(float *y, const float *x, size_t n);
@@ -76,7 +94,9 @@ void whisper_softmax(float *x, int n);
 /* Multi-head scaled dot-product attention, rows of width n_heads·d_head:
  * out[i] = softmax(q[i]·kᵀ / sqrt(d_head)) · v per head, over keys 0 … n_kv−1;
  * with causal, query i sits at position n_kv − n_q + i and sees keys up to it.
- * q, k, v, out have row strides ldq, ldk, ldv, ldo (floats). scratch holds at least
+ * q, k, v, out have row strides ldq, ldk, ldv, ldo (floats); head h's keys and
+ * values start kv_head·h elements into k and v (0: d_head, rows holding every
+ * head; a head-major layout [head][key][d_head] has ldk = ldv = d_head). scratch holds at least
  * threadpool_size(pool) · n_kv floats. Long query runs (the encoder) use a blocked
  * path with its own buffers; if those cannot be allocated it falls back to the
  * row-by-row path. */
@@ -86,6 +106,7 @@ typedef struct {
     int ldq, ldk, ldv, ldo;
     int n_q, n_kv, n_heads, d_head;
     int causal;
+    size_t kv_head;
 } whisper_attention_args;
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch);
@@ -95,6 +116,24 @@ void whisper_attention(threadpool *pool, const whisper_attention_args *args, flo
  * the bytes a decoder step reads. Always the row-by-row path. */
 void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
                              const uint16_t *v16, float *scratch);
+
+/* One decoder step's attention with its input projections, in one pool run of
+ * one task per head: task h computes head h's slice of q = x·wqᵀ + bq (and, for
+ * self-attention, of k and v, written to the caches' current row) and then
+ * head h's attention of args (n_q = 1; args->q is p->q), over fp16 keys/values
+ * k16 / v16 when non-NULL (as whisper_attention_f16kv). wk, wv NULL: the keys
+ * and values are all there already (cross-attention). The values are those of
+ * whisper_linear and whisper_attention. x has wq->cols floats. Returns 0, or -1
+ * (nothing done) without memory for x quantised for q8 weights. */
+typedef struct {
+    const whisper_matrix *wq, *wk, *wv;
+    const float *bq, *bk, *bv;
+    float *q, *k, *v; /* outputs: q (d_model floats), the K and V caches' rows for this step */
+} whisper_step_proj;
+
+int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_proj *p,
+                           const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
+                           float *scratch);
 
 /* "avx512", "avx2" or "portable": the path the kernels take on this machine. */
 const char *whisper_kernels_path(void);

@@ -7,7 +7,9 @@
  * stays in L2), exponentiates them in place (the softmax's normalisation is
  * applied to the output rows instead of the scores) and multiplies them by the
  * packed values, KC keys at a time. Short runs (decoder steps, prompts, causal)
- * and fp16 keys/values go row by row: scores, softmax, weighted sum of values. */
+ * and fp16 keys/values go row by row: scores, softmax, weighted sum of values.
+ * A decoder step can fuse its projections in: one task per head computes the
+ * head's slices of Q (and K, V) and then its attention, one pool run in all. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,9 @@
 #define KV_KC 256       /* keys per slice of the P·V product */
 #define BLOCKED_MIN_Q 64
 #define ROW_Q_BLOCK 16
+
+/* Elements from one head's first key (value) to the next head's. */
+static size_t kv_head(const whisper_attention_args *a) { return a->kv_head ? a->kv_head : (size_t)a->d_head; }
 
 /* ---- row by row ---- */
 
@@ -43,15 +48,15 @@ static void row_task(void *ctx, int task, int thread) {
         const float *q = a->q + (size_t)i * a->ldq + (size_t)h * dh;
         int n_keys = a->causal ? a->n_kv - a->n_q + i + 1 : a->n_kv;
         if (j->k16)
-            j->v->scores_f16(s, q, j->k16 + (size_t)h * dh, a->ldk, n_keys, dh, scale);
+            j->v->scores_f16(s, q, j->k16 + h * kv_head(a), a->ldk, n_keys, dh, scale);
         else
-            j->v->scores(s, q, a->k + (size_t)h * dh, a->ldk, n_keys, dh, scale);
+            j->v->scores(s, q, a->k + h * kv_head(a), a->ldk, n_keys, dh, scale);
         whisper_softmax(s, n_keys);
         float *o = a->out + (size_t)i * a->ldo + (size_t)h * dh;
         if (j->v16)
-            j->v->weighted_sum_f16(o, s, j->v16 + (size_t)h * dh, a->ldv, n_keys, dh);
+            j->v->weighted_sum_f16(o, s, j->v16 + h * kv_head(a), a->ldv, n_keys, dh);
         else
-            j->v->weighted_sum(o, s, a->v + (size_t)h * dh, a->ldv, n_keys, dh);
+            j->v->weighted_sum(o, s, a->v + h * kv_head(a), a->ldv, n_keys, dh);
     }
 }
 
@@ -74,12 +79,12 @@ static void pack_task(void *ctx, int h, int thread) {
     int dh = a->d_head;
     for (int p = 0; p < j->k_panels; p++) {
         int nr = a->n_kv - p * NR < NR ? a->n_kv - p * NR : NR;
-        whisper_pack_f32(j->kp + h * j->kp_head + (size_t)p * dh * NR, a->k + (size_t)h * dh, a->ldk, 1, p * NR, nr,
+        whisper_pack_f32(j->kp + h * j->kp_head + (size_t)p * dh * NR, a->k + h * kv_head(a), a->ldk, 1, p * NR, nr,
                          0, dh);
     }
     for (int p = 0; p < j->v_panels; p++) {
         int nr = dh - p * NR < NR ? dh - p * NR : NR;
-        whisper_pack_f32(j->vp + h * j->vp_head + (size_t)p * a->n_kv * NR, a->v + (size_t)h * dh, a->ldv, 0, p * NR,
+        whisper_pack_f32(j->vp + h * j->vp_head + (size_t)p * a->n_kv * NR, a->v + h * kv_head(a), a->ldv, 0, p * NR,
                          nr, 0, a->n_kv);
     }
 }
@@ -158,11 +163,53 @@ static void rows(threadpool *pool, const whisper_attention_args *args, const uin
                  float *scratch) {
     row_job j = {whisper_kernels_variant(), args, k16, v16, scratch, (args->n_q + ROW_Q_BLOCK - 1) / ROW_Q_BLOCK};
     int n_tasks = args->n_heads * j.q_blocks;
-    if (!pool || (long)args->n_q * args->n_kv < 4096) {
+    /* one head of one query over its keys is worth a task once the keys span
+     * a few hundred KB: a decoder step's cross-attention (1500 keys) is */
+    if (!pool || (long)args->n_q * args->n_kv * args->n_heads * args->d_head < 32768) {
         for (int t = 0; t < n_tasks; t++) row_task(&j, t, 0);
         return;
     }
     threadpool_run(pool, n_tasks, row_task, &j);
+}
+
+/* ---- a decoder step's projections and attention, per head ---- */
+
+typedef struct {
+    row_job att;
+    const whisper_step_proj *p;
+    const float *x;
+    const int8_t *xq; /* x quantised, when a projection is q8 */
+    const float *xd;
+} step_job;
+
+static void step_task(void *ctx, int h, int thread) {
+    step_job *j = ctx;
+    const whisper_step_proj *p = j->p;
+    int n0 = h * j->att.a->d_head, n1 = n0 + j->att.a->d_head;
+    whisper_gemv_rows(j->att.v, p->q, j->x, j->xq, j->xd, p->wq, p->bq, n0, n1);
+    if (p->wk) {
+        whisper_gemv_rows(j->att.v, p->k, j->x, j->xq, j->xd, p->wk, p->bk, n0, n1);
+        whisper_gemv_rows(j->att.v, p->v, j->x, j->xq, j->xd, p->wv, p->bv, n0, n1);
+    }
+    row_task(&j->att, h, thread);
+}
+
+int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_proj *p,
+                           const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
+                           float *scratch) {
+    const whisper_matrix *ws[3] = {p->wq, p->wk, p->wv};
+    int K = p->wq->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK, any_q8 = 0;
+    for (int i = 0; i < 3; i++) any_q8 |= ws[i] && ws[i]->dtype == WHISPER_DTYPE_Q8;
+    float *xd = NULL;
+    if (any_q8) {
+        xd = malloc((size_t)nb * sizeof(float) + (size_t)K);
+        if (!xd) return -1;
+        whisper_q8_quantize_row(x, K, (int8_t *)(xd + nb), xd);
+    }
+    step_job j = {{whisper_kernels_variant(), args, k16, v16, scratch, 1}, p, x, xd ? (int8_t *)(xd + nb) : NULL, xd};
+    threadpool_run(pool, args->n_heads, step_task, &j);
+    free(xd);
+    return 0;
 }
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch) {

@@ -561,10 +561,42 @@ AVX2 static void avx2_norm_row(float *y, const float *x, int n, const float *g, 
     for (; i < n; i++) y[i] = (x[i] - muf) * inv * g[i] + b[i];
 }
 
+/* Whole blocks 8 lanes at a time: max|x| over 32 values, x·(127/max) rounded to
+ * nearest even (vroundps, as nearbyintf), packed to int8; the scale and its
+ * inverse are computed as the portable rule does, so the bytes are the same. */
+#define ROUND_EVEN (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* an immediate, also at -O0 */
+
+AVX2 static void avx2_q8_quantize(const float *x, int n, int8_t *q, float *scale) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int k0 = 0, b = 0;
+    for (; k0 + WHISPER_Q8_BLOCK <= n; k0 += WHISPER_Q8_BLOCK, b++) {
+        __m256 v0 = _mm256_loadu_ps(x + k0), v1 = _mm256_loadu_ps(x + k0 + 8);
+        __m256 v2 = _mm256_loadu_ps(x + k0 + 16), v3 = _mm256_loadu_ps(x + k0 + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, abs_mask), _mm256_and_ps(v1, abs_mask)),
+                                 _mm256_max_ps(_mm256_and_ps(v2, abs_mask), _mm256_and_ps(v3, abs_mask)));
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+        float amax = _mm_cvtss_f32(h), inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        scale[b] = amax / 127.0f;
+        __m256 iv = _mm256_set1_ps(inv);
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, iv), ROUND_EVEN));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, iv), ROUND_EVEN));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, iv), ROUND_EVEN));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, iv), ROUND_EVEN));
+        /* packs saturate at ±127 here (|x·inv| ≤ 127 up to rounding), then undo their lane interleave */
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        p = _mm256_max_epi8(p, _mm256_set1_epi8(-127));
+        _mm256_storeu_si256((__m256i *)(q + k0), _mm256_permutevar8x32_epi32(p, order));
+    }
+    if (k0 < n) whisper_q8_quantize_block(x + k0, n - k0, q + k0, scale + b);
+}
+
 const whisper_kernel_variant whisper_kernels_avx2 = {
     avx2_linear_tile, avx2_gemv,    avx2_gemv_q8,   avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
     avx2_scores,      avx2_weighted_sum, avx2_scores_f16, avx2_weighted_sum_f16, avx2_to_f16, avx2_scale_max,
-    avx2_exp_sum,     avx2_norm_row,     avx2_gelu,       "avx2",
+    avx2_exp_sum,     avx2_norm_row,     avx2_gelu,       avx2_q8_quantize, "avx2",
 };
 
 #endif

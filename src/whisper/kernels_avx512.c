@@ -90,6 +90,9 @@ AVX512 static void avx512_gemv(float *y, const float *x, const whisper_matrix *w
     }
 }
 
+/* Two floats (lanes 0, 1; an unaligned 8-byte load). */
+AVX512 static inline __m128 load2(const float *p) { return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i_u *)p)); }
+
 /* Two blocks of one row: 16 int32 sums (lanes 0–7 block b, 8–15 block b+1) of
  * |x|·(w with x's sign), scaled lane-wise by xd·wd of their block. */
 AVX512 static inline __m512 q8_pair(__m512 acc, __m512i ax, __mmask64 neg, __m128 xd2, const int8_t *w,
@@ -98,7 +101,7 @@ AVX512 static inline __m512 q8_pair(__m512 acc, __m512i ax, __mmask64 neg, __m12
     __m512i wv = _mm512_loadu_si512(w);
     wv = _mm512_mask_sub_epi8(wv, neg, _mm512_setzero_si512(), wv);
     __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, wv);
-    __m128 s = _mm_mul_ps(xd2, _mm_castpd_ps(_mm_load_sd((const double *)sc)));
+    __m128 s = _mm_mul_ps(xd2, load2(sc));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(half, _mm512_castps128_ps512(s)), acc);
 }
 
@@ -120,7 +123,7 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
                 for (int l = 0; l < 4; l++) _mm_prefetch(pf + (size_t)(4 * p + l) * 64, _MM_HINT_T0);
             __m512i xv = _mm512_loadu_si512(xq + k), ax = _mm512_abs_epi8(xv);
             __mmask64 neg = _mm512_movepi8_mask(xv);
-            __m128 xd2 = _mm_castpd_ps(_mm_load_sd((const double *)(xd + b)));
+            __m128 xd2 = load2(xd + b);
             a0 = q8_pair(a0, ax, neg, xd2, w0 + k, s0 + b);
             a1 = q8_pair(a1, ax, neg, xd2, w1 + k, s1 + b);
             a2 = q8_pair(a2, ax, neg, xd2, w2 + k, s2 + b);
@@ -137,7 +140,7 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
         __m512 a0 = _mm512_setzero_ps();
         for (int p = 0; p < pairs; p++) {
             __m512i xv = _mm512_loadu_si512(xq + p * 2 * B);
-            __m128 xd2 = _mm_castpd_ps(_mm_load_sd((const double *)(xd + 2 * p)));
+            __m128 xd2 = load2(xd + 2 * p);
             a0 = q8_pair(a0, _mm512_abs_epi8(xv), _mm512_movepi8_mask(xv), xd2, w0 + p * 2 * B, s0 + 2 * p);
         }
         y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, 2 * pairs, K);

@@ -3,7 +3,8 @@
  *  - one activation row (a decoder step): a GEMV that streams each weight row
  *    once, split into fixed row ranges; against q8 weights the row is first
  *    quantised the same way (per block of 32) and the blocks are integer dot
- *    products, as whisper.cpp's q8_0 does;
+ *    products, as whisper.cpp's q8_0 does; several layers of the same row
+ *    (Q, K, V) share one pass over the pool and one quantised row;
  *  - a few rows (a decoder prompt): each weight row against up to 4 rows at once;
  *  - many rows (the encoder): a blocked GEMM. A task owns a block of MB rows ×
  *    NB columns; for each KC-deep slice it converts its weight columns (fp32,
@@ -42,6 +43,8 @@ typedef struct {
     float *panels; /* GEMM: one NB·KC buffer per thread */
     int8_t *xq;    /* q8 GEMV: the quantised activation row and its block scales */
     float *xd;
+    whisper_rows_fn then; /* GEMV: called on each task's outputs, or NULL */
+    void *then_ctx;
 } linear_job;
 
 static void epilogue(const linear_job *j, int m0, int m1, int n0, int n1) {
@@ -80,15 +83,23 @@ static void gemm_task(void *ctx, int task, int thread) {
     epilogue(j, m0, m1, n0, n1);
 }
 
+void whisper_gemv_rows(const whisper_kernel_variant *v, float *y, const float *x, const int8_t *xq, const float *xd,
+                       const whisper_matrix *w, const float *b, int n0, int n1) {
+    if (w->dtype == WHISPER_DTYPE_Q8)
+        v->gemv_q8(y + n0, xq, xd, w, n0, n1);
+    else
+        v->gemv(y + n0, x, w, n0, n1);
+    if (b)
+        for (int n = n0; n < n1; n++) y[n] += b[n];
+}
+
 static void gemv_task(void *ctx, int task, int thread) {
     (void)thread;
     const linear_job *j = ctx;
     int n0 = task * GEMV_ROWS, n1 = n0 + GEMV_ROWS < j->N ? n0 + GEMV_ROWS : j->N;
-    if (j->xq)
-        j->v->gemv_q8(j->y + n0, j->xq, j->xd, j->w, n0, n1);
-    else
-        j->v->gemv(j->y + n0, j->x, j->w, n0, n1);
-    epilogue(j, 0, 1, n0, n1);
+    whisper_gemv_rows(j->v, j->y, j->x, j->xq, j->xd, j->w, j->b, n0, n1);
+    if (j->gelu) j->v->gelu(j->y + n0, (size_t)(n1 - n0));
+    if (j->then) j->then(j->then_ctx, j->y, n0, n1, thread);
 }
 
 static void small_task(void *ctx, int task, int thread) {
@@ -109,26 +120,57 @@ static void run(threadpool *pool, int n_tasks, long work, threadpool_fn fn, line
     threadpool_run(pool, n_tasks, fn, j);
 }
 
+/* Several GEMVs of one row in one pass over the pool: task t belongs to the
+ * first job whose cumulative task count exceeds it. */
+typedef struct {
+    linear_job *jobs;
+    int n, first[WHISPER_LINEAR_MULTI_MAX + 1];
+} gemv_set;
+
+static void gemv_set_task(void *ctx, int task, int thread) {
+    const gemv_set *s = ctx;
+    int i = 0;
+    while (task >= s->first[i + 1]) i++;
+    gemv_task(&s->jobs[i], task - s->first[i], thread);
+}
+
+/* Runs the GEMVs of jobs[0 … n) (one activation row, the same K): q8 weights
+ * meet the row quantised once. Returns -1 (nothing run) when there is no memory
+ * for the quantised row. */
+static int gemv_multi(threadpool *pool, linear_job *jobs, int n) {
+    int K = jobs[0].K, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK, any_q8 = 0;
+    gemv_set s = {jobs, n, {0}};
+    long work = 0;
+    for (int i = 0; i < n; i++) {
+        any_q8 |= jobs[i].w->dtype == WHISPER_DTYPE_Q8;
+        s.first[i + 1] = s.first[i] + (jobs[i].N + GEMV_ROWS - 1) / GEMV_ROWS;
+        work += (long)jobs[i].N * K;
+    }
+    float *xd = NULL;
+    if (any_q8) {
+        xd = malloc((size_t)nb * sizeof(float) + (size_t)K);
+        if (!xd) return -1;
+        whisper_q8_quantize_row(jobs[0].x, K, (int8_t *)(xd + nb), xd);
+        for (int i = 0; i < n; i++)
+            if (jobs[i].w->dtype == WHISPER_DTYPE_Q8) jobs[i].xd = xd, jobs[i].xq = (int8_t *)(xd + nb);
+    }
+    if (n == 1)
+        run(pool, s.first[1], work, gemv_task, jobs);
+    else if (!pool || threadpool_size(pool) <= 1 || work < 32768)
+        for (int t = 0; t < s.first[n]; t++) gemv_set_task(&s, t, 0);
+    else
+        threadpool_run(pool, s.first[n], gemv_set_task, &s);
+    free(xd);
+    return 0;
+}
+
 static void linear(threadpool *pool, float *y, const float *x, int M, const whisper_matrix *w, const float *b,
                    int gelu) {
     if (M <= 0 || w->rows <= 0) return;
-    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL, NULL, NULL};
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL, NULL, NULL, NULL, NULL};
     long work = (long)M * j.N * j.K;
-    if (M == 1 && w->dtype == WHISPER_DTYPE_Q8) {
-        int nb = (j.K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
-        j.xd = malloc((size_t)nb * sizeof(float) + (size_t)j.K);
-        if (j.xd) {
-            j.xq = (int8_t *)(j.xd + nb);
-            whisper_q8_quantize_row(x, j.K, j.xq, j.xd);
-            run(pool, (j.N + GEMV_ROWS - 1) / GEMV_ROWS, work, gemv_task, &j);
-            free(j.xd);
-            return;
-        }
-        /* no memory for the quantised row: the small-batch path below (fp32 activations) */
-    } else if (M == 1) {
-        run(pool, (j.N + GEMV_ROWS - 1) / GEMV_ROWS, work, gemv_task, &j);
-        return;
-    }
+    if (M == 1 && gemv_multi(pool, &j, 1) == 0) return;
+    /* M == 1 here only without memory for the quantised row: the small-batch path (fp32 activations) */
     if (M >= GEMM_MIN_ROWS) {
         int n_threads = threadpool_size(pool);
         j.panels = mem_alloc_aligned((size_t)n_threads * NB * KC * sizeof(float));
@@ -146,6 +188,30 @@ static void linear(threadpool *pool, float *y, const float *x, int M, const whis
 
 void whisper_linear(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w, const float *b) {
     linear(pool, y, x, n_rows, w, b, 0);
+}
+
+void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const whisper_linear_out *outs, int n) {
+    linear_job jobs[WHISPER_LINEAR_MULTI_MAX];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        const whisper_matrix *w = outs[i].w;
+        if (n_rows == 1 && w->rows > 0) {
+            linear_job j = {whisper_kernels_variant(), outs[i].y, x, w, outs[i].b, 0, 1, w->rows, w->cols, 0, NULL,
+                            NULL, NULL, NULL, NULL};
+            jobs[m++] = j;
+        }
+    }
+    if (n_rows == 1 && (m == 0 || gemv_multi(pool, jobs, m) == 0)) return;
+    for (int i = 0; i < n; i++) linear(pool, outs[i].y, x, n_rows, outs[i].w, outs[i].b, 0);
+}
+
+void whisper_gemv_then(threadpool *pool, float *y, const float *x, const whisper_matrix *w, const float *b,
+                       whisper_rows_fn then, void *ctx) {
+    if (w->rows <= 0) return;
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, 0, 1, w->rows, w->cols, 0, NULL, NULL, NULL, then, ctx};
+    if (gemv_multi(pool, &j, 1) == 0) return;
+    linear(pool, y, x, 1, w, b, 0); /* no memory for a quantised row */
+    then(ctx, y, 0, w->rows, 0);
 }
 
 void whisper_linear_gelu(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *w,

@@ -50,6 +50,8 @@ typedef struct {
     /* One layer-norm row: y = (x − mean) / √(var + eps) · g + b, mean and var accumulated in double */
     void (*norm_row)(float *y, const float *x, int n, const float *g, const float *b, float eps);
     void (*gelu)(float *x, size_t n); /* in place, erf form */
+    /* whisper_q8_quantize_row (below); every variant gives the same bytes */
+    void (*q8_quantize)(const float *x, int n, int8_t *q, float *scale);
     const char *name;
 } whisper_kernel_variant;
 
@@ -68,9 +70,19 @@ const whisper_kernel_variant *whisper_kernels_variant(void);
 int whisper_kernels_runnable(const whisper_kernel_variant *out[3]);
 
 /* Quantises n values per block of WHISPER_Q8_BLOCK: scale[b] = max|x| / 127 over
- * the block, q[k] = x[k] / scale rounded to nearest even (0 for an all-zero
- * block). The weights' rule at load (quant.c) and the activations' before a q8 GEMV. */
+ * the block, q[k] = x[k] · (127 / max|x|) rounded to nearest even (0 for an
+ * all-zero block). The weights' rule at load (quant.c) and the activations'
+ * before a q8 GEMV; runs the machine's variant. */
 void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale);
+
+/* y[n] = x·w[n] + b[n] (b may be NULL) for n in [n0, n1): one activation row; for
+ * q8 w, xq / xd is x quantised by whisper_q8_quantize_row. Each output is the same
+ * whatever range it is computed in (the GEMV of whisper_linear). */
+void whisper_gemv_rows(const whisper_kernel_variant *v, float *y, const float *x, const int8_t *xq, const float *xd,
+                       const whisper_matrix *w, const float *b, int n0, int n1);
+
+/* One block of whisper_q8_quantize_row (n ≤ WHISPER_Q8_BLOCK values): the portable rule. */
+void whisper_q8_quantize_block(const float *x, int n, int8_t *q, float *scale);
 
 /* Σ over blocks b0 … ⌈K/32⌉−1 of (integer dot of xq and wq over the block)·xd[b]·sc[b]:
  * one q8 row against quantised activations, from block b0 on (the variants' tail). */

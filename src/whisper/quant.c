@@ -63,38 +63,57 @@ typedef struct {
     const float *y;     /* one row of the q8 pass */
     const float *xabs;  /* [nb]: Σ|x| + 32·127·xd of each block of 32 (xd = max|x| / 127) */
     float *bound;       /* [q->rows] */
-    float lower[BOUND_MAX_TASKS]; /* per task: max over its entries of y − bound */
+    float lower[BOUND_MAX_TASKS]; /* per task (or per thread): max over its entries of y − bound */
     int rows_per_task;
 } bound_job;
+
+/* Writes the bounds of entries v0 … v1−1 of y; returns the largest y − bound among them. */
+static float bound_rows(const bound_job *j, const float *y, int v0, int v1) {
+    int nb = (j->q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    float lower = -INFINITY;
+    for (int v = v0; v < v1; v++) {
+        const float *sc = j->q->scales + (size_t)v * nb;
+        float e0 = 0.0f, e1 = 0.0f, e2 = 0.0f, e3 = 0.0f; /* four chains: a row is a dozen blocks */
+        int b = 0;
+        for (; b + 4 <= nb; b += 4) {
+            e0 += sc[b] * j->xabs[b], e1 += sc[b + 1] * j->xabs[b + 1];
+            e2 += sc[b + 2] * j->xabs[b + 2], e3 += sc[b + 3] * j->xabs[b + 3];
+        }
+        for (; b < nb; b++) e0 += sc[b] * j->xabs[b];
+        float e = (e0 + e1) + (e2 + e3);
+        /* quantisation error ≤ scale/2 · xabs per block (quant.h); 1e-3 relative and 1e-5 of
+         * |y| absolute cover fp32 rounding of both passes */
+        float bound = 0.5005f * e + 1e-5f * fabsf(y[v]) + 1e-6f;
+        j->bound[v] = bound;
+        if (y[v] - bound > lower) lower = y[v] - bound;
+    }
+    return lower;
+}
 
 static void bound_task(void *ctx, int task, int thread) {
     (void)thread;
     bound_job *j = ctx;
-    int nb = (j->q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
     int v0 = task * j->rows_per_task, v1 = v0 + j->rows_per_task < j->q->rows ? v0 + j->rows_per_task : j->q->rows;
-    float lower = -INFINITY;
-    for (int v = v0; v < v1; v++) {
-        const float *sc = j->q->scales + (size_t)v * nb;
-        float e = 0.0f;
-        for (int b = 0; b < nb; b++) e += sc[b] * j->xabs[b];
-        /* quantisation error ≤ scale/2 · xabs per block (quant.h); 1e-3 relative and 1e-5 of
-         * |y| absolute cover fp32 rounding of both passes */
-        float bound = 0.5005f * e + 1e-5f * fabsf(j->y[v]) + 1e-6f;
-        j->bound[v] = bound;
-        if (j->y[v] - bound > lower) lower = j->y[v] - bound;
-    }
-    j->lower[task] = lower;
+    j->lower[task] = bound_rows(j, j->y, v0, v1);
+}
+
+/* The single-row pass: the bounds of each GEMV task's outputs, while they and their scales are in cache. */
+static void bound_after_gemv(void *ctx, const float *y, int v0, int v1, int thread) {
+    bound_job *j = ctx;
+    float lower = bound_rows(j, y, v0, v1);
+    if (lower > j->lower[thread]) j->lower[thread] = lower;
 }
 
 size_t whisper_q8_top_exact_scratch(const whisper_matrix *q) {
-    return (size_t)q->rows + (size_t)q->cols + (size_t)(q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    return (size_t)q->rows + (size_t)(q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
 }
 
 void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,
                                  const whisper_matrix *exact, float *scratch) {
     int V = q->rows, K = q->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
-    float *bound = scratch, *row = scratch + V, *xabs = row + K;
-    whisper_linear(pool, y, x, n_rows, q, NULL);
+    int fused = n_rows == 1 && threadpool_size(pool) <= BOUND_MAX_TASKS;
+    float *bound = scratch, *xabs = scratch + V;
+    if (!fused) whisper_linear(pool, y, x, n_rows, q, NULL);
     const whisper_kernel_variant *var = whisper_kernels_variant();
     bound_job j = {.q = q, .xabs = xabs, .bound = bound, .rows_per_task = BOUND_ROWS_PER_TASK};
     int n_tasks = (V + j.rows_per_task - 1) / j.rows_per_task;
@@ -112,14 +131,25 @@ void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int
             a += (float)(WHISPER_Q8_BLOCK * 127) * (amax / 127.0f);
             xabs[b] = a;
         }
-        j.y = yr;
-        threadpool_run(pool, n_tasks, bound_task, &j);
+        int n_lower = n_tasks;
+        if (fused) {
+            n_lower = threadpool_size(pool);
+            for (int t = 0; t < n_lower; t++) j.lower[t] = -INFINITY;
+            whisper_gemv_then(pool, yr, xr, q, NULL, bound_after_gemv, &j);
+        } else {
+            j.y = yr;
+            threadpool_run(pool, n_tasks, bound_task, &j);
+        }
         float lower = -INFINITY;
-        for (int t = 0; t < n_tasks; t++) lower = j.lower[t] > lower ? j.lower[t] : lower;
+        for (int t = 0; t < n_lower; t++) lower = j.lower[t] > lower ? j.lower[t] : lower;
+        /* the candidates, as whisper_linear of exact computes them for this many rows
+         * (one: the GEMV; several: the small-batch tile, whose rows do not interact) */
         for (int v = 0; v < V; v++)
             if (yr[v] + bound[v] >= lower) {
-                whisper_matrix_row(exact, v, row);
-                yr[v] = var->dot(xr, row, K);
+                if (n_rows == 1)
+                    var->gemv(yr + v, xr, exact, v, v + 1);
+                else
+                    var->linear_tile(yr, 0, xr, 0, 0, 1, exact, v, v + 1, NULL);
             }
     }
 }

@@ -25,14 +25,16 @@ int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t
 
 /* y[r][v] ≈ x[r] · exact[v] for r < n_rows, v < q->rows, from the q8 copy q of
  * exact (exact: the same matrix in fp32/fp16/bf16), with every entry that could
- * be its row's maximum recomputed from exact. Per row: a pass with q, then a
- * bound on each entry's error from q's scales. A single row is multiplied with
+ * be its row's maximum recomputed from exact. Per row: a pass with q and a
+ * bound on each entry's error from q's scales (for a single row, in the same
+ * pool run, while the outputs and scales are in cache). A single row is multiplied with
  * its activations quantised too (x = x̂ + e, |e| ≤ xd/2, whisper_linear's q8
  * GEMV): per block |x·w − x̂·ŵ| ≤ |x|·wd/2 + |e|·|ŵ| ≤ wd·(Σ|x|/2 + 32·127·xd/2),
  * which also bounds the fp32-activation pass of several rows; slack is added
  * for fp32 rounding. Entries whose bound reaches the
- * largest lower bound are recomputed exactly. So each row's argmax and the
- * values near it are exact's, the other entries carry q8's error. Used for the
+ * largest lower bound are recomputed exactly, as whisper_linear of exact
+ * computes them for that many rows. So each row's argmax and the values near
+ * it are exact's (bit for bit), the other entries carry q8's error. Used for the
  * vocabulary projection, where a few near-top logits decide the token.
  * scratch: whisper_q8_top_exact_scratch(q) floats owned by the caller. */
 void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int n_rows, const whisper_matrix *q,

@@ -2,11 +2,13 @@
  * references: fp16/bf16 conversion, linear layers for fp32/fp16/bf16/q8 weights
  * (q8 against its own dequantised values) on every variant this CPU runs
  * (portable, AVX2, AVX-512) — the few-rows tile, the GEMV, the q8 GEMV on
- * quantised activations, the GEMM micro-kernel with packed panels, and
+ * quantised activations and that quantisation, several layers of one input in
+ * one pass, the GEMM micro-kernel with packed panels, and
  * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
  * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
  * error bounds, layer norm, GELU and exp (vector approximations vs libm),
- * softmax, causal / full / blocked attention (fp32 and fp16 keys/values), and
+ * softmax, causal / full / blocked attention (fp32 and fp16 keys/values), a
+ * decoder step's attention fused with its projections per head, and
  * the q8 vocabulary projection with exact top entries on near-tied rows. */
 #include <math.h>
 #include <stdint.h>
@@ -290,6 +292,144 @@ static void test_gemv_q8(void) {
     threadpool_free(pool);
 }
 
+/* Several layers of one input (Q, K, V): whisper_linear_multi gives exactly
+ * whisper_linear's values for each, with mixed q8 / fp16 weights, on one row
+ * (one pass over the pool) and on three, threaded or not. */
+static void test_linear_multi(void) {
+    enum { K = 200, R = 3 };
+    const int rows[3] = {70, 129, 64};
+    const whisper_dtype dts[3] = {WHISPER_DTYPE_Q8, WHISPER_DTYPE_F16, WHISPER_DTYPE_Q8};
+    test_matrix w[3];
+    float x[R * K], bias[129], *y[3], *ref[3];
+    for (int i = 0; i < R * K; i++) x[i] = frand();
+    for (int i = 0; i < 129; i++) bias[i] = frand();
+    whisper_linear_out outs[3];
+    for (int i = 0; i < 3; i++) {
+        w[i] = make_matrix(rows[i], K, dts[i]);
+        y[i] = malloc(sizeof(float) * R * rows[i]);
+        ref[i] = malloc(sizeof(float) * R * rows[i]);
+        outs[i] = (whisper_linear_out){y[i], &w[i].m, i == 1 ? NULL : bias};
+    }
+    threadpool *pool = threadpool_new(2);
+    for (int t = 0; t < 4; t++) {
+        threadpool *p = t & 1 ? pool : NULL;
+        int n_rows = t < 2 ? 1 : R;
+        for (int i = 0; i < 3; i++) whisper_linear(p, ref[i], x, n_rows, &w[i].m, outs[i].b);
+        whisper_linear_multi(p, x, n_rows, outs, 3);
+        for (int i = 0; i < 3; i++)
+            CHECK(memcmp(y[i], ref[i], sizeof(float) * n_rows * rows[i]) == 0,
+                  "linear_multi layer %d, %d rows%s: whisper_linear's values", i, n_rows, p ? ", threaded" : "");
+    }
+    threadpool_free(pool);
+    for (int i = 0; i < 3; i++) free(y[i]), free(ref[i]), free(w[i].exact), free(w[i].data);
+}
+
+/* A decoder step's attention with its projections per head
+ * (whisper_attention_step) gives exactly the values of whisper_linear and
+ * whisper_attention: self-attention (Q, K, V; the new cache row written) over
+ * fp32 caches and cross-attention (Q only) over fp16 keys/values, with q8 and
+ * fp16 weights, threaded or not. */
+static void test_attention_step(void) {
+    enum { H = 3, DH = 64, D = H * DH, T = 150 };
+    threadpool *pool = threadpool_new(2);
+    float x[D], bias[3][D];
+    for (int i = 0; i < D; i++) x[i] = frand(), bias[0][i] = frand(), bias[1][i] = frand(), bias[2][i] = frand();
+    float *kc = malloc(sizeof(float) * 2 * T * D), *vc = kc + T * D, *kc2 = malloc(sizeof(float) * 2 * T * D);
+    float *vc2 = kc2 + T * D, *scratch = malloc(sizeof(float) * 2 * T);
+    uint16_t *k16 = malloc(sizeof(uint16_t) * 4 * T * D), *v16 = k16 + T * D, *k16h = v16 + T * D, *v16h = k16h + T * D;
+    float *kh = malloc(sizeof(float) * 2 * T * D), *vh = kh + T * D;
+    for (int i = 0; i < 2 * T * D; i++) kc[i] = frand();
+    for (int i = 0; i < 2 * T * D; i++) { /* fp16 patterns of magnitude 1/8 … 1 */
+        k16[i] = (uint16_t)(((rng >> 20) & 1) << 15 | (12 + (rng >> 30) % 3) << 10 | ((rng >> 40) & 1023));
+        (void)frand();
+    }
+    for (int dt = 0; dt < 2; dt++)
+        for (int t = 0; t < 2; t++) {
+            threadpool *p = t ? pool : NULL;
+            test_matrix w[3];
+            for (int i = 0; i < 3; i++) w[i] = make_matrix(D, D, dt ? WHISPER_DTYPE_F16 : WHISPER_DTYPE_Q8);
+            float q[D], out[D], q_ref[D], out_ref[D];
+            int pos = T - 1;
+            /* self-attention at position pos */
+            memcpy(kc2, kc, sizeof(float) * 2 * T * D);
+            whisper_linear(p, q_ref, x, 1, &w[0].m, bias[0]);
+            whisper_linear(p, kc2 + (size_t)pos * D, x, 1, &w[1].m, bias[1]);
+            whisper_linear(p, vc2 + (size_t)pos * D, x, 1, &w[2].m, bias[2]);
+            whisper_attention_args ref = {q_ref, kc2, vc2, out_ref, D, D, D, D, 1, T, H, DH, 1, 0};
+            whisper_attention(p, &ref, scratch);
+            whisper_step_proj sp = {&w[0].m, &w[1].m, &w[2].m, bias[0], bias[1], bias[2], q,
+                                    kc + (size_t)pos * D, vc + (size_t)pos * D};
+            whisper_attention_args a = {q, kc, vc, out, D, D, D, D, 1, T, H, DH, 1, 0};
+            CHECK(whisper_attention_step(p, x, &sp, &a, NULL, NULL, scratch) == 0, "attention step runs");
+            CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0 &&
+                      memcmp(kc, kc2, sizeof(float) * 2 * T * D) == 0,
+                  "self-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
+                  p ? ", threaded" : "");
+            /* cross-attention over fp16 keys and values */
+            whisper_linear(p, q_ref, x, 1, &w[0].m, NULL);
+            whisper_attention_args cref = {q_ref, NULL, NULL, out_ref, D, D, D, D, 1, T, H, DH, 0, 0};
+            whisper_attention_f16kv(p, &cref, k16, v16, scratch);
+            whisper_step_proj cp = {&w[0].m, NULL, NULL, NULL, NULL, NULL, q, NULL, NULL};
+            whisper_attention_args ca = {q, NULL, NULL, out, D, D, D, D, 1, T, H, DH, 0, 0};
+            CHECK(whisper_attention_step(p, x, &cp, &ca, k16, v16, scratch) == 0, "cross step runs");
+            CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0,
+                  "cross-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
+                  p ? ", threaded" : "");
+            /* the same keys and values laid out head by head ([head][key][d_head]) */
+            for (int h = 0; h < H; h++)
+                for (int t2 = 0; t2 < T; t2++)
+                    for (int i = 0; i < DH; i++) {
+                        k16h[((size_t)h * T + t2) * DH + i] = k16[(size_t)t2 * D + h * DH + i];
+                        v16h[((size_t)h * T + t2) * DH + i] = v16[(size_t)t2 * D + h * DH + i];
+                        kh[((size_t)h * T + t2) * DH + i] = kc[(size_t)t2 * D + h * DH + i];
+                        vh[((size_t)h * T + t2) * DH + i] = vc[(size_t)t2 * D + h * DH + i];
+                    }
+            whisper_attention_args hm = {q, NULL, NULL, out, D, DH, DH, D, 1, T, H, DH, 0, (size_t)T * DH};
+            CHECK(whisper_attention_step(p, x, &cp, &hm, k16h, v16h, scratch) == 0 &&
+                      memcmp(out, out_ref, sizeof out) == 0,
+                  "cross-attention step over head-major fp16 keys/values%s", p ? ", threaded" : "");
+            whisper_attention_args rows = {q_ref, kc, vc, out_ref, D, D, D, D, 1, T, H, DH, 0, 0};
+            whisper_attention(p, &rows, scratch);
+            hm.k = kh, hm.v = vh;
+            whisper_attention(p, &hm, scratch);
+            CHECK(memcmp(out, out_ref, sizeof out) == 0, "attention over head-major fp32 keys/values%s",
+                  p ? ", threaded" : "");
+            for (int i = 0; i < 3; i++) free(w[i].exact), free(w[i].data);
+        }
+    free(kc), free(kc2), free(k16), free(kh), free(scratch);
+    threadpool_free(pool);
+}
+
+/* Per-block quantisation of an activation row: every variant writes the
+ * portable rule's bytes and scales (odd lengths, an all-zero block, values on
+ * the rounding half-way points and at ±max), and the rule holds. */
+static void test_q8_quantize(void) {
+    const int sizes[] = {1, 7, 31, 32, 33, 96, 200, 384, 1031};
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int K = sizes[s], nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+        float *x = malloc(sizeof(float) * K), *d0 = malloc(sizeof(float) * nb), *d = malloc(sizeof(float) * nb);
+        int8_t *q0 = malloc((size_t)K), *q = malloc((size_t)K);
+        for (int k = 0; k < K; k++) x[k] = frand() * (k % 5 == 1 ? 30.0f : 1.0f);
+        for (int k = 32; k < 64 && k < K; k++) x[k] = 0.0f;          /* an all-zero block */
+        for (int k = 64; k < 96 && k < K; k++) x[k] = (float)(k - 80) + 0.5f; /* max 15.5: 127/15.5 · (j+0.5) */
+        if (K > 100) x[100] = -x[101] * 1000.0f;                     /* a block's max negative */
+        vars[0]->q8_quantize(x, K, q0, d0);
+        for (int k = 0; k < K; k++) {
+            float sc = d0[k / WHISPER_Q8_BLOCK], amax = sc * 127.0f;
+            CHECK(q0[k] >= -127 && fabsf(x[k] - q0[k] * sc) <= 0.5001f * sc + 1e-6f * amax,
+                  "portable q8 quantisation of x[%d] = %g: %d · %g", k, x[k], q0[k], sc);
+        }
+        for (int v = 1; v < n_vars; v++) {
+            vars[v]->q8_quantize(x, K, q, d);
+            CHECK(memcmp(q, q0, (size_t)K) == 0 && memcmp(d, d0, sizeof(float) * nb) == 0,
+                  "%s q8 quantisation of %d values equals the portable one", vars[v]->name, K);
+        }
+        free(x), free(d0), free(d), free(q0), free(q);
+    }
+}
+
 /* The vector exp (softmax) and erf (GELU) of every variant against libm. */
 static void test_approximations(void) {
     const whisper_kernel_variant *vars[3];
@@ -322,7 +462,7 @@ static void test_approximations(void) {
 
 static void test_pointwise(void) {
     float g[5] = {-3.0f, -1.0f, 0.0f, 0.5f, 2.0f};
-    whisper_gelu(NULL, g, 5);
+    whisper_kernels_variant()->gelu(g, 5);
     const double want[5] = {-0.00404969631, -0.158655254, 0.0, 0.345731116, 1.95449974};
     for (int i = 0; i < 5; i++) CHECK_NEAR(g[i], want[i], 1e-6, "gelu (erf form)");
 
@@ -363,7 +503,7 @@ static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
     for (int i = 0; i < NQ * D; i++) q[i] = frand();
     for (int i = 0; i < NKV * D; i++) k[i] = frand(), v[i] = frand();
     for (int causal = 0; causal < 2; causal++) {
-        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention(own ? NULL : pool, &a, scratch);
         double worst = 0;
         for (int h = 0; h < H; h++)
@@ -395,9 +535,9 @@ static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
         v[i] = whisper_fp16_to_fp32(v16[i]);
     }
     for (int causal = 0; causal < 2; causal++) {
-        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention(NULL, &a, scratch);
-        whisper_attention_args a16 = {q, NULL, NULL, out16, D, D, D, D, NQ, NKV, H, DH, causal};
+        whisper_attention_args a16 = {q, NULL, NULL, out16, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention_f16kv(pool, &a16, k16, v16, scratch);
         double worst = 0;
         for (int i = 0; i < NQ * D; i++) worst = fmax(worst, fabs(out[i] - out16[i]));
@@ -458,7 +598,7 @@ static void test_q8_top_exact(void) {
     for (int i = 0; i < R * K; i++) x[i] = frand();
     threadpool *pool = threadpool_new(2);
     int wrong = 0, wrong_plain = 0, far = 0, wrong_one = 0;
-    float *one = malloc(sizeof(float) * V);
+    float *one = malloc(sizeof(float) * V), *ref_one = malloc(sizeof(float) * V);
     for (int trial = 0; trial < 40; trial++) {
         /* aim each row of x at a random near-tied pair, so the top two differ by ~1 ulp of a weight */
         for (int r = 0; r < R; r++) {
@@ -478,11 +618,13 @@ static void test_q8_top_exact(void) {
                 c = pr[v] > pr[c] ? v : c;
             }
             wrong += a != b || fabsf(gr[b] - rr[a]) > 1e-4f * (1 + fabsf(rr[a]));
-            /* one row alone: the q8 pass quantises its activations too */
+            /* one row alone (a decoder step): the q8 pass quantises its activations too,
+             * and the 16-bit projection of one row is the GEMV's */
             whisper_q8_linear_top_exact(trial & 1 ? pool : NULL, one, x + (size_t)r * K, 1, &q.m, &w.m, scratch);
-            int d = 0;
-            for (int v = 1; v < V; v++) d = one[v] > one[d] ? v : d;
-            wrong_one += a != d || fabsf(one[d] - rr[a]) > 1e-4f * (1 + fabsf(rr[a]));
+            whisper_linear(NULL, ref_one, x + (size_t)r * K, 1, &w.m, NULL);
+            int d = 0, e = 0;
+            for (int v = 1; v < V; v++) d = one[v] > one[d] ? v : d, e = ref_one[v] > ref_one[e] ? v : e;
+            wrong_one += e != d || one[d] != ref_one[e];
             wrong_plain += a != c;
             const float *xr = x + (size_t)r * K;
             for (int v = 0; v < V; v++) {
@@ -502,7 +644,7 @@ static void test_q8_top_exact(void) {
     CHECK(far == 0, "q8 top-exact: every entry within its error bound (%d outside)", far);
     threadpool_free(pool);
     whisper_q8_matrix_clear(&q);
-    free(x), free(ref), free(got), free(plain), free(scratch), free(w.exact), free(w.data), free(one);
+    free(x), free(ref), free(got), free(plain), free(scratch), free(w.exact), free(w.data), free(one), free(ref_one);
 }
 
 static void test_attention(void) {
@@ -520,6 +662,9 @@ int main(void) {
     test_conversion();
     test_linear();
     test_gemv_q8();
+    test_q8_quantize();
+    test_linear_multi();
+    test_attention_step();
     test_approximations();
     test_fp16_rounding();
     test_pointwise();
