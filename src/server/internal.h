@@ -24,6 +24,7 @@ typedef enum {
     ROUTE_QUEUE,
     ROUTE_QUEUE_NEXT,
     ROUTE_CALL_ACTION,
+    ROUTE_EVENTS,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -39,6 +40,7 @@ typedef struct {
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
     long long refused_client, refused_live; /* connections over --max-client-connections, calls over --max-live-calls */
+    long long refused_events;               /* event streams over --max-event-streams */
 } server_metrics;
 
 /* admission.c's bookkeeping, guarded by admit_lock: the TCP connections seen on
@@ -78,6 +80,7 @@ struct server {
     admit_conn *conns;
     int admit_blind;            /* /proc/self/fd unreadable: clients are counted at begin_request instead */
     int live_calls;             /* accepted /ws/live connections (the --max-live-calls cap) */
+    int event_streams;          /* open GET /api/events streams (the --max-event-streams cap) */
     int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
@@ -90,8 +93,9 @@ void metrics_init(server_metrics *m);
 void metrics_destroy(server_metrics *m);
 void metrics_request_record(server_metrics *m, server_route route, int status, double seconds);
 void metrics_ws_record(server_metrics *m, int is_error);
-/* A connection refused by admission: over its client's limit (live = 0) or the live-call cap (live = 1). */
-void metrics_refusal_record(server_metrics *m, int live);
+/* A connection refused by admission: over its client's limit, the live-call cap or the event-stream cap. */
+typedef enum { REFUSAL_CLIENT, REFUSAL_LIVE, REFUSAL_EVENTS } metrics_refusal;
+void metrics_refusal_record(server_metrics *m, metrics_refusal why);
 const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
 char *metrics_render(server *srv);
@@ -133,6 +137,10 @@ json_t *dispatch_call_json(const server *srv, const store_call *c);
 int route_queue(struct mg_connection *conn, server *srv);
 int route_queue_next(struct mg_connection *conn, server *srv);
 int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action);
+
+/* events.c: GET /api/events, the change feed as Server-Sent Events (until the
+ * client goes or the server stops). */
+int route_events(struct mg_connection *conn, server *srv);
 
 /* upload.c */
 int route_analyze(struct mg_connection *conn, server *srv);
@@ -188,6 +196,11 @@ int admission_request_check(struct mg_connection *conn, server *srv);
  * connection out of its address's count) and returns 0, or answers 503 with
  * Retry-After and returns 1 (civetweb then refuses the upgrade). */
 int admission_live_acquire(struct mg_connection *conn, server *srv);
+/* An event stream's slot (--max-event-streams; like a live call, it moves the
+ * connection out of its address's count): 0 when taken, else the 503 answered
+ * and its status. admission_events_release gives the slot back. */
+int admission_events_acquire(struct mg_connection *conn, server *srv);
+void admission_events_release(server *srv);
 
 /* ws.c: WS /ws/live. The session is independent of the socket (the fuzz harness
  * drives it directly); the civetweb adapter writes its frames. */

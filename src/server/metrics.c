@@ -12,7 +12,7 @@ static const double bucket_le[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
 static const char *const route_labels[ROUTE_COUNT] = {
     "/", "/health", "/ready", "/metrics", "/api/analyze", "/api/calls", "/api/calls/{id}", "/api/calls/{id}/audio",
     "/api/live-calls", "/api/live-calls/{id}", "/ws/live", "/dashboard/", "/api/queue", "/api/queue/next",
-    "/api/calls/{id}/{action}", "other"};
+    "/api/calls/{id}/{action}", "/api/events", "other"};
 
 const char *route_label(server_route route) { return route_labels[route]; }
 
@@ -42,9 +42,10 @@ void metrics_ws_record(server_metrics *m, int is_error) {
     pthread_mutex_unlock(&m->lock);
 }
 
-void metrics_refusal_record(server_metrics *m, int live) {
+void metrics_refusal_record(server_metrics *m, metrics_refusal why) {
     pthread_mutex_lock(&m->lock);
-    if (live) m->refused_live++;
+    if (why == REFUSAL_LIVE) m->refused_live++;
+    else if (why == REFUSAL_EVENTS) m->refused_events++;
     else m->refused_client++;
     pthread_mutex_unlock(&m->lock);
 }
@@ -122,11 +123,34 @@ char *metrics_render(server *srv) {
               snap.ws_messages, snap.ws_errors);
     tb_printf(&tb,
               "# HELP trident_connections_refused_total Connections refused: over the client's limit "
-              "(--max-client-connections) or the live-call cap (--max-live-calls).\n"
+              "(--max-client-connections), the live-call cap (--max-live-calls) or the event-stream cap "
+              "(--max-event-streams).\n"
               "# TYPE trident_connections_refused_total counter\n"
               "trident_connections_refused_total{reason=\"client_limit\"} %lld\n"
-              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n",
-              snap.refused_client, snap.refused_live);
+              "trident_connections_refused_total{reason=\"live_cap\"} %lld\n"
+              "trident_connections_refused_total{reason=\"event_streams_cap\"} %lld\n",
+              snap.refused_client, snap.refused_live, snap.refused_events);
+    pthread_mutex_lock(&srv->admit_lock);
+    int streams = srv->event_streams;
+    pthread_mutex_unlock(&srv->admit_lock);
+    service_events_stats es;
+    service_events_stats_get(reg->events, &es);
+    tb_printf(&tb,
+              "# HELP trident_event_streams Open GET /api/events streams.\n"
+              "# TYPE trident_event_streams gauge\ntrident_event_streams %d\n"
+              "# HELP trident_event_streams_max The cap on open event streams (--max-event-streams).\n"
+              "# TYPE trident_event_streams_max gauge\ntrident_event_streams_max %d\n"
+              "# HELP trident_events_total Call changes in the feed: made here, or relayed from other servers.\n"
+              "# TYPE trident_events_total counter\n"
+              "trident_events_total{origin=\"local\"} %lld\ntrident_events_total{origin=\"relayed\"} %lld\n"
+              "# HELP trident_events_dropped_total Changes a slow event stream skipped (over the feed's ring).\n"
+              "# TYPE trident_events_dropped_total counter\ntrident_events_dropped_total %lld\n",
+              streams, srv->cfg.max_event_streams, es.published, es.relayed, es.dropped);
+    if (es.relay)
+        tb_printf(&tb,
+                  "# HELP trident_event_relay_up 1 while the relay from other servers (PostgreSQL LISTEN) is connected.\n"
+                  "# TYPE trident_event_relay_up gauge\ntrident_event_relay_up %d\n",
+                  es.relay_up);
 
     infer_scheduler_stats st;
     infer_scheduler_stats_get(reg->sched, &st);

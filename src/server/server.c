@@ -16,6 +16,7 @@ void server_config_default(server_config *cfg) {
     cfg->port = 8000;
     cfg->http_threads = 0;
     cfg->max_live_calls = 16;
+    cfg->max_event_streams = 16;
     cfg->max_client_connections = 16;
     cfg->max_upload_bytes = (size_t)50 << 20;
     cfg->max_ws_message_bytes = (size_t)1 << 20;
@@ -32,6 +33,7 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     *action = NULL;
     if (strcmp(path, "/api/queue") == 0) return ROUTE_QUEUE;
     if (strcmp(path, "/api/queue/next") == 0) return ROUTE_QUEUE_NEXT;
+    if (strcmp(path, "/api/events") == 0) return ROUTE_EVENTS;
     if (strcmp(path, "/") == 0) return ROUTE_ROOT;
     if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0) return ROUTE_READY;
@@ -104,6 +106,7 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_DASHBOARD: status = is_get ? route_static(conn, srv, path) : -405; break;
         case ROUTE_QUEUE: status = is_get ? route_queue(conn, srv) : -405; break;
         case ROUTE_QUEUE_NEXT: status = is_post ? route_queue_next(conn, srv) : -405; break;
+        case ROUTE_EVENTS: status = is_get ? route_events(conn, srv) : -405; break;
         case ROUTE_CALL_ACTION:
             if (dispatch_action_parse(action) == STORE_ACTION_COUNT)
                 status = http_send_error(conn, srv, 404, NULL, "Not Found");
@@ -116,7 +119,8 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         }
         if (status == -405) status = http_send_error(conn, srv, 405, NULL, "Method Not Allowed");
     }
-    metrics_request_record(&srv->metrics, route, status, (clock_now_ms() - t0) / 1000.0);
+    /* an event stream's length is not a latency */
+    metrics_request_record(&srv->metrics, route, status, route == ROUTE_EVENTS ? 0 : (clock_now_ms() - t0) / 1000.0);
     return status;
 }
 
@@ -206,13 +210,16 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     srv->cfg = *cfg;
     if (srv->cfg.max_live_calls <= 0) srv->cfg.max_live_calls = 16;
     if (srv->cfg.max_client_connections <= 0) srv->cfg.max_client_connections = 16;
-    int held = srv->cfg.max_live_calls + srv->cfg.max_client_connections;
+    if (srv->cfg.max_event_streams <= 0) srv->cfg.max_event_streams = 16;
+    int held = srv->cfg.max_live_calls + srv->cfg.max_event_streams + srv->cfg.max_client_connections;
     int n_threads = cfg->http_threads > 0 ? cfg->http_threads : held + SERVER_THREAD_RESERVE;
     if (n_threads <= held) {
         int rc = error_set(err, err_size, TRIDENT_EINVAL,
                            "--http-threads %d is too few: one client may hold %d live calls (--max-live-calls) + %d "
-                           "connections (--max-client-connections), so at least %d are needed for /health to answer",
-                           n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections, held + 1);
+                           "event streams (--max-event-streams) + %d connections (--max-client-connections), so at "
+                           "least %d are needed for /health to answer",
+                           n_threads, srv->cfg.max_live_calls, srv->cfg.max_event_streams,
+                           srv->cfg.max_client_connections, held + 1);
         free(srv);
         return rc;
     }
@@ -278,8 +285,11 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     char url[320];
     if (strchr(host, ':')) snprintf(url, sizeof url, "http://[%s]:%d", host, srv->port);
     else snprintf(url, sizeof url, "http://%s:%d", host, srv->port);
-    log_info("server", "Listening url=%s port=%d threads=%d max_live_calls=%d max_client_connections=%d", url, srv->port,
-             n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections);
+    log_info("server",
+             "Listening url=%s port=%d threads=%d max_live_calls=%d max_event_streams=%d max_client_connections=%d "
+             "instance=%s",
+             url, srv->port, n_threads, srv->cfg.max_live_calls, srv->cfg.max_event_streams,
+             srv->cfg.max_client_connections, service_events_instance(reg->events));
     if (srv->web_root[0]) log_info("server", "Dashboard url=%s/dashboard/ web_root=%s", url, srv->web_root);
     *out = srv;
     return 0;
@@ -292,6 +302,7 @@ void server_stop(server *srv) {
     pthread_mutex_lock(&srv->admit_lock);
     srv->stopping = 1; /* live calls still open end as interrupted; no new one is accepted */
     pthread_mutex_unlock(&srv->admit_lock);
+    service_events_close(srv->reg->events); /* the event streams end now, not at their next keepalive */
     mg_stop(srv->ctx);
     admission_destroy(srv);
     metrics_destroy(&srv->metrics);

@@ -162,6 +162,8 @@ static void live_process(live_call *c, utt_node *node) {
         if (!aj || store_call_update_progress(reg->store, c->id, &f, err, sizeof err) != 0) {
             log_error("live", "store update failed call_id=%s: %s", c->id, aj ? err : "out of memory");
             live_call_error_emit(c, "the call record could not be updated");
+        } else {
+            service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_TRIAGE);
         }
         free(aj);
     }
@@ -297,6 +299,7 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
     reg->live_started++;
     pthread_mutex_unlock(&reg->live_lock);
     log_info("live", "Live call started call_id=%s", c->id);
+    service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_CREATED);
     live_emit(c, json_pack("{s:s, s:i, s:f, s:f}", "type", "connected", "sample_rate", AUDIO_SAMPLE_RATE,
                            "max_call_s", reg->cfg.max_call_s, "vad_hangover_s", reg->cfg.vad.hangover_s));
     *out = c;
@@ -423,6 +426,8 @@ void live_call_close(live_call *c, live_end how, const char *why) {
         }
         if (store_call_finalize(reg->store, c->id, status, &f, rec_ok ? c->rec_name : NULL, err, sizeof err) != 0)
             log_error("live", "finalising the call record failed call_id=%s: %s", c->id, err);
+        else
+            service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_ENDED);
         free(aj);
     }
     json_t *ev = json_pack("{s:s, s:f, s:i, s:O, s:s}", "type", "call_ended", "call_duration", samples_s(c->fed),

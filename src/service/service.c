@@ -44,6 +44,8 @@ int service_registry_open(const service_config *cfg, service_registry **out, cha
         log_info("store", "Database initialized successfully backend=%s schema_version=%d recordings=%s recovered=%lld",
                  info.backend, info.schema_version, info.recordings_dir, (long long)info.recovered);
     }
+    rc = service_events_new(reg->store, &reg->events, err, err_size);
+    if (rc != 0) goto fail;
     rc = triage_params_check(&cfg->triage, err, err_size);
     if (rc != 0) goto fail;
     rc = content_lexicon_load(cfg->data_dir, &reg->lexicon, err, err_size);
@@ -66,6 +68,7 @@ fail:
 void service_registry_close(service_registry *reg) {
     if (!reg) return;
     live_call_close_all(reg);
+    service_events_free(reg->events); /* after the live calls' last changes */
     infer_scheduler_free(reg->sched);
     asr_service_free(reg->asr);
     content_lexicon_free(reg->lexicon);

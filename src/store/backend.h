@@ -43,6 +43,12 @@ typedef struct {
     /* The open queue (limit already clamped). */
     int (*queue)(void *impl, int64_t limit, store_page *out, char *err, size_t n);
     int (*history)(void *impl, const char *id, store_history_entry **out, size_t *count, char *err, size_t n);
+    /* Notifications (NULL for a store nobody shares): send one; a listener on a
+     * connection of its own (open returns it in *out), its wait and close. */
+    int (*notify)(void *impl, const char *payload, char *err, size_t n);
+    int (*listener_open)(void *impl, void **out, char *err, size_t n);
+    int (*listener_wait)(void *listener, int timeout_ms, char **payload, char *err, size_t n);
+    void (*listener_close)(void *listener);
 } store_backend;
 
 struct store {

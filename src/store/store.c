@@ -313,6 +313,48 @@ void store_info_get(const store *s, store_info *out) {
     out->recovered = s->recovered;
 }
 
+/* ---- notifications ------------------------------------------------------- */
+
+struct store_listener {
+    const store_backend *ops;
+    void *impl;
+};
+
+int store_shared(const store *s) { return s && s->ops->notify != NULL; }
+
+int store_notify(store *s, const char *payload, char *err, size_t err_size) {
+    if (!store_shared(s)) return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "this store has no other servers to notify");
+    if (!payload || strlen(payload) > STORE_NOTIFY_MAX)
+        return error_set(err, err_size, TRIDENT_EINVAL, "a notification is 0 to %d bytes of text", STORE_NOTIFY_MAX);
+    return s->ops->notify(s->impl, payload, err, err_size);
+}
+
+int store_listener_open(const store *s, store_listener **out, char *err, size_t err_size) {
+    *out = NULL;
+    if (!store_shared(s)) return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "this store has no other servers to listen to");
+    store_listener *l = calloc(1, sizeof *l);
+    if (!l) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening a listener");
+    l->ops = s->ops;
+    int rc = s->ops->listener_open(s->impl, &l->impl, err, err_size);
+    if (rc) {
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return TRIDENT_OK;
+}
+
+int store_listener_wait(store_listener *l, int timeout_ms, char **payload, char *err, size_t err_size) {
+    *payload = NULL;
+    return l->ops->listener_wait(l->impl, timeout_ms, payload, err, err_size);
+}
+
+void store_listener_close(store_listener *l) {
+    if (!l) return;
+    l->ops->listener_close(l->impl);
+    free(l);
+}
+
 /* ---- recordings ----------------------------------------------------------- */
 
 int store_recording_path(const store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size) {

@@ -315,6 +315,28 @@ json_t *store_dispatch_to_json(const store_call *c);
 /* The queue the call is ordered by: the override if any, else its triage queue (NULL: untriaged). */
 const char *store_call_effective_queue(const store_call *c);
 
+/* Change notifications between processes sharing a store (PostgreSQL LISTEN/NOTIFY on
+ * channel STORE_NOTIFY_CHANNEL; a SQLite file has one server, which needs none).
+ * A payload is text of at most STORE_NOTIFY_MAX bytes. */
+#define STORE_NOTIFY_CHANNEL "trident_events"
+#define STORE_NOTIFY_MAX 7000
+/* 1 when other servers may share this store and learn of its changes only by notification (PostgreSQL). */
+int store_shared(const store *s);
+/* Sends payload to every listener of the channel, this process's included, after
+ * the statements already committed. TRIDENT_EUNSUPPORTED when the store is not
+ * shared, TRIDENT_EINVAL for a payload over STORE_NOTIFY_MAX. */
+int store_notify(store *s, const char *payload, char *err, size_t err_size);
+/* A connection of its own listening on the channel. */
+typedef struct store_listener store_listener;
+/* Opens a listener (TRIDENT_EUNSUPPORTED when the store is not shared). The caller
+ * owns *out (store_listener_close). */
+int store_listener_open(const store *s, store_listener **out, char *err, size_t err_size);
+/* Waits up to timeout_ms for the next notification: 1 with *payload (malloc'ed,
+ * the caller frees it), 0 when none came, or a negative TRIDENT_E* code when the
+ * connection is lost (close the listener and open another). */
+int store_listener_wait(store_listener *l, int timeout_ms, char **payload, char *err, size_t err_size);
+void store_listener_close(store_listener *l);
+
 /* "waiting", "claimed", ... and "claim", "release", ... (static; "any"/"unknown" otherwise), and back
  * (STORE_DISPATCH_ANY / STORE_ACTION_COUNT for an unknown name). */
 const char *store_dispatch_name(store_dispatch_state st);
