@@ -34,6 +34,7 @@ struct live_call {
     char rec_name[64];
     size_t fed, max_samples, last_cut;
     int n_cut;
+    int n_chunks;  /* audio messages accepted (the original's chunks_received) */
     int limit_hit; /* audio beyond max_samples was refused */
 
     /* the utterance queue, guarded by lock */
@@ -176,6 +177,7 @@ static void live_process(live_call *c, utt_node *node) {
     if (ev) {
         json_object_set_new(ev, "transcript", json_text(c->transcript));
         json_object_set_new(ev, "transcript_chunk", json_text(sig.asr.text));
+        json_object_set_new(ev, "distress_score", json_real(dist)); /* the original's name for distress */
         if (sig.asr_reason[0]) json_object_set_new(ev, "asr_reason", json_string(sig.asr_reason));
     }
     live_emit(c, ev);
@@ -300,8 +302,9 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
     pthread_mutex_unlock(&reg->live_lock);
     log_info("live", "Live call started call_id=%s", c->id);
     service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_CREATED);
-    live_emit(c, json_pack("{s:s, s:i, s:f, s:f}", "type", "connected", "sample_rate", AUDIO_SAMPLE_RATE,
-                           "max_call_s", reg->cfg.max_call_s, "vad_hangover_s", reg->cfg.vad.hangover_s));
+    live_emit(c, json_pack("{s:s, s:i, s:f, s:f, s:s}", "type", "connected", "sample_rate", AUDIO_SAMPLE_RATE,
+                           "max_call_s", reg->cfg.max_call_s, "vad_hangover_s", reg->cfg.vad.hangover_s, "message",
+                           "Live processing ready. Start speaking..."));
     *out = c;
     return 0;
 fail:
@@ -323,9 +326,12 @@ int live_call_feed(live_call *c, const float *pcm, size_t n, char *err, size_t e
         c->fed += n;
         if ((rc = live_drain(c)) != 0) return error_set(err, err_size, rc, "out of memory queueing an utterance");
     }
-    live_emit(c, json_pack("{s:s, s:f, s:f, s:b, s:i}", "type", "buffer_update", "buffer_duration",
-                           samples_s(c->fed - c->last_cut), "call_duration", samples_s(c->fed), "in_speech",
-                           audio_vad_in_speech(c->vad), "utterances", c->n_cut));
+    c->n_chunks++;
+    /* duration and chunks_received: the original front end's names (docs/api.md, compatibility) */
+    double buffered = samples_s(c->fed - c->last_cut);
+    live_emit(c, json_pack("{s:s, s:f, s:f, s:b, s:i, s:f, s:i}", "type", "buffer_update", "buffer_duration", buffered,
+                           "call_duration", samples_s(c->fed), "in_speech", audio_vad_in_speech(c->vad), "utterances",
+                           c->n_cut, "duration", buffered, "chunks_received", c->n_chunks));
     if (over)
         return error_set(err, err_size, TRIDENT_ELIMIT, "the call reached its length limit of %.0f s; audio after it is ignored",
                          c->reg->cfg.max_call_s);
@@ -433,7 +439,17 @@ void live_call_close(live_call *c, live_end how, const char *why) {
     json_t *ev = json_pack("{s:s, s:f, s:i, s:O, s:s}", "type", "call_ended", "call_duration", samples_s(c->fed),
                            "utterance_count", c->n_done, "final_analysis", final ? final : json_null(), "status",
                            store_status_name(status));
-    if (ev) json_object_set_new(ev, "status_reason", json_text(reason));
+    if (ev) {
+        json_object_set_new(ev, "status_reason", json_text(reason));
+        /* the original backend's summary of the call, as its front end reads it */
+        json_t *summary = json_pack("{s:s, s:f, s:f, s:f, s:O, s:i}", "call_id", c->id, "duration", samples_s(c->fed),
+                                    "confidence", c->dur_sum > 0 ? c->conf_sum / c->dur_sum : 0, "distress_score",
+                                    c->dur_sum > 0 ? c->dist_sum / c->dur_sum : 0, "triage",
+                                    final ? json_object_get(final, "triage") : json_null(), "chunks_processed",
+                                    c->n_chunks);
+        if (summary) json_object_set_new(summary, "transcript", json_text(c->transcript ? c->transcript : ""));
+        json_object_set_new(ev, "analysis", summary ? summary : json_null());
+    }
     if (ev && rec_ok) {
         char url[96];
         snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);
