@@ -116,6 +116,10 @@ int http_status_for(int code);
 /* routes.c */
 /* Reads an optional integer query parameter in 0..max; returns 0, 1 (absent) or -1 (bad). */
 int http_query_int(const char *qs, const char *name, long long max, long long *out);
+/* Reads the first query parameter name, percent-decoded ('+' stays a plus, as in
+ * a phone number), into out (size bytes); returns 0, 1 (absent) or -1 (longer
+ * than size - 1 bytes as sent, or holding an encoded NUL). */
+int http_query_text(const char *qs, const char *name, char *out, size_t size);
 int route_root(struct mg_connection *conn, server *srv);
 int route_health(struct mg_connection *conn, server *srv);
 int route_ready(struct mg_connection *conn, server *srv);
@@ -181,6 +185,7 @@ typedef struct ws_session ws_session;
 typedef struct {
     int live;        /* holds one of the --max-live-calls slots */
     ws_session *ws;  /* the live call on this connection, if any */
+    char caller[STORE_CALLER_MAX + 1]; /* /ws/live?caller=..., checked at the upgrade; "" when none */
 } server_conn;
 void admission_init(server *srv);
 void admission_destroy(server *srv);
@@ -205,10 +210,11 @@ void admission_events_release(server *srv);
 /* ws.c: WS /ws/live. The session is independent of the socket (the fuzz harness
  * drives it directly); the civetweb adapter writes its frames. */
 typedef void (*ws_write_fn)(void *ctx, int opcode, const void *data, size_t len);
-/* Opens the live call (its "connected" event goes out through write). metrics may
- * be NULL. The caller owns *out (ws_session_close). */
-int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, ws_write_fn write,
-                    void *ctx, ws_session **out, char *err, size_t err_size);
+/* Opens the live call of caller (NULL: unknown; see live_call_open); its
+ * "connected" event goes out through write. metrics may be NULL. The caller owns
+ * *out (ws_session_close). */
+int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, const char *caller,
+                    ws_write_fn write, void *ctx, ws_session **out, char *err, size_t err_size);
 /* One frame as civetweb delivers it (flags: FIN, RSV1-3 and opcode, the frame's
  * first byte). Returns 1 to go on reading, 0 when the connection must close (a
  * close frame has been sent). */

@@ -96,6 +96,23 @@ int http_query_int(const char *qs, const char *name, long long max, long long *o
     return 0;
 }
 
+int http_query_text(const char *qs, const char *name, char *out, size_t size) {
+    size_t nlen = strlen(name);
+    for (const char *p = qs; p && *p;) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = len - nlen - 1;
+            if (vlen >= size) return -1; /* decoding never lengthens: too long */
+            int n = mg_url_decode(p + nlen + 1, (int)vlen, out, (int)size, 0); /* 0: '+' stays a plus */
+            if (n < 0 || strlen(out) != (size_t)n) return -1; /* an encoded NUL */
+            return 0;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return 1;
+}
+
 static int store_missing(struct mg_connection *conn, server *srv) {
     return http_send_error(conn, srv, 503, NULL, "no call store is configured (--db)");
 }

@@ -252,9 +252,10 @@ static void live_store_failed(live_call *c, const char *why) {
         log_error("live", "finalising the failed call record failed call_id=%s: %s", c->id, err);
 }
 
-int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, live_call **out, char *err,
-                   size_t err_size) {
+int live_call_open(service_registry *reg, const char *caller, live_event_fn on_event, void *ctx, live_call **out,
+                   char *err, size_t err_size) {
     *out = NULL;
+    if (caller && store_caller_check(caller, err, err_size) != 0) return TRIDENT_EINVAL;
     live_call *c = calloc(1, sizeof *c);
     if (!c) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening a live call");
     c->reg = reg;
@@ -272,7 +273,7 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
         char path[4096];
         int recorded = store_recording_path(reg->store, c->id, path, sizeof path, NULL, 0) == 0;
         if (recorded) snprintf(c->rec_name, sizeof c->rec_name, "%s.wav", c->id);
-        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, NULL, recorded ? c->rec_name : NULL, err,
+        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, caller, NULL, recorded ? c->rec_name : NULL, err,
                                err_size);
         if (rc != 0) goto fail;
         if (recorded && (rc = audio_wav_writer_open(path, AUDIO_SAMPLE_RATE, AUDIO_WAV_PCM16, &c->rec, err,

@@ -52,9 +52,9 @@ static const struct {
     const char *sql;
 } pg_statements[] = {
     {"trident_notify", 1, "SELECT pg_notify('" STORE_NOTIFY_CHANNEL "', $1::text)"},
-    {"trident_insert", 19,
+    {"trident_insert", 20,
      "INSERT INTO calls " STORE_INSERT_COLUMNS
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $4, $4)"},
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $4, $4)"},
     {"trident_update_fields", 17,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END, "
@@ -243,7 +243,7 @@ static int row_read(PGresult *r, int row, store_call *c) {
 static int pg_insert(void *impl, const store_row *row, char *err, size_t n) {
     pg_store *q = impl;
     pg_numbers b = {.used = 0};
-    const char *p[19];
+    const char *p[20];
     p[0] = row->id;
     p[1] = store_kind_name(row->kind);
     p[2] = store_status_name(row->status);
@@ -252,6 +252,7 @@ static int pg_insert(void *impl, const store_row *row, char *err, size_t n) {
     fields_params(p + 5, &b, row->fields);
     p[17] = row->audio_path;
     p[18] = row->filename;
+    p[19] = row->caller;
     pthread_mutex_lock(&q->lock);
     PGresult *res = NULL;
     int out = pg_run(q, ST_INSERT, p, &res, "storing a call", err, n);

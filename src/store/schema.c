@@ -108,11 +108,16 @@ static const char migration_3[] =
     "CREATE INDEX calls_open_idx ON calls ((" STORE_QUEUE_KEY "), waiting_since, id)"
     " WHERE dispatch_state IN ('waiting', 'claimed')";
 
+/* 4: a live call's caller identity (the /ws/live caller parameter, e.g. the
+ * number a telephony bridge passes on); NULL for uploads and older calls. */
+static const char migration_4[] = "ALTER TABLE calls ADD COLUMN caller TEXT";
+
 const char *store_schema_sql(int to_version) {
     switch (to_version) {
     case 1: return migration_1;
     case 2: return migration_2;
     case 3: return migration_3;
+    case 4: return migration_4;
     default: return NULL;
     }
 }

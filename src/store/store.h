@@ -69,7 +69,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands (see store/schema.c). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 /* Bytes for an id including its NUL. */
 #define STORE_ID_SIZE 37
 /* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
@@ -198,6 +198,7 @@ typedef struct {
     char *queue_override; /* the queue a dispatcher moved the call to, or NULL */
     double waiting_since; /* when it last entered waiting (created, or released) */
     double dispatch_updated_at;
+    char *caller;         /* the caller's identity given when a live call started (schema 4), or NULL */
 } store_call;
 
 typedef struct {
@@ -254,12 +255,20 @@ int store_recording_path(const store *s, const char *id, char *out, size_t out_s
  * recording and the file is there; TRIDENT_ENOTFOUND otherwise. */
 int store_call_audio_file(store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size);
 
+/* Longest caller identity, in bytes. */
+#define STORE_CALLER_MAX 64
+/* 0 when caller is a caller identity the store keeps: 1 to STORE_CALLER_MAX bytes
+ * of well-formed UTF-8 without control characters (C0, DEL, C1); else
+ * TRIDENT_EINVAL saying what is wrong. */
+int store_caller_check(const char *caller, char *err, size_t err_size);
+
 /* Creates a call in status in_progress (a live call, or an upload still being
  * analysed). If id[0] is '\0', a fresh id is generated and written into id;
- * otherwise id must be valid and unused. fields may be NULL; audio_path (the
- * recording being written, relative to the recordings directory) may be NULL. */
-int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
-                      const char *audio_path, char *err, size_t err_size);
+ * otherwise id must be valid and unused. caller (NULL: unknown) must pass
+ * store_caller_check. fields may be NULL; audio_path (the recording being
+ * written, relative to the recordings directory) may be NULL. */
+int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const char *caller,
+                      const store_fields *fields, const char *audio_path, char *err, size_t err_size);
 /* Replaces an in_progress call's fields (transcript so far, aggregates,
  * analysis JSON) in one transaction. TRIDENT_ENOTFOUND for an unknown id,
  * TRIDENT_EINVAL if the call is no longer in progress. */
@@ -356,7 +365,7 @@ store_status store_status_parse(const char *name);
  * "updated_at", "duration", "transcript", "confidence", "content_score",
  * "distress_score", "queue", "priority_level", "flag_audio_review",
  * "escalation_required", "flags": {"audio_review", "escalation_required"},
- * "filename", "utterance_count", "status_reason" (or null), "analysis" (the
+ * "filename", "caller" (or null), "utterance_count", "status_reason" (or null), "analysis" (the
  * stored analysis object, or null), "audio_url" ("/api/calls/<id>/audio", only
  * when a recording exists), "dispatch" (store_dispatch_to_json)}.
  * Returns a new reference owned by the caller, or NULL when out of memory. */

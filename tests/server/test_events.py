@@ -28,7 +28,7 @@ import time
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket  # noqa: E402
+from trident_client import Server, WebSocket, Refused  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, test, tests, run_tests, fixture_paths  # noqa: E402
 
@@ -273,6 +273,37 @@ def every_dispatch_action_is_streamed():
     check(status == 200)
     d = ev.next("call", timeout=10)[0]
     check(d["change"] == "note" and d["id"] == a["call_id"], "the 409 published nothing: %s" % d)
+
+
+@test
+def a_live_call_keeps_its_caller():
+    s, ev = state["s"], state["ev"]
+    for query, want in (("?caller=%2B1%20876-555-0100", "+1 876-555-0100"), ("?caller=+18765550100", "+18765550100"),
+                        ("?other=1&caller=Ana%20Mar%C3%ADa", "Ana Mar\u00eda")):
+        ws = WebSocket(s.port, "/ws/live" + query)
+        cid = ws.recv_event(timeout=30)["call_id"]
+        ev.call(cid, "created")
+        status, c = s.get_json("/api/calls/" + cid)
+        check(status == 200 and c["caller"] == want, "%s → %r" % (query, c.get("caller")))
+        status, q = s.get_json("/api/queue")
+        check([x["caller"] for x in q["calls"] if x["id"] == cid] == [want], "the queue shows the caller")
+        ws.send_text(json.dumps({"type": "end"}))
+        ws_events(ws, "call_ended")
+        ws.close()
+    status, c = s.get_json("/api/calls/" + state["live"])
+    check(c["caller"] is None, "no caller given: null")
+    status, page = s.get_json("/api/calls?limit=1000")
+    before = page["total"]
+    for query in ("?caller=", "?caller=" + "1" * 65, "?caller=line%0Abreak", "?caller=nul%00", "?caller=%FF%FE",
+                  "?caller=tab%09", "?caller=%C2%85"):
+        try:
+            WebSocket(s.port, "/ws/live" + query).close()
+            check(False, "%s was accepted" % query)
+        except Refused as e:
+            body = json.loads(e.head.split(b"\r\n\r\n", 1)[1] or b"{}")
+            check(e.status == 400 and "caller" in body.get("detail", ""), "%s: %s %s" % (query, e.status, body))
+    status, page = s.get_json("/api/calls?limit=1000")
+    check(status == 200 and page["total"] == before, "refused callers store nothing")
 
 
 @test
