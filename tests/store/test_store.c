@@ -1321,6 +1321,7 @@ static void test_caller_and_migration_from_3(void) {
               c->dispatch_state == STORE_DISPATCH_WAITING && strcmp(c->transcript, "v3") == 0,
           "the v3 call survives, no caller: %s", err);
     store_call_free(c);
+    c = NULL;
     if (!pg_url) {
         char path[800];
         CHECK(store_call_audio_file(s, ids[0], path, sizeof path, err, sizeof err) == 0, "its recording moved: %s", err);
