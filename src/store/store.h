@@ -14,8 +14,9 @@
  * empty, non-UTF-8) is TRIDENT_ENOTFOUND without touching the database.
  * Upper-case hex is accepted and normalised to lower case.
  *
- * Recordings live beside the database: <db dir>/recordings/<id>.wav (or
- * store_options.recordings_dir). The store hands out the path
+ * Recordings live beside the database, one directory per database:
+ * <db file>-recordings/<id>.wav (or store_options.recordings_dir; PostgreSQL
+ * has only that one). The store hands out the path
  * (store_recording_path); the audio module writes the WAV file; the store keeps
  * the recording's file name relative to that directory in the call's row.
  *
@@ -141,7 +142,7 @@ typedef struct {
 } store_history_entry;
 
 typedef struct {
-    /* Directory for recordings; NULL means "<directory of the db>/recordings".
+    /* Directory for recordings; NULL means "<db file>-recordings" beside a SQLite file.
      * Created (mode 0750) if missing. A ":memory:" SQLite database has no
      * recordings directory unless one is given here. */
     const char *recordings_dir;
