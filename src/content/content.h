@@ -181,6 +181,14 @@ typedef struct {
     /* not serious, and the words say the call is over, past or minor (a
      * minor phrase, "nobody hurt", a recovery) */
     int minor;
+    /* not serious, and the words name a routine matter (a `routine` phrase:
+     * a nuisance, a fault to repair, a lost thing, a question, a misdial)
+     * and no vulnerable person (a child, an elder: "my toddler is locked in
+     * the car in the parking lot" is no parking matter).
+     * Triage keeps a call in Q5-ROUTINE only when this or minor holds: an
+     * emergency described in words the lexicon does not know names nothing,
+     * so it is not taken for routine */
+    int routine;
     /* a person may be in trouble (triage: never Q5): serious, an indicator,
      * a clinical value beyond normal, a hazard other than infrastructure or
      * other, or a standing word of a sign class (harm, casualty, blue,

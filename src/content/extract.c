@@ -122,7 +122,7 @@ typedef struct {
     size_t first, end;
 } content_span;
 
-static const char *const content_entity_names[] = {
+static const char *const content_entity_names[LEX_N_CATEGORIES] = {
     [LEX_HAZARD] = "mechanism_hazard",
     [LEX_BREATHING] = "clinical_indicators.breathing",
     [LEX_CONSCIOUSNESS] = "clinical_indicators.consciousness",
@@ -135,6 +135,7 @@ static const char *const content_entity_names[] = {
     [LEX_RECOVERY] = "recovery",
     [LEX_SERIOUS] = "serious",
     [LEX_MINOR] = "minor",
+    [LEX_ROUTINE] = "routine",
     [LEX_CUE] = "cue",
     [LEX_PERSONS] = "scale.persons_affected",
     [LEX_STREET] = "location.address",
@@ -365,6 +366,7 @@ typedef struct {
     long vulnerable_ev, escalating_ev;
     int active;         /* a serious phrase stands */
     int minor_phrase;   /* a minor phrase stands: over, past or minor ("fire is out now", "last week") */
+    int routine_phrase; /* a routine matter is named ("loud music", "pothole", "wrong number") */
     int unhurt;         /* an injury was negated ("nobody hurt") */
     int recovered;      /* a recovery phrase stands */
     int seizure_stopped; /* a recovery cancelled a seizure: it still needs care */
@@ -989,6 +991,7 @@ static void content_entities(content_ctx *c, content_state *s) {
                 if (s->cue_ev[value] < 0) s->cue_ev[value] = ev;
                 break;
             case LEX_MINOR: s->minor_phrase = 1; break;
+            case LEX_ROUTINE: s->routine_phrase = 1; break;
             case LEX_RECOVERY: /* what was said before about these functions no longer holds */
                 s->recovered = 1;
                 for (int g = 0; g < 3; g++)
@@ -1372,6 +1375,7 @@ static void content_score(content_ctx *c, content_state *s) {
                  (surroundings && !s->minor_phrase) ||
                  (person && !s->minor_phrase && !s->unhurt && !s->recovered) || (s->seizure_stopped && !s->minor_phrase);
     r->minor = !r->serious && (s->minor_phrase || s->unhurt || s->recovered);
+    r->routine = !r->serious && s->routine_phrase && !r->vulnerable_population; /* a child is no routine matter */
     r->concern = !r->minor && (r->serious || r->n_indicators > 0 || content_sign_stands(c) || r->breathing > CONTENT_BREATHING_NORMAL ||
                                r->consciousness > CONTENT_CONSCIOUSNESS_ALERT || r->bleeding > CONTENT_BLEEDING_NONE ||
                                r->mobility > CONTENT_MOBILITY_WALKING ||

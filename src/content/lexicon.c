@@ -447,7 +447,7 @@ static const char *const lex_category_names[LEX_N_CATEGORIES] = {
     [LEX_BLEEDING] = "bleeding",     [LEX_MOBILITY] = "mobility",     [LEX_VULNERABLE] = "vulnerable",
     [LEX_ESCALATING] = "escalating", [LEX_URGENCY] = "urgency",       [LEX_INDICATOR] = "indicator",
     [LEX_RECOVERY] = "recovery",     [LEX_SERIOUS] = "serious",       [LEX_MINOR] = "minor",
-    [LEX_CUE] = "cue",
+    [LEX_ROUTINE] = "routine",       [LEX_CUE] = "cue",
     [LEX_PERSON] = "person",
     [LEX_PERSONS] = "persons",       [LEX_NEGATION] = "negation",     [LEX_STREET] = "street",
     [LEX_LANDMARK] = "landmark",     [LEX_NEAR] = "near",             [LEX_IGNORE] = "ignore",
@@ -683,6 +683,7 @@ static int lex_load_phrase_line(content_lexicon *lex, lex_pending_list *pending,
     case LEX_ESCALATING:
     case LEX_SERIOUS:
     case LEX_MINOR:
+    case LEX_ROUTINE:
         if (strcmp(value, "yes") != 0)
             return error_set(err, err_size, TRIDENT_EFORMAT, "%s: the %s value must be \"yes\"", where,
                              lex_category_names[category]);

@@ -23,6 +23,8 @@ typedef enum {
     LEX_RECOVERY,  /* cancels what came before about breathing, consciousness and/or bleeding */
     LEX_SERIOUS,   /* an emergency still active by itself ("gas leak", "breaking in right now") */
     LEX_MINOR,     /* the call is over, past or minor ("fire is out now", "last week", "fender bender") */
+    LEX_ROUTINE,   /* a routine matter ("loud music", "pothole", "wrong number"): lets a call with nothing
+                    * else in its words stay in Q5-ROUTINE; it cancels nothing */
     LEX_CUE,       /* a word that makes an indicator together with another finding (lex_cue) */
     LEX_PERSON,    /* a noun that a number can count: "people", "pickney" */
     LEX_PERSONS,   /* a phrase that states a count itself: "somebody" = 1 */

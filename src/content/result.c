@@ -82,6 +82,7 @@ static json_t *content_json_entities(const content_result *r) {
     bad |= content_json_set(ent, "indicators", content_json_indicators(r));
     bad |= content_json_set(ent, "serious", json_boolean(r->serious));
     bad |= content_json_set(ent, "minor", json_boolean(r->minor));
+    bad |= content_json_set(ent, "routine", json_boolean(r->routine));
     bad |= content_json_set(ent, "concern", json_boolean(r->concern));
     return content_json_done(ent, bad);
 }

@@ -25,14 +25,22 @@
  * port not seen before (/proc/self/fd, getpeername) is counted against its
  * client's address — the new connection is one of them; those over the limit get
  * a 503 and are shut down, and their worker reads end-of-file at once. If
- * /proc/self/fd cannot be read, the count happens at begin_request instead. */
+ * /proc/self/fd cannot be read, the count happens at begin_request instead.
+ *
+ * The same scan learns each connection's socket, which the frame guard
+ * (internal.h, admission_guard_start) watches on live calls: what one WebSocket
+ * frame may make the server hold. */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "server/internal.h"
@@ -129,13 +137,14 @@ static admit_conn *conn_find(server *srv, const admit_addr *a, int port, int unl
     return NULL;
 }
 
-/* Counts a connection not seen before against its client (under admit_lock).
- * Returns 1 when admitted, 0 when over the client's limit (or out of memory). */
-static int conn_admit(server *srv, const admit_addr *a, int port) {
+/* Counts a connection not seen before (its socket fd, -1 when unknown) against
+ * its client (under admit_lock). Returns 1 when admitted, 0 when over the client's limit (or out of memory). */
+static int conn_admit(server *srv, const admit_addr *a, int port, int fd) {
     admit_conn *e = calloc(1, sizeof *e);
     if (!e) return 0;
     e->addr = *a;
     e->port = port;
+    e->fd = fd;
     e->next = srv->conns;
     srv->conns = e;
     admit_client *c = client_get(srv, a);
@@ -187,9 +196,9 @@ static int sockets_admit(server *srv) {
         if (getpeername((int)fd, (struct sockaddr *)&peer, &pl) != 0 || !addr_from_sockaddr(&peer, &pa, &pport))
             continue; /* the listening socket, or a connection already shut */
         if (conn_find(srv, &pa, pport, 0)) continue;
-        if (!conn_admit(srv, &pa, pport)) {
+        if (!conn_admit(srv, &pa, pport, (int)fd)) {
             refusal_log(&pa, srv->cfg.max_client_connections);
-            metrics_refusal_record(&srv->metrics, REFUSAL_CLIENT);
+            metrics_refusal_record(&srv->metrics, METRICS_REFUSED_CLIENT_LIMIT);
             socket_refuse((int)fd, srv->cfg.max_client_connections);
         }
     }
@@ -216,11 +225,11 @@ int admission_request_check(struct mg_connection *conn, server *srv) {
     if (!ri || !addr_from_text(ri->remote_addr, &a)) return 0;
     int ok = 1;
     pthread_mutex_lock(&srv->admit_lock);
-    if (!conn_find(srv, &a, ri->remote_port, 0)) ok = conn_admit(srv, &a, ri->remote_port);
+    if (!conn_find(srv, &a, ri->remote_port, 0)) ok = conn_admit(srv, &a, ri->remote_port, -1);
     pthread_mutex_unlock(&srv->admit_lock);
     if (ok) return 0;
     refusal_log(&a, srv->cfg.max_client_connections);
-    metrics_refusal_record(&srv->metrics, REFUSAL_CLIENT);
+    metrics_refusal_record(&srv->metrics, METRICS_REFUSED_CLIENT_LIMIT);
     mg_disable_connection_keep_alive(conn);
     int status = http_send_error(conn, srv, 503, "Retry-After: 1\r\nConnection: close\r\n",
                                  "too many connections from %s: at most %d at once (--max-client-connections)",
@@ -233,9 +242,17 @@ int admission_request_check(struct mg_connection *conn, server *srv) {
 void admission_connection_close(const struct mg_connection *conn) {
     server *srv = mg_get_user_data(mg_get_context(conn));
     server_conn *sc = mg_get_user_connection_data(conn);
-    if (srv && sc && sc->live) {
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    admit_addr a;
+    if (srv) {
         pthread_mutex_lock(&srv->admit_lock);
-        srv->live_calls--;
+        if (sc && sc->live) srv->live_calls--;
+        /* the socket is about to close and its number may be reused: the guard lets go */
+        admit_conn *e = ri && addr_from_text(ri->remote_addr, &a) ? conn_find(srv, &a, ri->remote_port, 0) : NULL;
+        if (e) {
+            e->fd = -1;
+            e->live = NULL;
+        }
         pthread_mutex_unlock(&srv->admit_lock);
     }
     free(sc);
@@ -269,11 +286,16 @@ int admission_live_acquire(struct mg_connection *conn, server *srv) {
             client_release(srv, &a);
             e->counted = 0;
         }
+        if (e && e->fd >= 0) { /* the frame guard watches it from here */
+            e->live = sc;
+            e->guard_frames = 0;
+            e->guard_base = 0;
+        }
         ok = 1;
     }
     pthread_mutex_unlock(&srv->admit_lock);
     if (ok) return 0;
-    metrics_refusal_record(&srv->metrics, REFUSAL_LIVE);
+    metrics_refusal_record(&srv->metrics, METRICS_REFUSED_LIVE_CAP);
     mg_disable_connection_keep_alive(conn);
     int status = http_send_error(conn, srv, 503, "Retry-After: 5\r\nConnection: close\r\n",
                                  "%d live calls are in progress, the most this server takes (--max-live-calls); "
@@ -300,7 +322,7 @@ int admission_events_acquire(struct mg_connection *conn, server *srv) {
     }
     pthread_mutex_unlock(&srv->admit_lock);
     if (ok) return 0;
-    metrics_refusal_record(&srv->metrics, REFUSAL_EVENTS);
+    metrics_refusal_record(&srv->metrics, METRICS_REFUSED_EVENT_CAP);
     mg_disable_connection_keep_alive(conn);
     return http_send_error(conn, srv, 503, "Retry-After: 5\r\nConnection: close\r\n",
                            "%d event streams are open, the most this server serves (--max-event-streams); "
@@ -312,4 +334,111 @@ void admission_events_release(server *srv) {
     pthread_mutex_lock(&srv->admit_lock);
     srv->event_streams--;
     pthread_mutex_unlock(&srv->admit_lock);
+}
+
+/* ---- the frame guard (internal.h) ------------------------------------------- */
+
+#define GUARD_PERIOD_NS 20000000L /* 20 ms */
+
+void admission_frame_seen(server_conn *sc) {
+    if (sc) __atomic_fetch_add(&sc->frames, 1, __ATOMIC_RELAXED);
+}
+
+/* Bytes civetweb has taken from the socket so far: received less the unread
+ * queue. Returns 0, or -1 when the kernel cannot say. */
+static int socket_consumed(int fd, unsigned long long *out) {
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return -1;
+    int unread = 0;
+    if (ioctl(fd, SIOCINQ, &unread) != 0 || unread < 0) return -1;
+    *out = ti.tcpi_bytes_received - (unsigned long long)unread;
+    return 0;
+}
+
+/* Is fd still the socket of (a, port)? The entry's fd is dropped before the
+ * socket closes, so this only guards against the unforeseen. */
+static int socket_is(int fd, const admit_addr *a, int port) {
+    struct sockaddr_storage peer;
+    socklen_t pl = sizeof peer;
+    admit_addr pa;
+    int pport;
+    return getpeername(fd, (struct sockaddr *)&peer, &pl) == 0 && addr_from_sockaddr(&peer, &pa, &pport) &&
+           pport == port && addr_eq(&pa, a);
+}
+
+/* One look at every watched live call (under admit_lock). */
+static void guard_look(server *srv, unsigned long long limit) {
+    for (admit_conn *e = srv->conns; e; e = e->next) {
+        if (!e->live || e->fd < 0) continue;
+        unsigned long long consumed;
+        if (socket_consumed(e->fd, &consumed) != 0) continue;
+        unsigned long frames = __atomic_load_n(&e->live->frames, __ATOMIC_RELAXED);
+        if (frames != e->guard_frames || e->guard_base == 0) { /* a frame went through: count from here */
+            e->guard_frames = frames;
+            e->guard_base = consumed ? consumed : 1;
+            continue;
+        }
+        if (consumed - e->guard_base <= limit || !socket_is(e->fd, &e->addr, e->port)) continue;
+        char text[INET6_ADDRSTRLEN];
+        if (!inet_ntop(e->addr.family, e->addr.addr, text, sizeof text)) snprintf(text, sizeof text, "?");
+        log_warn("server",
+                 "live call cut: a WebSocket frame of more than %zu bytes (--max-ws-message-kb) addr=%s "
+                 "consumed=%llu",
+                 srv->cfg.max_ws_message_bytes, text, consumed - e->guard_base);
+        metrics_refusal_record(&srv->metrics, METRICS_REFUSED_FRAME);
+        shutdown(e->fd, SHUT_RDWR); /* civetweb's read fails; the close handler ends the call */
+        e->live = NULL;
+    }
+}
+
+static void *guard_main(void *arg) {
+    server *srv = arg;
+    const unsigned long long max = srv->cfg.max_ws_message_bytes;
+    const unsigned long long limit = max + max / 8 + 65536; /* frame header, TLS records, read-ahead */
+    pthread_mutex_lock(&srv->admit_lock);
+    while (!srv->guard_stop) {
+        guard_look(srv, limit);
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += GUARD_PERIOD_NS;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->guard_wake, &srv->admit_lock, &t);
+    }
+    pthread_mutex_unlock(&srv->admit_lock);
+    return NULL;
+}
+
+int admission_guard_start(server *srv) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&srv->guard_wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0) return rc;
+    srv->guard_stop = 0;
+    rc = pthread_create(&srv->guard, NULL, guard_main, srv);
+    if (rc != 0) {
+        pthread_cond_destroy(&srv->guard_wake);
+        return rc;
+    }
+    srv->guard_running = 1;
+    return 0;
+}
+
+void admission_guard_stop(server *srv) {
+    if (!srv->guard_running) return;
+    pthread_mutex_lock(&srv->admit_lock);
+    srv->guard_stop = 1;
+    pthread_cond_signal(&srv->guard_wake);
+    pthread_mutex_unlock(&srv->admit_lock);
+    pthread_join(srv->guard, NULL);
+    pthread_cond_destroy(&srv->guard_wake);
+    srv->guard_running = 0;
 }

@@ -39,8 +39,7 @@ typedef struct {
     long long latency_count[ROUTE_COUNT];
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
-    long long refused_client, refused_live; /* connections over --max-client-connections, calls over --max-live-calls */
-    long long refused_events;               /* event streams over --max-event-streams */
+    long long refused[4]; /* by metrics_refusal: connections and calls refused or cut */
 } server_metrics;
 
 /* admission.c's bookkeeping, guarded by admit_lock: the TCP connections seen on
@@ -55,11 +54,16 @@ typedef struct admit_client {
     admit_addr addr;
     int conns;               /* admitted connections holding a worker (live calls aside) */
 } admit_client;
+typedef struct server_conn server_conn;
 typedef struct admit_conn {
     struct admit_conn *next;
     admit_addr addr;
     int port;
     int counted;             /* holds one of its client's slots */
+    int fd;                  /* its socket, -1 when unknown (counted at begin_request) or closing */
+    server_conn *live;       /* the live call's connection data while it is open, else NULL */
+    unsigned long guard_frames;      /* the frame guard's view: frames delivered at its last look */
+    unsigned long long guard_base;   /* bytes consumed from the socket when a frame was last seen */
 } admit_conn;
 
 /* One line of the --dispatchers file. */
@@ -82,6 +86,9 @@ struct server {
     int live_calls;             /* accepted /ws/live connections (the --max-live-calls cap) */
     int event_streams;          /* open GET /api/events streams (the --max-event-streams cap) */
     int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
+    pthread_t guard;            /* the frame guard's thread (admission.c) */
+    pthread_cond_t guard_wake;  /* wakes it to stop (with admit_lock) */
+    int guard_running, guard_stop;
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
     server_dispatcher *dispatchers; /* from cfg.dispatchers_file; none: the lifecycle routes answer 403 */
@@ -93,8 +100,13 @@ void metrics_init(server_metrics *m);
 void metrics_destroy(server_metrics *m);
 void metrics_request_record(server_metrics *m, server_route route, int status, double seconds);
 void metrics_ws_record(server_metrics *m, int is_error);
-/* A connection refused by admission: over its client's limit, the live-call cap or the event-stream cap. */
-typedef enum { REFUSAL_CLIENT, REFUSAL_LIVE, REFUSAL_EVENTS } metrics_refusal;
+/* Why a connection was refused or cut (admission.c). */
+typedef enum {
+    METRICS_REFUSED_CLIENT_LIMIT = 0, /* over --max-client-connections */
+    METRICS_REFUSED_LIVE_CAP,         /* a live call over --max-live-calls */
+    METRICS_REFUSED_FRAME,            /* a live call shut by the frame guard */
+    METRICS_REFUSED_EVENT_CAP,        /* an event stream over --max-event-streams */
+} metrics_refusal;
 void metrics_refusal_record(server_metrics *m, metrics_refusal why);
 const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
@@ -182,11 +194,12 @@ int json_input_parse(const char *data, size_t len, json_t **out, char *err, size
 /* admission.c: what one client may hold, on civetweb's thread-per-connection model.
  * Per-connection state (civetweb's user connection data) for every connection. */
 typedef struct ws_session ws_session;
-typedef struct {
+struct server_conn {
     int live;        /* holds one of the --max-live-calls slots */
     ws_session *ws;  /* the live call on this connection, if any */
     char caller[STORE_CALLER_MAX + 1]; /* /ws/live?caller=..., checked at the upgrade; "" when none */
-} server_conn;
+    unsigned long frames; /* WebSocket frames delivered (atomic: the frame guard reads it) */
+};
 void admission_init(server *srv);
 void admission_destroy(server *srv);
 /* civetweb callbacks: counting new connections (refusing those over their
@@ -206,6 +219,18 @@ int admission_live_acquire(struct mg_connection *conn, server *srv);
  * and its status. admission_events_release gives the slot back. */
 int admission_events_acquire(struct mg_connection *conn, server *srv);
 void admission_events_release(server *srv);
+/* The frame guard: civetweb 1.15 allocates a WebSocket frame's declared length
+ * (up to 2 GB) and reads all of it before the data handler sees any, so the
+ * message limit alone cannot bound what one frame makes the server hold. Every
+ * 20 ms the guard looks at each live call whose socket it knows: the bytes
+ * civetweb has consumed from the socket (TCP_INFO bytes received less the unread
+ * queue) since the last frame it delivered; past --max-ws-message-kb + 1/8 +
+ * 64 KB the socket is shut down (the worker's read fails, the call ends), logged
+ * and counted. Started by server_start, stopped by server_stop; 0 or an errno. */
+int admission_guard_start(server *srv);
+void admission_guard_stop(server *srv);
+/* A frame delivered on a live connection (the data handler, every frame). */
+void admission_frame_seen(server_conn *sc);
 
 /* ws.c: WS /ws/live. The session is independent of the socket (the fuzz harness
  * drives it directly); the civetweb adapter writes its frames. */

@@ -44,9 +44,7 @@ void metrics_ws_record(server_metrics *m, int is_error) {
 
 void metrics_refusal_record(server_metrics *m, metrics_refusal why) {
     pthread_mutex_lock(&m->lock);
-    if (why == REFUSAL_LIVE) m->refused_live++;
-    else if (why == REFUSAL_EVENTS) m->refused_events++;
-    else m->refused_client++;
+    m->refused[why]++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -124,12 +122,14 @@ char *metrics_render(server *srv) {
     tb_printf(&tb,
               "# HELP trident_connections_refused_total Connections refused: over the client's limit "
               "(--max-client-connections), the live-call cap (--max-live-calls) or the event-stream cap "
-              "(--max-event-streams).\n"
+              "(--max-event-streams), or live calls cut for a WebSocket frame beyond --max-ws-message-kb.\n"
               "# TYPE trident_connections_refused_total counter\n"
               "trident_connections_refused_total{reason=\"client_limit\"} %lld\n"
               "trident_connections_refused_total{reason=\"live_cap\"} %lld\n"
+              "trident_connections_refused_total{reason=\"frame_too_large\"} %lld\n"
               "trident_connections_refused_total{reason=\"event_streams_cap\"} %lld\n",
-              snap.refused_client, snap.refused_live, snap.refused_events);
+              snap.refused[METRICS_REFUSED_CLIENT_LIMIT], snap.refused[METRICS_REFUSED_LIVE_CAP],
+              snap.refused[METRICS_REFUSED_FRAME], snap.refused[METRICS_REFUSED_EVENT_CAP]);
     pthread_mutex_lock(&srv->admit_lock);
     int streams = srv->event_streams;
     pthread_mutex_unlock(&srv->admit_lock);

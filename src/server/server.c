@@ -282,6 +282,9 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     pthread_mutex_unlock(&srv->admit_lock);
     mg_set_request_handler(srv->ctx, "/", server_dispatch, srv);
     ws_routes_register(srv);
+    int grc = admission_guard_start(srv);
+    if (grc != 0) log_warn("server", "the WebSocket frame guard did not start (%s): frames are bounded only at 2 GB",
+                           strerror(grc));
     char url[320];
     if (strchr(host, ':')) snprintf(url, sizeof url, "http://[%s]:%d", host, srv->port);
     else snprintf(url, sizeof url, "http://%s:%d", host, srv->port);
@@ -303,6 +306,7 @@ void server_stop(server *srv) {
     srv->stopping = 1; /* live calls still open end as interrupted; no new one is accepted */
     pthread_mutex_unlock(&srv->admit_lock);
     service_events_close(srv->reg->events); /* the event streams end now, not at their next keepalive */
+    admission_guard_stop(srv);
     mg_stop(srv->ctx);
     admission_destroy(srv);
     metrics_destroy(&srv->metrics);

@@ -17,7 +17,9 @@
  *
  * civetweb 1.15 unmasks client frames itself and answers pings with pongs
  * (enable_websocket_ping_pong); the mask bit never reaches this code, so an
- * unmasked client frame cannot be refused here (README, Server). */
+ * unmasked client frame cannot be refused here (README, Server). It also
+ * allocates a frame's declared length before reading it; the frame guard
+ * (admission.c) cuts a connection whose frame outgrows the message limit. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +364,7 @@ static void ws_data_run(void *arg) {
 }
 
 static int ws_data(struct mg_connection *conn, int flags, char *data, size_t len, void *cbdata) {
+    admission_frame_seen(mg_get_user_connection_data(conn));
     ws_callback e = {.conn = conn, .srv = cbdata, .flags = flags, .data = (const unsigned char *)data, .len = len};
     if (server_large_stack_run(ws_data_run, &e) != 0) ws_data_run(&e);
     return e.keep_open;

@@ -160,6 +160,7 @@ int pipeline_assess(service_registry *reg, const char *transcript, double confid
                                 .critical_matched = critical ? critical->matched : NULL,
                                 .serious = cr.serious,
                                 .minor = cr.minor,
+                                .routine = cr.routine,
                                 .concern = cr.concern};
     rc = triage_decide_words(&reg->cfg.triage, confidence, out->content_score, distress, &words, &out->decision);
     content_result_clear(&cr);

@@ -214,6 +214,14 @@ int triage_decide_words(const triage_params *params, double confidence, double c
                       "over, past or minor, so the call is at least Q3-MONITOR (the matrix gave %s).",
                       triage_names[r->queue]);
         r->queue = TRIAGE_Q3_MONITOR;
+    } else if (params->rules == TRIAGE_RULES_CRITICAL && !words->routine && !words->minor &&
+               r->queue == TRIAGE_Q5_ROUTINE) {
+        r->rule = "routine_unnamed";
+        triage_append(r->reasoning, rs, &n,
+                      " Routine needs words: the words name no routine matter (a nuisance, a fault to repair, a "
+                      "lost thing, a question, a misdial) and do not say it is over, past or minor — an emergency "
+                      "in words TRIDENT does not know looks like this — so the call is Q3-MONITOR, not Q5-ROUTINE.");
+        r->queue = TRIAGE_Q3_MONITOR;
     }
     r->queue_name = triage_names[r->queue];
     r->priority_level = triage_levels[r->queue];
@@ -250,8 +258,14 @@ int triage_decide_words(const triage_params *params, double confidence, double c
 
 int triage_decide(const triage_params *params, double confidence, double content, double distress, int escalating,
                   triage_result *r) {
+    triage_params paper;
+    if (params)
+        paper = *params;
+    else
+        triage_params_init(&paper);
+    paper.rules = TRIAGE_RULES_PAPER;
     const triage_words words = {.escalating = escalating};
-    return triage_decide_words(params, confidence, content, distress, &words, r);
+    return triage_decide_words(&paper, confidence, content, distress, &words, r);
 }
 
 json_t *triage_result_to_json(const triage_result *r) {

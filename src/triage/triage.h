@@ -15,7 +15,7 @@
  * is escalating.
  *
  * Rules (triage_params.rules): TRIAGE_RULES_PAPER is the matrix and the early
- * exits alone. TRIAGE_RULES_CRITICAL (the default) adds two rules on what the
+ * exits alone. TRIAGE_RULES_CRITICAL (the default) adds these rules on what the
  * words say (triage_words), after the matrix:
  *   critical indicator: a life at risk now in the words (not breathing,
  *     unresponsive, heavy bleeding, entrapment, drowning, a weapon used on a
@@ -30,7 +30,13 @@
  *   concern floor (the safety net): the words carry any sign that a person
  *     may be in trouble (triage_words.concern) and do not call it over, past
  *     or minor → at least Q3-MONITOR: such a call is never left in a Q5
- *     queue, however vaguely it is described.
+ *     queue, however vaguely it is described;
+ *   routine needs words: a clear call left in Q5-ROUTINE whose words name
+ *     no routine matter either (triage_words.routine: a nuisance, a fault to
+ *     repair, a lost thing, a question, a misdial, or over/past/minor) →
+ *     Q3-MONITOR. A caller describing an emergency in words the lexicon does
+ *     not know looks exactly like this, and Q5 is where a life-threatening
+ *     call must never wait; a dispatcher calls back instead.
  * The dispatcher guidance follows the queue: only Q1 and Q2 ask for units
  * (and, when escalating, for additional units); Q3 and Q5 ask for a call-back.
  *
@@ -70,6 +76,7 @@ typedef struct {
     int serious;                  /* a serious emergency (hazard, injury, altered consciousness) */
     int minor;                    /* not serious, and the words say it is over, past or minor */
     int concern;                  /* a sign that a person may be in trouble, not over/past/minor */
+    int routine;                  /* not serious; the words name a routine matter (a nuisance, a fault ...) */
 } triage_words;
 
 #define TRIAGE_REASONING_MAX 1024
@@ -82,7 +89,8 @@ typedef struct {
     int flag_audio_review;        /* 1 on every low-confidence decision */
     int escalation_required;      /* Q1, or the content says escalating */
     int early_exit;               /* 1 when an early-exit rule decided */
-    const char *rule;             /* static: "critical_indicator", "serious_floor", "concern_floor" or "minor" when a rule
+    const char *rule;             /* static: "critical_indicator", "serious_floor", "concern_floor", "routine_unnamed" or
+                                   * "minor" when a rule
                                    * of TRIAGE_RULES_CRITICAL changed the queue, else NULL */
     char cell[4];                 /* "HLH" etc. (C,S,D); always filled */
     double confidence, content, distress; /* the inputs (clamped to [0,1]) */
@@ -108,8 +116,10 @@ const char *triage_rules_name(triage_rules rules);
 int triage_decide_words(const triage_params *params, double confidence, double content, double distress,
                         const triage_words *words, triage_result *result);
 
-/* triage_decide_words with only the escalating flag known (nonzero when the
- * content extraction found scale.escalating). */
+/* The paper's matrix and early exits on the three signals alone, with only
+ * the escalating flag known (nonzero when the content extraction found
+ * scale.escalating): TRIAGE_RULES_PAPER whatever params->rules says, since
+ * the word rules have no words to read. */
 int triage_decide(const triage_params *params, double confidence, double content, double distress,
                   int escalating, triage_result *result);
 

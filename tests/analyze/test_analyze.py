@@ -139,7 +139,11 @@ def malformed_inputs_fail_clearly():
 def transcript_mode():
     a = analyze_json("--transcript", "", "--json")
     check(set(a) == {"nlp", "triage"}, a.keys())
-    check(a["nlp"]["content_score"] == 0 and a["triage"]["queue"] == "Q5-ROUTINE", a)  # HLL
+    # HLL is Q5-ROUTINE in the paper's matrix; words that name no routine matter make it Q3 (a silent call)
+    check(a["nlp"]["content_score"] == 0 and a["triage"]["queue"] == "Q3-MONITOR", a)
+    check("Routine needs words" in a["triage"]["reasoning"], a["triage"]["reasoning"])
+    check(analyze_json("--transcript", "", "--triage-rules", "paper", "--json")["triage"]["queue"] == "Q5-ROUTINE")
+    check(analyze_json("--transcript", "wrong number, sorry", "--json")["triage"]["queue"] == "Q5-ROUTINE")
     check(a["triage"]["flag_audio_review"] is False and a["triage"]["early_exit"] is False)
     text = "Help! My granny is not breathing and there is a fire at 12 King Street in Kingston, hurry!"
     a = analyze_json("--transcript", text, "--json")

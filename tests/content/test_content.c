@@ -284,7 +284,7 @@ static void check_json(const content_lexicon *lex) {
     if (!j) return;
     CHECK(json_object_size(j) == 4, "top-level keys: %zu", json_object_size(j));
     json_t *ent = json_object_get(j, "entities");
-    CHECK(json_is_object(ent) && json_object_size(ent) == 9, "entities has 9 keys (indicators, serious, minor and concern added)");
+    CHECK(json_is_object(ent) && json_object_size(ent) == 10, "entities has 10 keys (indicators, serious, minor, routine and concern added)");
     json_t *loc = json_object_get(ent, "location");
     const char *loc_keys[] = {"address", "landmark", "geographic_ref", "parish", "town", "lat", "lng"};
     for (size_t i = 0; i < 7; i++) CHECK(json_object_get(loc, loc_keys[i]) != NULL, "location.%s", loc_keys[i]);
@@ -545,33 +545,39 @@ static void check_indicators(const content_lexicon *lex) {
     /* serious, minor and concern (content.h) */
     static const struct {
         const char *text;
-        int serious, minor, concern;
+        int serious, minor, concern, routine;
     } sm[] = {
-        {"the fire is out now, everybody is safe", 0, 1, 0},
-        {"there is a small fire in the kitchen", 1, 0, 1},
-        {"gas leak in the building, nobody hurt", 1, 0, 1},
-        {"landslide block the road, nobody hurt", 1, 0, 1},
-        {"small accident on Hope Road, no one is hurt", 0, 1, 0},
-        {"somebody stole my phone yesterday", 0, 1, 0},
-        {"she is okay now, breathing fine", 0, 1, 0},
-        {"she had a seizure but it stopped and she is awake now", 1, 0, 1},
-        {"my son had a seizure last week, he is fine right now", 0, 1, 0},
-        {"mi cyaan find mi pickney", 1, 0, 1},
-        {"my neighbour plays loud music", 0, 0, 0},
-        {"the power is out on our street", 0, 0, 0},
+        {"the fire is out now, everybody is safe", 0, 1, 0, 0},
+        {"there is a small fire in the kitchen", 1, 0, 1, 0},
+        {"gas leak in the building, nobody hurt", 1, 0, 1, 0},
+        {"landslide block the road, nobody hurt", 1, 0, 1, 0},
+        {"small accident on Hope Road, no one is hurt", 0, 1, 0, 0},
+        {"somebody stole my phone yesterday", 0, 1, 0, 1},
+        {"she is okay now, breathing fine", 0, 1, 0, 0},
+        {"she had a seizure but it stopped and she is awake now", 1, 0, 1, 0},
+        {"my son had a seizure last week, he is fine right now", 0, 1, 0, 0},
+        {"mi cyaan find mi pickney", 1, 0, 1, 0},
+        {"my neighbour plays loud music", 0, 0, 0, 1},
+        {"the power is out on our street", 0, 0, 0, 1},
         /* the safety net: a sign of trouble no rule completes */
-        {"my father is just not right, he is moaning and pale", 0, 0, 1},
-        {"the battery on my phone is dead", 0, 0, 0},
-        {"there is a dead dog in the road", 0, 0, 0},
-        {"sorry, my son was playing with the phone", 0, 0, 0},
+        {"my father is just not right, he is moaning and pale", 0, 0, 1, 0},
+        {"the battery on my phone is dead", 0, 0, 0, 1},
+        {"there is a dead dog in the road", 0, 0, 0, 0},
+        {"sorry, my son was playing with the phone", 0, 0, 0, 1},
+        /* a routine matter names itself; it cancels nothing */
+        {"the music next door is too loud, can you tell them to stop", 0, 0, 0, 1},
+        {"wrong number, sorry", 0, 0, 0, 1},
+        {"there's a pothole on the main road in Old Harbour", 0, 0, 0, 1},
+        {"the music is loud and now they are fighting in the road", 1, 0, 1, 0},
+        {"my neighbour is sitting outside, she keeps staring at nothing", 0, 0, 0, 0},
         /* a year after "in" is the past */
-        {"my grandfather drowned in 1987 and I need the report", 0, 1, 0},
+        {"my grandfather drowned in 1987 and I need the report", 0, 1, 0, 0},
     };
     for (size_t i = 0; i < sizeof sm / sizeof sm[0]; i++) {
         CHECK(content_extract(lex, sm[i].text, &r) == 0 && r.serious == sm[i].serious && r.minor == sm[i].minor &&
-                  r.concern == sm[i].concern,
-              "\"%s\": serious %d minor %d concern %d, expected %d %d %d", sm[i].text, r.serious, r.minor, r.concern,
-              sm[i].serious, sm[i].minor, sm[i].concern);
+                  r.concern == sm[i].concern && r.routine == sm[i].routine,
+              "\"%s\": serious %d minor %d concern %d routine %d, expected %d %d %d %d", sm[i].text, r.serious, r.minor,
+              r.concern, r.routine, sm[i].serious, sm[i].minor, sm[i].concern, sm[i].routine);
         CHECK(!content_result_critical(&r), "\"%s\": not critical", sm[i].text);
         content_result_clear(&r);
     }

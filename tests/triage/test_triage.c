@@ -154,6 +154,23 @@ static void check_rules(void) {
           "over, past or minor: no floor");
     CHECK(triage_decide_words(&paper, 0.9, 0.1, 0.2, &concern, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
           "paper: no concern floor");
+    /* routine needs words: a clear, calm call whose words name nothing is Q3, not Q5 */
+    const triage_words nothing = {0}, routine = {.routine = 1};
+    CHECK(triage_decide_words(&critical, 0.9, 0.1, 0.2, &nothing, &r) == 0 && r.queue == TRIAGE_Q3_MONITOR &&
+              strcmp(r.rule, "routine_unnamed") == 0 && strstr(r.reasoning, "HLL → Q5-ROUTINE") &&
+              strncmp(r.dispatcher_action, "Monitor", 7) == 0,
+          "routine needs words over HLL: %s", r.reasoning);
+    CHECK(triage_decide_words(&critical, 0.9, 0.1, 0.2, NULL, &r) == 0 && r.queue == TRIAGE_Q3_MONITOR,
+          "no words known: not routine");
+    CHECK(triage_decide_words(&critical, 0.9, 0.1, 0.2, &routine, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE &&
+              r.rule == NULL,
+          "a routine matter stays Q5-ROUTINE");
+    CHECK(triage_decide_words(&critical, 0.3, 0.1, 0.2, &nothing, &r) == 0 && r.queue == TRIAGE_Q5_REVIEW,
+          "LLL stays Q5-REVIEW: a person reviews it already");
+    CHECK(triage_decide_words(&paper, 0.9, 0.1, 0.2, &nothing, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
+          "paper: no routine rule");
+    CHECK(triage_decide(&critical, 0.9, 0.1, 0.2, 0, &r) == 0 && r.queue == TRIAGE_Q5_ROUTINE,
+          "triage_decide: the matrix alone");
     /* parsing */
     triage_rules rules;
     CHECK(triage_rules_parse("paper", &rules) == 0 && rules == TRIAGE_RULES_PAPER, "parse paper");
@@ -178,7 +195,8 @@ static void check_guidance_case(int paper, double c, double s, double d, int esc
                             .critical = crit ? "heavy_bleeding" : NULL,
                             .critical_matched = crit ? "blood everywhere" : NULL,
                             .serious = ser,
-                            .minor = mnr};
+                            .minor = mnr,
+                            .routine = esc && !ser};
     triage_result r;
     CHECK(triage_decide_words(&p, c, s, d, &w, &r) == 0, "decide");
     const char *a = r.dispatcher_action;
