@@ -382,6 +382,10 @@ static void guard_look(server *srv, unsigned long long limit) {
             e->guard_base = consumed ? consumed : 1;
             continue;
         }
+        /* TCP_INFO and SIOCINQ are two reads: a segment arriving between them makes
+         * consumed look smaller than before (seen: -6408 bytes, one 100-ms audio
+         * frame, wrapping to 2^64 and cutting a sound call) — look again next time */
+        if (consumed < e->guard_base) continue;
         if (consumed - e->guard_base <= limit || !socket_is(e->fd, &e->addr, e->port)) continue;
         char text[INET6_ADDRSTRLEN];
         if (!inet_ntop(e->addr.family, e->addr.addr, text, sizeof text)) snprintf(text, sizeof text, "?");
