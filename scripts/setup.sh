@@ -9,6 +9,7 @@ packages=(
   libjansson-dev                              # JSON
   libsndfile1-dev libsoxr-dev                 # audio decoding, resampling
   libsqlite3-dev libpq-dev                    # call store (SQLite; PostgreSQL client)
+  libssl-dev                                  # SHA-256 of API tokens and sessions (libcrypto)
   postgresql                                  # PostgreSQL server for the store backend tests
   libkissfft-dev                              # FFT for the mel spectrogram
   libopenblas-dev                             # optional fp32 GEMM fast path

@@ -1,6 +1,14 @@
 // api.js — the server's HTTP API as the dashboard uses it (README "## API").
 // Every function resolves with parsed JSON or throws an Error whose message is
-// the server's {"detail"} (or a plain description when there is none).
+// the server's {"detail"} (or a plain description when there is none). A 401
+// (not signed in, the session expired or its token was revoked) goes to the
+// sign-in page; the session cookie goes with every request by itself.
+
+const SIGN_IN = '/dashboard/signin.html';
+
+function signInOn401(status) {
+  if (status === 401) location.assign(SIGN_IN);
+}
 
 async function errorFrom(response) {
   let detail = `${response.status} ${response.statusText}`.trim();
@@ -8,6 +16,7 @@ async function errorFrom(response) {
     const body = await response.json();
     if (body && typeof body.detail === 'string') detail = body.detail;
   } catch { /* not JSON: keep the status line */ }
+  signInOn401(response.status);
   const err = new Error(detail);
   err.status = response.status;
   return err;
@@ -53,6 +62,7 @@ export function analyzeFile(file, { onProgress, onUploaded } = {}) {
       if (xhr.status >= 200 && xhr.status < 300 && body) {
         resolve(body);
       } else {
+        signInOn401(xhr.status);
         const detail = body && typeof body.detail === 'string'
           ? body.detail : `upload failed: ${xhr.status} ${xhr.statusText}`.trim();
         const err = new Error(detail);

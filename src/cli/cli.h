@@ -9,5 +9,6 @@ int cli_analyze(int argc, char **argv);
 int cli_model_gen(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_eval_content(int argc, char **argv);
+int cli_token(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"model-gen", cli_model_gen, "write a random-weight Whisper checkpoint at a real size (for benchmarks)"},
     {"bench", cli_bench, "measure load, mel, encoder and decoder speed"},
     {"eval-content", cli_eval_content, "score content extraction + triage on a labelled transcript corpus"},
+    {"token", cli_token, "add, list or revoke the API tokens `serve` checks"},
 };
 
 static void usage(FILE *out) {

@@ -26,8 +26,8 @@ typedef struct {
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_AUDIO_CTX_FIT,
     O_MAX_UPLOAD_MB, O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE,
-    O_MAX_CLIENT, O_MAX_EVENTS, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_WEB_ROOT, O_TRIAGE_RULES, O_DISPATCHERS, O_OVERDUE,
-    O_LOAD_DELAY, O_COUNT
+    O_MAX_CLIENT, O_MAX_EVENTS, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_INSECURE, O_RETAIN_DAYS, O_WEB_ROOT, O_TRIAGE_RULES,
+    O_OVERDUE, O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -75,18 +75,23 @@ static serve_opt opts[O_COUNT] = {
     [O_HTTP_THREADS] = {"--http-threads", "TRIDENT_HTTP_THREADS", "N",
                         "HTTP worker threads; 0 = live calls + event streams + client connections + 8", OPT_INT, "0",
                         0, 16384, 0},
-    [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value", OPT_STR, "*",
-                0, 0, 0},
+    [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN",
+                "another site allowed to use the API and /ws/live (scheme://host[:port]; repeat the flag, or "
+                "comma-separate in the variable); none: same origin only",
+                OPT_STR, "", 0, 0, 0},
+    [O_INSECURE] = {"--insecure", "TRIDENT_INSECURE", NULL,
+                    "start on a non-loopback address with no API token in the store (everyone is served)", OPT_FLAG,
+                    "0", 0, 1, 0},
+    [O_RETAIN_DAYS] = {"--retain-days", "TRIDENT_RETAIN_DAYS", "N",
+                       "delete closed calls' recordings and transcripts older than N days (at start-up and hourly); "
+                       "-1: keep them",
+                       OPT_NUM, "-1", -1, 36500, 0},
     [O_WEB_ROOT] = {"--web-root", "TRIDENT_WEB_ROOT", "DIR", "the dashboard's files, served under /dashboard/", OPT_STR,
                     TRIDENT_WEB_DIR, 0, 0, 0},
     [O_TRIAGE_RULES] = {"--triage-rules", "TRIDENT_TRIAGE_RULES", "RULES",
                          "critical: a critical indicator in the words is Q1, a serious emergency at least Q2; "
                          "paper: the paper's matrix alone",
                          OPT_STR, "critical", 0, 0, 0},
-    [O_DISPATCHERS] = {"--dispatchers", "TRIDENT_DISPATCHERS", "FILE",
-                        "dispatcher tokens: lines token<TAB>name<TAB>role (dispatcher or viewer); without it the "
-                        "dispatch routes answer 403",
-                        OPT_STR, "", 0, 0, 0},
     [O_OVERDUE] = {"--overdue-s", "TRIDENT_OVERDUE_S", "S", "a Q2/Q3 call waiting longer is flagged overdue", OPT_NUM,
                    "120", 1, 86400, 0},
     [O_LOAD_DELAY] = {"--test-load-delay-ms", "TRIDENT_TEST_LOAD_DELAY_MS", "MS",
@@ -123,6 +128,9 @@ static int opt_number(const serve_opt *o, double *v) {
     return 0;
 }
 
+/* The --cors-origin values given so far, comma-separated (the flag repeats). */
+static char cors_list[4096];
+
 static int serve_parse(int argc, char **argv, double num[O_COUNT]) {
     for (int i = 0; i < O_COUNT; i++) {
         const char *e = getenv(opts[i].env);
@@ -144,6 +152,15 @@ static int serve_parse(int argc, char **argv, double num[O_COUNT]) {
             } else {
                 fprintf(stderr, "trident serve: %s needs a value (%s)\n", opts[i].flag, opts[i].arg);
                 return -1;
+            }
+            if (i == O_CORS) { /* repeatable: the flags' values add up (and replace the variable's) */
+                size_t used = strlen(cors_list);
+                if (snprintf(cors_list + used, sizeof cors_list - used, "%s%s", used ? "," : "", opts[i].value) >=
+                    (int)(sizeof cors_list - used)) {
+                    fprintf(stderr, "trident serve: too many --cors-origin values\n");
+                    return -1;
+                }
+                opts[i].value = cors_list;
             }
         }
         if (!found) {
@@ -198,6 +215,7 @@ int cli_serve(int argc, char **argv) {
     cfg.max_call_s = num[O_MAX_CALL_S];
     cfg.decoder_exe = "/proc/self/exe"; /* uploads are decoded by this binary in a child process */
     cfg.vad.hangover_s = num[O_HANGOVER];
+    cfg.retain_days = num[O_RETAIN_DAYS];
     if (triage_rules_parse(opt_str(O_TRIAGE_RULES), &cfg.triage.rules) != 0) {
         fprintf(stderr, "trident serve: --triage-rules (TRIDENT_TRIAGE_RULES) must be paper or critical, got '%s'\n",
                 opts[O_TRIAGE_RULES].value);
@@ -217,9 +235,9 @@ int cli_serve(int argc, char **argv) {
     scfg.max_upload_bytes = (size_t)(num[O_MAX_UPLOAD_MB] * 1024 * 1024);
     scfg.max_ws_message_bytes = (size_t)(num[O_MAX_WS_KB] * 1024);
     scfg.max_header_bytes = (size_t)(num[O_MAX_HEADER_KB] * 1024);
-    scfg.cors_origin = opt_str(O_CORS);
+    scfg.cors_origins = opt_str(O_CORS);
+    scfg.insecure = num[O_INSECURE] != 0;
     scfg.web_root = opt_str(O_WEB_ROOT);
-    scfg.dispatchers_file = opt_str(O_DISPATCHERS);
     scfg.overdue_s = num[O_OVERDUE];
 
     log_info("trident", "Starting TRIDENT backend version=%s slots=%d queue=%d host=%s port=%d", TRIDENT_VERSION,

@@ -31,17 +31,18 @@ int route_events(struct mg_connection *conn, server *srv) {
     mg_disable_connection_keep_alive(conn); /* the body ends when the connection does */
     /* Readers start at the head of the feed: only changes from now on. */
     uint64_t cursor = service_events_cursor(srv->reg->events);
-    char head[512];
+    char cors[512], head[1536];
+    http_cors_header(conn, srv, cors, sizeof cors);
     int n = snprintf(head, sizeof head,
                      "HTTP/1.1 200 OK\r\n"
                      "Content-Type: text/event-stream\r\n"
-                     "Cache-Control: no-store\r\n"
+                     "Cache-Control: no-store\r\n" HTTP_SECURITY_HEADERS
                      "Connection: close\r\n"
                      "X-Accel-Buffering: no\r\n"
-                     "Access-Control-Allow-Origin: %s\r\n"
+                     "%s"
                      "\r\n"
                      "retry: 2000\n\n",
-                     srv->cfg.cors_origin ? srv->cfg.cors_origin : "*");
+                     cors);
     const struct mg_request_info *ri = mg_get_request_info(conn);
     int head_only = ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0;
     if (n > 0 && (size_t)n < sizeof head && events_write(conn, head, (size_t)n) == 0 && !head_only) {

@@ -1,4 +1,5 @@
-/* http.c — HTTP responses: JSON bodies, {"detail"} errors, raw bytes, CORS headers. */
+/* http.c — HTTP responses: JSON bodies, {"detail"} errors, raw bytes, the CORS
+ * and security headers; JSON request bodies. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,19 +10,19 @@
 
 /* The status line and headers of a response, into buf (n bytes); returns the
  * length snprintf reports. */
-static int head_format(char *buf, size_t n, const server *srv, int status, const char *reason, size_t size,
+static int head_format(char *buf, size_t n, const char *cors, int status, const char *reason, size_t size,
                        const char *content_type, const char *extra_headers) {
     return snprintf(buf, n,
                     "HTTP/1.1 %d %s\r\n"
                     "Content-Length: %zu\r\n"
                     "%s%s%s"
-                    "Access-Control-Allow-Origin: %s\r\n"
-                    "Cache-Control: no-store\r\n"
+                    "%s"
+                    "Cache-Control: no-store\r\n" HTTP_SECURITY_HEADERS
                     "%s"
                     "\r\n",
                     status, reason ? reason : "", size, content_type ? "Content-Type: " : "",
-                    content_type ? content_type : "", content_type ? "\r\n" : "",
-                    srv->cfg.cors_origin ? srv->cfg.cors_origin : "*", extra_headers ? extra_headers : "");
+                    content_type ? content_type : "", content_type ? "\r\n" : "", cors,
+                    extra_headers ? extra_headers : "");
 }
 
 int http_send_bytes(struct mg_connection *conn, const server *srv, int status, const char *content_type,
@@ -29,10 +30,12 @@ int http_send_bytes(struct mg_connection *conn, const server *srv, int status, c
     const char *reason = mg_get_response_code_text(conn, status);
     /* formatted here and written with mg_write: civetweb's mg_printf formats on
      * its worker's small stack, which overflows under AddressSanitizer */
-    int n = head_format(NULL, 0, srv, status, reason, size, content_type, extra_headers);
+    char cors[512];
+    http_cors_header(conn, srv, cors, sizeof cors);
+    int n = head_format(NULL, 0, cors, status, reason, size, content_type, extra_headers);
     char *head = n > 0 ? malloc((size_t)n + 1) : NULL;
     if (!head) return status; /* out of memory: the client sees the connection close */
-    head_format(head, (size_t)n + 1, srv, status, reason, size, content_type, extra_headers);
+    head_format(head, (size_t)n + 1, cors, status, reason, size, content_type, extra_headers);
     mg_write(conn, head, (size_t)n);
     free(head);
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -80,4 +83,41 @@ int http_status_for(int code) {
     case TRIDENT_ECONFLICT: return 409;
     default: return 500;
     }
+}
+
+int http_body_json(struct mg_connection *conn, server *srv, size_t max, json_t **out) {
+    *out = NULL;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    if (ri->content_length > (long long)max)
+        return http_send_error(conn, srv, 413, "Connection: close\r\n", "the body is larger than %zu bytes", max);
+    char *buf = malloc(max + 1);
+    if (!buf) return http_send_error(conn, srv, 503, "Retry-After: 5\r\n", "out of memory");
+    size_t size = 0;
+    for (;;) {
+        int r = mg_read(conn, buf + size, max + 1 - size);
+        if (r <= 0) break;
+        size += (size_t)r;
+        if (size > max) {
+            free(buf);
+            return http_send_error(conn, srv, 413, "Connection: close\r\n", "the body is larger than %zu bytes", max);
+        }
+    }
+    if (ri->content_length > 0 && size < (size_t)ri->content_length) {
+        free(buf);
+        return http_send_error(conn, srv, 400, "Connection: close\r\n", "the body ended before its Content-Length");
+    }
+    if (size == 0) {
+        free(buf);
+        return 0;
+    }
+    char err[TRIDENT_ERR_SIZE];
+    int rc = json_input_parse(buf, size, out, err, sizeof err);
+    free(buf);
+    if (rc) return http_send_error(conn, srv, 400, NULL, "%s", err);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return http_send_error(conn, srv, 400, NULL, "the body must be a JSON object");
+    }
+    return 0;
 }

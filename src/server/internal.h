@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "server/server.h"
+#include "service/access.h"
 
 typedef enum {
     ROUTE_ROOT = 0,
@@ -25,6 +26,9 @@ typedef enum {
     ROUTE_QUEUE_NEXT,
     ROUTE_CALL_ACTION,
     ROUTE_EVENTS,
+    ROUTE_SESSION,
+    ROUTE_AUDIT,
+    ROUTE_TOKENS,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -40,6 +44,7 @@ typedef struct {
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
     long long refused[4]; /* by metrics_refusal: connections and calls refused or cut */
+    long long auth_401, auth_403; /* requests refused: no or a bad credential; a role without the right */
 } server_metrics;
 
 /* admission.c's bookkeeping, guarded by admit_lock: the TCP connections seen on
@@ -66,13 +71,6 @@ typedef struct admit_conn {
     unsigned long long guard_base;   /* bytes consumed from the socket when a frame was last seen */
 } admit_conn;
 
-/* One line of the --dispatchers file. */
-typedef struct {
-    char *token;
-    char *name;       /* shown in the history */
-    int can_dispatch; /* role dispatcher (1) or viewer (0) */
-} server_dispatcher;
-
 struct server {
     service_registry *reg;
     server_config cfg;
@@ -91,8 +89,10 @@ struct server {
     int guard_running, guard_stop;
     char web_root[4096];         /* real path of the dashboard's files; "" when unavailable */
     char web_root_error[256];    /* why it is unavailable */
-    server_dispatcher *dispatchers; /* from cfg.dispatchers_file; none: the lifecycle routes answer 403 */
-    size_t n_dispatchers;
+    char **cors;                 /* the --cors-origin allow-list (auth.c) */
+    size_t n_cors;
+    int auth_may_open;           /* loopback or --insecure: served without tokens while the store holds none */
+    int auth_state;              /* 1 while auth is on (atomic; auth.c logs its changes) */
 };
 
 /* metrics.c */
@@ -108,6 +108,8 @@ typedef enum {
     METRICS_REFUSED_EVENT_CAP,        /* an event stream over --max-event-streams */
 } metrics_refusal;
 void metrics_refusal_record(server_metrics *m, metrics_refusal why);
+/* A request refused by access control (status 401 or 403). */
+void metrics_auth_record(server_metrics *m, int status);
 const char *route_label(server_route route);
 /* Writes the Prometheus text exposition into a malloc'ed string (caller frees), or NULL. */
 char *metrics_render(server *srv);
@@ -124,6 +126,38 @@ int http_send_bytes(struct mg_connection *conn, const server *srv, int status, c
                     const void *data, size_t size, const char *extra_headers);
 /* Maps a TRIDENT_E* code from decoding/validation to an HTTP status. */
 int http_status_for(int code);
+/* Reads a JSON object body of at most max bytes (empty: *out NULL, allowed).
+ * Returns 0 (*out a new reference or NULL) or the status sent (400, 413). */
+int http_body_json(struct mg_connection *conn, server *srv, size_t max, json_t **out);
+/* The headers every API response carries: nosniff, no referrer, no framing. */
+#define HTTP_SECURITY_HEADERS                                                                         \
+    "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n" \
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+
+/* auth.c: access control */
+/* Reads the --cors-origin list and decides whether the server may start:
+ * tokens in the store (auth on), none on loopback (auth off, logged), none
+ * elsewhere (refused unless --insecure; logged either way). */
+int auth_init(server *srv, char *err, size_t n);
+void auth_clear(server *srv);
+/* Who is asking: a bearer token, else the session cookie, else (auth off)
+ * "local", a supervisor. Returns 0 with *who filled, or the status sent (401, 503). */
+int auth_identify(struct mg_connection *conn, server *srv, access_identity *who);
+/* auth_identify, then 403 unless who's role allows p. Returns 0 or the status sent. */
+int auth_require(struct mg_connection *conn, server *srv, access_permission p, access_identity *who);
+/* The CORS header for the request's Origin when it is on the allow-list (into out;
+ * returns 1), else out is "" (returns 0): same origin only. */
+int http_cors_header(const struct mg_connection *conn, const server *srv, char *out, size_t n);
+/* The WebSocket upgrade's checks: the Origin (own or allow-listed; none: a
+ * non-browser client) and a credential allowing ACCESS_INGEST. 0, or the status sent. */
+int auth_ws_check(struct mg_connection *conn, server *srv);
+/* Appends an audit row (who opened action "call" or "recording" of call_id, from
+ * the client's address). 0, or 503 sent when it cannot be written. */
+int auth_audit(struct mg_connection *conn, server *srv, const access_identity *who, const char *action,
+               const char *call_id);
+int route_session(struct mg_connection *conn, server *srv);
+int route_audit(struct mg_connection *conn, server *srv);
+int route_tokens(struct mg_connection *conn, server *srv);
 
 /* routes.c */
 /* Reads an optional integer query parameter in 0..max; returns 0, 1 (absent) or -1 (bad). */
@@ -137,22 +171,19 @@ int route_health(struct mg_connection *conn, server *srv);
 int route_ready(struct mg_connection *conn, server *srv);
 int route_metrics(struct mg_connection *conn, server *srv);
 int route_calls(struct mg_connection *conn, server *srv, int live_only);
-int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only);
-int route_call_audio(struct mg_connection *conn, server *srv, const char *id);
+/* The call and audio routes write an audit row for who before they answer. */
+int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only, const access_identity *who);
+int route_call_audio(struct mg_connection *conn, server *srv, const char *id, const access_identity *who);
 
-/* dispatch.c: the dispatch floor */
-/* Reads the --dispatchers file (lines token<TAB>name<TAB>role; '#' comments and
- * blank lines skipped). On success *out (caller frees with dispatchers_free)
- * holds *count >= 1 entries; TRIDENT_EFORMAT names the bad line. */
-int dispatchers_load(const char *path, server_dispatcher **out, size_t *count, char *err, size_t n);
-void dispatchers_free(server_dispatcher *d, size_t count);
+/* dispatch.c: the dispatch floor (who: the token's identity, checked by the router) */
 /* The store_action of a URL's last segment (claim … override, "notes"), or STORE_ACTION_COUNT. */
 int dispatch_action_parse(const char *name);
 /* store_call_to_json with dispatch.overdue; a new reference, or NULL when out of memory. */
 json_t *dispatch_call_json(const server *srv, const store_call *c);
 int route_queue(struct mg_connection *conn, server *srv);
-int route_queue_next(struct mg_connection *conn, server *srv);
-int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action);
+int route_queue_next(struct mg_connection *conn, server *srv, const access_identity *who);
+int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action,
+                      const access_identity *who);
 
 /* events.c: GET /api/events, the change feed as Server-Sent Events (until the
  * client goes or the server stops). */

@@ -12,7 +12,7 @@ static const double bucket_le[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
 static const char *const route_labels[ROUTE_COUNT] = {
     "/", "/health", "/ready", "/metrics", "/api/analyze", "/api/calls", "/api/calls/{id}", "/api/calls/{id}/audio",
     "/api/live-calls", "/api/live-calls/{id}", "/ws/live", "/dashboard/", "/api/queue", "/api/queue/next",
-    "/api/calls/{id}/{action}", "/api/events", "other"};
+    "/api/calls/{id}/{action}", "/api/events", "/api/session", "/api/audit", "/api/tokens", "other"};
 
 const char *route_label(server_route route) { return route_labels[route]; }
 
@@ -39,6 +39,13 @@ void metrics_ws_record(server_metrics *m, int is_error) {
     pthread_mutex_lock(&m->lock);
     m->ws_messages++;
     if (is_error) m->ws_errors++;
+    pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_auth_record(server_metrics *m, int status) {
+    pthread_mutex_lock(&m->lock);
+    if (status == 401) m->auth_401++;
+    else m->auth_403++;
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -151,6 +158,18 @@ char *metrics_render(server *srv) {
                   "# HELP trident_event_relay_up 1 while the relay from other servers (PostgreSQL LISTEN) is connected.\n"
                   "# TYPE trident_event_relay_up gauge\ntrident_event_relay_up %d\n",
                   es.relay_up);
+    tb_printf(&tb,
+              "# HELP trident_auth_refused_total Requests refused by access control: no or a bad credential (401), "
+              "a role without the right (403).\n"
+              "# TYPE trident_auth_refused_total counter\n"
+              "trident_auth_refused_total{code=\"401\"} %lld\ntrident_auth_refused_total{code=\"403\"} %lld\n",
+              snap.auth_401, snap.auth_403);
+    if (reg->retention)
+        tb_printf(&tb,
+                  "# HELP trident_retention_deleted_calls_total Calls (recording, transcript, history) deleted past "
+                  "--retain-days.\n"
+                  "# TYPE trident_retention_deleted_calls_total counter\ntrident_retention_deleted_calls_total %lld\n",
+                  (long long)retention_deleted(reg->retention));
 
     infer_scheduler_stats st;
     infer_scheduler_stats_get(reg->sched, &st);

@@ -1,5 +1,5 @@
 /* routes.c — the read-only routes: API info, health, readiness, metrics, stored calls (a call with its dispatch
- * state and history). */
+ * state and history; opening one, or its recording, is written to the audit log first). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,14 +12,14 @@
 #include "server/internal.h"
 
 int route_root(struct mg_connection *conn, server *srv) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
                           "TRIDENT emergency-call triage API", "version", TRIDENT_VERSION, "docs",
                           "see README.md, section API", "endpoints", "GET /health", "GET /ready", "GET /metrics",
                           "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}", "GET /api/calls/{id}/audio",
                           "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live", "GET /api/queue",
                           "POST /api/queue/next",
                           "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}",
-                          "GET /");
+                          "GET|POST|DELETE /api/session", "GET /api/audit", "GET /api/tokens", "GET /");
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
@@ -45,8 +45,10 @@ int route_health(struct mg_connection *conn, server *srv) {
             in_progress = sc.in_progress;
             interrupted = sc.interrupted;
         }
+        /* a SQLite file by its name only: the server's directories are nobody's business */
+        const char *slash = strcmp(info.backend, "sqlite") == 0 ? strrchr(info.location, '/') : NULL;
         db = json_pack("{s:s, s:s, s:s, s:i, s:o}", "status", rc == 0 ? "connected" : "error", "backend", info.backend,
-                       "location", info.location, "schema_version", info.schema_version, "error",
+                       "location", slash ? slash + 1 : info.location, "schema_version", info.schema_version, "error",
                        rc == 0 ? json_null() : json_string(err));
         if (db) {
             json_object_set_new(db, "calls_in_progress", json_integer(in_progress));
@@ -169,7 +171,7 @@ int route_calls(struct mg_connection *conn, server *srv, int live_only) {
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
-int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only) {
+int route_call(struct mg_connection *conn, server *srv, const char *id, int live_only, const access_identity *who) {
     if (!srv->reg->store) return store_missing(conn, srv);
     store_call *c = NULL;
     char err[TRIDENT_ERR_SIZE];
@@ -179,6 +181,11 @@ int route_call(struct mg_connection *conn, server *srv, const char *id, int live
         return http_send_error(conn, srv, 404, NULL, live_only ? "Live call not found" : "Call not found");
     }
     if (rc != 0) return http_send_error(conn, srv, 500, NULL, "%s", err);
+    int status = auth_audit(conn, srv, who, "call", c->id);
+    if (status) {
+        store_call_free(c);
+        return status;
+    }
     json_t *o = dispatch_call_json(srv, c);
     store_history_entry *h = NULL;
     size_t hn = 0;
@@ -197,15 +204,19 @@ int route_call(struct mg_connection *conn, server *srv, const char *id, int live
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
-int route_call_audio(struct mg_connection *conn, server *srv, const char *id) {
+int route_call_audio(struct mg_connection *conn, server *srv, const char *id, const access_identity *who) {
     if (!srv->reg->store) return store_missing(conn, srv);
     char path[4096], err[TRIDENT_ERR_SIZE];
     int rc = store_call_audio_file(srv->reg->store, id, path, sizeof path, err, sizeof err);
     if (rc == TRIDENT_ENOTFOUND) return http_send_error(conn, srv, 404, NULL, "No recording for this call");
     if (rc != 0) return http_send_error(conn, srv, 500, NULL, "%s", err);
-    char hdr[256];
-    snprintf(hdr, sizeof hdr, "Access-Control-Allow-Origin: %s\r\nContent-Disposition: inline; filename=\"%s.wav\"",
-             srv->cfg.cors_origin ? srv->cfg.cors_origin : "*", id);
+    /* the id is a valid UUID now (store_call_audio_file checked it) */
+    int status = auth_audit(conn, srv, who, "recording", id);
+    if (status) return status;
+    char cors[512], hdr[1024];
+    http_cors_header(conn, srv, cors, sizeof cors);
+    /* civetweb adds Cache-Control: no-store (static_file_cache_control); the last header has no CRLF */
+    snprintf(hdr, sizeof hdr, "%s" HTTP_SECURITY_HEADERS "Content-Disposition: inline; filename=\"%s.wav\"", cors, id);
     mg_send_mime_file2(conn, path, "audio/wav", hdr);
     return 200;
 }

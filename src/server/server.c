@@ -1,5 +1,5 @@
-/* server.c — civetweb start/stop, request framing checks, the request router, CORS
- * preflight, the dashboard's web root. */
+/* server.c — civetweb start/stop, request framing checks, the request router
+ * (with each route's permission), CORS preflight, the dashboard's web root. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,6 @@ void server_config_default(server_config *cfg) {
     cfg->max_ws_message_bytes = (size_t)1 << 20;
     cfg->max_header_bytes = (size_t)16 << 10;
     cfg->request_timeout_ms = 10000;
-    cfg->cors_origin = "*";
     cfg->overdue_s = 120;
 }
 
@@ -34,6 +33,9 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     if (strcmp(path, "/api/queue") == 0) return ROUTE_QUEUE;
     if (strcmp(path, "/api/queue/next") == 0) return ROUTE_QUEUE_NEXT;
     if (strcmp(path, "/api/events") == 0) return ROUTE_EVENTS;
+    if (strcmp(path, "/api/session") == 0) return ROUTE_SESSION;
+    if (strcmp(path, "/api/audit") == 0) return ROUTE_AUDIT;
+    if (strcmp(path, "/api/tokens") == 0) return ROUTE_TOKENS;
     if (strcmp(path, "/") == 0) return ROUTE_ROOT;
     if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0) return ROUTE_READY;
@@ -73,6 +75,37 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
 
 static int method_is(const struct mg_request_info *ri, const char *m) { return strcmp(ri->request_method, m) == 0; }
 
+/* What a route needs (ACCESS_PERMISSION_COUNT: nothing — the API's description,
+ * health, readiness, the dashboard's files, signing in). */
+static access_permission route_permission(server_route route) {
+    switch (route) {
+    case ROUTE_ANALYZE: return ACCESS_INGEST;
+    case ROUTE_CALLS:
+    case ROUTE_CALL:
+    case ROUTE_CALL_AUDIO:
+    case ROUTE_LIVE_CALLS:
+    case ROUTE_LIVE_CALL:
+    case ROUTE_QUEUE:
+    case ROUTE_EVENTS: return ACCESS_READ;
+    case ROUTE_QUEUE_NEXT:
+    case ROUTE_CALL_ACTION: return ACCESS_DISPATCH;
+    case ROUTE_METRICS:
+    case ROUTE_AUDIT:
+    case ROUTE_TOKENS: return ACCESS_ADMIN;
+    default: return ACCESS_PERMISSION_COUNT;
+    }
+}
+
+/* Checks the caller's credential for route (an unknown action is left to the router's 404).
+ * Returns 0 (*who filled when the route needs one) or the status sent. */
+static int route_check(struct mg_connection *conn, server *srv, server_route route, const char *action,
+                       access_identity *who) {
+    access_permission p = route_permission(route);
+    if (p == ACCESS_PERMISSION_COUNT || (route == ROUTE_CALL_ACTION && dispatch_action_parse(action) == STORE_ACTION_COUNT))
+        return 0;
+    return auth_require(conn, srv, p, who);
+}
+
 static int server_dispatch_work(struct mg_connection *conn, server *srv) {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     double t0 = clock_now_ms();
@@ -84,15 +117,17 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
     int is_post = method_is(ri, "POST");
     int status;
     if (method_is(ri, "OPTIONS")) {
-        char hdr[512];
-        snprintf(hdr, sizeof hdr,
-                 "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\n"
-                 "Access-Control-Allow-Headers: Content-Type, Authorization, X-Requested-With\r\n"
-                 "Access-Control-Max-Age: 600\r\n");
-        status = http_send_bytes(conn, srv, 204, NULL, NULL, 0, hdr);
+        /* a preflight: answered for everyone (browsers send no credentials), allowed only for listed origins */
+        status = http_send_bytes(conn, srv, 204, NULL, NULL, 0,
+                                 "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS\r\n"
+                                 "Access-Control-Allow-Headers: Content-Type, Authorization, X-Requested-With\r\n"
+                                 "Access-Control-Max-Age: 600\r\n");
     } else {
         int is_get = method_is(ri, "GET") || method_is(ri, "HEAD");
-        switch (route) {
+        access_identity who;
+        status = route_check(conn, srv, route, action, &who);
+        switch (status ? ROUTE_COUNT : route) {
+        case ROUTE_COUNT: break; /* refused: the answer is sent */
         case ROUTE_ROOT: status = is_get ? route_root(conn, srv) : -405; break;
         case ROUTE_HEALTH: status = is_get ? route_health(conn, srv) : -405; break;
         case ROUTE_READY: status = is_get ? route_ready(conn, srv) : -405; break;
@@ -100,17 +135,20 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_ANALYZE: status = is_post ? route_analyze(conn, srv) : -405; break;
         case ROUTE_CALLS: status = is_get ? route_calls(conn, srv, 0) : -405; break;
         case ROUTE_LIVE_CALLS: status = is_get ? route_calls(conn, srv, 1) : -405; break;
-        case ROUTE_CALL: status = is_get ? route_call(conn, srv, id, 0) : -405; break;
-        case ROUTE_LIVE_CALL: status = is_get ? route_call(conn, srv, id, 1) : -405; break;
-        case ROUTE_CALL_AUDIO: status = is_get ? route_call_audio(conn, srv, id) : -405; break;
+        case ROUTE_CALL: status = is_get ? route_call(conn, srv, id, 0, &who) : -405; break;
+        case ROUTE_LIVE_CALL: status = is_get ? route_call(conn, srv, id, 1, &who) : -405; break;
+        case ROUTE_CALL_AUDIO: status = is_get ? route_call_audio(conn, srv, id, &who) : -405; break;
         case ROUTE_DASHBOARD: status = is_get ? route_static(conn, srv, path) : -405; break;
         case ROUTE_QUEUE: status = is_get ? route_queue(conn, srv) : -405; break;
-        case ROUTE_QUEUE_NEXT: status = is_post ? route_queue_next(conn, srv) : -405; break;
+        case ROUTE_QUEUE_NEXT: status = is_post ? route_queue_next(conn, srv, &who) : -405; break;
+        case ROUTE_SESSION: status = route_session(conn, srv); break;
+        case ROUTE_AUDIT: status = is_get ? route_audit(conn, srv) : -405; break;
+        case ROUTE_TOKENS: status = is_get ? route_tokens(conn, srv) : -405; break;
         case ROUTE_EVENTS: status = is_get ? route_events(conn, srv) : -405; break;
         case ROUTE_CALL_ACTION:
             if (dispatch_action_parse(action) == STORE_ACTION_COUNT)
                 status = http_send_error(conn, srv, 404, NULL, "Not Found");
-            else status = is_post ? route_call_action(conn, srv, id, action) : -405;
+            else status = is_post ? route_call_action(conn, srv, id, action, &who) : -405;
             break;
         case ROUTE_WS_LIVE:
             status = http_send_error(conn, srv, 400, NULL, "/ws/live is a WebSocket endpoint: send an Upgrade request");
@@ -223,15 +261,11 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
         free(srv);
         return rc;
     }
-    if (cfg->dispatchers_file && cfg->dispatchers_file[0]) {
-        int rc = dispatchers_load(cfg->dispatchers_file, &srv->dispatchers, &srv->n_dispatchers, err, err_size);
-        if (rc) {
-            free(srv);
-            return rc;
-        }
-        log_info("server", "dispatch enabled dispatchers=%zu file=%s", srv->n_dispatchers, cfg->dispatchers_file);
-    } else {
-        log_info("server", "dispatch disabled (no --dispatchers): the lifecycle routes answer 403");
+    int arc = auth_init(srv, err, err_size);
+    if (arc) {
+        auth_clear(srv);
+        free(srv);
+        return arc;
     }
     if (!(srv->cfg.overdue_s > 0)) srv->cfg.overdue_s = 120;
     metrics_init(&srv->metrics);
@@ -254,10 +288,10 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
                               * the client's pings are answered with pongs (RFC 6455 5.5.2) */
                              "websocket_timeout_ms", "5000", "enable_websocket_ping_pong", "yes",
                              "enable_keep_alive", "yes",
-                             /* civetweb answers CORS preflights (OPTIONS + Access-Control-Request-Method) itself */
-                             "access_control_allow_origin", cfg->cors_origin ? cfg->cors_origin : "*",
-                             "access_control_allow_methods", "GET, POST, OPTIONS",
-                             "access_control_allow_headers", "Content-Type, Authorization, X-Requested-With", NULL};
+                             /* no CORS header from civetweb itself: http.c answers listed origins only */
+                             "access_control_allow_origin", "",
+                             /* recordings (mg_send_mime_file2) are not kept by browsers or proxies */
+                             "static_file_cache_control", "no-store", NULL};
     mg_init_library(MG_FEATURES_WEBSOCKET);
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
@@ -271,7 +305,7 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     if (!srv->ctx) {
         admission_destroy(srv);
         metrics_destroy(&srv->metrics);
-        dispatchers_free(srv->dispatchers, srv->n_dispatchers);
+        auth_clear(srv);
         free(srv);
         return error_set(err, err_size, TRIDENT_EIO, "cannot listen on %s (address in use or not available)", ports);
     }
@@ -310,6 +344,6 @@ void server_stop(server *srv) {
     mg_stop(srv->ctx);
     admission_destroy(srv);
     metrics_destroy(&srv->metrics);
-    dispatchers_free(srv->dispatchers, srv->n_dispatchers);
+    auth_clear(srv);
     free(srv);
 }

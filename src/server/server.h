@@ -9,10 +9,14 @@
  *   GET /api/queue  POST /api/queue/next
  *   GET /api/events (every change to a call, as Server-Sent Events)
  *   POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}
- *        (Authorization: Bearer TOKEN of a dispatcher in --dispatchers FILE)
+ *        (a dispatcher's or supervisor's token; override: a supervisor's)
+ *   GET|POST|DELETE /api/session (the dashboard's sign-in), GET /api/audit, GET /api/tokens
  *   GET /dashboard/... (the dispatcher dashboard's static files, from web_root)
- * Errors are {"detail": "..."} with a 4xx/5xx status; every response carries CORS
- * headers. The server does not own the registry. */
+ * Every route but /, /health, /ready, /dashboard/ and /api/session needs a token
+ * (Authorization: Bearer) or a session cookie whose role allows it (auth.c), unless
+ * auth is off (no token in the store, loopback or --insecure). Errors are
+ * {"detail": "..."} with a 4xx/5xx status; CORS headers only for listed origins.
+ * The server does not own the registry. */
 #ifndef TRIDENT_SERVER_SERVER_H
 #define TRIDENT_SERVER_SERVER_H
 
@@ -33,9 +37,10 @@ typedef struct {
     size_t max_ws_message_bytes; /* one WebSocket message, default 1 MB */
     size_t max_header_bytes;    /* request line + headers, default 16 kB */
     int request_timeout_ms;     /* longest wait for a request's headers, and for each read of its body; default 10000 */
-    const char *cors_origin;    /* Access-Control-Allow-Origin, default "*" */
+    const char *cors_origins;   /* origins (comma-separated) allowed to call the API and open /ws/live from
+                                 * another site; NULL/"" (default): same origin only */
+    int insecure;               /* 1: start on a non-loopback address even with no API token in the store */
     const char *web_root;       /* the dashboard's files; NULL: the compiled-in TRIDENT_WEB_DIR */
-    const char *dispatchers_file; /* token<TAB>name<TAB>role lines; NULL/"": the lifecycle routes answer 403 */
     double overdue_s;           /* a Q2/Q3 call waiting longer is flagged overdue; default 120 */
 } server_config;
 

@@ -8,8 +8,10 @@
  * real web root (no escape through symbolic links) and be a regular file. Anything
  * else is 404 {"detail"}. Responses carry the file's content type, an ETag
  * (size + mtime) with 304 on If-None-Match, "Cache-Control: no-cache" (always
- * revalidated, so an upgraded dashboard is never served stale), nosniff and a
- * Content-Security-Policy that only allows the server's own origin. */
+ * revalidated, so an upgraded dashboard is never served stale), nosniff, no
+ * framing and a Content-Security-Policy that only allows the server's own
+ * origin. The files are public (the sign-in page is one); the data they show
+ * comes from the API, which checks the session. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -105,11 +107,12 @@ int route_static(struct mg_connection *conn, server *srv, const char *path) {
     char etag[64];
     snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size, (unsigned long long)st.st_mtime);
     const char *inm = mg_get_header(conn, "If-None-Match");
-    const char *cors = srv->cfg.cors_origin ? srv->cfg.cors_origin : "*";
+    char cors[512];
+    http_cors_header(conn, srv, cors, sizeof cors);
     if (inm && strstr(inm, etag)) {
         mg_printf(conn,
                   "HTTP/1.1 304 Not Modified\r\nETag: %s\r\nCache-Control: no-cache\r\n"
-                  "Access-Control-Allow-Origin: %s\r\nContent-Length: 0\r\n\r\n",
+                  "%sContent-Length: 0\r\n\r\n",
                   etag, cors);
         return 304;
     }
@@ -123,9 +126,10 @@ int route_static(struct mg_connection *conn, server *srv, const char *path) {
               "Cache-Control: no-cache\r\n"
               "X-Content-Type-Options: nosniff\r\n"
               "Referrer-Policy: no-referrer\r\n"
+              "X-Frame-Options: DENY\r\n"
               "Content-Security-Policy: default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
               "media-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'\r\n"
-              "Access-Control-Allow-Origin: %s\r\n"
+              "%s"
               "\r\n",
               static_mime_type(real), (long long)st.st_size, etag, cors);
     const struct mg_request_info *ri = mg_get_request_info(conn);

@@ -275,14 +275,11 @@ static void ws_conn_write(void *ctx, int opcode, const void *data, size_t len) {
     mg_websocket_write(ctx, opcode, data, len);
 }
 
-/* The upgrade: the caller parameter is checked (400 naming what is wrong), then a
- * live-call slot is taken. */
-static int ws_connect(const struct mg_connection *conn, void *cbdata) {
-    /* civetweb passes the connection const; answering the refusal writes to it. */
-    struct mg_connection *c = (struct mg_connection *)conn;
-    server *srv = cbdata;
-    server_conn *sc = mg_get_user_connection_data(conn);
-    const struct mg_request_info *ri = mg_get_request_info(conn);
+/* The caller parameter of an upgrade, checked (400 naming what is wrong: returns
+ * non-zero) and kept in the connection's data for the call. */
+static int ws_caller_take(struct mg_connection *c, server *srv) {
+    server_conn *sc = mg_get_user_connection_data(c);
+    const struct mg_request_info *ri = mg_get_request_info(c);
     char caller[STORE_CALLER_MAX + 1] = "", err[TRIDENT_ERR_SIZE] = "";
     int q = http_query_text(ri ? ri->query_string : NULL, "caller", caller, sizeof caller);
     if (q < 0) snprintf(err, sizeof err, "the caller is longer than %d bytes or holds an encoded NUL", STORE_CALLER_MAX);
@@ -296,7 +293,32 @@ static int ws_connect(const struct mg_connection *conn, void *cbdata) {
         return 1;
     }
     if (sc) snprintf(sc->caller, sizeof sc->caller, "%s", caller);
-    return admission_live_acquire(c, srv);
+    return 0;
+}
+
+typedef struct {
+    struct mg_connection *conn;
+    server *srv;
+    int refused;
+} ws_connect_job;
+
+static void ws_connect_run(void *arg) {
+    ws_connect_job *j = arg;
+    j->refused = auth_ws_check(j->conn, j->srv) != 0 || ws_caller_take(j->conn, j->srv) != 0 ||
+                 admission_live_acquire(j->conn, j->srv) != 0;
+}
+
+/* The upgrade: the Origin and the credential (auth.c; a store query, so off the
+ * worker's small stack), the caller parameter, then a live-call slot. Non-zero refuses it (the answer is sent). */
+static int ws_connect(const struct mg_connection *conn, void *cbdata) {
+    /* civetweb passes the connection const; answering the refusal writes to it. */
+    ws_connect_job j = {(struct mg_connection *)conn, cbdata, 1};
+    if (server_large_stack_run(ws_connect_run, &j) != 0) {
+        http_send_error(j.conn, j.srv, 503, "Retry-After: 5\r\nConnection: close\r\n",
+                        "cannot start a request thread; retry later");
+        return 1;
+    }
+    return j.refused;
 }
 
 static void ws_ready_work(struct mg_connection *conn, server *srv) {

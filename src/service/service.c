@@ -21,6 +21,7 @@ void service_config_default(service_config *cfg) {
     cfg->max_call_s = 3600.0;
     triage_params_init(&cfg->triage);
     cfg->distress_model = BIO_DISTRESS_CALIBRATED;
+    cfg->retain_days = -1;
 }
 
 int service_registry_open(const service_config *cfg, service_registry **out, char *err, size_t err_size) {
@@ -43,6 +44,9 @@ int service_registry_open(const service_config *cfg, service_registry **out, cha
         store_info_get(reg->store, &info);
         log_info("store", "Database initialized successfully backend=%s schema_version=%d recordings=%s recovered=%lld",
                  info.backend, info.schema_version, info.recordings_dir, (long long)info.recovered);
+        if (cfg->retain_days >= 0 && (rc = retention_start(reg->store, cfg->retain_days, &reg->retention, err,
+                                                           err_size)) != 0)
+            goto fail;
     }
     rc = service_events_new(reg->store, &reg->events, err, err_size);
     if (rc != 0) goto fail;
@@ -68,6 +72,7 @@ fail:
 void service_registry_close(service_registry *reg) {
     if (!reg) return;
     live_call_close_all(reg);
+    retention_stop(reg->retention);
     service_events_free(reg->events); /* after the live calls' last changes */
     infer_scheduler_free(reg->sched);
     asr_service_free(reg->asr);

@@ -17,6 +17,7 @@
 #include "content/content.h"
 #include "service/asr.h"
 #include "service/events.h"
+#include "service/retention.h"
 #include "service/scheduler.h"
 #include "store/store.h"
 #include "triage/triage.h"
@@ -36,6 +37,7 @@ typedef struct {
     triage_params triage;    /* thresholds */
     bio_distress_model distress_model; /* the distress score's normalisation (bio.h) */
     int audio_ctx_fit;       /* 1: encode short utterances over their own frames (whisper_transcribe_params) */
+    double retain_days;      /* closed calls older than this are deleted (retention.h); < 0 (default): kept */
 } service_config;
 
 /* Fills cfg with the defaults: 1 slot using every core, queue 16, language "en",
@@ -47,6 +49,7 @@ typedef struct service_registry {
     service_config cfg;       /* strings borrowed from the creator; they must outlive the registry */
     store *store;             /* NULL without a database */
     service_events *events;   /* the change feed (events.h); always present */
+    retention_sweeper *retention; /* NULL unless cfg.retain_days >= 0 and there is a store */
     asr_service *asr;
     infer_scheduler *sched;
     content_lexicon *lexicon; /* loaded once, immutable, shared */

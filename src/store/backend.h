@@ -23,9 +23,32 @@ typedef struct {
     const char *audio_path;
 } store_row;
 
+/* One statement for store_backend.exec: SQL that SQLite and PostgreSQL both
+ * accept, reading its parameters as $1 .. $nparams (the first nparams of the
+ * shared parameter array; text, NULL for SQL NULL; each backend converts them
+ * to the columns' types). */
+typedef struct {
+    const char *sql;
+    int nparams;
+} store_stmt;
+
+/* The rows of store_backend.exec's last statement: cells[r * cols + c] is the
+ * text of column c of row r (NULL for SQL NULL), owned (store_rows_clear). */
+typedef struct {
+    char **cells;
+    int rows, cols;
+    int64_t changes; /* rows the last statement inserted, updated or deleted */
+} store_rows;
+void store_rows_clear(store_rows *r);
+
 typedef struct {
     const char *name;
     void (*close)(void *impl);
+    /* Runs stmts in order, in one write transaction when there are several;
+     * out (may be NULL) receives the last one's rows. A unique or key
+     * violation is TRIDENT_ECONFLICT (and rolls back). */
+    int (*exec)(void *impl, const store_stmt *stmts, size_t n_stmts, const char *const *params, store_rows *out,
+                char *err, size_t n);
     int (*insert)(void *impl, const store_row *row, char *err, size_t n);
     /* Updates fields of an in_progress call; new_status is in_progress (the
      * audio path is kept) or a final status (audio_path is written, NULL

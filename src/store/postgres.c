@@ -552,6 +552,52 @@ static int pg_listener_wait(void *listener, int timeout_ms, char **payload, char
 
 static void pg_listener_close(void *listener) { PQfinish(listener); }
 
+static int pg_exec(void *impl, const store_stmt *stmts, size_t n_stmts, const char *const *params, store_rows *out,
+                   char *err, size_t n) {
+    pg_store *q = impl;
+    if (out) memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&q->lock);
+    int res = pg_ensure(q, err, n);
+    if (!res && n_stmts > 1) res = pg_exec_sql(q, "BEGIN", "starting a transaction", err, n);
+    for (size_t i = 0; !res && i < n_stmts; i++) {
+        PGresult *r = PQexecParams(q->conn, stmts[i].sql, stmts[i].nparams, NULL, params, NULL, NULL, 0);
+        ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+            if (state && (strcmp(state, "23505") == 0 || strcmp(state, "23503") == 0)) {
+                char msg[TRIDENT_ERR_SIZE];
+                pg_message(PQresultErrorMessage(r), msg, sizeof msg);
+                res = error_set(err, n, TRIDENT_ECONFLICT, "%s", msg);
+            } else {
+                res = pg_result_error(q, r, "running a statement", err, n);
+            }
+        } else if (out && i + 1 == n_stmts) {
+            const char *tuples = PQcmdTuples(r);
+            out->changes = tuples && *tuples ? strtoll(tuples, NULL, 10) : 0;
+            int rows = PQntuples(r), cols = PQnfields(r);
+            if (rows > 0 && cols > 0) {
+                out->cells = calloc((size_t)rows * (size_t)cols, sizeof *out->cells);
+                if (!out->cells) res = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading rows");
+            }
+            for (int row = 0; out->cells && row < rows; row++)
+                for (int c = 0; c < cols; c++) {
+                    if (PQgetisnull(r, row, c)) continue;
+                    char *v = strdup(PQgetvalue(r, row, c));
+                    if (!v) res = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading rows");
+                    out->cells[(size_t)row * (size_t)cols + (size_t)c] = v;
+                }
+            out->rows = out->cells ? rows : 0;
+            out->cols = cols;
+        }
+        PQclear(r);
+    }
+    if (!res && n_stmts > 1) res = pg_exec_sql(q, "COMMIT", "committing a transaction", err, n);
+    if (res && n_stmts > 1) pg_exec_sql(q, "ROLLBACK", "rolling back", NULL, 0);
+    pthread_mutex_unlock(&q->lock);
+    if (res && out) store_rows_clear(out);
+    return res;
+}
+
 static void pg_close(void *impl) {
     pg_store *q = impl;
     if (!q) return;
@@ -564,6 +610,7 @@ static void pg_close(void *impl) {
 static const store_backend postgres_backend = {
     .name = "postgresql",
     .close = pg_close,
+    .exec = pg_exec,
     .insert = pg_insert,
     .update = pg_update,
     .get = pg_get,

@@ -108,9 +108,41 @@ static const char migration_3[] =
     "CREATE INDEX calls_open_idx ON calls ((" STORE_QUEUE_KEY "), waiting_since, id)"
     " WHERE dispatch_state IN ('waiting', 'claimed')";
 
-/* 4: a live call's caller identity (the /ws/live caller parameter, e.g. the
+/* 4: access control — API tokens (only a SHA-256 of each secret is kept; a
+ * revoked token stays listed), the dashboard's sign-in sessions (also by
+ * hash, ending with their token), and the audit log of who opened which
+ * recording or transcript, when and from where (rows only appended). */
+static const char migration_4[] =
+    "CREATE TABLE api_tokens ("
+    " name TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 128),"
+    " role TEXT NOT NULL CHECK (role IN ('ingest', 'dispatcher', 'supervisor', 'viewer')),"
+    " hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),"
+    " created_at DOUBLE PRECISION NOT NULL,"
+    " last_used_at DOUBLE PRECISION,"
+    " revoked_at DOUBLE PRECISION"
+    ");"
+    "CREATE TABLE sessions ("
+    " hash TEXT PRIMARY KEY CHECK (length(hash) = 64),"
+    " token_name TEXT NOT NULL REFERENCES api_tokens (name),"
+    " created_at DOUBLE PRECISION NOT NULL,"
+    " expires_at DOUBLE PRECISION NOT NULL"
+    ");"
+    "CREATE INDEX sessions_expires_idx ON sessions (expires_at);"
+    "CREATE INDEX sessions_token_idx ON sessions (token_name);"
+    "CREATE TABLE audit_log ("
+    " at DOUBLE PRECISION NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " action TEXT NOT NULL,"
+    " call_id TEXT NOT NULL,"
+    " address TEXT NOT NULL"
+    ");"
+    "CREATE INDEX audit_at_idx ON audit_log (at);"
+    "CREATE INDEX audit_call_idx ON audit_log (call_id, at)";
+
+/* 5: a live call's caller identity (the /ws/live caller parameter, e.g. the
  * number a telephony bridge passes on); NULL for uploads and older calls. */
-static const char migration_4[] = "ALTER TABLE calls ADD COLUMN caller TEXT";
+static const char migration_5[] = "ALTER TABLE calls ADD COLUMN caller TEXT";
 
 const char *store_schema_sql(int to_version) {
     switch (to_version) {
@@ -118,6 +150,7 @@ const char *store_schema_sql(int to_version) {
     case 2: return migration_2;
     case 3: return migration_3;
     case 4: return migration_4;
+    case 5: return migration_5;
     default: return NULL;
     }
 }

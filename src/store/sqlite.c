@@ -462,6 +462,69 @@ static int sq_counts(void *impl, store_counts *c, char *err, size_t n) {
     return out;
 }
 
+/* Runs one statement of sq_exec; collects its rows into out when out is non-NULL. */
+static int exec_one(sqlite_store *q, const store_stmt *stmt, const char *const *params, store_rows *out, char *err,
+                    size_t n) {
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(q->db, stmt->sql, -1, &st, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < stmt->nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx > 0) rc = bind_text(st, idx, params[i]);
+    }
+    int res = TRIDENT_OK;
+    int cols = rc == SQLITE_OK ? sqlite3_column_count(st) : 0;
+    size_t cap = 0;
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW || !out) continue;
+        if ((size_t)(out->rows + 1) * (size_t)cols > cap) {
+            size_t ncap = cap ? cap * 2 : (size_t)cols * 16;
+            char **c = realloc(out->cells, ncap * sizeof *c);
+            if (!c) {
+                res = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading rows");
+                break;
+            }
+            out->cells = c;
+            cap = ncap;
+        }
+        for (int c = 0; c < cols; c++) {
+            const unsigned char *t = sqlite3_column_text(st, c);
+            char **cell = &out->cells[(size_t)out->rows * (size_t)cols + (size_t)c];
+            *cell = t ? strdup((const char *)t) : NULL;
+            if (t && !*cell) res = error_set(err, n, TRIDENT_ENOMEM, "out of memory reading rows");
+        }
+        out->rows++;
+        out->cols = cols;
+        if (res) break;
+    }
+    if (!res && rc != SQLITE_DONE) {
+        if ((rc & 0xff) == SQLITE_CONSTRAINT && rc != SQLITE_CONSTRAINT_CHECK && rc != SQLITE_CONSTRAINT_NOTNULL)
+            res = error_set(err, n, TRIDENT_ECONFLICT, "%s", sqlite3_errmsg(q->db));
+        else
+            res = sq_error(q->db, rc, "running a statement", err, n);
+    }
+    if (out) out->changes = sqlite3_changes(q->db);
+    sqlite3_finalize(st);
+    return res;
+}
+
+static int sq_exec(void *impl, const store_stmt *stmts, size_t n_stmts, const char *const *params, store_rows *out,
+                   char *err, size_t n) {
+    sqlite_store *q = impl;
+    if (out) memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&q->lock);
+    int res = n_stmts > 1 ? step_done(q, q->begin_immediate, "starting a transaction", err, n) : TRIDENT_OK;
+    for (size_t i = 0; !res && i < n_stmts; i++)
+        res = exec_one(q, &stmts[i], params, i + 1 == n_stmts ? out : NULL, err, n);
+    if (!res && n_stmts > 1) res = step_done(q, q->commit, "committing a transaction", err, n);
+    if (res) rollback(q);
+    pthread_mutex_unlock(&q->lock);
+    if (res && out) store_rows_clear(out);
+    return res;
+}
+
 static void sq_close(void *impl) {
     sqlite_store *q = impl;
     if (!q) return;
@@ -482,6 +545,7 @@ static void sq_close(void *impl) {
 static const store_backend sqlite_backend = {
     .name = "sqlite",
     .close = sq_close,
+    .exec = sq_exec,
     .insert = sq_insert,
     .update = sq_update,
     .get = sq_get,
@@ -531,7 +595,7 @@ static int exec(sqlite_store *q, const char *sql, const char *what, char *err, s
 }
 
 /* Brings the schema to STORE_SCHEMA_VERSION in one transaction; sets *version. */
-/* Migration 4's file step: the default recordings directory became one per database
+/* Migration 5's file step: the default recordings directory became one per database
  * (<db>-recordings; it was <db dir>/recordings, shared by every database in the
  * folder), so this database's own recordings move from `from` to `to` inside the
  * migration's transaction. After a crash before the commit, the next attempt
@@ -609,7 +673,7 @@ static int migrate(sqlite_store *q, const char *path, const char *rec_from, cons
             if (rc != SQLITE_DONE) out = sq_error(q->db, rc, what, err, n);
             sqlite3_finalize(st);
         }
-        if (!out && v == 4 && rec_from && rec_from[0] && rec_to[0]) out = recordings_move(q, rec_from, rec_to, err, n);
+        if (!out && v == 5 && rec_from && rec_from[0] && rec_to[0]) out = recordings_move(q, rec_from, rec_to, err, n);
         if (!out) log_info("store", "applied schema migration version=%d", v);
     }
     if (!out) out = exec(q, "COMMIT", "committing the schema migration", err, n);
@@ -673,7 +737,7 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
     if (fk != 1) return error_set(err, n, TRIDENT_EDB, "this SQLite build cannot enforce foreign keys");
 
     /* The default recordings directory, one per database: <db>-recordings beside
-     * it (as SQLite's own <db>-wal); before schema 4 it was <db dir>/recordings. */
+     * it (as SQLite's own <db>-wal); before schema 5 it was <db dir>/recordings. */
     char legacy[PATH_MAX] = "";
     if (!memory) {
         char real[PATH_MAX], dir[PATH_MAX];

@@ -70,7 +70,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands (see store/schema.c). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* Bytes for an id including its NUL. */
 #define STORE_ID_SIZE 37
 /* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
@@ -199,7 +199,7 @@ typedef struct {
     char *queue_override; /* the queue a dispatcher moved the call to, or NULL */
     double waiting_since; /* when it last entered waiting (created, or released) */
     double dispatch_updated_at;
-    char *caller;         /* the caller's identity given when a live call started (schema 4), or NULL */
+    char *caller;         /* the caller's identity given when a live call started (schema 5), or NULL */
 } store_call;
 
 typedef struct {
@@ -371,5 +371,75 @@ store_status store_status_parse(const char *name);
  * when a recording exists), "dispatch" (store_dispatch_to_json)}.
  * Returns a new reference owned by the caller, or NULL when out of memory. */
 json_t *store_call_to_json(const store_call *c);
+
+/* ---- access control (schema 4; store/access.c) ------------------------------
+ * API tokens are kept by name with their role and the hex SHA-256 of their
+ * secret (the secret itself is never stored); a revoked token stays listed
+ * and its name stays taken, so the history and the audit log keep meaning
+ * one holder. Sessions (the dashboard's sign-in) are kept by the hash of
+ * their id and end at their expiry or when their token is revoked. The audit
+ * log is append-only. Roles are checked by the database (ingest, dispatcher,
+ * supervisor, viewer); their meaning is service/access.h's. */
+
+#define STORE_HASH_HEX 64 /* a SHA-256 in lowercase hex, without its NUL */
+
+typedef struct {
+    char *name;
+    char *role;
+    double created_at;
+    double last_used_at; /* 0: never used */
+    double revoked_at;   /* 0: active */
+} store_token;
+
+/* Adds a token. TRIDENT_ECONFLICT when the name (or the hash) is taken. */
+int store_token_insert(store *s, const char *name, const char *role, const char *hash, double now, char *err,
+                       size_t err_size);
+/* Every token, oldest first. *out (owned: store_token_list_free) holds *count. */
+int store_token_list(store *s, store_token **out, size_t *count, char *err, size_t err_size);
+void store_token_list_free(store_token *t, size_t count);
+/* Revokes the token named name and ends its sessions. TRIDENT_ENOTFOUND for an
+ * unknown name, TRIDENT_ECONFLICT when it is already revoked. */
+int store_token_revoke(store *s, const char *name, double now, char *err, size_t err_size);
+/* The active token whose secret hashes to hash into *out (strings owned:
+ * store_token_clear); TRIDENT_ENOTFOUND when none (unknown or revoked). */
+int store_token_find(store *s, const char *hash, store_token *out, char *err, size_t err_size);
+/* The active token of the unexpired session whose id hashes to hash. */
+int store_session_find(store *s, const char *hash, double now, store_token *out, char *err, size_t err_size);
+void store_token_clear(store_token *t);
+/* Records that token name was used at now. */
+int store_token_touch(store *s, const char *name, double now, char *err, size_t err_size);
+/* How many tokens are active (not revoked). */
+int store_token_active_count(store *s, int64_t *count, char *err, size_t err_size);
+/* Opens a session for token name until expires_at (expired sessions are
+ * deleted in the same transaction). TRIDENT_ECONFLICT for an unknown token. */
+int store_session_insert(store *s, const char *hash, const char *token_name, double now, double expires_at, char *err,
+                         size_t err_size);
+/* Ends the session whose id hashes to hash (nothing when there is none). */
+int store_session_delete(store *s, const char *hash, char *err, size_t err_size);
+
+/* One audit row: who (a token's name and role) opened what (action:
+ * "recording" or "call") of which call, when (epoch seconds), from where. */
+typedef struct {
+    double at;
+    char *actor;
+    char *role;
+    char *action;
+    char *call_id;
+    char *address;
+} store_audit_entry;
+/* Appends e (its strings borrowed). */
+int store_audit_insert(store *s, const store_audit_entry *e, char *err, size_t err_size);
+/* A page of the audit log, newest first, only call_id's rows unless it is
+ * NULL; limit and offset as store_filter's. *out (owned: store_audit_free)
+ * holds *count rows; *total counts every matching row. */
+int store_audit_list(store *s, const char *call_id, int64_t limit, int64_t offset, store_audit_entry **out,
+                     size_t *count, int64_t *total, char *err, size_t err_size);
+void store_audit_free(store_audit_entry *a, size_t count);
+
+/* Retention: deletes every call created before cutoff (epoch seconds) that is
+ * closed — not in progress, and not waiting, claimed or dispatched — with its
+ * history and its recording (the file first, then the rows, in batches).
+ * *deleted counts the calls deleted. */
+int store_retention_sweep(store *s, double cutoff, int64_t *deleted, char *err, size_t err_size);
 
 #endif

@@ -153,7 +153,7 @@ static const content_case cases[] = {
     /* 34: violence 35 + 5 persons capped 20 + address 5 = 60 → 0.60
      * — with the extension: + weapon_injury 30 ("chop up") + mass_casualty 30 (five people) = 120 */
     {"Five of dem get chop up with machete down a Bull Bay district", "violence", U, U, U, U, 5, 0, 0,
-     "Bull Bay district", NULL, NULL, NULL, NULL, 0, 120},
+     "Bull Bay district", NULL, "Bull Bay", "St. Andrew", "Bull Bay", 0, 120},
     /* 35: medical 25 + vulnerable 15 = 40 → 0.40 */
     {"Ambulance! Pregnant woman in labour, water break, she in pain", "medical", U, U, U, U, 0, 1, 0, NULL, NULL, NULL,
      NULL, NULL, 0, 40},
@@ -788,6 +788,42 @@ static void check_loading(void) {
     rmdir(dir);
 }
 
+/* The shipped gazetteer: derived communities resolve to their parish (by name or
+ * alias), and the names its derivation reviewed out (everyday words, people's names,
+ * places abroad, ambiguous names) locate nothing. */
+static void check_gazetteer(const content_lexicon *lex) {
+    static const struct {
+        const char *text, *town, *parish; /* town NULL = no location */
+    } rows[] = {
+        {"Two yute a bade inna di Martha Brae an one a dem sink", "Martha Brae", "Trelawny"},
+        {"a man get shot down in Rema, him bleeding bad", "Wilton Gardens", "St. Andrew"},
+        {"the hillside slide down on the houses in Glengoffe", "Glengoffe", "St. Catherine"},
+        {"mi madda fall dung a Hagley Gap an she nuh wake up", "Hagley Gap", "St. Thomas"},
+        {"my son Devon fell and he is not breathing", NULL, NULL},
+        {"Mr Dawkins collapse in the yard, him nah breathe", NULL, NULL},
+        {"he ran into the cave and now he is trapped", NULL, NULL},
+        {"she just come from New York and she is bleeding", NULL, NULL},
+        {"wait a bit, the junction by the big bridge is flooded", NULL, NULL},
+        {"my brother at Prospect get chop with a machete", NULL, NULL},
+    };
+    CHECK(content_lexicon_place_count(lex) >= 14 + 600, "gazetteer: parishes, towns and communities (%zu)",
+          content_lexicon_place_count(lex));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        content_result r;
+        if (content_extract(lex, rows[i].text, &r) != 0) {
+            CHECK(0, "gazetteer row %zu: extract failed", i);
+            continue;
+        }
+        if (rows[i].town)
+            CHECK(strcmp(r.town, rows[i].town) == 0 && strcmp(r.parish, rows[i].parish) == 0 && r.has_coordinates,
+                  "gazetteer row %zu: %s, %s (expected %s, %s)", i, r.town, r.parish, rows[i].town, rows[i].parish);
+        else
+            CHECK(r.town[0] == '\0' && r.parish[0] == '\0' && !r.has_coordinates,
+                  "gazetteer row %zu: located at %s, %s (%s)", i, r.town, r.parish, r.geographic_ref);
+        content_result_clear(&r);
+    }
+}
+
 /* Several threads share one lexicon and must all get the same answer. */
 typedef struct {
     const content_lexicon *lex;
@@ -827,6 +863,7 @@ int main(void) {
     for (size_t i = 0; i < n; i++) check_case(lex, (int)i + 1, &cases[i]);
     check_json(lex);
     check_indicators(lex);
+    check_gazetteer(lex);
     check_loading();
 
     pthread_t th[4];

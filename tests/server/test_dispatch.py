@@ -4,8 +4,10 @@ concurrent claim-next.
 usage: test_dispatch.py TRIDENT_BINARY [PG_URL]
 
 Drives a real `trident serve` (no model: uploads are stored without ASR, fast) on a temporary
-SQLite database, seeded through POST /api/analyze only. Checks 401/403 for missing, unknown and
-viewer tokens and for a server without --dispatchers; every lifecycle route; 409 with the current
+SQLite database, seeded through POST /api/analyze only; the dispatchers are API tokens made with
+`trident token add` (the token's name is who the history names). Checks 401/403 for missing,
+unknown and viewer tokens, an override by a dispatcher (supervisors only), and a loopback server
+without tokens (auth off: the history says "local"); every lifecycle route; 409 with the current
 state; 400 for bad bodies (override without a reason, JSON bombs); the queue order and overdue
 flags; and 4 dispatcher threads claiming 200 waiting calls as fast as they can — every call claimed
 exactly once, none lost. With PG_URL (tests/store/run_postgres.sh starts a throw-away PostgreSQL),
@@ -16,6 +18,7 @@ import math
 import os
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,22 +32,34 @@ from trident_testing import check, test, tests, run_tests  # noqa: E402
 BINARY = sys.argv[1]
 PG_URL = sys.argv[2] if len(sys.argv) > 2 else None
 TMP = tempfile.mkdtemp(prefix="trident-dispatch-test-")
-TOKENS = {"alice": "alice-token-0123456789", "bob": "bob-token-0123456789ab", "carol": "carol-token-0123456789",
-          "dan": "dan-token-01234567890", "vera": "viewer-token-0123456789"}
-DISPATCHERS = os.path.join(TMP, "dispatchers.tsv")
-with open(DISPATCHERS, "w") as f:
-    f.write("# token\tname\trole\n")
-    for name, token in TOKENS.items():
-        f.write("%s\t%s\t%s\n" % (token, name.capitalize(), "viewer" if name == "vera" else "dispatcher"))
+ROLES = {"alice": "dispatcher", "bob": "dispatcher", "carol": "dispatcher", "dan": "dispatcher", "vera": "viewer",
+         "sue": "supervisor"}
+TOKENS = {}  # db -> name -> token
 servers = []
 
 
-def start(name, db=None, extra=None):
-    args = ["--db", db or os.path.join(TMP, name + ".db")] + (extra if extra is not None else
-                                                              ["--dispatchers", DISPATCHERS])
-    s = Server(BINARY, args, {}, os.path.join(TMP, name + ".log")).start()
+def add_tokens(db):
+    """The test's people as API tokens in db (trident token add); their names capitalised, as the history shows."""
+    TOKENS[db] = {}
+    for name, role in ROLES.items():
+        out = subprocess.run([BINARY, "token", "add", "--db", db, "--name", name.capitalize(), "--role", role],
+                             capture_output=True, text=True, timeout=60)
+        check(out.returncode == 0 and out.stdout.startswith("trd_"), "token add %s: %s" % (name, out.stderr))
+        TOKENS[db][name] = out.stdout.strip()
+
+
+def start(name, db=None, extra=None, tokens=True):
+    db = db or os.path.join(TMP, name + ".db")
+    if tokens and db not in TOKENS:
+        add_tokens(db)
+    s = Server(BINARY, ["--db", db] + (extra or []), {}, os.path.join(TMP, name + ".log")).start()
+    s.tokens = TOKENS.get(db, {})
     servers.append(s)
     return s
+
+
+def auth(s, who="vera"):
+    return {"Authorization": "Bearer " + s.tokens[who]} if s.tokens else {}
 
 
 def short_wav(seconds=0.3, freq=440.0):
@@ -58,10 +73,10 @@ WAV = short_wav()
 
 
 def seed(s, n):
-    """n uploads; returns their ids."""
+    """n uploads (by a dispatcher); returns their ids."""
     ids = []
     for _ in range(n):
-        status, _, body = s.upload(WAV)
+        status, _, body = s.upload(WAV, headers=auth(s, "alice"))
         check(status == 200 and body and body.get("call_id"), "upload: %s %s" % (status, body))
         ids.append(body["call_id"])
     return ids
@@ -70,7 +85,7 @@ def seed(s, n):
 def post(s, path, who=None, body=None, token=None):
     headers = {}
     if who or token:
-        headers["Authorization"] = "Bearer " + (token or TOKENS[who])
+        headers["Authorization"] = "Bearer " + (token or s.tokens[who])
     data = None
     if body is not None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -81,26 +96,14 @@ def post(s, path, who=None, body=None, token=None):
 
 @test
 def identities_are_required():
-    s = start("noauth", extra=[])
+    # Loopback without tokens: auth is off, and the history names the one local user.
+    s = start("noauth", tokens=False)
     [cid] = seed(s, 1)
-    status, body = post(s, "/api/queue/next", "alice")
-    check(status == 403 and "--dispatchers" in body["detail"], "no dispatchers configured: %s %s" % (status, body))
-    status, body = post(s, "/api/calls/%s/claim" % cid, "alice")
-    check(status == 403, "claim without dispatchers: %s" % status)
-    status, q = s.get_json("/api/queue")
-    check(status == 200 and q["total"] == 1 and q["calls"][0]["dispatch"]["state"] == "waiting", "queue readable")
+    status, body = post(s, "/api/calls/%s/claim" % cid)
+    check(status == 200 and body["dispatch"]["claimed_by"] == "local", "auth off: claimed by local: %s %s" %
+          (status, body))
+    check("auth is off" in s.log_text(), "the log says auth is off")
     s.stop()
-    # A bad dispatchers file stops the server at start with the line named.
-    bad = os.path.join(TMP, "bad.tsv")
-    with open(bad, "w") as f:
-        f.write("short\tAl\tdispatcher\n")
-    srv = Server(BINARY, ["--db", os.path.join(TMP, "bad.db"), "--dispatchers", bad], {}, os.path.join(TMP, "bad.log"))
-    try:
-        srv.start(timeout=20)
-        srv.stop()
-        check(False, "a bad dispatchers file was accepted")
-    except RuntimeError as e:
-        check("line 1" in str(e), "the bad line is named: %s" % e)
 
     s = start("auth")
     [cid] = seed(s, 1)
@@ -110,8 +113,11 @@ def identities_are_required():
     check(status == 401, "unknown token: %s" % status)
     status, body = post(s, "/api/calls/%s/claim" % cid, "vera")
     check(status == 403 and "viewer" in body["detail"], "viewer: %s %s" % (status, body))
-    status, q = s.get_json("/api/queue")
-    check(q["calls"][0]["dispatch"]["state"] == "waiting", "nothing changed by refused requests")
+    status, body = post(s, "/api/calls/%s/override" % cid, "alice", {"queue": "Q1-IMMEDIATE", "reason": "x"})
+    check(status == 403 and "supervisor" in body["detail"], "a dispatcher cannot override: %s %s" % (status, body))
+    status, q = s.get_json("/api/queue", auth(s))
+    check(q["calls"][0]["dispatch"]["state"] == "waiting" and q["calls"][0]["dispatch"]["queue_override"] is None,
+          "nothing changed by refused requests")
 
 
 @test
@@ -139,13 +145,13 @@ def lifecycle_over_http():
     status, body = post(s, "/api/calls/%s/notes" % a, "carol", {})
     check(status == 400, "a note needs text: %s" % status)
     # Override: 400 without a reason or with an unknown queue.
-    status, body = post(s, "/api/calls/%s/override" % b, "alice", {"queue": "Q1-IMMEDIATE"})
+    status, body = post(s, "/api/calls/%s/override" % b, "sue", {"queue": "Q1-IMMEDIATE"})
     check(status == 400 and "reason" in body["detail"], "override without reason: %s %s" % (status, body))
-    status, body = post(s, "/api/calls/%s/override" % b, "alice", {"queue": "Q0-NOW", "reason": "x"})
+    status, body = post(s, "/api/calls/%s/override" % b, "sue", {"queue": "Q0-NOW", "reason": "x"})
     check(status == 400, "override to an unknown queue: %s" % status)
-    status, body = post(s, "/api/calls/%s/override" % b, "alice", {"queue": "Q1-IMMEDIATE", "reason": "smoke"})
+    status, body = post(s, "/api/calls/%s/override" % b, "sue", {"queue": "Q1-IMMEDIATE", "reason": "smoke"})
     check(status == 200 and body["dispatch"]["queue_override"] == "Q1-IMMEDIATE", "override: %s" % body)
-    status, q = s.get_json("/api/queue")
+    status, q = s.get_json("/api/queue", auth(s))
     check(q["calls"][0]["id"] == b, "the overridden call leads the queue")
     # Duplicate and cancel.
     status, body = post(s, "/api/calls/%s/duplicate" % c, "alice", {})
@@ -160,7 +166,7 @@ def lifecycle_over_http():
     status, body = post(s, "/api/calls/%s/cancel" % b, "alice")
     check(status == 409 and body["dispatch"]["state"] == "cancelled", "cancel twice: %s" % status)
     # The call carries its dispatch state and history.
-    status, call = s.get_json("/api/calls/%s" % a)
+    status, call = s.get_json("/api/calls/%s" % a, auth(s))
     check(status == 200 and call["dispatch"]["state"] == "resolved", "GET call: dispatch")
     steps = [(h["action"], h["by"], h["from"], h["to"]) for h in call["history"]]
     check(steps == [("claim", "Alice", "waiting", "claimed"), ("release", "Alice", "claimed", "waiting"),
@@ -179,43 +185,43 @@ def lifecycle_over_http():
         check(status == 404, "%s: %s" % (path, status))
     status, _ = post(s, "/api/calls/%s/explode" % a, "alice")
     check(status == 404, "unknown action: %s" % status)
-    status, _, _ = s.request("GET", "/api/queue/next")
+    status, _, _ = s.request("GET", "/api/queue/next", headers=auth(s, "alice"))
     check(status == 405, "GET on claim-next: %s" % status)
     for q in ["limit=abc", "limit=-1", "limit=1001", "limit="]:
-        status, _, _ = s.request("GET", "/api/queue?" + q)
+        status, _, _ = s.request("GET", "/api/queue?" + q, headers=auth(s))
         check(status == 400, "/api/queue?%s: %s" % (q, status))
-    status, call = s.get_json("/api/calls/%s" % a)
+    status, call = s.get_json("/api/calls/%s" % a, auth(s))
     check(len(call["history"]) == 6, "refused requests left no history")
 
 
 @test
 def queue_order_and_overdue():
-    s = start("order", extra=["--dispatchers", DISPATCHERS, "--overdue-s", "1"])
+    s = start("order", extra=["--overdue-s", "1"])
     ids = seed(s, 3)
     # Without a model every upload lands in one queue: the order is then the longest waiting first.
-    status, q = s.get_json("/api/queue")
+    status, q = s.get_json("/api/queue", auth(s))
     check(status == 200 and [c["id"] for c in q["calls"]] == ids, "longest waiting first: %s" % q)
-    post(s, "/api/calls/%s/override" % ids[2], "alice", {"queue": "Q2-ELEVATED", "reason": "caller distressed"})
-    post(s, "/api/calls/%s/override" % ids[1], "alice", {"queue": "Q1-IMMEDIATE", "reason": "fire"})
-    status, q = s.get_json("/api/queue")
+    post(s, "/api/calls/%s/override" % ids[2], "sue", {"queue": "Q2-ELEVATED", "reason": "caller distressed"})
+    post(s, "/api/calls/%s/override" % ids[1], "sue", {"queue": "Q1-IMMEDIATE", "reason": "fire"})
+    status, q = s.get_json("/api/queue", auth(s))
     check([c["id"] for c in q["calls"]][:2] == [ids[1], ids[2]], "Q1, then Q2: %s" % [c["id"] for c in q["calls"]])
     time.sleep(1.5)
-    status, q = s.get_json("/api/queue")
+    status, q = s.get_json("/api/queue", auth(s))
     flags = {c["id"]: c["dispatch"]["overdue"] for c in q["calls"]}
     check(flags[ids[2]] is True and flags[ids[1]] is False and q["overdue"] >= 1,
           "a Q2 call waiting past --overdue-s is overdue, a Q1 call is not flagged: %s" % flags)
     status, body = post(s, "/api/queue/next", "alice")
     check(status == 200 and body["id"] == ids[1] and body["dispatch"]["state"] == "claimed", "next is the Q1 call")
-    status, q = s.get_json("/api/queue")
+    status, q = s.get_json("/api/queue", auth(s))
     check(q["calls"][0]["dispatch"]["state"] == "claimed" and q["total"] == 3, "claimed calls stay listed")
 
 
 @test
 def live_call_waits_from_its_start():
     s = start("live")
-    ws = WebSocket(s.port)
+    ws = WebSocket(s.port, headers=auth(s, "alice"))
     cid = ws.recv_event(timeout=10)["call_id"]
-    status, q = s.get_json("/api/queue")
+    status, q = s.get_json("/api/queue", auth(s))
     mine = [c for c in q["calls"] if c["id"] == cid]
     check(mine and mine[0]["status"] == "in_progress" and mine[0]["dispatch"]["state"] == "waiting",
           "a live call waits from its start: %s" % q)
@@ -224,12 +230,12 @@ def live_call_waits_from_its_start():
     ws.recv_event(timeout=10)
     ws.close()
     for _ in range(100):
-        status, c = s.get_json("/api/calls/" + cid)
+        status, c = s.get_json("/api/calls/" + cid, auth(s))
         if c["status"] != "in_progress":
             break
         time.sleep(0.05)
     check(c["status"] == "abandoned" and c["dispatch"]["state"] == "cancelled", "abandoned → cancelled: %s" % c)
-    status, q = s.get_json("/api/queue")
+    status, q = s.get_json("/api/queue", auth(s))
     check(all(x["id"] != cid for x in q["calls"]), "an abandoned call is not in the queue")
     status, body = post(s, "/api/calls/%s/claim" % cid, "alice")
     check(status == 409 and body["dispatch"]["state"] == "cancelled", "an abandoned call cannot be claimed")
@@ -274,7 +280,7 @@ def four_dispatchers_claim_200_calls():
     s = start("race")
     calls = seed(s, 200)
     got = claim_race([s], calls)
-    status, q = s.get_json("/api/queue?limit=1000")
+    status, q = s.get_json("/api/queue?limit=1000", auth(s))
     check(q["total"] == 200 and all(c["dispatch"]["state"] == "claimed" for c in q["calls"]), "all claimed, none lost")
     owner = {cid: name.capitalize() for name, ids in got.items() for cid in ids}
     check(all(c["dispatch"]["claimed_by"] == owner[c["id"]] for c in q["calls"]), "each held by who got it")
@@ -287,7 +293,7 @@ if PG_URL:
         b = start("pg-b", db=PG_URL)
         calls = seed(a, 100) + seed(b, 100)
         claim_race([a, b], calls)
-        status, q = b.get_json("/api/queue?limit=1000")
+        status, q = b.get_json("/api/queue?limit=1000", auth(b))
         check(q["total"] == 200 and all(c["dispatch"]["state"] == "claimed" for c in q["calls"]),
               "all claimed, none lost (seen from server b)")
 

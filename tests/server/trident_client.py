@@ -85,21 +85,22 @@ class Server:
         finally:
             conn.close()
 
-    def get_json(self, path):
-        status, headers, data = self.request("GET", path)
+    def get_json(self, path, headers=None):
+        status, _, data = self.request("GET", path, headers=headers)
         return status, json.loads(data) if data else None
 
-    def upload(self, data, filename="audio.wav", field="file", content_type=None):
+    def upload(self, data, filename="audio.wav", field="file", content_type=None, headers=None):
         body, ctype = multipart({field: (filename, data)})
-        status, headers, resp = self.request("POST", "/api/analyze", body, {"Content-Type": content_type or ctype})
+        status, headers, resp = self.request("POST", "/api/analyze", body,
+                                             dict(headers or {}, **{"Content-Type": content_type or ctype}))
         try:
             parsed = json.loads(resp)
         except ValueError:
             parsed = None
         return status, headers, parsed
 
-    def metrics(self):
-        status, _, data = self.request("GET", "/metrics")
+    def metrics(self, headers=None):
+        status, _, data = self.request("GET", "/metrics", headers=headers)
         assert status == 200, status
         out = {}
         for line in data.decode().splitlines():
@@ -164,11 +165,12 @@ def raw_exchange(port, data, timeout=10, source=None):
 class WebSocket:
     """A minimal RFC 6455 client: masked frames out, text/binary/close frames in."""
 
-    def __init__(self, port, path="/ws/live", timeout=60, source=None):
+    def __init__(self, port, path="/ws/live", timeout=60, source=None, headers=None):
         self.sock = connect(port, timeout, source)
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % (path, port, key)).encode())
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n" % (path, port, key, extra)).encode())
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = self.sock.recv(1)

@@ -61,7 +61,7 @@ static int open_at(const char *name, store **s, const store_options *opt) {
         int seen = 0;
         for (int i = 0; i < pg_seen_count; i++) seen |= strcmp(pg_seen[i], name) == 0;
         if (!seen) {
-            CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0, "wipe PostgreSQL tables");
+            CHECK(pg_raw("DROP TABLE IF EXISTS audit_log, sessions, api_tokens, call_history, calls, schema_version") == 0, "wipe PostgreSQL tables");
             if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", name);
         }
         store_options o = {0};
@@ -889,7 +889,7 @@ static void test_migration_from_1(void) {
         " 'fire at the market', 'Q1-IMMEDIATE', 1, '6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab.wav', 2)";
     store *s = NULL;
     if (pg_url) {
-        CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0 && pg_raw(v1) == 0, "make a v1 database");
+        CHECK(pg_raw("DROP TABLE IF EXISTS audit_log, sessions, api_tokens, call_history, calls, schema_version") == 0 && pg_raw(v1) == 0, "make a v1 database");
         if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v1.db");
     } else {
         path_in(path, sizeof path, "v1.db");
@@ -1243,7 +1243,7 @@ static void test_migration_from_2(void) {
              now - 30);
     char path[512];
     if (pg_url) {
-        CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0 && pg_raw(sql) == 0,
+        CHECK(pg_raw("DROP TABLE IF EXISTS audit_log, sessions, api_tokens, call_history, calls, schema_version") == 0 && pg_raw(sql) == 0,
               "make a v2 database");
         if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v2.db");
     } else {
@@ -1271,7 +1271,7 @@ static void test_migration_from_2(void) {
     store_close(s);
 }
 
-/* Schema 4: a live call's caller is kept (checked: printable UTF-8, 1..64 bytes);
+/* Schema 5: a live call's caller is kept (checked: printable UTF-8, 1..64 bytes);
  * a database at schema 3 migrates with its calls (caller NULL); on SQLite each
  * database's recordings, formerly in the folder's shared recordings/, move to its
  * own <db>-recordings/ — another database's files stay where they are. */
@@ -1298,7 +1298,7 @@ static void test_caller_and_migration_from_3(void) {
                  store_schema_sql(1), store_schema_sql(2), store_schema_sql(3), ids[d], now, now, ids[d], now);
         snprintf(db[d], sizeof db[d], "%s/%s.db", folder, d ? "beta" : "alpha");
         if (pg_url) {
-            CHECK(pg_raw("DROP TABLE IF EXISTS call_history, calls, schema_version") == 0 && pg_raw(sql) == 0,
+            CHECK(pg_raw("DROP TABLE IF EXISTS audit_log, sessions, api_tokens, call_history, calls, schema_version") == 0 && pg_raw(sql) == 0,
                   "make a v3 database");
             if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v3.db");
             continue;
@@ -1475,6 +1475,109 @@ static void cleanup(const char *dir) {
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* Schema 4: tokens (by hash, revocable), sessions (expiring, ended with their
+ * token), the audit log, and the retention sweep — on either backend. */
+static void test_access_tables(void) {
+    store *s = NULL;
+    CHECK(open_at("access.db", &s, NULL) == 0, "open: %s", err);
+    if (!s) return;
+    char ha[65], hb[65], hs[65];
+    memset(ha, 'a', 64), memset(hb, 'b', 64), memset(hs, 'c', 64);
+    ha[64] = hb[64] = hs[64] = '\0';
+    double now = 1.9e9;
+    CHECK(store_token_insert(s, "Ann", "dispatcher", ha, now, err, sizeof err) == 0, "insert: %s", err);
+    CHECK(store_token_insert(s, "Ann", "viewer", hb, now, err, sizeof err) == TRIDENT_ECONFLICT, "a taken name: %s", err);
+    CHECK(store_token_insert(s, "Bo", "viewer", ha, now, err, sizeof err) == TRIDENT_ECONFLICT, "a taken hash: %s", err);
+    CHECK(store_token_insert(s, "Bo", "admin", hb, now, err, sizeof err) != 0, "an unknown role is refused");
+    CHECK(store_token_insert(s, "Bo", "viewer", "short", now, err, sizeof err) != 0, "a hash that is no SHA-256");
+    store_token t;
+    CHECK(store_token_find(s, ha, &t, err, sizeof err) == 0 && strcmp(t.name, "Ann") == 0 &&
+              strcmp(t.role, "dispatcher") == 0 && t.created_at == now && t.last_used_at == 0 && t.revoked_at == 0,
+          "find by hash: %s", err);
+    store_token_clear(&t);
+    CHECK(store_token_find(s, hb, &t, err, sizeof err) == TRIDENT_ENOTFOUND, "an unknown hash");
+    CHECK(store_token_touch(s, "Ann", now + 5, err, sizeof err) == 0, "touch: %s", err);
+    int64_t n = -1;
+    CHECK(store_token_active_count(s, &n, err, sizeof err) == 0 && n == 1, "one active token (%lld)", (long long)n);
+    /* sessions: found until they expire; one for an unknown token is refused */
+    CHECK(store_session_insert(s, hs, "Ann", now, now + 100, err, sizeof err) == 0, "session: %s", err);
+    CHECK(store_session_find(s, hs, now + 50, &t, err, sizeof err) == 0 && strcmp(t.name, "Ann") == 0 &&
+              t.last_used_at == now + 5,
+          "session → token: %s", err);
+    store_token_clear(&t);
+    CHECK(store_session_find(s, hs, now + 101, &t, err, sizeof err) == TRIDENT_ENOTFOUND, "an expired session");
+    CHECK(store_session_insert(s, hb, "Zed", now, now + 100, err, sizeof err) == TRIDENT_ECONFLICT,
+          "a session for no token: %s", err);
+    /* revocation ends the token and its sessions */
+    CHECK(store_token_revoke(s, "Ann", now + 10, err, sizeof err) == 0, "revoke: %s", err);
+    CHECK(store_token_find(s, ha, &t, err, sizeof err) == TRIDENT_ENOTFOUND, "a revoked token is not found");
+    CHECK(store_session_find(s, hs, now + 50, &t, err, sizeof err) == TRIDENT_ENOTFOUND, "nor its session");
+    CHECK(store_token_revoke(s, "Ann", now + 11, err, sizeof err) == TRIDENT_ECONFLICT, "revoked twice: %s", err);
+    CHECK(store_token_revoke(s, "Nobody", now, err, sizeof err) == TRIDENT_ENOTFOUND, "an unknown name: %s", err);
+    CHECK(store_token_active_count(s, &n, err, sizeof err) == 0 && n == 0, "none active");
+    store_token *list = NULL;
+    size_t count = 0;
+    CHECK(store_token_list(s, &list, &count, err, sizeof err) == 0 && count == 1 && list[0].revoked_at == now + 10,
+          "the revoked token stays listed: %s", err);
+    store_token_list_free(list, count);
+
+    /* the audit log: appended, newest first, by call */
+    const char *calls[3] = {"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",
+                            "11111111-1111-4111-8111-111111111111"};
+    for (int i = 0; i < 3; i++) {
+        store_audit_entry e = {.at = now + i, .actor = "Ann", .role = "dispatcher", .action = i ? "call" : "recording",
+                               .call_id = (char *)calls[i], .address = "192.0.2.7"};
+        CHECK(store_audit_insert(s, &e, err, sizeof err) == 0, "audit insert: %s", err);
+    }
+    store_audit_entry *a = NULL;
+    int64_t total = 0;
+    CHECK(store_audit_list(s, NULL, 0, 0, &a, &count, &total, err, sizeof err) == 0 && count == 3 && total == 3 &&
+              a[0].at == now + 2 && a[2].at == now && strcmp(a[2].action, "recording") == 0 &&
+              strcmp(a[0].address, "192.0.2.7") == 0,
+          "audit list: %s", err);
+    store_audit_free(a, count);
+    CHECK(store_audit_list(s, calls[0], 1, 1, &a, &count, &total, err, sizeof err) == 0 && count == 1 && total == 2 &&
+              a[0].at == now,
+          "audit by call, a page: %s", err);
+    store_audit_free(a, count);
+
+    /* retention: closed calls go with their recordings; open ones stay */
+    char done[STORE_ID_SIZE], gone[STORE_ID_SIZE], open_[STORE_ID_SIZE], held[STORE_ID_SIZE], path[PATH_MAX];
+    CHECK(store_id_generate(done, err, sizeof err) == 0 &&
+              store_recording_path(s, done, path, sizeof path, err, sizeof err) == 0, "recording path: %s", err);
+    write_file(path, "RIFF", 4);
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s.wav", done);
+    store_fields f = {.transcript = "help"};
+    CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, done, "u.wav", &f, rel, err, sizeof err) == 0 &&
+              upload_in(s, NULL, gone) == 0 && upload_in(s, NULL, open_) == 0 && upload_in(s, NULL, held) == 0,
+          "store calls: %s", err);
+    CHECK(act(s, done, STORE_ACTION_CLAIM, "Ann", NULL, NULL, STORE_DISPATCH_CLAIMED, "Ann") == 0 &&
+              act(s, done, STORE_ACTION_RESOLVE, "Ann", NULL, NULL, STORE_DISPATCH_RESOLVED, "Ann") == 0 &&
+              act(s, gone, STORE_ACTION_CANCEL, "Ann", NULL, NULL, STORE_DISPATCH_CANCELLED, NULL) == 0 &&
+              act(s, held, STORE_ACTION_CLAIM, "Ann", NULL, NULL, STORE_DISPATCH_CLAIMED, "Ann") == 0,
+          "close two, claim one: %s", err);
+    int64_t deleted = -1;
+    CHECK(store_retention_sweep(s, 1000.0, &deleted, err, sizeof err) == 0 && deleted == 0,
+          "nothing older than 1970: %lld %s", (long long)deleted, err);
+    CHECK(store_retention_sweep(s, now + 1e8, &deleted, err, sizeof err) == 0 && deleted == 2,
+          "the two closed calls: %lld %s", (long long)deleted, err);
+    struct stat st;
+    CHECK(stat(path, &st) != 0 && errno == ENOENT, "the recording is deleted");
+    store_call *c = NULL;
+    CHECK(store_call_get(s, done, &c, err, sizeof err) == TRIDENT_ENOTFOUND &&
+              store_call_get(s, gone, &c, err, sizeof err) == TRIDENT_ENOTFOUND, "their rows are deleted");
+    store_history_entry *h = NULL;
+    size_t hn = 9;
+    CHECK(store_call_history(s, done, &h, &hn, err, sizeof err) == 0 && hn == 0, "and their history");
+    store_history_free(h, hn);
+    CHECK(store_call_get(s, open_, &c, err, sizeof err) == 0, "a waiting call is kept");
+    store_call_free(c);
+    CHECK(store_call_get(s, held, &c, err, sizeof err) == 0, "a claimed call is kept");
+    store_call_free(c);
+    store_close(s);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) pg_url = argv[1];
     const char *base = getenv("TMPDIR");
@@ -1500,6 +1603,7 @@ int main(int argc, char **argv) {
     test_migration_from_2();
     test_caller_and_migration_from_3();
     test_concurrent_claims();
+    test_access_tables();
     if (check_failures() == 0) cleanup(tmpdir);
     else fprintf(stderr, "kept %s for inspection\n", tmpdir);
     return check_summary();
