@@ -57,10 +57,11 @@ class EventStream:
     """A Server-Sent Events client over a plain socket: a thread parses the stream into
     ("retry", n), ("comment", text) and ("call", data dict) items on a queue."""
 
-    def __init__(self, port, path="/api/events"):
+    def __init__(self, port, path="/api/events", headers=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/event-stream\r\n\r\n"
-                           % (path, port)).encode())
+        extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/event-stream\r\n%s\r\n"
+                           % (path, port, extra)).encode())
         self.items = queue.Queue()
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
@@ -328,6 +329,25 @@ def streams_are_capped_counted_and_refused_methods():
     status, h = s.get_json("/health")
     check(status == 200, h)
     state["cap"] = (s, a, b)
+
+
+@test
+def with_tokens_a_stream_needs_read_access():
+    db = os.path.join(TMP, "tokens.db")
+    tokens = {}
+    for name, role in (("vic", "viewer"), ("ingo", "ingest")):
+        out = subprocess.run([BINARY, "token", "add", "--db", db, "--name", name, "--role", role],
+                             capture_output=True, text=True, timeout=60)
+        check(out.returncode == 0, out.stderr)
+        tokens[name] = {"Authorization": "Bearer " + out.stdout.strip()}
+    s = Server(BINARY, ["--db", db], {}, os.path.join(TMP, "tokens.log")).start()
+    servers.append(s)
+    for headers, want in (({}, 401), (tokens["ingo"], 403), (tokens["vic"], 200)):
+        ev = EventStream(s.port, headers=headers)
+        check(ev.status == want, "%s: %s, want %s" % (headers and "token" or "none", ev.status, want))
+        if want == 200:
+            check(ev.next("retry", timeout=10)[0] == 2000)
+        ev.close()
 
 
 @test
