@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config            # toolchain
   libcivetweb-dev                             # HTTP, WebSocket, multipart
+  libssl-dev openssl                          # TLS (civetweb loads libssl.so at run time); test certificates
   libjansson-dev                              # JSON
   libsndfile1-dev libsoxr-dev                 # audio decoding, resampling
   libsqlite3-dev libpq-dev                    # call store (SQLite; PostgreSQL client)

@@ -1,8 +1,9 @@
 // api.js — the server's HTTP API as the dashboard uses it (README "## API").
 // Every function resolves with parsed JSON or throws an Error whose message is
-// the server's {"detail"} (or a plain description when there is none). A 401
-// (not signed in, the session expired or its token was revoked) goes to the
-// sign-in page; the session cookie goes with every request by itself.
+// the server's {"detail"} (or a plain description when there is none); err.status
+// is the HTTP status and, for 409, err.dispatch the call's state as it is now.
+// A 401 (not signed in, the session expired or its token was revoked) goes to
+// the sign-in page; the session cookie goes with every request by itself.
 
 const SIGN_IN = '/dashboard/signin.html';
 
@@ -12,13 +13,16 @@ function signInOn401(status) {
 
 async function errorFrom(response) {
   let detail = `${response.status} ${response.statusText}`.trim();
+  let dispatch = null;
   try {
     const body = await response.json();
     if (body && typeof body.detail === 'string') detail = body.detail;
+    if (body && body.dispatch) dispatch = body.dispatch;
   } catch { /* not JSON: keep the status line */ }
   signInOn401(response.status);
   const err = new Error(detail);
   err.status = response.status;
+  err.dispatch = dispatch;
   return err;
 }
 
@@ -26,6 +30,22 @@ async function getJson(path) {
   const response = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
   if (!response.ok) throw await errorFrom(response);
   return response.json();
+}
+
+// POST with an optional JSON body; resolves null for 204 (nothing to answer).
+async function postJson(path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(path, {
+    method: 'POST', cache: 'no-store', headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 204 ? null : response.json();
+}
+
+// GET /: the API's name, version and endpoint list.
+export function fetchInfo() {
+  return getJson('/');
 }
 
 export function fetchHealth() {
@@ -39,6 +59,36 @@ export function fetchCalls(limit = 100, queue = null) {
 export function fetchCall(id) {
   return getJson(`/api/calls/${encodeURIComponent(id)}`);
 }
+
+// The open queue (waiting and claimed calls) in the server's dispatch order.
+export function fetchQueue(limit = 200) {
+  return getJson(`/api/queue?limit=${limit}`);
+}
+
+// Who is signed in: {"name", "role", "auth"} (auth false: the server has no tokens).
+export function fetchSession() {
+  return getJson('/api/session');
+}
+
+// Ends the session on the server (the cookie is cleared), then shows the sign-in page.
+export async function signOut() {
+  await fetch('/api/session', { method: 'DELETE' });
+  location.assign(SIGN_IN);
+}
+
+// Claims the most urgent waiting call: the call, or null when none waits.
+export function takeNextCall() {
+  return postJson('/api/queue/next');
+}
+
+// A lifecycle step: claim, release, dispatch, resolve, cancel, duplicate ({of}),
+// override ({queue, reason}) or notes ({note}). Resolves {"id", "dispatch"}.
+export function callAction(id, action, body) {
+  return postJson(`/api/calls/${encodeURIComponent(id)}/${action}`, body);
+}
+
+// The server's change stream (Server-Sent Events).
+export const EVENTS_URL = '/api/events';
 
 export function audioUrl(id) {
   return `/api/calls/${encodeURIComponent(id)}/audio`;

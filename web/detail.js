@@ -1,4 +1,5 @@
-// detail.js — the call detail panel: triage decision and guidance, the
+// detail.js — the call detail panel: the dispatch part (dispatch.js: state,
+// lifecycle, override, notes, history), triage decision and guidance, the
 // transcript with evidence highlighted, entities, bio-acoustic measurements with
 // the distress score, ASR confidence, and the recording.
 import { audioUrl } from './api.js';
@@ -30,8 +31,10 @@ function severityClass(value) {
 }
 
 export class DetailView {
-  constructor(root) {
+  // dispatch: the DispatchPanel shown in every call's detail.
+  constructor(root, dispatch) {
     this.root = root;
+    this.dispatch = dispatch;
     this.callId = null;
     this.key = '';
     this.audio = null;
@@ -44,9 +47,12 @@ export class DetailView {
     this.root.replaceChildren(h('p', { class: 'empty' }, 'Select a call in the queue to see its transcript, triage and recording.'));
   }
 
-  // Re-renders only when the call changed (a poll returns the same record most of the time).
-  show(call) {
-    const key = `${call.id}|${call.updated_at}|${call.status}`;
+  // Re-renders only when the call changed (a poll returns the same record most of the time);
+  // the dispatch part updates itself in place. me: the dashboard's user ({name, role}) or null.
+  show(call, me) {
+    this.dispatch.show(call, me);
+    const d = call.dispatch || {};
+    const key = `${call.id}|${call.updated_at}|${call.status}|${d.queue}`;
     if (key === this.key) return;
     const sameCall = call.id === this.callId;
     this.key = key;
@@ -59,8 +65,9 @@ export class DetailView {
     const bio = a.bio_acoustic || {};
     const asr = a.asr || {};
     const abandoned = call.status === 'abandoned'; // no speech: in no queue, whatever its analysis says
-    const q = queueInfo(abandoned ? null : call.queue || triage.queue);
-    const queueName = abandoned ? 'NO SPEECH' : call.queue || triage.queue || 'PENDING';
+    const queue = d.queue || call.queue || triage.queue; // an override moves the call
+    const q = queueInfo(abandoned ? null : queue);
+    const queueName = abandoned ? 'NO SPEECH' : queue || 'PENDING';
     const review = !abandoned && !!(call.flag_audio_review || triage.flag_audio_review);
     const escalate = !abandoned && !!(call.escalation_required || triage.escalation_required);
     const transcript = call.transcript || a.transcript || '';
@@ -130,7 +137,7 @@ export class DetailView {
     const recording = section('Recording', 'sec-recording',
       this.audio || h('p', { class: 'muted' }, 'The recording is available when the call ends.'));
 
-    this.root.replaceChildren(header, action,
+    this.root.replaceChildren(header, this.dispatch.root, action,
       section('Transcript', 'sec-transcript', transcriptEl, legend), recording,
       h('div', { class: 'detail-cols' }, signals, entities));
   }

@@ -16,6 +16,11 @@ export function queueInfo(queue) {
   return QUEUES[queue] || PENDING;
 }
 
+// The queue a call is ordered by: an override if any, else its triage.
+export function effectiveQueue(call) {
+  return (call && call.dispatch && call.dispatch.queue) || (call && call.queue) || null;
+}
+
 export function pct(x) {
   return Number.isFinite(x) ? `${Math.round(x * 100)}%` : '—';
 }

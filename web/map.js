@@ -2,7 +2,7 @@
 // locally, with one marker per call that has coordinates (nlp.entities.location
 // lat/lng), coloured by queue. Markers are keyboard-focusable and select the call.
 import { BOUNDS, COASTLINE, TOWNS } from './jamaica.js';
-import { queueInfo, clockTime, h, setText } from './format.js';
+import { queueInfo, effectiveQueue, clockTime, h, setText } from './format.js';
 
 const WIDTH = 1000;
 // Equirectangular with the longitude scaled by cos(latitude) at the island's centre.
@@ -52,10 +52,10 @@ export class MapView {
       const loc = callLocation(call);
       if (!loc) { unplaced += 1; continue; }
       seen.add(call.id);
-      const q = queueInfo(call.queue);
+      const q = queueInfo(effectiveQueue(call));
       const [x, y] = project(loc.lng, loc.lat);
       const place = [loc.town, loc.parish].filter(Boolean).join(', ') || `${loc.lat.toFixed(3)}, ${loc.lng.toFixed(3)}`;
-      const label = `${call.queue || 'pending'} call at ${place}, ${clockTime(call.created_at)}`;
+      const label = `${effectiveQueue(call) || 'pending'} call at ${place}, ${clockTime(call.created_at)}`;
       let m = this.markers.get(call.id);
       if (!m) {
         const title = h('title');
@@ -84,7 +84,7 @@ export class MapView {
     const order = [...this.markers.entries()].sort((a, b) => {
       const ca = calls.find((c) => c.id === a[0]);
       const cb = calls.find((c) => c.id === b[0]);
-      return queueInfo(cb && cb.queue).rank - queueInfo(ca && ca.queue).rank;
+      return queueInfo(effectiveQueue(cb)).rank - queueInfo(effectiveQueue(ca)).rank;
     });
     const want = order.map(([, m]) => m.g);
     if (want.some((g, i) => this.layer.childNodes[i] !== g)) this.layer.append(...want);

@@ -27,7 +27,7 @@ enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_AUDIO_CTX_FIT,
     O_MAX_UPLOAD_MB, O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE,
     O_MAX_CLIENT, O_MAX_EVENTS, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_INSECURE, O_RETAIN_DAYS, O_WEB_ROOT, O_TRIAGE_RULES,
-    O_OVERDUE, O_LOAD_DELAY, O_COUNT
+    O_OVERDUE, O_TLS_CERT, O_TLS_KEY, O_LOAD_DELAY, O_COUNT
 };
 
 static serve_opt opts[O_COUNT] = {
@@ -94,6 +94,11 @@ static serve_opt opts[O_COUNT] = {
                          OPT_STR, "critical", 0, 0, 0},
     [O_OVERDUE] = {"--overdue-s", "TRIDENT_OVERDUE_S", "S", "a Q2/Q3 call waiting longer is flagged overdue", OPT_NUM,
                    "120", 1, 86400, 0},
+    [O_TLS_CERT] = {"--tls-cert", "TRIDENT_TLS_CERT", "FILE",
+                    "PEM certificate (chain): the port speaks HTTPS and WSS only (with --tls-key)", OPT_STR, "", 0, 0,
+                    0},
+    [O_TLS_KEY] = {"--tls-key", "TRIDENT_TLS_KEY", "FILE", "PEM private key of --tls-cert (unencrypted)", OPT_STR, "",
+                   0, 0, 0},
     [O_LOAD_DELAY] = {"--test-load-delay-ms", "TRIDENT_TEST_LOAD_DELAY_MS", "MS",
                       "testing aid: sleep before each model load (shows the loading state)", OPT_INT, "0", 0, 600000,
                       0},
@@ -239,6 +244,8 @@ int cli_serve(int argc, char **argv) {
     scfg.insecure = num[O_INSECURE] != 0;
     scfg.web_root = opt_str(O_WEB_ROOT);
     scfg.overdue_s = num[O_OVERDUE];
+    scfg.tls_cert = opt_str(O_TLS_CERT);
+    scfg.tls_key = opt_str(O_TLS_KEY);
 
     log_info("trident", "Starting TRIDENT backend version=%s slots=%d queue=%d host=%s port=%d", TRIDENT_VERSION,
              cfg.sched.slots, cfg.sched.queue_max, scfg.host ? scfg.host : "127.0.0.1", scfg.port);

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "base/error.h"
 #include "server/server.h"
 #include "service/access.h"
 
@@ -29,6 +30,12 @@ typedef enum {
     ROUTE_SESSION,
     ROUTE_AUDIT,
     ROUTE_TOKENS,
+    ROUTE_V1_TRANSCRIPTIONS,
+    ROUTE_V1_TRANSLATIONS,
+    ROUTE_V1_MODELS,
+    ROUTE_V1_MODEL,
+    ROUTE_V1_OTHER,
+    ROUTE_OPENAPI,
     ROUTE_OTHER,
     ROUTE_COUNT
 } server_route;
@@ -189,8 +196,31 @@ int route_call_action(struct mg_connection *conn, server *srv, const char *id, c
  * client goes or the server stops). */
 int route_events(struct mg_connection *conn, server *srv);
 
+/* openapi.c: GET /openapi.json (docs/openapi.json, compiled in) */
+int route_openapi(struct mg_connection *conn, server *srv);
+
+/* openai.c: the OpenAI-compatible routes (ROUTE_V1_*; path is the request's) */
+int route_openai(struct mg_connection *conn, server *srv, server_route route, const char *path);
+
 /* upload.c */
 int route_analyze(struct mg_connection *conn, server *srv);
+#define UPLOAD_FORM_OVERHEAD (64 * 1024) /* multipart headers and other fields beyond the file */
+/* A request refused before its form is parsed: the status, extra headers and why. */
+typedef struct {
+    int status;
+    const char *headers; /* static text, or NULL */
+    char message[TRIDENT_ERR_SIZE];
+} upload_refusal;
+/* Fills *r and returns status. */
+int upload_refuse(upload_refusal *r, int status, const char *headers, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Reads a multipart/form-data upload (at most --max-upload-mb + UPLOAD_FORM_OVERHEAD):
+ * the Content-Type's boundary into boundary, the whole body into *body (caller
+ * frees). Returns 0, or the status of a refusal described in *r (415 not
+ * multipart, 400 empty / no boundary / truncated, 413 too large, 503 out of
+ * memory); nothing has been sent. */
+int upload_form_read(struct mg_connection *conn, const server *srv, unsigned char **body, size_t *size,
+                     char *boundary, size_t boundary_size, upload_refusal *r);
 
 /* multipart.c: multipart/form-data bodies in memory */
 /* The boundary parameter of a Content-Type (quoted or not, among other
@@ -208,6 +238,27 @@ typedef struct {
  * closing delimiter (a truncated body), malformed part headers. */
 int multipart_file_find(const void *body, size_t size, const char *boundary, const char *field, multipart_file *out,
                         char *err, size_t err_size);
+/* One part as multipart_parts_walk sees it; valid during the callback only. */
+typedef struct {
+    const char *name;          /* its Content-Disposition name ("" when none) */
+    const unsigned char *data; /* points into the body */
+    size_t size;
+    const char *filename;      /* "" when none */
+    int has_filename;
+} multipart_part;
+/* Calls fn(ctx, part) for every part of body, in order, and checks the body up to
+ * its closing delimiter. Returns 0, or TRIDENT_EFORMAT as multipart_file_find
+ * (parts before the fault have been passed to fn). */
+int multipart_parts_walk(const void *body, size_t size, const char *boundary,
+                         void (*fn)(void *ctx, const multipart_part *part), void *ctx, char *err, size_t err_size);
+
+/* tls.c: HTTPS and WSS */
+/* Checks that cert (PEM chain) and key (PEM private key) are readable, parse and
+ * belong together. Returns 0 or a TRIDENT_E* code with a message naming the file. */
+int tls_files_check(const char *cert, const char *key, char *err, size_t err_size);
+/* civetweb's init_ssl callback (user_data: the server): loads cfg.tls_cert and
+ * cfg.tls_key into civetweb's SSL_CTX. Returns 1 (done) or -1 (logged). */
+int tls_context_init(void *ssl_ctx, void *user_data);
 
 /* static.c: the dashboard's files under /dashboard/ */
 /* Resolves dir (NULL/"": the compiled-in TRIDENT_WEB_DIR) to a real directory path in out. */

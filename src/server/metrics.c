@@ -12,7 +12,8 @@ static const double bucket_le[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
 static const char *const route_labels[ROUTE_COUNT] = {
     "/", "/health", "/ready", "/metrics", "/api/analyze", "/api/calls", "/api/calls/{id}", "/api/calls/{id}/audio",
     "/api/live-calls", "/api/live-calls/{id}", "/ws/live", "/dashboard/", "/api/queue", "/api/queue/next",
-    "/api/calls/{id}/{action}", "/api/events", "/api/session", "/api/audit", "/api/tokens", "other"};
+    "/api/calls/{id}/{action}", "/api/events", "/api/session", "/api/audit", "/api/tokens", "/v1/audio/transcriptions",
+    "/v1/audio/translations", "/v1/models", "/v1/models/{id}", "/v1/other", "/openapi.json", "other"};
 
 const char *route_label(server_route route) { return route_labels[route]; }
 

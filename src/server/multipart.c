@@ -112,9 +112,8 @@ static int part_disposition(const unsigned char *p, const unsigned char *end, ch
     return 0;
 }
 
-int multipart_file_find(const void *body, size_t size, const char *boundary, const char *field, multipart_file *out,
-                        char *err, size_t err_size) {
-    memset(out, 0, sizeof *out);
+int multipart_parts_walk(const void *body, size_t size, const char *boundary,
+                         void (*fn)(void *ctx, const multipart_part *part), void *ctx, char *err, size_t err_size) {
     const unsigned char *b = body, *end = b + size;
     char delim[MULTIPART_BOUNDARY_MAX + 5];
     int dl = snprintf(delim, sizeof delim, "\r\n--%s", boundary);
@@ -146,7 +145,7 @@ int multipart_file_find(const void *body, size_t size, const char *boundary, con
             return error_set(err, err_size, TRIDENT_EFORMAT,
                              "the multipart/form-data body ends inside a part's headers: the upload is incomplete "
                              "(truncated)");
-        char name[128], filename[sizeof out->filename];
+        char name[128], filename[sizeof ((multipart_file *)0)->filename];
         int has_filename;
         if (part_disposition(p, hend, name, sizeof name, filename, sizeof filename, &has_filename) != 0)
             return error_set(err, err_size, TRIDENT_EFORMAT,
@@ -157,13 +156,31 @@ int multipart_file_find(const void *body, size_t size, const char *boundary, con
             return error_set(err, err_size, TRIDENT_EFORMAT,
                              "the multipart/form-data body ends without its closing boundary: the upload is "
                              "incomplete (truncated)");
-        if (!out->found && strcmp(name, field) == 0) {
-            out->found = 1;
-            out->data = content;
-            out->size = (size_t)(next - content);
-            memcpy(out->filename, filename, sizeof out->filename);
-            out->has_filename = has_filename;
-        }
+        multipart_part part = {name, content, (size_t)(next - content), filename, has_filename};
+        fn(ctx, &part);
         p = next + dl;
     }
+}
+
+typedef struct {
+    const char *field;
+    multipart_file *out;
+} file_find_ctx;
+
+static void file_find_part(void *ctx, const multipart_part *part) {
+    file_find_ctx *c = ctx;
+    multipart_file *out = c->out;
+    if (out->found || strcmp(part->name, c->field) != 0) return;
+    out->found = 1;
+    out->data = part->data;
+    out->size = part->size;
+    snprintf(out->filename, sizeof out->filename, "%s", part->filename);
+    out->has_filename = part->has_filename;
+}
+
+int multipart_file_find(const void *body, size_t size, const char *boundary, const char *field, multipart_file *out,
+                        char *err, size_t err_size) {
+    memset(out, 0, sizeof *out);
+    file_find_ctx c = {field, out};
+    return multipart_parts_walk(body, size, boundary, file_find_part, &c, err, err_size);
 }

@@ -12,13 +12,16 @@
 #include "server/internal.h"
 
 int route_root(struct mg_connection *conn, server *srv) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
                           "TRIDENT emergency-call triage API", "version", TRIDENT_VERSION, "docs",
-                          "see README.md, section API", "endpoints", "GET /health", "GET /ready", "GET /metrics",
+                          "GET /openapi.json (OpenAPI 3); README.md, section API", "endpoints", "GET /health",
+                          "GET /ready", "GET /metrics", "GET /openapi.json", "POST /v1/audio/transcriptions",
+                          "POST /v1/audio/translations", "GET /v1/models", "GET /v1/models/{id}",
                           "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}", "GET /api/calls/{id}/audio",
                           "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live", "GET /api/queue",
                           "POST /api/queue/next",
                           "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}",
+                          "GET /api/events",
                           "GET|POST|DELETE /api/session", "GET /api/audit", "GET /api/tokens", "GET /");
     return http_send_json(conn, srv, 200, o, NULL);
 }

@@ -40,11 +40,17 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     if (strcmp(path, "/health") == 0) return ROUTE_HEALTH;
     if (strcmp(path, "/ready") == 0) return ROUTE_READY;
     if (strcmp(path, "/metrics") == 0) return ROUTE_METRICS;
+    if (strcmp(path, "/openapi.json") == 0) return ROUTE_OPENAPI;
     if (strcmp(path, "/api/analyze") == 0) return ROUTE_ANALYZE;
     if (strcmp(path, "/api/calls") == 0) return ROUTE_CALLS;
     if (strcmp(path, "/api/live-calls") == 0) return ROUTE_LIVE_CALLS;
     if (strcmp(path, "/ws/live") == 0) return ROUTE_WS_LIVE;
     if (strncmp(path, "/dashboard", 10) == 0 && (path[10] == '\0' || path[10] == '/')) return ROUTE_DASHBOARD;
+    if (strcmp(path, "/v1/audio/transcriptions") == 0) return ROUTE_V1_TRANSCRIPTIONS;
+    if (strcmp(path, "/v1/audio/translations") == 0) return ROUTE_V1_TRANSLATIONS;
+    if (strcmp(path, "/v1/models") == 0) return ROUTE_V1_MODELS;
+    if (strncmp(path, "/v1/models/", 11) == 0 && path[11] && !strchr(path + 11, '/')) return ROUTE_V1_MODEL;
+    if (strncmp(path, "/v1/", 4) == 0) return ROUTE_V1_OTHER;
     const char *rest = NULL;
     server_route r = ROUTE_OTHER;
     if (strncmp(path, "/api/calls/", 11) == 0) {
@@ -79,7 +85,12 @@ static int method_is(const struct mg_request_info *ri, const char *m) { return s
  * health, readiness, the dashboard's files, signing in). */
 static access_permission route_permission(server_route route) {
     switch (route) {
-    case ROUTE_ANALYZE: return ACCESS_INGEST;
+    case ROUTE_ANALYZE:
+    case ROUTE_V1_TRANSCRIPTIONS: /* a transcription client brings audio, like a telephony bridge */
+    case ROUTE_V1_TRANSLATIONS:
+    case ROUTE_V1_MODELS:
+    case ROUTE_V1_MODEL:
+    case ROUTE_V1_OTHER: return ACCESS_INGEST;
     case ROUTE_CALLS:
     case ROUTE_CALL:
     case ROUTE_CALL_AUDIO:
@@ -132,6 +143,7 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_HEALTH: status = is_get ? route_health(conn, srv) : -405; break;
         case ROUTE_READY: status = is_get ? route_ready(conn, srv) : -405; break;
         case ROUTE_METRICS: status = is_get ? route_metrics(conn, srv) : -405; break;
+        case ROUTE_OPENAPI: status = is_get ? route_openapi(conn, srv) : -405; break;
         case ROUTE_ANALYZE: status = is_post ? route_analyze(conn, srv) : -405; break;
         case ROUTE_CALLS: status = is_get ? route_calls(conn, srv, 0) : -405; break;
         case ROUTE_LIVE_CALLS: status = is_get ? route_calls(conn, srv, 1) : -405; break;
@@ -150,6 +162,11 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
                 status = http_send_error(conn, srv, 404, NULL, "Not Found");
             else status = is_post ? route_call_action(conn, srv, id, action, &who) : -405;
             break;
+        case ROUTE_V1_TRANSCRIPTIONS:
+        case ROUTE_V1_TRANSLATIONS:
+        case ROUTE_V1_MODELS:
+        case ROUTE_V1_MODEL:
+        case ROUTE_V1_OTHER: status = route_openai(conn, srv, route, path); break;
         case ROUTE_WS_LIVE:
             status = http_send_error(conn, srv, 400, NULL, "/ws/live is a WebSocket endpoint: send an Upgrade request");
             break;
@@ -268,6 +285,15 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
         return arc;
     }
     if (!(srv->cfg.overdue_s > 0)) srv->cfg.overdue_s = 120;
+    int tls = (cfg->tls_cert && *cfg->tls_cert) || (cfg->tls_key && *cfg->tls_key);
+    if (tls) {
+        int rc = tls_files_check(cfg->tls_cert, cfg->tls_key, err, err_size);
+        if (rc) {
+            auth_clear(srv);
+            free(srv);
+            return rc;
+        }
+    }
     metrics_init(&srv->metrics);
     admission_init(srv);
     if (static_root_resolve(cfg->web_root, srv->web_root, sizeof srv->web_root, srv->web_root_error,
@@ -277,8 +303,9 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     }
     char ports[300], threads[16], header[32], timeout[32];
     const char *host = cfg->host && *cfg->host ? cfg->host : "127.0.0.1";
-    if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d", host, cfg->port);
-    else snprintf(ports, sizeof ports, "%s:%d", host, cfg->port);
+    /* with TLS the one port speaks HTTPS and WSS only ('s'); plain HTTP to it fails its handshake */
+    if (strchr(host, ':')) snprintf(ports, sizeof ports, "[%s]:%d%s", host, cfg->port, tls ? "s" : "");
+    else snprintf(ports, sizeof ports, "%s:%d%s", host, cfg->port, tls ? "s" : "");
     snprintf(threads, sizeof threads, "%d", n_threads);
     snprintf(header, sizeof header, "%zu", cfg->max_header_bytes ? cfg->max_header_bytes : (size_t)16384);
     snprintf(timeout, sizeof timeout, "%d", cfg->request_timeout_ms > 0 ? cfg->request_timeout_ms : 10000);
@@ -291,8 +318,10 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
                              /* no CORS header from civetweb itself: http.c answers listed origins only */
                              "access_control_allow_origin", "",
                              /* recordings (mg_send_mime_file2) are not kept by browsers or proxies */
-                             "static_file_cache_control", "no-store", NULL};
-    mg_init_library(MG_FEATURES_WEBSOCKET);
+                             "static_file_cache_control", "no-store",
+                             /* TLS 1.2 and later (read only when the port is 's') */
+                             "ssl_protocol_version", "4", NULL};
+    mg_init_library(MG_FEATURES_WEBSOCKET | (tls ? MG_FEATURES_TLS : 0));
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     cb.log_message = server_log_message;
@@ -301,12 +330,18 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     cb.connection_close = admission_connection_close;
     cb.connection_closed = admission_connection_closed;
     cb.begin_request = server_begin_request;
+    if (tls) cb.init_ssl = tls_context_init;
     srv->ctx = mg_start(&cb, srv, options);
     if (!srv->ctx) {
         admission_destroy(srv);
         metrics_destroy(&srv->metrics);
         auth_clear(srv);
         free(srv);
+        if (tls)
+            return error_set(err, err_size, TRIDENT_EIO,
+                             "cannot listen with TLS on %s (address in use or not available, or civetweb could not "
+                             "load OpenSSL's libssl.so: install libssl-dev; the log has civetweb's reason)",
+                             ports);
         return error_set(err, err_size, TRIDENT_EIO, "cannot listen on %s (address in use or not available)", ports);
     }
     struct mg_server_port sp[4];
@@ -320,13 +355,14 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     if (grc != 0) log_warn("server", "the WebSocket frame guard did not start (%s): frames are bounded only at 2 GB",
                            strerror(grc));
     char url[320];
-    if (strchr(host, ':')) snprintf(url, sizeof url, "http://[%s]:%d", host, srv->port);
-    else snprintf(url, sizeof url, "http://%s:%d", host, srv->port);
+    const char *scheme = tls ? "https" : "http";
+    if (strchr(host, ':')) snprintf(url, sizeof url, "%s://[%s]:%d", scheme, host, srv->port);
+    else snprintf(url, sizeof url, "%s://%s:%d", scheme, host, srv->port);
     log_info("server",
              "Listening url=%s port=%d threads=%d max_live_calls=%d max_event_streams=%d max_client_connections=%d "
-             "instance=%s",
+             "tls=%s instance=%s",
              url, srv->port, n_threads, srv->cfg.max_live_calls, srv->cfg.max_event_streams,
-             srv->cfg.max_client_connections, service_events_instance(reg->events));
+             srv->cfg.max_client_connections, tls ? "on" : "off", service_events_instance(reg->events));
     if (srv->web_root[0]) log_info("server", "Dashboard url=%s/dashboard/ web_root=%s", url, srv->web_root);
     *out = srv;
     return 0;

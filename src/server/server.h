@@ -12,6 +12,9 @@
  *        (a dispatcher's or supervisor's token; override: a supervisor's)
  *   GET|POST|DELETE /api/session (the dashboard's sign-in), GET /api/audit, GET /api/tokens
  *   GET /dashboard/... (the dispatcher dashboard's static files, from web_root)
+ *   GET /openapi.json (docs/openapi.json: every route, compiled in)
+ *   POST /v1/audio/transcriptions  /v1/audio/translations  GET /v1/models[/{id}]
+ *        (OpenAI-compatible; errors {"error": {"message", "type", "param", "code"}})
  * Every route but /, /health, /ready, /dashboard/ and /api/session needs a token
  * (Authorization: Bearer) or a session cookie whose role allows it (auth.c), unless
  * auth is off (no token in the store, loopback or --insecure). Errors are
@@ -42,6 +45,8 @@ typedef struct {
     int insecure;               /* 1: start on a non-loopback address even with no API token in the store */
     const char *web_root;       /* the dashboard's files; NULL: the compiled-in TRIDENT_WEB_DIR */
     double overdue_s;           /* a Q2/Q3 call waiting longer is flagged overdue; default 120 */
+    const char *tls_cert;       /* PEM certificate chain: HTTPS and WSS on the port (with tls_key); NULL: plain HTTP */
+    const char *tls_key;        /* PEM private key of tls_cert (unencrypted) */
 } server_config;
 
 void server_config_default(server_config *cfg);

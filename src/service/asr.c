@@ -215,5 +215,6 @@ void asr_service_status(asr_service *asr, asr_status *out) {
 
 void asr_transcript_clear(asr_transcript *t) {
     free(t->text);
+    whisper_result_free(t->result);
     memset(t, 0, sizeof *t);
 }

@@ -73,6 +73,7 @@ typedef struct {
     char language[16];
     double wait_ms;      /* total queue wait */
     double infer_ms;     /* total time in the engine (log-mel + every window) */
+    whisper_result *result; /* the engine's whole result (segments, windows) with INFER_KEEP_RESULT, else NULL */
 } asr_transcript;
 void asr_transcript_clear(asr_transcript *t);
 

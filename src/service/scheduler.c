@@ -298,7 +298,8 @@ int infer_scheduler_transcribe(infer_scheduler *s, const float *pcm, size_t n_sa
     out->no_speech_prob = r->no_speech_prob;
     snprintf(out->language, sizeof out->language, "%s", r->language);
     out->text = text_trimmed(r->text ? r->text : "");
-    whisper_result_free(r);
+    if (flags & INFER_KEEP_RESULT) out->result = r;
+    else whisper_result_free(r);
     if (!out->text) {
         double wait = out->wait_ms, infer = out->infer_ms;
         asr_transcript_clear(out);

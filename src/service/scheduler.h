@@ -51,6 +51,7 @@ void infer_scheduler_prepare(infer_scheduler *sched);
  * model's / engine's error with a message. flags: 0, INFER_UNBOUNDED or INFER_RESERVED. */
 #define INFER_UNBOUNDED 1 /* flags: never refused for a full queue (a live call's utterances) */
 #define INFER_RESERVED 2  /* flags: admitted by infer_scheduler_reserve; the place is used (and released) */
+#define INFER_KEEP_RESULT 4 /* flags: out->result keeps the engine's whole result (segments for subtitles) */
 int infer_scheduler_transcribe(infer_scheduler *sched, const float *pcm, size_t n_samples,
                                const whisper_transcribe_params *params, int flags, asr_transcript *out, char *err,
                                size_t err_size);

@@ -53,6 +53,42 @@ static int upload_decode(service_registry *reg, const void *data, size_t size, a
     return audio_decode_memory_isolated(data, size, &dopt, &iso, pcm, err, err_size);
 }
 
+int service_upload_transcribe(service_registry *reg, const void *data, size_t size,
+                              const whisper_transcribe_params *params, whisper_result **out, double *duration_s,
+                              char *err, size_t err_size) {
+    *out = NULL;
+    *duration_s = 0;
+    int rc = infer_scheduler_reserve(reg->sched, err, err_size);
+    if (rc != 0) return rc;
+    /* the model first (a lazy load happens here): its failure is not the audio's */
+    const whisper_model *model = NULL;
+    char why[TRIDENT_ERR_SIZE];
+    if (asr_service_model_get(reg->asr, &model, why, sizeof why) != 0) {
+        infer_scheduler_release(reg->sched);
+        return error_set(err, err_size, TRIDENT_ENOTFOUND, "the ASR model is unavailable: %s", why);
+    }
+    audio_pcm pcm;
+    rc = upload_decode(reg, data, size, &pcm, err, err_size);
+    if (rc == 0) {
+        rc = pipeline_pcm_check(pcm.samples, pcm.n_samples, err, err_size);
+        if (rc != 0) audio_pcm_clear(&pcm);
+    }
+    if (rc != 0) {
+        infer_scheduler_release(reg->sched);
+        return rc;
+    }
+    asr_transcript t;
+    rc = infer_scheduler_transcribe(reg->sched, pcm.samples, pcm.n_samples, params,
+                                    INFER_RESERVED | INFER_KEEP_RESULT, &t, err, err_size);
+    *duration_s = (double)pcm.n_samples / AUDIO_SAMPLE_RATE;
+    audio_pcm_clear(&pcm);
+    if (rc != 0) return rc;
+    *out = t.result;
+    t.result = NULL;
+    asr_transcript_clear(&t);
+    return 0;
+}
+
 int service_upload_analyze(service_registry *reg, const void *data, size_t size, const char *filename, json_t **out,
                            char *err, size_t err_size) {
     *out = NULL;

@@ -28,4 +28,17 @@
 int service_upload_analyze(service_registry *reg, const void *data, size_t size, const char *filename, json_t **out,
                            char *err, size_t err_size);
 
+/* Transcribes the file for a transcription client (the OpenAI-compatible
+ * routes): the same admission, pre-checks and isolated decoding as an
+ * analysis, then ASR alone with the client's params (required) — no triage,
+ * nothing stored. On success *out is the engine's result (caller frees with
+ * whisper_result_free) and *duration_s the decoded audio's length. Errors as
+ * service_upload_analyze, plus TRIDENT_ENOTFOUND when no model is configured
+ * or it cannot be loaded (checked before the audio is decoded; the message
+ * says why) and TRIDENT_EINVAL for params the engine refuses (an unknown
+ * language, translate on an English-only model). */
+int service_upload_transcribe(service_registry *reg, const void *data, size_t size,
+                              const whisper_transcribe_params *params, whisper_result **out, double *duration_s,
+                              char *err, size_t err_size);
+
 #endif

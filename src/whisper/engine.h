@@ -90,6 +90,10 @@ typedef struct {
     int audio_ctx_fit;
 } whisper_transcribe_params;
 
+/* The name of a language code as the official LANGUAGES table has it ("en" →
+ * "english"), or NULL for a code it does not list. A static string. */
+const char *whisper_language_name(const char *code);
+
 /* The defaults above (language "en" is NOT a default: language NULL = auto). */
 whisper_transcribe_params whisper_transcribe_params_default(void);
 

@@ -88,6 +88,13 @@ static const tok_language tok_languages[] = {
     {"es", "castilian"}, {"zh", "mandarin"},
 };
 
+const char *whisper_language_name(const char *code) {
+    if (!code) return NULL;
+    for (size_t i = 0; i < sizeof tok_languages / sizeof tok_languages[0]; i++)
+        if (strcmp(tok_languages[i].code, code) == 0) return tok_languages[i].name; /* the first is the name */
+    return NULL;
+}
+
 /* ---- GPT-2 byte <-> unicode mapping ----
  * Printable bytes ('!'..'~', '¡'..'¬', '®'..'ÿ') stand for themselves; the other
  * 68 bytes are given the code points 256, 257, … in byte order. */

@@ -19,8 +19,9 @@ import uuid
 class Server:
     """A `trident serve` process on a free loopback port (--port 0, read from the log)."""
 
-    def __init__(self, binary, args, env_extra=None, log_path=None):
+    def __init__(self, binary, args, env_extra=None, log_path=None, ssl_context=None):
         self.binary = binary
+        self.ssl_context = ssl_context  # set: the server speaks HTTPS (--tls-cert/--tls-key in args)
         self.args = list(args)
         self.env = dict(os.environ)
         self.env.pop("TRIDENT_MODEL", None)
@@ -76,7 +77,10 @@ class Server:
         return self.proc.returncode
 
     def request(self, method, path, body=None, headers=None, timeout=120):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        if self.ssl_context:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
@@ -137,10 +141,12 @@ class Refused(Exception):
         self.status = int(line[1]) if len(line) > 1 and line[1].isdigit() else None
 
 
-def connect(port, timeout=60, source=None):
-    """A TCP connection to the server, from the loopback address source (e.g. "127.0.0.2") if given."""
-    return socket.create_connection(("127.0.0.1", port), timeout=timeout,
-                                    source_address=(source, 0) if source else None)
+def connect(port, timeout=60, source=None, ssl_context=None):
+    """A TCP connection to the server, from the loopback address source (e.g. "127.0.0.2") if given;
+    TLS over it when ssl_context is given."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(source, 0) if source else None)
+    return ssl_context.wrap_socket(s, server_hostname="localhost") if ssl_context else s
 
 
 def raw_exchange(port, data, timeout=10, source=None):
@@ -165,8 +171,8 @@ def raw_exchange(port, data, timeout=10, source=None):
 class WebSocket:
     """A minimal RFC 6455 client: masked frames out, text/binary/close frames in."""
 
-    def __init__(self, port, path="/ws/live", timeout=60, source=None, headers=None):
-        self.sock = connect(port, timeout, source)
+    def __init__(self, port, path="/ws/live", timeout=60, source=None, headers=None, ssl_context=None):
+        self.sock = connect(port, timeout, source, ssl_context)
         key = base64.b64encode(os.urandom(16)).decode()
         extra = "".join("%s: %s\r\n" % kv for kv in (headers or {}).items())
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

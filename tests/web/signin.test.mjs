@@ -99,7 +99,8 @@ try {
     const calls = await page.evaluate(() => fetch('/api/calls').then((r) => r.status));
     check(calls === 200, `the API with the cookie: ${calls}`);
     // the dashboard's own refresh read the calls with the cookie (no 401, no redirect)
-    await until('the queue', async () => /\d+ stored/.test(await page.textContent('#queue-total')));
+    await until('the queue', async () => /^\d+ open/.test(await page.textContent('#queue-total')));
+    await until('the header names Sam', async () => (await page.textContent('#me-name')) === 'Sam · dispatcher');
     check(page.url() === `${B}/dashboard/`, page.url());
   });
 
