@@ -161,17 +161,21 @@ int auth_identify(struct mg_connection *conn, server *srv, access_identity *who)
     char err[TRIDENT_ERR_SIZE];
     const char *auth = mg_get_header(conn, "Authorization");
     store *st = srv->reg->store;
+    /* With auth off a credential that does not check out is ignored, as an expired session is: an
+     * OpenAI client always sends some API key. */
     if (auth) {
-        if (strncasecmp(auth, "Bearer ", 7) != 0 || !auth[7]) return send_401(conn, srv, "malformed Authorization header");
-        if (!st) return send_401(conn, srv, "no token store (--db)");
-        int rc = access_token_check(st, auth + 7, who, err, sizeof err);
-        if (rc == TRIDENT_ENOTFOUND) return send_401(conn, srv, "unknown or revoked token");
-        if (rc) return http_send_error(conn, srv, 503, "Retry-After: 5\r\n", "cannot check the token: %s", err);
-        return 0;
+        const int bearer = strncasecmp(auth, "Bearer ", 7) == 0 && auth[7];
+        if (!bearer && !auth_open(srv)) return send_401(conn, srv, "malformed Authorization header");
+        if (bearer && !st) return send_401(conn, srv, "no token store (--db)");
+        int rc = bearer ? access_token_check(st, auth + 7, who, err, sizeof err) : TRIDENT_ENOTFOUND;
+        if (rc == 0) return 0;
+        if (rc != TRIDENT_ENOTFOUND)
+            return http_send_error(conn, srv, 503, "Retry-After: 5\r\n", "cannot check the token: %s", err);
+        if (!auth_open(srv)) return send_401(conn, srv, "unknown or revoked token");
     }
     char session[ACCESS_SECRET_SIZE + 8];
     const char *cookies = mg_get_header(conn, "Cookie");
-    if (st && cookies && mg_get_cookie(cookies, SESSION_COOKIE, session, sizeof session) > 0) {
+    if (!auth && st && cookies && mg_get_cookie(cookies, SESSION_COOKIE, session, sizeof session) > 0) {
         int rc = access_session_check(st, session, who, err, sizeof err);
         if (rc == 0) return cookie_write_refused(conn, srv);
         if (rc != TRIDENT_ENOTFOUND)

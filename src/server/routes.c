@@ -11,18 +11,26 @@
 #include "base/log.h"
 #include "server/internal.h"
 
+/* The routes GET / lists (docs/openapi.json describes them in full). */
+static const char *const route_endpoints[] = {
+    "GET /health", "GET /ready", "GET /metrics", "GET /openapi.json", "POST /v1/audio/transcriptions",
+    "POST /v1/audio/translations", "GET /v1/models", "GET /v1/models/{id}", "POST /api/analyze", "GET /api/calls",
+    "GET /api/calls/{id}", "GET /api/calls/{id}/audio", "GET /api/live-calls", "GET /api/live-calls/{id}",
+    "WS /ws/live", "GET /api/queue", "POST /api/queue/next",
+    "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}", "GET /api/events",
+    "GET|POST|DELETE /api/session", "GET /api/audit", "GET /api/tokens", "GET /"};
+
 int route_root(struct mg_connection *conn, server *srv) {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "name",
-                          "TRIDENT emergency-call triage API", "version", TRIDENT_VERSION, "docs",
-                          "GET /openapi.json (OpenAPI 3); README.md, section API", "endpoints", "GET /health",
-                          "GET /ready", "GET /metrics", "GET /openapi.json", "POST /v1/audio/transcriptions",
-                          "POST /v1/audio/translations", "GET /v1/models", "GET /v1/models/{id}",
-                          "POST /api/analyze", "GET /api/calls", "GET /api/calls/{id}", "GET /api/calls/{id}/audio",
-                          "GET /api/live-calls", "GET /api/live-calls/{id}", "WS /ws/live", "GET /api/queue",
-                          "POST /api/queue/next",
-                          "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}",
-                          "GET /api/events",
-                          "GET|POST|DELETE /api/session", "GET /api/audit", "GET /api/tokens", "GET /");
+    json_t *endpoints = json_array();
+    for (size_t i = 0; endpoints && i < sizeof route_endpoints / sizeof route_endpoints[0]; i++)
+        if (json_array_append_new(endpoints, json_string(route_endpoints[i])) != 0) {
+            json_decref(endpoints);
+            endpoints = NULL;
+        }
+    json_t *o = endpoints ? json_pack("{s:s, s:s, s:s, s:o}", "name", "TRIDENT emergency-call triage API", "version",
+                                      TRIDENT_VERSION, "docs", "GET /openapi.json (OpenAPI 3); README.md, section API",
+                                      "endpoints", endpoints)
+                          : NULL;
     return http_send_json(conn, srv, 200, o, NULL);
 }
 
