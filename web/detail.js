@@ -75,7 +75,7 @@ export class DetailView {
     const header = h('header', { class: `detail-head ${q.cls}` },
       h('span', { class: `qbadge big ${q.cls}`, id: 'detail-queue' }, queueName),
       h('div', { class: 'detail-title' },
-        h('h2', { id: 'detail-heading' }, call.kind === 'live' ? 'Live call' : (call.filename || 'Uploaded recording')),
+        h('h2', { id: 'detail-heading' }, call.kind === 'live' ? (call.caller ? `Live call from ${call.caller}` : 'Live call') : (call.filename || 'Uploaded recording')),
         h('p', { class: 'muted' },
           `${clockTime(call.created_at)} · ${seconds(call.duration)} · ${call.kind || 'upload'} · ${words(call.status)}` +
           (call.kind === 'live' ? ` · ${call.utterance_count || 0} utterance(s)` : ''))),

@@ -26,7 +26,7 @@ typedef struct {
 enum {
     O_MODEL, O_LORA, O_DB, O_HOST, O_PORT, O_SLOTS, O_THREADS, O_QUEUE, O_LANGUAGE, O_Q8, O_AUDIO_CTX_FIT,
     O_MAX_UPLOAD_MB, O_MAX_WS_KB, O_MAX_HEADER_KB, O_MAX_CALL_S, O_HANGOVER, O_DISTRESS_MODEL, O_MAX_LIVE,
-    O_MAX_CLIENT, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_INSECURE, O_RETAIN_DAYS, O_WEB_ROOT, O_TRIAGE_RULES,
+    O_MAX_CLIENT, O_MAX_EVENTS, O_REQ_TIMEOUT, O_HTTP_THREADS, O_CORS, O_INSECURE, O_RETAIN_DAYS, O_WEB_ROOT, O_TRIAGE_RULES,
     O_OVERDUE, O_TLS_CERT, O_TLS_KEY, O_LOAD_DELAY, O_COUNT
 };
 
@@ -67,10 +67,14 @@ static serve_opt opts[O_COUNT] = {
                     "live calls at once; the next WebSocket upgrade gets 503", OPT_INT, "16", 1, 4096, 0},
     [O_MAX_CLIENT] = {"--max-client-connections", "TRIDENT_MAX_CLIENT_CONNECTIONS", "N",
                       "connections one client address holds at once (live calls aside)", OPT_INT, "16", 1, 4096, 0},
+    [O_MAX_EVENTS] = {"--max-event-streams", "TRIDENT_MAX_EVENT_STREAMS", "N",
+                      "GET /api/events streams open at once (dashboards); the next gets 503", OPT_INT, "16", 1, 4096,
+                      0},
     [O_REQ_TIMEOUT] = {"--request-timeout-s", "TRIDENT_REQUEST_TIMEOUT_S", "S",
                        "longest wait for a request's headers (and each body read)", OPT_NUM, "10", 0.1, 3600, 0},
     [O_HTTP_THREADS] = {"--http-threads", "TRIDENT_HTTP_THREADS", "N",
-                        "HTTP worker threads; 0 = live calls + client connections + 8", OPT_INT, "0", 0, 16384, 0},
+                        "HTTP worker threads; 0 = live calls + event streams + client connections + 8", OPT_INT, "0",
+                        0, 16384, 0},
     [O_CORS] = {"--cors-origin", "TRIDENT_CORS_ORIGIN", "ORIGIN",
                 "another site allowed to use the API and /ws/live (scheme://host[:port]; repeat the flag, or "
                 "comma-separate in the variable); none: same origin only",
@@ -231,6 +235,7 @@ int cli_serve(int argc, char **argv) {
     scfg.http_threads = (int)num[O_HTTP_THREADS];
     scfg.max_live_calls = (int)num[O_MAX_LIVE];
     scfg.max_client_connections = (int)num[O_MAX_CLIENT];
+    scfg.max_event_streams = (int)num[O_MAX_EVENTS];
     scfg.request_timeout_ms = (int)(num[O_REQ_TIMEOUT] * 1000);
     scfg.max_upload_bytes = (size_t)(num[O_MAX_UPLOAD_MB] * 1024 * 1024);
     scfg.max_ws_message_bytes = (size_t)(num[O_MAX_WS_KB] * 1024);

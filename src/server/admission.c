@@ -9,7 +9,11 @@
  *     calls);
  *   - live calls are capped at --max-live-calls: the next upgrade is answered
  *     503 with Retry-After, like a full inference queue;
- *   - the worker threads are at least live cap + per-client limit + a reserve
+ *   - event streams (GET /api/events, held open while a dashboard watches) are
+ *     capped at --max-event-streams the same way, and like a live call a stream
+ *     counts against that cap instead of its address (a dispatch room behind
+ *     one address has many dashboards);
+ *   - the worker threads are at least live cap + event-stream cap + per-client limit + a reserve
  *     (server_start), so while one address holds everything it may, /health,
  *     /ready and the dashboard still find a thread for everyone else;
  *   - request_timeout_ms bounds the wait for a request's headers.
@@ -46,6 +50,7 @@ void admission_init(server *srv) {
     srv->clients = NULL;
     srv->conns = NULL;
     srv->live_calls = 0;
+    srv->event_streams = 0;
     srv->admit_blind = 0;
 }
 
@@ -298,6 +303,37 @@ int admission_live_acquire(struct mg_connection *conn, server *srv) {
                                  cap);
     metrics_request_record(&srv->metrics, ROUTE_WS_LIVE, status, 0);
     return 1;
+}
+
+int admission_events_acquire(struct mg_connection *conn, server *srv) {
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    admit_addr a;
+    int have_addr = ri && addr_from_text(ri->remote_addr, &a);
+    int ok = 0, cap = srv->cfg.max_event_streams;
+    pthread_mutex_lock(&srv->admit_lock);
+    if (!srv->stopping && srv->event_streams < cap) {
+        srv->event_streams++;
+        admit_conn *e = have_addr ? conn_find(srv, &a, ri->remote_port, 0) : NULL;
+        if (e && e->counted) { /* a stream counts against the cap, not its client's connections */
+            client_release(srv, &a);
+            e->counted = 0;
+        }
+        ok = 1;
+    }
+    pthread_mutex_unlock(&srv->admit_lock);
+    if (ok) return 0;
+    metrics_refusal_record(&srv->metrics, METRICS_REFUSED_EVENT_CAP);
+    mg_disable_connection_keep_alive(conn);
+    return http_send_error(conn, srv, 503, "Retry-After: 5\r\nConnection: close\r\n",
+                           "%d event streams are open, the most this server serves (--max-event-streams); "
+                           "try again shortly",
+                           cap);
+}
+
+void admission_events_release(server *srv) {
+    pthread_mutex_lock(&srv->admit_lock);
+    srv->event_streams--;
+    pthread_mutex_unlock(&srv->admit_lock);
 }
 
 /* ---- the frame guard (internal.h) ------------------------------------------- */

@@ -87,6 +87,7 @@ int route_queue_next(struct mg_connection *conn, server *srv, const access_ident
     if (rc == TRIDENT_ENOTFOUND) return http_send_bytes(conn, srv, 204, NULL, NULL, 0, NULL);
     if (rc) return http_send_error(conn, srv, rc == TRIDENT_EBUSY ? 503 : 500, NULL, "%s", err);
     log_info("dispatch", "claimed call=%s by=%s", c->id, who->name);
+    service_events_publish(srv->reg->events, c, SERVICE_CHANGE_CLAIMED);
     json_t *o = dispatch_call_json(srv, c);
     store_call_free(c);
     if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory");
@@ -157,6 +158,7 @@ int route_call_action(struct mg_connection *conn, server *srv, const char *id, c
     if (rc == TRIDENT_ENOTFOUND) return http_send_error(conn, srv, 404, NULL, "%s", err);
     if (rc) return http_send_error(conn, srv, rc == TRIDENT_EINVAL ? 400 : rc == TRIDENT_EBUSY ? 503 : 500, NULL, "%s", err);
     log_info("dispatch", "%s call=%s by=%s", store_action_name(req.action), c->id, who->name);
+    service_events_publish(srv->reg->events, c, service_change_of_action(req.action));
     json_t *o = dispatch_state_json(srv, c);
     store_call_free(c);
     if (!o) return http_send_error(conn, srv, 500, NULL, "out of memory");

@@ -26,6 +26,7 @@ typedef enum {
     ROUTE_QUEUE,
     ROUTE_QUEUE_NEXT,
     ROUTE_CALL_ACTION,
+    ROUTE_EVENTS,
     ROUTE_SESSION,
     ROUTE_AUDIT,
     ROUTE_TOKENS,
@@ -49,7 +50,7 @@ typedef struct {
     long long latency_count[ROUTE_COUNT];
     double latency_sum[ROUTE_COUNT];
     long long ws_messages, ws_errors;
-    long long refused[3]; /* by metrics_refusal: connections and calls refused or cut */
+    long long refused[4]; /* by metrics_refusal: connections and calls refused or cut */
     long long auth_401, auth_403; /* requests refused: no or a bad credential; a role without the right */
 } server_metrics;
 
@@ -88,6 +89,7 @@ struct server {
     admit_conn *conns;
     int admit_blind;            /* /proc/self/fd unreadable: clients are counted at begin_request instead */
     int live_calls;             /* accepted /ws/live connections (the --max-live-calls cap) */
+    int event_streams;          /* open GET /api/events streams (the --max-event-streams cap) */
     int stopping;               /* set by server_stop (under admit_lock): open live calls end as interrupted */
     pthread_t guard;            /* the frame guard's thread (admission.c) */
     pthread_cond_t guard_wake;  /* wakes it to stop (with admit_lock) */
@@ -110,6 +112,7 @@ typedef enum {
     METRICS_REFUSED_CLIENT_LIMIT = 0, /* over --max-client-connections */
     METRICS_REFUSED_LIVE_CAP,         /* a live call over --max-live-calls */
     METRICS_REFUSED_FRAME,            /* a live call shut by the frame guard */
+    METRICS_REFUSED_EVENT_CAP,        /* an event stream over --max-event-streams */
 } metrics_refusal;
 void metrics_refusal_record(server_metrics *m, metrics_refusal why);
 /* A request refused by access control (status 401 or 403). */
@@ -166,6 +169,10 @@ int route_tokens(struct mg_connection *conn, server *srv);
 /* routes.c */
 /* Reads an optional integer query parameter in 0..max; returns 0, 1 (absent) or -1 (bad). */
 int http_query_int(const char *qs, const char *name, long long max, long long *out);
+/* Reads the first query parameter name, percent-decoded ('+' stays a plus, as in
+ * a phone number), into out (size bytes); returns 0, 1 (absent) or -1 (longer
+ * than size - 1 bytes as sent, or holding an encoded NUL). */
+int http_query_text(const char *qs, const char *name, char *out, size_t size);
 int route_root(struct mg_connection *conn, server *srv);
 int route_health(struct mg_connection *conn, server *srv);
 int route_ready(struct mg_connection *conn, server *srv);
@@ -184,6 +191,10 @@ int route_queue(struct mg_connection *conn, server *srv);
 int route_queue_next(struct mg_connection *conn, server *srv, const access_identity *who);
 int route_call_action(struct mg_connection *conn, server *srv, const char *id, const char *action,
                       const access_identity *who);
+
+/* events.c: GET /api/events, the change feed as Server-Sent Events (until the
+ * client goes or the server stops). */
+int route_events(struct mg_connection *conn, server *srv);
 
 /* openapi.c: GET /openapi.json (docs/openapi.json, compiled in) */
 int route_openapi(struct mg_connection *conn, server *srv);
@@ -268,6 +279,7 @@ typedef struct ws_session ws_session;
 struct server_conn {
     int live;        /* holds one of the --max-live-calls slots */
     ws_session *ws;  /* the live call on this connection, if any */
+    char caller[STORE_CALLER_MAX + 1]; /* /ws/live?caller=..., checked at the upgrade; "" when none */
     unsigned long frames; /* WebSocket frames delivered (atomic: the frame guard reads it) */
 };
 void admission_init(server *srv);
@@ -284,6 +296,11 @@ int admission_request_check(struct mg_connection *conn, server *srv);
  * connection out of its address's count) and returns 0, or answers 503 with
  * Retry-After and returns 1 (civetweb then refuses the upgrade). */
 int admission_live_acquire(struct mg_connection *conn, server *srv);
+/* An event stream's slot (--max-event-streams; like a live call, it moves the
+ * connection out of its address's count): 0 when taken, else the 503 answered
+ * and its status. admission_events_release gives the slot back. */
+int admission_events_acquire(struct mg_connection *conn, server *srv);
+void admission_events_release(server *srv);
 /* The frame guard: civetweb 1.15 allocates a WebSocket frame's declared length
  * (up to 2 GB) and reads all of it before the data handler sees any, so the
  * message limit alone cannot bound what one frame makes the server hold. Every
@@ -300,10 +317,11 @@ void admission_frame_seen(server_conn *sc);
 /* ws.c: WS /ws/live. The session is independent of the socket (the fuzz harness
  * drives it directly); the civetweb adapter writes its frames. */
 typedef void (*ws_write_fn)(void *ctx, int opcode, const void *data, size_t len);
-/* Opens the live call (its "connected" event goes out through write). metrics may
- * be NULL. The caller owns *out (ws_session_close). */
-int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, ws_write_fn write,
-                    void *ctx, ws_session **out, char *err, size_t err_size);
+/* Opens the live call of caller (NULL: unknown; see live_call_open); its
+ * "connected" event goes out through write. metrics may be NULL. The caller owns
+ * *out (ws_session_close). */
+int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, const char *caller,
+                    ws_write_fn write, void *ctx, ws_session **out, char *err, size_t err_size);
 /* One frame as civetweb delivers it (flags: FIN, RSV1-3 and opcode, the frame's
  * first byte). Returns 1 to go on reading, 0 when the connection must close (a
  * close frame has been sent). */

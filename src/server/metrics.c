@@ -12,7 +12,7 @@ static const double bucket_le[METRICS_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1,
 static const char *const route_labels[ROUTE_COUNT] = {
     "/", "/health", "/ready", "/metrics", "/api/analyze", "/api/calls", "/api/calls/{id}", "/api/calls/{id}/audio",
     "/api/live-calls", "/api/live-calls/{id}", "/ws/live", "/dashboard/", "/api/queue", "/api/queue/next",
-    "/api/calls/{id}/{action}", "/api/session", "/api/audit", "/api/tokens", "/v1/audio/transcriptions",
+    "/api/calls/{id}/{action}", "/api/events", "/api/session", "/api/audit", "/api/tokens", "/v1/audio/transcriptions",
     "/v1/audio/translations", "/v1/models", "/v1/models/{id}", "/v1/other", "/openapi.json", "other"};
 
 const char *route_label(server_route route) { return route_labels[route]; }
@@ -129,14 +129,36 @@ char *metrics_render(server *srv) {
               snap.ws_messages, snap.ws_errors);
     tb_printf(&tb,
               "# HELP trident_connections_refused_total Connections refused: over the client's limit "
-              "(--max-client-connections) or the live-call cap (--max-live-calls), or live calls cut "
-              "for a WebSocket frame beyond --max-ws-message-kb.\n"
+              "(--max-client-connections), the live-call cap (--max-live-calls) or the event-stream cap "
+              "(--max-event-streams), or live calls cut for a WebSocket frame beyond --max-ws-message-kb.\n"
               "# TYPE trident_connections_refused_total counter\n"
               "trident_connections_refused_total{reason=\"client_limit\"} %lld\n"
               "trident_connections_refused_total{reason=\"live_cap\"} %lld\n"
-              "trident_connections_refused_total{reason=\"frame_too_large\"} %lld\n",
+              "trident_connections_refused_total{reason=\"frame_too_large\"} %lld\n"
+              "trident_connections_refused_total{reason=\"event_streams_cap\"} %lld\n",
               snap.refused[METRICS_REFUSED_CLIENT_LIMIT], snap.refused[METRICS_REFUSED_LIVE_CAP],
-              snap.refused[METRICS_REFUSED_FRAME]);
+              snap.refused[METRICS_REFUSED_FRAME], snap.refused[METRICS_REFUSED_EVENT_CAP]);
+    pthread_mutex_lock(&srv->admit_lock);
+    int streams = srv->event_streams;
+    pthread_mutex_unlock(&srv->admit_lock);
+    service_events_stats es;
+    service_events_stats_get(reg->events, &es);
+    tb_printf(&tb,
+              "# HELP trident_event_streams Open GET /api/events streams.\n"
+              "# TYPE trident_event_streams gauge\ntrident_event_streams %d\n"
+              "# HELP trident_event_streams_max The cap on open event streams (--max-event-streams).\n"
+              "# TYPE trident_event_streams_max gauge\ntrident_event_streams_max %d\n"
+              "# HELP trident_events_total Call changes in the feed: made here, or relayed from other servers.\n"
+              "# TYPE trident_events_total counter\n"
+              "trident_events_total{origin=\"local\"} %lld\ntrident_events_total{origin=\"relayed\"} %lld\n"
+              "# HELP trident_events_dropped_total Changes a slow event stream skipped (over the feed's ring).\n"
+              "# TYPE trident_events_dropped_total counter\ntrident_events_dropped_total %lld\n",
+              streams, srv->cfg.max_event_streams, es.published, es.relayed, es.dropped);
+    if (es.relay)
+        tb_printf(&tb,
+                  "# HELP trident_event_relay_up 1 while the relay from other servers (PostgreSQL LISTEN) is connected.\n"
+                  "# TYPE trident_event_relay_up gauge\ntrident_event_relay_up %d\n",
+                  es.relay_up);
     tb_printf(&tb,
               "# HELP trident_auth_refused_total Requests refused by access control: no or a bad credential (401), "
               "a role without the right (403).\n"

@@ -17,7 +17,7 @@ static const char *const route_endpoints[] = {
     "POST /v1/audio/translations", "GET /v1/models", "GET /v1/models/{id}", "POST /api/analyze", "GET /api/calls",
     "GET /api/calls/{id}", "GET /api/calls/{id}/audio", "GET /api/live-calls", "GET /api/live-calls/{id}",
     "WS /ws/live", "GET /api/queue", "POST /api/queue/next",
-    "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}",
+    "POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}", "GET /api/events",
     "GET|POST|DELETE /api/session", "GET /api/audit", "GET /api/tokens", "GET /"};
 
 int route_root(struct mg_connection *conn, server *srv) {
@@ -107,6 +107,23 @@ int http_query_int(const char *qs, const char *name, long long max, long long *o
     if (errno || *end || v < 0 || v > max) return -1;
     *out = v;
     return 0;
+}
+
+int http_query_text(const char *qs, const char *name, char *out, size_t size) {
+    size_t nlen = strlen(name);
+    for (const char *p = qs; p && *p;) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = len - nlen - 1;
+            if (vlen >= size) return -1; /* decoding never lengthens: too long */
+            int n = mg_url_decode(p + nlen + 1, (int)vlen, out, (int)size, 0); /* 0: '+' stays a plus */
+            if (n < 0 || strlen(out) != (size_t)n) return -1; /* an encoded NUL */
+            return 0;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return 1;
 }
 
 static int store_missing(struct mg_connection *conn, server *srv) {

@@ -16,6 +16,7 @@ void server_config_default(server_config *cfg) {
     cfg->port = 8000;
     cfg->http_threads = 0;
     cfg->max_live_calls = 16;
+    cfg->max_event_streams = 16;
     cfg->max_client_connections = 16;
     cfg->max_upload_bytes = (size_t)50 << 20;
     cfg->max_ws_message_bytes = (size_t)1 << 20;
@@ -31,6 +32,7 @@ static server_route route_match(const char *path, char *buf, size_t buf_size, co
     *action = NULL;
     if (strcmp(path, "/api/queue") == 0) return ROUTE_QUEUE;
     if (strcmp(path, "/api/queue/next") == 0) return ROUTE_QUEUE_NEXT;
+    if (strcmp(path, "/api/events") == 0) return ROUTE_EVENTS;
     if (strcmp(path, "/api/session") == 0) return ROUTE_SESSION;
     if (strcmp(path, "/api/audit") == 0) return ROUTE_AUDIT;
     if (strcmp(path, "/api/tokens") == 0) return ROUTE_TOKENS;
@@ -94,7 +96,8 @@ static access_permission route_permission(server_route route) {
     case ROUTE_CALL_AUDIO:
     case ROUTE_LIVE_CALLS:
     case ROUTE_LIVE_CALL:
-    case ROUTE_QUEUE: return ACCESS_READ;
+    case ROUTE_QUEUE:
+    case ROUTE_EVENTS: return ACCESS_READ;
     case ROUTE_QUEUE_NEXT:
     case ROUTE_CALL_ACTION: return ACCESS_DISPATCH;
     case ROUTE_METRICS:
@@ -153,6 +156,7 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         case ROUTE_SESSION: status = route_session(conn, srv); break;
         case ROUTE_AUDIT: status = is_get ? route_audit(conn, srv) : -405; break;
         case ROUTE_TOKENS: status = is_get ? route_tokens(conn, srv) : -405; break;
+        case ROUTE_EVENTS: status = is_get ? route_events(conn, srv) : -405; break;
         case ROUTE_CALL_ACTION:
             if (dispatch_action_parse(action) == STORE_ACTION_COUNT)
                 status = http_send_error(conn, srv, 404, NULL, "Not Found");
@@ -170,7 +174,8 @@ static int server_dispatch_work(struct mg_connection *conn, server *srv) {
         }
         if (status == -405) status = http_send_error(conn, srv, 405, NULL, "Method Not Allowed");
     }
-    metrics_request_record(&srv->metrics, route, status, (clock_now_ms() - t0) / 1000.0);
+    /* an event stream's length is not a latency */
+    metrics_request_record(&srv->metrics, route, status, route == ROUTE_EVENTS ? 0 : (clock_now_ms() - t0) / 1000.0);
     return status;
 }
 
@@ -260,13 +265,16 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     srv->cfg = *cfg;
     if (srv->cfg.max_live_calls <= 0) srv->cfg.max_live_calls = 16;
     if (srv->cfg.max_client_connections <= 0) srv->cfg.max_client_connections = 16;
-    int held = srv->cfg.max_live_calls + srv->cfg.max_client_connections;
+    if (srv->cfg.max_event_streams <= 0) srv->cfg.max_event_streams = 16;
+    int held = srv->cfg.max_live_calls + srv->cfg.max_event_streams + srv->cfg.max_client_connections;
     int n_threads = cfg->http_threads > 0 ? cfg->http_threads : held + SERVER_THREAD_RESERVE;
     if (n_threads <= held) {
         int rc = error_set(err, err_size, TRIDENT_EINVAL,
                            "--http-threads %d is too few: one client may hold %d live calls (--max-live-calls) + %d "
-                           "connections (--max-client-connections), so at least %d are needed for /health to answer",
-                           n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections, held + 1);
+                           "event streams (--max-event-streams) + %d connections (--max-client-connections), so at "
+                           "least %d are needed for /health to answer",
+                           n_threads, srv->cfg.max_live_calls, srv->cfg.max_event_streams,
+                           srv->cfg.max_client_connections, held + 1);
         free(srv);
         return rc;
     }
@@ -350,8 +358,11 @@ int server_start(service_registry *reg, const server_config *cfg, server **out, 
     const char *scheme = tls ? "https" : "http";
     if (strchr(host, ':')) snprintf(url, sizeof url, "%s://[%s]:%d", scheme, host, srv->port);
     else snprintf(url, sizeof url, "%s://%s:%d", scheme, host, srv->port);
-    log_info("server", "Listening url=%s port=%d threads=%d max_live_calls=%d max_client_connections=%d tls=%s", url,
-             srv->port, n_threads, srv->cfg.max_live_calls, srv->cfg.max_client_connections, tls ? "on" : "off");
+    log_info("server",
+             "Listening url=%s port=%d threads=%d max_live_calls=%d max_event_streams=%d max_client_connections=%d "
+             "tls=%s instance=%s",
+             url, srv->port, n_threads, srv->cfg.max_live_calls, srv->cfg.max_event_streams,
+             srv->cfg.max_client_connections, tls ? "on" : "off", service_events_instance(reg->events));
     if (srv->web_root[0]) log_info("server", "Dashboard url=%s/dashboard/ web_root=%s", url, srv->web_root);
     *out = srv;
     return 0;
@@ -364,6 +375,7 @@ void server_stop(server *srv) {
     pthread_mutex_lock(&srv->admit_lock);
     srv->stopping = 1; /* live calls still open end as interrupted; no new one is accepted */
     pthread_mutex_unlock(&srv->admit_lock);
+    service_events_close(srv->reg->events); /* the event streams end now, not at their next keepalive */
     admission_guard_stop(srv);
     mg_stop(srv->ctx);
     admission_destroy(srv);

@@ -7,6 +7,7 @@
  *   GET /api/live-calls?limit&offset&queue  /api/live-calls/{id}
  *   WS  /ws/live (binary float32 16-kHz mono PCM in, JSON events out)
  *   GET /api/queue  POST /api/queue/next
+ *   GET /api/events (every change to a call, as Server-Sent Events)
  *   POST /api/calls/{id}/{claim|release|dispatch|resolve|cancel|duplicate|override|notes}
  *        (a dispatcher's or supervisor's token; override: a supervisor's)
  *   GET|POST|DELETE /api/session (the dashboard's sign-in), GET /api/audit, GET /api/tokens
@@ -30,8 +31,10 @@ typedef struct {
     const char *host;           /* listening address, default "127.0.0.1" */
     int port;                   /* 0: any free port (see server_port) */
     int http_threads;           /* civetweb worker threads (each connection holds one); 0 (default): max_live_calls
-                                 * + max_client_connections + SERVER_THREAD_RESERVE; fewer than the two + 1 is refused */
+                                 * + max_event_streams + max_client_connections + SERVER_THREAD_RESERVE; fewer than
+                                 * the three + 1 is refused */
     int max_live_calls;         /* open /ws/live calls; the next upgrade gets 503 + Retry-After; default 16 */
+    int max_event_streams;      /* open GET /api/events streams; the next gets 503 + Retry-After; default 16 */
     int max_client_connections; /* connections one client address holds at once (live calls aside), default 16 */
     size_t max_upload_bytes;    /* POST /api/analyze body limit, default 50 MB */
     size_t max_ws_message_bytes; /* one WebSocket message, default 1 MB */

@@ -130,8 +130,8 @@ static int ws_protocol_error(ws_session *s, const char *what) {
     return ws_finish(s, LIVE_END_REFUSED, WS_CLOSE_PROTOCOL, msg);
 }
 
-int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, ws_write_fn write,
-                    void *ctx, ws_session **out, char *err, size_t err_size) {
+int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_message_bytes, const char *caller,
+                    ws_write_fn write, void *ctx, ws_session **out, char *err, size_t err_size) {
     *out = NULL;
     ws_session *s = calloc(1, sizeof *s);
     if (!s) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening a live call");
@@ -140,7 +140,7 @@ int ws_session_open(service_registry *reg, server_metrics *metrics, size_t max_m
     s->max_message = max_message_bytes;
     s->write = write;
     s->ctx = ctx;
-    int rc = live_call_open(reg, ws_event, s, &s->call, err, err_size);
+    int rc = live_call_open(reg, caller, ws_event, s, &s->call, err, err_size);
     if (rc != 0) {
         free(s);
         return rc;
@@ -275,6 +275,27 @@ static void ws_conn_write(void *ctx, int opcode, const void *data, size_t len) {
     mg_websocket_write(ctx, opcode, data, len);
 }
 
+/* The caller parameter of an upgrade, checked (400 naming what is wrong: returns
+ * non-zero) and kept in the connection's data for the call. */
+static int ws_caller_take(struct mg_connection *c, server *srv) {
+    server_conn *sc = mg_get_user_connection_data(c);
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    char caller[STORE_CALLER_MAX + 1] = "", err[TRIDENT_ERR_SIZE] = "";
+    int q = http_query_text(ri ? ri->query_string : NULL, "caller", caller, sizeof caller);
+    if (q < 0) snprintf(err, sizeof err, "the caller is longer than %d bytes or holds an encoded NUL", STORE_CALLER_MAX);
+    if (q < 0 || (q == 0 && store_caller_check(caller, err, sizeof err) != 0)) {
+        mg_disable_connection_keep_alive(c);
+        int status = http_send_error(c, srv, 400, "Connection: close\r\n",
+                                     "caller refused: %s; send ?caller= with up to %d bytes of printable UTF-8, "
+                                     "percent-encoded (e.g. caller=%%2B18765550100 or caller=+18765550100)",
+                                     err, STORE_CALLER_MAX);
+        metrics_request_record(&srv->metrics, ROUTE_WS_LIVE, status, 0);
+        return 1;
+    }
+    if (sc) snprintf(sc->caller, sizeof sc->caller, "%s", caller);
+    return 0;
+}
+
 typedef struct {
     struct mg_connection *conn;
     server *srv;
@@ -283,11 +304,12 @@ typedef struct {
 
 static void ws_connect_run(void *arg) {
     ws_connect_job *j = arg;
-    j->refused = auth_ws_check(j->conn, j->srv) != 0 || admission_live_acquire(j->conn, j->srv) != 0;
+    j->refused = auth_ws_check(j->conn, j->srv) != 0 || ws_caller_take(j->conn, j->srv) != 0 ||
+                 admission_live_acquire(j->conn, j->srv) != 0;
 }
 
 /* The upgrade: the Origin and the credential (auth.c; a store query, so off the
- * worker's small stack), then a live-call slot. Non-zero refuses it (the answer is sent). */
+ * worker's small stack), the caller parameter, then a live-call slot. Non-zero refuses it (the answer is sent). */
 static int ws_connect(const struct mg_connection *conn, void *cbdata) {
     /* civetweb passes the connection const; answering the refusal writes to it. */
     ws_connect_job j = {(struct mg_connection *)conn, cbdata, 1};
@@ -304,8 +326,8 @@ static void ws_ready_work(struct mg_connection *conn, server *srv) {
     server_conn *sc = mg_get_user_connection_data(conn);
     char err[TRIDENT_ERR_SIZE];
     ws_session *s = NULL;
-    int rc = sc ? ws_session_open(srv->reg, &srv->metrics, srv->cfg.max_ws_message_bytes, ws_conn_write, conn, &s, err,
-                                  sizeof err)
+    int rc = sc ? ws_session_open(srv->reg, &srv->metrics, srv->cfg.max_ws_message_bytes,
+                                  sc->caller[0] ? sc->caller : NULL, ws_conn_write, conn, &s, err, sizeof err)
                 : error_set(err, sizeof err, TRIDENT_ENOMEM, "out of memory accepting the connection");
     if (rc != 0) {
         log_warn("ws", "cannot open a live call: %s", err);

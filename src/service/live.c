@@ -34,6 +34,7 @@ struct live_call {
     char rec_name[64];
     size_t fed, max_samples, last_cut;
     int n_cut;
+    int n_chunks;  /* audio messages accepted (the original's chunks_received) */
     int limit_hit; /* audio beyond max_samples was refused */
 
     /* the utterance queue, guarded by lock */
@@ -162,6 +163,8 @@ static void live_process(live_call *c, utt_node *node) {
         if (!aj || store_call_update_progress(reg->store, c->id, &f, err, sizeof err) != 0) {
             log_error("live", "store update failed call_id=%s: %s", c->id, aj ? err : "out of memory");
             live_call_error_emit(c, "the call record could not be updated");
+        } else {
+            service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_TRIAGE);
         }
         free(aj);
     }
@@ -174,6 +177,7 @@ static void live_process(live_call *c, utt_node *node) {
     if (ev) {
         json_object_set_new(ev, "transcript", json_text(c->transcript));
         json_object_set_new(ev, "transcript_chunk", json_text(sig.asr.text));
+        json_object_set_new(ev, "distress_score", json_real(dist)); /* the original's name for distress */
         if (sig.asr_reason[0]) json_object_set_new(ev, "asr_reason", json_string(sig.asr_reason));
     }
     live_emit(c, ev);
@@ -248,9 +252,10 @@ static void live_store_failed(live_call *c, const char *why) {
         log_error("live", "finalising the failed call record failed call_id=%s: %s", c->id, err);
 }
 
-int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, live_call **out, char *err,
-                   size_t err_size) {
+int live_call_open(service_registry *reg, const char *caller, live_event_fn on_event, void *ctx, live_call **out,
+                   char *err, size_t err_size) {
     *out = NULL;
+    if (caller && store_caller_check(caller, err, err_size) != 0) return TRIDENT_EINVAL;
     live_call *c = calloc(1, sizeof *c);
     if (!c) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening a live call");
     c->reg = reg;
@@ -268,7 +273,7 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
         char path[4096];
         int recorded = store_recording_path(reg->store, c->id, path, sizeof path, NULL, 0) == 0;
         if (recorded) snprintf(c->rec_name, sizeof c->rec_name, "%s.wav", c->id);
-        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, NULL, recorded ? c->rec_name : NULL, err,
+        rc = store_call_create(reg->store, STORE_KIND_LIVE, c->id, NULL, caller, NULL, recorded ? c->rec_name : NULL, err,
                                err_size);
         if (rc != 0) goto fail;
         if (recorded && (rc = audio_wav_writer_open(path, AUDIO_SAMPLE_RATE, AUDIO_WAV_PCM16, &c->rec, err,
@@ -297,8 +302,10 @@ int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, liv
     reg->live_started++;
     pthread_mutex_unlock(&reg->live_lock);
     log_info("live", "Live call started call_id=%s", c->id);
-    live_emit(c, json_pack("{s:s, s:i, s:f, s:f}", "type", "connected", "sample_rate", AUDIO_SAMPLE_RATE,
-                           "max_call_s", reg->cfg.max_call_s, "vad_hangover_s", reg->cfg.vad.hangover_s));
+    service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_CREATED);
+    live_emit(c, json_pack("{s:s, s:i, s:f, s:f, s:s}", "type", "connected", "sample_rate", AUDIO_SAMPLE_RATE,
+                           "max_call_s", reg->cfg.max_call_s, "vad_hangover_s", reg->cfg.vad.hangover_s, "message",
+                           "Live processing ready. Start speaking..."));
     *out = c;
     return 0;
 fail:
@@ -320,9 +327,12 @@ int live_call_feed(live_call *c, const float *pcm, size_t n, char *err, size_t e
         c->fed += n;
         if ((rc = live_drain(c)) != 0) return error_set(err, err_size, rc, "out of memory queueing an utterance");
     }
-    live_emit(c, json_pack("{s:s, s:f, s:f, s:b, s:i}", "type", "buffer_update", "buffer_duration",
-                           samples_s(c->fed - c->last_cut), "call_duration", samples_s(c->fed), "in_speech",
-                           audio_vad_in_speech(c->vad), "utterances", c->n_cut));
+    c->n_chunks++;
+    /* duration and chunks_received: the original front end's names (docs/api.md, compatibility) */
+    double buffered = samples_s(c->fed - c->last_cut);
+    live_emit(c, json_pack("{s:s, s:f, s:f, s:b, s:i, s:f, s:i}", "type", "buffer_update", "buffer_duration", buffered,
+                           "call_duration", samples_s(c->fed), "in_speech", audio_vad_in_speech(c->vad), "utterances",
+                           c->n_cut, "duration", buffered, "chunks_received", c->n_chunks));
     if (over)
         return error_set(err, err_size, TRIDENT_ELIMIT, "the call reached its length limit of %.0f s; audio after it is ignored",
                          c->reg->cfg.max_call_s);
@@ -423,12 +433,24 @@ void live_call_close(live_call *c, live_end how, const char *why) {
         }
         if (store_call_finalize(reg->store, c->id, status, &f, rec_ok ? c->rec_name : NULL, err, sizeof err) != 0)
             log_error("live", "finalising the call record failed call_id=%s: %s", c->id, err);
+        else
+            service_events_publish_id(reg->events, reg->store, c->id, SERVICE_CHANGE_ENDED);
         free(aj);
     }
     json_t *ev = json_pack("{s:s, s:f, s:i, s:O, s:s}", "type", "call_ended", "call_duration", samples_s(c->fed),
                            "utterance_count", c->n_done, "final_analysis", final ? final : json_null(), "status",
                            store_status_name(status));
-    if (ev) json_object_set_new(ev, "status_reason", json_text(reason));
+    if (ev) {
+        json_object_set_new(ev, "status_reason", json_text(reason));
+        /* the original backend's summary of the call, as its front end reads it */
+        json_t *summary = json_pack("{s:s, s:f, s:f, s:f, s:O, s:i}", "call_id", c->id, "duration", samples_s(c->fed),
+                                    "confidence", c->dur_sum > 0 ? c->conf_sum / c->dur_sum : 0, "distress_score",
+                                    c->dur_sum > 0 ? c->dist_sum / c->dur_sum : 0, "triage",
+                                    final ? json_object_get(final, "triage") : json_null(), "chunks_processed",
+                                    c->n_chunks);
+        if (summary) json_object_set_new(summary, "transcript", json_text(c->transcript ? c->transcript : ""));
+        json_object_set_new(ev, "analysis", summary ? summary : json_null());
+    }
     if (ev && rec_ok) {
         char url[96];
         snprintf(url, sizeof url, "/api/calls/%s/audio", c->id);

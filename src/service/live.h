@@ -33,11 +33,13 @@
 /* event is borrowed for the duration of the call. */
 typedef void (*live_event_fn)(void *ctx, json_t *event);
 
-/* Opens a live call: creates its in_progress record and recording, starts its
- * worker and emits "connected". The caller owns *out and must live_call_close it.
- * TRIDENT_EBUSY when the server is shutting down. */
-int live_call_open(service_registry *reg, live_event_fn on_event, void *ctx, live_call **out, char *err,
-                   size_t err_size);
+/* Opens a live call: creates its in_progress record (with caller, the caller's
+ * identity, NULL when unknown; checked by store_caller_check) and recording,
+ * starts its worker and emits "connected". The caller owns *out and must
+ * live_call_close it. TRIDENT_EBUSY when the server is shutting down,
+ * TRIDENT_EINVAL for a caller the store refuses. */
+int live_call_open(service_registry *reg, const char *caller, live_event_fn on_event, void *ctx, live_call **out,
+                   char *err, size_t err_size);
 
 /* The call's id (36-char UUID). */
 const char *live_call_id(const live_call *call);

@@ -48,6 +48,8 @@ int service_registry_open(const service_config *cfg, service_registry **out, cha
                                                            err_size)) != 0)
             goto fail;
     }
+    rc = service_events_new(reg->store, &reg->events, err, err_size);
+    if (rc != 0) goto fail;
     rc = triage_params_check(&cfg->triage, err, err_size);
     if (rc != 0) goto fail;
     rc = content_lexicon_load(cfg->data_dir, &reg->lexicon, err, err_size);
@@ -71,6 +73,7 @@ void service_registry_close(service_registry *reg) {
     if (!reg) return;
     live_call_close_all(reg);
     retention_stop(reg->retention);
+    service_events_free(reg->events); /* after the live calls' last changes */
     infer_scheduler_free(reg->sched);
     asr_service_free(reg->asr);
     content_lexicon_free(reg->lexicon);

@@ -2,7 +2,7 @@
  *
  * The registry is created once by the process (`trident serve`, `trident analyze`)
  * and passed by pointer to everything that needs a service (no global variable):
- * the call store, the ASR service (model + load state), the inference scheduler,
+ * the call store, the change feed, the ASR service (model + load state), the inference scheduler,
  * the configuration of the bio-acoustic / content / triage stages, and the table
  * of live calls in progress. Everything except the live-call table is read-only
  * after service_registry_open; the table is guarded by its own mutex (live_lock). */
@@ -16,6 +16,7 @@
 #include "bio/bio.h"
 #include "content/content.h"
 #include "service/asr.h"
+#include "service/events.h"
 #include "service/retention.h"
 #include "service/scheduler.h"
 #include "store/store.h"
@@ -47,6 +48,7 @@ void service_config_default(service_config *cfg);
 typedef struct service_registry {
     service_config cfg;       /* strings borrowed from the creator; they must outlive the registry */
     store *store;             /* NULL without a database */
+    service_events *events;   /* the change feed (events.h); always present */
     retention_sweeper *retention; /* NULL unless cfg.retain_days >= 0 and there is a store */
     asr_service *asr;
     infer_scheduler *sched;

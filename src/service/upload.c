@@ -116,6 +116,8 @@ int service_upload_analyze(service_registry *reg, const void *data, size_t size,
         if (upload_store(reg, filename, &pcm, &sig, &a, analysis, id, serr, sizeof serr) != 0) {
             log_error("upload", "storing the analysed upload failed: %s", serr);
             id[0] = '\0';
+        } else {
+            service_events_publish_id(reg->events, reg->store, id, SERVICE_CHANGE_CREATED);
         }
     }
     audio_pcm_clear(&pcm);

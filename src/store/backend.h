@@ -18,6 +18,7 @@ typedef struct {
     store_status status;
     double now;
     const char *filename;
+    const char *caller;
     const store_fields *fields; /* never NULL (store.c passes zeroes) */
     const char *audio_path;
 } store_row;
@@ -66,6 +67,12 @@ typedef struct {
     /* The open queue (limit already clamped). */
     int (*queue)(void *impl, int64_t limit, store_page *out, char *err, size_t n);
     int (*history)(void *impl, const char *id, store_history_entry **out, size_t *count, char *err, size_t n);
+    /* Notifications (NULL for a store nobody shares): send one; a listener on a
+     * connection of its own (open returns it in *out), its wait and close. */
+    int (*notify)(void *impl, const char *payload, char *err, size_t n);
+    int (*listener_open)(void *impl, void **out, char *err, size_t n);
+    int (*listener_wait)(void *listener, int timeout_ms, char **payload, char *err, size_t n);
+    void (*listener_close)(void *listener);
 } store_backend;
 
 struct store {
@@ -89,7 +96,7 @@ int store_postgres_open(store *s, const char *url, const store_options *opt, cha
     "id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "         \
     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, audio_path, " \
     "filename, utterance_count, status_reason, dispatch_state, claimed_by, duplicate_of, queue_override, "     \
-    "waiting_since, dispatch_updated_at"
+    "waiting_since, dispatch_updated_at, caller"
 
 typedef enum {
     STORE_COL_ID = 0,
@@ -117,17 +124,18 @@ typedef enum {
     STORE_COL_QUEUE_OVERRIDE,
     STORE_COL_WAITING_SINCE,
     STORE_COL_DISPATCH_UPDATED_AT,
+    STORE_COL_CALLER,
 } store_column;
 
 /* The column list of an INSERT, in store_row parameter order: id, kind,
  * status, created_at, updated_at, the 12 store_fields columns (duration_s ..
- * status_reason), audio_path, filename; then waiting_since and
- * dispatch_updated_at, both bound to the creation time (parameter 4). Backends
- * add their placeholders. */
+ * status_reason), audio_path, filename, caller (parameter 20); then
+ * waiting_since and dispatch_updated_at, both bound to the creation time
+ * (parameter 4). Backends add their placeholders. */
 #define STORE_INSERT_COLUMNS                                                                                    \
     "(id, kind, status, created_at, updated_at, duration_s, transcript, confidence, content_score, "        \
     "distress_score, queue, priority_level, flag_audio_review, escalation_required, analysis_json, "         \
-    "utterance_count, status_reason, audio_path, filename, waiting_since, dispatch_updated_at)"
+    "utterance_count, status_reason, audio_path, filename, caller, waiting_since, dispatch_updated_at)"
 
 /* One result row of a query selecting STORE_CALL_COLUMNS, as a backend exposes
  * it to store_call_row_read. */

@@ -18,7 +18,9 @@
  * store_options.recordings_dir says (no database directory to put them in). */
 #include "store/backend.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@
 typedef struct {
     PGconn *conn;
     pthread_mutex_t lock;
+    char *url; /* for the listener's connection of its own */
 } pg_store;
 
 /* A call finalised as abandoned (no speech) leaves the queue at once ($1: the new status). */
@@ -48,9 +51,10 @@ static const struct {
     int nparams;
     const char *sql;
 } pg_statements[] = {
-    {"trident_insert", 19,
+    {"trident_notify", 1, "SELECT pg_notify('" STORE_NOTIFY_CHANNEL "', $1::text)"},
+    {"trident_insert", 20,
      "INSERT INTO calls " STORE_INSERT_COLUMNS
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $4, $4)"},
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $4, $4)"},
     {"trident_update_fields", 17,
      "UPDATE calls SET status = $1::text, updated_at = $2::double precision, "
      "audio_path = CASE WHEN $5::integer = 1 THEN audio_path ELSE $4::text END, "
@@ -162,7 +166,7 @@ static int pg_run(pg_store *q, int stmt, const char *const *values, PGresult **r
 }
 
 enum {
-    ST_INSERT, ST_UPDATE_FIELDS, ST_UPDATE_STATUS, ST_STATUS_OF, ST_GET, ST_LIST, ST_LIST_COUNT, ST_COUNTS, ST_NEXT,
+    ST_NOTIFY, ST_INSERT, ST_UPDATE_FIELDS, ST_UPDATE_STATUS, ST_STATUS_OF, ST_GET, ST_LIST, ST_LIST_COUNT, ST_COUNTS, ST_NEXT,
     ST_LOCK_ROW, ST_DISPATCH_UPDATE, ST_HISTORY_INSERT, ST_HISTORY, ST_QUEUE, ST_QUEUE_COUNT
 };
 
@@ -239,7 +243,7 @@ static int row_read(PGresult *r, int row, store_call *c) {
 static int pg_insert(void *impl, const store_row *row, char *err, size_t n) {
     pg_store *q = impl;
     pg_numbers b = {.used = 0};
-    const char *p[19];
+    const char *p[20];
     p[0] = row->id;
     p[1] = store_kind_name(row->kind);
     p[2] = store_status_name(row->status);
@@ -248,6 +252,7 @@ static int pg_insert(void *impl, const store_row *row, char *err, size_t n) {
     fields_params(p + 5, &b, row->fields);
     p[17] = row->audio_path;
     p[18] = row->filename;
+    p[19] = row->caller;
     pthread_mutex_lock(&q->lock);
     PGresult *res = NULL;
     int out = pg_run(q, ST_INSERT, p, &res, "storing a call", err, n);
@@ -477,6 +482,76 @@ static int pg_counts(void *impl, store_counts *c, char *err, size_t n) {
     return out;
 }
 
+/* ---- notifications -------------------------------------------------------- */
+
+static int pg_notify(void *impl, const char *payload, char *err, size_t n) {
+    pg_store *q = impl;
+    const char *p[1] = {payload};
+    PGresult *res = NULL;
+    pthread_mutex_lock(&q->lock);
+    int out = pg_run(q, ST_NOTIFY, p, &res, "sending a change notification", err, n);
+    pthread_mutex_unlock(&q->lock);
+    PQclear(res);
+    return out;
+}
+
+/* The listener: a connection of its own, LISTENing on the channel (application_name
+ * trident_events, so an operator can tell it apart). */
+static int pg_listener_open(void *impl, void **out, char *err, size_t n) {
+    pg_store *q = impl;
+    const char *keys[] = {"dbname", "application_name", NULL};
+    const char *values[] = {q->url, STORE_NOTIFY_CHANNEL, NULL};
+    PGconn *c = PQconnectdbParams(keys, values, 1); /* expand_dbname: the URL is the connection string */
+    if (!c) return error_set(err, n, TRIDENT_ENOMEM, "out of memory connecting the change listener");
+    int rc = TRIDENT_OK;
+    if (PQstatus(c) != CONNECTION_OK) {
+        char msg[TRIDENT_ERR_SIZE];
+        pg_message(PQerrorMessage(c), msg, sizeof msg);
+        rc = error_set(err, n, TRIDENT_EIO, "the change listener cannot connect to PostgreSQL: %s", msg);
+    } else {
+        PGresult *res = PQexec(c, "LISTEN " STORE_NOTIFY_CHANNEL);
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            char msg[TRIDENT_ERR_SIZE];
+            pg_message(PQerrorMessage(c), msg, sizeof msg);
+            rc = error_set(err, n, TRIDENT_EIO, "the change listener cannot LISTEN: %s", msg);
+        }
+        PQclear(res);
+    }
+    if (rc) {
+        PQfinish(c);
+        return rc;
+    }
+    *out = c;
+    return TRIDENT_OK;
+}
+
+static int pg_listener_wait(void *listener, int timeout_ms, char **payload, char *err, size_t n) {
+    PGconn *c = listener;
+    for (int round = 0; round < 2; round++) {
+        if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK) {
+            char msg[TRIDENT_ERR_SIZE];
+            pg_message(PQerrorMessage(c), msg, sizeof msg);
+            return error_set(err, n, TRIDENT_EIO, "the change listener lost its PostgreSQL connection: %s", msg);
+        }
+        PGnotify *nt = PQnotifies(c);
+        if (nt) {
+            *payload = strdup(nt->extra ? nt->extra : "");
+            PQfreemem(nt);
+            if (!*payload) return error_set(err, n, TRIDENT_ENOMEM, "out of memory reading a notification");
+            return 1;
+        }
+        if (round) break;
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        if (pfd.fd < 0) return error_set(err, n, TRIDENT_EIO, "the change listener has no PostgreSQL connection");
+        int r = poll(&pfd, 1, timeout_ms);
+        if (r < 0 && errno != EINTR) return error_set(err, n, TRIDENT_EIO, "waiting for notifications: %s", strerror(errno));
+        if (r <= 0) return 0;
+    }
+    return 0;
+}
+
+static void pg_listener_close(void *listener) { PQfinish(listener); }
+
 static int pg_exec(void *impl, const store_stmt *stmts, size_t n_stmts, const char *const *params, store_rows *out,
                    char *err, size_t n) {
     pg_store *q = impl;
@@ -526,6 +601,7 @@ static int pg_exec(void *impl, const store_stmt *stmts, size_t n_stmts, const ch
 static void pg_close(void *impl) {
     pg_store *q = impl;
     if (!q) return;
+    free(q->url);
     PQfinish(q->conn);
     pthread_mutex_destroy(&q->lock);
     free(q);
@@ -543,6 +619,10 @@ static const store_backend postgres_backend = {
     .dispatch = pg_dispatch,
     .queue = pg_queue,
     .history = pg_history,
+    .notify = pg_notify,
+    .listener_open = pg_listener_open,
+    .listener_wait = pg_listener_wait,
+    .listener_close = pg_listener_close,
 };
 
 /* ---- open and migrate ----------------------------------------------------- */
@@ -640,8 +720,9 @@ int store_postgres_open(store *s, const char *url, const store_options *opt, cha
         return error_set(err, n, TRIDENT_ENOMEM, "cannot create the store's mutex");
     }
     q->conn = PQconnectdb(url);
+    q->url = strdup(url);
     int out = TRIDENT_OK;
-    if (!q->conn) {
+    if (!q->conn || !q->url) {
         out = error_set(err, n, TRIDENT_ENOMEM, "out of memory connecting to PostgreSQL");
     } else if (PQstatus(q->conn) != CONNECTION_OK) {
         char msg[TRIDENT_ERR_SIZE];

@@ -140,12 +140,17 @@ static const char migration_4[] =
     "CREATE INDEX audit_at_idx ON audit_log (at);"
     "CREATE INDEX audit_call_idx ON audit_log (call_id, at)";
 
+/* 5: a live call's caller identity (the /ws/live caller parameter, e.g. the
+ * number a telephony bridge passes on); NULL for uploads and older calls. */
+static const char migration_5[] = "ALTER TABLE calls ADD COLUMN caller TEXT";
+
 const char *store_schema_sql(int to_version) {
     switch (to_version) {
     case 1: return migration_1;
     case 2: return migration_2;
     case 3: return migration_3;
     case 4: return migration_4;
+    case 5: return migration_5;
     default: return NULL;
     }
 }

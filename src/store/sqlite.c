@@ -141,6 +141,7 @@ static int sq_insert(void *impl, const store_row *row, char *err, size_t n) {
     if (rc == SQLITE_OK) rc = bind_fields(st, 6, row->fields);
     if (rc == SQLITE_OK) rc = bind_text(st, 18, row->audio_path);
     if (rc == SQLITE_OK) rc = bind_text(st, 19, row->filename);
+    if (rc == SQLITE_OK) rc = bind_text(st, 20, row->caller);
     int out;
     if (rc != SQLITE_OK) {
         out = sq_error(q->db, rc, "storing a call", err, n);
@@ -594,7 +595,41 @@ static int exec(sqlite_store *q, const char *sql, const char *what, char *err, s
 }
 
 /* Brings the schema to STORE_SCHEMA_VERSION in one transaction; sets *version. */
-static int migrate(sqlite_store *q, const char *path, int *version, char *err, size_t n) {
+/* Migration 5's file step: the default recordings directory became one per database
+ * (<db>-recordings; it was <db dir>/recordings, shared by every database in the
+ * folder), so this database's own recordings move from `from` to `to` inside the
+ * migration's transaction. After a crash before the commit, the next attempt
+ * finds the recordings already moved at their new place and skips them; a
+ * recording missing from both stays missing, as before. */
+static int recordings_move(sqlite_store *q, const char *from, const char *to, char *err, size_t n) {
+    struct stat st;
+    if (stat(from, &st) != 0 || !S_ISDIR(st.st_mode)) return TRIDENT_OK; /* nothing was recorded there */
+    if (mkdir(to, 0750) != 0 && errno != EEXIST)
+        return error_set(err, n, TRIDENT_EIO, "cannot create the recordings directory '%s': %s", to, strerror(errno));
+    sqlite3_stmt *sel = NULL;
+    int rc = sqlite3_prepare_v2(q->db, "SELECT audio_path FROM calls WHERE audio_path IS NOT NULL", -1, &sel, NULL);
+    int out = TRIDENT_OK;
+    long long moved = 0;
+    while (!out && rc == SQLITE_OK && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(sel, 0);
+        char src[PATH_MAX], dst[PATH_MAX];
+        if (!name || snprintf(src, sizeof src, "%s/%s", from, name) >= (int)sizeof src ||
+            snprintf(dst, sizeof dst, "%s/%s", to, name) >= (int)sizeof dst || lstat(dst, &st) == 0)
+            continue;
+        if (rename(src, dst) == 0) moved++;
+        else if (errno != ENOENT)
+            out = error_set(err, n, TRIDENT_EIO, "moving recording '%s' to '%s' (recordings are kept per database): %s",
+                            src, to, strerror(errno));
+        rc = SQLITE_OK;
+    }
+    if (!out && rc != SQLITE_DONE && rc != SQLITE_OK) out = sq_error(q->db, rc, "reading the recordings to move", err, n);
+    sqlite3_finalize(sel);
+    if (!out && moved) log_info("store", "moved this database's recordings count=%lld from=%s to=%s", moved, from, to);
+    return out;
+}
+
+static int migrate(sqlite_store *q, const char *path, const char *rec_from, const char *rec_to, int *version,
+                   char *err, size_t n) {
     int out = exec(q, "BEGIN IMMEDIATE", "starting the schema migration", err, n);
     if (out) return out;
     int64_t has_version = 0, other_tables = 0, current = 0;
@@ -638,6 +673,7 @@ static int migrate(sqlite_store *q, const char *path, int *version, char *err, s
             if (rc != SQLITE_DONE) out = sq_error(q->db, rc, what, err, n);
             sqlite3_finalize(st);
         }
+        if (!out && v == 5 && rec_from && rec_from[0] && rec_to[0]) out = recordings_move(q, rec_from, rec_to, err, n);
         if (!out) log_info("store", "applied schema migration version=%d", v);
     }
     if (!out) out = exec(q, "COMMIT", "committing the schema migration", err, n);
@@ -700,7 +736,20 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
     if ((out = query_int(q, "PRAGMA foreign_keys", &fk, "configuring the database", err, n))) return out;
     if (fk != 1) return error_set(err, n, TRIDENT_EDB, "this SQLite build cannot enforce foreign keys");
 
-    if ((out = migrate(q, path, &s->schema_version, err, n))) return out;
+    /* The default recordings directory, one per database: <db>-recordings beside
+     * it (as SQLite's own <db>-wal); before schema 5 it was <db dir>/recordings. */
+    char legacy[PATH_MAX] = "";
+    if (!memory) {
+        char real[PATH_MAX], dir[PATH_MAX];
+        if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
+        snprintf(dir, sizeof dir, "%s", real);
+        const char *d = dirname(dir);
+        if (snprintf(s->recordings_dir, sizeof s->recordings_dir, "%s-recordings", real) >= (int)sizeof s->recordings_dir ||
+            snprintf(legacy, sizeof legacy, "%s/recordings", strcmp(d, "/") == 0 ? "" : d) >= (int)sizeof legacy)
+            s->recordings_dir[0] = legacy[0] = '\0';
+    }
+    if ((out = migrate(q, path, opt->recordings_dir ? NULL : legacy, s->recordings_dir, &s->schema_version, err, n)))
+        return out;
 
     if (opt->recover_interrupted) {
         sqlite3_stmt *st = NULL;
@@ -721,7 +770,7 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
         (out = prepare(q, "ROLLBACK", &q->rollback, err, n)) ||
         (out = prepare(q,
                        "INSERT INTO calls " STORE_INSERT_COLUMNS " VALUES "
-                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?4, ?4)",
+                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?4, ?4)",
                        &q->insert, err, n)) ||
         /* ?4 (audio path) is written only when finishing (?5 = 0). */
         (out = prepare(q,
@@ -788,11 +837,5 @@ int store_sqlite_open(store *s, const char *path, const store_options *opt, char
     char real[PATH_MAX];
     if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
     snprintf(s->location, sizeof s->location, "%s", real);
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", real);
-    char *d = dirname(dir);
-    if (snprintf(s->recordings_dir, sizeof s->recordings_dir, "%s/recordings", strcmp(d, "/") == 0 ? "" : d) >=
-        (int)sizeof s->recordings_dir)
-        s->recordings_dir[0] = '\0';
     return TRIDENT_OK;
 }

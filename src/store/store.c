@@ -313,6 +313,48 @@ void store_info_get(const store *s, store_info *out) {
     out->recovered = s->recovered;
 }
 
+/* ---- notifications ------------------------------------------------------- */
+
+struct store_listener {
+    const store_backend *ops;
+    void *impl;
+};
+
+int store_shared(const store *s) { return s && s->ops->notify != NULL; }
+
+int store_notify(store *s, const char *payload, char *err, size_t err_size) {
+    if (!store_shared(s)) return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "this store has no other servers to notify");
+    if (!payload || strlen(payload) > STORE_NOTIFY_MAX)
+        return error_set(err, err_size, TRIDENT_EINVAL, "a notification is 0 to %d bytes of text", STORE_NOTIFY_MAX);
+    return s->ops->notify(s->impl, payload, err, err_size);
+}
+
+int store_listener_open(const store *s, store_listener **out, char *err, size_t err_size) {
+    *out = NULL;
+    if (!store_shared(s)) return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "this store has no other servers to listen to");
+    store_listener *l = calloc(1, sizeof *l);
+    if (!l) return error_set(err, err_size, TRIDENT_ENOMEM, "out of memory opening a listener");
+    l->ops = s->ops;
+    int rc = s->ops->listener_open(s->impl, &l->impl, err, err_size);
+    if (rc) {
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return TRIDENT_OK;
+}
+
+int store_listener_wait(store_listener *l, int timeout_ms, char **payload, char *err, size_t err_size) {
+    *payload = NULL;
+    return l->ops->listener_wait(l->impl, timeout_ms, payload, err, err_size);
+}
+
+void store_listener_close(store_listener *l) {
+    if (!l) return;
+    l->ops->listener_close(l->impl);
+    free(l);
+}
+
 /* ---- recordings ----------------------------------------------------------- */
 
 int store_recording_path(const store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size) {
@@ -349,8 +391,25 @@ int store_call_audio_file(store *s, const char *id, char *out, size_t out_size, 
 
 /* ---- writes --------------------------------------------------------------- */
 
+int store_caller_check(const char *caller, char *err, size_t n) {
+    size_t len = caller ? strlen(caller) : 0;
+    if (len == 0) return error_set(err, n, TRIDENT_EINVAL, "the caller is empty");
+    if (len > STORE_CALLER_MAX)
+        return error_set(err, n, TRIDENT_EINVAL, "the caller is %zu bytes long; at most %d are kept", len, STORE_CALLER_MAX);
+    const unsigned char *p = (const unsigned char *)caller;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_sequence_len(p + i, len - i);
+        if (k == 0) return error_set(err, n, TRIDENT_EINVAL, "the caller is not valid UTF-8 (byte %zu)", i);
+        /* C0 and DEL are single bytes; C1 (U+0080..U+009F) is C2 80..C2 9F */
+        if ((k == 1 && (p[i] < 0x20 || p[i] == 0x7f)) || (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0))
+            return error_set(err, n, TRIDENT_EINVAL, "the caller holds a control character (byte %zu): printable text only", i);
+        i += k;
+    }
+    return TRIDENT_OK;
+}
+
 static int row_insert(store *s, store_kind kind, store_status status, char id[STORE_ID_SIZE], const char *filename,
-                      const store_fields *fields, const char *audio_path, char *err, size_t n) {
+                      const char *caller, const store_fields *fields, const char *audio_path, char *err, size_t n) {
     if (!s || !id) return error_set(err, n, TRIDENT_EINVAL, "store: missing handle or id buffer");
     if (kind != STORE_KIND_UPLOAD && kind != STORE_KIND_LIVE)
         return error_set(err, n, TRIDENT_EINVAL, "call kind must be upload or live");
@@ -364,6 +423,7 @@ static int row_insert(store *s, store_kind kind, store_status status, char id[ST
     if ((rc = audio_path_check(audio_path, err, n))) return rc;
     if (filename && strlen(filename) > STORE_FILENAME_MAX)
         return error_set(err, n, TRIDENT_EINVAL, "file name is longer than %d bytes", STORE_FILENAME_MAX);
+    if (caller && (rc = store_caller_check(caller, err, n))) return rc;
     fields_copy fc;
     if ((rc = fields_prepare(fields, &fc, err, n))) return rc;
     int failed = 0;
@@ -373,7 +433,7 @@ static int row_insert(store *s, store_kind kind, store_status status, char id[ST
         return error_set(err, n, TRIDENT_ENOMEM, "out of memory copying a call record");
     }
     store_row row = {.id = norm, .kind = kind, .status = status, .now = clock_wall_s(), .filename = fname,
-                     .fields = &fc.f, .audio_path = audio_path};
+                     .caller = caller, .fields = &fc.f, .audio_path = audio_path};
     rc = s->ops->insert(s->impl, &row, err, n);
     free(fname);
     fields_copy_clear(&fc);
@@ -381,14 +441,14 @@ static int row_insert(store *s, store_kind kind, store_status status, char id[ST
     return rc;
 }
 
-int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
-                      const char *audio_path, char *err, size_t err_size) {
-    return row_insert(s, kind, STORE_STATUS_IN_PROGRESS, id, filename, fields, audio_path, err, err_size);
+int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const char *caller,
+                      const store_fields *fields, const char *audio_path, char *err, size_t err_size) {
+    return row_insert(s, kind, STORE_STATUS_IN_PROGRESS, id, filename, caller, fields, audio_path, err, err_size);
 }
 
 int store_call_insert_complete(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename,
                                const store_fields *fields, const char *audio_path, char *err, size_t err_size) {
-    return row_insert(s, kind, STORE_STATUS_COMPLETED, id, filename, fields, audio_path, err, err_size);
+    return row_insert(s, kind, STORE_STATUS_COMPLETED, id, filename, NULL, fields, audio_path, err, err_size);
 }
 
 static int row_update(store *s, const char *id, store_status status, const store_fields *fields, const char *audio_path,
@@ -459,6 +519,7 @@ int store_call_row_read(const store_row_reader *r, store_call *c) {
     c->queue_override = store_strdup_or_null(r->text(r->row, STORE_COL_QUEUE_OVERRIDE, &failed), &failed);
     c->waiting_since = r->real(r->row, STORE_COL_WAITING_SINCE);
     c->dispatch_updated_at = r->real(r->row, STORE_COL_DISPATCH_UPDATED_AT);
+    c->caller = store_strdup_or_null(r->text(r->row, STORE_COL_CALLER, &failed), &failed);
     return failed ? TRIDENT_ENOMEM : TRIDENT_OK;
 }
 
@@ -472,6 +533,7 @@ static void call_strings_clear(store_call *c) {
     free(c->claimed_by);
     free(c->duplicate_of);
     free(c->queue_override);
+    free(c->caller);
 }
 
 void store_call_free(store_call *c) {
@@ -715,6 +777,7 @@ json_t *store_call_to_json(const store_call *c) {
     }
     jset(o, "flags", flags, &failed);
     jset(o, "filename", json_text_or_null(c->filename), &failed);
+    jset(o, "caller", json_text_or_null(c->caller), &failed);
     jset(o, "utterance_count", json_integer(c->utterance_count), &failed);
     jset(o, "status_reason", json_text_or_null(c->status_reason), &failed);
     json_t *analysis = NULL;

@@ -14,8 +14,9 @@
  * empty, non-UTF-8) is TRIDENT_ENOTFOUND without touching the database.
  * Upper-case hex is accepted and normalised to lower case.
  *
- * Recordings live beside the database: <db dir>/recordings/<id>.wav (or
- * store_options.recordings_dir). The store hands out the path
+ * Recordings live beside the database, one directory per database:
+ * <db file>-recordings/<id>.wav (or store_options.recordings_dir; PostgreSQL
+ * has only that one). The store hands out the path
  * (store_recording_path); the audio module writes the WAV file; the store keeps
  * the recording's file name relative to that directory in the call's row.
  *
@@ -69,7 +70,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands (see store/schema.c). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 /* Bytes for an id including its NUL. */
 #define STORE_ID_SIZE 37
 /* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
@@ -141,7 +142,7 @@ typedef struct {
 } store_history_entry;
 
 typedef struct {
-    /* Directory for recordings; NULL means "<directory of the db>/recordings".
+    /* Directory for recordings; NULL means "<db file>-recordings" beside a SQLite file.
      * Created (mode 0750) if missing. A ":memory:" SQLite database has no
      * recordings directory unless one is given here. */
     const char *recordings_dir;
@@ -198,6 +199,7 @@ typedef struct {
     char *queue_override; /* the queue a dispatcher moved the call to, or NULL */
     double waiting_since; /* when it last entered waiting (created, or released) */
     double dispatch_updated_at;
+    char *caller;         /* the caller's identity given when a live call started (schema 5), or NULL */
 } store_call;
 
 typedef struct {
@@ -254,12 +256,20 @@ int store_recording_path(const store *s, const char *id, char *out, size_t out_s
  * recording and the file is there; TRIDENT_ENOTFOUND otherwise. */
 int store_call_audio_file(store *s, const char *id, char *out, size_t out_size, char *err, size_t err_size);
 
+/* Longest caller identity, in bytes. */
+#define STORE_CALLER_MAX 64
+/* 0 when caller is a caller identity the store keeps: 1 to STORE_CALLER_MAX bytes
+ * of well-formed UTF-8 without control characters (C0, DEL, C1); else
+ * TRIDENT_EINVAL saying what is wrong. */
+int store_caller_check(const char *caller, char *err, size_t err_size);
+
 /* Creates a call in status in_progress (a live call, or an upload still being
  * analysed). If id[0] is '\0', a fresh id is generated and written into id;
- * otherwise id must be valid and unused. fields may be NULL; audio_path (the
- * recording being written, relative to the recordings directory) may be NULL. */
-int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const store_fields *fields,
-                      const char *audio_path, char *err, size_t err_size);
+ * otherwise id must be valid and unused. caller (NULL: unknown) must pass
+ * store_caller_check. fields may be NULL; audio_path (the recording being
+ * written, relative to the recordings directory) may be NULL. */
+int store_call_create(store *s, store_kind kind, char id[STORE_ID_SIZE], const char *filename, const char *caller,
+                      const store_fields *fields, const char *audio_path, char *err, size_t err_size);
 /* Replaces an in_progress call's fields (transcript so far, aggregates,
  * analysis JSON) in one transaction. TRIDENT_ENOTFOUND for an unknown id,
  * TRIDENT_EINVAL if the call is no longer in progress. */
@@ -315,6 +325,28 @@ json_t *store_dispatch_to_json(const store_call *c);
 /* The queue the call is ordered by: the override if any, else its triage queue (NULL: untriaged). */
 const char *store_call_effective_queue(const store_call *c);
 
+/* Change notifications between processes sharing a store (PostgreSQL LISTEN/NOTIFY on
+ * channel STORE_NOTIFY_CHANNEL; a SQLite file has one server, which needs none).
+ * A payload is text of at most STORE_NOTIFY_MAX bytes. */
+#define STORE_NOTIFY_CHANNEL "trident_events"
+#define STORE_NOTIFY_MAX 7000
+/* 1 when other servers may share this store and learn of its changes only by notification (PostgreSQL). */
+int store_shared(const store *s);
+/* Sends payload to every listener of the channel, this process's included, after
+ * the statements already committed. TRIDENT_EUNSUPPORTED when the store is not
+ * shared, TRIDENT_EINVAL for a payload over STORE_NOTIFY_MAX. */
+int store_notify(store *s, const char *payload, char *err, size_t err_size);
+/* A connection of its own listening on the channel. */
+typedef struct store_listener store_listener;
+/* Opens a listener (TRIDENT_EUNSUPPORTED when the store is not shared). The caller
+ * owns *out (store_listener_close). */
+int store_listener_open(const store *s, store_listener **out, char *err, size_t err_size);
+/* Waits up to timeout_ms for the next notification: 1 with *payload (malloc'ed,
+ * the caller frees it), 0 when none came, or a negative TRIDENT_E* code when the
+ * connection is lost (close the listener and open another). */
+int store_listener_wait(store_listener *l, int timeout_ms, char **payload, char *err, size_t err_size);
+void store_listener_close(store_listener *l);
+
 /* "waiting", "claimed", ... and "claim", "release", ... (static; "any"/"unknown" otherwise), and back
  * (STORE_DISPATCH_ANY / STORE_ACTION_COUNT for an unknown name). */
 const char *store_dispatch_name(store_dispatch_state st);
@@ -334,7 +366,7 @@ store_status store_status_parse(const char *name);
  * "updated_at", "duration", "transcript", "confidence", "content_score",
  * "distress_score", "queue", "priority_level", "flag_audio_review",
  * "escalation_required", "flags": {"audio_review", "escalation_required"},
- * "filename", "utterance_count", "status_reason" (or null), "analysis" (the
+ * "filename", "caller" (or null), "utterance_count", "status_reason" (or null), "analysis" (the
  * stored analysis object, or null), "audio_url" ("/api/calls/<id>/audio", only
  * when a recording exists), "dispatch" (store_dispatch_to_json)}.
  * Returns a new reference owned by the caller, or NULL when out of memory. */

@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz_peer peer = {0};
     ws_session *s = NULL;
     char err[TRIDENT_ERR_SIZE];
-    if (ws_session_open(reg, NULL, 4096, fuzz_write, &peer, &s, err, sizeof err) != 0) abort();
+    if (ws_session_open(reg, NULL, 4096, NULL, fuzz_write, &peer, &s, err, sizeof err) != 0) abort();
     size_t pos = 0;
     int open = 1;
     while (open && pos + 3 <= size) {

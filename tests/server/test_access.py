@@ -415,8 +415,8 @@ def retention_deletes_closed_calls():
     for step in ["claim", "resolve"]:
         status, _, _ = post_json(s, "/api/calls/%s/%s" % (old, step), headers=bearer(s, "dora"))
         check(status == 200, "%s: %s" % (step, status))
-    rec = os.path.join(TMP, "recordings", old + ".wav")
-    check(os.path.exists(rec) and os.path.exists(os.path.join(TMP, "recordings", waiting + ".wav")),
+    rec = os.path.join(db + "-recordings", old + ".wav")
+    check(os.path.exists(rec) and os.path.exists(os.path.join(db + "-recordings", waiting + ".wav")),
           "both recordings stored")
     s.stop()
     # a day's retention keeps calls made now
@@ -431,7 +431,7 @@ def retention_deletes_closed_calls():
     check(status == 404 and not os.path.exists(rec), "the resolved call and its recording are deleted (%s)" % status)
     status, c = s.get_json("/api/calls/" + waiting, bearer(s, "vic"))
     check(status == 200 and c["dispatch"]["state"] == "waiting" and
-          os.path.exists(os.path.join(TMP, "recordings", waiting + ".wav")), "the waiting call is kept")
+          os.path.exists(os.path.join(db + "-recordings", waiting + ".wav")), "the waiting call is kept")
     check("deleted calls past retention count=1" in s.log_text(), "the deletion is logged")
     m = s.metrics(bearer(s, "sue"))
     check(m.get("trident_retention_deleted_calls_total") == 1, "and counted: %s" % m.get(

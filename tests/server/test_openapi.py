@@ -159,6 +159,8 @@ def the_server_serves_the_document_and_answers_every_documented_operation():
     check(is_router_fallback(*server.request("DELETE", "/health")[::2]))
     for path, method, item, op in operations(DOC):
         url = placeholder(path, item, op)
+        if "text/event-stream" in op.get("responses", {}).get("200", {}).get("content", {}):
+            method = "head"  # a stream never ends: its head says whether the route is served
         status, _, data = server.request(method.upper(), url, b"" if method == "post" else None,
                                          {"Content-Length": "0"} if method == "post" else {})
         check(not is_router_fallback(status, data),

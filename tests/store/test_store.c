@@ -150,7 +150,8 @@ static void test_upload_roundtrip(void) {
     CHECK(strcmp(info.backend, pg_url ? "postgresql" : "sqlite") == 0, "backend %s", info.backend);
     CHECK(info.schema_version == STORE_SCHEMA_VERSION, "schema version %d", info.schema_version);
     char expect_rec[512];
-    path_in(expect_rec, sizeof expect_rec, "recordings");
+    /* one recordings directory per database: <db>-recordings (PostgreSQL: the one given) */
+    path_in(expect_rec, sizeof expect_rec, pg_url ? "recordings" : "main.db-recordings");
     char real_rec[PATH_MAX];
     CHECK(realpath(expect_rec, real_rec) != NULL, "recordings directory created");
     CHECK(strcmp(info.recordings_dir, real_rec) == 0, "recordings dir %s vs %s", info.recordings_dir, real_rec);
@@ -284,7 +285,7 @@ static void test_live_lifecycle(void) {
     CHECK(rc == 0, "open live.db: %s", err);
     if (rc) return;
     char id[STORE_ID_SIZE] = "";
-    rc = store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, err, sizeof err);
+    rc = store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, NULL, err, sizeof err);
     CHECK(rc == 0 && store_id_valid(id), "create live: %s", err);
     store_call *c = NULL;
     CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && c->status == STORE_STATUS_IN_PROGRESS &&
@@ -345,7 +346,7 @@ static void test_live_lifecycle(void) {
 
     /* A failed call, finalised without new fields: the last progress is kept. */
     char id2[STORE_ID_SIZE] = "";
-    CHECK(store_call_create(s, STORE_KIND_LIVE, id2, NULL, NULL, NULL, err, sizeof err) == 0, "create 2");
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id2, NULL, NULL, NULL, NULL, err, sizeof err) == 0, "create 2");
     store_fields p = {.transcript = "partial", .utterance_count = 1, .duration_s = 1.0};
     CHECK(store_call_update_progress(s, id2, &p, err, sizeof err) == 0, "progress 2");
     CHECK(store_call_finalize(s, id2, STORE_STATUS_FAILED, NULL, NULL, err, sizeof err) == 0, "fail 2: %s", err);
@@ -366,12 +367,12 @@ static void test_live_lifecycle(void) {
           "finalize unknown id");
     char dup[STORE_ID_SIZE];
     memcpy(dup, id, sizeof dup);
-    CHECK(store_call_create(s, STORE_KIND_LIVE, dup, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "duplicate id: %s",
+    CHECK(store_call_create(s, STORE_KIND_LIVE, dup, NULL, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "duplicate id: %s",
           err);
     char bad[STORE_ID_SIZE] = "not-a-uuid";
-    CHECK(store_call_create(s, STORE_KIND_LIVE, bad, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "invalid given id");
+    CHECK(store_call_create(s, STORE_KIND_LIVE, bad, NULL, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "invalid given id");
     char gen[STORE_ID_SIZE] = "";
-    CHECK(store_call_create(s, (store_kind)7, gen, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "bad kind");
+    CHECK(store_call_create(s, (store_kind)7, gen, NULL, NULL, NULL, NULL, err, sizeof err) == TRIDENT_EINVAL, "bad kind");
 
     CHECK(store_counts_get(s, &n, err, sizeof err) == 0, "counts");
     CHECK(n.total_calls == 2 && n.live_calls_saved == 2 && n.uploads == 0 && n.in_progress == 0, "counts %lld %lld",
@@ -448,7 +449,7 @@ static void test_list(void) {
         f.utterance_count = i;
         ids[i][0] = '\0';
         int rc = i < 30 ? store_call_insert_complete(s, STORE_KIND_UPLOAD, ids[i], "u.wav", &f, NULL, err, sizeof err)
-                        : store_call_create(s, STORE_KIND_LIVE, ids[i], NULL, &f, NULL, err, sizeof err);
+                        : store_call_create(s, STORE_KIND_LIVE, ids[i], NULL, NULL, &f, NULL, err, sizeof err);
         CHECK(rc == 0, "insert %d: %s", i, err);
         if (i >= 35) CHECK(store_call_finalize(s, ids[i], STORE_STATUS_COMPLETED, NULL, NULL, err, sizeof err) == 0, "fin");
     }
@@ -571,7 +572,7 @@ static void test_malicious_ids(void) {
     store_fields f = sample_fields();
     CHECK(store_call_insert_complete(s, STORE_KIND_UPLOAD, id, NULL, &f, NULL, err, sizeof err) == 0, "insert");
     char live[STORE_ID_SIZE] = "";
-    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, err, sizeof err) == 0, "create live");
+    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, NULL, err, sizeof err) == 0, "create live");
 
     char *big = malloc(10241);
     CHECK(big != NULL, "alloc");
@@ -694,7 +695,7 @@ static void test_refusals(void) {
     CHECK(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'calls'") == 0, "foreign db not migrated");
 
     /* A directory as the database; a missing directory. */
-    rc = open_at("recordings", &s, NULL);
+    rc = open_at("main.db-recordings", &s, NULL);
     CHECK(rc != 0 && s == NULL, "directory refused: %s", err);
     rc = open_at("no/such/dir/x.db", &s, NULL);
     CHECK(rc == TRIDENT_EIO && s == NULL && strstr(err, "does not exist"), "missing dir: %s", err);
@@ -735,7 +736,7 @@ static void test_refusals(void) {
     CHECK(rc == 0, "memory: %s", err);
     if (s) {
         char id[STORE_ID_SIZE] = "", p[PATH_MAX];
-        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, err, sizeof err) == 0, "memory create");
+        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, NULL, err, sizeof err) == 0, "memory create");
         CHECK(store_recording_path(s, id, p, sizeof p, err, sizeof err) == TRIDENT_EUNSUPPORTED, "memory: no recordings");
         store_close(s);
         s = NULL;
@@ -780,7 +781,7 @@ static void test_crash(void) {
         if (open_at("crash.db", &s, NULL) != 0 || store_id_generate(id, err, sizeof err) != 0) _exit(2);
         char rec[64];
         snprintf(rec, sizeof rec, "%s.wav", id);
-        if (store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, rec, err, sizeof err)) _exit(2);
+        if (store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, rec, err, sizeof err)) _exit(2);
         store_fields f = {.transcript = "one", .utterance_count = 1, .duration_s = 1};
         if (store_call_update_progress(s, id, &f, err, sizeof err)) _exit(3);
         f.transcript = "one two";
@@ -833,7 +834,7 @@ static void test_final_states(void) {
         CHECK(store_id_generate(id, err, sizeof err) == 0, "id");
         snprintf(name, sizeof name, "%s.wav", id);
         snprintf(why, sizeof why, "reason %zu", i);
-        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, name, err, sizeof err) == 0, "create: %s", err);
+        CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, name, err, sizeof err) == 0, "create: %s", err);
         store_call *c = NULL;
         CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c && c->audio_path && strcmp(c->audio_path, name) == 0 &&
                   !c->status_reason,
@@ -907,7 +908,7 @@ static void test_migration_from_1(void) {
     store_call_free(c);
     char id[STORE_ID_SIZE] = "";
     store_fields f = {.status_reason = "no speech in 2.0 s of audio"};
-    CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, err, sizeof err) == 0 &&
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, NULL, NULL, NULL, err, sizeof err) == 0 &&
               store_call_finalize(s, id, STORE_STATUS_ABANDONED, &f, NULL, err, sizeof err) == 0,
           "a new status after the migration: %s", err);
     store_close(s);
@@ -931,7 +932,7 @@ static void *worker_run(void *arg) {
     for (int k = 0; k < CALLS_PER_WORKER; k++) {
         char id[STORE_ID_SIZE] = "";
         if (w->thread % 2 == 0 || k % 2 == 0) {
-            if (store_call_create(w->s, STORE_KIND_LIVE, id, NULL, NULL, NULL, e, sizeof e) != 0) {
+            if (store_call_create(w->s, STORE_KIND_LIVE, id, NULL, NULL, NULL, NULL, e, sizeof e) != 0) {
                 w->failures++;
                 fprintf(stderr, "worker %d create: %s\n", w->thread, e);
                 continue;
@@ -1068,7 +1069,7 @@ static void test_dispatch_lifecycle(void) {
     /* A live connection that carried no speech never waits. */
     id[LIVE][0] = '\0';
     store_fields nf = {.status_reason = "no speech"};
-    CHECK(store_call_create(s, STORE_KIND_LIVE, id[LIVE], NULL, NULL, NULL, err, sizeof err) == 0 &&
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id[LIVE], NULL, NULL, NULL, NULL, err, sizeof err) == 0 &&
               store_call_finalize(s, id[LIVE], STORE_STATUS_ABANDONED, &nf, NULL, err, sizeof err) == 0,
           "abandoned live call: %s", err);
 
@@ -1206,7 +1207,7 @@ static void test_live_call_in_queue(void) {
     if (!s) return;
     char up[STORE_ID_SIZE], live[STORE_ID_SIZE] = "";
     CHECK(upload_in(s, "Q3-MONITOR", up) == 0, "upload: %s", err);
-    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, err, sizeof err) == 0, "live call: %s", err);
+    CHECK(store_call_create(s, STORE_KIND_LIVE, live, NULL, NULL, NULL, NULL, err, sizeof err) == 0, "live call: %s", err);
     char q[4][STORE_ID_SIZE];
     int64_t total = 0;
     CHECK(queue_ids(s, q, 4, &total) == 2 && strcmp(q[1], live) == 0, "the new live call waits, untriaged last");
@@ -1268,6 +1269,92 @@ static void test_migration_from_2(void) {
           "the recent call is claimable: %s", err);
     store_call_free(c);
     store_close(s);
+}
+
+/* Schema 5: a live call's caller is kept (checked: printable UTF-8, 1..64 bytes);
+ * a database at schema 3 migrates with its calls (caller NULL); on SQLite each
+ * database's recordings, formerly in the folder's shared recordings/, move to its
+ * own <db>-recordings/ — another database's files stay where they are. */
+static void test_caller_and_migration_from_3(void) {
+    const char *good[] = {"+18765550100", "Dr. Ana María Pérez (cell)", "\xe2\x98\x8e 876-555-0100"};
+    const char *bad[] = {"", "tab\there", "line\nbreak", "del\x7f", "c1\xc2\x85", "bad\xff\xfe",
+                         "1234567890123456789012345678901234567890123456789012345678901234567"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(store_caller_check(good[i], err, sizeof err) == 0, "caller '%s' accepted: %s", good[i], err);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(store_caller_check(bad[i], err, sizeof err) == TRIDENT_EINVAL && err[0], "caller %zu refused", i);
+
+    char sql[8192];
+    double now = (double)time(NULL);
+    const char *ids[2] = {"44444444-4444-4444-8444-444444444444", "55555555-5555-4555-8555-555555555555"};
+    char folder[512], db[2][600];
+    path_in(folder, sizeof folder, "folder");
+    CHECK(pg_url || mkdir(folder, 0700) == 0, "mkdir %s", folder);
+    for (int d = 0; d < (pg_url ? 1 : 2); d++) {
+        snprintf(sql, sizeof sql,
+                 STORE_SCHEMA_VERSION_TABLE ";%s;%s;%s;INSERT INTO schema_version VALUES (1, 0), (2, 0), (3, 0);"
+                 "INSERT INTO calls (id, kind, status, created_at, updated_at, transcript, queue, audio_path,"
+                 " waiting_since) VALUES ('%s', 'upload', 'completed', %.0f, %.0f, 'v3', 'Q2-ELEVATED', '%s.wav', %.0f)",
+                 store_schema_sql(1), store_schema_sql(2), store_schema_sql(3), ids[d], now, now, ids[d], now);
+        snprintf(db[d], sizeof db[d], "%s/%s.db", folder, d ? "beta" : "alpha");
+        if (pg_url) {
+            CHECK(pg_raw("DROP TABLE IF EXISTS audit_log, sessions, api_tokens, call_history, calls, schema_version") == 0 && pg_raw(sql) == 0,
+                  "make a v3 database");
+            if (pg_seen_count < 32) snprintf(pg_seen[pg_seen_count++], sizeof pg_seen[0], "%s", "v3.db");
+            continue;
+        }
+        CHECK(raw_exec(db[d], sql) == SQLITE_OK, "make v3 database %d", d);
+        char rec[700], wav[800];
+        snprintf(rec, sizeof rec, "%s/recordings", folder);
+        mkdir(rec, 0700);
+        snprintf(wav, sizeof wav, "%s/%s.wav", rec, ids[d]);
+        CHECK(write_wav(wav) == 0, "write %s", wav);
+    }
+    store *s = NULL;
+    CHECK((pg_url ? open_at("v3.db", &s, NULL) : store_open(db[0], NULL, &s, err, sizeof err)) == 0, "open v3: %s", err);
+    if (!s) return;
+    store_info info;
+    store_info_get(s, &info);
+    CHECK(info.schema_version == STORE_SCHEMA_VERSION, "migrated to %d", info.schema_version);
+    store_call *c = NULL;
+    CHECK(store_call_get(s, ids[0], &c, err, sizeof err) == 0 && c && c->caller == NULL &&
+              c->dispatch_state == STORE_DISPATCH_WAITING && strcmp(c->transcript, "v3") == 0,
+          "the v3 call survives, no caller: %s", err);
+    store_call_free(c);
+    c = NULL;
+    if (!pg_url) {
+        char path[800];
+        CHECK(store_call_audio_file(s, ids[0], path, sizeof path, err, sizeof err) == 0, "its recording moved: %s", err);
+        char want[800], real_want[PATH_MAX];
+        snprintf(want, sizeof want, "%s-recordings/%s.wav", db[0], ids[0]);
+        CHECK(realpath(want, real_want) && strcmp(path, real_want) == 0, "to alpha.db-recordings: %s", path);
+        snprintf(want, sizeof want, "%s/recordings/%s.wav", folder, ids[1]);
+        CHECK(access(want, F_OK) == 0, "beta's recording stays in the shared folder until beta migrates");
+        snprintf(want, sizeof want, "%s/recordings/%s.wav", folder, ids[0]);
+        CHECK(access(want, F_OK) != 0, "alpha's recording left the shared folder");
+    }
+    char id[STORE_ID_SIZE] = "";
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id, NULL, "+1 876 555 0100", NULL, NULL, err, sizeof err) == 0,
+          "create with caller: %s", err);
+    CHECK(store_call_get(s, id, &c, err, sizeof err) == 0 && c->caller && strcmp(c->caller, "+1 876 555 0100") == 0,
+          "caller kept: %s", c && c->caller ? c->caller : "(null)");
+    json_t *j = c ? store_call_to_json(c) : NULL;
+    CHECK(j && json_is_string(json_object_get(j, "caller")), "caller in the JSON");
+    json_decref(j);
+    store_call_free(c);
+    char id2[STORE_ID_SIZE] = "";
+    CHECK(store_call_create(s, STORE_KIND_LIVE, id2, NULL, "ring\r\n", NULL, NULL, err, sizeof err) == TRIDENT_EINVAL &&
+              id2[0] == '\0',
+          "a caller with control characters is refused: %s", err);
+    store_close(s);
+    if (!pg_url) {
+        CHECK(store_open(db[1], NULL, &s, err, sizeof err) == 0, "open beta: %s", err);
+        char path[800];
+        CHECK(s && store_call_audio_file(s, ids[1], path, sizeof path, err, sizeof err) == 0 &&
+                  strstr(path, "beta.db-recordings/"),
+              "beta's recording moved to its own directory: %s", err);
+        store_close(s);
+    }
 }
 
 /* Four threads on two handles (two connections, as two servers would be) claim
@@ -1514,6 +1601,7 @@ int main(int argc, char **argv) {
     test_dispatch_lifecycle();
     test_live_call_in_queue();
     test_migration_from_2();
+    test_caller_and_migration_from_3();
     test_concurrent_claims();
     test_access_tables();
     if (check_failures() == 0) cleanup(tmpdir);
