@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from trident_client import Refused, Server, WebSocket, connect, raw_exchange, read_wav_pcm16_mono  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, fixture_paths, test, run_tests  # noqa: E402
+import trident_testing  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, _ = fixture_paths(SHARED)
@@ -350,6 +351,9 @@ def ping_gets_pong_and_close_handshakes_follow_rfc_6455():
     health_from_elsewhere()
 
 
+FRAME_GUARD_TEST = "a_frame_declaring_gigabytes_is_cut_before_the_server_holds_them"
+
+
 @test
 def a_frame_declaring_gigabytes_is_cut_before_the_server_holds_them():
     # civetweb allocates a frame's declared length and reads it all before any handler
@@ -504,7 +508,12 @@ def main():
         if not failed:
             shutil.rmtree(TMP, ignore_errors=True)
 
-    return run_tests("live-abuse", on_failure, finish)
+    # The frame guard's test runs as a ctest of its own (server_frame_guard, not under ASan):
+    # civetweb logs the cut connection with vsnprintf on its 100-KB worker stack, which
+    # ASan's interceptor overflows (civetweb's code, not ours; the plain build has room).
+    only_frame = sys.argv[3:] == ["frame-guard"]
+    trident_testing.tests[:] = [t for t in trident_testing.tests if (t.__name__ == FRAME_GUARD_TEST) == only_frame]
+    return run_tests("frame-guard" if only_frame else "live-abuse", on_failure, finish)
 
 
 if __name__ == "__main__":
