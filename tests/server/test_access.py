@@ -14,7 +14,6 @@ import http.client
 import json
 import math
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -22,9 +21,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Refused, Server, WebSocket  # noqa: E402
+from trident_client import Refused, Server, WebSocket, check_servers_exit_cleanly, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, test, tests, run_tests  # noqa: E402
+from trident_testing import check, test, tests  # noqa: E402
 
 BINARY = sys.argv[1]
 PG_URL = sys.argv[2] if len(sys.argv) > 2 else None
@@ -463,26 +462,10 @@ if PG_URL:
 
 @test
 def servers_exit_cleanly():
-    for s in servers:
-        rc = s.stop()
-        check(rc == 0, "%s exited with %s:\n%s" % (s.log_path, rc, s.log_text()[-3000:]))
-
-
-def finish(failed):
-    for s in servers:
-        if s.proc and s.proc.poll() is None:
-            s.stop()
-
-
-def on_failure(fn):
-    for s in servers[-3:]:
-        print("---- %s\n%s" % (s.log_path, s.log_text()[-3000:]))
+    check_servers_exit_cleanly(servers)
 
 
 if __name__ == "__main__":
     if PG_URL:  # the SQLite tests ran in server_access already
         tests[:] = [two_servers_on_postgresql_share_tokens_sessions_and_audit, servers_exit_cleanly]
-    rc = run_tests("access", on_failure=on_failure, finish=finish)
-    if rc == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(rc)
+    sys.exit(run_server_tests("access", lambda: servers, TMP))

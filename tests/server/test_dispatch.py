@@ -16,7 +16,6 @@ only the claim race runs, on 2 servers sharing that database.
 import json
 import math
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -25,9 +24,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket  # noqa: E402
+from trident_client import Server, WebSocket, check_servers_exit_cleanly, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, test, tests, run_tests  # noqa: E402
+from trident_testing import check, test, tests  # noqa: E402
 
 BINARY = sys.argv[1]
 PG_URL = sys.argv[2] if len(sys.argv) > 2 else None
@@ -300,27 +299,10 @@ if PG_URL:
 
 @test
 def servers_exit_cleanly():
-    """Every server stops on SIGTERM with status 0 (under ASan: no leak, no error report)."""
-    for s in servers:
-        rc = s.stop()
-        check(rc == 0, "%s exited with %s:\n%s" % (s.log_path, rc, s.log_text()[-3000:]))
-
-
-def finish(failed):
-    for s in servers:
-        if s.proc and s.proc.poll() is None:
-            s.stop()
-
-
-def on_failure(fn):
-    for s in servers:
-        print("---- %s\n%s" % (s.log_path, s.log_text()[-3000:]))
+    check_servers_exit_cleanly(servers)
 
 
 if __name__ == "__main__":
     if PG_URL:  # the SQLite tests ran in server_dispatch already: only the PostgreSQL race here
         tests[:] = [two_servers_on_postgresql_claim_200_calls, servers_exit_cleanly]
-    rc = run_tests("dispatch", on_failure=on_failure, finish=finish)
-    if rc == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(rc)
+    sys.exit(run_server_tests("dispatch", lambda: servers, TMP))

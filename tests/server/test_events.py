@@ -19,7 +19,6 @@ import json
 import os
 import queue
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,9 +28,9 @@ import time
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, Refused  # noqa: E402
+from trident_client import Server, WebSocket, Refused, check_servers_exit_cleanly, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, test, tests, run_tests, fixture_paths  # noqa: E402
+from trident_testing import check, test, tests, fixture_paths  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 PG_URL = sys.argv[3] if len(sys.argv) > 3 else None
@@ -416,28 +415,11 @@ if PG_URL:
 
 @test
 def servers_exit_cleanly():
-    for s in servers:
-        if s.proc.poll() is None:
-            rc = s.stop()
-            check(rc == 0, "%s exited with %s:\n%s" % (s.log_path, rc, s.log_text()[-3000:]))
-
-
-def finish(failed):
-    for s in servers:
-        if s.proc and s.proc.poll() is None:
-            s.stop()
-
-
-def on_failure(fn):
-    for s in servers:
-        print("---- %s\n%s" % (s.log_path, s.log_text()[-3000:]))
+    check_servers_exit_cleanly(servers)
 
 
 if __name__ == "__main__":
     if PG_URL:  # the SQLite tests ran in server_events already: only the two servers here
         tests[:] = [a_live_call_on_a_reaches_a_stream_on_b, the_relay_reconnects_after_its_connection_is_killed,
                     servers_exit_cleanly]
-    rc = run_tests("events", on_failure=on_failure, finish=finish)
-    if rc == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(rc)
+    sys.exit(run_server_tests("events", lambda: servers, TMP))

@@ -13,7 +13,6 @@ import array
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import struct
@@ -24,9 +23,10 @@ import time
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Refused, Server, WebSocket, connect, raw_exchange, read_wav_pcm16_mono  # noqa: E402
+from trident_client import (Refused, Server, WebSocket, connect, raw_exchange, read_wav_pcm16_mono,  # noqa: E402
+                            run_server_tests)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, fixture_paths, test, run_tests  # noqa: E402
+from trident_testing import check, fixture_paths, test  # noqa: E402
 import trident_testing  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
@@ -498,22 +498,12 @@ def shutdown_mid_call_interrupts_it_with_its_recording():
 
 
 def main():
-    def on_failure(fn):
-        if server and server.proc:
-            print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
-
-    def finish(failed):
-        if server and server.proc and server.proc.poll() is None:
-            server.stop()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-
     # The frame guard's test runs as a ctest of its own (server_frame_guard, not under ASan):
     # civetweb logs the cut connection with vsnprintf on its 100-KB worker stack, which
     # ASan's interceptor overflows (civetweb's code, not ours; the plain build has room).
     only_frame = sys.argv[3:] == ["frame-guard"]
     trident_testing.tests[:] = [t for t in trident_testing.tests if (t.__name__ == FRAME_GUARD_TEST) == only_frame]
-    return run_tests("frame-guard" if only_frame else "live-abuse", on_failure, finish)
+    return run_server_tests("frame-guard" if only_frame else "live-abuse", lambda: [server], TMP, tail=4000)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import array
 import json
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -25,9 +24,9 @@ import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server  # noqa: E402
+from trident_client import Server, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, fixture_paths, test, run_tests  # noqa: E402
+from trident_testing import check, fixture_paths, test  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, _ = fixture_paths(SHARED)
@@ -285,17 +284,7 @@ test(without_a_usable_model_503_model_unavailable)
 
 
 def main():
-    def on_failure(fn):
-        if server and server.proc:
-            print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
-
-    def finish(failed):
-        if server and server.proc and server.proc.poll() is None:
-            server.stop()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-
-    return run_tests("openai", on_failure, finish)
+    return run_server_tests("openai", lambda: [server], TMP, tail=4000)
 
 
 if __name__ == "__main__":

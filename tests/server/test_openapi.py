@@ -19,15 +19,14 @@ import glob
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server  # noqa: E402
+from trident_client import Server, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, test, run_tests  # noqa: E402
+from trident_testing import check, test  # noqa: E402
 
 BINARY = sys.argv[1]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -176,17 +175,7 @@ def the_server_serves_the_document_and_answers_every_documented_operation():
 
 
 def main():
-    def on_failure(fn):
-        if server and server.proc:
-            print("---- server log (tail) ----\n" + server.log_text()[-3000:], flush=True)
-
-    def finish(failed):
-        if server and server.proc and server.proc.poll() is None:
-            server.stop()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-
-    return run_tests("openapi", on_failure, finish)
+    return run_server_tests("openapi", lambda: [server], TMP)
 
 
 if __name__ == "__main__":

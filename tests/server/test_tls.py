@@ -12,7 +12,6 @@ server keeps serving.
 import array
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import sys
@@ -20,9 +19,9 @@ import tempfile
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, multipart, raw_exchange  # noqa: E402
+from trident_client import Server, WebSocket, multipart, raw_exchange, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import QUEUES, check, fixture_paths, test, run_tests  # noqa: E402
+from trident_testing import QUEUES, check, fixture_paths, test  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, _ = fixture_paths(SHARED)
@@ -167,17 +166,7 @@ def plain_http_to_the_tls_port_gets_no_answer_and_the_server_keeps_serving():
 
 
 def main():
-    def on_failure(fn):
-        if server and server.proc:
-            print("---- server log (tail) ----\n" + server.log_text()[-4000:], flush=True)
-
-    def finish(failed):
-        if server and server.proc and server.proc.poll() is None:
-            server.stop()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-
-    return run_tests("tls", on_failure, finish)
+    return run_server_tests("tls", lambda: [server], TMP, tail=4000)
 
 
 if __name__ == "__main__":

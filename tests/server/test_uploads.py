@@ -12,7 +12,6 @@ ASan build too (label asan).
 import array
 import json
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -21,9 +20,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server  # noqa: E402
+from trident_client import Server, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from trident_testing import check, fixture_paths, test, run_tests  # noqa: E402
+from trident_testing import check, fixture_paths, test  # noqa: E402
 
 BINARY, SHARED = sys.argv[1], os.path.abspath(sys.argv[2])
 MODEL, LORA, AUDIO_DIR, _ = fixture_paths(SHARED)
@@ -245,19 +244,7 @@ def admission_comes_before_decoding():
 
 
 def main():
-    def on_failure(fn):
-        for s in servers:
-            if s.proc and s.proc.poll() is not None and s.proc.returncode != 0:
-                print("---- server log (tail) ----\n" + s.log_text()[-3000:], flush=True)
-
-    def finish(failed):
-        for s in servers:
-            if s.proc and s.proc.poll() is None:
-                s.stop()
-        if not failed:
-            shutil.rmtree(TMP, ignore_errors=True)
-
-    return run_tests("upload", on_failure, finish)
+    return run_server_tests("upload", lambda: servers, TMP)
 
 
 if __name__ == "__main__":

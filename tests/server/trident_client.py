@@ -294,3 +294,40 @@ def read_wav_pcm16_mono(data):
             n = size // 2
         pos += 8 + size + (size & 1)
     return rate, n
+
+
+def run_server_tests(what, servers, tmp, tail=3000):
+    """Runs the registered tests (trident_testing.run_tests) around real servers: servers()
+    returns the Server objects in play (a list, or None entries to skip); a failing test
+    prints their logs' tails; at the end every server still running is stopped and, when
+    every test passed, tmp is removed. Returns the process's exit code."""
+    import shutil
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+    from trident_testing import run_tests
+
+    def live():
+        return [s for s in servers() if s is not None and s.proc]
+
+    def on_failure(fn):
+        for s in live():
+            print("---- %s (tail)\n%s" % (s.log_path, s.log_text()[-tail:]), flush=True)
+
+    def finish(failed):
+        for s in live():
+            if s.proc.poll() is None:
+                s.stop()
+        if not failed:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    return run_tests(what, on_failure, finish)
+
+
+def check_servers_exit_cleanly(servers):
+    """Stops every server still running with SIGTERM and checks it exits 0 (under ASan: no
+    leak, no error report)."""
+    for s in servers:
+        if s.proc and s.proc.poll() is None:
+            rc = s.stop()
+            if rc != 0:
+                raise AssertionError("%s exited with %s:\n%s" % (s.log_path, rc, s.log_text()[-3000:]))
