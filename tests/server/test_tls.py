@@ -6,8 +6,11 @@ Makes a self-signed certificate with the openssl CLI in a temporary directory,
 then: start-up refuses missing, garbage and mismatched files with a message naming
 the file; /health, an upload, an OpenAI-style transcription and a live call
 (WebSocket) work over TLS with the certificate verified by Python's ssl module;
-plain HTTP to the TLS port gets no HTTP answer (its handshake fails) and the
-server keeps serving.
+then, with the first tokens made (auth on), access control over TLS: 401/403, no
+CORS header for a foreign page, the session cookie Secure + HttpOnly +
+SameSite=Strict, the audit row of an opened recording, WSS refused without a
+credential and from a foreign Origin; plain HTTP to the TLS port gets no HTTP
+answer (its handshake fails) and the server keeps serving.
 """
 import array
 import json
@@ -19,7 +22,7 @@ import tempfile
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, multipart, raw_exchange, run_server_tests  # noqa: E402
+from trident_client import Refused, Server, WebSocket, multipart, raw_exchange, run_server_tests  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import QUEUES, check, fixture_paths, test  # noqa: E402
 
@@ -149,6 +152,51 @@ def live_call_over_wss():
     ws.close()
     status, c = server.get_json("/api/live-calls/" + ev["call_id"])
     check(status == 200 and c["status"] == "completed" and c["kind"] == "live", c)
+
+
+@test
+def access_control_over_https_and_wss():
+    # the first tokens turn auth on (no restart); every check below runs over TLS
+    tokens = {}
+    for name, role in (("sue", "supervisor"), ("ingo", "ingest")):
+        r = subprocess.run([BINARY, "token", "add", "--db", os.path.join(TMP, "calls.db"), "--name", name, "--role",
+                            role], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0 and r.stdout.startswith("trd_"), r.stderr)
+        tokens[name] = {"Authorization": "Bearer " + r.stdout.strip()}
+    status, _, _ = server.request("GET", "/api/calls")
+    check(status == 401, "no credential over HTTPS: %s" % status)
+    status, _, data = server.request("GET", "/api/calls", headers=tokens["sue"])
+    check(status == 200 and json.loads(data)["calls"], status)
+    cid = json.loads(data)["calls"][0]["id"]
+    status, _, _ = server.request("GET", "/api/calls", headers=tokens["ingo"])
+    check(status == 403, "ingest reads no calls: %s" % status)
+    # a foreign page gets no CORS header
+    status, headers, _ = server.request("GET", "/api/calls", headers=dict(tokens["sue"], Origin="https://evil.example"))
+    check(status == 200 and "access-control-allow-origin" not in headers, headers)
+    # sign-in: the session cookie is Secure over TLS, HttpOnly and SameSite=Strict
+    status, headers, _ = server.request("POST", "/api/session", json.dumps({"token": tokens["sue"]["Authorization"][7:]}),
+                                        {"Content-Type": "application/json"})
+    cookie = headers.get("set-cookie", "")
+    check(status == 200 and all(a in cookie for a in ("HttpOnly", "SameSite=Strict", "Secure")), (status, cookie))
+    session = {"Cookie": cookie.split(";", 1)[0]}
+    status, headers, wav = server.request("GET", "/api/calls/%s/audio" % cid, headers=session)
+    check(status == 200 and wav[:4] == b"RIFF" and headers.get("cache-control") == "no-store", (status, headers))
+    # the audit log names who opened the recording
+    status, _, data = server.request("GET", "/api/audit?call_id=" + cid, headers=tokens["sue"])
+    entries = json.loads(data)["entries"]
+    check(status == 200 and any(e["by"] == "sue" and e["action"] == "recording" for e in entries), entries)
+    # WSS: a credential allowing ingest is needed, and a foreign Origin is refused
+    for headers, want in (({}, 401), (dict(tokens["ingo"], Origin="https://evil.example"), 403)):
+        try:
+            WebSocket(server.port, timeout=10, headers=headers, ssl_context=client_context())
+            check(False, "a WebSocket opened with %s" % list(headers))
+        except Refused as e:
+            check(e.status == want, (e.status, want))
+    ws = WebSocket(server.port, timeout=10, headers=tokens["ingo"], ssl_context=client_context())
+    check(ws.recv_event(timeout=10)["type"] == "connected")
+    ws.send_text(json.dumps({"type": "end"}))
+    events_until(ws, "call_ended")
+    ws.close()
 
 
 @test
