@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "server/internal.h"
 
 /* The status line and headers of a response, into buf (n bytes); returns the
@@ -63,13 +64,21 @@ int http_send_error(struct mg_connection *conn, const server *srv, int status, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *body = json_object();
-    /* Messages may quote untrusted bytes: json_string rejects invalid UTF-8, so fall back to a generic text. */
-    json_t *detail = json_string(msg);
-    if (!detail) detail = json_string(mg_get_response_code_text(conn, status));
-    if (body && detail) json_object_set_new(body, "detail", detail);
-    else json_decref(detail);
-    return http_send_json(conn, srv, status, body, extra_headers);
+    /* messages may quote untrusted bytes: json_text turns invalid UTF-8 into U+FFFD */
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *path = ri && ri->local_uri ? ri->local_uri : "";
+    if (strncmp(path, "/v1/", 4) == 0) {
+        const char *code = status == 401 ? "invalid_api_key" : status == 403 ? "insufficient_permissions" : NULL;
+        return http_send_json(conn, srv, status, http_openai_error(status, NULL, code, msg), extra_headers);
+    }
+    return http_send_json(conn, srv, status, json_pack("{s:o}", "detail", json_text(msg)), extra_headers);
+}
+
+json_t *http_openai_error(int status, const char *param, const char *code, const char *message) {
+    json_t *e = json_pack("{s:o, s:s, s:o, s:o}", "message", json_text(message), "type",
+                          status >= 500 ? "server_error" : "invalid_request_error", "param", json_text_or_null(param),
+                          "code", json_text_or_null(code));
+    return e ? json_pack("{s:o}", "error", e) : NULL;
 }
 
 int http_status_for(int code) {

@@ -127,8 +127,14 @@ int server_large_stack_run(void (*fn)(void *), void *arg);
 
 /* http.c: responses. Each returns the status sent. body is stolen (decref'd). */
 int http_send_json(struct mg_connection *conn, const server *srv, int status, json_t *body, const char *extra_headers);
+/* {"detail": message}; under /v1/ OpenAI's {"error": {...}} (http_openai_error), so an
+ * OpenAI client reads every refusal (401, 403, 503 ...) the same way. */
 int http_send_error(struct mg_connection *conn, const server *srv, int status, const char *extra_headers,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* OpenAI's error body {"error": {"message", "type", "param", "code"}}: type
+ * invalid_request_error below 500, server_error from 500; param and code may be NULL
+ * (JSON null). A new reference, or NULL when out of memory. */
+json_t *http_openai_error(int status, const char *param, const char *code, const char *message);
 int http_send_bytes(struct mg_connection *conn, const server *srv, int status, const char *content_type,
                     const void *data, size_t size, const char *extra_headers);
 /* Maps a TRIDENT_E* code from decoding/validation to an HTTP status. */

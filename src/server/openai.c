@@ -26,8 +26,7 @@
 #define OPENAI_MODEL_ALIAS "whisper-1" /* the model name OpenAI's clients send by default */
 #define OPENAI_PROMPT_MAX 4096         /* bytes of prompt (the engine keeps its last 223 tokens) */
 
-/* Sends {"error": {...}}: type invalid_request_error below 500, server_error from
- * 500; param and code may be NULL (JSON null). Returns status. */
+/* Sends OpenAI's {"error": {...}} (http_openai_error). Returns status. */
 static int openai_error(struct mg_connection *conn, const server *srv, int status, const char *headers,
                         const char *param, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
@@ -38,10 +37,7 @@ static int openai_error(struct mg_connection *conn, const server *srv, int statu
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *e = json_pack("{s:o, s:s, s:o, s:o}", "message", json_text(msg), "type",
-                          status >= 500 ? "server_error" : "invalid_request_error", "param", json_text_or_null(param),
-                          "code", json_text_or_null(code));
-    return http_send_json(conn, srv, status, e ? json_pack("{s:o}", "error", e) : NULL, headers);
+    return http_send_json(conn, srv, status, http_openai_error(status, param, code, msg), headers);
 }
 
 /* ---- models ---- */

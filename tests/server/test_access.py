@@ -163,6 +163,15 @@ def roles_401_403_and_headers():
                             ("dora", "/api/tokens", 403), ("sue", "/api/tokens", 200)]:
         status, _, _ = s.request("GET", path, headers=bearer(s, who))
         check(status == want, "%s GET %s: %s, want %s" % (who, path, status, want))
+    # under /v1 the refusals take OpenAI's error shape, which its clients read
+    status, _, body = s.request("GET", "/v1/models")
+    e = json.loads(body)["error"]
+    check(status == 401 and e["code"] == "invalid_api_key" and e["type"] == "invalid_request_error", (status, e))
+    status, _, body = s.request("GET", "/v1/models", headers=bearer(s, "vic"))
+    e = json.loads(body)["error"]
+    check(status == 403 and e["code"] == "insufficient_permissions" and "viewer" in e["message"], (status, e))
+    status, _, _ = s.request("GET", "/v1/models", headers=bearer(s, "ingo"))
+    check(status == 200, "ingest lists the models: %s" % status)
     status, _, body = s.upload(WAV, headers=bearer(s, "vic"))
     check(status == 403 and "viewer" in body["detail"], "a viewer cannot upload: %s %s" % (status, body))
     status, _, body = post_json(s, "/api/calls/%s/claim" % cid, headers=bearer(s, "vic"))
