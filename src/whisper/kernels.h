@@ -111,17 +111,17 @@ typedef struct {
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch);
 
-/* The same with keys and values read from fp16 arrays k16 / v16 (strides ldk / ldv
- * in elements; args->k and args->v are ignored): a KV cache stored in fp16 halves
- * the bytes a decoder step reads. Always the row-by-row path. */
+/* The same with keys and/or values read from fp16 arrays k16 / v16 (strides ldk /
+ * ldv in elements; args->k / args->v where k16 / v16 is NULL): a KV cache stored
+ * in fp16 halves the bytes a decoder step reads. Always the row-by-row path. */
 void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
                              const uint16_t *v16, float *scratch);
 
 /* One decoder step's attention with its input projections, in one pool run of
  * one task per head: task h computes head h's slice of q = x·wqᵀ + bq (and, for
  * self-attention, of k and v, written to the caches' current row) and then
- * head h's attention of args (n_q = 1; args->q is p->q), over fp16 keys/values
- * k16 / v16 when non-NULL (as whisper_attention_f16kv). wk, wv NULL: the keys
+ * head h's attention of args (n_q = 1; args->q is p->q), over fp16 keys / values
+ * k16 / v16 where non-NULL (as whisper_attention_f16kv). wk, wv NULL: the keys
  * and values are all there already (cross-attention). The values are those of
  * whisper_linear and whisper_attention. x has wq->cols floats. Returns 0, or -1
  * (nothing done) without memory for x quantised for q8 weights. */

@@ -156,7 +156,7 @@ AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, in
 #endif
 
 #define DEFINE_GEMV(NAME, WTYPE, LOAD, SCALAR)                                                                       \
-    AVX2 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1) {                           \
+    AVX2 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1, int n_rows) {               \
         int n = n0;                                                                                                  \
         for (; n + 4 <= n1; n += 4) {                                                                                \
             const WTYPE *w0 = w + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;                           \
@@ -165,7 +165,7 @@ AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, in
             const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* GEMV_PF_ROWS rows ahead */             \
             size_t pf_bytes = (size_t)4 * K * sizeof(WTYPE), pf_off = 0;                                             \
             for (; k + 8 <= K; k += 8) {                                                                             \
-                if (n + GEMV_PF_ROWS + 4 <= n1 && pf_off < pf_bytes) {                                               \
+                if (n + GEMV_PF_ROWS + 4 <= n_rows && pf_off < pf_bytes) {                                           \
                     _mm_prefetch(pf + pf_off, _MM_HINT_T0);                                                          \
                     _mm_prefetch(pf + pf_off + 64, _MM_HINT_T0);                                                     \
                     pf_off += 128;                                                                                   \
@@ -217,7 +217,7 @@ AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const
         const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K);
-        int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
+        int prefetch = n + GEMV_PF_ROWS + 4 <= w->rows; /* on into the next range: its rows come next */
         for (int b = 0; b < full; b++) {
             int k = b * B;
             if (prefetch) { /* 4 rows × 32 bytes consumed per step, 2 lines prefetched */
@@ -249,9 +249,9 @@ AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const
 
 AVX2 static void avx2_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
     switch (w->dtype) {
-    case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1); break;
-    case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1); break;
-    case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1, w->rows); break;
+    case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1, w->rows); break;
+    case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1, w->rows); break;
     case WHISPER_DTYPE_Q8: break; /* gemv_q8 */
     }
 }

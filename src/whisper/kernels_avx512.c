@@ -35,7 +35,7 @@ AVX512 static inline __m512 load_bf16_mask(__mmask16 m, const uint16_t *p) {
  * ahead prefetched meanwhile (128 bytes per step: a 16-wide fp16 step reads 32
  * bytes of each of 4 rows); rows past a multiple of 4 one at a time. */
 #define DEFINE_GEMV(NAME, WTYPE, LOAD, LOAD_MASK)                                                                   \
-    AVX512 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1) {                      \
+    AVX512 static void NAME(float *y, const float *x, const WTYPE *w, int K, int n0, int n1, int n_rows) {          \
         int k16 = K / 16 * 16;                                                                                      \
         __mmask16 tail = (__mmask16)((1u << (K - k16)) - 1);                                                        \
         int n = n0;                                                                                                 \
@@ -44,7 +44,7 @@ AVX512 static inline __m512 load_bf16_mask(__mmask16 m, const uint16_t *p) {
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                             \
             const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* GEMV_PF_ROWS rows ahead */            \
             size_t pf_bytes = (size_t)4 * K * sizeof(WTYPE), pf_off = 0;                                            \
-            int prefetch = n + GEMV_PF_ROWS + 4 <= n1;                                                              \
+            int prefetch = n + GEMV_PF_ROWS + 4 <= n_rows;                                                          \
             for (int k = 0; k < k16; k += 16) {                                                                     \
                 if (prefetch && pf_off < pf_bytes) {                                                                \
                     _mm_prefetch(pf + pf_off, _MM_HINT_T0);                                                         \
@@ -83,9 +83,9 @@ DEFINE_GEMV(gemv_bf16, uint16_t, load_bf16, load_bf16_mask)
 
 AVX512 static void avx512_gemv(float *y, const float *x, const whisper_matrix *w, int n0, int n1) {
     switch (w->dtype) {
-    case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1); break;
-    case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1); break;
-    case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1); break;
+    case WHISPER_DTYPE_F32: gemv_f32(y, x, w->data, w->cols, n0, n1, w->rows); break;
+    case WHISPER_DTYPE_F16: gemv_f16(y, x, w->data, w->cols, n0, n1, w->rows); break;
+    case WHISPER_DTYPE_BF16: gemv_bf16(y, x, w->data, w->cols, n0, n1, w->rows); break;
     case WHISPER_DTYPE_Q8: break; /* gemv_q8 */
     }
 }
@@ -116,7 +116,7 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
         const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* as the float GEMV */
-        int prefetch = n + GEMV_PF_ROWS + 4 <= n1;
+        int prefetch = n + GEMV_PF_ROWS + 4 <= w->rows; /* on into the next range: its rows come next */
         for (int p = 0; p < pairs; p++) {
             int k = p * 2 * B, b = 2 * p;
             if (prefetch) /* 4 rows × 64 bytes consumed per step, 4 lines prefetched */

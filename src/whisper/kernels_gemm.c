@@ -1,7 +1,10 @@
 /* kernels_gemm.c — linear layers y = x·Wᵀ + b (and the fused GELU form) over
  * the thread pool, in three shapes:
  *  - one activation row (a decoder step): a GEMV that streams each weight row
- *    once, split into fixed row ranges; against q8 weights the row is first
+ *    once, split into a few long row ranges (two per thread, at least
+ *    GEMV_MIN_ROWS rows: a range is one sequential stream whose prefetch runs
+ *    on into the next range, where short ranges restart cold and leave their
+ *    ends unprefetched); against q8 weights the row is first
  *    quantised the same way (per block of 32) and the blocks are integer dot
  *    products, as whisper.cpp's q8_0 does; several layers of the same row
  *    (Q, K, V) share one pass over the pool and one quantised row;
@@ -14,8 +17,9 @@
  *    applied per task at the end. Tall blocks make the conversion, not the
  *    multiply-adds, the part that shrinks: 768 rows measured ~7 % faster than
  *    192 on the base encoder (bench/RESULTS.md).
- * The split depends only on the shapes, never on the thread count, so results
- * are identical for any pool. */
+ * A GEMM's split depends only on the shapes, never on the thread count, and a
+ * GEMV computes each output whole in one kernel call, so results are identical
+ * for any pool. */
 #include <stdlib.h>
 
 #include "base/mem.h"
@@ -27,7 +31,8 @@
 #define MB 768         /* rows per GEMM task (a multiple of MR): a weight slice is
                           converted once per 768 rows (twice per 30-s window) */
 #define GEMM_MIN_ROWS 16
-#define GEMV_ROWS 64   /* weight rows per GEMV task */
+#define GEMV_MIN_ROWS 64     /* weight rows per GEMV task, at least */
+#define GEMV_TASKS_PER_THREAD 2
 #define SMALL_TILE_M 64
 #define SMALL_TILE_N 16
 
@@ -40,6 +45,7 @@ typedef struct {
     int gelu;
     int M, N, K;
     int n_blocks;  /* tasks along N */
+    int gemv_rows; /* GEMV: weight rows per task (a multiple of 4, the kernels' pass) */
     float *panels; /* GEMM: one NB·KC buffer per thread */
     int8_t *xq;    /* q8 GEMV: the quantised activation row and its block scales */
     float *xd;
@@ -96,7 +102,7 @@ void whisper_gemv_rows(const whisper_kernel_variant *v, float *y, const float *x
 static void gemv_task(void *ctx, int task, int thread) {
     (void)thread;
     const linear_job *j = ctx;
-    int n0 = task * GEMV_ROWS, n1 = n0 + GEMV_ROWS < j->N ? n0 + GEMV_ROWS : j->N;
+    int n0 = task * j->gemv_rows, n1 = n0 + j->gemv_rows < j->N ? n0 + j->gemv_rows : j->N;
     whisper_gemv_rows(j->v, j->y, j->x, j->xq, j->xd, j->w, j->b, n0, n1);
     if (j->gelu) j->v->gelu(j->y + n0, (size_t)(n1 - n0));
     if (j->then) j->then(j->then_ctx, j->y, n0, n1, thread);
@@ -139,11 +145,15 @@ static void gemv_set_task(void *ctx, int task, int thread) {
  * for the quantised row. */
 static int gemv_multi(threadpool *pool, linear_job *jobs, int n) {
     int K = jobs[0].K, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK, any_q8 = 0;
+    int ranges = GEMV_TASKS_PER_THREAD * threadpool_size(pool);
     gemv_set s = {jobs, n, {0}};
     long work = 0;
     for (int i = 0; i < n; i++) {
+        int rows = (jobs[i].N + ranges - 1) / ranges;
+        rows = (rows + 3) / 4 * 4;
+        jobs[i].gemv_rows = rows > GEMV_MIN_ROWS ? rows : GEMV_MIN_ROWS;
         any_q8 |= jobs[i].w->dtype == WHISPER_DTYPE_Q8;
-        s.first[i + 1] = s.first[i] + (jobs[i].N + GEMV_ROWS - 1) / GEMV_ROWS;
+        s.first[i + 1] = s.first[i] + (jobs[i].N + jobs[i].gemv_rows - 1) / jobs[i].gemv_rows;
         work += (long)jobs[i].N * K;
     }
     float *xd = NULL;
@@ -167,7 +177,7 @@ static int gemv_multi(threadpool *pool, linear_job *jobs, int n) {
 static void linear(threadpool *pool, float *y, const float *x, int M, const whisper_matrix *w, const float *b,
                    int gelu) {
     if (M <= 0 || w->rows <= 0) return;
-    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, NULL, NULL, NULL, NULL, NULL};
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, gelu, M, w->rows, w->cols, 0, 0, NULL, NULL, NULL, NULL, NULL};
     long work = (long)M * j.N * j.K;
     if (M == 1 && gemv_multi(pool, &j, 1) == 0) return;
     /* M == 1 here only without memory for the quantised row: the small-batch path (fp32 activations) */
@@ -196,7 +206,7 @@ void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const wh
     for (int i = 0; i < n; i++) {
         const whisper_matrix *w = outs[i].w;
         if (n_rows == 1 && w->rows > 0) {
-            linear_job j = {whisper_kernels_variant(), outs[i].y, x, w, outs[i].b, 0, 1, w->rows, w->cols, 0, NULL,
+            linear_job j = {whisper_kernels_variant(), outs[i].y, x, w, outs[i].b, 0, 1, w->rows, w->cols, 0, 0, NULL,
                             NULL, NULL, NULL, NULL};
             jobs[m++] = j;
         }
@@ -208,7 +218,7 @@ void whisper_linear_multi(threadpool *pool, const float *x, int n_rows, const wh
 void whisper_gemv_then(threadpool *pool, float *y, const float *x, const whisper_matrix *w, const float *b,
                        whisper_rows_fn then, void *ctx) {
     if (w->rows <= 0) return;
-    linear_job j = {whisper_kernels_variant(), y, x, w, b, 0, 1, w->rows, w->cols, 0, NULL, NULL, NULL, then, ctx};
+    linear_job j = {whisper_kernels_variant(), y, x, w, b, 0, 1, w->rows, w->cols, 0, 0, NULL, NULL, NULL, then, ctx};
     if (gemv_multi(pool, &j, 1) == 0) return;
     linear(pool, y, x, 1, w, b, 0); /* no memory for a quantised row */
     then(ctx, y, 0, w->rows, 0);

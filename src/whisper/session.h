@@ -32,9 +32,11 @@ struct whisper_session {
     whisper_kv_cache kv;
     whisper_kv_cache *extra_kv;     /* more caches for beam search / best_of (whisper_session_kv_reserve) */
     int n_extra_kv;
-    /* [dec_layers][heads][n_audio_ctx][d / heads]: a head's keys / values contiguous */
-    float *cross_k, *cross_v;       /* NULL for q8 models, which keep */
-    uint16_t *cross_k16, *cross_v16; /* the same in fp16 instead (NULL otherwise) */
+    /* [dec_layers][heads][n_audio_ctx][d / heads]: a head's keys / values contiguous.
+     * Values in fp16; keys in fp32 (cross_k), or in fp16 (cross_k16) for q8 models */
+    float *cross_k;                 /* NULL for q8 models */
+    uint16_t *cross_k16;            /* NULL for float models */
+    uint16_t *cross_v16;
     int cross_ready;
     float *d_x, *d_h, *d_q, *d_a, *d_f; /* [n_text_ctx][d] ([n_text_ctx][dec_ffn] for d_f) */
     float *proj_scratch;            /* q8 models: whisper_q8_linear_top_exact's scratch (NULL otherwise) */
