@@ -5,11 +5,12 @@
  * final layer norm, logits = x · embed_tokensᵀ (the tied output projection).
  * A single-token step runs each attention with its input projections as one
  * pool run of one task per head (whisper_attention_step).
- * The cross-attention values are kept in fp16, and so are the keys of q8
- * models: a decoder step streams them once per layer, a quarter to a third of
- * its memory traffic. Float models keep their keys in fp32: a key's rounding
- * error is multiplied by the query into the attention logits (fp16 keys move
- * the rsLoRA fixture's logits 5e-3 of their range, fp16 values 3e-5). q8
+ * The cross-attention keys and values are kept in 16 bits (whisper_kv16: keys
+ * int16 with a scale per row, values fp16): a decoder step streams them once
+ * per layer, a quarter to a third of its memory traffic, and fp32 would double
+ * that. Keys are not fp16: a key's rounding error is multiplied by the query
+ * into the attention logits, and fp16 keys move the rsLoRA fixture's logits by
+ * 5e-3 of their range (its keys reach 23, where fp16's step is 1/64). q8
  * models project to the vocabulary with the 8-bit copy and recompute the
  * near-top logits from the 16-bit embedding (quant.h), so the chosen token is
  * the one the 16-bit projection gives. */
@@ -21,17 +22,16 @@
 #include "whisper/kernels.h"
 #include "whisper/quant.h"
 
-/* Rows [n][d] of src into dst laid out [head][n_audio_ctx][d_head] (fp32 or, with dst16, fp16). */
-static void to_head_major(const whisper_hparams *hp, const float *src, int n, float *dst, uint16_t *dst16) {
+/* Rows [n][d] of keys k and values v into one layer of the cross-attention
+ * cache, laid out [head][n_audio_ctx][d_head] (whisper_kv16). */
+static void to_head_major(const whisper_hparams *hp, const float *k, const float *v, int n, int16_t *kq,
+                          float *k_scale, uint16_t *v16) {
     int d = hp->d_model, dh = d / hp->dec_heads;
     for (int h = 0; h < hp->dec_heads; h++)
         for (int t = 0; t < n; t++) {
-            const float *row = src + (size_t)t * d + (size_t)h * dh;
-            size_t at = ((size_t)h * hp->n_audio_ctx + (size_t)t) * dh;
-            if (dst16)
-                whisper_convert_fp16(dst16 + at, row, (size_t)dh);
-            else
-                memcpy(dst + at, row, (size_t)dh * sizeof(float));
+            size_t from = (size_t)t * d + (size_t)h * dh, row = (size_t)h * hp->n_audio_ctx + (size_t)t;
+            whisper_keys_quantize(kq + row * dh, k_scale + row, k + from, 1, dh);
+            whisper_convert_fp16(v16 + row * dh, v + from, (size_t)dh);
         }
 }
 
@@ -41,14 +41,12 @@ void whisper_decoder_begin(whisper_session *s) {
     size_t per_layer = (size_t)hp->n_audio_ctx * hp->d_model;
     for (int l = 0; l < hp->dec_layers; l++) {
         const whisper_attn_weights *c = &m->dec[l].cross;
-        /* computed in fp32 (encoder scratch), kept head by head */
+        /* computed in fp32 (encoder scratch), kept head by head in 16 bits */
         whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
         whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
-        if (s->cross_k16)
-            to_head_major(hp, s->e_k, s->n_ctx, NULL, s->cross_k16 + l * per_layer);
-        else
-            to_head_major(hp, s->e_k, s->n_ctx, s->cross_k + l * per_layer, NULL);
-        to_head_major(hp, s->e_v, s->n_ctx, NULL, s->cross_v16 + l * per_layer);
+        to_head_major(hp, s->e_k, s->e_v, s->n_ctx, s->cross_k + l * per_layer,
+                      s->cross_k_scale + l * per_layer / (size_t)(hp->d_model / hp->dec_heads),
+                      s->cross_v + l * per_layer);
     }
     s->cross_ready = 1;
     s->kv.n = 0;
@@ -80,7 +78,7 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         whisper_attention_args sa = {s->d_q, kc, vc, s->d_a, d, d, d, d, n, pos0 + n, hp->dec_heads, dh, 1, 0};
         whisper_step_proj sp = {&L->self.q.w, &L->self.k.w, &L->self.v.w, L->self.q.b, L->self.k.b, L->self.v.b,
                                 s->d_q, k_new, v_new};
-        if (n > 1 || whisper_attention_step(pool, s->d_h, &sp, &sa, NULL, NULL, s->scores) != 0) {
+        if (n > 1 || whisper_attention_step(pool, s->d_h, &sp, &sa, NULL, s->scores) != 0) {
             whisper_linear_out qkv[3] = {{s->d_q, &L->self.q.w, L->self.q.b},
                                          {k_new, &L->self.k.w, L->self.k.b},
                                          {v_new, &L->self.v.w, L->self.v.b}};
@@ -93,15 +91,12 @@ int whisper_decoder_forward(whisper_session *s, whisper_kv_cache *kv, const int 
         whisper_layer_norm(pool, s->d_h, x, n, d, L->cross.ln.g, L->cross.ln.b, WHISPER_LN_EPS);
         whisper_attention_args ca = {s->d_q, NULL, NULL, s->d_a, d, dh, dh, d, n, s->n_ctx, hp->dec_heads, dh, 0,
                                      (size_t)hp->n_audio_ctx * dh};
-        const uint16_t *k16 = NULL, *v16 = s->cross_v16 + l * cross_layer;
-        if (s->cross_k16)
-            k16 = s->cross_k16 + l * cross_layer;
-        else
-            ca.k = s->cross_k + l * cross_layer;
+        whisper_kv16 ckv = {s->cross_k + l * cross_layer, s->cross_k_scale + l * cross_layer / dh,
+                            s->cross_v + l * cross_layer};
         whisper_step_proj cp = {&L->cross.q.w, NULL, NULL, L->cross.q.b, NULL, NULL, s->d_q, NULL, NULL};
-        if (n > 1 || whisper_attention_step(pool, s->d_h, &cp, &ca, k16, v16, s->scores) != 0) {
+        if (n > 1 || whisper_attention_step(pool, s->d_h, &cp, &ca, &ckv, s->scores) != 0) {
             whisper_linear(pool, s->d_q, s->d_h, n, &L->cross.q.w, L->cross.q.b);
-            whisper_attention_f16kv(pool, &ca, k16, v16, s->scores);
+            whisper_attention_kv16(pool, &ca, &ckv, s->scores);
         }
         whisper_linear(pool, s->d_h, s->d_a, n, &L->cross.o.w, L->cross.o.b);
         whisper_add(x, s->d_h, (size_t)n * d);

@@ -228,12 +228,35 @@ static void portable_weighted_sum(float *o, const float *p, const float *v, int 
     for (int t = 0; t < n; t++) portable_axpy(o, p[t], v + (size_t)t * ldv, dh);
 }
 
-static void portable_scores_f16(float *s, const float *q, const uint16_t *k, int ldk, int n, int dh, float scale) {
+float whisper_query_quantize(const float *q, int n, int16_t *qq) {
+    float amax = 0.0f;
+    for (int i = 0; i < n; i++) amax = fmaxf(amax, fabsf(q[i]));
+    double inv = amax > 0.0f ? WHISPER_QUERY_I16_MAX / (double)amax : 0.0;
+    for (int i = 0; i < n; i++) qq[i] = (int16_t)nearbyint(q[i] * inv);
+    return amax / (float)WHISPER_QUERY_I16_MAX;
+}
+
+static void portable_scores_i16(float *s, const float *q, const int16_t *k, int ldk, const float *ks, int lds, int n,
+                                int dh, float scale) {
+    int16_t qq[WHISPER_MAX_D_HEAD];
+    float qs = whisper_query_quantize(q, dh, qq) * scale;
     for (int t = 0; t < n; t++) {
-        const uint16_t *kt = k + (size_t)t * ldk;
-        float d = 0.0f;
-        for (int i = 0; i < dh; i++) d += q[i] * whisper_fp16_to_fp32(kt[i]);
-        s[t] = d * scale;
+        const int16_t *kt = k + (size_t)t * ldk;
+        int64_t d = 0;
+        for (int i = 0; i < dh; i++) d += (int32_t)qq[i] * kt[i];
+        s[t] = (float)d * (ks[(size_t)t * lds] * qs);
+    }
+}
+
+void whisper_keys_quantize(int16_t *q, float *scale, const float *k, int n, int d_head) {
+    for (int t = 0; t < n; t++) {
+        const float *row = k + (size_t)t * d_head;
+        int16_t *out = q + (size_t)t * d_head;
+        float amax = 0.0f;
+        for (int i = 0; i < d_head; i++) amax = fmaxf(amax, fabsf(row[i]));
+        scale[t] = amax / 32767.0f;
+        double inv = amax > 0.0f ? 32767.0 / amax : 0.0; /* double: the product is exact enough to round */
+        for (int i = 0; i < d_head; i++) out[i] = (int16_t)nearbyint(row[i] * inv);
     }
 }
 
@@ -287,7 +310,7 @@ static void portable_gelu(float *x, size_t n) {
 const whisper_kernel_variant whisper_kernels_portable = {
     portable_linear_tile, portable_gemv,     portable_gemv_q8,   portable_gemm_tile, portable_pack_panel,
     portable_dot,         portable_axpy,     portable_scores,    portable_weighted_sum,
-    portable_scores_f16,  portable_weighted_sum_f16,
+    portable_scores_i16,  portable_weighted_sum_f16,
     portable_to_f16,      portable_scale_max, portable_exp_sum,  portable_norm_row,
     portable_gelu,        portable_q8_quantize, "portable",
 };

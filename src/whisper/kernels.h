@@ -111,17 +111,39 @@ typedef struct {
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch);
 
-/* The same with keys and/or values read from fp16 arrays k16 / v16 (strides ldk /
- * ldv in elements; args->k / args->v where k16 / v16 is NULL): a KV cache stored
- * in fp16 halves the bytes a decoder step reads. Always the row-by-row path. */
-void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
-                             const uint16_t *v16, float *scratch);
+/* Keys and values kept in 16 bits (the decoder's cross-attention cache): a key
+ * row of d_head elements is int16 with one fp32 scale (element ≈ k·scale, the
+ * scale max|row| / 32767: at most half a step from the fp32 value, 1/65534 of
+ * the row's largest, where fp16 rounds a large key by up to 1/2048 of itself —
+ * and a key's error is multiplied by the query into the logits); values are fp16.
+ * Strides are args->ldk / ldv elements, head h starts args->kv_head·h elements
+ * in; the scale of the key row starting at element e is k_scale[e / d_head]. */
+typedef struct {
+    const int16_t *k;
+    const float *k_scale;
+    const uint16_t *v;
+} whisper_kv16;
+
+/* The largest d_head attention over whisper_kv16 takes (Whisper's is 64). */
+#define WHISPER_MAX_D_HEAD 256
+
+/* Quantises n key rows of d_head floats (row stride d_head) as whisper_kv16 keeps
+ * them: q[t][i] = round-to-nearest-even(k[t][i] / scale[t]), scale[t] = max|k[t]| / 32767
+ * (0 for an all-zero row). */
+void whisper_keys_quantize(int16_t *q, float *scale, const float *k, int n, int d_head);
+
+/* whisper_attention over keys and values stored as whisper_kv16 (args->k, args->v
+ * ignored): half the bytes of fp32 for a decoder step to read. Each query row of
+ * a head is quantised to int16 too (scale max|q| / 16383) and meets the keys in
+ * integer dot products. d_head ≤ WHISPER_MAX_D_HEAD. Always the row-by-row path. */
+void whisper_attention_kv16(threadpool *pool, const whisper_attention_args *args, const whisper_kv16 *kv,
+                            float *scratch);
 
 /* One decoder step's attention with its input projections, in one pool run of
  * one task per head: task h computes head h's slice of q = x·wqᵀ + bq (and, for
  * self-attention, of k and v, written to the caches' current row) and then
- * head h's attention of args (n_q = 1; args->q is p->q), over fp16 keys / values
- * k16 / v16 where non-NULL (as whisper_attention_f16kv). wk, wv NULL: the keys
+ * head h's attention of args (n_q = 1; args->q is p->q), over kv when non-NULL
+ * (as whisper_attention_kv16), else over args->k / args->v. wk, wv NULL: the keys
  * and values are all there already (cross-attention). The values are those of
  * whisper_linear and whisper_attention. x has wq->cols floats. Returns 0, or -1
  * (nothing done) without memory for x quantised for q8 weights. */
@@ -132,8 +154,7 @@ typedef struct {
 } whisper_step_proj;
 
 int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_proj *p,
-                           const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
-                           float *scratch);
+                           const whisper_attention_args *args, const whisper_kv16 *kv, float *scratch);
 
 /* "avx512", "avx2" or "portable": the path the kernels take on this machine. */
 const char *whisper_kernels_path(void);

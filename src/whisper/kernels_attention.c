@@ -7,7 +7,8 @@
  * stays in L2), exponentiates them in place (the softmax's normalisation is
  * applied to the output rows instead of the scores) and multiplies them by the
  * packed values, KC keys at a time. Short runs (decoder steps, prompts, causal)
- * and fp16 keys/values go row by row: scores, softmax, weighted sum of values.
+ * and 16-bit keys/values (whisper_kv16) go row by row: scores, softmax, weighted
+ * sum of values.
  * A decoder step can fuse its projections in: one task per head computes the
  * head's slices of Q (and K, V) and then its attention, one pool run in all. */
 #include <math.h>
@@ -31,7 +32,7 @@ static size_t kv_head(const whisper_attention_args *a) { return a->kv_head ? a->
 typedef struct {
     const whisper_kernel_variant *v;
     const whisper_attention_args *a;
-    const uint16_t *k16, *v16; /* fp16 keys / values instead of a->k / a->v, or NULL */
+    const whisper_kv16 *kv; /* 16-bit keys and values instead of a->k / a->v, or NULL */
     float *scratch;
     int q_blocks;
 } row_job;
@@ -47,14 +48,15 @@ static void row_task(void *ctx, int task, int thread) {
     for (int i = i0; i < i1; i++) {
         const float *q = a->q + (size_t)i * a->ldq + (size_t)h * dh;
         int n_keys = a->causal ? a->n_kv - a->n_q + i + 1 : a->n_kv;
-        if (j->k16)
-            j->v->scores_f16(s, q, j->k16 + h * kv_head(a), a->ldk, n_keys, dh, scale);
+        if (j->kv)
+            j->v->scores_i16(s, q, j->kv->k + h * kv_head(a), a->ldk, j->kv->k_scale + h * kv_head(a) / (size_t)dh,
+                             a->ldk / dh, n_keys, dh, scale);
         else
             j->v->scores(s, q, a->k + h * kv_head(a), a->ldk, n_keys, dh, scale);
         whisper_softmax(s, n_keys);
         float *o = a->out + (size_t)i * a->ldo + (size_t)h * dh;
-        if (j->v16)
-            j->v->weighted_sum_f16(o, s, j->v16 + h * kv_head(a), a->ldv, n_keys, dh);
+        if (j->kv)
+            j->v->weighted_sum_f16(o, s, j->kv->v + h * kv_head(a), a->ldv, n_keys, dh);
         else
             j->v->weighted_sum(o, s, a->v + h * kv_head(a), a->ldv, n_keys, dh);
     }
@@ -159,9 +161,8 @@ static int blocked(threadpool *pool, const whisper_attention_args *a) {
     return 0;
 }
 
-static void rows(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
-                 float *scratch) {
-    row_job j = {whisper_kernels_variant(), args, k16, v16, scratch, (args->n_q + ROW_Q_BLOCK - 1) / ROW_Q_BLOCK};
+static void rows(threadpool *pool, const whisper_attention_args *args, const whisper_kv16 *kv, float *scratch) {
+    row_job j = {whisper_kernels_variant(), args, kv, scratch, (args->n_q + ROW_Q_BLOCK - 1) / ROW_Q_BLOCK};
     int n_tasks = args->n_heads * j.q_blocks;
     /* one head of one query over its keys is worth a task once the keys span
      * a few hundred KB: a decoder step's cross-attention (1500 keys) is */
@@ -195,8 +196,7 @@ static void step_task(void *ctx, int h, int thread) {
 }
 
 int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_proj *p,
-                           const whisper_attention_args *args, const uint16_t *k16, const uint16_t *v16,
-                           float *scratch) {
+                           const whisper_attention_args *args, const whisper_kv16 *kv, float *scratch) {
     const whisper_matrix *ws[3] = {p->wq, p->wk, p->wv};
     int K = p->wq->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK, any_q8 = 0;
     for (int i = 0; i < 3; i++) any_q8 |= ws[i] && ws[i]->dtype == WHISPER_DTYPE_Q8;
@@ -206,7 +206,7 @@ int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_
         if (!xd) return -1;
         whisper_q8_quantize_row(x, K, (int8_t *)(xd + nb), xd);
     }
-    step_job j = {{whisper_kernels_variant(), args, k16, v16, scratch, 1}, p, x, xd ? (int8_t *)(xd + nb) : NULL, xd};
+    step_job j = {{whisper_kernels_variant(), args, kv, scratch, 1}, p, x, xd ? (int8_t *)(xd + nb) : NULL, xd};
     threadpool_run(pool, args->n_heads, step_task, &j);
     free(xd);
     return 0;
@@ -214,10 +214,10 @@ int whisper_attention_step(threadpool *pool, const float *x, const whisper_step_
 
 void whisper_attention(threadpool *pool, const whisper_attention_args *args, float *scratch) {
     if (!args->causal && args->n_q >= BLOCKED_MIN_Q && blocked(pool, args) == 0) return;
-    rows(pool, args, NULL, NULL, scratch);
+    rows(pool, args, NULL, scratch);
 }
 
-void whisper_attention_f16kv(threadpool *pool, const whisper_attention_args *args, const uint16_t *k16,
-                             const uint16_t *v16, float *scratch) {
-    rows(pool, args, k16, v16, scratch);
+void whisper_attention_kv16(threadpool *pool, const whisper_attention_args *args, const whisper_kv16 *kv,
+                            float *scratch) {
+    rows(pool, args, kv, scratch);
 }

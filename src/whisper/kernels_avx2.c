@@ -427,47 +427,101 @@ AVX2 static inline void prefetch_row(const void *p, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T0);
 }
 
-/* Attention over keys/values stored as T (loaded 8 at a time by LOAD, one at a
- * time by SCALAR): SCORES is one query against n keys — d_head 64 (every
- * Whisper size) keeps the query in 8 registers and reduces 4 keys' sums
- * together; other sizes go key by key. WSUM is o = Σ_t p[t]·v[t] — for d_head
- * 64 the output row stays in 8 registers. */
-#define KEY_DOT(KP, LOAD)                                                                                         \
-    _mm256_add_ps(_mm256_add_ps(_mm256_fmadd_ps(LOAD(KP), q0, _mm256_mul_ps(LOAD(KP + 8), q1)),                 \
-                                _mm256_fmadd_ps(LOAD(KP + 16), q2, _mm256_mul_ps(LOAD(KP + 24), q3))),          \
-                  _mm256_add_ps(_mm256_fmadd_ps(LOAD(KP + 32), q4, _mm256_mul_ps(LOAD(KP + 40), q5)),           \
-                                _mm256_fmadd_ps(LOAD(KP + 48), q6, _mm256_mul_ps(LOAD(KP + 56), q7))))
-#define DEFINE_ATTENTION_KERNELS(SCORES, WSUM, T, LOAD, SCALAR)                                                   \
-    AVX2 static void SCORES(float *s, const float *q, const T *k, int ldk, int n, int dh, float scale) {         \
-        if (dh != 64) {                                                                                          \
-            for (int t = 0; t < n; t++) {                                                                        \
-                const T *kt = k + (size_t)t * ldk;                                                               \
-                __m256 acc = _mm256_setzero_ps();                                                                \
-                int i = 0;                                                                                       \
-                for (; i + 8 <= dh; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LOAD(kt + i), acc);   \
-                float d = hsum(acc);                                                                             \
-                for (; i < dh; i++) d += q[i] * SCALAR(kt[i]);                                                   \
-                s[t] = d * scale;                                                                                \
-            }                                                                                                    \
-            return;                                                                                              \
-        }                                                                                                        \
-        __m256 q0 = _mm256_loadu_ps(q), q1 = _mm256_loadu_ps(q + 8), q2 = _mm256_loadu_ps(q + 16);               \
-        __m256 q3 = _mm256_loadu_ps(q + 24), q4 = _mm256_loadu_ps(q + 32), q5 = _mm256_loadu_ps(q + 40);         \
-        __m256 q6 = _mm256_loadu_ps(q + 48), q7 = _mm256_loadu_ps(q + 56);                                       \
-        __m128 sc = _mm_set1_ps(scale);                                                                          \
-        int t = 0;                                                                                               \
-        for (; t + 4 <= n; t += 4) {                                                                             \
-            const T *k0 = k + (size_t)t * ldk;                                                                   \
-            if (t + ATT_PF_KEYS + 4 <= n)                                                                        \
-                for (int r = 0; r < 4; r++) prefetch_row(k0 + (size_t)(ATT_PF_KEYS + r) * ldk, 64 * sizeof(T));  \
-            __m256 a0 = KEY_DOT(k0, LOAD), a1 = KEY_DOT(k0 + ldk, LOAD), a2 = KEY_DOT(k0 + 2 * (size_t)ldk, LOAD); \
-            __m256 a3 = KEY_DOT(k0 + 3 * (size_t)ldk, LOAD);                                                     \
-            __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));                           \
-            __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));                       \
-            _mm_storeu_ps(s + t, _mm_mul_ps(r, sc));                                                             \
-        }                                                                                                        \
-        for (; t < n; t++) s[t] = hsum(KEY_DOT(k + (size_t)t * ldk, LOAD)) * scale;                              \
-    }                                                                                                            \
+/* Attention kernels. Scores are one query against n keys: for d_head 64 (every
+ * Whisper size) the query stays in registers and 4 keys' sums are reduced
+ * together; other sizes go key by key. WSUM (below) is o = Σ_t p[t]·v[t] over
+ * values stored as T — for d_head 64 the output row stays in 8 registers. */
+#define KEY_DOT(KP)                                                                                               \
+    _mm256_add_ps(_mm256_add_ps(_mm256_fmadd_ps(_mm256_loadu_ps(KP), q0, _mm256_mul_ps(_mm256_loadu_ps(KP + 8), q1)), \
+                                _mm256_fmadd_ps(_mm256_loadu_ps(KP + 16), q2,                                   \
+                                                _mm256_mul_ps(_mm256_loadu_ps(KP + 24), q3))),                  \
+                  _mm256_add_ps(_mm256_fmadd_ps(_mm256_loadu_ps(KP + 32), q4,                                   \
+                                                _mm256_mul_ps(_mm256_loadu_ps(KP + 40), q5)),                   \
+                                _mm256_fmadd_ps(_mm256_loadu_ps(KP + 48), q6,                                   \
+                                                _mm256_mul_ps(_mm256_loadu_ps(KP + 56), q7))))
+
+/* 4 keys' 8-lane sums → their 4 totals */
+AVX2 static inline __m128 sum4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+}
+
+AVX2 static void avx2_scores(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale) {
+    if (dh != 64) {
+        for (int t = 0; t < n; t++) {
+            const float *kt = k + (size_t)t * ldk;
+            __m256 acc = _mm256_setzero_ps();
+            int i = 0;
+            for (; i + 8 <= dh; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(kt + i), acc);
+            float d = hsum(acc);
+            for (; i < dh; i++) d += q[i] * kt[i];
+            s[t] = d * scale;
+        }
+        return;
+    }
+    __m256 q0 = _mm256_loadu_ps(q), q1 = _mm256_loadu_ps(q + 8), q2 = _mm256_loadu_ps(q + 16);
+    __m256 q3 = _mm256_loadu_ps(q + 24), q4 = _mm256_loadu_ps(q + 32), q5 = _mm256_loadu_ps(q + 40);
+    __m256 q6 = _mm256_loadu_ps(q + 48), q7 = _mm256_loadu_ps(q + 56);
+    __m128 sc = _mm_set1_ps(scale);
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const float *k0 = k + (size_t)t * ldk;
+        if (t + ATT_PF_KEYS + 4 <= n)
+            for (int r = 0; r < 4; r++) prefetch_row(k0 + (size_t)(ATT_PF_KEYS + r) * ldk, 64 * sizeof(float));
+        __m128 r = sum4(KEY_DOT(k0), KEY_DOT(k0 + ldk), KEY_DOT(k0 + 2 * (size_t)ldk), KEY_DOT(k0 + 3 * (size_t)ldk));
+        _mm_storeu_ps(s + t, _mm_mul_ps(r, sc));
+    }
+    for (; t < n; t++) s[t] = hsum(KEY_DOT(k + (size_t)t * ldk)) * scale;
+}
+
+/* One int16 key of 64 against the int16 query in q0…q3: vpmaddwd pairs summed
+ * two at a time in int32 (4 products per lane, within range), then in fp32. */
+AVX2 static inline __m256 key_dot_i16(const int16_t *kp, __m256i q0, __m256i q1, __m256i q2, __m256i q3) {
+    __m256i a = _mm256_add_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)kp), q0),
+                                 _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(kp + 16)), q1));
+    __m256i b = _mm256_add_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(kp + 32)), q2),
+                                 _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(kp + 48)), q3));
+    return _mm256_add_ps(_mm256_cvtepi32_ps(a), _mm256_cvtepi32_ps(b));
+}
+
+AVX2 static void avx2_scores_i16(float *s, const float *q, const int16_t *k, int ldk, const float *ks, int lds, int n,
+                                 int dh, float scale) {
+    int16_t qq[WHISPER_MAX_D_HEAD];
+    float qs = whisper_query_quantize(q, dh, qq) * scale;
+    if (dh != 64) {
+        for (int t = 0; t < n; t++) {
+            const int16_t *kt = k + (size_t)t * ldk;
+            __m256 acc = _mm256_setzero_ps();
+            int i = 0;
+            for (; i + 16 <= dh; i += 16)
+                acc = _mm256_add_ps(acc, _mm256_cvtepi32_ps(_mm256_madd_epi16(
+                                             _mm256_loadu_si256((const __m256i *)(kt + i)),
+                                             _mm256_loadu_si256((const __m256i *)(qq + i)))));
+            float d = hsum(acc);
+            for (; i < dh; i++) d += (float)((int32_t)qq[i] * kt[i]);
+            s[t] = d * (ks[(size_t)t * lds] * qs);
+        }
+        return;
+    }
+    __m256i q0 = _mm256_loadu_si256((const __m256i *)qq), q1 = _mm256_loadu_si256((const __m256i *)(qq + 16));
+    __m256i q2 = _mm256_loadu_si256((const __m256i *)(qq + 32)), q3 = _mm256_loadu_si256((const __m256i *)(qq + 48));
+    __m128 qsv = _mm_set1_ps(qs);
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const int16_t *k0 = k + (size_t)t * ldk;
+        if (t + ATT_PF_KEYS + 4 <= n)
+            for (int r = 0; r < 4; r++) prefetch_row(k0 + (size_t)(ATT_PF_KEYS + r) * ldk, 64 * sizeof(int16_t));
+        __m128 r = sum4(key_dot_i16(k0, q0, q1, q2, q3), key_dot_i16(k0 + ldk, q0, q1, q2, q3),
+                        key_dot_i16(k0 + 2 * (size_t)ldk, q0, q1, q2, q3),
+                        key_dot_i16(k0 + 3 * (size_t)ldk, q0, q1, q2, q3));
+        const float *kst = ks + (size_t)t * lds;
+        __m128 ksv = _mm_set_ps(kst[3 * (size_t)lds], kst[2 * (size_t)lds], kst[lds], kst[0]);
+        _mm_storeu_ps(s + t, _mm_mul_ps(r, _mm_mul_ps(ksv, qsv)));
+    }
+    for (; t < n; t++) s[t] = hsum(key_dot_i16(k + (size_t)t * ldk, q0, q1, q2, q3)) * (ks[(size_t)t * lds] * qs);
+}
+
+#define DEFINE_WSUM(WSUM, T, LOAD, SCALAR)                                                                       \
     AVX2 static void WSUM(float *o, const float *p, const T *v, int ldv, int n, int dh) {                        \
         if (dh != 64) {                                                                                          \
             for (int d = 0; d < dh; d++) o[d] = 0.0f;                                                            \
@@ -496,8 +550,8 @@ AVX2 static inline void prefetch_row(const void *p, size_t bytes) {
         _mm256_storeu_ps(o + 48, o6), _mm256_storeu_ps(o + 56, o7);                                              \
     }
 
-DEFINE_ATTENTION_KERNELS(avx2_scores, avx2_weighted_sum, float, _mm256_loadu_ps, ID)
-DEFINE_ATTENTION_KERNELS(avx2_scores_f16, avx2_weighted_sum_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
+DEFINE_WSUM(avx2_weighted_sum, float, _mm256_loadu_ps, ID)
+DEFINE_WSUM(avx2_weighted_sum_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
 
 AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
     size_t i = 0;
@@ -595,7 +649,7 @@ AVX2 static void avx2_q8_quantize(const float *x, int n, int8_t *q, float *scale
 
 const whisper_kernel_variant whisper_kernels_avx2 = {
     avx2_linear_tile, avx2_gemv,    avx2_gemv_q8,   avx2_gemm_tile, avx2_pack_panel, avx2_dot,          avx2_axpy,
-    avx2_scores,      avx2_weighted_sum, avx2_scores_f16, avx2_weighted_sum_f16, avx2_to_f16, avx2_scale_max,
+    avx2_scores,      avx2_weighted_sum, avx2_scores_i16, avx2_weighted_sum_f16, avx2_to_f16, avx2_scale_max,
     avx2_exp_sum,     avx2_norm_row,     avx2_gelu,       avx2_q8_quantize, "avx2",
 };
 

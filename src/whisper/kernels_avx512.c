@@ -4,7 +4,9 @@
  * are widened 16 at a time (vcvtph2ps zmm) into FMAs, 4 weight rows per pass;
  * the last partial vector of a row is a masked load. q8 weights meet the
  * int8-quantised activations in vpdpbusd: 64 bytes (two blocks of 32) per
- * instruction, |x| as the unsigned operand and x's sign moved onto w. */
+ * instruction, |x| as the unsigned operand and x's sign moved onto w. The
+ * attention over 16-bit keys and values (whisper_kv16) takes vpmaddwd 32 pairs
+ * wide for the scores and fp16 values 16 at a time. */
 #include "whisper/kernels_impl.h"
 
 #ifdef WHISPER_HAVE_AVX2_VARIANT
@@ -147,6 +149,73 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
     }
 }
 
+/* scores_i16 for d_head 64 (others: the AVX2 kernel): one key is two zmm of
+ * int16, two vpmaddwd against the quantised query summed in int32 (4 products
+ * per lane, within range), 4 keys reduced together. */
+AVX512 static inline __m256 key_dot_i16(const int16_t *kp, __m512i q0, __m512i q1) {
+    __m512i a = _mm512_add_epi32(_mm512_madd_epi16(_mm512_loadu_si512(kp), q0),
+                                 _mm512_madd_epi16(_mm512_loadu_si512(kp + 32), q1));
+    __m512 f = _mm512_cvtepi32_ps(a);
+    return _mm256_add_ps(_mm512_castps512_ps256(f), _mm512_extractf32x8_ps(f, 1));
+}
+
+AVX512 static void avx512_scores_i16(float *s, const float *q, const int16_t *k, int ldk, const float *ks, int lds,
+                                     int n, int dh, float scale) {
+    if (dh != 64) {
+        whisper_kernels_avx2.scores_i16(s, q, k, ldk, ks, lds, n, dh, scale);
+        return;
+    }
+    int16_t qq[64];
+    float qs = whisper_query_quantize(q, 64, qq) * scale;
+    __m512i q0 = _mm512_loadu_si512(qq), q1 = _mm512_loadu_si512(qq + 32);
+    __m128 qsv = _mm_set1_ps(qs);
+    int t = 0;
+    for (; t + 4 <= n; t += 4) {
+        const int16_t *k0 = k + (size_t)t * ldk;
+        if (t + 16 + 4 <= n) /* 16 keys ahead, 2 lines each */
+            for (int r = 0; r < 4; r++) {
+                _mm_prefetch((const char *)(k0 + (size_t)(16 + r) * ldk), _MM_HINT_T0);
+                _mm_prefetch((const char *)(k0 + (size_t)(16 + r) * ldk) + 64, _MM_HINT_T0);
+            }
+        __m256 a0 = key_dot_i16(k0, q0, q1), a1 = key_dot_i16(k0 + ldk, q0, q1);
+        __m256 a2 = key_dot_i16(k0 + 2 * (size_t)ldk, q0, q1), a3 = key_dot_i16(k0 + 3 * (size_t)ldk, q0, q1);
+        __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        __m128 r = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        const float *kst = ks + (size_t)t * lds;
+        __m128 ksv = _mm_set_ps(kst[3 * (size_t)lds], kst[2 * (size_t)lds], kst[lds], kst[0]);
+        _mm_storeu_ps(s + t, _mm_mul_ps(r, _mm_mul_ps(ksv, qsv)));
+    }
+    for (; t < n; t++) {
+        __m256 a = key_dot_i16(k + (size_t)t * ldk, q0, q1);
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+        s[t] = _mm_cvtss_f32(h) * (ks[(size_t)t * lds] * qs);
+    }
+}
+
+/* o = Σ_t p[t]·v[t] over fp16 values for d_head 64 (others: the AVX2 kernel):
+ * the output row in 4 zmm, a value row widened 16 at a time. */
+AVX512 static void avx512_weighted_sum_f16(float *o, const float *p, const uint16_t *v, int ldv, int n, int dh) {
+    if (dh != 64) {
+        whisper_kernels_avx2.weighted_sum_f16(o, p, v, ldv, n, dh);
+        return;
+    }
+    __m512 o0 = _mm512_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
+    for (int t = 0; t < n; t++) {
+        const uint16_t *vt = v + (size_t)t * ldv;
+        if (t + 16 < n) { /* 16 rows ahead, 2 lines each */
+            _mm_prefetch((const char *)(vt + (size_t)16 * ldv), _MM_HINT_T0);
+            _mm_prefetch((const char *)(vt + (size_t)16 * ldv) + 64, _MM_HINT_T0);
+        }
+        __m512 pv = _mm512_set1_ps(p[t]);
+        o0 = _mm512_fmadd_ps(pv, load_f16(vt), o0), o1 = _mm512_fmadd_ps(pv, load_f16(vt + 16), o1);
+        o2 = _mm512_fmadd_ps(pv, load_f16(vt + 32), o2), o3 = _mm512_fmadd_ps(pv, load_f16(vt + 48), o3);
+    }
+    _mm512_storeu_ps(o, o0), _mm512_storeu_ps(o + 16, o1), _mm512_storeu_ps(o + 32, o2);
+    _mm512_storeu_ps(o + 48, o3);
+}
+
 static whisper_kernel_variant avx512_variant;
 static pthread_once_t avx512_once = PTHREAD_ONCE_INIT;
 
@@ -154,6 +223,8 @@ static void avx512_init(void) {
     avx512_variant = whisper_kernels_avx2;
     avx512_variant.gemv = avx512_gemv;
     avx512_variant.gemv_q8 = avx512_gemv_q8;
+    avx512_variant.scores_i16 = avx512_scores_i16;
+    avx512_variant.weighted_sum_f16 = avx512_weighted_sum_f16;
     avx512_variant.name = "avx512";
 }
 

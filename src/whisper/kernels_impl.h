@@ -39,8 +39,11 @@ typedef struct {
     void (*scores)(float *s, const float *q, const float *k, int ldk, int n, int dh, float scale);
     /* o[0 … dh) = Σ_t p[t]·v[t·ldv] for t < n (overwrites o) */
     void (*weighted_sum)(float *o, const float *p, const float *v, int ldv, int n, int dh);
-    /* the same two with keys / values stored in fp16 */
-    void (*scores_f16)(float *s, const float *q, const uint16_t *k, int ldk, int n, int dh, float scale);
+    /* the same two with keys stored as int16 rows, key t scaled by ks[t·lds] (whisper_kv16),
+     * and with values stored in fp16. scores_i16 quantises q the same way
+     * (whisper_query_quantize) and takes integer dot products */
+    void (*scores_i16)(float *s, const float *q, const int16_t *k, int ldk, const float *ks, int lds, int n, int dh,
+                       float scale);
     void (*weighted_sum_f16)(float *o, const float *p, const uint16_t *v, int ldv, int n, int dh);
     void (*to_f16)(uint16_t *dst, const float *src, size_t n); /* round to nearest even */
     /* In place x *= scale for n ≥ 1 values, returns the largest result */
@@ -80,6 +83,13 @@ void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale);
  * whatever range it is computed in (the GEMV of whisper_linear). */
 void whisper_gemv_rows(const whisper_kernel_variant *v, float *y, const float *x, const int8_t *xq, const float *xd,
                        const whisper_matrix *w, const float *b, int n0, int n1);
+
+/* q as scores_i16 meets int16 keys: qq[i] = round-to-nearest-even(q[i] / scale),
+ * |qq| ≤ WHISPER_QUERY_I16_MAX, scale = max|q| / WHISPER_QUERY_I16_MAX (returned;
+ * 0 for an all-zero q). The bound keeps 4 products of int16 pairs within int32
+ * (4 · 16383 · 32767 < 2³¹), the sum one vpmaddwd pair of zmm gives per lane. */
+#define WHISPER_QUERY_I16_MAX 16383
+float whisper_query_quantize(const float *q, int n, int16_t *qq);
 
 /* One block of whisper_q8_quantize_row (n ≤ WHISPER_Q8_BLOCK values): the portable rule. */
 void whisper_q8_quantize_block(const float *x, int n, int8_t *q, float *scale);

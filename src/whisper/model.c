@@ -118,6 +118,9 @@ static int config_load(whisper_model *m, const char *dir, char *err, size_t err_
     if (hp->d_model % hp->enc_heads || hp->d_model % hp->dec_heads)
         return error_set(err, err_size, TRIDENT_EFORMAT, "%s: d_model %d is not a multiple of the head count", path,
                          hp->d_model);
+    if (hp->d_model / hp->dec_heads > WHISPER_MAX_D_HEAD)
+        return error_set(err, err_size, TRIDENT_EUNSUPPORTED, "%s: decoder heads of %d dimensions (at most %d)", path,
+                         hp->d_model / hp->dec_heads, WHISPER_MAX_D_HEAD);
     return 0;
 }
 

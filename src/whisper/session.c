@@ -45,13 +45,11 @@ int whisper_session_new(const whisper_model *model, int n_threads, whisper_sessi
     s->e_a = alloc_floats(T * d, &failed);
     s->kv.k = alloc_floats(L * tc * d, &failed);
     s->kv.v = alloc_floats(L * tc * d, &failed);
-    s->cross_v16 = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
-    if (model->weights == WHISPER_WEIGHTS_Q8) {
-        s->cross_k16 = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
+    s->cross_k = alloc_zeroed(L * T * d, sizeof(int16_t), &failed);
+    s->cross_k_scale = alloc_floats(L * T * (size_t)hp->dec_heads, &failed);
+    s->cross_v = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
+    if (model->weights == WHISPER_WEIGHTS_Q8)
         s->proj_scratch = alloc_floats(whisper_q8_top_exact_scratch(&model->proj_q8), &failed);
-    } else {
-        s->cross_k = alloc_floats(L * T * d, &failed);
-    }
     s->d_x = alloc_floats(tc * d, &failed);
     s->d_h = alloc_floats(tc * d, &failed);
     s->d_q = alloc_floats(tc * d, &failed);
@@ -69,11 +67,11 @@ void whisper_session_free(whisper_session *s) {
     if (!s) return;
     threadpool_free(s->pool);
     float *bufs[] = {s->scores, s->enc_out, s->e_big, s->e_h, s->e_q, s->e_k, s->e_v, s->e_a, s->kv.k,
-                     s->kv.v, s->cross_k, s->d_x, s->d_h, s->d_q, s->d_a, s->d_f};
+                     s->kv.v, s->cross_k_scale, s->d_x, s->d_h, s->d_q, s->d_a, s->d_f};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
-    free(s->cross_k16);
+    free(s->cross_k);
+    free(s->cross_v);
     free(s->proj_scratch);
-    free(s->cross_v16);
     for (int i = 0; i < s->n_extra_kv; i++) {
         free(s->extra_kv[i].k);
         free(s->extra_kv[i].v);

@@ -32,11 +32,12 @@ struct whisper_session {
     whisper_kv_cache kv;
     whisper_kv_cache *extra_kv;     /* more caches for beam search / best_of (whisper_session_kv_reserve) */
     int n_extra_kv;
-    /* [dec_layers][heads][n_audio_ctx][d / heads]: a head's keys / values contiguous.
-     * Values in fp16; keys in fp32 (cross_k), or in fp16 (cross_k16) for q8 models */
-    float *cross_k;                 /* NULL for q8 models */
-    uint16_t *cross_k16;            /* NULL for float models */
-    uint16_t *cross_v16;
+    /* the cross-attention keys / values as whisper_kv16 keeps them, laid out
+     * [dec_layers][heads][n_audio_ctx][d / heads] (a head's rows contiguous);
+     * cross_k_scale [dec_layers][heads][n_audio_ctx] */
+    int16_t *cross_k;
+    float *cross_k_scale;
+    uint16_t *cross_v;
     int cross_ready;
     float *d_x, *d_h, *d_q, *d_a, *d_f; /* [n_text_ctx][d] ([n_text_ctx][dec_ffn] for d_f) */
     float *proj_scratch;            /* q8 models: whisper_q8_linear_top_exact's scratch (NULL otherwise) */

@@ -7,8 +7,9 @@
  * whisper_linear / whisper_linear_gelu through all three shapes (odd sizes hit
  * every tail, K and N span several blocks) —, threaded vs not, q8 quantisation
  * error bounds, layer norm, GELU and exp (vector approximations vs libm),
- * softmax, causal / full / blocked attention (fp32 and fp16 keys/values), a
- * decoder step's attention fused with its projections per head, and
+ * softmax, causal / full / blocked attention (fp32 and 16-bit keys/values), the
+ * attention kernels of every variant against the portable ones, a decoder
+ * step's attention fused with its projections per head, and
  * the q8 vocabulary projection with exact top entries on near-tied rows. */
 #include <math.h>
 #include <stdint.h>
@@ -327,7 +328,7 @@ static void test_linear_multi(void) {
 /* A decoder step's attention with its projections per head
  * (whisper_attention_step) gives exactly the values of whisper_linear and
  * whisper_attention: self-attention (Q, K, V; the new cache row written) over
- * fp32 caches and cross-attention (Q only) over fp16 keys/values, with q8 and
+ * fp32 caches and cross-attention (Q only) over 16-bit keys/values, with q8 and
  * fp16 weights, threaded or not. */
 static void test_attention_step(void) {
     enum { H = 3, DH = 64, D = H * DH, T = 150 };
@@ -336,13 +337,18 @@ static void test_attention_step(void) {
     for (int i = 0; i < D; i++) x[i] = frand(), bias[0][i] = frand(), bias[1][i] = frand(), bias[2][i] = frand();
     float *kc = malloc(sizeof(float) * 2 * T * D), *vc = kc + T * D, *kc2 = malloc(sizeof(float) * 2 * T * D);
     float *vc2 = kc2 + T * D, *scratch = malloc(sizeof(float) * 2 * T);
-    uint16_t *k16 = malloc(sizeof(uint16_t) * 4 * T * D), *v16 = k16 + T * D, *k16h = v16 + T * D, *v16h = k16h + T * D;
+    int16_t *k16 = malloc(sizeof(int16_t) * 2 * T * D), *k16h = k16 + T * D;
+    uint16_t *v16 = malloc(sizeof(uint16_t) * 2 * T * D), *v16h = v16 + T * D;
+    float *ks = malloc(sizeof(float) * 2 * T * H), *ksh = ks + T * H, *kf = malloc(sizeof(float) * T * D);
     float *kh = malloc(sizeof(float) * 2 * T * D), *vh = kh + T * D;
     for (int i = 0; i < 2 * T * D; i++) kc[i] = frand();
-    for (int i = 0; i < 2 * T * D; i++) { /* fp16 patterns of magnitude 1/8 … 1 */
-        k16[i] = (uint16_t)(((rng >> 20) & 1) << 15 | (12 + (rng >> 30) % 3) << 10 | ((rng >> 40) & 1023));
+    for (int i = 0; i < T * D; i++) kf[i] = frand() * 20.0f; /* keys up to 20, as the rsLoRA fixture's */
+    whisper_keys_quantize(k16, ks, kf, T * H, DH);       /* rows of DH: key t of head h is row t·H + h */
+    for (int i = 0; i < T * D; i++) { /* fp16 patterns of magnitude 1/8 … 1 */
+        v16[i] = (uint16_t)(((rng >> 20) & 1) << 15 | (12 + (rng >> 30) % 3) << 10 | ((rng >> 40) & 1023));
         (void)frand();
     }
+    whisper_kv16 kv = {k16, ks, v16}, kvh = {k16h, ksh, v16h};
     for (int dt = 0; dt < 2; dt++)
         for (int t = 0; t < 2; t++) {
             threadpool *p = t ? pool : NULL;
@@ -360,34 +366,35 @@ static void test_attention_step(void) {
             whisper_step_proj sp = {&w[0].m, &w[1].m, &w[2].m, bias[0], bias[1], bias[2], q,
                                     kc + (size_t)pos * D, vc + (size_t)pos * D};
             whisper_attention_args a = {q, kc, vc, out, D, D, D, D, 1, T, H, DH, 1, 0};
-            CHECK(whisper_attention_step(p, x, &sp, &a, NULL, NULL, scratch) == 0, "attention step runs");
+            CHECK(whisper_attention_step(p, x, &sp, &a, NULL, scratch) == 0, "attention step runs");
             CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0 &&
                       memcmp(kc, kc2, sizeof(float) * 2 * T * D) == 0,
                   "self-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
                   p ? ", threaded" : "");
-            /* cross-attention over fp16 keys and values */
+            /* cross-attention over 16-bit keys and values */
             whisper_linear(p, q_ref, x, 1, &w[0].m, NULL);
             whisper_attention_args cref = {q_ref, NULL, NULL, out_ref, D, D, D, D, 1, T, H, DH, 0, 0};
-            whisper_attention_f16kv(p, &cref, k16, v16, scratch);
+            whisper_attention_kv16(p, &cref, &kv, scratch);
             whisper_step_proj cp = {&w[0].m, NULL, NULL, NULL, NULL, NULL, q, NULL, NULL};
             whisper_attention_args ca = {q, NULL, NULL, out, D, D, D, D, 1, T, H, DH, 0, 0};
-            CHECK(whisper_attention_step(p, x, &cp, &ca, k16, v16, scratch) == 0, "cross step runs");
+            CHECK(whisper_attention_step(p, x, &cp, &ca, &kv, scratch) == 0, "cross step runs");
             CHECK(memcmp(q, q_ref, sizeof q) == 0 && memcmp(out, out_ref, sizeof out) == 0,
                   "cross-attention step (%s weights%s) equals linear + attention", dt ? "fp16" : "q8",
                   p ? ", threaded" : "");
             /* the same keys and values laid out head by head ([head][key][d_head]) */
             for (int h = 0; h < H; h++)
-                for (int t2 = 0; t2 < T; t2++)
+                for (int t2 = 0; t2 < T; t2++) {
+                    ksh[h * T + t2] = ks[t2 * H + h];
                     for (int i = 0; i < DH; i++) {
                         k16h[((size_t)h * T + t2) * DH + i] = k16[(size_t)t2 * D + h * DH + i];
                         v16h[((size_t)h * T + t2) * DH + i] = v16[(size_t)t2 * D + h * DH + i];
                         kh[((size_t)h * T + t2) * DH + i] = kc[(size_t)t2 * D + h * DH + i];
                         vh[((size_t)h * T + t2) * DH + i] = vc[(size_t)t2 * D + h * DH + i];
                     }
+                }
             whisper_attention_args hm = {q, NULL, NULL, out, D, DH, DH, D, 1, T, H, DH, 0, (size_t)T * DH};
-            CHECK(whisper_attention_step(p, x, &cp, &hm, k16h, v16h, scratch) == 0 &&
-                      memcmp(out, out_ref, sizeof out) == 0,
-                  "cross-attention step over head-major fp16 keys/values%s", p ? ", threaded" : "");
+            CHECK(whisper_attention_step(p, x, &cp, &hm, &kvh, scratch) == 0 && memcmp(out, out_ref, sizeof out) == 0,
+                  "cross-attention step over head-major 16-bit keys/values%s", p ? ", threaded" : "");
             whisper_attention_args rows = {q_ref, kc, vc, out_ref, D, D, D, D, 1, T, H, DH, 0, 0};
             whisper_attention(p, &rows, scratch);
             hm.k = kh, hm.v = vh;
@@ -396,7 +403,7 @@ static void test_attention_step(void) {
                   p ? ", threaded" : "");
             for (int i = 0; i < 3; i++) free(w[i].exact), free(w[i].data);
         }
-    free(kc), free(kc2), free(k16), free(kh), free(scratch);
+    free(kc), free(kc2), free(k16), free(v16), free(ks), free(kf), free(kh), free(scratch);
     threadpool_free(pool);
 }
 
@@ -525,27 +532,91 @@ static void attention_case(threadpool *pool, int NQ, int NKV, int H, int DH) {
             }
         CHECK(worst < 1e-5, "attention %dx%d heads %d d_head %d (causal %d): %g", NQ, NKV, H, DH, causal, worst);
     }
-    /* the same with fp16 keys and values: against the fp32 result on the rounded values */
-    uint16_t *k16 = malloc(sizeof(uint16_t) * NKV * D), *v16 = malloc(sizeof(uint16_t) * NKV * D);
-    float *out16 = malloc(sizeof(float) * NQ * D);
-    whisper_convert_fp16(k16, k, (size_t)NKV * D);
+    /* the same with 16-bit keys and values: against the fp32 result on the stored values */
+    int16_t *k16 = malloc(sizeof(int16_t) * NKV * D);
+    uint16_t *v16 = malloc(sizeof(uint16_t) * NKV * D);
+    float *ks = malloc(sizeof(float) * NKV * H), *out16 = malloc(sizeof(float) * NQ * D);
+    whisper_keys_quantize(k16, ks, k, NKV * H, DH);
     whisper_convert_fp16(v16, v, (size_t)NKV * D);
+    double steps = 0; /* the largest key error in steps of its row: half a step, + 32767 × 2⁻²⁴ for the fp32 scale */
     for (int i = 0; i < NKV * D; i++) {
-        k[i] = whisper_fp16_to_fp32(k16[i]);
+        steps = fmax(steps, fabs(k[i] - (double)k16[i] * ks[i / DH]) / ks[i / DH]);
+        k[i] = k16[i] * ks[i / DH];
         v[i] = whisper_fp16_to_fp32(v16[i]);
     }
+    CHECK(steps <= 0.5 + 32767.0 / 16777216.0, "int16 keys within half a step of their row's scale: %g", steps);
+    whisper_kv16 kv = {k16, ks, v16};
     for (int causal = 0; causal < 2; causal++) {
         whisper_attention_args a = {q, k, v, out, D, D, D, D, NQ, NKV, H, DH, causal, 0};
         whisper_attention(NULL, &a, scratch);
         whisper_attention_args a16 = {q, NULL, NULL, out16, D, D, D, D, NQ, NKV, H, DH, causal, 0};
-        whisper_attention_f16kv(pool, &a16, k16, v16, scratch);
+        whisper_attention_kv16(pool, &a16, &kv, scratch);
         double worst = 0;
         for (int i = 0; i < NQ * D; i++) worst = fmax(worst, fabs(out[i] - out16[i]));
-        CHECK(worst < 1e-5, "fp16 KV attention %dx%d (causal %d): %g", NQ, NKV, causal, worst);
+        CHECK(worst < 1e-5, "16-bit KV attention %dx%d (causal %d): %g", NQ, NKV, causal, worst);
     }
-    free(k16), free(v16), free(out16);
+    free(k16), free(v16), free(ks), free(out16);
     free(q), free(k), free(v), free(out), free(scratch), free(w);
     threadpool_free(own);
+}
+
+/* The attention kernels of every variant against the portable ones: scores and
+ * weighted sums over fp32, int16-with-scale (keys) and fp16 (values) rows, for
+ * d_head 64 (the vector paths) and 40 (the generic ones), a key count that is not
+ * a multiple of 4, rows d_head·3 apart (several heads interleaved). */
+static void test_attention_kernels(void) {
+    const whisper_kernel_variant *vars[3];
+    int n_vars = whisper_kernels_runnable(vars);
+    enum { N = 37, LD = 64 * 3 };
+    static float q[64], k[N * LD], v[N * LD], p[N], ks[N * 3], s[3][N], o[3][64];
+    static int16_t kq[N * LD];
+    static uint16_t v16[N * LD];
+    for (int i = 0; i < 64; i++) q[i] = frand();
+    for (int i = 0; i < N * LD; i++) k[i] = frand() * 8, v[i] = frand();
+    for (int i = 0; i < N; i++) p[i] = (frand() + 1) / N;
+    whisper_keys_quantize(kq, ks, k, N * 3, 64);
+    whisper_convert_fp16(v16, v, (size_t)N * LD);
+    const int dhs[2] = {64, 40};
+    for (int c = 0; c < 2; c++) {
+        int dh = dhs[c];
+        for (int kind = 0; kind < 4; kind++) {
+            double worst = 0, ref_max = 0;
+            for (int x = 0; x < n_vars; x++) {
+                int is_scores = kind < 2, out_n = is_scores ? N : dh;
+                float *out = is_scores ? s[x] : o[x];
+                switch (kind) {
+                case 0: vars[x]->scores(out, q, k, LD, N, dh, 0.125f); break;
+                case 1: vars[x]->scores_i16(out, q, kq, LD, ks, LD / 64, N, dh, 0.125f); break;
+                case 2: vars[x]->weighted_sum(out, p, v, LD, N, dh); break;
+                case 3: vars[x]->weighted_sum_f16(out, p, v16, LD, N, dh); break;
+                }
+                for (int i = 0; i < out_n; i++) {
+                    if (x == 0) ref_max = fmax(ref_max, fabs(out[i]));
+                    else worst = fmax(worst, fabs(out[i] - (is_scores ? s[0] : o[0])[i]));
+                }
+            }
+            static const char *names[4] = {"scores", "scores_i16", "weighted_sum", "weighted_sum_f16"};
+            CHECK(worst <= 1e-5 * ref_max, "%s (d_head %d): variants differ from portable by %g (max %g)", names[kind],
+                  dh, worst, ref_max);
+        }
+    }
+    /* scores_i16 is the score of the stored query and key (each row scaled by its own scale),
+     * and the stored query is within half a step of q */
+    int16_t qq[64];
+    float qs = whisper_query_quantize(q, 64, qq);
+    double qerr = 0;
+    for (int i = 0; i < 64; i++) qerr = fmax(qerr, fabs(q[i] - (double)qq[i] * qs) / qs);
+    CHECK(qerr <= 0.5 + WHISPER_QUERY_I16_MAX / 16777216.0, "query within half a step: %g", qerr);
+    for (int x = 0; x < n_vars; x++) {
+        vars[x]->scores_i16(s[x], q, kq, LD, ks, LD / 64, N, 64, 0.125f);
+        double worst = 0, mx = 0;
+        for (int t = 0; t < N; t++) {
+            double d = 0;
+            for (int i = 0; i < 64; i++) d += (double)qq[i] * qs * kq[t * LD + i] * ks[t * 3];
+            worst = fmax(worst, fabs(s[x][t] - d * 0.125)), mx = fmax(mx, fabs(d * 0.125));
+        }
+        CHECK(worst < 1e-6 * mx, "%s scores_i16 against double: %g (max %g)", vars[x]->name, worst, mx);
+    }
 }
 
 /* fp32 → fp16: both variants agree with each other and with the exact rounding rule. */
@@ -665,6 +736,7 @@ int main(void) {
     test_q8_quantize();
     test_linear_multi();
     test_attention_step();
+    test_attention_kernels();
     test_approximations();
     test_fp16_rounding();
     test_pointwise();
