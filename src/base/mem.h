@@ -15,4 +15,13 @@
  * owns the block and frees it with free(). */
 void *mem_alloc_aligned(size_t size);
 
+/* The same for a large block that is streamed from memory again and again
+ * (weights, a decoder's caches): from MEM_HUGE_MIN bytes on it starts on a
+ * 2-MB boundary and asks the kernel for transparent huge pages
+ * (madvise MADV_HUGEPAGE), so that streaming it takes one TLB entry per 2 MB
+ * and the hardware prefetchers are not stopped at every 4-KB page. Zeroed.
+ * The caller frees it with free(). */
+#define MEM_HUGE_MIN ((size_t)2 << 20)
+void *mem_alloc_streamed(size_t size);
+
 #endif

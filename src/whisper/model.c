@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "whisper/lora.h"
 #include "whisper/quant.h"
 
@@ -24,7 +25,7 @@ float *whisper_model_alloc(whisper_model *m, size_t n) {
         m->owned = grown;
         m->cap_owned = cap;
     }
-    float *p = malloc((n ? n : 1) * sizeof(float));
+    float *p = mem_alloc_streamed((n ? n : 1) * sizeof(float));
     if (!p) return NULL;
     m->owned[m->n_owned++] = p;
     return p;
@@ -418,6 +419,44 @@ static char *base_name(const char *dir) {
     return s;
 }
 
+static int model_owns(const whisper_model *m, const void *p) {
+    for (size_t i = 0; i < m->n_owned; i++)
+        if (m->owned[i] == p) return 1;
+    return 0;
+}
+
+/* The matrices a decoder step streams (per layer self q/k/v/o, cross q/o, fc1,
+ * fc2; the vocabulary projection) into buffers the model owns, on huge pages
+ * where the kernel gives them (mem_alloc_streamed), unless they are already
+ * owned (LoRA-merged, 8-bit). A memory-mapped file's 4-KB pages cost a step
+ * 10-16 %: a TLB miss every 4 KB and prefetchers stopped at every page
+ * (bench/RESULTS.md). q8 models read their 8-bit projection, not the 16-bit
+ * embedding. Returns 0 or TRIDENT_ENOMEM; *copied gets the bytes copied. */
+static int decoder_weights_own(whisper_model *m, size_t *copied) {
+    *copied = 0;
+    int n = 8 * m->hp.dec_layers + 1;
+    for (int i = 0; i < n; i++) {
+        whisper_matrix *w;
+        if (i == n - 1) {
+            if (m->proj_q8.data) break;
+            w = &m->embed_tokens;
+        } else {
+            whisper_layer_weights *L = &m->dec[i / 8];
+            whisper_matrix *layer[] = {&L->self.q.w,  &L->self.k.w,  &L->self.v.w, &L->self.o.w,
+                                       &L->cross.q.w, &L->cross.o.w, &L->fc1.w,    &L->fc2.w};
+            w = layer[i % 8];
+        }
+        if (model_owns(m, w->data)) continue;
+        size_t bytes = whisper_matrix_bytes(w);
+        float *copy = whisper_model_alloc(m, (bytes + sizeof(float) - 1) / sizeof(float));
+        if (!copy) return TRIDENT_ENOMEM;
+        memcpy(copy, w->data, bytes);
+        w->data = copy;
+        *copied += bytes;
+    }
+    return 0;
+}
+
 int whisper_model_load(const whisper_load_params *params, whisper_model **out, char *err, size_t err_size) {
     *out = NULL;
     if (!params || !params->model_dir)
@@ -462,6 +501,12 @@ int whisper_model_load(const whisper_load_params *params, whisper_model **out, c
     }
     if (params->weights == WHISPER_WEIGHTS_Q8 && (rc = whisper_q8_model_convert(m, params->n_threads, err, err_size)))
         goto fail;
+    size_t copied;
+    if ((rc = decoder_weights_own(m, &copied))) {
+        rc = error_set(err, err_size, rc, "out of memory copying the decoder's weights of %s", dir);
+        goto fail;
+    }
+    if (copied) log_info("whisper", "decoder weights copied out of the memory map mb=%.0f", copied / 1e6);
     m->weights = params->weights;
     m->load_ms = clock_now_ms() - t0;
     log_info("whisper", "model loaded name=%s lora=%s d_model=%d layers=%d/%d vocab=%d kernels=%s weights=%s ms=%.0f",

@@ -1,9 +1,11 @@
 /* session.c — creating and freeing a whisper_session (its buffers are sized
  * once from the model's hyper-parameters and reused by every call). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "base/mem.h"
 #include "whisper/session.h"
 #include "whisper/quant.h"
 
@@ -14,6 +16,13 @@ static void *alloc_zeroed(size_t n, size_t size, int *failed) {
 }
 
 static float *alloc_floats(size_t n, int *failed) { return alloc_zeroed(n, sizeof(float), failed); }
+
+/* A buffer every decoder step streams (the caches): zeroed, on huge pages where the kernel gives them. */
+static void *alloc_streamed(size_t n, size_t size, int *failed) {
+    void *p = n && size <= SIZE_MAX / n ? mem_alloc_streamed(n * size) : NULL;
+    if (!p) *failed = 1;
+    return p;
+}
 
 int whisper_session_new(const whisper_model *model, int n_threads, whisper_session **out, char *err, size_t err_size) {
     *out = NULL;
@@ -43,11 +52,11 @@ int whisper_session_new(const whisper_model *model, int n_threads, whisper_sessi
     s->e_k = alloc_floats(T * d, &failed);
     s->e_v = alloc_floats(T * d, &failed);
     s->e_a = alloc_floats(T * d, &failed);
-    s->kv.k = alloc_floats(L * tc * d, &failed);
-    s->kv.v = alloc_floats(L * tc * d, &failed);
-    s->cross_k = alloc_zeroed(L * T * d, sizeof(int16_t), &failed);
+    s->kv.k = alloc_streamed(L * tc * d, sizeof(float), &failed);
+    s->kv.v = alloc_streamed(L * tc * d, sizeof(float), &failed);
+    s->cross_k = alloc_streamed(L * T * d, sizeof(int16_t), &failed);
     s->cross_k_scale = alloc_floats(L * T * (size_t)hp->dec_heads, &failed);
-    s->cross_v = alloc_zeroed(L * T * d, sizeof(uint16_t), &failed);
+    s->cross_v = alloc_streamed(L * T * d, sizeof(uint16_t), &failed);
     if (model->weights == WHISPER_WEIGHTS_Q8)
         s->proj_scratch = alloc_floats(whisper_q8_top_exact_scratch(&model->proj_q8), &failed);
     s->d_x = alloc_floats(tc * d, &failed);

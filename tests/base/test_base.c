@@ -108,7 +108,8 @@ static void test_floats(void) {
 
 /* mem_alloc_aligned: MEM_ALIGN-aligned blocks of every size around the
  * alignment (including 0), usable to their last byte (ASan checks the
- * bound), and NULL for a size that cannot be rounded up. */
+ * bound), and NULL for a size that cannot be rounded up; the same for
+ * mem_alloc_streamed's blocks, zeroed and 2-MB aligned when large. */
 static void test_mem(void) {
     for (size_t size = 0; size <= 3 * MEM_ALIGN + 1; size++) {
         unsigned char *p = mem_alloc_aligned(size);
@@ -118,6 +119,20 @@ static void test_mem(void) {
         free(p);
     }
     CHECK(mem_alloc_aligned(SIZE_MAX - 1) == NULL, "a size that overflows when rounded up");
+    /* mem_alloc_streamed: zeroed; from MEM_HUGE_MIN on, on a 2-MB boundary */
+    const size_t sizes[] = {0, 1, 4096, MEM_HUGE_MIN - 1, MEM_HUGE_MIN, 5 * MEM_HUGE_MIN + 12345};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *p = mem_alloc_streamed(sizes[i]);
+        CHECK(p != NULL, "streamed block of %zu bytes", sizes[i]);
+        if (!p) continue;
+        size_t align = sizes[i] >= MEM_HUGE_MIN ? MEM_HUGE_MIN : MEM_ALIGN, nonzero = 0;
+        CHECK((uintptr_t)p % align == 0, "streamed block of %zu bytes aligned to %zu", sizes[i], align);
+        for (size_t k = 0; k < sizes[i]; k++) nonzero += p[k] != 0;
+        CHECK(nonzero == 0, "streamed block of %zu bytes is zeroed", sizes[i]);
+        if (sizes[i]) memset(p, 0xa5, sizes[i]);
+        free(p);
+    }
+    CHECK(mem_alloc_streamed(SIZE_MAX - 1) == NULL, "a streamed size that overflows when rounded up");
 }
 
 /* floats_fp32_to_fp16 against an independent decoding: every finite half h
