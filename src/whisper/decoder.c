@@ -16,23 +16,32 @@
  * the one the 16-bit projection gives. */
 #include "whisper/decoder.h"
 
-#include <string.h>
 
 #include "base/error.h"
+#include "base/threadpool.h"
 #include "whisper/kernels.h"
 #include "whisper/quant.h"
 
 /* Rows [n][d] of keys k and values v into one layer of the cross-attention
- * cache, laid out [head][n_audio_ctx][d_head] (whisper_kv16). */
-static void to_head_major(const whisper_hparams *hp, const float *k, const float *v, int n, int16_t *kq,
-                          float *k_scale, uint16_t *v16) {
-    int d = hp->d_model, dh = d / hp->dec_heads;
-    for (int h = 0; h < hp->dec_heads; h++)
-        for (int t = 0; t < n; t++) {
-            size_t from = (size_t)t * d + (size_t)h * dh, row = (size_t)h * hp->n_audio_ctx + (size_t)t;
-            whisper_keys_quantize(kq + row * dh, k_scale + row, k + from, 1, dh);
-            whisper_convert_fp16(v16 + row * dh, v + from, (size_t)dh);
-        }
+ * cache, laid out [head][n_audio_ctx][d_head] (whisper_kv16): one task per head. */
+typedef struct {
+    const whisper_hparams *hp;
+    const float *k, *v;
+    int n;
+    int16_t *kq;
+    float *k_scale;
+    uint16_t *v16;
+} head_major_job;
+
+static void to_head_major(void *ctx, int h, int thread) {
+    (void)thread;
+    const head_major_job *j = ctx;
+    int d = j->hp->d_model, dh = d / j->hp->dec_heads;
+    for (int t = 0; t < j->n; t++) {
+        size_t from = (size_t)t * d + (size_t)h * dh, row = (size_t)h * j->hp->n_audio_ctx + (size_t)t;
+        whisper_keys_quantize(j->kq + row * dh, j->k_scale + row, j->k + from, 1, dh);
+        whisper_convert_fp16(j->v16 + row * dh, j->v + from, (size_t)dh);
+    }
 }
 
 void whisper_decoder_begin(whisper_session *s) {
@@ -44,9 +53,10 @@ void whisper_decoder_begin(whisper_session *s) {
         /* computed in fp32 (encoder scratch), kept head by head in 16 bits */
         whisper_linear(s->pool, s->e_k, s->enc_out, s->n_ctx, &c->k.w, c->k.b);
         whisper_linear(s->pool, s->e_v, s->enc_out, s->n_ctx, &c->v.w, c->v.b);
-        to_head_major(hp, s->e_k, s->e_v, s->n_ctx, s->cross_k + l * per_layer,
-                      s->cross_k_scale + l * per_layer / (size_t)(hp->d_model / hp->dec_heads),
-                      s->cross_v + l * per_layer);
+        head_major_job j = {hp, s->e_k, s->e_v, s->n_ctx, s->cross_k + l * per_layer,
+                            s->cross_k_scale + l * per_layer / (size_t)(hp->d_model / hp->dec_heads),
+                            s->cross_v + l * per_layer};
+        threadpool_run(s->pool, hp->dec_heads, to_head_major, &j);
     }
     s->cross_ready = 1;
     s->kv.n = 0;
