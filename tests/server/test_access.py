@@ -12,16 +12,15 @@ the CLI stops both, and both write one audit log.
 """
 import http.client
 import json
-import math
 import os
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Refused, Server, WebSocket, check_servers_exit_cleanly, run_server_tests  # noqa: E402
+from trident_client import (Refused, Server, WebSocket, check_servers_exit_cleanly, run_server_tests,  # noqa: E402
+                            tone_wav)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, test, tests  # noqa: E402
 
@@ -59,14 +58,7 @@ def bearer(s, who):
     return {"Authorization": "Bearer " + s.tokens[who]}
 
 
-def short_wav(seconds=0.3, freq=440.0):
-    n = int(16000 * seconds)
-    pcm = b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * freq * i / 16000))) for i in range(n))
-    return (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)
-
-
-WAV = short_wav()
+WAV = tone_wav()
 
 
 def upload(s, who="ingo"):

@@ -14,7 +14,6 @@ exactly once, none lost. With PG_URL (tests/store/run_postgres.sh starts a throw
 only the claim race runs, on 2 servers sharing that database.
 """
 import json
-import math
 import os
 import struct
 import subprocess
@@ -24,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, check_servers_exit_cleanly, run_server_tests  # noqa: E402
+from trident_client import Server, WebSocket, check_servers_exit_cleanly, run_server_tests, tone_wav  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, test, tests  # noqa: E402
 
@@ -61,14 +60,7 @@ def auth(s, who="vera"):
     return {"Authorization": "Bearer " + s.tokens[who]} if s.tokens else {}
 
 
-def short_wav(seconds=0.3, freq=440.0):
-    n = int(16000 * seconds)
-    pcm = b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * freq * i / 16000))) for i in range(n))
-    return (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16) + b"data" + struct.pack("<I", len(pcm)) + pcm)
-
-
-WAV = short_wav()
+WAV = tone_wav()
 
 
 def seed(s, n):

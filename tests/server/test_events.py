@@ -25,10 +25,10 @@ import sys
 import tempfile
 import threading
 import time
-import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, Refused, check_servers_exit_cleanly, run_server_tests  # noqa: E402
+from trident_client import (Server, WebSocket, Refused, check_servers_exit_cleanly, run_server_tests,  # noqa: E402
+                            wav_float32)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, test, tests, fixture_paths  # noqa: E402
 
@@ -138,12 +138,6 @@ def post(s, path, who, body=None):
     status, _, resp = s.request("POST", path, data, headers)
     return status, (json.loads(resp) if resp else None)
 
-
-def wav_float32(path):
-    with wave.open(path) as w:
-        check(w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2)
-        pcm = array.array("h", w.readframes(w.getnframes()))
-    return array.array("f", (x / 32768.0 for x in pcm)).tobytes()
 
 
 SPEECH = wav_float32(os.path.join(AUDIO_DIR, "jfk.wav")) + array.array("f", [0.0] * 16000 * 2).tobytes()

@@ -17,14 +17,13 @@ import array
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, run_server_tests  # noqa: E402
+from trident_client import Server, run_server_tests, wav_container  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import check, fixture_paths, test  # noqa: E402
 
@@ -199,11 +198,6 @@ def models_are_listed():
     expect_openai_error(server.request("DELETE", "/v1/models"), 405, None, "method_not_allowed", ["not allowed"])
 
 
-def wav_pcm16(seconds, rate=16000):
-    data = array.array("h", [0] * int(seconds * rate)).tobytes()
-    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", len(data)) + data)
-
 
 def bad_requests_get_openai_errors_and_the_server_keeps_serving():
     before = stored_calls()
@@ -234,7 +228,7 @@ def bad_requests_get_openai_errors_and_the_server_keeps_serving():
     expect_openai_error(transcribe([("model", "whisper-1")], b""), 400, "file", "invalid_audio", ["empty"])
     expect_openai_error(transcribe([("model", "whisper-1")], read_file(HANG)), 400, "file", "invalid_audio",
                         ["chunk", "audio", "format"])
-    expect_openai_error(transcribe([("model", "whisper-1")], wav_pcm16(75)), 413, "file", "audio_too_long",
+    expect_openai_error(transcribe([("model", "whisper-1")], wav_container(array.array("h", [0] * 75 * 16000).tobytes())), 413, "file", "audio_too_long",
                         ["60", "max-call-s"])
     expect_openai_error(transcribe([("model", "whisper-1")], os.urandom(4 * 1024 * 1024)), 413, "file",
                         "file_too_large", ["limit"])

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import uuid
 import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Server, WebSocket, multipart, read_wav_pcm16_mono  # noqa: E402
+from trident_client import Server, WebSocket, multipart, read_wav_pcm16_mono, wav_container, wav_float32  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import BIO_KEYS, QUEUES, TRIAGE_KEYS, check, fixture_paths, test, run_tests  # noqa: E402
 
@@ -37,13 +36,6 @@ def read_file(path):
     with open(path, "rb") as f:
         return f.read()
 
-
-def wav_float32(path):
-    """16-kHz mono PCM16 WAV → float32 little-endian bytes."""
-    with wave.open(path) as w:
-        check(w.getframerate() == 16000 and w.getnchannels() == 1 and w.getsampwidth() == 2)
-        pcm = array.array("h", w.readframes(w.getnframes()))
-    return array.array("f", (x / 32768.0 for x in pcm)).tobytes()
 
 
 def check_analysis(a, expect_asr=True, model_name="tiny-random-v2"):
@@ -366,9 +358,7 @@ def bad_uploads_get_clear_4xx_and_the_server_keeps_serving():
         samples[5000] = bad
         path = os.path.join(TMP, "bad.wav")
         with open(path, "wb") as f:
-            data = samples.tobytes()
-            f.write(b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " +
-                    struct.pack("<IHHIIHH", 16, 3, 1, 16000, 64000, 4, 32) + b"data" + struct.pack("<I", len(data)) + data)
+            f.write(wav_container(samples.tobytes(), float32=True))
         status, _, b = server.upload(read_file(path), "nan.wav")
         expect_error(status, b, 400, ["nan", "inf", "finite"])
     status, _, data = server.request("GET", "/api/analyze")

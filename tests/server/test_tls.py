@@ -19,10 +19,10 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import wave
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from trident_client import Refused, Server, WebSocket, multipart, raw_exchange, run_server_tests  # noqa: E402
+from trident_client import (Refused, Server, WebSocket, multipart, raw_exchange, run_server_tests,  # noqa: E402
+                            wav_float32)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from trident_testing import QUEUES, check, fixture_paths, test  # noqa: E402
 
@@ -113,11 +113,6 @@ def upload_over_https():
     status, headers, text = server.request("POST", "/v1/audio/transcriptions", body, {"Content-Type": ctype})
     check(status == 200 and headers["content-type"].startswith("text/plain") and text.strip(), (status, text[:200]))
 
-
-def wav_float32(path):
-    with wave.open(path) as w:
-        pcm = array.array("h", w.readframes(w.getnframes()))
-    return array.array("f", (x / 32768.0 for x in pcm)).tobytes()
 
 
 def events_until(ws, kind, limit=2000):

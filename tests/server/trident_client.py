@@ -3,9 +3,11 @@
 Starts and stops a real `trident serve` process, speaks HTTP (http.client),
 multipart uploads, and a minimal WebSocket client (RFC 6455) over a socket.
 """
+import array
 import base64
 import http.client
 import json
+import math
 import os
 import re
 import signal
@@ -14,6 +16,7 @@ import struct
 import subprocess
 import time
 import uuid
+import wave
 
 
 class Server:
@@ -294,6 +297,30 @@ def read_wav_pcm16_mono(data):
             n = size // 2
         pos += 8 + size + (size & 1)
     return rate, n
+
+
+def wav_container(data, rate=16000, float32=False):
+    """A mono WAV file around little-endian samples: PCM16, or IEEE float32."""
+    fmt, width = (3, 4) if float32 else (1, 2)
+    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " +
+            struct.pack("<IHHIIHH", 16, fmt, 1, rate, rate * width, width, 8 * width) + b"data" +
+            struct.pack("<I", len(data)) + data)
+
+
+def tone_wav(seconds=0.3, freq=440.0):
+    """A 16-kHz PCM16 WAV of a sine tone."""
+    n = int(16000 * seconds)
+    return wav_container(b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * freq * i / 16000)))
+                                  for i in range(n)))
+
+
+def wav_float32(path):
+    """A 16-kHz mono PCM16 WAV file → float32 little-endian samples (what /ws/live takes)."""
+    with wave.open(path) as w:
+        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16000, 1, 2):
+            raise ValueError("%s is not 16-kHz mono PCM16" % path)
+        pcm = array.array("h", w.readframes(w.getnframes()))
+    return array.array("f", (x / 32768.0 for x in pcm)).tobytes()
 
 
 def run_server_tests(what, servers, tmp, tail=3000):
