@@ -1,8 +1,9 @@
 /* queue_bench.c — the dispatch queue in a surge: N waiting calls (default
  * 10 000, spread over the five queues) in a fresh SQLite store, then times the
- * queue-order query (store_queue_list, first page of 50 and of 1000) and
- * claim-next (store_queue_next), and prints SQLite's plan for both queries (the
- * partial indexes of schema 3, no sort step).
+ * queue-order query (store_queue_list, first page of 50 and of 1000),
+ * claim-next (store_queue_next) and the calls one dispatcher holds
+ * (store_held_list), and prints SQLite's plan for each query (the partial
+ * indexes of schemas 3 and 6, no sort step).
  *
  * usage: bench_queue [N] [DIR]   (DIR: where the database goes, default /tmp) */
 #include <sqlite3.h>
@@ -128,6 +129,23 @@ int main(int argc, char **argv) {
     printf("  POST /api/queue/next claim (store):     median %.3f ms, max %.3f ms (n=%d; includes the fsync)\n",
            ms[CLAIMS / 2], ms[CLAIMS - 1], CLAIMS);
     plan(path, STORE_QUEUE_NEXT_SELECT);
+    /* the calls one dispatcher holds (the dashboard's My calls): the CLAIMS just taken */
+    double held[51];
+    for (int i = 0; i < 51; i++) {
+        store_page p;
+        double t = clock_now_ms();
+        if (store_held_list(s, "bench", 50, &p, err, sizeof err) != 0) {
+            fprintf(stderr, "held: %s\n", err);
+            return 1;
+        }
+        held[i] = clock_now_ms() - t;
+        total = p.total;
+        store_page_clear(&p);
+    }
+    qsort(held, 51, sizeof held[0], cmp_double);
+    printf("  GET /api/queue?held_by= (one dispatcher's %lld calls, first 50): median %.3f ms\n", (long long)total,
+           held[25]);
+    plan(path, "SELECT id FROM calls WHERE claimed_by = 'bench' AND " STORE_HELD_STATES STORE_QUEUE_ORDER " LIMIT 50");
     store_close(s);
     char aux[4200];
     unlink(path);

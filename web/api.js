@@ -65,6 +65,11 @@ export function fetchQueue(limit = 200) {
   return getJson(`/api/queue?limit=${limit}`);
 }
 
+// The calls one dispatcher holds (claimed or dispatched), in the same order.
+export function fetchHeld(name, limit = 200) {
+  return getJson(`/api/queue?limit=${limit}&held_by=${encodeURIComponent(name)}`);
+}
+
 // Who is signed in: {"name", "role", "auth"} (auth false: the server has no tokens).
 export function fetchSession() {
   return getJson('/api/session');

@@ -4,7 +4,7 @@
 // upload form and the live-call panel together. What changed on the server
 // arrives from updates.js (the event stream, or polling without one); each
 // change refetches the queue and the open call, debounced.
-import { fetchHealth, fetchCalls, fetchCall, fetchQueue, takeNextCall, analyzeFile } from './api.js';
+import { fetchHealth, fetchCalls, fetchCall, fetchQueue, fetchHeld, takeNextCall, analyzeFile } from './api.js';
 import { QueueView } from './queue.js';
 import { DetailView } from './detail.js';
 import { DispatchPanel } from './dispatch.js';
@@ -20,12 +20,13 @@ const DEBOUNCE_MS = 150;
 const $ = (id) => document.getElementById(id);
 
 // queue: the open calls in dispatch order; recent: the newest stored calls (the map,
-// dispatched calls of mine, duplicate targets); selected: the open call with its history.
-const state = { queue: [], recent: [], selectedId: null, selected: null, loaded: false };
+// duplicate targets); held: the calls I hold (My calls); selected: the open call with its history.
+const state = { queue: [], recent: [], held: [], selectedId: null, selected: null, loaded: false };
 
 const session = new Session({ root: $('session'), name: $('me-name'), signOut: $('sign-out') }, () => {
   detail.dispatch.setMe(session.me);
   renderWork();
+  scheduleRefresh(); // My calls are fetched by name
 });
 const queue = new QueueView($('queue-list'), $('queue-summary'), (id) => select(id));
 const mine = new QueueView($('mine-list'), null, (id) => select(id));
@@ -43,7 +44,7 @@ function callLabel(call) {
 // Every stored call the page knows of, the open queue first.
 function knownCalls() {
   const byId = new Map(state.queue.map((c) => [c.id, c]));
-  for (const c of state.recent) if (!byId.has(c.id)) byId.set(c.id, c);
+  for (const c of [...state.held, ...state.recent]) if (!byId.has(c.id)) byId.set(c.id, c);
   return [...byId.values()];
 }
 
@@ -85,10 +86,13 @@ async function refresh() {
   refreshing = (async () => {
     try {
       const id = state.selectedId;
-      const [open, recent, call] = await Promise.all([fetchQueue(200), fetchCalls(100),
+      const me = session.dispatcher();
+      const [open, recent, held, call] = await Promise.all([fetchQueue(200), fetchCalls(100),
+        me ? fetchHeld(me.name) : { calls: [] },
         id ? fetchCall(id).catch((err) => (err.status === 404 ? null : Promise.reject(err))) : null]);
       state.queue = open.calls || [];
       state.recent = recent.calls || [];
+      state.held = held.calls || [];
       state.loaded = true;
       setText($('queue-total'), `${open.total} open${open.overdue ? ` · ${open.overdue} overdue` : ''}`);
       $('queue-error').hidden = true;
@@ -108,12 +112,9 @@ async function refresh() {
   }
 }
 
-// Calls I hold: claimed (in the open queue) or dispatched (among the recent calls).
+// Calls I hold: claimed or dispatched by me, as the server lists them (however many calls are stored).
 function myCalls() {
-  const me = session.dispatcher();
-  if (!me) return [];
-  return knownCalls().filter((c) => c.dispatch && c.dispatch.claimed_by === me.name &&
-    (c.dispatch.state === 'claimed' || c.dispatch.state === 'dispatched'));
+  return session.dispatcher() ? state.held : [];
 }
 
 function renderWork() {

@@ -56,9 +56,15 @@ int route_queue(struct mg_connection *conn, server *srv) {
     long long limit = STORE_LIST_DEFAULT;
     if (http_query_int(qs, "limit", STORE_LIST_MAX, &limit) < 0)
         return http_send_error(conn, srv, 400, NULL, "limit must be an integer between 0 and %d", STORE_LIST_MAX);
+    /* held_by=NAME: the calls NAME holds (claimed or dispatched) instead of the open queue */
+    char holder[STORE_ACTOR_MAX + 1];
+    int held = http_query_text(qs, "held_by", holder, sizeof holder);
+    if (held < 0 || (held == 0 && !*holder))
+        return http_send_error(conn, srv, 400, NULL, "held_by must name a dispatcher (1 to %d bytes)", STORE_ACTOR_MAX);
     store_page page;
     char err[TRIDENT_ERR_SIZE];
-    int rc = store_queue_list(srv->reg->store, limit, &page, err, sizeof err);
+    int rc = held == 0 ? store_held_list(srv->reg->store, holder, limit, &page, err, sizeof err)
+                       : store_queue_list(srv->reg->store, limit, &page, err, sizeof err);
     if (rc) return http_send_error(conn, srv, 500, NULL, "%s", err);
     json_t *arr = json_array();
     long long overdue = 0;

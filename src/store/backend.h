@@ -64,8 +64,8 @@ typedef struct {
      * id acted on is written to acted_id (also on TRIDENT_ECONFLICT). */
     int (*dispatch)(void *impl, const char *id, const store_dispatch_request *req, double now,
                     char acted_id[STORE_ID_SIZE], char *err, size_t n);
-    /* The open queue (limit already clamped). */
-    int (*queue)(void *impl, int64_t limit, store_page *out, char *err, size_t n);
+    /* The open queue, or with holder the calls it holds (limit already clamped). */
+    int (*queue)(void *impl, const char *holder, int64_t limit, store_page *out, char *err, size_t n);
     int (*history)(void *impl, const char *id, store_history_entry **out, size_t *count, char *err, size_t n);
     /* Notifications (NULL for a store nobody shares): send one; a listener on a
      * connection of its own (open returns it in *out), its wait and close. */
@@ -161,10 +161,12 @@ int store_page_finish(store_page *page, store_call *items, size_t count, int64_t
  * the triage queue, untriaged calls last. Text order is the urgency order:
  * Q1-IMMEDIATE < Q2-ELEVATED < Q3-MONITOR < Q5-REVIEW < Q5-ROUTINE < Q9. */
 #define STORE_QUEUE_KEY "coalesce(queue_override, queue, 'Q9')"
-/* The open queue's rows, in order (both backends; the LIMIT is theirs). */
-#define STORE_QUEUE_SELECT                                                                                      \
-    "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE dispatch_state IN ('waiting', 'claimed') ORDER BY " \
-    STORE_QUEUE_KEY ", waiting_since, id"
+/* Queue order, and the open queue's rows in it (both backends; the LIMIT is theirs). */
+#define STORE_QUEUE_ORDER " ORDER BY " STORE_QUEUE_KEY ", waiting_since, id"
+#define STORE_QUEUE_SELECT \
+    "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE dispatch_state IN ('waiting', 'claimed')" STORE_QUEUE_ORDER
+/* The states of the calls a dispatcher holds (with claimed_by = the dispatcher; schema 6 indexes them). */
+#define STORE_HELD_STATES "dispatch_state IN ('claimed', 'dispatched')"
 /* The first waiting call in queue order (the backend adds its locking clause). */
 #define STORE_QUEUE_NEXT_SELECT \
     "SELECT id FROM calls WHERE dispatch_state = 'waiting' ORDER BY " STORE_QUEUE_KEY ", waiting_since, id LIMIT 1"

@@ -92,6 +92,10 @@ static const struct {
     {"trident_history", 1, "SELECT " STORE_HISTORY_COLUMNS " FROM call_history WHERE call_id = $1::text ORDER BY seq"},
     {"trident_queue", 1, STORE_QUEUE_SELECT " LIMIT $1::bigint"},
     {"trident_queue_count", 0, "SELECT count(*) FROM calls WHERE dispatch_state IN ('waiting', 'claimed')"},
+    {"trident_held", 2,
+     "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE claimed_by = $1::text AND " STORE_HELD_STATES STORE_QUEUE_ORDER
+     " LIMIT $2::bigint"},
+    {"trident_held_count", 1, "SELECT count(*) FROM calls WHERE claimed_by = $1::text AND " STORE_HELD_STATES},
 };
 
 /* ---- errors and execution ------------------------------------------------- */
@@ -167,7 +171,7 @@ static int pg_run(pg_store *q, int stmt, const char *const *values, PGresult **r
 
 enum {
     ST_NOTIFY, ST_INSERT, ST_UPDATE_FIELDS, ST_UPDATE_STATUS, ST_STATUS_OF, ST_GET, ST_LIST, ST_LIST_COUNT, ST_COUNTS, ST_NEXT,
-    ST_LOCK_ROW, ST_DISPATCH_UPDATE, ST_HISTORY_INSERT, ST_HISTORY, ST_QUEUE, ST_QUEUE_COUNT
+    ST_LOCK_ROW, ST_DISPATCH_UPDATE, ST_HISTORY_INSERT, ST_HISTORY, ST_QUEUE, ST_QUEUE_COUNT, ST_HELD, ST_HELD_COUNT
 };
 
 /* ---- parameters and rows -------------------------------------------------- */
@@ -425,8 +429,12 @@ static int pg_dispatch(void *impl, const char *id, const store_dispatch_request 
     return out;
 }
 
-static int pg_queue(void *impl, int64_t limit, store_page *page, char *err, size_t n) {
+static int pg_queue(void *impl, const char *holder, int64_t limit, store_page *page, char *err, size_t n) {
     pg_numbers b = {.used = 0};
+    if (holder) {
+        const char *p[2] = {holder, num_int(&b, limit)};
+        return pg_page_read(impl, ST_HELD_COUNT, p, ST_HELD, p, "listing the calls a dispatcher holds", page, err, n);
+    }
     const char *p[1] = {num_int(&b, limit)};
     return pg_page_read(impl, ST_QUEUE_COUNT, NULL, ST_QUEUE, p, "listing the queue", page, err, n);
 }

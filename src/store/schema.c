@@ -144,6 +144,12 @@ static const char migration_4[] =
  * number a telephony bridge passes on); NULL for uploads and older calls. */
 static const char migration_5[] = "ALTER TABLE calls ADD COLUMN caller TEXT";
 
+/* 6: the calls each dispatcher holds (store_held_list, the dashboard's "My
+ * calls"), found without reading the calls nobody holds. */
+static const char migration_6[] =
+    "CREATE INDEX calls_held_idx ON calls (claimed_by, (" STORE_QUEUE_KEY "), waiting_since, id)"
+    " WHERE " STORE_HELD_STATES;
+
 const char *store_schema_sql(int to_version) {
     switch (to_version) {
     case 1: return migration_1;
@@ -151,6 +157,7 @@ const char *store_schema_sql(int to_version) {
     case 3: return migration_3;
     case 4: return migration_4;
     case 5: return migration_5;
+    case 6: return migration_6;
     default: return NULL;
     }
 }

@@ -38,7 +38,7 @@ typedef struct {
     pthread_mutex_t lock;
     sqlite3_stmt *begin_immediate, *begin_read, *commit, *rollback;
     sqlite3_stmt *insert, *update_fields, *update_status, *status_of, *get, *list, *list_count, *counts;
-    sqlite3_stmt *next, *lock_row, *dispatch_update, *history_insert, *history, *queue, *queue_count;
+    sqlite3_stmt *next, *lock_row, *dispatch_update, *history_insert, *history, *queue, *queue_count, *held, *held_count;
 } sqlite_store;
 
 /* A call finalised as abandoned (no speech) leaves the queue at once (?1: the new status). */
@@ -366,23 +366,28 @@ static int sq_dispatch(void *impl, const char *id, const store_dispatch_request 
     return out;
 }
 
-static int sq_queue(void *impl, int64_t limit, store_page *page, char *err, size_t n) {
+static int sq_queue(void *impl, const char *holder, int64_t limit, store_page *page, char *err, size_t n) {
     sqlite_store *q = impl;
     store_call *items = calloc((size_t)limit, sizeof *items);
     if (!items) return error_set(err, n, TRIDENT_ENOMEM, "out of memory listing the queue");
     size_t count = 0;
     int64_t total = 0;
+    /* the open queue, or the calls holder holds: parameter 1 is the holder, then the limit */
+    sqlite3_stmt *count_st = holder ? q->held_count : q->queue_count, *st = holder ? q->held : q->queue;
+    int p = holder ? 2 : 1;
     pthread_mutex_lock(&q->lock);
     int out = step_done(q, q->begin_read, "starting a read", err, n);
     if (out == TRIDENT_OK) {
-        int rc = sqlite3_step(q->queue_count);
-        if (rc == SQLITE_ROW) total = sqlite3_column_int64(q->queue_count, 0);
+        int rc = holder ? sqlite3_bind_text(count_st, 1, holder, -1, SQLITE_TRANSIENT) : SQLITE_OK;
+        if (rc == SQLITE_OK) rc = sqlite3_step(count_st);
+        if (rc == SQLITE_ROW) total = sqlite3_column_int64(count_st, 0);
         else out = sq_error(q->db, rc, "counting the queue", err, n);
-        sqlite3_reset(q->queue_count);
+        sqlite3_reset(count_st);
+        sqlite3_clear_bindings(count_st);
     }
     if (out == TRIDENT_OK) {
-        sqlite3_stmt *st = q->queue;
-        int rc = sqlite3_bind_int64(st, 1, limit);
+        int rc = holder ? sqlite3_bind_text(st, 1, holder, -1, SQLITE_TRANSIENT) : SQLITE_OK;
+        if (rc == SQLITE_OK) rc = sqlite3_bind_int64(st, p, limit);
         if (rc != SQLITE_OK) out = sq_error(q->db, rc, "listing the queue", err, n);
         while (out == TRIDENT_OK && count < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
             int r = row_read(st, &items[count]);
@@ -531,7 +536,7 @@ static void sq_close(void *impl) {
     sqlite3_stmt **all[] = {&q->begin_immediate, &q->begin_read, &q->commit, &q->rollback, &q->insert,
                             &q->update_fields, &q->update_status, &q->status_of, &q->get, &q->list,
                             &q->list_count, &q->counts, &q->next, &q->lock_row, &q->dispatch_update,
-                            &q->history_insert, &q->history, &q->queue, &q->queue_count};
+                            &q->history_insert, &q->history, &q->queue, &q->queue_count, &q->held, &q->held_count};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) sqlite3_finalize(*all[i]);
     if (q->db) {
         /* The last connection to close checkpoints the WAL into the database file. */
@@ -811,7 +816,13 @@ static int open_connection(sqlite_store *q, const char *path, const store_option
                        &q->history, err, n)) ||
         (out = prepare(q, STORE_QUEUE_SELECT " LIMIT ?1", &q->queue, err, n)) ||
         (out = prepare(q, "SELECT count(*) FROM calls WHERE dispatch_state IN ('waiting', 'claimed')", &q->queue_count,
-                       err, n)))
+                       err, n)) ||
+        (out = prepare(q,
+                       "SELECT " STORE_CALL_COLUMNS " FROM calls WHERE claimed_by = ?1 AND " STORE_HELD_STATES
+                       STORE_QUEUE_ORDER " LIMIT ?2",
+                       &q->held, err, n)) ||
+        (out = prepare(q, "SELECT count(*) FROM calls WHERE claimed_by = ?1 AND " STORE_HELD_STATES, &q->held_count, err,
+                       n)))
         return out;
     return TRIDENT_OK;
 }

@@ -714,7 +714,17 @@ int store_queue_list(store *s, int64_t limit, store_page *out, char *err, size_t
     if (limit < 0) return error_set(err, err_size, TRIDENT_EINVAL, "limit must not be negative");
     if (limit == 0) limit = STORE_LIST_DEFAULT;
     if (limit > STORE_LIST_MAX) limit = STORE_LIST_MAX;
-    return s->ops->queue(s->impl, limit, out, err, err_size);
+    return s->ops->queue(s->impl, NULL, limit, out, err, err_size);
+}
+
+int store_held_list(store *s, const char *holder, int64_t limit, store_page *out, char *err, size_t err_size) {
+    if (!s || !out || !holder) return error_set(err, err_size, TRIDENT_EINVAL, "store_held_list: missing argument");
+    memset(out, 0, sizeof *out);
+    if (limit < 0) return error_set(err, err_size, TRIDENT_EINVAL, "limit must not be negative");
+    if (limit == 0) limit = STORE_LIST_DEFAULT;
+    if (limit > STORE_LIST_MAX) limit = STORE_LIST_MAX;
+    if (!*holder || strlen(holder) > STORE_ACTOR_MAX) return TRIDENT_OK; /* nobody of that name holds a call */
+    return s->ops->queue(s->impl, holder, limit, out, err, err_size);
 }
 
 int store_call_history(store *s, const char *id, store_history_entry **out, size_t *count, char *err, size_t err_size) {

@@ -70,7 +70,7 @@
 #include <stdint.h>
 
 /* The schema version this build writes and understands (see store/schema.c). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 /* Bytes for an id including its NUL. */
 #define STORE_ID_SIZE 37
 /* store_call_list: limit 0 means this many; larger limits are clamped to STORE_LIST_MAX. */
@@ -313,6 +313,10 @@ int store_queue_next(store *s, const char *actor, store_call **out, char *err, s
 /* The open queue: waiting and claimed calls in queue order (see above), at
  * most limit (0 → STORE_LIST_DEFAULT, clamped to STORE_LIST_MAX); total counts them all. */
 int store_queue_list(store *s, int64_t limit, store_page *out, char *err, size_t err_size);
+/* The calls dispatcher holds: claimed or dispatched by it (not yet resolved,
+ * cancelled or released), in queue order, at most limit (as store_queue_list);
+ * total counts them all. One indexed query (schema 6), however many calls are stored. */
+int store_held_list(store *s, const char *holder, int64_t limit, store_page *out, char *err, size_t err_size);
 /* Call id's history, oldest first. On success *out (owned by the caller:
  * store_history_free) holds *count entries (*out may be NULL when 0). */
 int store_call_history(store *s, const char *id, store_history_entry **out, size_t *count, char *err, size_t err_size);

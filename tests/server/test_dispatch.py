@@ -208,6 +208,35 @@ def queue_order_and_overdue():
 
 
 @test
+def held_by_lists_the_calls_a_dispatcher_holds():
+    s = start("held")
+    ids = seed(s, 5)
+    post(s, "/api/calls/%s/claim" % ids[0], "alice")
+    post(s, "/api/calls/%s/claim" % ids[1], "alice")
+    post(s, "/api/calls/%s/dispatch" % ids[1], "alice", {"note": "2 units"})
+    post(s, "/api/calls/%s/claim" % ids[2], "alice")
+    post(s, "/api/calls/%s/resolve" % ids[2], "alice")
+    post(s, "/api/calls/%s/claim" % ids[3], "bob")
+    post(s, "/api/calls/%s/override" % ids[0], "sue", {"queue": "Q1-IMMEDIATE", "reason": "fire"})
+    status, q = s.get_json("/api/queue?held_by=Alice", auth(s))
+    check(status == 200 and [c["id"] for c in q["calls"]] == [ids[0], ids[1]] and q["total"] == 2,
+          "Alice holds her claimed Q1 call and her dispatched one, in queue order, not the resolved one: %s %s" %
+          (status, q))
+    check([c["dispatch"]["state"] for c in q["calls"]] == ["claimed", "dispatched"], "their states: %s" % q)
+    status, q = s.get_json("/api/queue?held_by=Bob", auth(s))
+    check(status == 200 and [c["id"] for c in q["calls"]] == [ids[3]], "Bob holds his claimed call: %s" % q)
+    status, q = s.get_json("/api/queue?held_by=Nobody", auth(s))
+    check(status == 200 and q["calls"] == [] and q["total"] == 0, "nobody holds nothing: %s" % q)
+    status, q = s.get_json("/api/queue?held_by=Alice&limit=1", auth(s))
+    check(status == 200 and len(q["calls"]) == 1 and q["total"] == 2, "a page of one: %s" % q)
+    for bad in ("", "x" * 129, "%00"):
+        status, _, body = s.request("GET", "/api/queue?held_by=" + bad, None, auth(s))
+        check(status == 400 and b"held_by" in body, "held_by=%r: %s %s" % (bad[:10], status, body))
+    status, q = s.get_json("/api/queue", auth(s))
+    check(status == 200 and q["total"] == 3, "the open queue: two claimed calls and one waiting: %s" % q["total"])
+
+
+@test
 def live_call_waits_from_its_start():
     s = start("live")
     ws = WebSocket(s.port, headers=auth(s, "alice"))

@@ -1200,6 +1200,67 @@ static void test_dispatch_lifecycle(void) {
     store_close(s);
 }
 
+/* The ids of the calls holder holds, in order (at most max); returns the count or -1. */
+static int held_ids(store *s, const char *holder, char ids[][STORE_ID_SIZE], int max, int64_t *total) {
+    store_page p;
+    if (store_held_list(s, holder, max, &p, err, sizeof err) != 0) return -1;
+    int n = (int)p.count;
+    for (int i = 0; i < n; i++) memcpy(ids[i], p.items[i].id, STORE_ID_SIZE);
+    *total = p.total;
+    store_page_clear(&p);
+    return n;
+}
+
+/* store_held_list: a dispatcher's claimed and dispatched calls in queue order,
+ * whatever else is stored (older calls, other dispatchers' calls, closed ones);
+ * released, resolved and cancelled calls leave it; a name nobody has holds nothing. */
+static void test_held_calls(void) {
+    store *s = NULL;
+    CHECK(open_at("held.db", &s, NULL) == 0, "open: %s", err);
+    if (!s) return;
+    enum { N = 8 };
+    const char *queues[N] = {"Q3-MONITOR", "Q1-IMMEDIATE", "Q5-ROUTINE", "Q2-ELEVATED",
+                             "Q1-IMMEDIATE", NULL,         "Q2-ELEVATED", "Q3-MONITOR"};
+    char id[N][STORE_ID_SIZE];
+    for (int i = 0; i < N; i++) CHECK(upload_in(s, queues[i], id[i]) == 0, "store call %d: %s", i, err);
+    /* alice: 0 (claimed, Q3), 1 (dispatched, Q1), 2 (claimed then released), 3 (resolved);
+     * bob: 4 (claimed, Q1); 5 (untriaged) claimed by alice; 6, 7 waiting */
+    CHECK(act(s, id[0], STORE_ACTION_CLAIM, "alice", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == 0 &&
+              act(s, id[1], STORE_ACTION_CLAIM, "alice", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == 0 &&
+              act(s, id[1], STORE_ACTION_DISPATCH, "alice", NULL, NULL, STORE_DISPATCH_DISPATCHED, "alice") == 0 &&
+              act(s, id[2], STORE_ACTION_CLAIM, "alice", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == 0 &&
+              act(s, id[2], STORE_ACTION_RELEASE, "alice", NULL, NULL, STORE_DISPATCH_WAITING, NULL) == 0 &&
+              act(s, id[3], STORE_ACTION_CLAIM, "alice", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == 0 &&
+              act(s, id[3], STORE_ACTION_RESOLVE, "alice", NULL, NULL, STORE_DISPATCH_RESOLVED, NULL) == 0 &&
+              act(s, id[4], STORE_ACTION_CLAIM, "bob", NULL, NULL, STORE_DISPATCH_CLAIMED, "bob") == 0 &&
+              act(s, id[5], STORE_ACTION_CLAIM, "alice", NULL, NULL, STORE_DISPATCH_CLAIMED, "alice") == 0,
+          "the calls' dispatch states: %s", err);
+    char got[N][STORE_ID_SIZE];
+    int64_t total = -1;
+    int n = held_ids(s, "alice", got, N, &total);
+    CHECK(n == 3 && total == 3 && strcmp(got[0], id[1]) == 0 && strcmp(got[1], id[0]) == 0 && strcmp(got[2], id[5]) == 0,
+          "alice holds the dispatched Q1, the claimed Q3 and the untriaged call, in queue order (%d, total %lld): %s",
+          n, (long long)total, err);
+    n = held_ids(s, "alice", got, 1, &total);
+    CHECK(n == 1 && total == 3 && strcmp(got[0], id[1]) == 0, "a page of one, total 3");
+    n = held_ids(s, "bob", got, N, &total);
+    CHECK(n == 1 && total == 1 && strcmp(got[0], id[4]) == 0, "bob holds his Q1 call");
+    n = held_ids(s, "carol", got, N, &total);
+    CHECK(n == 0 && total == 0, "carol holds nothing");
+    n = held_ids(s, "", got, N, &total);
+    CHECK(n == 0 && total == 0, "an empty name holds nothing");
+    /* resolving and cancelling take calls off alice's list */
+    CHECK(act(s, id[1], STORE_ACTION_RESOLVE, "alice", NULL, NULL, STORE_DISPATCH_RESOLVED, NULL) == 0 &&
+              act(s, id[5], STORE_ACTION_CANCEL, "alice", "hoax", NULL, STORE_DISPATCH_CANCELLED, NULL) == 0,
+          "resolve and cancel: %s", err);
+    n = held_ids(s, "alice", got, N, &total);
+    CHECK(n == 1 && total == 1 && strcmp(got[0], id[0]) == 0, "alice holds only the claimed Q3 call now");
+    store_page p;
+    CHECK(store_held_list(s, "alice", -1, &p, err, sizeof err) == TRIDENT_EINVAL, "a negative limit is refused");
+    CHECK(store_held_list(s, NULL, 10, &p, err, sizeof err) == TRIDENT_EINVAL, "no holder is refused");
+    store_close(s);
+}
+
 /* A live call waits from its start (untriaged: last) and moves as its triage changes. */
 static void test_live_call_in_queue(void) {
     store *s = NULL;
@@ -1600,6 +1661,7 @@ int main(int argc, char **argv) {
     test_concurrency();
     test_dispatch_lifecycle();
     test_live_call_in_queue();
+    test_held_calls();
     test_migration_from_2();
     test_caller_and_migration_from_3();
     test_concurrent_claims();
