@@ -66,14 +66,14 @@ void whisper_convert_fp32(float *dst, const void *src, whisper_dtype dtype, size
 size_t whisper_matrix_bytes(const whisper_matrix *w) {
     size_t n = (size_t)w->rows * (size_t)w->cols * whisper_dtype_size(w->dtype);
     if (w->dtype == WHISPER_DTYPE_Q8)
-        n += (size_t)w->rows * (size_t)((w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK) * sizeof(float);
+        n += (size_t)w->rows * (size_t)((w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK) * sizeof(uint16_t);
     return n;
 }
 
 float whisper_q8_get(const whisper_matrix *w, int r, int k) {
     int nb = (w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
     return (float)((const int8_t *)w->data)[(size_t)r * w->cols + k] *
-           w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK];
+           whisper_fp16_to_fp32(w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK]);
 }
 
 void whisper_q8_quantize_block(const float *x, int n, int8_t *q, float *scale) {
@@ -159,14 +159,14 @@ static void portable_gemv(float *y, const float *x, const whisper_matrix *w, int
     for (int n = n0; n < n1; n++) portable_linear_tile(y - n0, 0, x, 0, 0, 1, w, n, n + 1, NULL);
 }
 
-float whisper_q8_dot_tail(const int8_t *xq, const float *xd, const int8_t *wq, const float *sc, int b0, int K) {
+float whisper_q8_dot_tail(const int8_t *xq, const float *xd, const int8_t *wq, const uint16_t *sc, int b0, int K) {
     int nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
     float s = 0.0f;
     for (int b = b0; b < nb; b++) {
         int k1 = (b + 1) * WHISPER_Q8_BLOCK < K ? (b + 1) * WHISPER_Q8_BLOCK : K;
         int32_t d = 0;
         for (int k = b * WHISPER_Q8_BLOCK; k < k1; k++) d += xq[k] * wq[k];
-        s += (float)d * (xd[b] * sc[b]);
+        s += (float)d * (xd[b] * whisper_fp16_to_fp32(sc[b]));
     }
     return s;
 }

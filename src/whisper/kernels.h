@@ -23,13 +23,14 @@ typedef enum { WHISPER_DTYPE_F32 = 0, WHISPER_DTYPE_F16 = 1, WHISPER_DTYPE_BF16 
 
 /* A row-major weight matrix [rows][cols] (PyTorch's [out_features][in_features]).
  * data is not owned: it points into a memory map or into a buffer the model owns.
- * WHISPER_DTYPE_Q8: data is int8 [rows][cols] and scales is fp32
- * [rows][ceil(cols / 32)]: element (r, k) = data[r][k] · scales[r][k / 32]. */
+ * WHISPER_DTYPE_Q8: data is int8 [rows][cols] and scales is fp16 (bit patterns)
+ * [rows][ceil(cols / 32)]: element (r, k) = data[r][k] · scales[r][k / 32] — the
+ * bytes of whisper.cpp's q8_0, 34 per 32 weights. */
 typedef struct {
     const void *data;
     whisper_dtype dtype;
     int rows, cols;
-    const float *scales; /* q8 only; not owned */
+    const uint16_t *scales; /* q8 only: fp16; not owned */
 } whisper_matrix;
 
 /* Bytes of one element of dtype (q8: 1, the scales not counted). */

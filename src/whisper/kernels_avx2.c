@@ -63,7 +63,7 @@ AVX2 static inline __m256 load_bf16(const uint16_t *p) {
 
 #define ID(x) (x)
 DEFINE_ROW_KERNEL(row_f32, float, _mm256_loadu_ps, ID)
-DEFINE_ROW_KERNEL(row_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
+DEFINE_ROW_KERNEL(row_f16, uint16_t, load_f16, _cvtsh_ss)
 DEFINE_ROW_KERNEL(row_bf16, uint16_t, load_bf16, whisper_bf16_to_fp32)
 
 /* One fp32 weight row against activation rows [m0, m1): y[m·ldy] = x[m]·row + bias. */
@@ -95,14 +95,14 @@ AVX2 static inline __m256 load_row8(const whisper_matrix *w, int r, int k) {
     }
     int nb = (w->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
     __m256 q = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((const int8_t *)w->data + i))));
-    return _mm256_mul_ps(q, _mm256_set1_ps(w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK]));
+    return _mm256_mul_ps(q, _mm256_set1_ps(_cvtsh_ss(w->scales[(size_t)r * nb + k / WHISPER_Q8_BLOCK])));
 }
 
 AVX2 static inline float get_one(const whisper_matrix *w, int r, int k) {
     size_t i = (size_t)r * (size_t)w->cols + (size_t)k;
     switch (w->dtype) {
     case WHISPER_DTYPE_F32: return ((const float *)w->data)[i];
-    case WHISPER_DTYPE_F16: return whisper_fp16_to_fp32(((const uint16_t *)w->data)[i]);
+    case WHISPER_DTYPE_F16: return _cvtsh_ss(((const uint16_t *)w->data)[i]);
     case WHISPER_DTYPE_BF16: return whisper_bf16_to_fp32(((const uint16_t *)w->data)[i]);
     case WHISPER_DTYPE_Q8: break;
     }
@@ -195,7 +195,7 @@ AVX2 static void avx2_linear_tile(float *y, int ldy, const float *x, int ldx, in
     }
 
 DEFINE_GEMV(gemv_f32, float, _mm256_loadu_ps, ID)
-DEFINE_GEMV(gemv_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
+DEFINE_GEMV(gemv_f16, uint16_t, load_f16, _cvtsh_ss)
 DEFINE_GEMV(gemv_bf16, uint16_t, load_bf16, whisper_bf16_to_fp32)
 
 /* q8 against quantised activations: per block of 32, |x| (unsigned) times w
@@ -214,7 +214,7 @@ AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const
     int n = n0;
     for (; n + 4 <= n1; n += 4) {
         const int8_t *w0 = q + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-        const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
+        const uint16_t *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K);
         int prefetch = n + GEMV_PF_ROWS + 4 <= w->rows; /* on into the next range: its rows come next */
@@ -225,10 +225,10 @@ AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const
                 _mm_prefetch(pf + (size_t)b * 128 + 64, _MM_HINT_T0);
             }
             __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + k)), ax = _mm256_abs_epi8(xv);
-            a0 = q8_block_dot(a0, ax, xv, w0 + k, xd[b] * s0[b]);
-            a1 = q8_block_dot(a1, ax, xv, w1 + k, xd[b] * s1[b]);
-            a2 = q8_block_dot(a2, ax, xv, w2 + k, xd[b] * s2[b]);
-            a3 = q8_block_dot(a3, ax, xv, w3 + k, xd[b] * s3[b]);
+            a0 = q8_block_dot(a0, ax, xv, w0 + k, xd[b] * _cvtsh_ss(s0[b]));
+            a1 = q8_block_dot(a1, ax, xv, w1 + k, xd[b] * _cvtsh_ss(s1[b]));
+            a2 = q8_block_dot(a2, ax, xv, w2 + k, xd[b] * _cvtsh_ss(s2[b]));
+            a3 = q8_block_dot(a3, ax, xv, w3 + k, xd[b] * _cvtsh_ss(s3[b]));
         }
         y[n - n0] = hsum(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, full, K);
         y[n - n0 + 1] = hsum(a1) + whisper_q8_dot_tail(xq, xd, w1, s1, full, K);
@@ -237,11 +237,11 @@ AVX2 static void avx2_gemv_q8(float *y, const int8_t *xq, const float *xd, const
     }
     for (; n < n1; n++) {
         const int8_t *w0 = q + (size_t)n * K;
-        const float *s0 = w->scales + (size_t)n * nb;
+        const uint16_t *s0 = w->scales + (size_t)n * nb;
         __m256 a0 = _mm256_setzero_ps();
         for (int b = 0; b < full; b++) {
             __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + b * B));
-            a0 = q8_block_dot(a0, _mm256_abs_epi8(xv), xv, w0 + b * B, xd[b] * s0[b]);
+            a0 = q8_block_dot(a0, _mm256_abs_epi8(xv), xv, w0 + b * B, xd[b] * _cvtsh_ss(s0[b]));
         }
         y[n - n0] = hsum(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, full, K);
     }
@@ -551,7 +551,7 @@ AVX2 static void avx2_scores_i16(float *s, const float *q, const int16_t *k, int
     }
 
 DEFINE_WSUM(avx2_weighted_sum, float, _mm256_loadu_ps, ID)
-DEFINE_WSUM(avx2_weighted_sum_f16, uint16_t, load_f16, whisper_fp16_to_fp32)
+DEFINE_WSUM(avx2_weighted_sum_f16, uint16_t, load_f16, _cvtsh_ss)
 
 AVX2 static void avx2_to_f16(uint16_t *dst, const float *src, size_t n) {
     size_t i = 0;

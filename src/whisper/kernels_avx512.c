@@ -95,15 +95,18 @@ AVX512 static void avx512_gemv(float *y, const float *x, const whisper_matrix *w
 /* Two floats (lanes 0, 1; an unaligned 8-byte load). */
 AVX512 static inline __m128 load2(const float *p) { return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i_u *)p)); }
 
+/* Two fp16 values as floats (lanes 0, 1; an unaligned 4-byte load). */
+AVX512 static inline __m128 load2_f16(const uint16_t *p) { return _mm_cvtph_ps(_mm_loadu_si32(p)); }
+
 /* Two blocks of one row: 16 int32 sums (lanes 0–7 block b, 8–15 block b+1) of
  * |x|·(w with x's sign), scaled lane-wise by xd·wd of their block. */
 AVX512 static inline __m512 q8_pair(__m512 acc, __m512i ax, __mmask64 neg, __m128 xd2, const int8_t *w,
-                                    const float *sc) {
+                                    const uint16_t *sc) {
     const __m512i half = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
     __m512i wv = _mm512_loadu_si512(w);
     wv = _mm512_mask_sub_epi8(wv, neg, _mm512_setzero_si512(), wv);
     __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, wv);
-    __m128 s = _mm_mul_ps(xd2, load2(sc));
+    __m128 s = _mm_mul_ps(xd2, load2_f16(sc));
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(half, _mm512_castps128_ps512(s)), acc);
 }
 
@@ -115,7 +118,7 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
     int n = n0;
     for (; n + 4 <= n1; n += 4) {
         const int8_t *w0 = q + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-        const float *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
+        const uint16_t *s0 = w->scales + (size_t)n * nb, *s1 = s0 + nb, *s2 = s1 + nb, *s3 = s2 + nb;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* as the float GEMV */
         int prefetch = n + GEMV_PF_ROWS + 4 <= w->rows; /* on into the next range: its rows come next */
@@ -138,7 +141,7 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
     }
     for (; n < n1; n++) {
         const int8_t *w0 = q + (size_t)n * K;
-        const float *s0 = w->scales + (size_t)n * nb;
+        const uint16_t *s0 = w->scales + (size_t)n * nb;
         __m512 a0 = _mm512_setzero_ps();
         for (int p = 0; p < pairs; p++) {
             __m512i xv = _mm512_loadu_si512(xq + p * 2 * B);

@@ -12,7 +12,7 @@
 /* The GEMM micro-tile: MR rows of activations × NR columns of a packed panel. */
 #define WHISPER_GEMM_MR 6
 #define WHISPER_GEMM_NR 16
-/* q8 weights: one fp32 scale per block of this many consecutive elements of a row. */
+/* q8 weights: one fp16 scale per block of this many consecutive elements of a row. */
 #define WHISPER_Q8_BLOCK 32
 
 typedef struct {
@@ -74,8 +74,8 @@ int whisper_kernels_runnable(const whisper_kernel_variant *out[3]);
 
 /* Quantises n values per block of WHISPER_Q8_BLOCK: scale[b] = max|x| / 127 over
  * the block, q[k] = x[k] · (127 / max|x|) rounded to nearest even (0 for an
- * all-zero block). The weights' rule at load (quant.c) and the activations'
- * before a q8 GEMV; runs the machine's variant. */
+ * all-zero block). The activations' rule before a q8 GEMV (the weights' scales
+ * are fp16: quant.c); runs the machine's variant. */
 void whisper_q8_quantize_row(const float *x, int n, int8_t *q, float *scale);
 
 /* y[n] = x·w[n] + b[n] (b may be NULL) for n in [n0, n1): one activation row; for
@@ -96,7 +96,7 @@ void whisper_q8_quantize_block(const float *x, int n, int8_t *q, float *scale);
 
 /* Σ over blocks b0 … ⌈K/32⌉−1 of (integer dot of xq and wq over the block)·xd[b]·sc[b]:
  * one q8 row against quantised activations, from block b0 on (the variants' tail). */
-float whisper_q8_dot_tail(const int8_t *xq, const float *xd, const int8_t *wq, const float *sc, int b0, int K);
+float whisper_q8_dot_tail(const int8_t *xq, const float *xd, const int8_t *wq, const uint16_t *sc, int b0, int K);
 
 /* Packs a float source into a panel p[kc][NR]: element (k, j) of the panel is
  * src[(n0 + j)·ld + k0 + k] when transposed (rows of src are panel columns,

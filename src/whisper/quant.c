@@ -1,13 +1,15 @@
-/* quant.c — converting weight matrices to 8-bit values with per-block fp32
+/* quant.c — converting weight matrices to 8-bit values with per-block fp16
  * scales (quant.h), row ranges split over the thread pool, and the precision
  * rule that decides which of a model's matrices become 8-bit. */
 #include "whisper/quant.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
+#include "base/floats.h"
 #include "base/log.h"
 #include "whisper/kernels_impl.h"
 #include "whisper/model.h"
@@ -23,28 +25,57 @@ size_t whisper_q8_scales_count(int rows, int cols) {
 typedef struct {
     const whisper_matrix *src;
     int8_t *q;
-    float *scales;
+    uint16_t *scales;
     float *rows; /* one row of scratch per thread */
+    atomic_int unrepresentable;
 } quant_job;
 
+#define FP16_MAX 65504.0f
+
+/* One row of weights, per block of 32: the scale is max|w| / 127 rounded to the
+ * nearest fp16, q = w / scale rounded to nearest even and kept within ±127.
+ * The error stays within half a step: a value the rounded-down scale puts past
+ * 127 is at most 127·2⁻¹¹ steps past it. Returns -1 (q and scale unusable)
+ * when a block's scale exceeds fp16's range or a value is not finite. */
+static int quantize_weight_row(const float *w, int n, int8_t *q, uint16_t *scale) {
+    for (int k0 = 0, b = 0; k0 < n; k0 += WHISPER_Q8_BLOCK, b++) {
+        int k1 = k0 + WHISPER_Q8_BLOCK < n ? k0 + WHISPER_Q8_BLOCK : n;
+        float amax = 0.0f;
+        for (int k = k0; k < k1; k++) {
+            if (isnan(w[k])) return -1;
+            amax = fmaxf(amax, fabsf(w[k]));
+        }
+        if (!(amax / 127.0f <= FP16_MAX)) return -1;
+        scale[b] = floats_fp32_to_fp16(amax / 127.0f);
+        float d = whisper_fp16_to_fp32(scale[b]), inv = d > 0.0f ? 1.0f / d : 0.0f;
+        for (int k = k0; k < k1; k++) {
+            float v = nearbyintf(w[k] * inv);
+            q[k] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
+        }
+    }
+    return 0;
+}
+
 static void quant_task(void *ctx, int task, int thread) {
-    const quant_job *j = ctx;
+    quant_job *j = ctx;
     const whisper_matrix *w = j->src;
     int K = w->cols, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
     int r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK < w->rows ? r0 + ROWS_PER_TASK : w->rows;
     float *buf = j->rows + (size_t)thread * K;
     for (int r = r0; r < r1; r++) {
         whisper_matrix_row(w, r, buf);
-        whisper_q8_quantize_row(buf, K, j->q + (size_t)r * K, j->scales + (size_t)r * nb);
+        if (quantize_weight_row(buf, K, j->q + (size_t)r * K, j->scales + (size_t)r * nb) != 0)
+            atomic_store_explicit(&j->unrepresentable, 1, memory_order_relaxed);
     }
 }
 
-int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t *q, float *scales,
+int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t *q, uint16_t *scales,
                              whisper_matrix *out) {
-    quant_job j = {src, q, scales, malloc((size_t)threadpool_size(pool) * (size_t)src->cols * sizeof(float))};
+    quant_job j = {src, q, scales, malloc((size_t)threadpool_size(pool) * (size_t)src->cols * sizeof(float)), 0};
     if (!j.rows) return TRIDENT_ENOMEM;
     threadpool_run(pool, (src->rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK, quant_task, &j);
     free(j.rows);
+    if (atomic_load(&j.unrepresentable)) return TRIDENT_ELIMIT;
     out->data = q;
     out->dtype = WHISPER_DTYPE_Q8;
     out->rows = src->rows;
@@ -67,23 +98,17 @@ typedef struct {
     int rows_per_task;
 } bound_job;
 
-/* Writes the bounds of entries v0 … v1−1 of y; returns the largest y − bound among them. */
+/* Writes the bounds of entries v0 … v1−1 of y; returns the largest y − bound among them.
+ * Σ_b scale[v][b]·xabs[b] is a GEMV of the fp16 scales (a [rows][nb] matrix). */
 static float bound_rows(const bound_job *j, const float *y, int v0, int v1) {
     int nb = (j->q->cols + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
+    whisper_matrix scales = {j->q->scales, WHISPER_DTYPE_F16, j->q->rows, nb, NULL};
+    whisper_kernels_variant()->gemv(j->bound + v0, j->xabs, &scales, v0, v1);
     float lower = -INFINITY;
     for (int v = v0; v < v1; v++) {
-        const float *sc = j->q->scales + (size_t)v * nb;
-        float e0 = 0.0f, e1 = 0.0f, e2 = 0.0f, e3 = 0.0f; /* four chains: a row is a dozen blocks */
-        int b = 0;
-        for (; b + 4 <= nb; b += 4) {
-            e0 += sc[b] * j->xabs[b], e1 += sc[b + 1] * j->xabs[b + 1];
-            e2 += sc[b + 2] * j->xabs[b + 2], e3 += sc[b + 3] * j->xabs[b + 3];
-        }
-        for (; b < nb; b++) e0 += sc[b] * j->xabs[b];
-        float e = (e0 + e1) + (e2 + e3);
         /* quantisation error ≤ scale/2 · xabs per block (quant.h); 1e-3 relative and 1e-5 of
          * |y| absolute cover fp32 rounding of both passes */
-        float bound = 0.5005f * e + 1e-5f * fabsf(y[v]) + 1e-6f;
+        float bound = 0.5005f * j->bound[v] + 1e-5f * fabsf(y[v]) + 1e-6f;
         j->bound[v] = bound;
         if (y[v] - bound > lower) lower = y[v] - bound;
     }
@@ -157,7 +182,7 @@ void whisper_q8_linear_top_exact(threadpool *pool, float *y, const float *x, int
 int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out) {
     memset(out, 0, sizeof *out);
     out->q = malloc(whisper_q8_values_bytes(src->rows, src->cols) + 1);
-    out->scales = malloc((whisper_q8_scales_count(src->rows, src->cols) + 1) * sizeof(float));
+    out->scales = malloc((whisper_q8_scales_count(src->rows, src->cols) + 1) * sizeof(uint16_t));
     if (!out->q || !out->scales) {
         whisper_q8_matrix_clear(out);
         return TRIDENT_ENOMEM;
@@ -220,7 +245,7 @@ static int matrix_quantize_to(whisper_model *m, const whisper_matrix *src, whisp
     size_t values = whisper_q8_values_bytes(src->rows, src->cols);
     size_t scales = whisper_q8_scales_count(src->rows, src->cols);
     int8_t *q = (int8_t *)whisper_model_alloc(m, (values + sizeof(float) - 1) / sizeof(float));
-    float *sc = whisper_model_alloc(m, scales);
+    uint16_t *sc = (uint16_t *)whisper_model_alloc(m, (scales + 1) / 2);
     if (!q || !sc) return TRIDENT_ENOMEM;
     whisper_matrix out;
     int rc = whisper_q8_quantize_into(src, pool, q, sc, &out);
@@ -229,11 +254,17 @@ static int matrix_quantize_to(whisper_model *m, const whisper_matrix *src, whisp
     return 0;
 }
 
-/* Converts one matrix to q8 in place (buffers the model owns). */
+/* Converts one matrix to q8 in place (buffers the model owns); one q8 cannot
+ * represent stays as it is. */
 static int matrix_quantize(whisper_model *m, whisper_matrix *w, threadpool *pool) {
     size_t before = whisper_matrix_bytes(w);
     int rc = matrix_quantize_to(m, w, w, pool);
     if (rc == 0) m->weight_bytes = m->weight_bytes - before + whisper_matrix_bytes(w);
+    if (rc == TRIDENT_ELIMIT) {
+        log_warn("whisper", "8-bit weights: a %dx%d decoder matrix has values beyond q8's range (|w| > 127 x 65504 "
+                 "or not finite); it stays as loaded", w->rows, w->cols);
+        rc = 0;
+    }
     return rc;
 }
 
@@ -306,8 +337,11 @@ int whisper_q8_model_convert(whisper_model *m, int n_threads, char *err, size_t 
                  hard_layer, hard_kind, hard_rms, Q8_HARD_LOGIT_RMS, keep, n);
     if (rc == 0) rc = matrix_16bit(m, &m->embed_tokens);
     if (rc == 0) rc = matrix_quantize_to(m, &m->embed_tokens, &m->proj_q8, pool);
-    /* a step reads the 8-bit projection and only a few 16-bit rows */
-    if (rc == 0) m->weight_bytes = m->weight_bytes - whisper_matrix_bytes(&m->embed_tokens) + whisper_matrix_bytes(&m->proj_q8);
+    if (rc == TRIDENT_ELIMIT) { /* beyond q8's range: the 16-bit projection alone */
+        memset(&m->proj_q8, 0, sizeof m->proj_q8);
+        rc = 0;
+    } else if (rc == 0) /* a step reads the 8-bit projection and only a few 16-bit rows */
+        m->weight_bytes = m->weight_bytes - whisper_matrix_bytes(&m->embed_tokens) + whisper_matrix_bytes(&m->proj_q8);
     for (int i = 0; rc == 0 && i < n; i++) rc = i < keep ? matrix_16bit(m, mats[i]) : matrix_quantize(m, mats[i], pool);
     threadpool_free(pool);
     free(mats);

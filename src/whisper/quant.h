@@ -1,6 +1,7 @@
 /* quant.h — 8-bit weights (private to src/whisper/): a weight matrix converted
- * at load to int8 with one fp32 scale per block of 32 consecutive elements of a
- * row (symmetric, scale = max|w| / 127 over the block, q = round(w / scale)).
+ * at load to int8 with one fp16 scale per block of 32 consecutive elements of a
+ * row (symmetric, scale = max|w| / 127 over the block rounded up to fp16,
+ * q = round(w / scale)): whisper.cpp's q8_0 bytes, 34 per 32 weights.
  * The kernels read such a matrix as WHISPER_DTYPE_Q8 (kernels.h). Which of a
  * model's matrices are converted is decided here too (whisper_q8_model_convert). */
 #ifndef TRIDENT_WHISPER_QUANT_H
@@ -17,10 +18,11 @@ size_t whisper_q8_values_bytes(int rows, int cols);
 size_t whisper_q8_scales_count(int rows, int cols);
 
 /* Quantises src (fp32, fp16 or bf16) into q (rows·cols int8) and scales
- * (whisper_q8_scales_count floats), both supplied by the caller, and returns the
+ * (whisper_q8_scales_count fp16 values), both supplied by the caller, and returns the
  * q8 view of them in *out (it points into q and scales). pool may be NULL.
- * Returns 0 or TRIDENT_ENOMEM (its per-thread row scratch). */
-int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t *q, float *scales,
+ * Returns 0, TRIDENT_ENOMEM (its per-thread row scratch) or TRIDENT_ELIMIT (a
+ * value is not finite or a block's scale exceeds fp16's range: *out unset). */
+int whisper_q8_quantize_into(const whisper_matrix *src, threadpool *pool, int8_t *q, uint16_t *scales,
                              whisper_matrix *out);
 
 /* y[r][v] ≈ x[r] · exact[v] for r < n_rows, v < q->rows, from the q8 copy q of
@@ -45,11 +47,11 @@ size_t whisper_q8_top_exact_scratch(const whisper_matrix *q);
 typedef struct {
     whisper_matrix m;
     int8_t *q;
-    float *scales;
+    uint16_t *scales;
 } whisper_q8_matrix;
 
 /* Quantises src into buffers the caller owns through *out (whisper_q8_matrix_clear).
- * Returns 0 or TRIDENT_ENOMEM. */
+ * Returns 0, TRIDENT_ENOMEM or TRIDENT_ELIMIT (as whisper_q8_quantize_into). */
 int whisper_q8_quantize(const whisper_matrix *src, threadpool *pool, whisper_q8_matrix *out);
 void whisper_q8_matrix_clear(whisper_q8_matrix *q);
 

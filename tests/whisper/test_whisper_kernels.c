@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "base/cpu.h"
+#include "base/error.h"
+#include "base/floats.h"
 #include "base/threadpool.h"
 #include "check.h"
 #include "whisper/kernels.h"
@@ -81,10 +83,10 @@ static test_matrix make_matrix(int rows, int cols, whisper_dtype dt) {
     t.exact = f.exact;
     /* one allocation for the test to free: values then scales */
     size_t nv = whisper_q8_values_bytes(rows, cols), ns = whisper_q8_scales_count(rows, cols);
-    char *buf = malloc(nv + ns * sizeof(float) + 16);
-    float *sc = (float *)(buf + (nv + 15) / 16 * 16);
+    char *buf = malloc(nv + ns * sizeof(uint16_t) + 16);
+    uint16_t *sc = (uint16_t *)(buf + (nv + 15) / 16 * 16);
     memcpy(buf, q.q, nv);
-    memcpy(sc, q.scales, ns * sizeof(float));
+    memcpy(sc, q.scales, ns * sizeof(uint16_t));
     t.m.data = buf;
     t.m.scales = sc;
     t.data = buf;
@@ -95,7 +97,7 @@ static test_matrix make_matrix(int rows, int cols, whisper_dtype dt) {
     for (int r = 0; r < rows; r++)
         for (int k = 0; k < cols; k++) {
             float deq = whisper_q8_get(&t.m, r, k);
-            double step = sc[(size_t)r * nb + k / WHISPER_Q8_BLOCK];
+            double step = whisper_fp16_to_fp32(sc[(size_t)r * nb + k / WHISPER_Q8_BLOCK]);
             worst = fmax(worst, fabs(deq - f.exact[(size_t)r * cols + k]) / (0.5 * step + 1e-30));
             t.exact[(size_t)r * cols + k] = deq;
         }
@@ -437,6 +439,52 @@ static void test_q8_quantize(void) {
     }
 }
 
+/* Weights quantised at load: fp16 scales (max|w| / 127 rounded to nearest), every
+ * element within half a step — also in blocks whose scale rounds down, where
+ * the largest value lands just past 127 steps — and a matrix q8 cannot
+ * represent (a scale beyond fp16, a NaN) refused. */
+static void test_q8_weights(void) {
+    enum { R = 6, K = 96 };
+    static float w[R * K];
+    for (int i = 0; i < R * K; i++) w[i] = frand();
+    /* rows 0-1: block maxima m for which fp16(m / 127) < m / 127, so |w| / scale > 127 */
+    for (int r = 0; r < 2; r++)
+        for (int b = 0; b < K / WHISPER_Q8_BLOCK; b++) {
+            float m = 127.0f * (1.0f + (float)(2 * b + 1) / 4096.0f) * (r ? 1e-3f : 1.0f);
+            w[r * K + b * WHISPER_Q8_BLOCK] = (b & 1) ? -m : m;
+            for (int k = 1; k < WHISPER_Q8_BLOCK; k++) w[r * K + b * WHISPER_Q8_BLOCK + k] = m * frand() * 0.99f;
+        }
+    for (int k = 0; k < K; k++) w[2 * K + k] = 0.0f; /* an all-zero row */
+    whisper_matrix src = {w, WHISPER_DTYPE_F32, R, K, NULL};
+    whisper_q8_matrix q;
+    CHECK(whisper_q8_quantize(&src, NULL, &q) == 0, "q8 weights quantised");
+    int nb = K / WHISPER_Q8_BLOCK, rounded_down = 0;
+    double worst = 0;
+    for (int r = 0; r < R; r++)
+        for (int b = 0; b < nb; b++) {
+            float want = 0.0f;
+            for (int k = 0; k < WHISPER_Q8_BLOCK; k++) want = fmaxf(want, fabsf(w[r * K + b * WHISPER_Q8_BLOCK + k]));
+            want /= 127.0f;
+            uint16_t h = q.scales[r * nb + b];
+            CHECK(h == floats_fp32_to_fp16(want), "row %d block %d: scale is max|w| / 127 in fp16", r, b);
+            double d = whisper_fp16_to_fp32(h);
+            rounded_down += d < want;
+            for (int k = b * WHISPER_Q8_BLOCK; k < (b + 1) * WHISPER_Q8_BLOCK; k++) {
+                double e = fabs(w[r * K + k] - q.q[r * K + k] * d);
+                CHECK(q.q[r * K + k] >= -127, "q8 weight %d,%d within ±127", r, k);
+                if (d > 0) worst = fmax(worst, e / d);
+                else CHECK(q.q[r * K + k] == 0, "zero block gives zero");
+            }
+        }
+    CHECK(rounded_down >= 4, "the test has blocks whose scale rounds down (%d)", rounded_down);
+    CHECK(worst <= 0.5 + 1e-4, "q8 weights within half a step of their block's fp16 scale (%g)", worst);
+    whisper_q8_matrix_clear(&q);
+    w[3 * K + 5] = 127.0f * 65520.0f; /* its scale is not a finite fp16 */
+    CHECK(whisper_q8_quantize(&src, NULL, &q) == TRIDENT_ELIMIT && !q.q, "a scale beyond fp16 is refused");
+    w[3 * K + 5] = NAN;
+    CHECK(whisper_q8_quantize(&src, NULL, &q) == TRIDENT_ELIMIT && !q.q, "a NaN weight is refused");
+}
+
 /* The vector exp (softmax) and erf (GELU) of every variant against libm. */
 static void test_approximations(void) {
     const whisper_kernel_variant *vars[3];
@@ -702,7 +750,7 @@ static void test_q8_top_exact(void) {
                 double bound = 0;
                 for (int k = 0; k < K; k++) {
                     int blk = k / WHISPER_Q8_BLOCK, nb = (K + WHISPER_Q8_BLOCK - 1) / WHISPER_Q8_BLOCK;
-                    bound += 0.5 * q.m.scales[(size_t)v * nb + blk] * fabs(xr[k]);
+                    bound += 0.5 * whisper_fp16_to_fp32(q.m.scales[(size_t)v * nb + blk]) * fabs(xr[k]);
                 }
                 far += fabs(gr[v] - rr[v]) > bound * 1.001 + 1e-4;
             }
@@ -734,6 +782,7 @@ int main(void) {
     test_linear();
     test_gemv_q8();
     test_q8_quantize();
+    test_q8_weights();
     test_linear_multi();
     test_attention_step();
     test_attention_kernels();
