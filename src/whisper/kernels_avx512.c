@@ -92,28 +92,29 @@ AVX512 static void avx512_gemv(float *y, const float *x, const whisper_matrix *w
     }
 }
 
-/* Two floats (lanes 0, 1; an unaligned 8-byte load). */
-AVX512 static inline __m128 load2(const float *p) { return _mm_castsi128_ps(_mm_loadl_epi64((const __m128i_u *)p)); }
-
-/* Two fp16 values as floats (lanes 0, 1; an unaligned 4-byte load). */
-AVX512 static inline __m128 load2_f16(const uint16_t *p) { return _mm_cvtph_ps(_mm_loadu_si32(p)); }
+/* xd[b]·wd[b] for blocks b0 … b0+15 of one row (lanes past the mask m zero):
+ * the scales of a run of 8 block pairs, combined once per run. */
+AVX512 static inline __m512 block_scales(const float *xd, const uint16_t *wd, int b0, __mmask16 m) {
+    return _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xd + b0), _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, wd + b0)));
+}
 
 /* Two blocks of one row: 16 int32 sums (lanes 0–7 block b, 8–15 block b+1) of
- * |x|·(w with x's sign), scaled lane-wise by xd·wd of their block. */
-AVX512 static inline __m512 q8_pair(__m512 acc, __m512i ax, __mmask64 neg, __m128 xd2, const int8_t *w,
-                                    const uint16_t *sc) {
-    const __m512i half = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+ * |x|·(w with x's sign), scaled lane-wise by their block's xd·wd (scale). */
+AVX512 static inline __m512 q8_pair(__m512 acc, __m512i ax, __mmask64 neg, const int8_t *w, __m512 scale) {
     __m512i wv = _mm512_loadu_si512(w);
     wv = _mm512_mask_sub_epi8(wv, neg, _mm512_setzero_si512(), wv);
     __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ax, wv);
-    __m128 s = _mm_mul_ps(xd2, load2_f16(sc));
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(half, _mm512_castps128_ps512(s)), acc);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), scale, acc);
 }
 
+/* Blocks are taken in runs of 16 (8 pairs): each row's 16 block scales are
+ * converted and multiplied by xd's in one vector per run, and each pair picks
+ * its two out of it (one permute per row and pair). */
 AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, const whisper_matrix *w, int n0,
                                   int n1) {
     const int B = WHISPER_Q8_BLOCK;
-    int K = w->cols, nb = (K + B - 1) / B, pairs = K / (2 * B);
+    const __m512i half = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    int K = w->cols, nb = (K + B - 1) / B, paired = K / (2 * B) * 2; /* blocks taken in pairs */
     const int8_t *q = w->data;
     int n = n0;
     for (; n + 4 <= n1; n += 4) {
@@ -122,33 +123,44 @@ AVX512 static void avx512_gemv_q8(float *y, const int8_t *xq, const float *xd, c
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         const char *pf = (const char *)(w0 + (size_t)GEMV_PF_ROWS * K); /* as the float GEMV */
         int prefetch = n + GEMV_PF_ROWS + 4 <= w->rows; /* on into the next range: its rows come next */
-        for (int p = 0; p < pairs; p++) {
-            int k = p * 2 * B, b = 2 * p;
-            if (prefetch) /* 4 rows × 64 bytes consumed per step, 4 lines prefetched */
-                for (int l = 0; l < 4; l++) _mm_prefetch(pf + (size_t)(4 * p + l) * 64, _MM_HINT_T0);
-            __m512i xv = _mm512_loadu_si512(xq + k), ax = _mm512_abs_epi8(xv);
-            __mmask64 neg = _mm512_movepi8_mask(xv);
-            __m128 xd2 = load2(xd + b);
-            a0 = q8_pair(a0, ax, neg, xd2, w0 + k, s0 + b);
-            a1 = q8_pair(a1, ax, neg, xd2, w1 + k, s1 + b);
-            a2 = q8_pair(a2, ax, neg, xd2, w2 + k, s2 + b);
-            a3 = q8_pair(a3, ax, neg, xd2, w3 + k, s3 + b);
+        for (int b0 = 0; b0 < paired; b0 += 16) {
+            int run = paired - b0 < 16 ? paired - b0 : 16;
+            __mmask16 m = (__mmask16)((1u << run) - 1);
+            __m512 c0 = block_scales(xd, s0, b0, m), c1 = block_scales(xd, s1, b0, m);
+            __m512 c2 = block_scales(xd, s2, b0, m), c3 = block_scales(xd, s3, b0, m);
+            for (int b = b0; b < b0 + run; b += 2) {
+                int k = b * B;
+                if (prefetch) /* 4 rows × 64 bytes consumed per step, 4 lines prefetched */
+                    for (int l = 0; l < 4; l++) _mm_prefetch(pf + (size_t)(2 * b + l) * 64, _MM_HINT_T0);
+                __m512i xv = _mm512_loadu_si512(xq + k), ax = _mm512_abs_epi8(xv);
+                __mmask64 neg = _mm512_movepi8_mask(xv);
+                __m512i pick = _mm512_add_epi32(half, _mm512_set1_epi32(b - b0));
+                a0 = q8_pair(a0, ax, neg, w0 + k, _mm512_permutexvar_ps(pick, c0));
+                a1 = q8_pair(a1, ax, neg, w1 + k, _mm512_permutexvar_ps(pick, c1));
+                a2 = q8_pair(a2, ax, neg, w2 + k, _mm512_permutexvar_ps(pick, c2));
+                a3 = q8_pair(a3, ax, neg, w3 + k, _mm512_permutexvar_ps(pick, c3));
+            }
         }
-        y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, 2 * pairs, K);
-        y[n - n0 + 1] = _mm512_reduce_add_ps(a1) + whisper_q8_dot_tail(xq, xd, w1, s1, 2 * pairs, K);
-        y[n - n0 + 2] = _mm512_reduce_add_ps(a2) + whisper_q8_dot_tail(xq, xd, w2, s2, 2 * pairs, K);
-        y[n - n0 + 3] = _mm512_reduce_add_ps(a3) + whisper_q8_dot_tail(xq, xd, w3, s3, 2 * pairs, K);
+        y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, paired, K);
+        y[n - n0 + 1] = _mm512_reduce_add_ps(a1) + whisper_q8_dot_tail(xq, xd, w1, s1, paired, K);
+        y[n - n0 + 2] = _mm512_reduce_add_ps(a2) + whisper_q8_dot_tail(xq, xd, w2, s2, paired, K);
+        y[n - n0 + 3] = _mm512_reduce_add_ps(a3) + whisper_q8_dot_tail(xq, xd, w3, s3, paired, K);
     }
     for (; n < n1; n++) {
         const int8_t *w0 = q + (size_t)n * K;
         const uint16_t *s0 = w->scales + (size_t)n * nb;
         __m512 a0 = _mm512_setzero_ps();
-        for (int p = 0; p < pairs; p++) {
-            __m512i xv = _mm512_loadu_si512(xq + p * 2 * B);
-            __m128 xd2 = load2(xd + 2 * p);
-            a0 = q8_pair(a0, _mm512_abs_epi8(xv), _mm512_movepi8_mask(xv), xd2, w0 + p * 2 * B, s0 + 2 * p);
+        for (int b0 = 0; b0 < paired; b0 += 16) {
+            int run = paired - b0 < 16 ? paired - b0 : 16;
+            __m512 c0 = block_scales(xd, s0, b0, (__mmask16)((1u << run) - 1));
+            for (int b = b0; b < b0 + run; b += 2) {
+                __m512i xv = _mm512_loadu_si512(xq + b * B);
+                __m512i pick = _mm512_add_epi32(half, _mm512_set1_epi32(b - b0));
+                a0 = q8_pair(a0, _mm512_abs_epi8(xv), _mm512_movepi8_mask(xv), w0 + b * B,
+                             _mm512_permutexvar_ps(pick, c0));
+            }
         }
-        y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, 2 * pairs, K);
+        y[n - n0] = _mm512_reduce_add_ps(a0) + whisper_q8_dot_tail(xq, xd, w0, s0, paired, K);
     }
 }
 
