@@ -42,8 +42,9 @@ static int quantize_weight_row(const float *w, int n, int8_t *q, uint16_t *scale
         int k1 = k0 + WHISPER_Q8_BLOCK < n ? k0 + WHISPER_Q8_BLOCK : n;
         float amax = 0.0f;
         for (int k = k0; k < k1; k++) {
-            if (isnan(w[k])) return -1;
-            amax = fmaxf(amax, fabsf(w[k]));
+            float a = fabsf(w[k]);
+            if (isnan(a)) return -1;
+            amax = a > amax ? a : amax;
         }
         if (!(amax / 127.0f <= FP16_MAX)) return -1;
         scale[b] = floats_fp32_to_fp16(amax / 127.0f);
