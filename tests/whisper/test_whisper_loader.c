@@ -291,6 +291,49 @@ static void test_sharded(void) {
     safetensors_free(st);
 }
 
+/* --quant q8 on a model with a decoder matrix q8 cannot hold (one weight of 1e9:
+ * its block's scale is beyond fp16's range): the model loads, that matrix stays
+ * as loaded, the others become 8-bit. */
+static void test_q8_unrepresentable(void) {
+    const char *no_st[] = {"model.safetensors", NULL};
+    const char *dir = model_copy("m-q8-huge", "tiny-random-v2", no_st);
+    char *whole = NULL, err[TRIDENT_ERR_SIZE] = "";
+    size_t n, at = 0;
+    if (file_read_all(check_shared_path("whisper-ref/models/tiny-random-v2/model.safetensors"), 0, &whole, &n, err,
+                      sizeof err) != 0) {
+        CHECK(0, "read the fixture: %s", err);
+        return;
+    }
+    uint64_t header_len;
+    memcpy(&header_len, whole, sizeof header_len);
+    char *header = strndup(whole + 8, (size_t)header_len);
+    const char *key = header ? strstr(header, "\"model.decoder.layers.0.fc1.weight\"") : NULL;
+    const char *offsets = key ? strstr(key, "\"data_offsets\"") : NULL;
+    const char *open = offsets ? strchr(offsets, '[') : NULL;
+    CHECK(key && strstr(key, "\"F32\"") && open && sscanf(open + 1, "%zu", &at) == 1,
+          "the fixture's fc1 weight is fp32 with data offsets");
+    float huge = 1e9f;
+    memcpy(whole + 8 + header_len + at, &huge, sizeof huge);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    write_bytes(path, whole, n);
+    free(header);
+    free(whole);
+    whisper_load_params lp = {dir, NULL, 1, WHISPER_WEIGHTS_Q8};
+    whisper_model *m = NULL;
+    int rc = whisper_model_load(&lp, &m, err, sizeof err);
+    CHECK(rc == 0 && m, "q8 load with a weight of 1e9: %s", err);
+    if (!m) return;
+    float row[256];
+    CHECK(m->dec[0].fc1.w.dtype == WHISPER_DTYPE_F32 && m->dec[0].fc1.w.cols <= 256,
+          "the matrix q8 cannot hold stays fp32 (dtype %d)", m->dec[0].fc1.w.dtype);
+    whisper_matrix_row(&m->dec[0].fc1.w, 0, row);
+    CHECK(row[0] == huge, "its weight of 1e9 is kept (%g)", row[0]);
+    CHECK(m->dec[0].fc2.w.dtype == WHISPER_DTYPE_Q8 && m->dec[1].fc1.w.dtype == WHISPER_DTYPE_Q8,
+          "the other decoder matrices are 8-bit");
+    whisper_model_free(m);
+}
+
 /* An adapter directory: the fixture's tensors (or none) and a config text. */
 static const char *adapter_dir(const char *name, const char *config, int link_tensors) {
     const char *dir = tmp_path(name);
@@ -457,6 +500,7 @@ int main(void) {
     test_safetensors();
     test_model_errors();
     test_sharded();
+    test_q8_unrepresentable();
     test_adapters();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
