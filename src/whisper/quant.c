@@ -30,7 +30,7 @@ typedef struct {
     atomic_int unrepresentable;
 } quant_job;
 
-#define FP16_MAX 65504.0f
+#define FP16_MAX 65504.0f /* fp16's largest finite value */
 
 /* One row of weights, per block of 32: the scale is max|w| / 127 rounded to the
  * nearest fp16, q = w / scale rounded to nearest even and kept within ±127.
@@ -277,7 +277,7 @@ static int matrix_16bit(whisper_model *m, whisper_matrix *w) {
     size_t n = (size_t)w->rows * (size_t)w->cols;
     const float *src = w->data;
     for (size_t i = 0; i < n; i++)
-        if (!(fabsf(src[i]) <= 65504.0f)) return 0;
+        if (!(fabsf(src[i]) <= FP16_MAX)) return 0;
     uint16_t *h = (uint16_t *)whisper_model_alloc(m, (n + 1) / 2);
     if (!h) return TRIDENT_ENOMEM;
     whisper_convert_fp16(h, src, n);
